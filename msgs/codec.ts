@@ -1,0 +1,171 @@
+/**
+ * CDR encode/decode for every type in msgs/, plus types met at run time (bag schemas).
+ * Schema text is rosbag2 style: the type's own text, then each dependency after a
+ * `=====` separator line and `MSG: pkg/Name`, with builtin_interfaces/Time (never ROS 1 `time`).
+ */
+import type { MessageDefinition } from '@foxglove/message-definition';
+import { parse } from '@foxglove/rosmsg';
+import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/index.js';
+import { parseMsg, PRIMITIVES, type MsgField } from './parse.js';
+
+const SEPARATOR = '='.repeat(80);
+
+export class UnknownTypeError extends Error {
+  constructor(readonly typeName: string, where = '') {
+    super(`unknown message type '${typeName}'${where ? ` (${where})` : ''}: no .msg definition in msgs/ or in the bag`);
+    this.name = 'UnknownTypeError';
+  }
+}
+
+export class CdrDecodeError extends Error {
+  constructor(readonly typeName: string, readonly byteLength: number, cause: unknown) {
+    super(`cannot decode ${byteLength} bytes as CDR ${typeName}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'CdrDecodeError';
+  }
+}
+
+/** `pkg/Name` and `pkg/msg/Name` both name the same type. */
+export function normalizeTypeName(type: string): string {
+  const parts = type.split('/');
+  return parts.length === 2 ? `${parts[0]}/msg/${parts[1]}` : type;
+}
+
+interface Codec {
+  reader: MessageReader;
+  writer: MessageWriter;
+}
+
+/** Message definitions by type, with lazily built codecs. */
+export class MsgRegistry {
+  private readonly texts = new Map<string, string>();
+  private readonly codecs = new Map<string, Codec>();
+  private readonly fields = new Map<string, MsgField[]>();
+
+  constructor(defs: Readonly<Record<string, string>> = MSG_DEFINITIONS) {
+    for (const [name, text] of Object.entries(defs)) this.texts.set(name, text);
+  }
+
+  has(type: string): boolean {
+    return this.texts.has(normalizeTypeName(type));
+  }
+
+  types(): string[] {
+    return [...this.texts.keys()].sort();
+  }
+
+  /** Adds the types found in a full rosbag2-style schema text (the first section names `type`). */
+  addSchema(type: string, schemaText: string): void {
+    const sections = schemaText.split(/\n?={10,}\n/);
+    this.texts.set(normalizeTypeName(type), sections[0]);
+    for (const section of sections.slice(1)) {
+      const m = /^MSG:\s*(\S+)\s*\n?([\s\S]*)$/.exec(section);
+      if (m && !this.texts.has(normalizeTypeName(m[1]))) this.texts.set(normalizeTypeName(m[1]), m[2]);
+    }
+    this.codecs.delete(normalizeTypeName(type));
+  }
+
+  fieldsOf(type: string): MsgField[] {
+    const name = normalizeTypeName(type);
+    let f = this.fields.get(name);
+    if (!f) {
+      const text = this.texts.get(name);
+      if (text === undefined) throw new UnknownTypeError(name);
+      f = parseMsg(name, text);
+      this.fields.set(name, f);
+    }
+    return f;
+  }
+
+  /** Full schema text as rosbag2 writes it into MCAP `ros2msg` schemas. */
+  schemaText(type: string): string {
+    const root = normalizeTypeName(type);
+    const order: string[] = [];
+    const seen = new Set<string>([root]);
+    const visit = (t: string): void => {
+      for (const f of this.fieldsOf(t)) {
+        if (PRIMITIVES.has(f.type) || seen.has(f.type)) continue;
+        seen.add(f.type);
+        order.push(f.type);
+        visit(f.type);
+      }
+    };
+    visit(root);
+    const parts = [this.texts.get(root) as string];
+    for (const dep of order) {
+      const [pkg, , name] = dep.split('/');
+      parts.push(`${SEPARATOR}\nMSG: ${pkg}/${name}\n${this.texts.get(dep) as string}`);
+    }
+    return parts.join('\n');
+  }
+
+  private codec(type: string): Codec {
+    const name = normalizeTypeName(type);
+    let c = this.codecs.get(name);
+    if (!c) {
+      const defs: MessageDefinition[] = parse(this.schemaText(name), { ros2: true });
+      c = { reader: new MessageReader(defs), writer: new MessageWriter(defs) };
+      this.codecs.set(name, c);
+    }
+    return c;
+  }
+
+  encode(type: string, msg: unknown): Uint8Array {
+    return this.codec(type).writer.writeMessage(msg);
+  }
+
+  decode<T = unknown>(type: string, data: ArrayBufferView): T {
+    const { reader } = this.codec(type);
+    try {
+      return reader.readMessage<T>(data);
+    } catch (e) {
+      throw new CdrDecodeError(normalizeTypeName(type), data.byteLength, e);
+    }
+  }
+
+  /** A message with every field at its default (0, '', false, empty arrays, .msg default values). */
+  create(type: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const f of this.fieldsOf(type)) {
+      if (f.isConstant) continue;
+      out[f.name] = this.defaultValue(f);
+    }
+    return out;
+  }
+
+  private defaultValue(f: MsgField): unknown {
+    const one = (): unknown => {
+      if (!PRIMITIVES.has(f.type)) return this.create(f.type);
+      if (f.type === 'bool') return f.value === 'true' || f.value === 'True';
+      if (f.type === 'string' || f.type === 'wstring') return f.value !== undefined && !f.isArray ? f.value.replace(/^["']|["']$/g, '') : '';
+      if (f.type === 'int64' || f.type === 'uint64') return f.value !== undefined && !f.isArray ? BigInt(f.value) : 0n;
+      return f.value !== undefined && !f.isArray ? Number(f.value) : 0;
+    };
+    if (!f.isArray) return one();
+    if (f.type === 'uint8' || f.type === 'byte' || f.type === 'char') return new Uint8Array(f.arrayLength ?? 0);
+    return Array.from({ length: f.arrayLength ?? 0 }, one);
+  }
+}
+
+/** The process-wide registry of Kestrel's own types. */
+export const msgs = new MsgRegistry();
+
+type DeepPartial<T> = T extends Uint8Array | ArrayLike<number> | bigint ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** A typed message with defaults filled in, merged with `init` (nested objects merged too). */
+export function makeMsg<K extends MsgTypeName>(type: K, init?: DeepPartial<MsgTypeMap[K]>): MsgTypeMap[K] {
+  return merge(msgs.create(type), init) as unknown as MsgTypeMap[K];
+}
+
+function merge(base: Record<string, unknown>, init: unknown): Record<string, unknown> {
+  if (init === undefined || init === null) return base;
+  for (const [k, v] of Object.entries(init as Record<string, unknown>)) {
+    const b = base[k];
+    if (v !== undefined && b && typeof b === 'object' && !Array.isArray(b) && !ArrayBuffer.isView(b) && v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      merge(b as Record<string, unknown>, v);
+    } else if (v !== undefined) {
+      base[k] = v;
+    }
+  }
+  return base;
+}

@@ -1,0 +1,11 @@
+export type * as builtin_interfaces from './generated/builtin_interfaces.js';
+export type * as std_msgs from './generated/std_msgs.js';
+export type * as geometry_msgs from './generated/geometry_msgs.js';
+export type * as sensor_msgs from './generated/sensor_msgs.js';
+export type * as vision_msgs from './generated/vision_msgs.js';
+export type * as diagnostic_msgs from './generated/diagnostic_msgs.js';
+export type * as rosgraph_msgs from './generated/rosgraph_msgs.js';
+export type * as kestrel_msgs from './generated/kestrel_msgs.js';
+export { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/index.js';
+export { DiagnosticStatusConstants } from './generated/diagnostic_msgs.js';
+export { msgs, makeMsg, MsgRegistry, normalizeTypeName, UnknownTypeError, CdrDecodeError } from './codec.js';

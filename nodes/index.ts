@@ -1,0 +1,12 @@
+/**
+ * Every Kestrel node, by executable name (the `exec` of a launch file entry).
+ * Each node folder exports one definition; add yours here with one line.
+ */
+import type { NodeDefinition } from '../runtime/node.js';
+import type { ParamDecls } from '../runtime/params.js';
+
+const definitions: NodeDefinition<ParamDecls>[] = [
+  // nodes register here, one line each
+];
+
+export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

@@ -8,6 +8,7 @@ import { DiagnosticsRegistry } from './diagnostics.js';
 import { Logger, consoleSink, type LogSink } from './log.js';
 import { joinNs, type Remap } from './names.js';
 import { createContext, ManagedNode, type NodeDefinition } from './node.js';
+import { ComputeTracker, type LatencyModel } from './compute.js';
 import { COMMON_PARAMS, resolveParams, type ParamDecls, type ParamOverride } from './params.js';
 
 /** One node to start, as a launch file or the command line describes it. */
@@ -35,6 +36,8 @@ export interface ContainerOptions {
   bus?: Bus;
   registry: ReadonlyMap<string, NodeDefinition<ParamDecls>>;
   logSink?: LogSink;
+  /** Under sim time: how heavy work is charged to the clock (default: as measured). */
+  latency?: LatencyModel;
 }
 
 export class Container {
@@ -43,6 +46,9 @@ export class Container {
   readonly diagnostics = new DiagnosticsRegistry();
   readonly log: Logger;
   readonly nodes: ManagedNode[] = [];
+  /** Heavy work in flight; a replay driver waits on `compute.idle()` before advancing sim time. */
+  readonly compute = new ComputeTracker();
+  private readonly latency: LatencyModel | undefined;
   private readonly registry: ReadonlyMap<string, NodeDefinition<ParamDecls>>;
   private readonly sink: LogSink;
 
@@ -51,6 +57,7 @@ export class Container {
     this.clock = o.clock ?? new SystemClock();
     this.registry = o.registry;
     this.sink = o.logSink ?? consoleSink;
+    this.latency = o.latency;
     this.log = new Logger('kestrel', () => this.clock.now(), this.sink);
   }
 
@@ -69,7 +76,7 @@ export class Container {
     const { values, unknown } = resolveParams(fqn, { ...COMMON_PARAMS, ...def.params }, spec.params);
     const log = new Logger(fqn, () => this.clock.now(), this.sink);
     if (unknown.length > 0) log.warn(`ignoring parameters not declared by '${def.name}': ${unknown.join(', ')}`);
-    const ctx = createContext({ name, namespace, clock: this.clock, bus: this.bus, log, diag: this.diagnostics.forNode(fqn), remaps: spec.remaps });
+    const ctx = createContext({ name, namespace, clock: this.clock, bus: this.bus, log, diag: this.diagnostics.forNode(fqn), remaps: spec.remaps, compute: { tracker: this.compute, latency: this.latency } });
     const node = new ManagedNode(def, ctx, values);
     await node.configure();
     this.nodes.push(node);

@@ -8,6 +8,7 @@ import { resolveTopic, joinNs, type Remap } from './names.js';
 import type { ParamDecls, ParamValues } from './params.js';
 import { QOS_DEFAULT, type QoS } from './qos.js';
 import type { Time } from './time.js';
+import { runCompute, type ComputeResult, type ComputeTracker, type LatencyModel } from './compute.js';
 
 /** What a node sees of the process: its names, the clock, the bus (through remapping), its diagnostics. */
 export interface NodeContext {
@@ -25,6 +26,11 @@ export interface NodeContext {
   subscribe<K extends MsgTypeName>(topic: string, type: K, qos?: QoS): Observable<MsgTypeMap[K]>;
   /** A header stamped now (or with `stamp`, to carry a source stamp through). */
   header(stamp?: Time, frameId?: string): std_msgs.Header;
+  /**
+   * Runs heavy work (inference, generation) as stage `stage`: measured, recorded in the
+   * stage's latency, and under sim time charged to the clock (see runtime/compute.ts).
+   */
+  compute<T>(stage: string, fn: () => Promise<T>, unitsOf?: (value: T) => number): Promise<ComputeResult<T>>;
 }
 
 export interface TopicDoc {
@@ -66,6 +72,7 @@ export interface ContextOptions {
   log: Logger;
   diag: NodeDiagnostics;
   remaps: readonly Remap[];
+  compute?: { tracker?: ComputeTracker; latency?: LatencyModel };
 }
 
 export function createContext(o: ContextOptions): NodeContext {
@@ -82,6 +89,11 @@ export function createContext(o: ContextOptions): NodeContext {
     advertise: (topic, type, qos = QOS_DEFAULT) => o.bus.advertise(resolve(topic), type, qos),
     subscribe: (topic, type, qos = QOS_DEFAULT) => o.bus.subscribe(resolve(topic), type, qos),
     header: (stamp, frameId = '') => makeMsg('std_msgs/msg/Header', { stamp: stamp ?? o.clock.stamp(), frame_id: frameId }),
+    compute: async (stage, fn, unitsOf) => {
+      const r = await runCompute(o.clock, o.compute?.tracker, o.compute?.latency, stage, fn, unitsOf);
+      o.diag.stage(stage).record(r.chargedMs);
+      return r;
+    },
   };
 }
 

@@ -76,7 +76,7 @@ export class Container {
     const { values, unknown } = resolveParams(fqn, { ...COMMON_PARAMS, ...def.params }, spec.params);
     const log = new Logger(fqn, () => this.clock.now(), this.sink);
     if (unknown.length > 0) log.warn(`ignoring parameters not declared by '${def.name}': ${unknown.join(', ')}`);
-    const ctx = createContext({ name, namespace, clock: this.clock, bus: this.bus, log, diag: this.diagnostics.forNode(fqn), remaps: spec.remaps, compute: { tracker: this.compute, latency: this.latency } });
+    const ctx = createContext({ name, namespace, clock: this.clock, bus: this.bus, log, diag: this.diagnostics.forNode(fqn), diagnostics: this.diagnostics, remaps: spec.remaps, compute: { tracker: this.compute, latency: this.latency } });
     const node = new ManagedNode(def, ctx, values);
     await node.configure();
     this.nodes.push(node);

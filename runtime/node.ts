@@ -2,7 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { makeMsg, type MsgTypeMap, type MsgTypeName, type std_msgs } from '../msgs/index.js';
 import type { Bus, Publisher } from './bus.js';
 import type { Clock } from './clock.js';
-import type { NodeDiagnostics } from './diagnostics.js';
+import type { DiagnosticsRegistry, NodeDiagnostics } from './diagnostics.js';
 import type { Logger } from './log.js';
 import { resolveTopic, joinNs, type Remap } from './names.js';
 import type { ParamDecls, ParamValues } from './params.js';
@@ -19,6 +19,8 @@ export interface NodeContext {
   readonly clock: Clock;
   readonly log: Logger;
   readonly diag: NodeDiagnostics;
+  /** Every node's diagnostics in this process (set by Container); only the diagnostics node reads it. */
+  readonly diagnostics?: DiagnosticsRegistry;
   readonly bus: Bus;
   /** Topic name after namespace expansion and remapping. */
   resolve(topic: string): string;
@@ -72,6 +74,8 @@ export interface ContextOptions {
   log: Logger;
   diag: NodeDiagnostics;
   remaps: readonly Remap[];
+  /** The process-wide registry, for the diagnostics node. */
+  diagnostics?: DiagnosticsRegistry;
   compute?: { tracker?: ComputeTracker; latency?: LatencyModel };
 }
 
@@ -84,6 +88,7 @@ export function createContext(o: ContextOptions): NodeContext {
     clock: o.clock,
     log: o.log,
     diag: o.diag,
+    diagnostics: o.diagnostics,
     bus: o.bus,
     resolve,
     advertise: (topic, type, qos = QOS_DEFAULT) => o.bus.advertise(resolve(topic), type, qos),

@@ -10,6 +10,8 @@ import { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/
 import { parseMsg, PRIMITIVES, type MsgField } from './parse.js';
 
 const SEPARATOR = '='.repeat(80);
+/** service_msgs/msg/ServiceEventInfo, which service-event schemas in bags reference but do not carry. */
+const SERVICE_EVENT_INFO = 'uint8 REQUEST_SENT = 0\nuint8 REQUEST_RECEIVED = 1\nuint8 RESPONSE_SENT = 2\nuint8 RESPONSE_RECEIVED = 3\nuint8 event_type\nbuiltin_interfaces/Time stamp\nchar[16] client_gid\nint64 sequence_number\n';
 
 export class UnknownTypeError extends Error {
   constructor(readonly typeName: string, where = '') {
@@ -57,6 +59,16 @@ export class MsgRegistry {
   /** Adds the types found in a full rosbag2-style schema text (the first section names `type`). */
   addSchema(type: string, schemaText: string): void {
     const sections = schemaText.split(/\n?={10,}\n/);
+    const srv = /^(\w+)\/srv\/(\w+)_Event$/.exec(type);
+    if (srv && /^---\s*$/m.test(sections[0])) {
+      // rosbag2 stores a service-event topic's schema as the `.srv` text: build the
+      // X_Event message ROS 2 puts on the wire (info, request[<=1], response[<=1]).
+      const [pkg, name] = [srv[1], srv[2]];
+      const [req, res] = sections[0].split(/^---\s*$/m);
+      sections[0] = `service_msgs/ServiceEventInfo info\n${pkg}/${name}_Request[<=1] request\n${pkg}/${name}_Response[<=1] response\n`;
+      sections.push(`MSG: ${pkg}/${name}_Request\n${req}`, `MSG: ${pkg}/${name}_Response\n${res ?? ''}`);
+      if (!this.texts.has('service_msgs/msg/ServiceEventInfo')) sections.push(`MSG: service_msgs/ServiceEventInfo\n${SERVICE_EVENT_INFO}`);
+    }
     this.texts.set(normalizeTypeName(type), sections[0]);
     for (const section of sections.slice(1)) {
       const m = /^MSG:\s*(\S+)\s*\n?([\s\S]*)$/.exec(section);

@@ -42,7 +42,7 @@ export function parseMsg(typeName: string, text: string): MsgField[] {
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') return;
-    const m = /^([\w/]+)(\[(\d*)\]|\[<=\d+\])?\s+(\w+)\s*(=\s*(.*)|\s+(.*))?$/.exec(line);
+    const m = /^([\w/]+(?:<=\d+)?)(\[(\d*)\]|\[<=\d+\])?\s+(\w+)\s*(=\s*(.*)|\s+(.*))?$/.exec(line);
     if (!m) throw new MsgParseError(typeName, i + 1, `cannot parse '${raw.trim()}'`);
     const [, baseType, arr, len, name, , constVal, defaultVal] = m;
     let type: string;

@@ -1,0 +1,257 @@
+/**
+ * `openBag(path)`: a rosbag2 bag (directory with metadata.yaml, a directory without one, which
+ * is reindexed from its files, or a single .mcap/.db3 file) as one time-ordered message stream.
+ * Order is deterministic: log time, then file index, then position in the file.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
+import { readMcapFile } from './mcap-file.js';
+import { parseMetadata, type ParsedMetadata } from './metadata.js';
+import { readSqliteFile } from './sqlite-file.js';
+import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId } from './types.js';
+
+export class UnsupportedFormatError extends Error {
+  constructor(readonly topic: string, readonly format: string) {
+    super(`topic '${topic}' is recorded with serialization format '${format}'; Kestrel decodes only 'cdr' (record it with a CDR rmw, e.g. rmw_fastrtps_cpp or rmw_cyclonedds_cpp)`);
+    this.name = 'UnsupportedFormatError';
+  }
+}
+
+/** A message of the bag; decode() is lazy so that filtering and raw copying cost nothing. */
+class Msg implements BagMessage {
+  constructor(
+    private readonly bag: Bag,
+    readonly topic: string,
+    readonly type: string,
+    readonly logTimeNs: bigint,
+    readonly publishTimeNs: bigint,
+    readonly data: Uint8Array,
+    readonly fileIndex: number,
+    readonly seq: number,
+    private readonly format: string,
+  ) {}
+  decode(): unknown {
+    if (this.format !== 'cdr') throw new UnsupportedFormatError(this.topic, this.format);
+    return this.bag.registry.decode(this.type, this.data);
+  }
+}
+
+export function compareMessages(a: BagMessage, b: BagMessage): number {
+  if (a.logTimeNs !== b.logTimeNs) return a.logTimeNs < b.logTimeNs ? -1 : 1;
+  if (a.fileIndex !== b.fileIndex) return a.fileIndex - b.fileIndex;
+  return a.seq - b.seq;
+}
+
+/** Natural order so that bag_10.mcap follows bag_9.mcap. */
+function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { numeric: true });
+}
+
+function storageOf(file: string): StorageId | undefined {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.mcap') return 'mcap';
+  if (ext === '.db3' || ext === '.sqlite3' || ext === '.db') return 'sqlite3';
+  return undefined;
+}
+
+interface Located {
+  dir: string;
+  files: string[];
+  metadata: ParsedMetadata | undefined;
+  problems: BagProblem[];
+}
+
+function locate(path: string): Located {
+  if (!existsSync(path)) throw new BagError(path, 'no such file or directory (expected a rosbag2 directory, a .mcap or a .db3 file)');
+  const st = statSync(path);
+  if (st.isFile() && basename(path) !== 'metadata.yaml') {
+    if (!storageOf(path)) throw new BagError(path, `unknown bag file type '${extname(path)}' (expected .mcap or .db3)`);
+    return { dir: dirname(path), files: [path], metadata: undefined, problems: [] };
+  }
+  const dir = st.isFile() ? dirname(path) : path;
+  const metaPath = join(dir, 'metadata.yaml');
+  if (existsSync(metaPath)) {
+    const metadata = parseMetadata(readFileSync(metaPath, 'utf8'), metaPath);
+    if (metadata.compressionFormat && metadata.compressionMode.toUpperCase() === 'FILE') {
+      throw new BagError(metaPath, `whole-file ${metadata.compressionFormat} compression (compression_mode FILE) is not supported; decompress the files first (e.g. zstd -d), or record with MCAP chunk compression`);
+    }
+    const problems: BagProblem[] = [];
+    const files: string[] = [];
+    for (const f of metadata.files.length > 0 ? metadata.files : []) {
+      const p = join(dir, f.path);
+      if (existsSync(p)) files.push(p);
+      else problems.push({ kind: 'metadata', file: p, message: `metadata.yaml lists '${f.path}', which does not exist; its messages are missing` });
+    }
+    return { dir, files, metadata, problems };
+  }
+  // No metadata.yaml: reindex from the storage files, as `ros2 bag reindex` does.
+  const found = readdirSync(dir).filter((f) => storageOf(f) !== undefined).sort(naturalCompare);
+  if (found.length === 0) throw new BagError(dir, 'no metadata.yaml and no .mcap or .db3 files: not a rosbag2 bag');
+  const kinds = new Set(found.map((f) => storageOf(f)));
+  if (kinds.size > 1) throw new BagError(dir, `no metadata.yaml, and both .mcap and .db3 files are present (${found.join(', ')}): cannot tell which make up the bag`);
+  return {
+    dir,
+    files: found.map((f) => join(dir, f)),
+    metadata: undefined,
+    problems: [{ kind: 'reindexed', file: join(dir, 'metadata.yaml'), message: `no metadata.yaml: reindexed from ${found.length} file(s) (${found.join(', ')}); run 'kestrel bag reindex' or 'ros2 bag reindex' to write one` }],
+  };
+}
+
+export class Bag {
+  readonly registry = new MsgRegistry();
+  private readonly all: Msg[] = [];
+  private readonly problemList: BagProblem[] = [];
+  private bagInfo!: BagInfo;
+
+  private constructor(readonly path: string) {}
+
+  static async open(path: string): Promise<Bag> {
+    const loc = locate(path);
+    const bag = new Bag(path);
+    bag.problemList.push(...loc.problems);
+    const topics = new Map<string, BagTopic>();
+    for (const t of loc.metadata?.topics ?? []) topics.set(t.name, { ...t, messageCount: 0 });
+    const files: BagFileInfo[] = [];
+    const addTopic = (t: Omit<BagTopic, 'messageCount'>): BagTopic => {
+      let cur = topics.get(t.name);
+      if (!cur) {
+        cur = { ...t, messageCount: 0 };
+        topics.set(t.name, cur);
+      } else if (!cur.type && t.type) cur.type = t.type;
+      return cur;
+    };
+    for (const [fileIndex, file] of loc.files.entries()) {
+      const storage = storageOf(file) ?? 'mcap';
+      const before = bag.all.length;
+      let library = '';
+      let size = 0;
+      const compression: string[] = [];
+      if (storage === 'mcap') {
+        const c = await readMcapFile(file);
+        bag.problemList.push(...c.problems);
+        library = c.library;
+        size = c.sizeBytes;
+        compression.push(...c.chunkCompression);
+        const byChannel = new Map<number, { topic: BagTopic; format: string }>();
+        for (const ch of c.channels.values()) {
+          const type = ch.schema?.name ?? topics.get(ch.topic)?.type ?? '';
+          // An empty ros2msg schema is a real empty message (test_msgs/msg/Empty), not a missing one.
+          if (ch.schema && ch.schema.encoding === 'ros2msg') bag.addSchema(ch.schema.name, ch.schema.text, file);
+          const topic = addTopic({ name: ch.topic, type, serializationFormat: ch.messageEncoding, offeredQosProfiles: ch.metadata.get('offered_qos_profiles') ?? '' });
+          byChannel.set(ch.id, { topic, format: topic.serializationFormat || ch.messageEncoding });
+        }
+        for (const [i, m] of c.messages.entries()) {
+          const ch = byChannel.get(m.channelId);
+          if (!ch) {
+            bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
+            continue;
+          }
+          ch.topic.messageCount++;
+          bag.all.push(new Msg(bag, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, fileIndex, i, ch.format));
+        }
+      } else {
+        const c = await readSqliteFile(file);
+        bag.problemList.push(...c.problems);
+        library = c.schemaVersion === undefined ? 'sqlite3' : `sqlite3 schema ${c.schemaVersion}${c.rosDistro ? ` (${c.rosDistro})` : ''}`;
+        size = c.sizeBytes;
+        const defs = new Map(c.definitions.filter((d) => d.encoding === 'ros2msg').map((d) => [d.type, d.text]));
+        for (const [type, text] of defs) bag.addSchema(type, text, file);
+        // Service-event topics (`pkg/srv/X_Event`) find their `.srv` text under `pkg/srv/X`.
+        for (const t of c.topics) {
+          const base = /^(.*\/srv\/\w+)_Event$/.exec(t.type)?.[1];
+          const text = base === undefined || defs.has(t.type) ? undefined : defs.get(base);
+          if (text !== undefined) bag.addSchema(t.type, text, file);
+        }
+        const byId = new Map<number, BagTopic>();
+        for (const t of c.topics) {
+          byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
+        }
+        for (const [i, r] of c.rows.entries()) {
+          const t = byId.get(r.topicId);
+          if (!t) {
+            bag.problemList.push({ kind: 'corrupt', file, timeNs: r.timestamp, message: `message id ${r.id} refers to unknown topic id ${r.topicId}: dropped` });
+            continue;
+          }
+          t.messageCount++;
+          bag.all.push(new Msg(bag, t.name, t.type, r.timestamp, r.timestamp, r.data, fileIndex, i, t.serializationFormat));
+        }
+      }
+      const mine = bag.all.slice(before);
+      let start = 0n;
+      let end = 0n;
+      for (const m of mine) {
+        if (start === 0n || m.logTimeNs < start) start = m.logTimeNs;
+        if (m.logTimeNs > end) end = m.logTimeNs;
+      }
+      files.push({ path: file, storage, messageCount: mine.length, startNs: start, endNs: end, sizeBytes: size, chunkCompression: compression, library });
+    }
+    bag.all.sort(compareMessages);
+    if (loc.metadata && loc.metadata.messageCount > bag.all.length) {
+      bag.problemList.push({ kind: 'metadata', file: join(loc.dir, 'metadata.yaml'), message: `metadata.yaml counts ${loc.metadata.messageCount} messages, ${bag.all.length} could be read` });
+    }
+    const startNs = bag.all[0]?.logTimeNs ?? loc.metadata?.startNs ?? 0n;
+    const endNs = bag.all[bag.all.length - 1]?.logTimeNs ?? startNs;
+    const storages = new Set(files.map((f) => f.storage));
+    bag.bagInfo = {
+      path,
+      version: loc.metadata?.version,
+      storage: storages.size === 1 ? files[0].storage : ((loc.metadata?.storage as StorageId | undefined) ?? 'mcap'),
+      files,
+      topics: [...topics.values()],
+      messageCount: bag.all.length,
+      startNs,
+      endNs,
+      durationNs: endNs - startNs,
+      sizeBytes: files.reduce((s, f) => s + f.sizeBytes, 0),
+      compressionFormat: loc.metadata?.compressionFormat ?? '',
+      compressionMode: loc.metadata?.compressionMode ?? '',
+      rosDistro: loc.metadata?.rosDistro ?? '',
+    };
+    return bag;
+  }
+
+  private addSchema(type: string, text: string, file: string): void {
+    try {
+      this.registry.addSchema(type, text);
+    } catch (e) {
+      this.problemList.push({ kind: 'metadata', file, message: `cannot use the bag's definition of ${type}: ${(e as Error).message}` });
+    }
+  }
+
+  info(): BagInfo {
+    return this.bagInfo;
+  }
+
+  problems(): BagProblem[] {
+    return [...this.problemList];
+  }
+
+  topic(name: string): BagTopic | undefined {
+    return this.bagInfo.topics.find((t) => t.name === name);
+  }
+
+  /** Messages in deterministic time order. Synchronous underneath; async for a streaming reader later. */
+  *messagesSync(filter: MessageFilter = {}): IterableIterator<BagMessage> {
+    const topics = filter.topics && filter.topics.length > 0 ? new Set(filter.topics) : undefined;
+    for (const m of this.all) {
+      if (filter.startNs !== undefined && m.logTimeNs < filter.startNs) continue;
+      if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) break;
+      if (topics && !topics.has(m.topic)) continue;
+      yield m;
+    }
+  }
+
+  async *messages(filter: MessageFilter = {}): AsyncIterableIterator<BagMessage> {
+    yield* this.messagesSync(filter);
+  }
+
+  /** Type name as Kestrel's bus uses it (`pkg/msg/Name`). */
+  static busType(type: string): string {
+    return normalizeTypeName(type);
+  }
+}
+
+export function openBag(path: string): Promise<Bag> {
+  return Bag.open(path);
+}

@@ -1,0 +1,25 @@
+/**
+ * Generated models are cached under models/cache/ (git-ignored) and written on first use.
+ * The file name encodes shape, quantization and seed, so a changed shape never reuses a stale file.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
+
+export const MODEL_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'cache');
+
+export type ShapeName = 'tiny' | '1b';
+export const SHAPES: Record<ShapeName, ModelShape> = { tiny: TINY_SHAPE, '1b': LLAMA_1B_SHAPE };
+
+export function cachedModelPath(shape: ShapeName, quant: Quant, seed = 1234, dir = MODEL_CACHE_DIR): string {
+  return join(dir, `kestrel-${shape}-${quant.toLowerCase()}-s${seed}.gguf`);
+}
+
+/** Path of the generated model, writing it first if it is not cached yet. */
+export function ensureModel(shape: ShapeName, quant: Quant, seed = 1234, dir = MODEL_CACHE_DIR): string {
+  const path = cachedModelPath(shape, quant, seed, dir);
+  if (existsSync(path) && statSync(path).size > 0) return path;
+  writeGguf(path, { shape: SHAPES[shape], quant, seed });
+  return path;
+}

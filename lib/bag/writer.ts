@@ -1,0 +1,269 @@
+/**
+ * rosbag2 MCAP writer: profile `ros2`, `ros2msg` schemas (rosbag2-style text with all
+ * dependencies), CDR messages, zstd or lz4 chunks, and a metadata.yaml beside the files,
+ * so `ros2 bag info/play` and Foxglove open the result. Splits by size or duration.
+ * Open writers are finalized on SIGINT/SIGTERM, so a stopped recording stays readable.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { McapWriter, type IWritable } from '@mcap/core';
+import * as zstd from '@foxglove/wasm-zstd';
+import { compress as lz4Compress } from 'lz4js';
+import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
+import { formatMetadata, type MetadataFileEntry } from './metadata.js';
+import { BagError, type BagTopic } from './types.js';
+
+export type ChunkCompression = 'zstd' | 'lz4' | 'none';
+
+export interface BagWriterOptions {
+  compression?: ChunkCompression;
+  /** Start a new file once the current one reaches this many bytes (0 = never). */
+  splitBytes?: number;
+  /** Start a new file once the current one spans this many seconds of log time (0 = never). */
+  splitSeconds?: number;
+  /** Uncompressed chunk size; rosbag2's default is 768 KiB. */
+  chunkSize?: number;
+  /** Definitions used to encode messages and write schemas (default: Kestrel's msgs). */
+  registry?: MsgRegistry;
+  /** Close this writer on SIGINT/SIGTERM before the process exits (default true). */
+  finalizeOnSignal?: boolean;
+  rosDistro?: string;
+}
+
+export interface TopicOptions {
+  /** Serialization format; only 'cdr' is encoded by Kestrel, others can be copied raw. */
+  serializationFormat?: string;
+  offeredQosProfiles?: string;
+  /** Schema text to store instead of the registry's (e.g. copied from a source bag). Empty: schemaless. */
+  schemaText?: string;
+}
+
+export interface BagWriter {
+  readonly dir: string;
+  addTopic(topic: string, type: string, opts?: TopicOptions): void;
+  /** Queues one message (a message object to CDR-encode, or already-encoded bytes). */
+  write(topic: string, type: string, timeNs: bigint, msg: unknown, publishTimeNs?: bigint): Promise<void>;
+  /** Messages written so far. */
+  count(): number;
+  files(): string[];
+  close(): Promise<void>;
+}
+
+/** Sequential file output: McapWriter needs only write() and position(). */
+class FileWritable implements IWritable {
+  private pos = 0n;
+  constructor(private readonly fd: number) {}
+  async write(buffer: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < buffer.byteLength) off += writeSync(this.fd, buffer, off, buffer.byteLength - off);
+    this.pos += BigInt(buffer.byteLength);
+  }
+  position(): bigint {
+    return this.pos;
+  }
+}
+
+interface OpenFile {
+  path: string;
+  fd: number;
+  out: FileWritable;
+  mcap: McapWriter;
+  channels: Map<string, number>;
+  schemas: Map<string, number>;
+  entry: MetadataFileEntry;
+  endNs: bigint;
+}
+
+interface TopicState extends BagTopic {
+  schemaText: string | undefined;
+}
+
+const open = new Set<McapBagWriter>();
+let handlersInstalled = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  void Promise.allSettled([...open].filter((w) => w.finalizeOnSignal).map((w) => w.close())).then(() => process.exit(code));
+}
+
+function trackOpen(w: McapBagWriter): void {
+  open.add(w);
+  if (!handlersInstalled && w.finalizeOnSignal) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    handlersInstalled = true;
+  }
+}
+
+function untrack(w: McapBagWriter): void {
+  open.delete(w);
+  if (handlersInstalled && ![...open].some((x) => x.finalizeOnSignal)) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    handlersInstalled = false;
+  }
+}
+
+class McapBagWriter implements BagWriter {
+  private readonly registry: MsgRegistry;
+  private readonly topics = new Map<string, TopicState>();
+  private readonly done: MetadataFileEntry[] = [];
+  private cur: OpenFile | undefined;
+  private tail: Promise<void> = Promise.resolve();
+  private written = 0;
+  private closed = false;
+  private startNs: bigint | undefined;
+  private endNs = 0n;
+  readonly finalizeOnSignal: boolean;
+
+  constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions) {
+    this.registry = o.registry ?? kestrelMsgs;
+    this.finalizeOnSignal = o.finalizeOnSignal ?? true;
+  }
+
+  addTopic(topic: string, type: string, opts: TopicOptions = {}): void {
+    const existing = this.topics.get(topic);
+    if (existing) {
+      if (normalizeTypeName(existing.type) !== normalizeTypeName(type)) throw new BagError(this.dir, `topic '${topic}' already recorded as ${existing.type}, not ${type}`);
+      return;
+    }
+    let schemaText = opts.schemaText;
+    if (schemaText === undefined && this.registry.has(type)) schemaText = this.registry.schemaText(type);
+    this.topics.set(topic, {
+      name: topic,
+      type: normalizeTypeName(type),
+      serializationFormat: opts.serializationFormat ?? 'cdr',
+      offeredQosProfiles: opts.offeredQosProfiles ?? '',
+      messageCount: 0,
+      schemaText: schemaText === '' ? undefined : schemaText,
+    });
+  }
+
+  count(): number {
+    return this.written;
+  }
+
+  files(): string[] {
+    return [...this.done.map((f) => join(this.dir, f.path)), ...(this.cur ? [this.cur.path] : [])];
+  }
+
+  write(topic: string, type: string, timeNs: bigint, msg: unknown, publishTimeNs = timeNs): Promise<void> {
+    if (this.closed) return Promise.reject(new BagError(this.dir, `write to '${topic}' after close`));
+    this.addTopic(topic, type);
+    const t = this.topics.get(topic) as TopicState;
+    // Encode now, synchronously: the caller may reuse or mutate the message object.
+    const data = msg instanceof Uint8Array ? msg : this.registry.encode(t.type, msg);
+    t.messageCount++;
+    this.written++;
+    if (this.startNs === undefined || timeNs < this.startNs) this.startNs = timeNs;
+    if (timeNs > this.endNs) this.endNs = timeNs;
+    const p = this.tail.then(() => this.append(t, timeNs, publishTimeNs, data));
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private async append(t: TopicState, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): Promise<void> {
+    let f = this.cur;
+    if (f && this.shouldSplit(f, timeNs)) {
+      await this.finishFile();
+      f = undefined;
+    }
+    f ??= await this.openFile(timeNs);
+    let ch = f.channels.get(t.name);
+    if (ch === undefined) {
+      let schemaId = 0;
+      if (t.schemaText !== undefined) {
+        schemaId = f.schemas.get(t.type) ?? (await f.mcap.registerSchema({ name: t.type, encoding: 'ros2msg', data: new TextEncoder().encode(t.schemaText) }));
+        f.schemas.set(t.type, schemaId);
+      }
+      ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '']]) });
+      f.channels.set(t.name, ch);
+    }
+    await f.mcap.addMessage({ channelId: ch, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data });
+    if (f.entry.messageCount === 0 || timeNs < f.entry.startNs) f.entry.startNs = timeNs;
+    if (timeNs > f.endNs) f.endNs = timeNs;
+    f.entry.messageCount++;
+  }
+
+  private shouldSplit(f: OpenFile, timeNs: bigint): boolean {
+    if (f.entry.messageCount === 0) return false;
+    if (this.o.splitBytes > 0 && Number(f.out.position()) >= this.o.splitBytes) return true;
+    return this.o.splitSeconds > 0 && timeNs - f.entry.startNs >= BigInt(Math.round(this.o.splitSeconds * 1e9));
+  }
+
+  private async openFile(timeNs: bigint): Promise<OpenFile> {
+    const name = `${basename(this.dir)}_${this.done.length}.mcap`;
+    const path = join(this.dir, name);
+    const fd = openSync(path, 'wx');
+    const out = new FileWritable(fd);
+    const compression = this.o.compression;
+    const mcap = new McapWriter({
+      writable: out,
+      chunkSize: this.o.chunkSize,
+      compressChunk:
+        compression === 'none'
+          ? undefined
+          : (chunk: Uint8Array) =>
+              compression === 'zstd'
+                ? { compression: 'zstd', compressedData: zstd.compress(chunk, 3) }
+                : { compression: 'lz4', compressedData: lz4Compress(chunk) as Uint8Array },
+    });
+    await mcap.start({ profile: 'ros2', library: 'kestrel' });
+    this.cur = { path, fd, out, mcap, channels: new Map(), schemas: new Map(), entry: { path: name, startNs: timeNs, durationNs: 0n, messageCount: 0 }, endNs: timeNs };
+    return this.cur;
+  }
+
+  private async finishFile(): Promise<void> {
+    const f = this.cur;
+    if (!f) return;
+    this.cur = undefined;
+    await f.mcap.end();
+    closeSync(f.fd);
+    f.entry.durationNs = f.endNs - f.entry.startNs;
+    this.done.push(f.entry);
+    this.writeMetadata();
+  }
+
+  private writeMetadata(): void {
+    const start = this.startNs ?? 0n;
+    const text = formatMetadata({
+      storage: 'mcap',
+      files: this.done,
+      topics: [...this.topics.values()].map(({ schemaText: _s, ...t }) => t),
+      startNs: start,
+      durationNs: this.endNs - start,
+      messageCount: this.done.reduce((s, f) => s + f.messageCount, 0),
+      rosDistro: this.o.rosDistro,
+    });
+    // Write-then-rename: a crash never leaves a half-written metadata.yaml.
+    const tmp = join(this.dir, '.metadata.yaml.tmp');
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(this.dir, 'metadata.yaml'));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.tail;
+    this.closed = true;
+    await this.tail;
+    await this.finishFile();
+    if (this.done.length === 0) this.writeMetadata();
+    untrack(this);
+  }
+}
+
+/** Creates `dir` (which must not exist or be empty) and returns a writer into it. */
+export async function createBagWriter(dir: string, opts: BagWriterOptions = {}): Promise<BagWriter> {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new BagError(dir, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
+  mkdirSync(dir, { recursive: true });
+  const compression = opts.compression ?? 'zstd';
+  if (compression === 'zstd') await zstd.isLoaded;
+  const w = new McapBagWriter(dir, {
+    ...opts,
+    compression,
+    splitBytes: opts.splitBytes ?? 0,
+    splitSeconds: opts.splitSeconds ?? 0,
+    chunkSize: opts.chunkSize ?? 768 * 1024,
+  });
+  trackOpen(w);
+  return w;
+}

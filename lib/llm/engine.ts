@@ -199,33 +199,55 @@ export class LlmEngine {
       : this.llama.createGrammarForJsonSchema(shapeToJsonSchema(shape) as unknown as Parameters<Llama['createGrammarForJsonSchema']>[0]);
   }
 
-  /** Prompt tokens. The plain form tokenizes the fixed part on its own, so its tokens never change. */
+  private get bos(): Token[] {
+    const t = this.model.tokens;
+    return t.shouldPrependBosToken && t.bos !== null ? [t.bos] : [];
+  }
+
+  /**
+   * Prompt tokens without the leading BOS (LlamaCompletion always prepends it). The plain form
+   * tokenizes the fixed part on its own, so its tokens never depend on the changing part.
+   */
   tokenize(p: PromptParts): Token[] {
     if (this.chatWrapper) {
       const { contextText } = this.chatWrapper.generateContextState({
         chatHistory: [{ type: 'system', text: p.system }, { type: 'user', text: p.user }, { type: 'model', response: [] }],
       });
-      return contextText.tokenize(this.model.tokenizer);
+      const t = contextText.tokenize(this.model.tokenizer);
+      const bos = this.model.tokens.bos;
+      return bos !== null && t[0] === bos ? t.slice(1) : t;
     }
     let prefix = this.prefixCache.get(p.system);
     if (!prefix) {
-      prefix = [...(this.model.tokens.shouldPrependBosToken && this.model.tokens.bos !== null ? [this.model.tokens.bos] : []), ...this.model.tokenize(p.system)];
+      prefix = this.model.tokenize(p.system);
       this.prefixCache.set(p.system, prefix);
     }
     return [...prefix, ...LlamaText(p.user).tokenize(this.model.tokenizer)];
   }
 
+  /** The tokens the context holds for this prompt (BOS included). */
+  contextTokens(p: PromptParts): Token[] {
+    return [...this.bos, ...this.tokenize(p)];
+  }
+
+  /** Length of the fixed prefix in context tokens (what prefix reuse saves each call). */
+  prefixLength(system: string): number {
+    const a = this.contextTokens({ system, user: 'a' });
+    const b = this.contextTokens({ system, user: 'b' });
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    return i;
+  }
+
   /** Evaluates the fixed prefix now, so the first real request only pays for its suffix. */
   async warmPrefix(system: string): Promise<number> {
-    const tokens = this.tokenize({ system, user: '' });
-    const prefix = this.chatWrapper ? tokens.slice(0, -1) : this.prefixCache.get(system) ?? tokens;
+    if (this.running) throw new EngineBusyError();
+    const n = this.prefixLength(system);
+    const prefix = this.contextTokens({ system, user: 'a' }).slice(0, n);
     await this.sequence.adaptStateToTokens(prefix, false);
     const already = this.sequence.nextTokenIndex;
-    if (already < prefix.length) {
-      const it = this.sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(already));
-      await it;
-    }
-    return prefix.length;
+    if (already < prefix.length) await this.sequence.evaluateWithoutGeneratingNewTokens(prefix.slice(already));
+    return n;
   }
 
   /** Greedy generation. Throws the signal's reason on abort; only one request at a time (EngineBusyError). */
@@ -244,8 +266,9 @@ export class LlmEngine {
   private async doGenerate(p: PromptParts, o: GenerateOptions): Promise<GenerationResult> {
     const now = o.now ?? (() => performance.now());
     const tokens = this.tokenize(p);
+    const full = [...this.bos, ...tokens];
     if (o.reusePrefix === false) await this.sequence.clearHistory();
-    const reused = Math.min(this.sequence.compareContextTokens(tokens).firstDifferentIndex, tokens.length - 1);
+    const reused = Math.min(this.sequence.compareContextTokens(full).firstDifferentIndex, full.length - 1);
     const before = this.sequence.tokenPredictions;
     const t0 = now();
     let first: number | undefined;
@@ -269,7 +292,7 @@ export class LlmEngine {
     return {
       text: res.response,
       stopReason,
-      promptTokens: tokens.length,
+      promptTokens: full.length,
       reusedTokens: reused,
       completionTokens: n,
       ttftMs: (first ?? end) - t0,

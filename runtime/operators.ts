@@ -197,3 +197,140 @@ export function watchdog<T>(scheduler: SchedulerLike, timeoutMs: number, onSilen
       };
     });
 }
+
+// ---- Deadline bookkeeping: budgets, stage counters, silent-topic detection ----
+
+/** Counters a deadline-bound stage reports into (StageStats from runtime/diagnostics.ts fits). */
+export interface StageSink {
+  record(latencyMs: number): void;
+  miss(): void;
+  drop(n?: number): void;
+  error(e: unknown): void;
+}
+
+/** Records every result into `stage` (latency always; a miss on deadline; an error on failure) and passes it on. */
+export function recordStage<R>(stage: StageSink): MonoTypeOperatorFunction<DeadlineResult<R>> {
+  return (source) =>
+    new Observable<DeadlineResult<R>>((sub) =>
+      source.subscribe({
+        next: (r) => {
+          stage.record(r.latencyMs);
+          if (!r.ok) {
+            if (r.reason === 'deadline') stage.miss();
+            else stage.error(r.error);
+          }
+          sub.next(r);
+        },
+        error: (e) => sub.error(e),
+        complete: () => sub.complete(),
+      }),
+    );
+}
+
+/** Only the values that made their deadline; misses and errors are dropped here (count them upstream with recordStage). */
+export function onTimeOnly<R>(): OperatorFunction<DeadlineResult<R>, R> {
+  return (source) =>
+    new Observable<R>((sub) =>
+      source.subscribe({
+        next: (r) => {
+          if (r.ok) sub.next(r.value);
+        },
+        error: (e) => sub.error(e),
+        complete: () => sub.complete(),
+      }),
+    );
+}
+
+/**
+ * The usual shape of a slow stage: latest-only input (replaced inputs counted as drops),
+ * work aborted at `deadlineMs`, latency/misses/errors recorded in `stage`; emits on-time values only.
+ */
+export function withStageDeadline<T, R>(clock: Clock, stage: StageSink, deadlineMs: number, work: (input: T, signal: AbortSignal) => Promise<R>): OperatorFunction<T, R> {
+  return (source) =>
+    source.pipe(
+      latestOnly((input: T) => runWithDeadline(clock, deadlineMs, (signal) => work(input, signal)), { onDrop: () => stage.drop() }),
+      recordStage<R>(stage),
+      onTimeOnly<R>(),
+    );
+}
+
+export class BudgetError extends Error {
+  constructor(stage: string, value: number) {
+    super(`budget of stage '${stage}': expected a finite number of ms > 0, got ${value}`);
+    this.name = 'BudgetError';
+  }
+}
+
+/**
+ * A stage's budget from a params group (`budget_ms.<stage>: 80`), else `defaultMs`.
+ * Throws a BudgetError for a budget that is not a positive finite number.
+ */
+export function stageBudget(budgets: Readonly<Record<string, number>>, stage: string, defaultMs: number): number {
+  const v = Object.prototype.hasOwnProperty.call(budgets, stage) ? budgets[stage] : defaultMs;
+  if (!Number.isFinite(v) || v <= 0) throw new BudgetError(stage, v);
+  return v;
+}
+
+/** A topic that must keep publishing: silent when nothing arrived for `periodMs × k`. */
+export interface WatchSpec {
+  topic: string;
+  periodMs: number;
+  k: number;
+}
+
+export class WatchSpecError extends Error {
+  constructor(detail: string) {
+    super(`watchdog parameters: ${detail}`);
+    this.name = 'WatchSpecError';
+  }
+}
+
+/** Parallel param arrays (`watch_topics`, `watch_periods_ms`) → specs, with a precise error when they disagree. */
+export function watchSpecs(topics: readonly string[], periodsMs: readonly number[], k: number): WatchSpec[] {
+  if (topics.length !== periodsMs.length) {
+    throw new WatchSpecError(`watch_topics has ${topics.length} entries but watch_periods_ms has ${periodsMs.length}; expected one period per topic`);
+  }
+  if (!Number.isFinite(k) || k < 1) throw new WatchSpecError(`watch_k must be >= 1, got ${k}`);
+  return topics.map((topic, i) => {
+    const periodMs = periodsMs[i];
+    if (!Number.isFinite(periodMs) || periodMs <= 0) throw new WatchSpecError(`period of '${topic}' must be > 0 ms, got ${periodMs}`);
+    return { topic, periodMs, k };
+  });
+}
+
+/**
+ * Watches several topics on a stream of (topic) events and reports the set of silent ones on
+ * every change. A topic never heard from counts as silent once its timeout has passed since
+ * the watch started, so a node that never comes up is caught too.
+ */
+export function watchTopics(
+  events: Observable<{ topic: string }>,
+  scheduler: SchedulerLike,
+  specs: readonly WatchSpec[],
+  onChange: (silent: ReadonlySet<string>, changed: { topic: string; silent: boolean }) => void,
+): Subscription {
+  const silent = new Set<string>();
+  const timers = new Map<string, Subscription>();
+  const timeoutOf = new Map(specs.map((s) => [s.topic, s.periodMs * s.k]));
+  const arm = (topic: string, timeoutMs: number): void => {
+    timers.get(topic)?.unsubscribe();
+    timers.set(
+      topic,
+      scheduler.schedule(() => {
+        silent.add(topic);
+        onChange(silent, { topic, silent: true });
+      }, timeoutMs),
+    );
+  };
+  for (const [topic, t] of timeoutOf) arm(topic, t);
+  const sub = events.subscribe((e) => {
+    const t = timeoutOf.get(e.topic);
+    if (t === undefined) return;
+    arm(e.topic, t);
+    if (silent.delete(e.topic)) onChange(silent, { topic: e.topic, silent: false });
+  });
+  sub.add(() => {
+    for (const t of timers.values()) t.unsubscribe();
+  });
+  return sub;
+}

@@ -1,0 +1,177 @@
+/**
+ * arbiter: the fixed-rate control tick. Each tick it decides one command from the freshest
+ * inputs (never waiting for any), enforces the safety envelope, and publishes /cmd (and
+ * /cmd_vel for ground robots). A watchdog on the topics of upstream nodes turns silence
+ * into the fallback within one tick.
+ */
+import { Subscription } from 'rxjs';
+import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
+import { every } from '../../runtime/clock.js';
+import { msToTime } from '../../runtime/time.js';
+import { defineNode } from '../../runtime/node.js';
+import { watchSpecs, watchTopics } from '../../runtime/operators.js';
+import { p } from '../../runtime/params.js';
+import { QOS_DEFAULT } from '../../runtime/qos.js';
+import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
+import { ACTIONS, envelopeFromParams } from './envelope.js';
+import { pointFromFlat, waypointsFromFlat, type MissionMode } from './mission.js';
+import { stopTwist, twistFor } from './twist.js';
+
+export const arbiterNode = defineNode({
+  name: 'arbiter',
+  description: 'Fixed-rate control tick: chooses plan / alert reaction / mission / fallback, enforces the safety envelope, publishes /cmd and /cmd_vel',
+  params: {
+    rate_hz: p.double(20, 'Control tick rate', { min: 1, max: 500 }),
+    max_age_ms: p.double(500, 'Inputs (/fc/state, /world, /alerts) older than this count as missing', { min: 1 }),
+    plan_max_age_ms: p.double(5000, 'A plan whose source stamp is older than this is ignored (LLM plans are seconds old)', { min: 1 }),
+    fc_lost_land_ms: p.double(5000, 'Flight-controller state stale this long: land instead of hold', { min: 0 }),
+    validity_ticks: p.int(3, 'valid_until of each command = now + this many ticks', { min: 1 }),
+    vehicle: p.string('multirotor', 'Vehicle kind; ground robots also get /cmd_vel', ['multirotor', 'ground']),
+    geofence: p.doubleArray([], 'Geofence polygon, local ENU [x0, y0, x1, y1, ...] metres; empty = none'),
+    min_altitude_m: p.double(2, 'Lowest target altitude (local z) for goto/orbit'),
+    max_altitude_m: p.double(120, 'Highest target altitude (local z)'),
+    max_speed_mps: p.double(5, 'Speed limit for every command', { min: 0 }),
+    allowed_actions: p.stringArray(['hold', 'goto', 'velocity', 'orbit', 'takeoff', 'land', 'rtl', 'arm'], 'Actions any source may command (hold, land always allowed)', ACTIONS),
+    plan_actions: p.stringArray(['hold', 'goto', 'orbit', 'land', 'rtl'], 'Actions a plan may propose (arm, disarm, takeoff are never accepted from a plan)', ACTIONS),
+    min_battery: p.double(0.25, 'Minimum battery fraction for the mission; below it: low_battery_action, and no arming', { min: 0, max: 1 }),
+    low_battery_action: p.string('rtl', 'What to do below min_battery while flying', ['rtl', 'land']),
+    alert_reactions: p.stringArray(['hold', 'track', 'orbit', 'rtl', 'land'], 'Alert reactions the arbiter applies', ['hold', 'track', 'orbit', 'rtl', 'land']),
+    orbit_radius_m: p.double(10, 'Radius of orbit reactions', { min: 0 }),
+    mission_mode: p.string('hold', 'Default behaviour: idle (stay on ground), hold, hover (at mission_point), patrol (mission_waypoints)', ['idle', 'hold', 'hover', 'patrol']),
+    mission_point: p.doubleArray([0, 0, 10], 'hover: [x, y, z] local ENU'),
+    mission_waypoints: p.doubleArray([], 'patrol: [x0, y0, z0, x1, y1, z1, ...] local ENU'),
+    mission_speed: p.double(3, 'Mission cruise speed (m/s)', { min: 0 }),
+    mission_accept_radius_m: p.double(1.5, 'Waypoint reached within this distance', { min: 0 }),
+    auto_takeoff: p.bool(false, 'Mission arms and takes off when disarmed on the ground (never the planner)'),
+    takeoff_altitude_m: p.double(10, 'Takeoff altitude (local z)'),
+    ground_altitude_m: p.double(0.5, 'Below this local z the vehicle counts as on the ground'),
+    watch_topics: p.stringArray(['/detections'], 'Topics of upstream nodes that must keep publishing; silence means fallback'),
+    watch_periods_ms: p.doubleArray([200], 'Expected period of each watched topic'),
+    watch_k: p.double(3, 'A watched topic is silent after period × k without a message', { min: 1 }),
+    max_yaw_rate_rps: p.double(1, '/cmd_vel yaw-rate limit', { min: 0 }),
+    k_distance: p.double(0.5, '/cmd_vel speed per metre to the target', { min: 0 }),
+    k_heading: p.double(1.5, '/cmd_vel yaw rate per radian of heading error', { min: 0 }),
+  },
+  subscribes: [
+    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (stale or disconnected → fallback)' },
+    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused tracks for track/orbit reactions' },
+    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts and their reactions' },
+    { topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan from the LLM planner' },
+  ],
+  publishes: [
+    { topic: '/cmd', type: 'kestrel_msgs/msg/VehicleCommand', description: 'One command per tick, with input stamps, e2e age and valid_until' },
+    { topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', description: 'Body-frame velocity for ground robots (zero on fallback)' },
+  ],
+  create(ctx, prm) {
+    const ground = prm.vehicle === 'ground';
+    const env = envelopeFromParams({ ...prm, ground });
+    const periodMs = 1000 / prm.rate_hz;
+    const policy: Policy = {
+      periodMs,
+      maxAgeMs: prm.max_age_ms,
+      planMaxAgeMs: prm.plan_max_age_ms,
+      fcLostLandMs: prm.fc_lost_land_ms,
+      validityTicks: prm.validity_ticks,
+      reactions: new Set(prm.alert_reactions),
+      orbitRadiusM: prm.orbit_radius_m,
+      mission: {
+        mode: prm.mission_mode as MissionMode,
+        point: pointFromFlat(prm.mission_point, 'mission_point'),
+        waypoints: waypointsFromFlat(prm.mission_waypoints),
+        speed: prm.mission_speed,
+        acceptRadiusM: prm.mission_accept_radius_m,
+        autoTakeoff: prm.auto_takeoff,
+        takeoffAltitudeM: prm.takeoff_altitude_m,
+        groundAltitudeM: prm.ground_altitude_m,
+      },
+    };
+    const watched = watchSpecs(prm.watch_topics.map((t) => ctx.resolve(t)), prm.watch_periods_ms, prm.watch_k);
+    const limits = { maxSpeedMps: prm.max_speed_mps, maxYawRateRps: prm.max_yaw_rate_rps, kDistance: prm.k_distance, kHeading: prm.k_heading, arriveM: prm.mission_accept_radius_m };
+
+    const cmdPub = ctx.advertise('/cmd', 'kestrel_msgs/msg/VehicleCommand', QOS_DEFAULT);
+    const velPub = ground ? ctx.advertise('/cmd_vel', 'geometry_msgs/msg/Twist', QOS_DEFAULT) : undefined;
+    const tick = ctx.diag.stage('tick');
+    const e2e = ctx.diag.stage('e2e');
+    const inputs: DecideInputs = { silent: [], missionIndex: 0, seq: 0 };
+    let silent: string[] = [];
+    let rejections = 0;
+    let lastRejection = '';
+    let fallbacks = 0;
+
+    const report = (r: Rejection[]): void => {
+      rejections += r.length;
+      ctx.diag.values.rejections = String(rejections);
+      const text = r.map((x) => `${x.source} ${x.action}: ${x.reason}`).join('; ');
+      // Log on change only: a rejected plan stays rejected for many ticks.
+      if (text !== '' && text !== lastRejection) ctx.log.warn(`rejected ${text}`);
+      if (text !== '') ctx.diag.values.last_rejection = text;
+      lastRejection = text;
+    };
+
+    const onTick = (n: number, startMs: number): void => {
+      const t0 = ctx.clock.now();
+      // A tick that fires a whole period late is a missed tick.
+      if (t0 - (startMs + (n + 1) * periodMs) > periodMs) tick.miss();
+      inputs.seq++;
+      inputs.silent = silent;
+      let cmd: kestrel_msgs.VehicleCommand;
+      try {
+        const d = decide(inputs, env, t0, policy);
+        inputs.missionIndex = d.missionIndex;
+        cmd = d.command;
+        report(d.rejections);
+        if (d.fallback) fallbacks++;
+      } catch (e) {
+        // A bug or a malformed input must not stop the control loop: hold, and report it.
+        tick.error(e);
+        ctx.diag.set('error', `decide failed: ${(e as Error).message}`);
+        fallbacks++;
+        cmd = makeMsg('kestrel_msgs/msg/VehicleCommand', {
+          header: { stamp: ctx.clock.stamp(), frame_id: 'map' },
+          seq: inputs.seq,
+          action: 'hold',
+          source: 'fallback',
+          reason: `arbiter error: ${(e as Error).message}`,
+          e2e_age_ms: -1,
+          valid_until: msToTime(t0 + policy.validityTicks * periodMs),
+        });
+      }
+      cmdPub.publish(cmd);
+      if (velPub) velPub.publish(cmd.source === 'fallback' ? stopTwist() : twistFor(cmd, inputs.state, limits));
+      ctx.diag.values.fallbacks = String(fallbacks);
+      ctx.diag.values.last_source = cmd.source;
+      ctx.diag.values.last_action = cmd.action;
+      ctx.diag.values.e2e_age_ms = cmd.e2e_age_ms.toFixed(1);
+      if (cmd.e2e_age_ms >= 0) e2e.record(cmd.e2e_age_ms);
+      tick.record(ctx.clock.now() - t0);
+    };
+
+    return {
+      activate() {
+        const subs = new Subscription();
+        subs.add(ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState').subscribe((m) => (inputs.state = m)));
+        subs.add(ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((m) => (inputs.world = m)));
+        subs.add(ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((m) => (inputs.alerts = m)));
+        subs.add(ctx.subscribe('/plan', 'kestrel_msgs/msg/Plan').subscribe((m) => (inputs.plan = m)));
+        if (watched.length > 0) {
+          subs.add(
+            watchTopics(ctx.bus.events(), ctx.clock.scheduler, watched, (s, change) => {
+              silent = [...s].sort();
+              const spec = watched.find((w) => w.topic === change.topic);
+              if (change.silent) ctx.log.error(`${change.topic} silent: no message for ${(spec ? spec.periodMs * spec.k : 0).toFixed(0)} ms; fallback`);
+              else ctx.log.info(`${change.topic} publishing again`);
+              ctx.diag.values.silent = silent.join(',');
+              if (silent.length > 0) ctx.diag.set('error', `silent: ${silent.join(', ')}`);
+              else ctx.diag.set('ok', '');
+            }),
+          );
+        }
+        const startMs = ctx.clock.now();
+        subs.add(every(ctx.clock, periodMs).subscribe((n) => onTick(n, startMs)));
+        return subs;
+      },
+    };
+  },
+});
+
+export default arbiterNode;

@@ -1,0 +1,577 @@
+/**
+ * Evaluates a launch entity tree into what would be started, following launch / launch_ros:
+ * launch configurations (`<arg>`, `<let>`) scoped by `<group>`, ROS namespaces pushed by
+ * `<push-ros-namespace>`, substitutions, `if`/`unless`, includes with their own `<arg>`s, and
+ * per-node parameters computed with rcl's params-file rules. Every construct not listed in
+ * ACTIONS below is an error naming file:line, never a silent skip.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeSpec } from '../container.js';
+import { joinNs, type Remap } from '../names.js';
+import type { ParamOverride, ParamType, ParamValue } from '../params.js';
+import { inlineParams, loadParamsFile, paramsForNode, ParamsFileError, parseParamsYaml, type ParamsFile } from '../params-file.js';
+import { parseParamValue, parseRosArgs, RosArgsError, type RosArgs } from '../ros-args.js';
+import { LaunchError, parseLaunchText, type AttrValue, type Entity } from './entity.js';
+import { substitute, SubstitutionError } from './substitutions.js';
+
+/** The repository root: `$(find-pkg-share kestrel)`. */
+export const KESTREL_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A node as the launch file describes it, plus what an out-of-process start would need. */
+export interface LaunchNode extends NodeSpec {
+  /** Extra command-line arguments (`args="..."`). */
+  args: string[];
+  /** The parsed `ros_args="..."`. */
+  rosArgs?: RosArgs;
+  output?: string;
+  respawn: boolean;
+  respawnDelay?: number;
+  /** Environment changes for this node (`<set_env>`, `<env>`), relative to the launcher's environment. */
+  env: Record<string, string>;
+  /** Variables removed by `<unset_env>`. */
+  unsetEnv: string[];
+  /** Every params source in the order rcl would merge them (ros_args, `<set_parameter>`, `<param>`s). */
+  paramFiles: ParamsFile[];
+  /** The fully qualified name used to pick parameters (name may be the executable's default). */
+  fqn: string;
+}
+
+export interface ExecutableSpec {
+  cmd: string[];
+  name?: string;
+  cwd?: string;
+  shell: boolean;
+  output?: string;
+  /** Environment changes relative to the launcher's environment. */
+  env: Record<string, string>;
+  unsetEnv: string[];
+  launchPrefix?: string;
+  respawn: boolean;
+  sigtermTimeoutS?: number;
+  sigkillTimeoutS?: number;
+  source: string;
+}
+
+export interface ResolvedArg {
+  name: string;
+  value: string;
+  default?: string;
+  description?: string;
+  /** `command line`, `default`, or the include that passed it (`file:line`). */
+  from: string;
+  source: string;
+}
+
+export interface ResolvedLaunch {
+  nodes: LaunchNode[];
+  executables: ExecutableSpec[];
+  args: ResolvedArg[];
+  /** `<log message>` lines, in order. */
+  logs: string[];
+  /** Every launch file read, top file first. */
+  files: string[];
+}
+
+export interface ResolveOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The default node name of an executable when `name` is absent (Kestrel nodes: their definition's name). */
+  defaultNodeName?: (pkg: string, exec: string) => string | undefined;
+  /** Directory for relative include / params paths not found beside the launch file. Default: process.cwd(). */
+  cwd?: string;
+}
+
+interface Scope {
+  configs: Map<string, string>;
+  ns: string;
+  env: Record<string, string | undefined>;
+  globalParams: ParamsFile[];
+  globalRemaps: Remap[];
+}
+
+const CONDITION = ['if', 'unless'];
+/** Allowed attributes and child tags of every supported action. */
+const ACTIONS: Record<string, { attrs: string[]; children?: string[] }> = {
+  arg: { attrs: ['name', 'default', 'description'], children: ['choice'] },
+  let: { attrs: ['name', 'value'] },
+  group: { attrs: ['scoped', 'forwarding'], children: ['*'] },
+  push_ros_namespace: { attrs: ['namespace'] },
+  node: {
+    attrs: ['pkg', 'exec', 'name', 'namespace', 'args', 'ros_args', 'output', 'respawn', 'respawn_delay', 'launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd'],
+    children: ['param', 'remap', 'env'],
+  },
+  include: { attrs: ['file'], children: ['arg'] },
+  executable: {
+    attrs: ['cmd', 'cwd', 'name', 'shell', 'output', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'launch_prefix', 'respawn', 'respawn_delay', 'args'],
+    children: ['env'],
+  },
+  set_env: { attrs: ['name', 'value'] },
+  unset_env: { attrs: ['name'] },
+  set_parameter: { attrs: ['name', 'value'] },
+  set_remap: { attrs: ['from', 'to'] },
+  log: { attrs: ['message'] },
+};
+const SUPPORTED = Object.keys(ACTIONS).map((k) => k.replace(/_/g, '-')).join(', ');
+
+function err(e: Entity, detail: string): LaunchError {
+  return new LaunchError(e.file, e.line, detail);
+}
+
+function checkShape(e: Entity, attrs: readonly string[], children: readonly string[] | undefined, extraAttrs: readonly string[] = CONDITION): void {
+  for (const k of e.attrs.keys()) {
+    if (!attrs.includes(k) && !extraAttrs.includes(k)) {
+      throw err(e, `unsupported attribute '${k}' on <${e.tag}> (supported: ${[...attrs, ...extraAttrs].join(', ')})`);
+    }
+  }
+  if (!children?.includes('*')) {
+    for (const c of e.children) {
+      if (!children?.includes(c.type)) {
+        throw err(c, `unsupported <${c.tag}> inside <${e.tag}>${children?.length ? ` (expected ${children.map((x) => `<${x}>`).join(', ')})` : ' (it takes no children)'}`);
+      }
+    }
+  }
+}
+
+export interface ResolveContext {
+  opts: ResolveOptions;
+  baseEnv: Readonly<Record<string, string | undefined>>;
+  out: ResolvedLaunch;
+  stack: string[];
+}
+
+class Resolver {
+  constructor(private readonly c: ResolveContext) {}
+
+  private subst(e: Entity, text: string, scope: Scope): string {
+    try {
+      return substitute(text, { configs: scope.configs, env: scope.env, file: e.file, kestrelRoot: KESTREL_ROOT });
+    } catch (x) {
+      if (x instanceof SubstitutionError) throw err(e, `<${e.tag}>: ${x.message}`);
+      throw x;
+    }
+  }
+
+  private attr(e: Entity, name: string, scope: Scope): string | undefined {
+    const v = e.attrs.get(name);
+    if (v === undefined) return undefined;
+    if (v.kind === 'list') throw err(e, `attribute '${name}' of <${e.tag}> must be a single value, not a list`);
+    return this.subst(e, v.text, scope);
+  }
+
+  private required(e: Entity, name: string, scope: Scope): string {
+    const v = this.attr(e, name, scope);
+    if (v === undefined || v === '') throw err(e, `<${e.tag}> needs a '${name}' attribute`);
+    return v;
+  }
+
+  private bool(e: Entity, name: string, scope: Scope, def: boolean): boolean {
+    const v = this.attr(e, name, scope);
+    if (v === undefined) return def;
+    const l = v.trim().toLowerCase();
+    if (l === 'true' || l === '1') return true;
+    if (l === 'false' || l === '0') return false;
+    throw err(e, `attribute '${name}' of <${e.tag}>: '${v}' is not a boolean (expected true/false)`);
+  }
+
+  private number(e: Entity, name: string, scope: Scope): number | undefined {
+    const v = this.attr(e, name, scope);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw err(e, `attribute '${name}' of <${e.tag}>: '${v}' is not a number`);
+    return n;
+  }
+
+  /** `if`/`unless`, as launch's IfCondition/UnlessCondition: true/false/1/0 only. */
+  private enabled(e: Entity, scope: Scope): boolean {
+    const iff = e.attrs.has('if') ? this.bool(e, 'if', scope, true) : true;
+    const unless = e.attrs.has('unless') ? this.bool(e, 'unless', scope, false) : false;
+    if (e.attrs.has('if') && e.attrs.has('unless')) throw err(e, `<${e.tag}> has both 'if' and 'unless'`);
+    return iff && !unless;
+  }
+
+  /** Finds a path written in a launch file: as given if absolute, else beside the file, else in the working directory. */
+  private path(e: Entity, p: string): string {
+    if (isAbsolute(p)) return p;
+    const beside = resolvePath(dirname(e.file), p);
+    if (existsSync(beside)) return beside;
+    return resolvePath(this.c.opts.cwd ?? process.cwd(), p);
+  }
+
+  file(path: string, scope: Scope, from: Entity | undefined): void {
+    const abs = resolvePath(path);
+    if (this.c.stack.includes(abs)) {
+      const cycle = [...this.c.stack.slice(this.c.stack.indexOf(abs)), abs].join(' -> ');
+      throw from ? err(from, `include cycle: ${cycle}`) : new LaunchError(abs, undefined, `include cycle: ${cycle}`);
+    }
+    let src: string;
+    try {
+      src = readFileSync(abs, 'utf8');
+    } catch (x) {
+      const why = `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
+      throw from ? err(from, why) : new LaunchError(path, undefined, why);
+    }
+    const root = parseLaunchText(src, abs);
+    checkShape(root, ['version'], ['*'], []);
+    this.c.out.files.push(abs);
+    this.checkRequiredArgs(root, scope, from);
+    this.c.stack.push(abs);
+    try {
+      this.actions(root.children, scope);
+    } finally {
+      this.c.stack.pop();
+    }
+  }
+
+  /** launch checks every declared argument up front: missing required ones are listed together. */
+  private checkRequiredArgs(root: Entity, scope: Scope, from: Entity | undefined): void {
+    const missing: string[] = [];
+    const walk = (list: readonly Entity[]): void => {
+      for (const e of list) {
+        if (e.type === 'arg' && !e.attrs.has('default')) {
+          const name = e.attrs.get('name');
+          const n = name?.kind === 'text' ? name.text : undefined;
+          if (n !== undefined && !scope.configs.has(n) && !missing.includes(n)) {
+            const d = e.attrs.get('description');
+            missing.push(`'${n}'${d?.kind === 'text' && d.text ? ` (${d.text})` : ''} at line ${e.line}`);
+          }
+        }
+        if (e.type === 'group') walk(e.children);
+      }
+    };
+    walk(root.children);
+    if (missing.length > 0) {
+      const detail = `missing required launch argument${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; pass ${missing.length > 1 ? 'them' : 'it'} as name:=value`;
+      throw from ? err(from, `included file ${root.file}: ${detail}`) : new LaunchError(root.file, undefined, detail);
+    }
+  }
+
+  private actions(list: readonly Entity[], scope: Scope): void {
+    for (const e of list) this.action(e, scope);
+  }
+
+  private action(e: Entity, scope: Scope): void {
+    const spec = ACTIONS[e.type];
+    if (!spec) throw err(e, `unsupported action <${e.tag}> (supported: ${SUPPORTED})`);
+    checkShape(e, spec.attrs, spec.children);
+    if (!this.enabled(e, scope)) return;
+    switch (e.type) {
+      case 'arg':
+        return this.arg(e, scope);
+      case 'let': {
+        const name = this.required(e, 'name', scope);
+        scope.configs.set(name, this.attr(e, 'value', scope) ?? '');
+        return;
+      }
+      case 'group': {
+        const scoped = this.bool(e, 'scoped', scope, true);
+        const forwarding = this.bool(e, 'forwarding', scope, true);
+        if (!scoped) return this.actions(e.children, scope);
+        const inner: Scope = {
+          configs: forwarding ? new Map(scope.configs) : new Map(),
+          ns: scope.ns,
+          env: { ...scope.env },
+          globalParams: [...scope.globalParams],
+          globalRemaps: [...scope.globalRemaps],
+        };
+        return this.actions(e.children, inner);
+      }
+      case 'push_ros_namespace': {
+        const ns = this.required(e, 'namespace', scope).trim();
+        scope.ns = ns.startsWith('/') ? normalizeNs(ns) : normalizeNs(joinNs(scope.ns || '/', ns));
+        return;
+      }
+      case 'set_env':
+        scope.env[this.required(e, 'name', scope)] = this.attr(e, 'value', scope) ?? '';
+        return;
+      case 'unset_env':
+        delete scope.env[this.required(e, 'name', scope)];
+        return;
+      case 'set_parameter': {
+        const name = this.required(e, 'name', scope);
+        const o = this.paramValue(e, e.attrs.get('value'), scope, name, undefined);
+        scope.globalParams.push(inlineParams('/**', new Map([[name, o]]), `${e.file}:${e.line}`));
+        return;
+      }
+      case 'set_remap':
+        scope.globalRemaps.push({ from: this.required(e, 'from', scope), to: this.required(e, 'to', scope) });
+        return;
+      case 'log':
+        this.c.out.logs.push(this.attr(e, 'message', scope) ?? '');
+        return;
+      case 'include':
+        return this.include(e, scope);
+      case 'node':
+        return this.node(e, scope);
+      case 'executable':
+        return this.executable(e, scope);
+    }
+  }
+
+  private arg(e: Entity, scope: Scope): void {
+    const name = this.required(e, 'name', scope);
+    const choices: string[] = [];
+    for (const c of e.children) {
+      checkShape(c, ['value'], [], []);
+      choices.push(this.required(c, 'value', scope));
+    }
+    const description = this.attr(e, 'description', scope);
+    const def = e.attrs.has('default') ? this.attr(e, 'default', scope) : undefined;
+    const given = scope.configs.get(name);
+    const value = given ?? def;
+    if (value === undefined) throw err(e, `missing required launch argument '${name}'${description ? ` (${description})` : ''}; pass it as ${name}:=value`);
+    if (choices.length > 0 && !choices.includes(value)) throw err(e, `launch argument '${name}' is '${value}', expected one of: ${choices.join(', ')}`);
+    scope.configs.set(name, value);
+    const existing = this.c.out.args.find((a) => a.name === name && a.source === `${e.file}:${e.line}`);
+    if (!existing) {
+      this.c.out.args.push({
+        name,
+        value,
+        ...(def !== undefined ? { default: def } : {}),
+        ...(description !== undefined ? { description } : {}),
+        from: given !== undefined ? (argOrigins.get(scope.configs)?.get(name) ?? 'launch configuration') : 'default',
+        source: `${e.file}:${e.line}`,
+      });
+    }
+  }
+
+  private include(e: Entity, scope: Scope): void {
+    const file = this.path(e, this.required(e, 'file', scope));
+    if (/\.py$/.test(file)) throw err(e, `cannot include '${file}': Python launch files are not supported, convert to XML/YAML`);
+    // An include sees the includer's configurations; its own <arg>s are evaluated in the includer's scope first.
+    const inner: Scope = { configs: new Map(scope.configs), ns: scope.ns, env: { ...scope.env }, globalParams: [...scope.globalParams], globalRemaps: [...scope.globalRemaps] };
+    const origins = new Map(argOrigins.get(scope.configs) ?? []);
+    for (const a of e.children) {
+      checkShape(a, ['name', 'value'], [], []);
+      const n = this.required(a, 'name', scope);
+      inner.configs.set(n, this.attr(a, 'value', scope) ?? '');
+      origins.set(n, `${a.file}:${a.line}`);
+    }
+    argOrigins.set(inner.configs, origins);
+    this.file(file, inner, e);
+  }
+
+  /** A `<param value>` (or `<set_parameter>`) → typed like launch_ros: YAML-typed text, `sep` for lists. */
+  private paramValue(e: Entity, v: AttrValue | undefined, scope: Scope, name: string, sep: string | undefined): ParamOverride {
+    const source = `${e.file}:${e.line}`;
+    if (v === undefined) throw err(e, `<${e.tag} name="${name}"> needs a 'value' (or 'from' for a params file)`);
+    const typeText = (text: string): { value: ParamValue; type: ParamType } => {
+      try {
+        return parseParamValue(text, source, name);
+      } catch {
+        return { value: text, type: 'string' };
+      }
+    };
+    if (v.kind === 'list' || sep !== undefined) {
+      const items = v.kind === 'list' ? v.items.map((t) => this.subst(e, t, scope)) : this.subst(e, v.text, scope).split(sep!);
+      const typed = items.map((t) => typeText(t));
+      if (typed.length === 0) return { value: [], type: 'string[]', source };
+      const t0 = typed[0]!.type;
+      if (t0.endsWith('[]') || typed.some((t) => t.type !== t0)) {
+        // launch_ros stringifies mixed lists; rcl would refuse them, so say so.
+        throw err(e, `parameter '${name}': list elements must all have one scalar type, got ${typed.map((t) => t.type).join(', ')}`);
+      }
+      return { value: typed.map((t) => t.value) as ParamValue, type: `${t0}[]` as ParamType, source };
+    }
+    const text = this.subst(e, v.text, scope);
+    return { ...typeText(text), source };
+  }
+
+  private nodeParams(e: Entity, scope: Scope, prefix: string, out: Map<string, ParamOverride>, files: ParamsFile[], nodeKey: string): void {
+    checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs'], ['param'], []);
+    const from = this.attr(e, 'from', scope);
+    if (from !== undefined) {
+      if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > 0) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
+      if (prefix !== '') throw err(e, '<param from=...> cannot be nested inside another <param>');
+      // Flush inline params first so the order of sources is kept.
+      if (out.size > 0) {
+        files.push(inlineParams(nodeKey, out, `${e.file}:${e.line}`));
+        out.clear();
+      }
+      const path = this.path(e, from);
+      try {
+        if (this.bool(e, 'allow_substs', scope, false)) {
+          const raw = readFileSync(path, 'utf8');
+          files.push(parseParamsYaml(this.subst(e, raw, scope), path));
+        } else {
+          files.push(loadParamsFile(path));
+        }
+      } catch (x) {
+        if (x instanceof ParamsFileError) throw err(e, `params file: ${x.message}`);
+        throw x;
+      }
+      return;
+    }
+    const name = this.required(e, 'name', scope);
+    const full = prefix === '' ? name : `${prefix}.${name}`;
+    if (e.children.length > 0) {
+      if (e.attrs.has('value')) throw err(e, `<param name="${name}"> has both a value and nested <param>s`);
+      for (const c of e.children) this.nodeParams(c, scope, full, out, files, nodeKey);
+      return;
+    }
+    const o = this.paramValue(e, e.attrs.get('value'), scope, full, this.attr(e, 'sep', scope));
+    out.delete(full);
+    out.set(full, o);
+  }
+
+  private node(e: Entity, scope: Scope): void {
+    const pkg = this.required(e, 'pkg', scope);
+    const exec = this.required(e, 'exec', scope);
+    const name = this.attr(e, 'name', scope);
+    const nsAttr = this.attr(e, 'namespace', scope);
+    let namespace: string | undefined;
+    if (nsAttr !== undefined && nsAttr !== '') namespace = nsAttr.startsWith('/') ? normalizeNs(nsAttr) : normalizeNs(joinNs(scope.ns || '/', nsAttr));
+    else if (scope.ns !== '') namespace = scope.ns;
+    const source = `${e.file}:${e.line}`;
+    let rosArgs: RosArgs | undefined;
+    const rosArgsText = this.attr(e, 'ros_args', scope);
+    if (rosArgsText !== undefined && rosArgsText.trim() !== '') {
+      try {
+        rosArgs = parseRosArgs(splitCommandLine(rosArgsText), { loadFile: (p) => loadParamsFile(this.path(e, p)) });
+      } catch (x) {
+        if (x instanceof RosArgsError || x instanceof ParamsFileError) throw err(e, `ros_args: ${x.message}`);
+        throw x;
+      }
+    }
+    const effName = rosArgs?.nodeName ?? name ?? this.c.opts.defaultNodeName?.(pkg, exec) ?? exec;
+    const effNs = rosArgs?.namespace ?? namespace ?? '/';
+    const fqn = joinNs(effNs, effName);
+    // launch_ros keys inline parameters with the node's full name when it is given, else `/**`.
+    const nodeKey = name !== undefined ? joinNs(namespace ?? '/', name) : '/**';
+    const files: ParamsFile[] = [...(rosArgs?.params ?? []), ...scope.globalParams];
+    const inline = new Map<string, ParamOverride>();
+    const remaps: Remap[] = [...(rosArgs?.remaps ?? []), ...scope.globalRemaps];
+    const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
+    for (const c of e.children) {
+      if (c.type === 'param') this.nodeParams(c, scope, '', inline, files, nodeKey);
+      else if (c.type === 'remap') {
+        checkShape(c, ['from', 'to'], [], []);
+        remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });
+      } else {
+        checkShape(c, ['name', 'value'], [], []);
+        env[this.required(c, 'name', scope)] = this.attr(c, 'value', scope) ?? '';
+      }
+    }
+    if (inline.size > 0) files.push(inlineParams(nodeKey, inline, source));
+    const argsText = this.attr(e, 'args', scope);
+    const output = this.attr(e, 'output', scope);
+    const respawnDelay = this.number(e, 'respawn_delay', scope);
+    for (const k of ['launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd']) this.attr(e, k, scope);
+    const spec: LaunchNode = {
+      package: pkg,
+      executable: exec,
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      params: paramsForNode(files, fqn),
+      remaps,
+      source,
+      args: argsText ? splitCommandLine(argsText) : [],
+      ...(rosArgs ? { rosArgs } : {}),
+      ...(output !== undefined ? { output } : {}),
+      respawn: this.bool(e, 'respawn', scope, false),
+      ...(respawnDelay !== undefined ? { respawnDelay } : {}),
+      env,
+      unsetEnv,
+      paramFiles: files,
+      fqn,
+    };
+    this.c.out.nodes.push(spec);
+  }
+
+  private executable(e: Entity, scope: Scope): void {
+    const cmdText = this.required(e, 'cmd', scope);
+    const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
+    for (const c of e.children) {
+      checkShape(c, ['name', 'value'], [], []);
+      env[this.required(c, 'name', scope)] = this.attr(c, 'value', scope) ?? '';
+    }
+    const shell = this.bool(e, 'shell', scope, false);
+    const args = this.attr(e, 'args', scope);
+    const cmd = [...splitCommandLine(cmdText), ...(args ? splitCommandLine(args) : [])];
+    const name = this.attr(e, 'name', scope);
+    const cwd = this.attr(e, 'cwd', scope);
+    const output = this.attr(e, 'output', scope);
+    const launchPrefix = this.attr(e, 'launch_prefix', scope);
+    const sigterm = this.number(e, 'sigterm_timeout', scope);
+    const sigkill = this.number(e, 'sigkill_timeout', scope);
+    this.bool(e, 'emulate_tty', scope, false);
+    this.number(e, 'respawn_delay', scope);
+    this.c.out.executables.push({
+      cmd,
+      ...(name !== undefined ? { name } : {}),
+      ...(cwd !== undefined ? { cwd } : {}),
+      shell,
+      ...(output !== undefined ? { output } : {}),
+      env,
+      unsetEnv,
+      ...(launchPrefix ? { launchPrefix } : {}),
+      respawn: this.bool(e, 'respawn', scope, false),
+      ...(sigterm !== undefined ? { sigtermTimeoutS: sigterm } : {}),
+      ...(sigkill !== undefined ? { sigkillTimeoutS: sigkill } : {}),
+      source: `${e.file}:${e.line}`,
+    });
+  }
+}
+
+/** Where each launch configuration was set by an include's `<arg>` (for `ResolvedArg.from`). */
+const argOrigins = new WeakMap<Map<string, string>, Map<string, string>>();
+
+function envDiff(env: Readonly<Record<string, string | undefined>>, base: Readonly<Record<string, string | undefined>>): { env: Record<string, string>; unsetEnv: string[] } {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && base[k] !== v) out[k] = v;
+  const unsetEnv = Object.keys(base).filter((k) => base[k] !== undefined && env[k] === undefined);
+  return { env: out, unsetEnv };
+}
+
+function normalizeNs(ns: string): string {
+  const s = `/${ns}`.replace(/\/+/g, '/').replace(/\/$/, '');
+  return s === '' ? '/' : s;
+}
+
+/** Splits a command line on whitespace, honouring single and double quotes (like shlex). */
+export function splitCommandLine(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let q: string | undefined;
+  for (const c of text) {
+    if (q) {
+      if (c === q) q = undefined;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      q = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+    } else cur += c;
+  }
+  if (q) throw new Error(`unclosed quote in '${text}'`);
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+/**
+ * Resolves a launch file: `args` are the command-line `name:=value` pairs (launch configurations).
+ * Throws LaunchError (file:line: what) on anything invalid or unsupported.
+ */
+export function resolveLaunch(file: string, args: Readonly<Record<string, string>> = {}, opts: ResolveOptions = {}): ResolvedLaunch {
+  const out: ResolvedLaunch = { nodes: [], executables: [], args: [], logs: [], files: [] };
+  const env = { ...(opts.env ?? process.env) };
+  const scope: Scope = { configs: new Map(Object.entries(args)), ns: '', env, globalParams: [], globalRemaps: [] };
+  argOrigins.set(scope.configs, new Map(Object.keys(args).map((k) => [k, 'command line'])));
+  new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).file(file, scope, undefined);
+  return out;
+}
+
+/** `name:=value` command-line pairs → launch arguments. Throws on anything else. */
+export function parseLaunchArgs(argv: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of argv) {
+    const i = a.indexOf(':=');
+    if (i <= 0) throw new LaunchError('<command line>', undefined, `launch arguments are name:=value, got '${a}'`);
+    out[a.slice(0, i)] = a.slice(i + 2);
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+/**
+ * Launch substitutions: `$(var x)`, `$(env X [default])`, `$(optenv X [default])`,
+ * `$(find-pkg-share pkg)`, `$(find-pkg-prefix pkg)`, `$(dirname)`, `$(filename)`,
+ * `$(file-content path)`, `$(eval expr)` (literals and operators only), `$(not x)`, `$(and a b)`,
+ * `$(or a b)`, `$(equals a b)`, `$(not-equals a b)`. Arguments split on whitespace; single or
+ * double quotes group an argument and may themselves contain substitutions.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { evalPythonExpr } from './eval.js';
+
+export type SubstPart = { kind: 'text'; text: string } | { kind: 'subst'; name: string; args: SubstPart[][] };
+
+export class SubstitutionError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'SubstitutionError';
+  }
+}
+
+/** Parses `text` into literal and substitution parts. Throws SubstitutionError on unbalanced `$(`. */
+export function parseSubstitutions(text: string): SubstPart[] {
+  let i = 0;
+  const parseSeq = (stopAt: (c: string) => boolean): SubstPart[] => {
+    const parts: SubstPart[] = [];
+    let lit = '';
+    while (i < text.length && !stopAt(text[i]!)) {
+      if (text[i] === '$' && text[i + 1] === '(') {
+        if (lit) parts.push({ kind: 'text', text: lit });
+        lit = '';
+        parts.push(parseSubst());
+      } else {
+        lit += text[i++];
+      }
+    }
+    if (lit) parts.push({ kind: 'text', text: lit });
+    return parts;
+  };
+  const parseSubst = (): SubstPart => {
+    const start = i;
+    i += 2;
+    let name = '';
+    while (i < text.length && /[\w-]/.test(text[i]!)) name += text[i++];
+    if (name === '') throw new SubstitutionError(`'$(' without a substitution name at column ${start + 1} of '${text}'`);
+    const args: SubstPart[][] = [];
+    for (;;) {
+      while (i < text.length && /\s/.test(text[i]!)) i++;
+      if (i >= text.length) throw new SubstitutionError(`unclosed '$(${name}' in '${text}'`);
+      if (text[i] === ')') {
+        i++;
+        return { kind: 'subst', name, args };
+      }
+      const q = text[i];
+      if (q === "'" || q === '"') {
+        i++;
+        const arg = parseSeq((c) => c === q);
+        if (i >= text.length) throw new SubstitutionError(`unclosed quote in '$(${name} ...' of '${text}'`);
+        i++;
+        args.push(arg);
+      } else {
+        args.push(parseSeq((c) => /\s/.test(c) || c === ')'));
+      }
+    }
+  };
+  return parseSeq(() => false);
+}
+
+export interface SubstContext {
+  configs: ReadonlyMap<string, string>;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Absolute path of the launch file being read. */
+  file: string;
+  /** Package `kestrel` resolves here (the repo root). */
+  kestrelRoot: string;
+}
+
+function findPkgPrefix(pkg: string, ctx: SubstContext): string {
+  if (pkg === 'kestrel') return ctx.kestrelRoot;
+  const prefixes = (ctx.env.AMENT_PREFIX_PATH ?? '').split(':').filter((s) => s !== '');
+  for (const prefix of prefixes) {
+    if (existsSync(join(prefix, 'share', 'ament_index', 'resource_index', 'packages', pkg)) || existsSync(join(prefix, 'share', pkg))) return prefix;
+  }
+  throw new SubstitutionError(
+    `package '${pkg}' not found (package 'kestrel' is this repository; others are looked up as <prefix>/share/${pkg} in AMENT_PREFIX_PATH=${ctx.env.AMENT_PREFIX_PATH ?? '(unset)'})`,
+  );
+}
+
+function asBool(v: string, what: string): boolean {
+  const l = v.trim().toLowerCase();
+  if (l === 'true' || l === '1') return true;
+  if (l === 'false' || l === '0') return false;
+  throw new SubstitutionError(`${what}: '${v}' is not a boolean (expected true/false/1/0)`);
+}
+
+function evaluate(parts: readonly SubstPart[], ctx: SubstContext): string {
+  let out = '';
+  for (const p of parts) out += p.kind === 'text' ? p.text : evalOne(p, ctx);
+  return out;
+}
+
+function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): string {
+  const args = p.args.map((a) => evaluate(a, ctx));
+  const want = (min: number, max: number): void => {
+    if (args.length < min || args.length > max) {
+      throw new SubstitutionError(`$(${p.name}) takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+    }
+  };
+  switch (p.name) {
+    case 'var': {
+      want(1, 1);
+      const v = ctx.configs.get(args[0]!);
+      if (v === undefined) throw new SubstitutionError(`launch configuration '${args[0]}' does not exist (declare it with <arg> or <let>)`);
+      return v;
+    }
+    case 'env': {
+      want(1, 2);
+      const v = ctx.env[args[0]!];
+      if (v !== undefined) return v;
+      if (args.length === 2) return args[1]!;
+      throw new SubstitutionError(`environment variable '${args[0]}' does not exist (give a default: $(env ${args[0]} default))`);
+    }
+    case 'optenv':
+      want(1, 2);
+      return ctx.env[args[0]!] ?? args[1] ?? '';
+    case 'find-pkg-share':
+    case 'find_pkg_share': {
+      want(1, 1);
+      const pkg = args[0]!;
+      return pkg === 'kestrel' ? ctx.kestrelRoot : join(findPkgPrefix(pkg, ctx), 'share', pkg);
+    }
+    case 'find-pkg-prefix':
+    case 'find_pkg_prefix':
+      want(1, 1);
+      return findPkgPrefix(args[0]!, ctx);
+    case 'dirname':
+      want(0, 0);
+      return dirname(ctx.file);
+    case 'filename':
+      want(0, 0);
+      return basename(ctx.file);
+    case 'file-content':
+    case 'file_content': {
+      want(1, 1);
+      try {
+        return readFileSync(args[0]!, 'utf8');
+      } catch (e) {
+        throw new SubstitutionError(`$(file-content ${args[0]}): cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+    case 'eval':
+      want(1, 1);
+      return evalPythonExpr(args[0]!);
+    case 'not':
+      want(1, 1);
+      return asBool(args[0]!, '$(not)') ? 'false' : 'true';
+    case 'and':
+      want(2, 2);
+      return asBool(args[0]!, '$(and)') && asBool(args[1]!, '$(and)') ? 'true' : 'false';
+    case 'or':
+      want(2, 2);
+      return asBool(args[0]!, '$(or)') || asBool(args[1]!, '$(or)') ? 'true' : 'false';
+    case 'equals':
+      want(2, 2);
+      return args[0] === args[1] ? 'true' : 'false';
+    case 'not-equals':
+    case 'not_equals':
+      want(2, 2);
+      return args[0] !== args[1] ? 'true' : 'false';
+    default:
+      throw new SubstitutionError(
+        `unsupported substitution '$(${p.name})' (supported: var, env, optenv, find-pkg-share, find-pkg-prefix, dirname, filename, file-content, eval, not, and, or, equals, not-equals)`,
+      );
+  }
+}
+
+/** Evaluates every substitution in `text`. Throws SubstitutionError with the reason. */
+export function substitute(text: string, ctx: SubstContext): string {
+  if (!text.includes('$(')) return text;
+  return evaluate(parseSubstitutions(text), ctx);
+}

@@ -1,0 +1,11 @@
+export { InprocTransport, type OutBridge, type Transport, type TransportKind } from './transport.js';
+export { BridgedBus } from './bridged-bus.js';
+export { Ros2Transport, type Ros2TransportOptions, type Ros2BridgeStats } from './ros2.js';
+export { loadRclnodejs, ros2Sourced, Ros2EnvironmentError, Ros2TypeError, type Env, type Importer } from './load-rclnodejs.js';
+export { toRclQoS, fromRclQoS, profileQoS } from './qos-map.js';
+export { argvForRcl } from './ros-argv.js';
+export { EchoFilter, sameMessage } from './echo-filter.js';
+export { followClock, CLOCK_QOS, type ClockFollowStats } from './sim-time.js';
+export { diagnosticArray, publishDiagnostics } from './diagnostics-publisher.js';
+export { createTransport, parseTransportChoice, resolveTransportKind, TRANSPORT_CHOICES, type TransportChoice, type CreateTransportOptions } from './select.js';
+export type * from './rclnodejs-api.js';

@@ -1,0 +1,200 @@
+/**
+ * The ROS 2 transport on rclnodejs: one rcl node per Kestrel process, one ROS publisher per
+ * locally published topic and one ROS subscription per locally subscribed topic, QoS mapped
+ * from Kestrel's. Messages cross as rclnodejs plain objects, whose shape (Time as {sec, nanosec},
+ * typed arrays for numeric arrays with `enableTypedArray`, bigint for 64-bit ints) is the one
+ * Kestrel's generated types already use, so no conversion is needed.
+ */
+import type { MsgTypeName } from '../../msgs/index.js';
+import type { NodeDiagnostics } from '../diagnostics.js';
+import type { Logger } from '../log.js';
+import type { QoS } from '../qos.js';
+import { EchoFilter } from './echo-filter.js';
+import { Ros2TypeError } from './load-rclnodejs.js';
+import { toRclQoS } from './qos-map.js';
+import type { Rclnodejs, RclContext, RclNode, RclPublisher, RclSubscription } from './rclnodejs-api.js';
+import { argvForRcl } from './ros-argv.js';
+import type { OutBridge, Transport } from './transport.js';
+
+export interface Ros2TransportOptions {
+  rcl: Rclnodejs;
+  /** The Kestrel node's resolved name and namespace: the rcl node carries them in the ROS graph. */
+  nodeName: string;
+  namespace?: string;
+  /** The process's command line; its `--ros-args` (minus topic remaps, see ros-argv.ts) go to `rclnodejs.init`. */
+  argv?: readonly string[];
+  log?: Logger;
+  /** Bridge errors and echo counts are reported here. */
+  diag?: NodeDiagnostics;
+}
+
+interface OutEntry {
+  pub: RclPublisher;
+  refs: number;
+  /** Last messages of a transient_local topic, to recognise them if our own subscription replays them. */
+  history: unknown[];
+  depth: number;
+}
+
+interface InEntry {
+  sub: RclSubscription;
+  refs: number;
+  echo: EchoFilter;
+  deliver: (msg: unknown) => void;
+}
+
+export interface Ros2BridgeStats {
+  sent: number;
+  received: number;
+  echoesDropped: number;
+  errors: number;
+}
+
+export class Ros2Transport implements Transport {
+  readonly kind = 'ros2' as const;
+  private readonly outs = new Map<string, OutEntry>();
+  private readonly ins = new Map<string, InEntry>();
+  private readonly knownTypes = new Map<string, string | undefined>();
+  private readonly reported = new Set<string>();
+  private closed = false;
+  readonly stats: Ros2BridgeStats = { sent: 0, received: 0, echoesDropped: 0, errors: 0 };
+
+  private constructor(
+    readonly rcl: Rclnodejs,
+    readonly context: RclContext,
+    readonly node: RclNode,
+    private readonly o: Ros2TransportOptions,
+  ) {}
+
+  /** `rclnodejs.init(new Context(), argv)`, then `new Node(name, namespace, context)` and `node.spin()`. */
+  static async create(o: Ros2TransportOptions): Promise<Ros2Transport> {
+    const context = new o.rcl.Context();
+    await o.rcl.init(context, ['kestrel', ...argvForRcl(o.argv ?? [])]);
+    let node: RclNode;
+    try {
+      const ns = o.namespace === undefined || o.namespace === '' ? '/' : o.namespace;
+      node = new o.rcl.Node(o.nodeName, ns, context);
+      node.spin();
+    } catch (e) {
+      o.rcl.shutdown(context);
+      throw e;
+    }
+    return new Ros2Transport(o.rcl, context, node, o);
+  }
+
+  checkType(type: MsgTypeName, topic: string): void {
+    let problem = this.knownTypes.get(type);
+    if (!this.knownTypes.has(type)) {
+      try {
+        this.rcl.require(type);
+        problem = undefined;
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      this.knownTypes.set(type, problem);
+    }
+    if (problem !== undefined) throw new Ros2TypeError(type, type.split('/')[0], topic, problem);
+  }
+
+  bridgeOut(topic: string, type: MsgTypeName, qos: QoS): OutBridge {
+    this.checkType(type, topic);
+    let e = this.outs.get(topic);
+    if (!e) {
+      const pub = this.node.createPublisher(type, topic, { qos: toRclQoS(qos, this.rcl.QoS) });
+      e = { pub, refs: 0, history: [], depth: qos.durability === 'transient_local' ? qos.depth : 0 };
+      this.outs.set(topic, e);
+    }
+    e.refs++;
+    const entry = e;
+    let open = true;
+    return {
+      publish: (msg) => {
+        if (this.closed) return;
+        if (entry.depth > 0) {
+          entry.history.push(msg);
+          if (entry.history.length > entry.depth) entry.history.shift();
+        }
+        this.ins.get(topic)?.echo.noteSent(msg);
+        try {
+          entry.pub.publish(msg as object);
+          this.stats.sent++;
+        } catch (err) {
+          // A bad message must not reach the control loop as an exception: count and report it.
+          this.fail(`publish on '${topic}' (${type})`, err);
+        }
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        if (--entry.refs === 0 && !this.closed) {
+          this.outs.delete(topic);
+          this.node.destroyPublisher(entry.pub);
+        }
+      },
+    };
+  }
+
+  bridgeIn(topic: string, type: MsgTypeName, qos: QoS, deliver: (msg: unknown) => void): () => void {
+    this.checkType(type, topic);
+    let e = this.ins.get(topic);
+    if (!e) {
+      const echo = new EchoFilter();
+      // Latched messages we already sent will be replayed to our own new subscription.
+      for (const m of this.outs.get(topic)?.history ?? []) echo.noteSent(m);
+      const entry: InEntry = { sub: {}, refs: 0, echo, deliver };
+      entry.sub = this.node.createSubscription(type, topic, { qos: toRclQoS(qos, this.rcl.QoS), enableTypedArray: true }, (m) => {
+        if (this.closed) return;
+        if (entry.echo.isEcho(m)) {
+          this.stats.echoesDropped++;
+          return;
+        }
+        this.stats.received++;
+        try {
+          entry.deliver(m);
+        } catch (err) {
+          this.fail(`delivery of '${topic}' (${type})`, err);
+        }
+      });
+      e = entry;
+      this.ins.set(topic, e);
+    }
+    e.refs++;
+    const entry = e;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      if (--entry.refs === 0 && !this.closed) {
+        this.ins.delete(topic);
+        this.node.destroySubscription(entry.sub);
+      }
+    };
+  }
+
+  /** Topics this process bridges, as the ROS graph sees them. */
+  bridged(): { out: string[]; in: string[] } {
+    return { out: [...this.outs.keys()].sort(), in: [...this.ins.keys()].sort() };
+  }
+
+  private fail(what: string, err: unknown): void {
+    this.stats.errors++;
+    const msg = `ros2 bridge: ${what} failed: ${(err as Error)?.message ?? String(err)}`;
+    this.o.diag?.stage('ros2_bridge').error(new Error(msg));
+    if (this.o.diag) this.o.diag.values.ros2_bridge_errors = String(this.stats.errors);
+    // Log a failing topic once; the count keeps growing in diagnostics.
+    if (!this.reported.has(what)) {
+      this.reported.add(what);
+      this.o.log?.error(msg);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.node.destroy();
+    } finally {
+      if (!this.rcl.isShutdown(this.context)) this.rcl.shutdown(this.context);
+    }
+  }
+}

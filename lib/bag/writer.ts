@@ -34,8 +34,8 @@ export interface TopicOptions {
   /** Serialization format; only 'cdr' is encoded by Kestrel, others can be copied raw. */
   serializationFormat?: string;
   offeredQosProfiles?: string;
-  /** Schema text to store instead of the registry's (e.g. copied from a source bag). Empty: schemaless. */
-  schemaText?: string;
+  /** Schema text to store instead of the registry's (e.g. from a source bag); null: schemaless channel. */
+  schemaText?: string | null;
 }
 
 export interface BagWriter {
@@ -127,15 +127,15 @@ class McapBagWriter implements BagWriter {
       if (normalizeTypeName(existing.type) !== normalizeTypeName(type)) throw new BagError(this.dir, `topic '${topic}' already recorded as ${existing.type}, not ${type}`);
       return;
     }
-    let schemaText = opts.schemaText;
-    if (schemaText === undefined && this.registry.has(type)) schemaText = this.registry.schemaText(type);
+    let schemaText = opts.schemaText ?? undefined;
+    if (opts.schemaText === undefined && this.registry.has(type)) schemaText = this.registry.schemaText(type); // throws UnknownTypeError for a missing dependency
     this.topics.set(topic, {
       name: topic,
       type: normalizeTypeName(type),
       serializationFormat: opts.serializationFormat ?? 'cdr',
       offeredQosProfiles: opts.offeredQosProfiles ?? '',
       messageCount: 0,
-      schemaText: schemaText === '' ? undefined : schemaText,
+      schemaText,
     });
   }
 

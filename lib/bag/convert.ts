@@ -1,0 +1,84 @@
+/** `kestrel bag convert`: rewrites a bag into MCAP or sqlite3, keeping every message, time and definition. */
+import { mkdirSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { formatMetadata } from './metadata.js';
+import { openBag } from './reader.js';
+import { writeSqliteFile } from './sqlite-writer.js';
+import { BagError, type StorageId } from './types.js';
+import { createBagWriter, type ChunkCompression } from './writer.js';
+
+export interface ConvertOptions {
+  storage: StorageId;
+  compression?: ChunkCompression;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ConvertResult {
+  messages: number;
+  files: string[];
+}
+
+export async function convertBag(src: string, dst: string, o: ConvertOptions): Promise<ConvertResult> {
+  const bag = await openBag(src);
+  const info = bag.info();
+  const total = info.messageCount;
+  // A bag's incomplete definitions (placeholders, missing dependencies) become schemaless channels.
+  const definition = (type: string): string | null => {
+    try {
+      return bag.registry.has(type) ? bag.registry.schemaText(type) : null;
+    } catch {
+      return null;
+    }
+  };
+  if (o.storage === 'mcap') {
+    const w = await createBagWriter(dst, { compression: o.compression ?? 'zstd', registry: bag.registry, rosDistro: info.rosDistro });
+    for (const t of info.topics) {
+      w.addTopic(t.name, t.type, { serializationFormat: t.serializationFormat, offeredQosProfiles: typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '', schemaText: definition(t.type) });
+    }
+    let n = 0;
+    for (const m of bag.messagesSync()) {
+      void w.write(m.topic, m.type, m.logTimeNs, m.data, m.publishTimeNs);
+      if (++n % 1000 === 0) o.onProgress?.(n, total);
+    }
+    await w.close();
+    o.onProgress?.(n, total);
+    return { messages: n, files: w.files() };
+  }
+  if (existsSync(dst) && readdirSync(dst).length > 0) throw new BagError(dst, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
+  mkdirSync(dst, { recursive: true });
+  const name = `${basename(dst)}_0.db3`;
+  let n = 0;
+  const count = function* (it: Iterable<{ topic: string; logTimeNs: bigint; data: Uint8Array }>) {
+    for (const m of it) {
+      yield { topic: m.topic, timeNs: m.logTimeNs, data: m.data };
+      if (++n % 1000 === 0) o.onProgress?.(n, total);
+    }
+  };
+  await writeSqliteFile(
+    join(dst, name),
+    info.topics.map((t) => ({
+      name: t.name,
+      type: t.type,
+      serializationFormat: t.serializationFormat,
+      offeredQosProfiles: typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '',
+      typeDescriptionHash: t.typeDescriptionHash ?? '',
+      definition: definition(t.type),
+    })),
+    count(bag.messagesSync()),
+    info.rosDistro,
+  );
+  o.onProgress?.(n, total);
+  writeFileSync(
+    join(dst, 'metadata.yaml'),
+    formatMetadata({
+      storage: 'sqlite3',
+      files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: n }],
+      topics: info.topics,
+      startNs: info.startNs,
+      durationNs: info.durationNs,
+      messageCount: n,
+      rosDistro: info.rosDistro,
+    }),
+  );
+  return { messages: n, files: [join(dst, name)] };
+}

@@ -3,6 +3,7 @@ import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { msToTime } from '../../runtime/time.js';
 import { envelopeFromParams, type Envelope, type EnvelopeParams } from './envelope.js';
 import type { Policy } from './decide.js';
+import { inferParamType, type ParamOverride, type ParamValue } from '../../runtime/params.js';
 
 export const FENCE: number[] = [-50, -50, 50, -50, 50, 50, -50, 50];
 
@@ -70,4 +71,9 @@ export function world(stampMs: number, tracks: { id: number; x: number; y: numbe
     header: { stamp: msToTime(stampMs), frame_id: 'map' },
     tracks: tracks.map((t) => makeMsg('kestrel_msgs/msg/Track', { id: t.id, class_id: 'person', position: { x: t.x, y: t.y, z: 0 } })),
   });
+}
+
+/** Plain values → the override map Container.add expects (source: 'test'). */
+export function overrides(values: Record<string, ParamValue>): Map<string, ParamOverride> {
+  return new Map(Object.entries(values).map(([k, v]) => [k, { value: v, type: inferParamType(v, typeof v === 'number' && !Number.isInteger(v)), source: 'test' }]));
 }

@@ -4,9 +4,11 @@
  */
 import type { NodeDefinition } from '../runtime/node.js';
 import type { ParamDecls } from '../runtime/params.js';
+import { mavlinkNode } from './mavlink/index.js';
 
 const definitions: NodeDefinition<ParamDecls>[] = [
   // nodes register here, one line each
+  mavlinkNode,
 ];
 
 export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

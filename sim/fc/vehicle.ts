@@ -1,3 +1,5 @@
+import { enuToGeo, type GeoOrigin, type GeoPosition } from '../../nodes/mavlink/frames.js';
+
 /**
  * A simulated multicopter: point-mass kinematics in local ENU with acceleration and speed
  * limits, wind drift, ground contact and battery drain. It knows nothing of MAVLink: the
@@ -22,19 +24,8 @@ export interface VehicleTruth {
   battery_voltage: number;
 }
 
-export interface GeoOrigin {
-  lat: number;
-  lon: number;
-  /** Metres AMSL of the local origin (ground level). */
-  alt: number;
-}
-
-export interface GeoPosition {
-  lat: number;
-  lon: number;
-  /** Metres AMSL. */
-  alt: number;
-}
+export type { GeoOrigin, GeoPosition } from '../../nodes/mavlink/frames.js';
+export { enuToGeo, geoToEnu } from '../../nodes/mavlink/frames.js';
 
 /** What the flight controller asks the vehicle to do. */
 export type GuidanceTarget =
@@ -66,22 +57,6 @@ export interface SimVehicleOptions {
 }
 
 export const DEFAULT_ORIGIN: GeoOrigin = { lat: 47.397742, lon: 8.545594, alt: 488 };
-
-const EARTH_RADIUS = 6378137;
-
-/** Local ENU (flat-earth, fine for a few km) → geodetic. */
-export function enuToGeo(origin: GeoOrigin, x: number, y: number, z: number): GeoPosition {
-  const lat = origin.lat + (y / EARTH_RADIUS) * (180 / Math.PI);
-  const lon = origin.lon + (x / (EARTH_RADIUS * Math.cos((origin.lat * Math.PI) / 180))) * (180 / Math.PI);
-  return { lat, lon, alt: origin.alt + z };
-}
-
-/** Geodetic → local ENU, inverse of enuToGeo. */
-export function geoToEnu(origin: GeoOrigin, lat: number, lon: number, alt: number): { x: number; y: number; z: number } {
-  const y = ((lat - origin.lat) * Math.PI) / 180 * EARTH_RADIUS;
-  const x = ((lon - origin.lon) * Math.PI) / 180 * EARTH_RADIUS * Math.cos((origin.lat * Math.PI) / 180);
-  return { x, y, z: alt - origin.alt };
-}
 
 function clampMag2(x: number, y: number, max: number): [number, number] {
   const m = Math.hypot(x, y);

@@ -1,0 +1,175 @@
+/**
+ * Byte links to a flight controller: a serial port (USB/UART, or a pty in tests) that is
+ * reopened after a disconnect, or a UDP endpoint (SITL, 14550-style). Both run their retry
+ * timers on the given clock so a node never reads the wall clock itself.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { timer, type Subscription } from 'rxjs';
+import { SerialPort } from 'serialport';
+import type { Clock } from '../../runtime/clock.js';
+
+export type LinkSpec =
+  | { kind: 'serial'; path: string; baudRate: number }
+  | { kind: 'udp'; port: number; host?: string; remoteHost?: string; remotePort?: number };
+
+export interface LinkHandlers {
+  data(chunk: Buffer): void;
+  up(): void;
+  down(reason: string): void;
+}
+
+export interface ByteLink {
+  readonly description: string;
+  isUp(): boolean;
+  /** Queues bytes for the wire; false (and nothing sent) while the link is down. */
+  write(buf: Buffer): boolean;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function describeLink(spec: LinkSpec): string {
+  return spec.kind === 'serial' ? `serial:${spec.path}@${spec.baudRate}` : `udp:${spec.host ?? '0.0.0.0'}:${spec.port}`;
+}
+
+export function createLink(spec: LinkSpec, clock: Clock, h: LinkHandlers, reconnectMs = 1000): ByteLink {
+  return spec.kind === 'serial' ? new SerialLink(spec, clock, h, reconnectMs) : new UdpLink(spec, h);
+}
+
+class SerialLink implements ByteLink {
+  readonly description: string;
+  private port: SerialPort | undefined;
+  private up = false;
+  private stopped = true;
+  private retry: Subscription | undefined;
+  private lastError = '';
+
+  constructor(
+    private readonly spec: { path: string; baudRate: number },
+    private readonly clock: Clock,
+    private readonly h: LinkHandlers,
+    private readonly reconnectMs: number,
+  ) {
+    this.description = `serial:${spec.path}@${spec.baudRate}`;
+  }
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.tryOpen();
+  }
+
+  private tryOpen(): void {
+    if (this.stopped) return;
+    const port = new SerialPort({ path: this.spec.path, baudRate: this.spec.baudRate, autoOpen: false });
+    this.port = port;
+    port.on('data', (chunk: Buffer) => this.h.data(chunk));
+    // A read/write error on an open port is followed by 'close'; one before open is the open failing.
+    port.on('error', (e: Error) => {
+      this.lastError = e.message;
+    });
+    port.on('close', () => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      const wasUp = this.up;
+      this.up = false;
+      if (wasUp) this.h.down(`${this.description} closed${this.lastError ? `: ${this.lastError}` : ''}`);
+      this.scheduleRetry();
+    });
+    port.open((err) => {
+      if (this.port !== port) return;
+      if (err) {
+        this.port = undefined;
+        port.removeAllListeners();
+        if (err.message !== this.lastError) this.h.down(`${this.description}: cannot open (${err.message}); retrying every ${this.reconnectMs} ms`);
+        this.lastError = err.message;
+        this.scheduleRetry();
+        return;
+      }
+      this.lastError = '';
+      this.up = true;
+      this.h.up();
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    this.retry?.unsubscribe();
+    this.retry = timer(this.reconnectMs, this.clock.scheduler).subscribe(() => this.tryOpen());
+  }
+
+  write(buf: Buffer): boolean {
+    if (!this.up || !this.port) return false;
+    this.port.write(buf);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.retry?.unsubscribe();
+    const port = this.port;
+    this.port = undefined;
+    this.up = false;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    port?.removeAllListeners();
+  }
+}
+
+class UdpLink implements ByteLink {
+  readonly description: string;
+  private sock: Socket | undefined;
+  private up = false;
+  private remote: { host: string; port: number } | undefined;
+
+  constructor(
+    private readonly spec: { port: number; host?: string; remoteHost?: string; remotePort?: number },
+    private readonly h: LinkHandlers,
+  ) {
+    this.description = `udp:${spec.host ?? '0.0.0.0'}:${spec.port}`;
+    if (spec.remotePort) this.remote = { host: spec.remoteHost ?? '127.0.0.1', port: spec.remotePort };
+  }
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  /** Local port actually bound (useful with port 0). */
+  boundPort(): number | undefined {
+    return this.sock?.address().port;
+  }
+
+  start(): void {
+    if (this.sock) return;
+    const sock = createSocket('udp4');
+    this.sock = sock;
+    sock.on('message', (msg, rinfo) => {
+      // Without a fixed remote, answer whoever spoke last (how a GCS/SITL 14550 link pairs up).
+      if (!this.spec.remotePort) this.remote = { host: rinfo.address, port: rinfo.port };
+      this.h.data(msg);
+    });
+    sock.on('error', (e) => {
+      this.up = false;
+      this.h.down(`${this.description}: ${e.message}`);
+    });
+    sock.bind(this.spec.port, this.spec.host ?? '0.0.0.0', () => {
+      this.up = true;
+      this.h.up();
+    });
+  }
+
+  write(buf: Buffer): boolean {
+    if (!this.up || !this.sock || !this.remote) return false;
+    this.sock.send(buf, this.remote.port, this.remote.host);
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.sock;
+    this.sock = undefined;
+    this.up = false;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

@@ -8,6 +8,7 @@ known tensors through a real ONNX Runtime session.
   tiny-yolov8.onnx   output [1, 4+nc, N] = [1, 7, 64]   (YOLOv8 / YOLO11 layout)
   tiny-yolov5.onnx   output [1, N, 5+nc] = [1, 64, 8]   (YOLOv5 layout)
   tiny-e2e.onnx      output [1, N, 6]    = [1, 16, 6]   (NMS-inside exports)
+  tiny-classifier.onnx  output [1, 10]  (wrong kind of model, for the error path)
 
 Class names go in the `names` metadata the way Ultralytics writes them.
 Run: /usr/bin/python3 models/detector/build_tiny_yolo.py
@@ -59,4 +60,6 @@ if __name__ == "__main__":
     build("tiny-yolov8", [1, 7, 64])
     build("tiny-yolov5", [1, 64, 8])
     build("tiny-e2e", [1, 16, 6])
+    # Not a detector (a classifier-shaped output): the node must refuse it with a clear error.
+    build("tiny-classifier", [1, 10])
     print("wrote", OUT)

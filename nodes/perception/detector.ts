@@ -149,6 +149,11 @@ export class Detector {
     });
   }
 
+  /** The input tensor's buffer (NCHW float32), for callers that prepare their own input. */
+  get input(): Float32Array {
+    return this.buf;
+  }
+
   /** Letterboxes into the reused input buffer. The buffer belongs to the next `infer` call. */
   preprocess(img: PixelView): Letterbox {
     return letterboxInto(img, this.inputSize, this.buf, this.o.normalize);

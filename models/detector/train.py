@@ -1,0 +1,271 @@
+"""Trains kestrel-det, a small anchor-free detector for the simulator's classes, and
+exports it to ONNX in the YOLOv8 output layout [1, 4+nc, N] (cx, cy, w, h in input pixels,
+then per-class sigmoid scores), so the node's YOLOv8 decoder serves it and user models alike.
+
+Data: frames from dump-dataset.ts (rgb8, rendered by sim/dataset.ts). Training runs on
+random 160x160 crops of the letterboxed 320x320 frame: the network is fully convolutional,
+objects keep the scale they have at the 320 input, and a crop costs a quarter of a frame.
+The export has dynamic H/W (multiples of 32), default input 320 in the `imgsz` metadata.
+
+Architecture: stride-2 conv stem, a small down path to stride 16, and an FPN-style top-down
+path back to stride 4 (people and bags are 3-12 px at this scale), one 1x1 head.
+Targets: the cell holding a box centre is positive (plus its 3x3 neighbours for boxes of
+3+ cells), focal loss on class scores, L1 + GIoU on boxes.
+
+  /usr/bin/python3 models/detector/train.py --data /tmp/kestrel-det-data --minutes 12
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SEED = 20261128
+CLASSES = ["person", "bag", "vehicle"]
+NC = len(CLASSES)
+STRIDE = 4
+INPUT = 320
+CROP = 160
+PAD = 114
+
+
+def conv(cin, cout, k=3, s=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class KestrelDet(nn.Module):
+    def __init__(self, nc=NC):
+        super().__init__()
+        self.nc = nc
+        self.stem = conv(3, 16, 3, 2)  # /2
+        self.d2 = conv(16, 32, 3, 2)  # /4
+        self.d3 = nn.Sequential(conv(32, 48, 3, 2), conv(48, 48))  # /8
+        self.d4 = nn.Sequential(conv(48, 64, 3, 2), conv(64, 64))  # /16
+        self.f3 = nn.Sequential(conv(64 + 48, 48, 1), conv(48, 48))
+        self.f2 = nn.Sequential(conv(48 + 32, 32, 1), conv(32, 32))
+        self.head = nn.Conv2d(32, 4 + nc, 1)
+        prior = 0.01
+        nn.init.constant_(self.head.bias[4:], -math.log((1 - prior) / prior))
+        nn.init.zeros_(self.head.bias[:4])
+
+    def features(self, x):
+        x2 = self.d2(self.stem(x))
+        x3 = self.d3(x2)
+        x4 = self.d4(x3)
+        y3 = self.f3(torch.cat([F.interpolate(x4, scale_factor=2.0, mode="nearest"), x3], 1))
+        y2 = self.f2(torch.cat([F.interpolate(y3, scale_factor=2.0, mode="nearest"), x2], 1))
+        return self.head(y2)  # [B, 4+nc, H/4, W/4]
+
+    @staticmethod
+    def decode_boxes(raw):
+        """Raw head → (cx, cy, w, h) in input pixels. Offsets span the cell and a little beyond."""
+        b, _, h, w = raw.shape
+        gy = torch.arange(h, dtype=raw.dtype).view(1, h, 1)
+        gx = torch.arange(w, dtype=raw.dtype).view(1, 1, w)
+        cx = (gx + torch.sigmoid(raw[:, 0]) * 2 - 0.5) * STRIDE
+        cy = (gy + torch.sigmoid(raw[:, 1]) * 2 - 0.5) * STRIDE
+        bw = torch.exp(raw[:, 2].clamp(-4, 4)) * STRIDE
+        bh = torch.exp(raw[:, 3].clamp(-4, 4)) * STRIDE
+        return torch.stack([cx, cy, bw, bh], 1)
+
+    def forward(self, x):
+        """Export form: [1, 4+nc, N], YOLOv8 layout."""
+        raw = self.features(x)
+        boxes = self.decode_boxes(raw)
+        scores = torch.sigmoid(raw[:, 4:])
+        out = torch.cat([boxes, scores], 1)
+        return out.flatten(2)
+
+
+def load(data_dir):
+    images, boxes = [], []
+    for part in sorted(f for f in os.listdir(data_dir) if f.startswith("labels-")):
+        meta = json.load(open(os.path.join(data_dir, part)))
+        w, h = meta["width"], meta["height"]
+        n = len(meta["seeds"])
+        arr = np.fromfile(os.path.join(data_dir, part.replace("labels-", "images-").replace(".json", ".u8")), dtype=np.uint8)
+        images.append(arr.reshape(n, h, w, 3))
+        boxes += [np.array(b, dtype=np.float32).reshape(-1, 5) for b in meta["boxes"]]
+    return np.concatenate(images), boxes
+
+
+def letterbox_np(img):
+    """Letterbox a frame onto INPUT x INPUT (only exact-fit widths, as the dumps are 320 wide)."""
+    h, w, _ = img.shape
+    s = min(INPUT / w, INPUT / h)
+    assert abs(s - 1.0) < 1e-6, "dump frames at 320 wide (or 320 high) so no resize is needed"
+    out = np.full((INPUT, INPUT, 3), PAD, dtype=np.uint8)
+    py, px = (INPUT - h) // 2, (INPUT - w) // 2
+    out[py : py + h, px : px + w] = img
+    return out, px, py
+
+
+def sample_crop(rng, images, boxes):
+    i = rng.randrange(len(images))
+    img, px, py = letterbox_np(images[i])
+    b = boxes[i].copy()
+    b[:, [1, 3]] += px
+    b[:, [2, 4]] += py
+    x0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
+    y0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
+    crop = img[y0 : y0 + CROP, x0 : x0 + CROP]
+    b[:, [1, 3]] -= x0
+    b[:, [2, 4]] -= y0
+    cx = (b[:, 1] + b[:, 3]) / 2
+    cy = (b[:, 2] + b[:, 4]) / 2
+    b = b[(cx >= 0) & (cx < CROP) & (cy >= 0) & (cy < CROP)]
+    b[:, 1:] = np.clip(b[:, 1:], 0, CROP)
+    # Top-down view: flips and quarter turns are all plausible frames.
+    if rng.random() < 0.5:
+        crop = crop[:, ::-1]
+        b[:, [1, 3]] = CROP - b[:, [3, 1]]
+    if rng.random() < 0.5:
+        crop = crop[::-1]
+        b[:, [2, 4]] = CROP - b[:, [4, 2]]
+    if rng.random() < 0.5:
+        crop = crop.transpose(1, 0, 2)
+        b = b[:, [0, 2, 1, 4, 3]]
+    return np.ascontiguousarray(crop), b
+
+
+def targets(boxes, grid):
+    """Per-cell class target [nc, g, g], box target [4, g, g] (x0, y0, x1, y1), positive mask [g, g]."""
+    cls_t = np.zeros((NC, grid, grid), np.float32)
+    box_t = np.zeros((4, grid, grid), np.float32)
+    pos = np.zeros((grid, grid), bool)
+    area = np.full((grid, grid), np.inf, np.float32)
+    for c, x0, y0, x1, y1 in boxes:
+        w, h = x1 - x0, y1 - y0
+        if w < 1 or h < 1:
+            continue
+        gx, gy = int((x0 + x1) / 2 // STRIDE), int((y0 + y1) / 2 // STRIDE)
+        r = 1 if min(w, h) >= 3 * STRIDE else 0
+        for yy in range(max(0, gy - r), min(grid, gy + r + 1)):
+            for xx in range(max(0, gx - r), min(grid, gx + r + 1)):
+                # A cell shared by two boxes goes to the smaller one (it has fewer cells).
+                if w * h < area[yy, xx]:
+                    if pos[yy, xx]:
+                        cls_t[:, yy, xx] = 0
+                    area[yy, xx] = w * h
+                    pos[yy, xx] = True
+                    cls_t[int(c), yy, xx] = 1
+                    box_t[:, yy, xx] = (x0, y0, x1, y1)
+    return cls_t, box_t, pos
+
+
+def giou(a, b):
+    """a, b: [N, 4] corners."""
+    ix0, iy0 = torch.max(a[:, 0], b[:, 0]), torch.max(a[:, 1], b[:, 1])
+    ix1, iy1 = torch.min(a[:, 2], b[:, 2]), torch.min(a[:, 3], b[:, 3])
+    inter = (ix1 - ix0).clamp(0) * (iy1 - iy0).clamp(0)
+    ua = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    iou = inter / ua.clamp(1e-6)
+    cx0, cy0 = torch.min(a[:, 0], b[:, 0]), torch.min(a[:, 1], b[:, 1])
+    cx1, cy1 = torch.max(a[:, 2], b[:, 2]), torch.max(a[:, 3], b[:, 3])
+    carea = ((cx1 - cx0) * (cy1 - cy0)).clamp(1e-6)
+    return iou - (carea - ua) / carea
+
+
+def loss_fn(raw, cls_t, box_t, pos):
+    logits = raw[:, 4:]
+    p = torch.sigmoid(logits)
+    ce = F.binary_cross_entropy_with_logits(logits, cls_t, reduction="none")
+    pt = p * cls_t + (1 - p) * (1 - cls_t)
+    alpha = 0.25 * cls_t + 0.75 * (1 - cls_t)
+    focal = (alpha * (1 - pt) ** 2 * ce).sum()
+    npos = max(1.0, float(pos.sum()))
+    boxes = KestrelDet.decode_boxes(raw)  # [B, 4, g, g] cx cy w h
+    corners = torch.stack([boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2, boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2], 1)
+    pb = corners.permute(0, 2, 3, 1)[pos]
+    tb = box_t.permute(0, 2, 3, 1)[pos]
+    if len(tb) == 0:
+        return focal / npos, torch.zeros(())
+    l_giou = (1 - giou(pb, tb)).sum()
+    scale = (tb[:, 2:] - tb[:, :2]).clamp(1).repeat(1, 2)
+    l_l1 = (torch.abs(pb - tb) / scale).sum()
+    return focal / npos, (2 * l_giou + l_l1) / npos
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="/tmp/kestrel-det-data")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kestrel-det.onnx"))
+    ap.add_argument("--minutes", type=float, default=12)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(SEED)
+
+    images, boxes = load(args.data)
+    print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes", flush=True)
+    model = KestrelDet()
+    print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    grid = CROP // STRIDE
+    budget = args.minutes * 60
+    t0 = time.time()
+    step = 0
+    base_lr = 3e-3
+    while True:
+        frac = (time.time() - t0) / budget
+        if frac >= 1:
+            break
+        # Warmup then cosine on the time budget, so the schedule ends when the budget does.
+        lr = base_lr * min(1.0, (step + 1) / 100) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        xs, cts, bts, ps = [], [], [], []
+        for _ in range(args.batch):
+            crop, b = sample_crop(rng, images, boxes)
+            ct, bt, pm = targets(b, grid)
+            xs.append(crop)
+            cts.append(ct)
+            bts.append(bt)
+            ps.append(pm)
+        x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
+        raw = model.features(x)
+        lc, lb = loss_fn(raw, torch.from_numpy(np.stack(cts)), torch.from_numpy(np.stack(bts)), torch.from_numpy(np.stack(ps)))
+        loss = lc + lb
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            print(f"step {step} t={time.time() - t0:.0f}s lr={lr:.5f} cls={lc.item():.4f} box={lb.item():.4f}", flush=True)
+
+    model.eval()
+    dummy = torch.zeros(1, 3, INPUT, INPUT)
+    torch.onnx.export(
+        model,
+        dummy,
+        args.out,
+        input_names=["images"],
+        output_names=["output0"],
+        dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
+        opset_version=13,
+        do_constant_folding=True,
+    )
+    import onnx
+
+    m = onnx.load(args.out)
+    names = "{" + ", ".join(f"{i}: '{n}'" for i, n in enumerate(CLASSES)) + "}"
+    props = {"names": names, "imgsz": f"[{INPUT}, {INPUT}]", "stride": str(STRIDE), "task": "detect", "author": "kestrel models/detector/train.py", "seed": str(SEED), "steps": str(step), "frames": str(len(images))}
+    onnx.helper.set_model_props(m, props)
+    onnx.checker.check_model(m)
+    onnx.save(m, args.out)
+    print(f"exported {args.out} after {step} steps, {os.path.getsize(args.out)} bytes", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { assign } from './assign.js';
+import { initAxis, predictAxis, updateAxis } from './kalman.js';
+import { MultiTracker, type TrackerDetection } from './tracker.js';
+
+const det = (cx: number, cy: number, size: number, score = 0.9, classId = 'person'): TrackerDetection => ({
+  x1: cx - size / 2,
+  y1: cy - size / 2,
+  x2: cx + size / 2,
+  y2: cy + size / 2,
+  score,
+  classId,
+});
+
+describe('assign', () => {
+  it('finds the optimal assignment where greedy would not', () => {
+    // Greedy takes (0,0)=1 then (1,1)=10: total 11. Optimal: (0,1)+(1,0) = 2+3 = 5.
+    expect(assign([[1, 2], [3, 10]], 100)).toEqual([[0, 1], [1, 0]]);
+  });
+  it('handles rectangular matrices and gates costly pairs', () => {
+    expect(assign([[0.1, 0.9, 0.5]], 1)).toEqual([[0, 0]]);
+    expect(assign([[0.9], [0.2], [0.5]], 1)).toEqual([[1, 0]]);
+    expect(assign([[0.9, Infinity], [Infinity, 0.3]], 0.5)).toEqual([[1, 1]]);
+    expect(assign([], 1)).toEqual([]);
+  });
+});
+
+describe('kalman axis', () => {
+  it('learns a constant velocity from positions alone', () => {
+    let a = initAxis(0, 1, 100);
+    for (let i = 1; i <= 30; i++) a = updateAxis(predictAxis(a, 0.1, 0.1), 2 * i * 0.1, 0.01);
+    expect(a.v).toBeCloseTo(2, 1);
+    expect(a.p).toBeCloseTo(6, 1);
+  });
+});
+
+describe('MultiTracker', () => {
+  // A camera that sees 0.1 m per pixel, image origin at ENU (0, 0), v pointing south.
+  const toGround = (u: number, v: number) => ({ x: u * 0.1, y: -v * 0.1 });
+
+  it('keeps ids of crossing-free movers and estimates their velocities', () => {
+    const tr = new MultiTracker();
+    let out = tr.step([], 0);
+    for (let f = 0; f <= 20; f++) {
+      const t = f * 100;
+      out = tr.step([det(100 + 3 * f, 100, 10), det(300, 200 - 2 * f, 12, 0.8)], t, toGround);
+    }
+    expect(out.map((t) => t.id).sort()).toEqual([1, 2]);
+    const a = out.find((t) => t.id === 1);
+    const b = out.find((t) => t.id === 2);
+    expect(a?.hits).toBe(21);
+    expect(a?.pixelVelocity.x).toBeCloseTo(30, 0); // 3 px per 100 ms
+    expect(a?.velocity?.x).toBeCloseTo(3, 0); // 30 px/s × 0.1 m/px
+    expect(Math.abs(a?.velocity?.y ?? 1)).toBeLessThan(0.2);
+    expect(b?.velocity?.y).toBeCloseTo(2, 0); // moving up the image = north
+    expect(a?.position?.x).toBeCloseTo(16, 0);
+    expect(a?.firstSeenMs).toBe(0);
+  });
+
+  it('confirms after minHits and holds an id through a low-score frame (ByteTrack second stage)', () => {
+    const tr = new MultiTracker({ minHits: 2 });
+    expect(tr.step([det(50, 50, 10)], 0)).toHaveLength(0); // tentative
+    expect(tr.step([det(51, 50, 10)], 100).map((t) => t.id)).toEqual([1]);
+    const low = tr.step([det(52, 50, 10, 0.3)], 200);
+    expect(low.map((t) => [t.id, t.misses])).toEqual([[1, 0]]);
+    expect(tr.all).toHaveLength(1); // the low-score box did not start a second track
+    // A lone low-score detection never starts a track.
+    tr.step([det(52, 50, 10, 0.3), det(400, 400, 10, 0.3)], 300);
+    expect(tr.all).toHaveLength(1);
+  });
+
+  it('coasts through missed frames, then drops the track after maxMisses', () => {
+    const tr = new MultiTracker({ maxMisses: 5 });
+    for (let f = 0; f < 5; f++) tr.step([det(100 + 2 * f, 100, 10)], f * 100);
+    for (let f = 5; f < 9; f++) {
+      const out = tr.step([], f * 100);
+      expect(out[0].misses).toBe(f - 4);
+      expect(out[0].box.x1).toBeGreaterThan(100); // predicted forward with its velocity
+    }
+    const back = tr.step([det(118, 100, 10)], 900);
+    expect(back.map((t) => t.id)).toEqual([1]);
+    for (let f = 10; f < 17; f++) tr.step([], f * 100);
+    expect(tr.all).toHaveLength(0);
+    tr.step([det(118, 100, 10)], 1700);
+    tr.step([det(118, 100, 10)], 1800);
+    expect(tr.step([det(118, 100, 10)], 1900).map((t) => t.id)).toEqual([2]); // a new id
+  });
+
+  it('matches small fast objects through the buffered IoU, and never across classes', () => {
+    const tr = new MultiTracker();
+    // 6 px boxes moving 5 px per frame: plain IoU between frames is 0.09, below matchIou.
+    for (let f = 0; f < 6; f++) tr.step([det(100 + 5 * f, 100, 6)], f * 100);
+    expect(tr.all.map((t) => t.id)).toEqual([1]);
+    const out = tr.step([det(130, 100, 6, 0.9, "bag")], 600);
+    expect(out.map((t) => [t.id, t.misses])).toEqual([[1, 1]]);
+    expect(tr.all.map((t) => t.classId)).toEqual(['person', 'bag']);
+  });
+
+  it('is deterministic and refuses time going back', () => {
+    const run = () => {
+      const tr = new MultiTracker();
+      const res = [];
+      for (let f = 0; f < 10; f++) res.push(tr.step([det(10 + f, 10, 8), det(60, 60 - f, 8), det(61, 61, 8, 0.4)], f * 50, toGround));
+      return JSON.stringify(res);
+    };
+    expect(run()).toBe(run());
+    const tr = new MultiTracker();
+    tr.step([], 1000);
+    expect(() => tr.step([], 900)).toThrow(/time went back from 1000 ms to 900 ms/);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Multi-object tracker in the ByteTrack style: Kalman-predicted boxes are matched to
+ * high-score detections first, then the remaining tracks to low-score detections (which
+ * keeps ids through partial occlusion and blur), by optimal IoU assignment. New tracks
+ * start tentative and are confirmed after `minHits` matches; a track is deleted after
+ * `maxMisses` frames without a match. Boxes are buffered before IoU (C-BIoU), so small
+ * fast objects whose boxes no longer overlap between frames still match.
+ *
+ * A second filter runs on each track's ground-plane point (when the camera pose is known),
+ * giving position and velocity in metres and m/s, local ENU.
+ * Deterministic: the same detections and stamps give the same tracks.
+ */
+import type { Box } from '../perception/decode.js';
+import { iou } from '../perception/nms.js';
+import type { Vec2 } from '../../runtime/geometry.js';
+import { assign } from './assign.js';
+import { initAxis, predictAxis, updateAxis, type Axis } from './kalman.js';
+
+export interface TrackerDetection extends Box {
+  score: number;
+  classId: string;
+}
+
+export interface TrackerOptions {
+  /** Detections at or above this score take part in the first association and may start tracks. */
+  highThreshold: number;
+  /** Detections below this are ignored; between low and high they only extend existing tracks. */
+  lowThreshold: number;
+  /** A new track needs a detection at least this confident. */
+  newTrackThreshold: number;
+  /** Minimum (buffered) IoU for the first association. */
+  matchIou: number;
+  /** Minimum IoU for the second (low-score) association. */
+  lowMatchIou: number;
+  /** Each box side grows by this fraction on both sides before IoU (0 = plain IoU). */
+  iouBuffer: number;
+  minHits: number;
+  maxMisses: number;
+  /** Only match a detection to a track of the same class. */
+  matchClass: boolean;
+  /** Process noise of the box filter, (pixels)²/s³, scaled by box height². */
+  boxProcessNoise: number;
+  /** Process noise of the ground filter, m²/s³. */
+  groundProcessNoise: number;
+  /** Ground measurement standard deviation, metres. */
+  groundMeasurementStd: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  highThreshold: 0.5,
+  lowThreshold: 0.1,
+  newTrackThreshold: 0.6,
+  matchIou: 0.2,
+  lowMatchIou: 0.4,
+  iouBuffer: 0.3,
+  minHits: 2,
+  maxMisses: 30,
+  matchClass: true,
+  boxProcessNoise: 4,
+  groundProcessNoise: 1,
+  groundMeasurementStd: 0.3,
+};
+
+export interface TrackState {
+  id: number;
+  classId: string;
+  score: number;
+  /** cx, cy, w, h filters (pixels). */
+  box: [Axis, Axis, Axis, Axis];
+  ground?: [Axis, Axis];
+  firstSeenMs: number;
+  lastSeenMs: number;
+  hits: number;
+  /** Consecutive frames without a match. */
+  misses: number;
+  confirmed: boolean;
+}
+
+export interface TrackView {
+  id: number;
+  classId: string;
+  score: number;
+  box: Box;
+  /** Pixel velocity of the box centre, px/s. */
+  pixelVelocity: Vec2;
+  position?: Vec2;
+  velocity?: Vec2;
+  firstSeenMs: number;
+  hits: number;
+  misses: number;
+}
+
+function boxOf(t: TrackState): Box {
+  const [cx, cy, w, h] = t.box.map((a) => a.p);
+  const hw = Math.max(0, w) / 2;
+  const hh = Math.max(0, h) / 2;
+  return { x1: cx - hw, y1: cy - hh, x2: cx + hw, y2: cy + hh };
+}
+
+function buffered(b: Box, f: number): Box {
+  const dx = (b.x2 - b.x1) * f;
+  const dy = (b.y2 - b.y1) * f;
+  return { x1: b.x1 - dx, y1: b.y1 - dy, x2: b.x2 + dx, y2: b.y2 + dy };
+}
+
+export class MultiTracker {
+  readonly o: TrackerOptions;
+  private tracks: TrackState[] = [];
+  private nextId = 1;
+  private lastMs: number | undefined;
+
+  constructor(opts: Partial<TrackerOptions> = {}) {
+    this.o = { ...DEFAULT_TRACKER_OPTIONS, ...opts };
+  }
+
+  get all(): readonly TrackState[] {
+    return this.tracks;
+  }
+
+  reset(): void {
+    this.tracks = [];
+    this.lastMs = undefined;
+  }
+
+  /**
+   * One frame: detections at time `tMs` (the source image stamp), and `toGround` mapping an
+   * image point to the ground plane (undefined when the camera pose is unknown).
+   * Returns the confirmed tracks, matched this frame or coasting.
+   */
+  step(dets: readonly TrackerDetection[], tMs: number, toGround?: (u: number, v: number) => Vec2): TrackView[] {
+    if (this.lastMs !== undefined && tMs < this.lastMs) throw new RangeError(`tracker: time went back from ${this.lastMs} ms to ${tMs} ms; reset the tracker first`);
+    const dt = this.lastMs === undefined ? 0 : (tMs - this.lastMs) / 1000;
+    this.lastMs = tMs;
+    const o = this.o;
+    for (const t of this.tracks) this.predict(t, dt);
+
+    const high: number[] = [];
+    const low: number[] = [];
+    dets.forEach((d, i) => {
+      if (!(d.score >= o.lowThreshold) || !(d.x2 > d.x1) || !(d.y2 > d.y1)) return;
+      (d.score >= o.highThreshold ? high : low).push(i);
+    });
+
+    const cost = (ts: readonly TrackState[], ds: readonly number[], buf: number): number[][] =>
+      ts.map((t) => {
+        const tb = buffered(boxOf(t), buf);
+        return ds.map((di) => (o.matchClass && dets[di].classId !== t.classId ? Infinity : 1 - iou(tb, buffered(dets[di], buf))));
+      });
+
+    // 1. Every track (confirmed first, by assignment cost alone) against the high-score detections.
+    const pool = [...this.tracks];
+    const m1 = assign(cost(pool, high, o.iouBuffer), 1 - o.matchIou);
+    const matchedT = new Set<TrackState>();
+    const usedHigh = new Set<number>();
+    for (const [ti, dj] of m1) {
+      this.update(pool[ti], dets[high[dj]], tMs, toGround);
+      matchedT.add(pool[ti]);
+      usedHigh.add(high[dj]);
+    }
+    // 2. Remaining confirmed tracks against the low-score detections (no buffer: these are less certain).
+    const rest = pool.filter((t) => !matchedT.has(t) && t.confirmed);
+    const m2 = assign(cost(rest, low, 0), 1 - o.lowMatchIou);
+    for (const [ti, dj] of m2) {
+      this.update(rest[ti], dets[low[dj]], tMs, toGround);
+      matchedT.add(rest[ti]);
+    }
+    // 3. Unmatched tracks miss; tentative ones die at once, confirmed ones after maxMisses.
+    for (const t of this.tracks) if (!matchedT.has(t)) t.misses++;
+    this.tracks = this.tracks.filter((t) => matchedT.has(t) || (t.confirmed && t.misses <= o.maxMisses));
+    // 4. New tentative tracks from confident unmatched detections.
+    for (const i of high) {
+      if (usedHigh.has(i) || dets[i].score < o.newTrackThreshold) continue;
+      this.tracks.push(this.start(dets[i], tMs, toGround));
+    }
+    return this.tracks.filter((t) => t.confirmed).map((t) => this.view(t));
+  }
+
+  private predict(t: TrackState, dt: number): void {
+    if (dt <= 0) return;
+    const h = Math.max(1, t.box[3].p);
+    const q = this.o.boxProcessNoise * h * h;
+    t.box = [predictAxis(t.box[0], dt, q), predictAxis(t.box[1], dt, q), predictAxis(t.box[2], dt, q / 4), predictAxis(t.box[3], dt, q / 4)];
+    if (t.ground) t.ground = [predictAxis(t.ground[0], dt, this.o.groundProcessNoise), predictAxis(t.ground[1], dt, this.o.groundProcessNoise)];
+  }
+
+  private measurementVar(d: Box): number {
+    // Box noise grows with box size (ByteTrack's std_weight_position × height), with a floor of one pixel.
+    const s = Math.max(1, 0.05 * (d.y2 - d.y1));
+    return s * s;
+  }
+
+  private start(d: TrackerDetection, tMs: number, toGround?: (u: number, v: number) => Vec2): TrackState {
+    const r = this.measurementVar(d);
+    const vVar = (10 * Math.max(1, d.y2 - d.y1)) ** 2;
+    const cx = (d.x1 + d.x2) / 2;
+    const cy = (d.y1 + d.y2) / 2;
+    const t: TrackState = {
+      id: this.nextId++,
+      classId: d.classId,
+      score: d.score,
+      box: [initAxis(cx, r, vVar), initAxis(cy, r, vVar), initAxis(d.x2 - d.x1, r, vVar / 4), initAxis(d.y2 - d.y1, r, vVar / 4)],
+      firstSeenMs: tMs,
+      lastSeenMs: tMs,
+      hits: 1,
+      misses: 0,
+      confirmed: this.o.minHits <= 1,
+    };
+    const g = toGround?.(cx, cy);
+    if (g) {
+      const gv = this.o.groundMeasurementStd ** 2;
+      t.ground = [initAxis(g.x, gv, 25), initAxis(g.y, gv, 25)];
+    }
+    return t;
+  }
+
+  private update(t: TrackState, d: TrackerDetection, tMs: number, toGround?: (u: number, v: number) => Vec2): void {
+    const r = this.measurementVar(d);
+    const cx = (d.x1 + d.x2) / 2;
+    const cy = (d.y1 + d.y2) / 2;
+    t.box = [updateAxis(t.box[0], cx, r), updateAxis(t.box[1], cy, r), updateAxis(t.box[2], d.x2 - d.x1, r), updateAxis(t.box[3], d.y2 - d.y1, r)];
+    t.score = d.score;
+    t.hits++;
+    t.misses = 0;
+    t.lastSeenMs = tMs;
+    if (t.hits >= this.o.minHits) t.confirmed = true;
+    const g = toGround?.(cx, cy);
+    if (g) {
+      const gv = this.o.groundMeasurementStd ** 2;
+      t.ground = t.ground ? [updateAxis(t.ground[0], g.x, gv), updateAxis(t.ground[1], g.y, gv)] : [initAxis(g.x, gv, 25), initAxis(g.y, gv, 25)];
+    }
+  }
+
+  private view(t: TrackState): TrackView {
+    return {
+      id: t.id,
+      classId: t.classId,
+      score: t.score,
+      box: boxOf(t),
+      pixelVelocity: { x: t.box[0].v, y: t.box[1].v },
+      position: t.ground ? { x: t.ground[0].p, y: t.ground[1].p } : undefined,
+      velocity: t.ground ? { x: t.ground[0].v, y: t.ground[1].v } : undefined,
+      firstSeenMs: t.firstSeenMs,
+      hits: t.hits,
+      misses: t.misses,
+    };
+  }
+}

@@ -4,10 +4,14 @@
  */
 import type { NodeDefinition } from '../runtime/node.js';
 import type { ParamDecls } from '../runtime/params.js';
+import { arbiterNode } from './arbiter/index.js';
+import { diagnosticsNode } from './diagnostics/index.js';
+import { fusionNode } from './fusion/index.js';
 import { mavlinkNode } from './mavlink/index.js';
 
 const definitions: NodeDefinition<ParamDecls>[] = [
   // nodes register here, one line each
+  fusionNode, arbiterNode, diagnosticsNode,
   mavlinkNode,
 ];
 

@@ -1,0 +1,99 @@
+/**
+ * intent: compiles the operator's /intent text into a RuleSet on /rules (latched). Patterns
+ * first by default, the grammar-constrained LLM as fallback (or alone, by param); every
+ * compile is validated against the classes and regions of this deployment. A compile that
+ * fails keeps the previous rules installed and reports why (log, diagnostics).
+ */
+import { makeMsg } from '../../msgs/index.js';
+import { defineNode } from '../../runtime/node.js';
+import { p } from '../../runtime/params.js';
+import { QOS_LATCHED } from '../../runtime/qos.js';
+import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
+import { LlmEngine } from '../../lib/llm/engine.js';
+import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
+import { ruleSetShape, toRule, type DslVocabulary } from '../rules/dsl.js';
+import { compileIntent, intentSystemPrompt, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
+
+export const intentNode = defineNode({
+  name: 'intent',
+  description: "Compiles the operator's natural-language intent into validated rules (pattern compiler and/or grammar-constrained LLM)",
+  params: {
+    compiler: p.string('patterns_then_llm', 'Which compiler: patterns (deterministic phrasings), llm (grammar-constrained), or patterns then llm as fallback', COMPILER_MODES),
+    classes: p.stringArray(['person', 'bag', 'vehicle'], 'Object classes the detector knows (rules may only name these)'),
+    regions: p.group('double[]', 'Named regions (polygons x0,y0,x1,y1,...); only the names matter here'),
+    region_names: p.stringArray([], 'Extra region names, when the polygons are not given to this node'),
+    deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
+    max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
+    ...LLM_PARAMS,
+  },
+  subscribes: [{ topic: '/intent', type: 'std_msgs/msg/String', description: "Operator's intent (latched)" }],
+  publishes: [{ topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'The installed rules (latched); only republished on a successful compile' }],
+  async create(ctx, params) {
+    const mode = params.compiler as CompilerMode;
+    const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
+    let llm: LlmCompiler | undefined;
+    if (mode !== 'patterns') {
+      const engine = await LlmEngine.load(engineConfig(params));
+      llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now() };
+    }
+    const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
+    const stage = ctx.diag.stage('compile');
+    let version = 0;
+    let failures = 0;
+    let truncated = 0;
+    ctx.diag.values.compiler = mode;
+    ctx.diag.values.vocabulary = `classes=${vocab.classes.join(',')} regions=${vocab.regions.join(',')}`;
+
+    const report = (intent: string, out: CompileOutcome, latencyMs: number): void => {
+      if (out.generation) {
+        ctx.diag.values.prompt_tokens = String(out.generation.promptTokens);
+        ctx.diag.values.completion_tokens = String(out.generation.completionTokens);
+        ctx.diag.values.tokens_per_s = out.generation.tokensPerSecond.toFixed(1);
+      }
+      if (!out.ok) {
+        failures++;
+        if (out.truncated) truncated++;
+        ctx.diag.values.failures = String(failures);
+        ctx.diag.values.truncated = String(truncated);
+        ctx.diag.values.last_error = out.errors.join(' | ');
+        stage.error(new Error(out.errors.join(' | ')));
+        ctx.diag.set('warn', `intent not compiled, keeping ${version === 0 ? 'no' : `v${version}`} rules: ${out.errors[0]}`);
+        ctx.log.warn(`intent ${JSON.stringify(intent)} not compiled (previous rules kept): ${out.errors.join(' | ')}`);
+        return;
+      }
+      version++;
+      const rules = out.rules.map((f, i) => toRule(f, `r${version}_${i + 1}`));
+      pub.publish(makeMsg('kestrel_msgs/msg/RuleSet', { header: ctx.header(), intent, version, rules }));
+      stage.record(latencyMs);
+      ctx.diag.values.compiled_by = out.path;
+      ctx.diag.values.rules_version = String(version);
+      ctx.diag.set('ok', `v${version}: ${rules.length} rules compiled by ${out.path}`);
+      ctx.log.info(`intent compiled by ${out.path} (v${version}): ${rules.map((r) => r.message).join('; ')}`);
+    };
+
+    return {
+      async activate() {
+        if (llm) await llm.engine.warmPrefix(intentSystemPrompt(vocab));
+        return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
+          .pipe(latestOnly(async (m) => {
+            const intent = m.data.trim();
+            const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));
+            if (r.ok) report(intent, r.value, r.latencyMs);
+            else {
+              stage.miss();
+              const why = r.reason === 'deadline' ? `compile exceeded deadline_ms ${params.deadline_ms}` : `compile failed: ${(r.error as Error).message}`;
+              report(intent, { ok: false, errors: [why], truncated: false }, r.latencyMs);
+            }
+            // An aborted generation stops at its next token; the next compile waits for that.
+            await llm?.engine.idle();
+          }, { onDrop: () => stage.drop() }))
+          .subscribe();
+      },
+      async shutdown() {
+        await llm?.engine.dispose();
+      },
+    };
+  },
+});
+
+export default intentNode;

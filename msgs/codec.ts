@@ -5,11 +5,24 @@
  */
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parse } from '@foxglove/rosmsg';
+import { CdrWriter } from '@foxglove/cdr';
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/index.js';
 import { parseMsg, PRIMITIVES, type MsgField } from './parse.js';
 
 const SEPARATOR = '='.repeat(80);
+
+// @foxglove/cdr 3.5.0 writes a string's UTF-16 length as its byte length, so non-ASCII text
+// ('Zürich', an operator's intent in any language) is truncated on the wire. Fixed upstream
+// (foxglove/cdr#35, foxglove/ros-typescript#137) but not in a registry release yet: write the
+// UTF-8 byte length, through CdrWriter's public API (the buffer grows as needed).
+const utf8 = new TextEncoder();
+CdrWriter.prototype.string = function string(this: CdrWriter, value: string, writeLength = true): CdrWriter {
+  const bytes = utf8.encode(value);
+  if (writeLength) this.uint32(bytes.length + 1);
+  this.uint8Array(bytes, false);
+  return this.uint8(0);
+};
 /** service_msgs/msg/ServiceEventInfo, which service-event schemas in bags reference but do not carry. */
 const SERVICE_EVENT_INFO = 'uint8 REQUEST_SENT = 0\nuint8 REQUEST_RECEIVED = 1\nuint8 RESPONSE_SENT = 2\nuint8 RESPONSE_RECEIVED = 3\nuint8 event_type\nbuiltin_interfaces/Time stamp\nchar[16] client_gid\nint64 sequence_number\n';
 

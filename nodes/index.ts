@@ -8,11 +8,13 @@ import { arbiterNode } from './arbiter/index.js';
 import { diagnosticsNode } from './diagnostics/index.js';
 import { fusionNode } from './fusion/index.js';
 import { mavlinkNode } from './mavlink/index.js';
+import { playerNode, recorderNode } from './bag/index.js';
 
 const definitions: NodeDefinition<ParamDecls>[] = [
   // nodes register here, one line each
   fusionNode, arbiterNode, diagnosticsNode,
   mavlinkNode,
+  playerNode, recorderNode,
 ];
 
 export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

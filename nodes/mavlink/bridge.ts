@@ -231,7 +231,11 @@ export class MavlinkBridge {
 
   private publishState(): void {
     const stamp = Number.isFinite(this.tel.lastAtMs) ? msToTime(this.tel.lastAtMs) : msToTime(this.ctx.clock.now());
+    this.updateDiagnostics();
     this.statePub.publish(this.tel.vehicleState(this.ctx.header(stamp, 'map'), this.connected, this.autopilot));
+  }
+
+  private updateDiagnostics(): void {
     const v = this.ctx.diag.values;
     const s = this.ep.stats();
     v.connected = String(this.connected);

@@ -93,6 +93,11 @@ export class MavEndpoint {
     return ok;
   }
 
+  /** Writes bytes as they are (tests: noise, corrupt or foreign frames). */
+  writeRaw(bytes: Buffer): boolean {
+    return this.link.write(bytes);
+  }
+
   /** Feeds received bytes (the link does this; tests may too). */
   onBytes(chunk: Buffer): void {
     for (const f of this.framer.push(chunk)) {

@@ -6,8 +6,8 @@
  * The framer is ours rather than node-mavlink's stream splitter so it runs synchronously
  * (one call per received chunk) and counts exactly what it drops. Its resync rule: a
  * candidate frame whose CRC fails drops only its start byte; a frame with an unknown
- * message id (CRC cannot be checked) is skipped whole only when another start byte follows
- * it, otherwise it is treated as noise, so random garbage cannot swallow valid frames.
+ * message id (CRC cannot be checked) is skipped whole only when a valid frame follows it,
+ * otherwise its start byte is treated as noise, so garbage cannot swallow valid frames.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -64,6 +64,35 @@ function isStx(b: number): boolean {
   return b === STX_V1 || b === STX_V2;
 }
 
+type Probe =
+  | { kind: 'need_more' }
+  | { kind: 'noise' }
+  | { kind: 'unknown'; msgid: number; total: number }
+  | { kind: 'crc_error'; msgid: number; total: number }
+  | { kind: 'valid'; msgid: number; total: number };
+
+/** What starts at b[i]: a checked frame, a CRC failure, an unknown id, noise, or too few bytes to tell. */
+function probe(b: Buffer, i: number): Probe {
+  if (!isStx(b[i])) return { kind: 'noise' };
+  const v2 = b[i] === STX_V2;
+  const headerLen = v2 ? HEADER_V2 : HEADER_V1;
+  if (b.length - i < headerLen) return { kind: 'need_more' };
+  const plen = b[i + 1];
+  const iflags = v2 ? b[i + 2] : 0;
+  // Unknown incompatibility flags: the spec says drop; as a frame start it is noise.
+  if ((iflags & ~IFLAG_SIGNED) !== 0) return { kind: 'noise' };
+  const signed = (iflags & IFLAG_SIGNED) !== 0;
+  const total = headerLen + plen + CRC_LEN + (signed ? SIG_LEN : 0);
+  if (b.length - i < total) return { kind: 'need_more' };
+  const msgid = v2 ? b[i + 7] | (b[i + 8] << 8) | (b[i + 9] << 16) : b[i + 5];
+  const magic = MAGIC[msgid];
+  if (magic === undefined) return { kind: 'unknown', msgid, total };
+  const frame = b.subarray(i, i + total);
+  const crc = frame.readUInt16LE(headerLen + plen);
+  if (x25crc(frame, 1, CRC_LEN + (signed ? SIG_LEN : 0), magic) !== crc) return { kind: 'crc_error', msgid, total };
+  return { kind: 'valid', msgid, total };
+}
+
 /** Splits a byte stream into CRC-checked MAVLink 1/2 frames. */
 export class MavFramer {
   private buf: Buffer = Buffer.alloc(0);
@@ -77,57 +106,46 @@ export class MavFramer {
     let i = 0;
     const b = this.buf;
     while (i < b.length) {
-      if (!isStx(b[i])) {
+      const r = probe(b, i);
+      if (r.kind === 'need_more') break;
+      if (r.kind === 'noise') {
         i++;
         this.stats.noiseBytes++;
         continue;
       }
-      const v2 = b[i] === STX_V2;
-      const headerLen = v2 ? HEADER_V2 : HEADER_V1;
-      if (b.length - i < headerLen) break;
-      const plen = b[i + 1];
-      const iflags = v2 ? b[i + 2] : 0;
-      if (v2 && (iflags & ~IFLAG_SIGNED) !== 0) {
-        // Unknown incompatibility flags: the spec says drop; as a frame start it is noise.
-        i++;
-        this.stats.noiseBytes++;
-        continue;
-      }
-      const signed = (iflags & IFLAG_SIGNED) !== 0;
-      const total = headerLen + plen + CRC_LEN + (signed ? SIG_LEN : 0);
-      if (b.length - i < total) break;
-      const msgid = v2 ? b[i + 7] | (b[i + 8] << 8) | (b[i + 9] << 16) : b[i + 5];
-      const magic = MAGIC[msgid];
-      if (magic === undefined) {
-        if (i + total === b.length) break; // wait: the next byte says whether this was a frame
-        if (isStx(b[i + total])) {
+      if (r.kind === 'unknown') {
+        // Skip an unknown message whole only if a valid frame follows it; otherwise its start
+        // byte was noise (or the header of a truncated frame) and skipping it whole could eat
+        // the valid frames that follow.
+        const next = r.total < b.length - i ? probe(b, i + r.total) : { kind: 'need_more' as const };
+        if (next.kind === 'need_more') break;
+        if (next.kind === 'valid') {
           this.stats.unknownIds++;
-          this.unknownSeen.add(msgid);
-          i += total;
+          this.unknownSeen.add(r.msgid);
+          i += r.total;
         } else {
           i++;
           this.stats.noiseBytes++;
         }
         continue;
       }
-      const frame = b.subarray(i, i + total);
-      const crc = frame.readUInt16LE(headerLen + plen);
-      if (x25crc(frame, 1, CRC_LEN + (signed ? SIG_LEN : 0), magic) !== crc) {
+      if (r.kind === 'crc_error') {
         this.stats.crcErrors++;
         i++;
         continue;
       }
       this.stats.frames++;
+      const v2 = b[i] === STX_V2;
       out.push({
-        buffer: Buffer.from(frame),
+        buffer: Buffer.from(b.subarray(i, i + r.total)),
         version: v2 ? 2 : 1,
-        msgid,
+        msgid: r.msgid,
         seq: v2 ? b[i + 4] : b[i + 2],
         sysid: v2 ? b[i + 5] : b[i + 3],
         compid: v2 ? b[i + 6] : b[i + 4],
-        signed,
+        signed: v2 && (b[i + 2] & IFLAG_SIGNED) !== 0,
       });
-      i += total;
+      i += r.total;
     }
     this.buf = i >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(i));
     return out;

@@ -119,6 +119,7 @@ export class SimFlightController {
   private failsafe: string | undefined;
   private readonly counts = { commands: 0, commandsRefused: 0, setpoints: 0, setpointsRejected: 0, notForUs: 0 };
   private upWaiters: (() => void)[] = [];
+  private suspended = false;
 
   constructor(opts: SimFlightControllerOptions) {
     this.v = opts.vehicle;
@@ -173,6 +174,19 @@ export class SimFlightController {
     await this.ep.stop();
   }
 
+  /**
+   * Simulates a hung FC or a radio dropout: while suspended nothing is sent and everything
+   * received is ignored (the physics keeps running).
+   */
+  suspend(on: boolean): void {
+    this.suspended = on;
+  }
+
+  /** Writes raw bytes to the link, bypassing framing: line noise and corrupt frames for tests. */
+  injectRaw(bytes: Buffer): boolean {
+    return this.ep.writeRaw(bytes);
+  }
+
   status(): SimFcStatus {
     return { mode: this.modeLabel, armed: this.v.isArmed(), gcsConnected: this.gcsSeenAt !== undefined && !this.gcsLost, failsafe: this.failsafe, linkUp: this.ep.isUp() };
   }
@@ -188,7 +202,7 @@ export class SimFlightController {
     m.text = text.slice(0, 50);
     m.id = 0;
     m.chunkSeq = 0;
-    this.ep.send(m);
+    this.send(m);
   }
 
   // --- modes ---
@@ -259,7 +273,10 @@ export class SimFlightController {
     if (this.o.gcsLossTimeoutMs <= 0 || this.gcsSeenAt === undefined || this.gcsLost) return;
     if (now - this.gcsSeenAt <= this.o.gcsLossTimeoutMs) return;
     this.gcsLost = true;
-    if (this.v.isArmed() && (this.mode === 'offboard' || this.mode === 'takeoff')) this.failsafeTo(this.o.gcsLossAction, 'data link lost');
+    // PX4 NAV_DLL_ACT: in the air, take the action unless already doing it or coming down.
+    const airborne = this.v.isArmed() && !this.v.landed();
+    const busy = this.mode === this.o.gcsLossAction || this.mode === 'land' || (this.mode === 'rtl' && this.o.gcsLossAction !== 'land');
+    if (airborne && !busy) this.failsafeTo(this.o.gcsLossAction, 'data link lost');
     else this.statusText(MavSeverity.WARNING, 'Data link lost');
   }
 
@@ -347,9 +364,13 @@ export class SimFlightController {
     return Math.max(0, Math.round(this.clock.now() - this.bootMs)) >>> 0;
   }
 
+  private send(m: MavLinkData): boolean {
+    return this.suspended ? false : this.ep.send(m);
+  }
+
   private sendMessage(msgid: number): boolean {
     const m = this.buildMessage(msgid);
-    return m ? this.ep.send(m) : false;
+    return m ? this.send(m) : false;
   }
 
   private buildMessage(msgid: number): MavLinkData | undefined {
@@ -453,7 +474,7 @@ export class SimFlightController {
   }
 
   private sendHeartbeat(): void {
-    this.ep.send(this.heartbeat());
+    this.send(this.heartbeat());
   }
 
   // --- receiving ---
@@ -465,6 +486,7 @@ export class SimFlightController {
   }
 
   private onMessage({ msg, frame }: Received): void {
+    if (this.suspended) return;
     const now = this.clock.now();
     if (msg instanceof minimal.Heartbeat) {
       if (frame.sysid === this.sysid && frame.compid === this.compid) return;
@@ -485,7 +507,7 @@ export class SimFlightController {
       ack.resultParam2 = 0;
       ack.targetSystem = frame.sysid;
       ack.targetComponent = frame.compid;
-      this.ep.send(ack);
+      this.send(ack);
     } else if (msg instanceof common.SetPositionTargetLocalNed) {
       if (!this.forUs(msg.targetSystem, msg.targetComponent)) return;
       this.acceptSetpoint(msg.coordinateFrame === MavFrame.LOCAL_NED ? this.localTarget(msg) : undefined, msg.typeMask, now);

@@ -11,8 +11,13 @@ export interface PtyPair {
   /** Path of one end (a symlink to /dev/pts/N). */
   a: string;
   b: string;
-  /** socat's pid, e.g. to simulate a cable pulled out by killing it. */
+  /** socat's pid. */
   pid: number | undefined;
+  /** The temp dir holding the links, removed by close() (undefined when the caller chose the paths). */
+  dir: string | undefined;
+  /** Ends socat, so both /dev/pts ends vanish as when a USB cable is pulled; the link paths stay reusable. */
+  unplug(): Promise<void>;
+  /** Ends socat and removes the temp dir. */
   close(): Promise<void>;
 }
 
@@ -20,6 +25,8 @@ export interface PtyPairOptions {
   /** Use these link paths instead of fresh ones in a temp dir (to reopen the "same device"). */
   a?: string;
   b?: string;
+  /** A dir this pair should remove on close() (pass the old pair's `dir` when replugging). */
+  dir?: string;
   timeoutMs?: number;
   socat?: string;
 }
@@ -34,7 +41,7 @@ function findSocat(explicit?: string): string {
 /** Starts `socat pty,raw,echo=0,link=A pty,raw,echo=0,link=B` and waits until both links exist. */
 export async function startPtyPair(opts: PtyPairOptions = {}): Promise<PtyPair> {
   const socat = findSocat(opts.socat);
-  let dir: string | undefined;
+  let dir: string | undefined = opts.dir;
   if (!opts.a || !opts.b) dir = mkdtempSync(join(tmpdir(), 'kestrel-pty-'));
   const a = opts.a ?? join(dir as string, 'fc');
   const b = opts.b ?? join(dir as string, 'gcs');
@@ -62,15 +69,20 @@ export async function startPtyPair(opts: PtyPairOptions = {}): Promise<PtyPair> 
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+  async function unplug(): Promise<void> {
+    if (exited === undefined) {
+      child.kill('SIGTERM');
+      await exitP;
+    }
+  }
   return {
     a,
     b,
     pid: child.pid,
+    dir,
+    unplug,
     async close(): Promise<void> {
-      if (exited === undefined) {
-        child.kill('SIGTERM');
-        await exitP;
-      }
+      await unplug();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };

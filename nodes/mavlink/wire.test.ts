@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { common, minimal } from 'node-mavlink';
+import { decodeFrame, MavEncoder, MavFramer, SignatureChecker } from './wire.js';
+
+function heartbeat(customMode = 0): InstanceType<typeof minimal.Heartbeat> {
+  const m = new minimal.Heartbeat();
+  m.type = minimal.MavType.QUADROTOR;
+  m.autopilot = minimal.MavAutopilot.PX4;
+  m.baseMode = minimal.MavModeFlag.CUSTOM_MODE_ENABLED;
+  m.customMode = customMode;
+  m.systemStatus = minimal.MavState.STANDBY;
+  m.mavlinkVersion = 3;
+  return m;
+}
+
+function statustext(text: string): InstanceType<typeof common.StatusText> {
+  const m = new common.StatusText();
+  m.severity = common.MavSeverity.INFO;
+  m.text = text;
+  m.id = 0;
+  m.chunkSeq = 0;
+  return m;
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so a failure reproduces. */
+function noise(n: number, seed: number): Buffer {
+  let x = seed >>> 0 || 1;
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+describe('MavFramer', () => {
+  const enc = new MavEncoder({ sysid: 1, compid: 1 });
+
+  it('splits frames across arbitrary chunk boundaries and decodes them', () => {
+    const bytes = Buffer.concat([enc.encode(heartbeat(7)), enc.encode(statustext('hello')), enc.encode(heartbeat(9))]);
+    const f = new MavFramer();
+    const frames = [];
+    for (let i = 0; i < bytes.length; i += 3) frames.push(...f.push(bytes.subarray(i, i + 3)));
+    expect(frames.map((x) => x.msgid)).toEqual([0, 253, 0]);
+    expect(frames.map((x) => x.seq)).toEqual([0, 1, 2]);
+    const hb = decodeFrame(frames[2]) as InstanceType<typeof minimal.Heartbeat>;
+    expect(hb.customMode).toBe(9);
+    const st = decodeFrame(frames[1]) as InstanceType<typeof common.StatusText>;
+    expect(st.text.replace(/\0+$/, '')).toBe('hello');
+    expect(f.stats).toMatchObject({ frames: 3, crcErrors: 0, unknownIds: 0 });
+  });
+
+  it('keeps parsing valid frames among garbage, truncated frames, CRC errors and unknown ids', () => {
+    const valid = Array.from({ length: 40 }, (_, i) => enc.encode(statustext(`probe-${i}`)));
+    const parts: Buffer[] = [];
+    let corrupted = 0;
+    valid.forEach((v, i) => {
+      parts.push(noise(5 + (i % 23), i + 1));
+      if (i % 4 === 0) parts.push(enc.encode(heartbeat()).subarray(0, 7)); // truncated
+      if (i % 5 === 0) {
+        const bad = Buffer.from(enc.encode(heartbeat()));
+        bad[12] ^= 0xff; // payload flipped: CRC no longer matches
+        parts.push(bad);
+        corrupted++;
+      }
+      if (i % 7 === 0) {
+        const unk = Buffer.from(enc.encode(heartbeat()));
+        unk.writeUIntLE(0xabcdef, 7, 3); // msgid nobody defines
+        parts.push(unk);
+      }
+      parts.push(v);
+    });
+    const f = new MavFramer();
+    const got: string[] = [];
+    const stream = Buffer.concat(parts);
+    for (let i = 0; i < stream.length; i += 17) {
+      for (const fr of f.push(stream.subarray(i, i + 17))) {
+        if (fr.msgid === 253) got.push((decodeFrame(fr) as InstanceType<typeof common.StatusText>).text.replace(/\0+$/, ''));
+      }
+    }
+    expect(got).toEqual(valid.map((_, i) => `probe-${i}`));
+    expect(f.stats.crcErrors).toBeGreaterThanOrEqual(corrupted);
+    expect(f.stats.unknownIds).toBeGreaterThanOrEqual(1);
+    expect(f.unknownSeen.has(0xabcdef)).toBe(true);
+    expect(f.stats.noiseBytes).toBeGreaterThan(0);
+  });
+
+});
+
+describe('MAVLink 2 signing', () => {
+  const key = Buffer.alloc(32, 7);
+  const other = Buffer.alloc(32, 8);
+  let t = Date.UTC(2026, 0, 1);
+  const now = (): number => t;
+
+  it('accepts frames signed with the key, rejects wrong keys, unsigned frames and replays', () => {
+    const signer = new MavEncoder({ sysid: 1, compid: 1, signing: { key, linkId: 2 }, now });
+    const wrong = new MavEncoder({ sysid: 1, compid: 1, signing: { key: other, linkId: 2 }, now });
+    const plain = new MavEncoder({ sysid: 1, compid: 1 });
+    const check = new SignatureChecker(key);
+    const f = new MavFramer();
+    const a = signer.encode(heartbeat());
+    t += 10;
+    const b = signer.encode(heartbeat());
+    const [fa, fb] = f.push(Buffer.concat([a, b]));
+    expect(fa.signed).toBe(true);
+    expect(check.check(fa)).toBe('ok');
+    expect(check.check(fb)).toBe('ok');
+    expect(check.check(fa)).toBe('replayed');
+    const [fw] = f.push(wrong.encode(heartbeat()));
+    expect(check.check(fw)).toBe('bad_signature');
+    const [fp] = f.push(plain.encode(heartbeat()));
+    expect(check.check(fp)).toBe('unsigned');
+    // Without a key everything passes (nothing to verify against).
+    expect(new SignatureChecker(undefined).check(fw)).toBe('ok');
+  });
+
+  it('keeps signature timestamps increasing even on a sim clock near zero', () => {
+    let simT = 0;
+    const enc = new MavEncoder({ sysid: 1, compid: 1, signing: { key, linkId: 0 }, now: () => simT });
+    const check = new SignatureChecker(key);
+    const f = new MavFramer();
+    for (let i = 0; i < 5; i++) {
+      const [fr] = f.push(enc.encode(heartbeat()));
+      expect(check.check(fr)).toBe('ok');
+      simT += 1;
+    }
+  });
+});

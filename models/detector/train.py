@@ -199,6 +199,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=12)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--ckpt", default="/tmp/kestrel-det.pt", help="checkpoint written every 50 steps and at the end")
+    ap.add_argument("--resume", action="store_true", help="continue from --ckpt (a new time budget and schedule)")
     args = ap.parse_args()
 
     random.seed(SEED)
@@ -211,18 +214,31 @@ def main():
     print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes", flush=True)
     model = KestrelDet()
     print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    done = 0
+    if args.resume:
+        ck = torch.load(args.ckpt)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        done = ck["step"]
+        rng.seed(SEED + done)
+        print(f"resumed from {args.ckpt} at step {done}", flush=True)
     grid = CROP // STRIDE
     budget = args.minutes * 60
     t0 = time.time()
     step = 0
-    base_lr = 3e-3
+    base_lr = args.lr
+
+    def save():
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done + step}, args.ckpt)
+
     while True:
         frac = (time.time() - t0) / budget
         if frac >= 1:
             break
         # Warmup then cosine on the time budget, so the schedule ends when the budget does.
-        lr = base_lr * min(1.0, (step + 1) / 100) * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
+        warm = 1.0 if args.resume else min(1.0, (step + 1) / 100)
+        lr = base_lr * warm * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
         xs, cts, bts, ps = [], [], [], []
@@ -242,8 +258,11 @@ def main():
         opt.step()
         step += 1
         if step % 50 == 0:
-            print(f"step {step} t={time.time() - t0:.0f}s lr={lr:.5f} cls={lc.item():.4f} box={lb.item():.4f}", flush=True)
+            save()
+            print(f"step {done + step} t={time.time() - t0:.0f}s lr={lr:.5f} cls={lc.item():.4f} box={lb.item():.4f}", flush=True)
 
+    save()
+    step += done
     model.eval()
     dummy = torch.zeros(1, 3, INPUT, INPUT)
     torch.onnx.export(

@@ -9,12 +9,16 @@ import { diagnosticsNode } from './diagnostics/index.js';
 import { fusionNode } from './fusion/index.js';
 import { mavlinkNode } from './mavlink/index.js';
 import { playerNode, recorderNode } from './bag/index.js';
+import { perception } from './perception/index.js';
+import { tracker } from './tracker/index.js';
 
 const definitions: NodeDefinition<ParamDecls>[] = [
   // nodes register here, one line each
   fusionNode, arbiterNode, diagnosticsNode,
   mavlinkNode,
   playerNode, recorderNode,
+  perception,
+  tracker,
 ];
 
 export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

@@ -278,6 +278,11 @@ def main():
     import onnx
 
     m = onnx.load(args.out)
+    # Tracing loses the static batch/channel dims of the output: declare [1, 4+nc, anchors].
+    out_dims = m.graph.output[0].type.tensor_type.shape.dim
+    out_dims[0].dim_value = 1
+    out_dims[1].dim_value = 4 + NC
+    out_dims[2].dim_param = "anchors"
     names = "{" + ", ".join(f"{i}: '{n}'" for i, n in enumerate(CLASSES)) + "}"
     props = {"names": names, "imgsz": f"[{INPUT}, {INPUT}]", "stride": str(STRIDE), "task": "detect", "author": "kestrel models/detector/train.py", "seed": str(SEED), "steps": str(step), "frames": str(len(images))}
     onnx.helper.set_model_props(m, props)

@@ -83,14 +83,14 @@ export class Detector {
       throw new ModelLoadError(path, `ONNX Runtime cannot load it (corrupt or not an ONNX model?): ${(e as Error).message}`);
     }
     try {
-      return Detector.check(session, path, bytes, opts);
+      return await Detector.check(session, path, bytes, opts);
     } catch (e) {
       await session.release();
       throw e;
     }
   }
 
-  private static check(session: ort.InferenceSession, path: string, bytes: Uint8Array, opts: DetectorOptions): Detector {
+  private static async check(session: ort.InferenceSession, path: string, bytes: Uint8Array, opts: DetectorOptions): Promise<Detector> {
     const fail = (detail: string): never => {
       throw new ModelLoadError(path, detail);
     };
@@ -121,22 +121,35 @@ export class Detector {
     const outDims = dimsOf(outMeta) as readonly Dim[];
     if (outMeta.isTensor && outMeta.type !== 'float32') fail(`output '${outMeta.name}' is ${outMeta.type}; expected float32`);
 
+    // One warm-up run on a blank frame: it pays the first-run cost before frames arrive and
+    // gives the concrete output shape, which dynamic exports leave symbolic.
+    let probeDims: readonly number[];
+    try {
+      const probe = new ort.Tensor('float32', new Float32Array(3 * size * size), [1, 3, size, size]);
+      const out = await session.run({ [session.inputNames[0]]: probe }, [outMeta.name]);
+      probeDims = out[outMeta.name].dims;
+      out[outMeta.name].dispose();
+    } catch (e) {
+      return fail(`a test run at ${size}x${size} failed: ${(e as Error).message}`);
+    }
+    const shapeNote = outDims.some((x) => typeof x !== 'number' || x <= 0) ? ` (declared [${outDims.join(', ')}])` : '';
+
     let names = opts.classNames && opts.classNames.length > 0 ? [...opts.classNames] : meta.names ? parseClassNames(meta.names) : undefined;
     let format: OutputFormat;
     if (opts.format && opts.format !== 'auto') format = opts.format;
     else {
-      const f = detectFormat(outDims, names?.length);
-      if ('error' in f) fail(f.error);
-      format = (f as { format: OutputFormat }).format;
+      const f = detectFormat(probeDims, names?.length);
+      if ('error' in f) return fail(f.error + shapeNote);
+      format = f.format;
     }
-    const concrete = outDims.every((x) => typeof x === 'number' && x > 0) ? (outDims as number[]) : undefined;
-    const nc = concrete ? classCount(format, concrete) : undefined;
+    const nc = classCount(format, probeDims);
+    if (nc !== undefined && nc < 1) fail(`output shape [${probeDims.join(', ')}] leaves no class scores for layout ${format}`);
     if (names && nc !== undefined && names.length !== nc) {
       fail(`the model outputs ${nc} classes but ${names.length} class names are given (${names.join(', ')})`);
     }
     if (!names) {
-      if (nc === undefined) fail('class names are not in the model metadata; set the class_names parameter');
-      names = Array.from({ length: nc as number }, (_, i) => `class_${i}`);
+      if (nc === undefined) return fail('class names are not in the model metadata; set the class_names parameter');
+      names = Array.from({ length: nc }, (_, i) => `class_${i}`);
     }
     return new Detector(session, path, session.inputNames[0], outMeta.name, size, format, names, {
       scoreThreshold: opts.scoreThreshold ?? 0.25,

@@ -1,0 +1,151 @@
+/**
+ * planner: at `rate_hz`, turns the latest /world, /alerts and scene text into a compact
+ * situation and asks the LLM for a Plan under a grammar derived from the Plan msg. The system
+ * prompt + mission is a fixed prefix whose KV cache is evaluated once and reused. Each
+ * generation is aborted at `deadline_ms`; a miss is counted and no plan is published (the
+ * previous one expires at its valid_until). A cycle that finds the previous generation still
+ * running is skipped and counted. The plan is advisory: the arbiter enforces the envelope.
+ */
+import type { Subscription } from 'rxjs';
+import type { kestrel_msgs } from '../../msgs/index.js';
+import { defineNode } from '../../runtime/node.js';
+import { p } from '../../runtime/params.js';
+import { every } from '../../runtime/clock.js';
+import { runWithDeadline } from '../../runtime/operators.js';
+import { LlmEngine } from '../../lib/llm/engine.js';
+import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
+import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
+import { ACTIONS, buildSituation, plannerSystemPrompt } from './situation.js';
+import { planShape, toPlanMsg, type PlanFields } from './plan.js';
+
+export const plannerNode = defineNode({
+  name: 'planner',
+  description: 'LLM planner: situation → schema-constrained Plan at a low rate, aborted at its deadline, with prefix KV reuse',
+  params: {
+    rate_hz: p.double(1, 'Planning rate', { min: 0.01, max: 100 }),
+    deadline_ms: p.int(800, 'Budget per plan; generation is aborted at this point', { min: 10 }),
+    validity_s: p.double(3, 'A plan is valid until its source stamp + validity_s', { min: 0.1 }),
+    max_tokens: p.int(160, 'Token limit per plan (a hit mid-JSON is a counted failure)', { min: 8 }),
+    mission: p.string('Patrol the area, monitor the passport queue and report alerts. Keep safe distance from people.', 'Mission text (part of the fixed prompt prefix)'),
+    allowed_actions: p.stringArray([...ACTIONS], 'Actions the plan may choose', ACTIONS),
+    max_tracks: p.int(8, 'Tracks listed in the situation (nearest first)', { min: 0, max: 100 }),
+    prefix_reuse: p.bool(true, 'Keep the KV cache of the fixed prefix between plans (false: evaluate the whole prompt each time)'),
+    scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
+    ...LLM_PARAMS,
+  },
+  subscribes: [
+    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Latest world state (latest only)' },
+    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts' },
+    { topic: '/scene/text', type: 'std_msgs/msg/String', description: 'Scene text (untrusted), topic set by scene_text_topic' },
+  ],
+  publishes: [{ topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan with validity horizon and token/latency figures' }],
+  async create(ctx, params) {
+    const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
+    const shape = planShape(actions);
+    const engine = await LlmEngine.load(engineConfig(params));
+    const grammar = await engine.createGrammar(shape, grammarKind(params));
+    const system = plannerSystemPrompt(params.mission, actions);
+    const pub = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
+    const stage = ctx.diag.stage('plan');
+    const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
+    let world: kestrel_msgs.WorldState | undefined;
+    let alerts: kestrel_msgs.Alert[] = [];
+    let sceneText = '';
+    let running = false;
+    let active = false;
+    const subs: Subscription[] = [];
+    const v = ctx.diag.values;
+    const count = (k: keyof typeof counters): void => {
+      counters[k]++;
+      v[k] = String(counters[k]);
+    };
+    for (const [k, n] of Object.entries(counters)) v[k] = String(n);
+
+    const cycle = async (): Promise<void> => {
+      if (running) {
+        count('skipped_busy');
+        stage.drop();
+        return;
+      }
+      const w = world;
+      if (!w) {
+        count('skipped_no_world');
+        return;
+      }
+      running = true;
+      try {
+        const user = buildSituation(w, alerts, { maxTracks: params.max_tracks, sceneText });
+        const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) =>
+          engine.generate({ system, user }, { grammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: () => ctx.clock.now() }));
+        if (!r.ok) {
+          if (r.reason === 'deadline') {
+            count('missed');
+            stage.miss();
+            ctx.diag.set('warn', `plan missed deadline_ms ${params.deadline_ms}; previous plan expires at its valid_until`);
+          } else {
+            count('failed');
+            stage.error(r.error);
+            ctx.diag.set('warn', `plan generation failed: ${(r.error as Error).message}`);
+          }
+          return;
+        }
+        const g = r.value;
+        v.prompt_tokens = String(g.promptTokens);
+        v.reused_tokens = String(g.reusedTokens);
+        v.completion_tokens = String(g.completionTokens);
+        v.ttft_ms = g.ttftMs.toFixed(1);
+        v.generation_ms = g.totalMs.toFixed(1);
+        v.tokens_per_s = g.tokensPerSecond.toFixed(1);
+        if (g.predictions) v.predictions = `validated ${g.predictions.validated}, refuted ${g.predictions.refuted}`;
+        let fields: PlanFields;
+        try {
+          fields = parseOutput<PlanFields>(g.text, shape, g.stopReason === 'max_tokens');
+        } catch (e) {
+          count('failed');
+          if (e instanceof OutputParseError && e.reason === 'truncated') count('truncated');
+          stage.error(e);
+          ctx.diag.set('warn', (e as Error).message);
+          return;
+        }
+        if (!active) return;
+        pub.publish(toPlanMsg(fields, w.header.stamp, params.validity_s, g, w.header.frame_id || 'map'));
+        count('plans');
+        stage.record(r.latencyMs);
+        ctx.diag.set('ok', `plan ${fields.action} (${g.completionTokens} tokens, ttft ${g.ttftMs.toFixed(0)} ms)`);
+      } finally {
+        // An aborted generation stops at its next token; until then the next cycles are skipped.
+        await engine.idle();
+        running = false;
+      }
+    };
+
+    return {
+      async activate() {
+        if (params.prefix_reuse) {
+          const n = await engine.warmPrefix(system);
+          v.prefix_tokens = String(n);
+        }
+        active = true;
+        subs.push(
+          ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => { world = w; }),
+          ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((a) => { alerts = a.alerts; }),
+          ctx.subscribe(params.scene_text_topic, 'std_msgs/msg/String').subscribe((s) => { sceneText = s.data; }),
+          every(ctx.clock, 1000 / params.rate_hz).subscribe(() => {
+            void cycle().catch((e: unknown) => stage.error(e));
+          }),
+        );
+        return subs.splice(0);
+      },
+      async deactivate() {
+        active = false;
+        await engine.idle();
+      },
+      async shutdown() {
+        active = false;
+        await engine.dispose();
+      },
+    };
+  },
+});
+
+export default plannerNode;

@@ -1,0 +1,49 @@
+/** The Plan JSON the model must produce, derived from kestrel_msgs/msg/Plan, and its conversion to the message. */
+import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
+import type { JsonShape } from '../../lib/llm/grammar.js';
+import type { GenerationResult } from '../../lib/llm/engine.js';
+import { msToTime, timeToMs, type Time } from '../../runtime/time.js';
+
+export interface PlanFields {
+  action: string;
+  target: { x: number; y: number; z: number };
+  speed: number;
+  radius: number;
+  track_id: number;
+  reason: string;
+}
+
+export const REASON_MAX = 60;
+
+/** Bounds: ±10 km horizontally, ±1 km vertically, 100 m/s, 1 km radius; the arbiter's envelope is tighter. */
+export function planShape(actions: readonly string[]): JsonShape {
+  const coord = (m: number): JsonShape => ({ type: 'number', minimum: -m, maximum: m, decimals: 1 });
+  return {
+    type: 'object',
+    properties: {
+      action: { type: 'string', enum: actions },
+      target: { type: 'object', properties: { x: coord(9999.9), y: coord(9999.9), z: coord(999.9) } },
+      speed: { type: 'number', minimum: 0, maximum: 99.9, decimals: 1 },
+      radius: { type: 'number', minimum: 0, maximum: 999.9, decimals: 1 },
+      track_id: { type: 'integer', minimum: 0, maximum: 99999 },
+      reason: { type: 'string', maxLength: REASON_MAX },
+    },
+  };
+}
+
+export function toPlanMsg(f: PlanFields, stamp: Time, validityS: number, g: GenerationResult, frameId = 'map'): kestrel_msgs.Plan {
+  return makeMsg('kestrel_msgs/msg/Plan', {
+    header: { stamp, frame_id: frameId },
+    action: f.action,
+    target: f.target,
+    speed: f.speed,
+    radius: f.radius,
+    track_id: f.track_id,
+    reason: f.reason,
+    valid_until: msToTime(timeToMs(stamp) + validityS * 1000),
+    prompt_tokens: g.promptTokens,
+    completion_tokens: g.completionTokens,
+    ttft_ms: g.ttftMs,
+    generation_ms: g.totalMs,
+  });
+}

@@ -11,9 +11,13 @@ import { mavlinkNode } from './mavlink/index.js';
 import { playerNode, recorderNode } from './bag/index.js';
 import { perception } from './perception/index.js';
 import { tracker } from './tracker/index.js';
+import { intentNode } from './intent/index.js';
+import { plannerNode } from './planner/index.js';
+import { rulesNode } from './rules/index.js';
 
 const definitions: NodeDefinition<ParamDecls>[] = [
   // nodes register here, one line each
+  rulesNode, intentNode, plannerNode,
   fusionNode, arbiterNode, diagnosticsNode,
   mavlinkNode,
   playerNode, recorderNode,

@@ -56,9 +56,28 @@ function columns(db: Database, table: string): Set<string> {
   return new Set((r[0]?.values ?? []).map((v) => String(v[1])));
 }
 
+/**
+ * A cut db3 is shorter than its header says. SQLite then rejects the whole file as malformed;
+ * padding the in-memory copy with zero pages lets it read every intact page before the cut.
+ */
+function padTruncated(data: Uint8Array, path: string, problems: BagProblem[]): Uint8Array {
+  if (data.byteLength < 100) return data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const ps = view.getUint16(16);
+  const pageSize = ps === 1 ? 65536 : ps;
+  const pages = view.getUint32(28);
+  const expected = pageSize * pages;
+  if (pageSize < 512 || pages === 0 || expected <= data.byteLength) return data;
+  problems.push({ kind: 'truncated', file: path, offset: data.byteLength, message: `file is truncated: ${data.byteLength} of ${expected} bytes (${pages} pages of ${pageSize}); messages stored after byte ${data.byteLength} are lost` });
+  const padded = new Uint8Array(expected);
+  padded.set(data);
+  return padded;
+}
+
 export async function readSqliteFile(path: string, bytes?: Uint8Array): Promise<SqliteFileContents> {
-  const data = bytes ?? new Uint8Array(readFileSync(path));
-  const out: SqliteFileContents = { schemaVersion: undefined, rosDistro: '', topics: [], definitions: [], rows: [], sizeBytes: data.byteLength, problems: [] };
+  const raw = bytes ?? new Uint8Array(readFileSync(path));
+  const out: SqliteFileContents = { schemaVersion: undefined, rosDistro: '', topics: [], definitions: [], rows: [], sizeBytes: raw.byteLength, problems: [] };
+  const data = padTruncated(raw, path, out.problems);
   const SQL = await sqlJs();
   let db: Database;
   try {
@@ -104,14 +123,16 @@ export async function readSqliteFile(path: string, bytes?: Uint8Array): Promise<
       while (stmt.step()) {
         const v = stmt.get();
         const blob = v[3];
+        // Zeroed or damaged cells read back as NULLs: the end of what can be trusted.
+        if (v[0] === null || v[1] === null || v[2] === null || !(blob instanceof Uint8Array)) throw new Error(`row after id ${lastId ?? 'none'} has NULL fields`);
         lastId = Number(v[0]);
-        out.rows.push({ id: lastId, topicId: Number(v[1]), timestamp: BigInt(String(v[2])), data: blob instanceof Uint8Array ? blob : new Uint8Array(0) });
+        out.rows.push({ id: lastId, topicId: Number(v[1]), timestamp: BigInt(String(v[2])), data: blob });
       }
     } catch (e) {
       out.problems.push({
         kind: 'truncated',
         file: path,
-        message: `messages table damaged (file of ${data.byteLength} bytes, truncated or corrupt) after ${lastId === undefined ? 'no row' : `row id ${lastId}`}: ${(e as Error).message}; ${out.rows.length} messages before it were read, the rest are lost`,
+        message: `messages table damaged (file of ${out.sizeBytes} bytes, truncated or corrupt) after ${lastId === undefined ? 'no row' : `row id ${lastId}`}: ${(e as Error).message}; ${out.rows.length} messages before it were read, the rest are lost`,
       });
     } finally {
       stmt.free();

@@ -1,0 +1,175 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeMsg } from '../../msgs/index.js';
+import { convertBag } from './convert.js';
+import { readMcapFile } from './mcap-file.js';
+import { parseMetadata } from './metadata.js';
+import { openBag } from './reader.js';
+import { createBagWriter, type ChunkCompression } from './writer.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bag-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_123_456_789n; // beyond 2^53: must stay exact
+
+async function writeImuBag(dir: string, n: number, o: { compression?: ChunkCompression; splitSeconds?: number; splitBytes?: number; chunkSize?: number } = {}): Promise<void> {
+  const w = await createBagWriter(dir, { chunkSize: 2048, ...o });
+  for (let i = 0; i < n; i++) {
+    const t = T0 + BigInt(i) * 10_000_000n;
+    void w.write('/imu/data', 'sensor_msgs/msg/Imu', t, makeMsg('sensor_msgs/msg/Imu', { header: { frame_id: 'imu', stamp: { sec: i, nanosec: 7 } }, linear_acceleration: { z: 9.81 } }));
+    if (i % 10 === 0) void w.write('/gps/fix', 'sensor_msgs/msg/NavSatFix', t, makeMsg('sensor_msgs/msg/NavSatFix', { latitude: 47 + i * 1e-6 }));
+  }
+  await w.close();
+}
+
+describe('bag writer', () => {
+  it.each(['zstd', 'lz4', 'none'] as const)('round-trips messages and exact times with %s chunks', async (compression) => {
+    const dir = join(tmp, `rt_${compression}`);
+    await writeImuBag(dir, 200, { compression });
+    const bag = await openBag(dir);
+    const info = bag.info();
+    expect(info.messageCount).toBe(220);
+    expect(info.startNs).toBe(T0);
+    expect(info.files[0].chunkCompression).toEqual(compression === 'none' ? [] : [compression]);
+    expect(bag.problems()).toEqual([]);
+    const imu = [...bag.messagesSync({ topics: ['/imu/data'] })].map((m) => m.decode() as { header: { stamp: { sec: number } }; linear_acceleration: { z: number } });
+    expect(imu.map((m) => m.header.stamp.sec)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(imu[5].linear_acceleration.z).toBe(9.81);
+    // ros2 bag / Foxglove expectations: ros2 profile, ros2msg schemas with dependencies, cdr channels.
+    const f = await readMcapFile(info.files[0].path);
+    expect(f.profile).toBe('ros2');
+    const ch = [...f.channels.values()].find((c) => c.topic === '/imu/data');
+    expect(ch?.messageEncoding).toBe('cdr');
+    expect(ch?.schema?.encoding).toBe('ros2msg');
+    expect(ch?.schema?.name).toBe('sensor_msgs/msg/Imu');
+    expect(ch?.schema?.text).toContain('MSG: std_msgs/Header');
+    expect(ch?.schema?.text).toContain('MSG: builtin_interfaces/Time');
+    const meta = parseMetadata(readFileSync(join(dir, 'metadata.yaml'), 'utf8'));
+    expect(meta.version).toBe(8);
+    expect(meta.storage).toBe('mcap');
+    expect(meta.startNs).toBe(T0);
+    expect(meta.topics.map((t) => [t.name, t.type, t.messageCount])).toEqual([['/imu/data', 'sensor_msgs/msg/Imu', 200], ['/gps/fix', 'sensor_msgs/msg/NavSatFix', 20]]);
+  });
+
+  it('splits by duration and by size; metadata.yaml lists every file', async () => {
+    const d1 = join(tmp, 'split_dur');
+    await writeImuBag(d1, 300, { splitSeconds: 1 });
+    const m1 = parseMetadata(readFileSync(join(d1, 'metadata.yaml'), 'utf8'));
+    expect(m1.files.map((f) => f.path)).toEqual(['split_dur_0.mcap', 'split_dur_1.mcap', 'split_dur_2.mcap']);
+    expect(m1.files.map((f) => f.messageCount)).toEqual([110, 110, 110]);
+    const d2 = join(tmp, 'split_size');
+    await writeImuBag(d2, 600, { splitBytes: 20_000, compression: 'none' });
+    const files = readdirSync(d2).filter((f) => f.endsWith('.mcap'));
+    expect(files.length).toBeGreaterThan(2);
+    const bag = await openBag(d2);
+    expect(bag.info().messageCount).toBe(660);
+    const times = [...bag.messagesSync()].map((m) => m.logTimeNs);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1])).toBe(true);
+  });
+
+  it('refuses to write into a non-empty directory', async () => {
+    const d = join(tmp, 'busy');
+    mkdirSync(d);
+    writeFileSync(join(d, 'x'), '');
+    await expect(createBagWriter(d)).rejects.toThrow(/not empty/);
+  });
+});
+
+describe('damaged bags', () => {
+  it('a truncated MCAP replays every complete message before the cut and says where data was lost', async () => {
+    const dir = join(tmp, 'cut_src');
+    await writeImuBag(dir, 400, { compression: 'zstd', chunkSize: 4096 });
+    const src = join(dir, 'cut_src_0.mcap');
+    const full = readFileSync(src);
+    const all = [...(await openBag(src)).messagesSync()].map((m) => `${m.topic}${m.logTimeNs}`);
+    let last = -1;
+    for (const frac of [0.1, 0.35, 0.5, 0.77, 0.93, 0.999]) {
+      const cutAt = Math.floor(full.length * frac);
+      const d = join(tmp, `cut_${frac}`);
+      mkdirSync(d);
+      writeFileSync(join(d, 'cut.mcap'), full.subarray(0, cutAt));
+      const bag = await openBag(join(d, 'cut.mcap'));
+      const got = [...bag.messagesSync()].map((m) => `${m.topic}${m.logTimeNs}`);
+      // A prefix of the complete bag: nothing invented, nothing reordered.
+      expect(got).toEqual(all.slice(0, got.length));
+      expect(got.length).toBeGreaterThanOrEqual(last);
+      last = got.length;
+      const p = bag.problems();
+      expect(p).toHaveLength(1);
+      expect(p[0].kind).toBe('truncated');
+      expect(p[0].offset).toBeLessThanOrEqual(cutAt);
+      expect(p[0].message).toMatch(/truncated at byte \d+|without the MCAP footer/);
+    }
+    expect(last).toBeGreaterThan(300);
+  });
+
+  it('a truncated db3 yields the messages before the damage and reports the loss', async () => {
+    const src = join(tmp, 'db3_src');
+    await writeImuBag(join(tmp, 'db3_mcap'), 2000);
+    await convertBag(join(tmp, 'db3_mcap'), src, { storage: 'sqlite3' });
+    const file = join(src, 'db3_src_0.db3');
+    const full = readFileSync(file);
+    const all = [...(await openBag(file)).messagesSync()].map((m) => `${m.topic}${m.logTimeNs}`);
+    for (const frac of [0.3, 0.6, 0.9]) {
+      const d = join(tmp, `dbcut_${frac}`);
+      mkdirSync(d);
+      const cut = join(d, 'cut.db3');
+      writeFileSync(cut, full.subarray(0, Math.floor(full.length * frac)));
+      const bag = await openBag(cut);
+      const got = [...bag.messagesSync()].map((m) => `${m.topic}${m.logTimeNs}`);
+      // Rows are stored in time order, so what survives is a prefix of the bag.
+      expect(got).toEqual(all.slice(0, got.length));
+      expect(got.length).toBeLessThan(all.length);
+      expect(got.length).toBeGreaterThan(all.length * (frac - 0.25));
+      expect(bag.problems().length).toBeGreaterThan(0);
+      expect(bag.problems()[0].message).toMatch(/file is truncated: \d+ of \d+ bytes/);
+      expect(readdirSync(d)).toEqual(['cut.db3']);
+    }
+  });
+
+  it('a corrupted chunk is reported with its offset; messages before it are kept', async () => {
+    const dir = join(tmp, 'crc_src');
+    await writeImuBag(dir, 200, { compression: 'none', chunkSize: 4096 });
+    const bytes = new Uint8Array(readFileSync(join(dir, 'crc_src_0.mcap')));
+    const mid = Math.floor(bytes.length / 2);
+    bytes[mid] ^= 0xff;
+    const d = join(tmp, 'crc');
+    mkdirSync(d);
+    writeFileSync(join(d, 'x.mcap'), bytes);
+    const bag = await openBag(join(d, 'x.mcap'));
+    expect(bag.info().messageCount).toBeGreaterThan(0);
+    expect(bag.info().messageCount).toBeLessThan(220);
+    expect(bag.problems()[0]).toMatchObject({ kind: 'corrupt' });
+    expect(bag.problems()[0].message).toMatch(/corrupt data at byte \d+/);
+  });
+});
+
+describe('convert', () => {
+  it('mcap → db3 → mcap keeps every message, time and definition', async () => {
+    const a = join(tmp, 'rt_lz4');
+    const b = join(tmp, 'conv_db3');
+    const c = join(tmp, 'conv_mcap');
+    await convertBag(a, b, { storage: 'sqlite3' });
+    await convertBag(b, c, { storage: 'mcap' });
+    const key = (m: { topic: string; logTimeNs: bigint; data: Uint8Array }): string => `${m.topic}|${m.logTimeNs}|${Buffer.from(m.data).toString('hex')}`;
+    const A = [...(await openBag(a)).messagesSync()].map(key);
+    const B = await openBag(b);
+    const C = await openBag(c);
+    expect([...B.messagesSync()].map(key)).toEqual(A);
+    expect([...C.messagesSync()].map(key)).toEqual(A);
+    expect(B.info().storage).toBe('sqlite3');
+    expect(() => [...C.messagesSync()].forEach((m) => m.decode())).not.toThrow();
+    expect(statSync(join(b, 'metadata.yaml')).isFile()).toBe(true);
+  });
+
+  it('copies bags whose types Kestrel does not know (definitions from the bag)', async () => {
+    const src = join(import.meta.dirname, '../../../shared/fixtures/rosbag2/rosbag2_tests/resources/sqlite3/bag_with_topics_and_service_events');
+    const dst = join(tmp, 'svc');
+    await convertBag(src, dst, { storage: 'mcap' });
+    const bag = await openBag(dst);
+    expect(bag.info().messageCount).toBe(10);
+    for (const m of bag.messagesSync()) expect(() => m.decode()).not.toThrow();
+  });
+});

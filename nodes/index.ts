@@ -11,6 +11,7 @@ import { mavlinkNode } from './mavlink/index.js';
 import { playerNode, recorderNode } from './bag/index.js';
 import { perception } from './perception/index.js';
 import { tracker } from './tracker/index.js';
+import { simulatorNode } from './sim/index.js';
 import { intentNode } from './intent/index.js';
 import { plannerNode } from './planner/index.js';
 import { rulesNode } from './rules/index.js';
@@ -23,6 +24,7 @@ const definitions: NodeDefinition<ParamDecls>[] = [
   playerNode, recorderNode,
   perception,
   tracker,
+  simulatorNode,
 ];
 
 export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

@@ -640,7 +640,7 @@ export function parseScenarioText(text: string, source: string, opts: { control?
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0].line;
+    const line = e.linePos?.[0].line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined);
     throw new ScenarioError(line !== undefined ? `${source}:${line}` : source, `invalid YAML: ${e.message.split('\n')[0]}`);
   }
   // With a control patch, paths of patched fields still find a line in the unpatched document, which is near enough.

@@ -98,6 +98,9 @@ export class Simulator {
     this.tickMs = 1000 / imuHz;
     this.camPeriodMs = 1000 / this.camera.rate_hz;
     this.gpsPeriodMs = 1000 / (opts.gps_rate_hz ?? 5);
+    // The first frame and fix come on the first tick, then one every period.
+    this.nextCamMs = this.tickMs;
+    this.nextGpsMs = this.tickMs;
     this.frames = { camera: 'camera', imu: 'base_link', gps: 'gps', ...(opts.frames ?? {}) };
     if (opts.vehicle) {
       this.vehicle = opts.vehicle;

@@ -156,7 +156,8 @@ export class World {
   /** Advances the world by dt seconds (call with a fixed dt for reproducible runs). */
   step(dt: number): void {
     if (!(dt > 0)) throw new RangeError(`World.step: dt must be > 0 s, got ${dt}`);
-    this.t += dt;
+    // Rounded to the microsecond so summing a fixed dt does not drift off round times.
+    this.t = Math.round((this.t + dt) * 1e6) / 1e6;
     this.spawnDue();
     for (const p of this.people.values()) if (this.isPresent(p)) this.run(p, dt);
     for (const v of this.vehicles.values()) if (this.isPresent(v)) this.run(v, dt);

@@ -13,6 +13,7 @@ import type { Logger } from '../../runtime/log.js';
 import { QOS_DEFAULT, QOS_LATCHED, type QoS } from '../../runtime/qos.js';
 import { nsToMs, nsToTime } from '../../runtime/time.js';
 import { normalizeTypeName } from '../../msgs/codec.js';
+import { noteExactTime } from './exact-time.js';
 import type { Bag } from './reader.js';
 import type { BagMessage, BagProblem, BagTopic } from './types.js';
 
@@ -144,6 +145,7 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
   const clockPub = publishClock ? o.bus.advertise('/clock', 'rosgraph_msgs/msg/Clock') : undefined;
   const clockPeriodNs = o.clockHz === undefined ? 10_000_000n : o.clockHz > 0 ? BigInt(Math.round(1e9 / o.clockHz)) : 0n;
   let nextClockNs = -1n;
+  let lastClockNs = -1n;
 
   const startNs = info.startNs + BigInt(Math.round((o.startOffsetS ?? 0) * 1e9));
   const playable = [...bag.messagesSync({ startNs })].filter((m) => pubs.has(m.topic));
@@ -174,8 +176,12 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
   };
 
   const moveClock = (timeNs: bigint): void => {
-    if (sim && nsToMs(timeNs) > sim.now()) sim.advanceTo(nsToMs(timeNs));
-    if (clockPub && (clockPeriodNs === 0n || timeNs >= nextClockNs)) {
+    if (sim) {
+      if (nsToMs(timeNs) > sim.now()) sim.advanceTo(nsToMs(timeNs));
+      noteExactTime(sim, timeNs);
+    }
+    if (clockPub && timeNs > lastClockNs && timeNs >= nextClockNs) {
+      lastClockNs = timeNs;
       clockPub.publish(makeMsg('rosgraph_msgs/msg/Clock', { clock: nsToTime(timeNs) }));
       nextClockNs = timeNs + clockPeriodNs;
     }

@@ -1,3 +1,3 @@
 /** Bag player and recorder nodes (execs `player` and `recorder`). */
-export { playerNode, parseRemaps, type PlayerInstance } from './player.js';
+export { playerNode, parseRemaps, playbackFinished, type PlayerInstance } from './player.js';
 export { recorderNode, defaultBagName, type RecorderInstance } from './recorder.js';

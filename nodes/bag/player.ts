@@ -6,7 +6,7 @@
 import { Subscription } from 'rxjs';
 import { openBag, type Bag } from '../../lib/bag/reader.js';
 import { replay, type ReplayReport } from '../../lib/bag/replay.js';
-import { defineNode, type NodeInstance } from '../../runtime/node.js';
+import { defineNode, type NodeContext, type NodeInstance } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 
 /** `from:=to` pairs → map; a clear error names the bad entry. */
@@ -18,6 +18,15 @@ export function parseRemaps(list: readonly string[]): Map<string, string> {
     m.set(r.slice(0, i), r.slice(i + 2));
   }
   return m;
+}
+
+const finishedByNode = new WeakMap<NodeContext, Promise<ReplayReport>>();
+
+/** The replay report of a player node (`managedNode.ctx`), once its playback ends. */
+export function playbackFinished(ctx: NodeContext): Promise<ReplayReport> {
+  const f = finishedByNode.get(ctx);
+  if (!f) throw new Error(`node '${ctx.fqn}' is not a configured bag player`);
+  return f;
 }
 
 export interface PlayerInstance extends NodeInstance {
@@ -56,6 +65,7 @@ export const playerNode = defineNode({
     });
     // Nobody may be awaiting `finished`: an error is reported through the log and diagnostics.
     finished.catch(() => undefined);
+    finishedByNode.set(ctx, finished);
     let abort: AbortController | undefined;
     return {
       bag,

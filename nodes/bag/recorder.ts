@@ -5,10 +5,10 @@
  */
 import { Subscription } from 'rxjs';
 import { filter } from 'rxjs/operators';
+import { exactNowNs } from '../../lib/bag/exact-time.js';
 import { createBagWriter, type BagWriter, type ChunkCompression } from '../../lib/bag/writer.js';
 import { defineNode, type NodeInstance } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { msToNs } from '../../runtime/time.js';
 
 /** rosbag2's default name: rosbag2_YYYY_MM_DD-HH_MM_SS, from the given time. */
 export function defaultBagName(epochMs: number): string {
@@ -71,7 +71,7 @@ export const recorderNode = defineNode({
           .pipe(filter((e) => (!only || only.has(e.topic)) && !exclude.has(e.topic)))
           .subscribe((e) => {
             try {
-              w.write(e.topic, e.type, msToNs(ctx.clock.now()), e.msg).catch((err: unknown) => ctx.diag.stage('record').error(err));
+              w.write(e.topic, e.type, exactNowNs(ctx.clock), e.msg).catch((err: unknown) => ctx.diag.stage('record').error(err));
             } catch (err) {
               // A message that does not encode is counted and reported once per topic.
               const n = (dropped.get(e.topic) ?? 0) + 1;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
-import { SimClock, sleep } from './clock.js';
+import { SimClock, sleep, type Clock } from './clock.js';
+import { msToTime } from './time.js';
+import type { SchedulerAction, Subscription as RxSubscription } from 'rxjs';
 import { StageStats } from './diagnostics.js';
 import {
+  fixedRate,
   latestOnly,
   onTimeOnly,
   recordStage,
@@ -214,5 +217,51 @@ describe('watchdogs', () => {
     expect(() => watchSpecs(['/a'], [], 3)).toThrow(/watch_topics has 1 entries but watch_periods_ms has 0/);
     expect(() => watchSpecs(['/a'], [0], 3)).toThrow(/period of '\/a' must be > 0/);
     expect(() => watchSpecs([], [], 0.5)).toThrow(/watch_k must be >= 1/);
+  });
+});
+
+describe('fixedRate', () => {
+  it('ticks exactly on absolute due times under sim time', () => {
+    const c = new SimClock(7);
+    const ticks: string[] = [];
+    const sub = fixedRate(c, 20).subscribe((t) => ticks.push(`${t.n}@${c.now()} due ${t.dueMs} skip ${t.skipped}`));
+    c.advanceTo(70);
+    sub.unsubscribe();
+    c.advanceTo(200);
+    expect(ticks).toEqual(['0@27 due 27 skip 0', '1@47 due 47 skip 0', '2@67 due 67 skip 0']);
+  });
+
+  it('a late process skips overrun ticks (reported) instead of bursting, and never drifts', () => {
+    // A clock whose timers fire only when the test says, at whatever time it says (a stalled event loop).
+    let now = 0;
+    const pending: { at: number; run: () => void }[] = [];
+    const clock: Clock = {
+      kind: 'system',
+      now: () => now,
+      stamp: () => msToTime(now),
+      scheduler: {
+        now: () => now,
+        schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): RxSubscription {
+          const e = { at: now + delay, run: () => work.call(undefined as unknown as SchedulerAction<T>, state) };
+          pending.push(e);
+          return { unsubscribe: () => pending.splice(pending.indexOf(e), 1) } as unknown as RxSubscription;
+        },
+      },
+    };
+    const ticks: [number, number, number][] = [];
+    fixedRate(clock, 10).subscribe((t) => ticks.push([t.n, t.dueMs, t.skipped]));
+    const fire = (at: number): void => {
+      now = at;
+      pending.shift()!.run();
+    };
+    fire(10.5); // half a period late: no skip
+    expect(pending[0].at).toBe(20); // next due on the absolute grid, not 10.5 + 10
+    fire(47); // 27 ms late for tick 1 (due 20): ticks 1 and 2 are lost
+    expect(ticks).toEqual([
+      [0, 10, 0],
+      [3, 40, 2],
+    ]);
+    expect(pending[0].at).toBe(50);
+    expect(() => fixedRate(clock, 0)).toThrow(/period/);
   });
 });

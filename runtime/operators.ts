@@ -334,3 +334,42 @@ export function watchTopics(
   });
   return sub;
 }
+
+export interface FixedRateTick {
+  /** Tick index, from 0. */
+  n: number;
+  /** Clock time the tick was due (start + (n + 1) × period): lateness = now − due. */
+  dueMs: number;
+  /** Ticks skipped just before this one because the process was late by whole periods. */
+  skipped: number;
+}
+
+/**
+ * A drift-free fixed-rate tick on the clock: each tick is scheduled for its absolute due
+ * time, so callback time never accumulates into the rate (RxJS `interval` reschedules
+ * relative to the callback). A tick late by whole periods skips the ticks it overran
+ * (reported in `skipped`) instead of firing a burst. Under SimClock it ticks exactly.
+ */
+export function fixedRate(clock: Clock, periodMs: number): Observable<FixedRateTick> {
+  if (!(periodMs > 0) || !Number.isFinite(periodMs)) throw new Error(`fixedRate: period must be a finite number of ms > 0, got ${periodMs}`);
+  return new Observable<FixedRateTick>((sub) => {
+    const start = clock.now();
+    let n = 0;
+    let timer: Subscription | undefined;
+    const arm = (): void => {
+      const due = start + (n + 1) * periodMs;
+      timer = clock.scheduler.schedule(() => {
+        const now = clock.now();
+        // Late by k whole periods: ticks n..n+k-1 are gone; fire as tick n+k.
+        const skipped = Math.max(0, Math.floor((now - due) / periodMs));
+        n += skipped;
+        const tick: FixedRateTick = { n, dueMs: start + (n + 1) * periodMs, skipped };
+        n++;
+        arm();
+        sub.next(tick);
+      }, Math.max(0, due - clock.now()));
+    };
+    arm();
+    return () => timer?.unsubscribe();
+  });
+}

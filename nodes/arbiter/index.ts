@@ -6,10 +6,9 @@
  */
 import { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import { every } from '../../runtime/clock.js';
 import { msToTime } from '../../runtime/time.js';
 import { defineNode } from '../../runtime/node.js';
-import { watchSpecs, watchTopics } from '../../runtime/operators.js';
+import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
 import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
@@ -108,10 +107,10 @@ export const arbiterNode = defineNode({
       lastRejection = text;
     };
 
-    const onTick = (n: number, startMs: number): void => {
+    const onTick = (t: FixedRateTick): void => {
       const t0 = ctx.clock.now();
-      // A tick that fires a whole period late is a missed tick.
-      if (t0 - (startMs + (n + 1) * periodMs) > periodMs) tick.miss();
+      // Ticks overrun by a late process are misses (the fixed-rate timer skips, never bursts).
+      for (let i = 0; i < t.skipped; i++) tick.miss();
       inputs.seq++;
       inputs.silent = silent;
       let cmd: kestrel_msgs.VehicleCommand;
@@ -143,7 +142,8 @@ export const arbiterNode = defineNode({
       ctx.diag.values.last_action = cmd.action;
       ctx.diag.values.e2e_age_ms = cmd.e2e_age_ms.toFixed(1);
       if (cmd.e2e_age_ms >= 0) e2e.record(cmd.e2e_age_ms);
-      tick.record(ctx.clock.now() - t0);
+      // Tick-to-command latency: from when the tick was due (timer lateness included) to /cmd out.
+      tick.record(ctx.clock.now() - t.dueMs);
     };
 
     return {
@@ -166,8 +166,7 @@ export const arbiterNode = defineNode({
             }),
           );
         }
-        const startMs = ctx.clock.now();
-        subs.add(every(ctx.clock, periodMs).subscribe((n) => onTick(n, startMs)));
+        subs.add(fixedRate(ctx.clock, periodMs).subscribe(onTick));
         return subs;
       },
     };

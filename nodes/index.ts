@@ -9,6 +9,7 @@ import { diagnosticsNode } from './diagnostics/index.js';
 import { fusionNode } from './fusion/index.js';
 import { mavlinkNode } from './mavlink/index.js';
 import { playerNode, recorderNode } from './bag/index.js';
+import { listener, talker } from './demo/index.js';
 import { perception } from './perception/index.js';
 import { tracker } from './tracker/index.js';
 import { simulatorNode } from './sim/index.js';
@@ -22,6 +23,7 @@ const definitions: NodeDefinition<ParamDecls>[] = [
   fusionNode, arbiterNode, diagnosticsNode,
   mavlinkNode,
   playerNode, recorderNode,
+  talker, listener,
   perception,
   tracker,
   simulatorNode,

@@ -1,0 +1,32 @@
+/** The `kestrel` subcommand contract: a command exists only when it works. */
+export interface Command {
+  name: string;
+  /** One line for `kestrel --help`. */
+  summary: string;
+  /** Full usage text for `kestrel <name> --help`. */
+  usage: string;
+  /** Returns the exit code: 0 ok, 1 error, 2 usage. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** Wrong command-line usage: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Output sinks, swappable so tests can run commands in-process and read what they print. */
+export const io = {
+  out: (s: string): void => {
+    process.stdout.write(s);
+  },
+  err: (s: string): void => {
+    process.stderr.write(s);
+  },
+};
+
+export function println(s = ''): void {
+  io.out(`${s}\n`);
+}

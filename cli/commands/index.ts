@@ -1,0 +1,13 @@
+/** Every `kestrel` subcommand, one line each. */
+import type { Command } from '../command.js';
+import { launchCommand } from './launch.js';
+import { nodeCommand } from './node.js';
+import { paramsCommand } from './params.js';
+import { topicsCommand } from './topics.js';
+
+export const COMMANDS: readonly Command[] = [
+  launchCommand,
+  topicsCommand,
+  paramsCommand,
+  nodeCommand,
+];

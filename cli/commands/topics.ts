@@ -1,0 +1,77 @@
+/** `kestrel topics <launch-file>`: configures the nodes (without activating) and lists their topics. */
+import type { Observable } from 'rxjs';
+import type { MsgTypeMap, MsgTypeName } from '../../msgs/index.js';
+import { NODE_REGISTRY } from '../../nodes/index.js';
+import { Bus, type Publisher } from '../../runtime/bus.js';
+import { Container } from '../../runtime/container.js';
+import { checkRunnable } from '../../runtime/launch/index.js';
+import { QOS_DEFAULT, type QoS } from '../../runtime/qos.js';
+import { println, UsageError, type Command } from '../command.js';
+import { resolveFromArgv } from './shared.js';
+
+export interface Endpoint {
+  node: string;
+  kind: 'pub' | 'sub';
+  qos: QoS;
+}
+
+/** A bus that remembers who advertised or asked for what, with which QoS (subscribers count before activation). */
+export class RecordingBus extends Bus {
+  owner = '?';
+  readonly endpoints = new Map<string, { type: MsgTypeName; list: Endpoint[] }>();
+
+  private note(topic: string, type: MsgTypeName, kind: 'pub' | 'sub', qos: QoS): void {
+    let t = this.endpoints.get(topic);
+    if (!t) this.endpoints.set(topic, (t = { type, list: [] }));
+    t.list.push({ node: this.owner, kind, qos });
+  }
+
+  override advertise<K extends MsgTypeName>(name: string, type: K, qos: QoS = QOS_DEFAULT): Publisher<MsgTypeMap[K]> {
+    const p = super.advertise(name, type, qos);
+    this.note(name, type, 'pub', qos);
+    return p;
+  }
+
+  override subscribe<K extends MsgTypeName>(name: string, type: K, qos: QoS = QOS_DEFAULT): Observable<MsgTypeMap[K]> {
+    const o = super.subscribe(name, type, qos);
+    this.note(name, type, 'sub', qos);
+    return o;
+  }
+}
+
+export function formatQos(q: QoS): string {
+  return `${q.reliability}, ${q.durability}, ${q.history === 'keep_last' ? `keep_last ${q.depth}` : 'keep_all'}`;
+}
+
+export const topicsCommand: Command = {
+  name: 'topics',
+  summary: "List the topics a launch file's nodes publish and subscribe, with types and QoS",
+  usage: `usage: kestrel topics <file.launch.xml|.launch.yaml> [name:=value ...]
+
+Configures every node of the launch file (nothing is activated, no process is started) and
+prints each topic with its type, publisher and subscriber counts, and each endpoint's QoS.`,
+  async run(argv) {
+    const { resolved, flags } = resolveFromArgv(argv, 'launch file');
+    if (flags.length > 0) throw new UsageError(`unknown option '${flags[0]}'`);
+    checkRunnable(resolved.nodes, NODE_REGISTRY);
+    const bus = new RecordingBus();
+    const container = new Container({ registry: NODE_REGISTRY, bus, logSink: () => {} });
+    try {
+      for (const n of resolved.nodes) {
+        bus.owner = n.fqn;
+        await container.add(n);
+      }
+      const topics = [...bus.endpoints.entries()].sort(([a], [b]) => a.localeCompare(b));
+      if (topics.length === 0) println('(no topics)');
+      for (const [name, t] of topics) {
+        const pubs = t.list.filter((e) => e.kind === 'pub');
+        const subs = t.list.filter((e) => e.kind === 'sub');
+        println(`${name} [${t.type}] publishers: ${pubs.length}, subscribers: ${subs.length}`);
+        for (const e of [...pubs, ...subs]) println(`    ${e.kind === 'pub' ? 'pub' : 'sub'} ${e.node}  (${formatQos(e.qos)})`);
+      }
+      return 0;
+    } finally {
+      await container.shutdownAll();
+    }
+  },
+};

@@ -1,0 +1,2 @@
+export { talker } from './talker.js';
+export { listener } from './listener.js';

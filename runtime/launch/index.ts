@@ -1,0 +1,16 @@
+/** ROS 2 launch files (`.launch.xml`, `.launch.yaml`) for Kestrel: parse, resolve, run in-process. */
+export { LaunchError, parseLaunchText, parseLaunchXml, parseLaunchYaml, type Entity, type AttrValue } from './entity.js';
+export { substitute, parseSubstitutions, SubstitutionError, type SubstContext } from './substitutions.js';
+export { evalPythonExpr } from './eval.js';
+export {
+  resolveLaunch,
+  parseLaunchArgs,
+  splitCommandLine,
+  KESTREL_ROOT,
+  type LaunchNode,
+  type ExecutableSpec,
+  type ResolvedArg,
+  type ResolvedLaunch,
+  type ResolveOptions,
+} from './resolve.js';
+export { launchInProcess, checkRunnable, LaunchRunError, type LaunchHandle, type LaunchInProcessOptions } from './run.js';

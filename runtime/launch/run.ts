@@ -1,0 +1,118 @@
+/**
+ * Runs a resolved launch in this process: Kestrel nodes are composed in one Container (the
+ * embedded default), `<executable>`s are spawned as child processes with prefixed output, and
+ * everything is shut down on SIGINT/SIGTERM or when `shutdown()` is called.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Container } from '../container.js';
+import type { NodeDefinition } from '../node.js';
+import type { ParamDecls } from '../params.js';
+import type { ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
+
+export class LaunchRunError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'LaunchRunError';
+  }
+}
+
+export interface LaunchHandle {
+  readonly container: Container;
+  readonly processes: readonly ChildProcess[];
+  /** Resolves once shutdown has finished (after a signal or `shutdown()`). */
+  readonly done: Promise<void>;
+  shutdown(reason?: string): Promise<void>;
+}
+
+export interface LaunchInProcessOptions {
+  registry: ReadonlyMap<string, NodeDefinition<ParamDecls>>;
+  /** Install SIGINT/SIGTERM handlers that shut down (default true). */
+  handleSignals?: boolean;
+  /** Where child process output goes (default: process.stdout / stderr). */
+  write?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** Nodes this process can run: package `kestrel`, or any package whose executable is a registered Kestrel node. */
+export function checkRunnable(nodes: readonly LaunchNode[], registry: ReadonlyMap<string, unknown>): void {
+  const bad = nodes.filter((n) => !registry.has(n.executable));
+  if (bad.length === 0) return;
+  const list = bad.map((n) => `${n.source ?? ''}: pkg '${n.package}' exec '${n.executable}'`).join('; ');
+  throw new LaunchRunError(
+    `cannot run ${bad.length} node(s) in-process, no Kestrel node of that name: ${list} (known executables: ${[...registry.keys()].join(', ') || 'none'})`,
+  );
+}
+
+function spawnExecutable(x: ExecutableSpec, index: number, write: NonNullable<LaunchInProcessOptions['write']>): ChildProcess {
+  const label = `${x.name ?? x.cmd[0]?.split('/').pop() ?? 'process'}-${index}`;
+  const env: Record<string, string | undefined> = { ...process.env, ...x.env };
+  for (const k of x.unsetEnv) delete env[k];
+  const prefix = x.launchPrefix ? x.launchPrefix.split(/\s+/).filter(Boolean) : [];
+  const argv = [...prefix, ...x.cmd];
+  const child = x.shell
+    ? spawn(argv.join(' '), { shell: true, cwd: x.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(argv[0]!, argv.slice(1), { cwd: x.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (l) => write(`[${label}] ${l}`, name));
+  }
+  child.on('error', (e) => write(`[${label}] failed to start: ${e.message}`, 'stderr'));
+  child.on('exit', (code, sig) => {
+    if (code === 0) write(`[${label}] process has finished cleanly [pid ${child.pid}]`, 'stdout');
+    else write(`[${label}] process has died [pid ${child.pid}, exit code ${code ?? sig}]`, 'stderr');
+  });
+  return child;
+}
+
+async function stopChild(c: ChildProcess, termS: number, killS: number): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) return;
+  const exited = new Promise<void>((r) => c.once('exit', () => r()));
+  c.kill('SIGINT');
+  const wait = (s: number): Promise<boolean> => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), s * 1000).unref())]);
+  if (await wait(termS)) return;
+  c.kill('SIGTERM');
+  if (await wait(killS)) return;
+  c.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * Configures and activates every node of `resolved` in `container`, and starts its executables.
+ * Refuses (before starting anything) when a node is not a Kestrel node.
+ */
+export async function launchInProcess(resolved: ResolvedLaunch, container: Container, opts: LaunchInProcessOptions): Promise<LaunchHandle> {
+  checkRunnable(resolved.nodes, opts.registry);
+  const write = opts.write ?? ((l, s) => (s === 'stderr' ? process.stderr : process.stdout).write(`${l}\n`));
+  for (const m of resolved.logs) container.log.info(m);
+  const processes: ChildProcess[] = [];
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let stopping: Promise<void> | undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void shutdown(`received ${sig}`);
+  };
+  const shutdown = (reason = 'shutdown requested'): Promise<void> => {
+    stopping ??= (async () => {
+      container.log.info(`${reason}, shutting down`);
+      if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
+      await Promise.all(processes.map((c, i) => {
+        const x = resolved.executables[i]!;
+        return stopChild(c, x.sigtermTimeoutS ?? 5, x.sigkillTimeoutS ?? 5);
+      }));
+      await container.shutdownAll();
+      resolveDone();
+    })();
+    return stopping;
+  };
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  try {
+    for (const n of resolved.nodes) await container.add(n);
+    await container.activateAll();
+    resolved.executables.forEach((x, i) => processes.push(spawnExecutable(x, i + 1, write)));
+  } catch (e) {
+    await shutdown('start failed');
+    throw e;
+  }
+  return { container, processes, done, shutdown };
+}

@@ -488,11 +488,20 @@ function valueNoise(x: number, y: number, seed: number): number {
   return a + (b - a) * fx + (c - a) * fy + (a - b - c + d) * fx * fy;
 }
 
-/** A cheap per-cell hash in [0, 1) for the ground grain (one multiply chain, no full avalanche needed). */
-function grainHash(ix: number, iy: number, seed: number): number {
-  let h = (Math.imul(ix, 0x27d4eb2d) ^ Math.imul(iy, 0x165667b1) ^ seed) | 0;
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-  return ((h ^ (h >>> 12)) >>> 0) / 4294967296;
+const GRAIN_BITS = 8;
+const GRAIN_MASK = (1 << GRAIN_BITS) - 1;
+const grainTables = new Map<number, Float32Array>();
+
+/** Per-seed table of grain values (-0.5..0.5), tiled over the ground: a lookup per pixel instead of a hash. */
+function grainTable(seed: number): Float32Array {
+  let t = grainTables.get(seed);
+  if (!t) {
+    t = new Float32Array(1 << (2 * GRAIN_BITS));
+    for (let i = 0; i < t.length; i++) t[i] = hash01(i, seed, 0x9a1) - 0.5;
+    if (grainTables.size > 64) grainTables.clear();
+    grainTables.set(seed, t);
+  }
+  return t;
 }
 
 const BLOTCH_STEP = 8;
@@ -510,7 +519,10 @@ function drawGround(v: View, buf: Float32Array, bg: Background): void {
   const mu = pose.altitude / k.fx;
   const mv = pose.altitude / k.fy;
   const seed = bg.seed | 0;
-  const grainCell = 0.08;
+  // Grain cells of 8 cm; the table repeats every ~20 m, which nothing in a frame reveals.
+  const invGrain = 1 / 0.08;
+  const grain = grainTable(seed);
+  const invTile = 1 / Math.max(tile, 1e-9);
   // Grout width in metres; at least ~0.6 px so the grid does not alias away at altitude.
   const grout = Math.max(0.02, mu * 0.6);
   const gw = grout / Math.max(tile, 1e-9);
@@ -548,11 +560,11 @@ function drawGround(v: View, buf: Float32Array, bg: Background): void {
       const top = blotch[q] + (blotch[q + 1] - blotch[q]) * fi;
       const bot = blotch[q + gxN] + (blotch[q + gxN + 1] - blotch[q + gxN]) * fi;
       let m = top + (bot - top) * fj;
-      m += mat.grain * (grainHash(Math.floor(gx / grainCell), Math.floor(gy / grainCell), seed) - 0.5);
+      m += mat.grain * grain[((Math.floor(gx * invGrain) & GRAIN_MASK) << GRAIN_BITS) | (Math.floor(gy * invGrain) & GRAIN_MASK)];
       let warm = 0;
       if (tile > 0) {
-        const tx = (gx * tc + gy * ts) / tile;
-        const ty = (-gx * ts + gy * tc) / tile;
+        const tx = (gx * tc + gy * ts) * invTile;
+        const ty = (-gx * ts + gy * tc) * invTile;
         const fx = tx - Math.floor(tx);
         const fy = ty - Math.floor(ty);
         if (fx < gw || fy < gw) m *= 0.78;
@@ -690,6 +702,14 @@ function checkInputs(k: CameraIntrinsics, pose: CameraPose): void {
   if (![pose.x, pose.y, pose.yaw].every(Number.isFinite)) throw new Error(`renderFrame: camera pose must be finite, got ${JSON.stringify(pose)}`);
 }
 
+let scratchBuf = new Float32Array(0);
+
+/** The float frame buffer, reused between frames (drawGround overwrites every pixel first). */
+function scratch(n: number): Float32Array {
+  if (scratchBuf.length !== n) scratchBuf = new Float32Array(n);
+  return scratchBuf;
+}
+
 const DEFAULT_BACKGROUND: Background = { seed: 1, material: 'concrete' };
 
 /**
@@ -703,7 +723,7 @@ export function renderFrame(objects: readonly SimObject[], k: CameraIntrinsics, 
   const W = k.width;
   const H = k.height;
   const bg = opts.background ?? DEFAULT_BACKGROUND;
-  const buf = new Float32Array(W * H * 3);
+  const buf = scratch(W * H * 3);
   drawGround(v, buf, bg);
   for (const [i, paint] of (bg.paints ?? []).entries()) fillPolygon(v, buf, paint, (bg.seed | 0) + 100 + i);
 

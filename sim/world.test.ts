@@ -5,6 +5,7 @@ import { listScenarios, loadScenario, parseScenarioText, regionParams, ScenarioE
 import { createSimulator, FixedPoseSource } from './simulator.js';
 import { GpsModel, ImuModel, WindModel } from './sensors.js';
 import { makeMsg } from '../msgs/index.js';
+import { SimVehicle } from './fc/vehicle.js';
 
 interface Episode {
   name: string;
@@ -144,6 +145,29 @@ describe('simulator outputs', () => {
     expect(sim.events().find((e) => e.name === 'low_battery')?.active).toBe(true);
     expect(sim.stats.frames).toBe(0);
     expect(sim.stats.frames_skipped_low).toBeGreaterThan(200);
+  });
+});
+
+describe('with the flight controller\'s SimVehicle', () => {
+  it('rides the camera on it, pushes wind gusts into it and applies battery events', () => {
+    const v = new SimVehicle({ start: { x: -12, y: -8, z: 25, yaw: 0 } });
+    v.setArmed(true);
+    v.setTarget({ kind: 'hold' });
+    const sim = createSimulator('perimeter-patrol', { vehicle: v, camera: { width: 96, height: 72 } });
+    let frames = 0;
+    while (sim.t < 56) {
+      const out = sim.tick();
+      // The flight controller steps the physics on its own timer; here the test does.
+      v.step(sim.tickMs);
+      if (out.image) frames++;
+    }
+    expect(frames).toBe(Math.ceil(56 * 5));
+    const truth = v.truth();
+    expect(truth.battery_remaining).toBeLessThan(0.2);
+    expect(sim.events().find((e) => e.name === 'low_battery')?.active).toBe(true);
+    // Gusts (20 s, 48 s) pushed it off its hold point, and it flew back.
+    expect(Math.hypot(truth.x + 12, truth.y + 8)).toBeLessThan(3);
+    expect(sim.cameraPose().altitude).toBeCloseTo(truth.z, 6);
   });
 });
 

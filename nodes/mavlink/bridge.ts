@@ -54,6 +54,8 @@ export interface BridgeCounters {
   cmd_rejected: number;
   cmd_stale: number;
   cmd_expired: number;
+  /** Discrete commands dropped because the FC was not connected. */
+  cmd_not_connected: number;
   setpoint_errors: number;
   foreign_sysid: number;
   not_for_us: number;
@@ -83,7 +85,7 @@ export class MavlinkBridge {
   private modeRequest: { intent: ModeIntent; atMs: number; pending: boolean } | undefined;
   private readonly subs = new Subscription();
   readonly counters: BridgeCounters = {
-    setpoints_sent: 0, commands_ok: 0, commands_failed: 0, cmd_received: 0, cmd_rejected: 0, cmd_stale: 0, cmd_expired: 0,
+    setpoints_sent: 0, commands_ok: 0, commands_failed: 0, cmd_received: 0, cmd_rejected: 0, cmd_stale: 0, cmd_expired: 0, cmd_not_connected: 0,
     setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
   };
 
@@ -424,8 +426,9 @@ export class MavlinkBridge {
       if (prev.outcome === 'ok' && this.inEffect(a, c)) return;
     }
     if (!this.connected) {
-      this.counters.commands_failed++;
-      this.ctx.diag.stage('commands').error(`${a}: flight controller not connected`);
+      // The arbiter repeats its fallback every tick; count, and try again once connected.
+      this.counters.cmd_not_connected++;
+      this.ctx.diag.stage('cmd').drop();
       return;
     }
     const state: ActionState = { action: a, key, outcome: 'pending', atMs: now };

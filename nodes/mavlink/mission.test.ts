@@ -36,3 +36,54 @@ describe('mavlink bridge ↔ simulated PX4 over a pty pair', () => {
     expect(Number(d.crcErrors)).toBe(0);
   }, 30000);
 });
+
+describe('mavlink bridge: orbit, global setpoints, battery', () => {
+  it('orbits a point at the commanded radius', async () => {
+    rig = await startRig();
+    const r = rig;
+    await r.waitState((s) => s.connected && Number.isFinite(s.latitude), 3000, 'connected');
+    const t = r.stream('takeoff', { target: { x: 0, y: 0, z: 3 } });
+    await r.waitState((s) => s.armed && s.position.z > 2.7, 8000, 'airborne');
+    t.stop();
+    const center = { x: 6, y: 0, z: 3 };
+    const o = r.stream('orbit', { target: center, radius: 4, speed: 3 });
+    await r.waitState((s) => s.mode === 'OFFBOARD', 3000, 'OFFBOARD');
+    await new Promise((res) => setTimeout(res, 3000));
+    // After converging, the vehicle stays on the circle and keeps moving along it.
+    const dists: number[] = [];
+    let angle0: number | undefined;
+    let angle1 = 0;
+    for (let i = 0; i < 10; i++) {
+      const s = await r.waitState(() => true, 1000);
+      dists.push(Math.hypot(s.position.x - center.x, s.position.y - center.y));
+      angle1 = Math.atan2(s.position.y - center.y, s.position.x - center.x);
+      angle0 ??= angle1;
+    }
+    o.stop();
+    expect(Math.min(...dists)).toBeGreaterThan(3.3);
+    expect(Math.max(...dists)).toBeLessThan(4.7);
+    expect(angle1).not.toBeCloseTo(angle0 ?? 0, 1);
+  }, 30000);
+
+  it('sends position targets as SET_POSITION_TARGET_GLOBAL_INT when asked, and reports the battery', async () => {
+    rig = await startRig({ params: { setpoint_frame: 'global' } });
+    const r = rig;
+    const batteries: number[] = [];
+    const sub = r.container.bus.subscribe('/battery', 'sensor_msgs/msg/BatteryState').subscribe((b) => batteries.push(b.percentage));
+    await r.waitState((s) => s.connected && Number.isFinite(s.latitude), 3000, 'connected');
+    const t = r.stream('takeoff', { target: { x: 0, y: 0, z: 3 } });
+    await r.waitState((s) => s.armed && s.position.z > 2.7, 8000, 'airborne');
+    t.stop();
+    const go = r.stream('goto', { target: { x: -4, y: 6, z: 5 } });
+    const s = await r.waitState((st) => Math.hypot(st.position.x + 4, st.position.y - 6) < 0.3 && Math.abs(st.position.z - 5) < 0.3, 8000, 'at (-4, 6, 5)');
+    go.stop();
+    expect(r.fc.stats().globalSetpoints).toBeGreaterThan(0);
+    expect(s.latitude).toBeGreaterThan(r.vehicle.origin.lat); // north of home
+    r.vehicle.setBatteryRemaining(0.42);
+    const low = await r.waitState((st) => Math.abs(st.battery_remaining - 0.42) < 0.011, 3000, 'battery 42 %');
+    expect(low.battery_voltage).toBeGreaterThan(10);
+    sub.unsubscribe();
+    expect(batteries.length).toBeGreaterThan(0);
+    expect(batteries.at(-1)).toBeCloseTo(0.42, 1);
+  }, 30000);
+});

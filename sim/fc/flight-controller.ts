@@ -80,6 +80,8 @@ export interface SimFcStats extends EndpointStats {
   /** Commands answered with something other than ACCEPTED. */
   commandsRefused: number;
   setpoints: number;
+  /** Of which SET_POSITION_TARGET_GLOBAL_INT. */
+  globalSetpoints: number;
   /** Setpoints with an unsupported frame/type mask or non-finite values. */
   setpointsRejected: number;
   /** Messages addressed to another system/component. */
@@ -117,9 +119,10 @@ export class SimFlightController {
   private gcsSeenAt: number | undefined;
   private gcsLost = false;
   private failsafe: string | undefined;
-  private readonly counts = { commands: 0, commandsRefused: 0, setpoints: 0, setpointsRejected: 0, notForUs: 0 };
+  private readonly counts = { commands: 0, commandsRefused: 0, setpoints: 0, globalSetpoints: 0, setpointsRejected: 0, notForUs: 0 };
   private upWaiters: (() => void)[] = [];
   private suspended = false;
+  private batteryWarned = 0;
 
   constructor(opts: SimFlightControllerOptions) {
     this.v = opts.vehicle;
@@ -266,7 +269,18 @@ export class SimFlightController {
     this.guide(now);
     this.v.step(dtMs);
     this.checkTouchdown(now);
+    this.checkBattery();
     this.sendStreams(now);
+  }
+
+  /** PX4's default low-battery reaction is a warning (COM_LOW_BAT_ACT = 0); the arbiter decides what to do. */
+  private checkBattery(): void {
+    const b = this.v.truth().battery_remaining;
+    const level = b <= 0.07 ? 2 : b <= 0.15 ? 1 : 0;
+    if (level > this.batteryWarned) {
+      this.statusText(level === 2 ? MavSeverity.CRITICAL : MavSeverity.WARNING, level === 2 ? 'Critical battery level!' : 'Low battery level!');
+    }
+    this.batteryWarned = level;
   }
 
   private checkLinkLoss(now: number): void {
@@ -513,6 +527,7 @@ export class SimFlightController {
       this.acceptSetpoint(msg.coordinateFrame === MavFrame.LOCAL_NED ? this.localTarget(msg) : undefined, msg.typeMask, now);
     } else if (msg instanceof common.SetPositionTargetGlobalInt) {
       if (!this.forUs(msg.targetSystem, msg.targetComponent)) return;
+      this.counts.globalSetpoints++;
       this.acceptSetpoint(this.globalTarget(msg), msg.typeMask, now);
     } else if (msg instanceof common.SetMode) {
       if (msg.targetSystem !== this.sysid) return;

@@ -233,7 +233,7 @@ def main():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done + step}, args.ckpt)
 
     while True:
-        frac = (time.time() - t0) / budget
+        frac = (time.time() - t0) / budget if budget > 0 else 1.0
         if frac >= 1:
             break
         # Warmup then cosine on the time budget, so the schedule ends when the budget does.

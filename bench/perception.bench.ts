@@ -1,0 +1,105 @@
+/**
+ * Perception: per-frame latency of the perception node (Image message in → Detection2DArray
+ * out: validation, letterbox, ONNX Runtime, decode, NMS, message) against a bare
+ * `session.run` on the same input tensor, measured in the same run, at input sizes 160,
+ * 320 and 640 (kestrel-det has dynamic input). Then a 30 fps camera into the node at each
+ * size: frames processed vs dropped by the latest-only input.
+ */
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { firstValueFrom, filter, take } from 'rxjs';
+import { makeMsg, type sensor_msgs, type vision_msgs } from '../msgs/index.js';
+import { Container } from '../runtime/container.js';
+import type { ParamOverride } from '../runtime/params.js';
+import { QOS_SENSOR_DATA } from '../runtime/qos.js';
+import { perception } from '../nodes/perception/index.js';
+import { Detector } from '../nodes/perception/detector.js';
+import { sampleTrainingFrame } from '../sim/dataset.js';
+import { defineBench, stats, timeMs, type Goal } from './harness.js';
+
+const MODEL = process.env.KESTREL_DET_MODEL ?? fileURLToPath(new URL('../models/detector/kestrel-det.onnx', import.meta.url));
+const SIZES = [160, 320, 640];
+const RUNS = Number(process.env.KESTREL_BENCH_RUNS ?? 200);
+const FPS_SECONDS = Number(process.env.KESTREL_BENCH_FPS_SECONDS ?? 3);
+
+function params(size: number): Map<string, ParamOverride> {
+  return new Map<string, ParamOverride>([
+    ['model_path', { value: MODEL, type: 'string', source: 'bench' }],
+    ['input_size', { value: size, type: 'int', source: 'bench' }],
+    ['intra_op_threads', { value: 1, type: 'int', source: 'bench' }],
+  ]);
+}
+
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export default defineBench({
+  name: 'perception',
+  description: 'perception node latency vs bare session.run at 160/320/640; frames processed vs dropped at 30 fps',
+  async run() {
+    const f = sampleTrainingFrame(1_000_001, { width: 320, height: 240 });
+    const figures: Record<string, number> = {};
+    const goals: Goal[] = [];
+    const details: Record<string, unknown> = { runs: RUNS, frame: '320x240 rgb8 sim frame', threads: 1 };
+    for (const size of SIZES) {
+      // Reference: a bare session.run on the tensor the node would build from this frame.
+      const det = await Detector.create({ modelPath: MODEL, inputSize: size, intraOpNumThreads: 1 });
+      det.preprocess({ width: f.width, height: f.height, step: f.width * 3, channels: 3, order: 'rgb', data: f.data });
+      const tensor = new ort.Tensor('float32', det.input.slice(), [1, 3, size, size]);
+      const feeds = { [det.inputName]: tensor };
+      for (let i = 0; i < 20; i++) await det.session.run(feeds);
+
+      const c = new Container({ registry: new Map([['perception', perception]]), logSink: () => undefined });
+      await c.add({ package: 'kestrel', executable: 'perception', params: params(size), remaps: [] });
+      await c.activateAll();
+      const pub = c.bus.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
+      const out = c.bus.subscribe('/detections', 'vision_msgs/msg/Detection2DArray');
+      const frame = (i: number): sensor_msgs.Image =>
+        makeMsg('sensor_msgs/msg/Image', { header: { stamp: { sec: i, nanosec: 0 }, frame_id: 'cam' }, width: f.width, height: f.height, encoding: 'rgb8', step: f.width * 3, data: f.data });
+      const once = async (i: number): Promise<vision_msgs.Detection2DArray> => {
+        const got = firstValueFrom(out.pipe(filter((m) => m.header.stamp.sec === i), take(1)));
+        pub.publish(frame(i));
+        return got;
+      };
+      for (let i = 0; i < 20; i++) await once(i);
+
+      // Interleaved, so drift in machine load hits both sides alike.
+      const bare: number[] = [];
+      const node: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        bare.push(await timeMs(() => det.session.run(feeds)));
+        node.push(await timeMs(() => once(1000 + i)));
+      }
+      const b = stats(bare);
+      const n = stats(node);
+      figures[`bare_session_run_ms_p50_${size}`] = b.p50;
+      figures[`node_ms_p50_${size}`] = n.p50;
+      figures[`node_vs_bare_${size}`] = n.p50 / b.p50;
+      goals.push({ name: `node / bare session.run at ${size}`, value: n.p50 / b.p50, op: '<=', target: 1.1 });
+      details[`latency_${size}`] = { bare: b, node: n };
+
+      // 30 fps for a few seconds: frames the node keeps up with vs drops while busy.
+      const before = c.diagnostics.all()[0].stages.find((s) => s.name.endsWith('/inference'));
+      const count0 = before?.count ?? 0;
+      const drops0 = before?.drops ?? 0;
+      const total = Math.round(30 * FPS_SECONDS);
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < total; i++) {
+        pub.publish(frame(100_000 + i));
+        const next = Number(t0) / 1e6 + ((i + 1) * 1000) / 30;
+        await sleepMs(Math.max(0, next - Number(process.hrtime.bigint()) / 1e6));
+      }
+      await sleepMs(200);
+      const after = c.diagnostics.all()[0].stages.find((s) => s.name.endsWith('/inference'));
+      const processed = (after?.count ?? 0) - count0;
+      const dropped = (after?.drops ?? 0) - drops0;
+      figures[`fps30_processed_fraction_${size}`] = processed / total;
+      figures[`fps30_dropped_fraction_${size}`] = dropped / total;
+      details[`fps30_${size}`] = { sent: total, processed, dropped };
+
+      await c.shutdownAll();
+      await det.release();
+    }
+    const summary = SIZES.map((s) => `${s}: node ${figures[`node_ms_p50_${s}`].toFixed(2)} ms = ${figures[`node_vs_bare_${s}`].toFixed(2)}x bare, 30 fps ${(100 * figures[`fps30_processed_fraction_${s}`]).toFixed(0)}% processed`).join('; ');
+    return { figures, goals, details, summary };
+  },
+});

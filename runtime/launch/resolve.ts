@@ -355,9 +355,13 @@ class Resolver {
   private paramValue(e: Entity, v: AttrValue | undefined, scope: Scope, name: string, sep: string | undefined): ParamOverride {
     const source = `${e.file}:${e.line}`;
     if (v === undefined) throw err(e, `<${e.tag} name="${name}"> needs a 'value' (or 'from' for a params file)`);
+    // Typed like a YAML value (`5` int, `5.0` double, `true`, `[1, 2]`); anything that types as a
+    // string keeps its exact text, so multi-line values (URDF from $(file-content)) are not folded.
     const typeText = (text: string): { value: ParamValue; type: ParamType } => {
+      if (text.includes('\n')) return { value: text, type: 'string' };
       try {
-        return parseParamValue(text, source, name);
+        const t = parseParamValue(text, source, name);
+        return t.type === 'string' ? { value: text, type: 'string' } : t;
       } catch {
         return { value: text, type: 'string' };
       }

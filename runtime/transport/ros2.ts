@@ -191,10 +191,12 @@ export class Ros2Transport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // rclnodejs's own SIGINT handler may have shut the context down already (and its nodes with it).
+    if (this.rcl.isShutdown(this.context)) return;
     try {
       this.node.destroy();
     } finally {
-      if (!this.rcl.isShutdown(this.context)) this.rcl.shutdown(this.context);
+      this.rcl.shutdown(this.context);
     }
   }
 }

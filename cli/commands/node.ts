@@ -1,0 +1,185 @@
+/**
+ * `kestrel node <exec> [--transport inproc|ros2|auto] --ros-args ...`: one Kestrel node as its own
+ * process, i.e. an ordinary ROS 2 node: `ros2 launch` / `ros2 run` start it with
+ * `--ros-args -r __node:= -r __ns:= -r from:=to -p name:=value --params-file f.yaml`.
+ * With the ROS 2 transport its topics are ROS 2 topics; `use_sim_time` makes it follow `/clock`.
+ */
+import type { Subscription } from 'rxjs';
+import { NODE_REGISTRY } from '../../nodes/index.js';
+import { SimClock, SystemClock, type Clock } from '../../runtime/clock.js';
+import { Container, UnknownExecutableError, type NodeSpec } from '../../runtime/container.js';
+import type { LogSink } from '../../runtime/log.js';
+import { joinNs, resolveTopic, type Remap } from '../../runtime/names.js';
+import type { NodeDefinition, ManagedNode } from '../../runtime/node.js';
+import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import { paramsForNode } from '../../runtime/params-file.js';
+import { extractRosArgs } from '../../runtime/ros-args.js';
+import { BridgedBus } from '../../runtime/transport/bridged-bus.js';
+import { publishDiagnostics } from '../../runtime/transport/diagnostics-publisher.js';
+import type { Env, Importer } from '../../runtime/transport/load-rclnodejs.js';
+import type { Rclnodejs } from '../../runtime/transport/rclnodejs-api.js';
+import { createTransport, parseTransportChoice, type TransportChoice } from '../../runtime/transport/select.js';
+import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
+import type { Transport } from '../../runtime/transport/transport.js';
+import { UsageError, type Command } from '../command.js';
+
+export interface NodeProcessOptions {
+  executable: string;
+  /** The whole command line after the executable name, `--ros-args` sections included. */
+  argv?: readonly string[];
+  transport?: TransportChoice;
+  registry?: ReadonlyMap<string, NodeDefinition<ParamDecls>>;
+  /** /diagnostics period in ms of the node's clock; 0 disables it (e.g. for the diagnostics node itself). */
+  diagnosticsPeriodMs?: number;
+  env?: Env;
+  rcl?: Rclnodejs;
+  importer?: Importer;
+  logSink?: LogSink;
+}
+
+export interface NodeProcess {
+  readonly container: Container;
+  readonly node: ManagedNode;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly bus: BridgedBus;
+  /** Present under use_sim_time. */
+  readonly clockStats?: ClockFollowStats;
+  stop(): Promise<void>;
+}
+
+/** `-r node:__node:=x` applies when `node` is this node's default name, as in rcl. */
+function nameAndNamespace(defaultName: string, remaps: readonly Remap[]): { name: string; namespace: string } {
+  let name = defaultName;
+  let namespace = '/';
+  for (const r of remaps) {
+    if (r.node !== undefined && r.node !== defaultName) continue;
+    if (r.from === '__node' || r.from === '__name') name = r.to;
+    if (r.from === '__ns') namespace = r.to;
+  }
+  return { name, namespace };
+}
+
+function useSimTime(params: ReadonlyMap<string, ParamOverride>): boolean {
+  const o = params.get('use_sim_time');
+  if (o === undefined) return false;
+  if (typeof o.value !== 'boolean') throw new Error(`${o.source}: parameter 'use_sim_time' must be a bool, got ${o.type} (${JSON.stringify(o.value)})`);
+  return o.value;
+}
+
+/** Starts one node in this process with the chosen transport; resolves once it is active. */
+export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProcess> {
+  const registry = o.registry ?? NODE_REGISTRY;
+  const def = registry.get(o.executable);
+  const argv = o.argv ?? [];
+  const { rest, ros } = extractRosArgs(argv);
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' (ROS arguments go after --ros-args)`);
+  const spec0: NodeSpec = { package: 'kestrel', executable: o.executable, params: new Map(), remaps: ros.remaps, source: 'kestrel node' };
+  if (!def) throw new UnknownExecutableError(spec0, [...registry.keys()]);
+  const { name, namespace } = nameAndNamespace(def.name, ros.remaps);
+  const fqn = joinNs(namespace, name);
+  const params = paramsForNode(ros.params, fqn);
+  const sim = useSimTime(params);
+  const clock: Clock = sim ? new SimClock(0) : new SystemClock();
+  const bus = new BridgedBus();
+  const container = new Container({ registry, bus, clock, logSink: o.logSink });
+  // Name remaps are resolved above; the node's topic remaps stay (names.ts applies them once).
+  const topicRemaps = ros.remaps.filter((r) => !r.from.startsWith('__'));
+  const transport = await createTransport(o.transport ?? 'auto', {
+    nodeName: name,
+    namespace,
+    argv,
+    env: o.env,
+    rcl: o.rcl,
+    importer: o.importer,
+    log: container.log.child(`${fqn}/transport`),
+    diag: container.diagnostics.forNode(fqn),
+  });
+  const subs: Subscription[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of subs.splice(0)) s.unsubscribe();
+    try {
+      await container.shutdownAll();
+    } finally {
+      await transport.close();
+    }
+  };
+  try {
+    bus.attach(transport);
+    // Unknown message types fail here, before the node opens models or ports.
+    for (const t of [...(def.publishes ?? []), ...(def.subscribes ?? [])]) transport.checkType(t.type, resolveTopic(t.topic, namespace, name, topicRemaps));
+    let clockStats: ClockFollowStats | undefined;
+    if (clock instanceof SimClock) {
+      clockStats = { ticks: 0, backwards: 0 };
+      subs.push(followClock(bus, clock, '/clock', clockStats));
+    }
+    const node = await container.add({ ...spec0, name, namespace, params, remaps: topicRemaps });
+    await container.activateAll();
+    const period = o.diagnosticsPeriodMs ?? (o.executable === 'diagnostics' ? 0 : 1000);
+    if (period > 0) subs.push(publishDiagnostics(bus, () => container.diagnostics.all(), clock, period));
+    container.log.info(`node ${fqn} active (transport ${transport.kind}${sim ? ', use_sim_time' : ''})`);
+    return { container, node, transport, clock, bus, clockStats, stop };
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+function parseOwnFlags(argv: readonly string[]): { executable: string; transport: TransportChoice; diagnosticsPeriodMs?: number; rosArgv: string[] } {
+  const first = argv.indexOf('--ros-args');
+  const own = first < 0 ? [...argv] : argv.slice(0, first);
+  const rosArgv = first < 0 ? [] : argv.slice(first);
+  let transport: TransportChoice = 'auto';
+  let diagnosticsPeriodMs: number | undefined;
+  let executable: string | undefined;
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i];
+    const value = (): string => {
+      const v = own[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--transport') transport = parseTransportChoice(value());
+    else if (a.startsWith('--transport=')) transport = parseTransportChoice(a.slice('--transport='.length));
+    else if (a === '--diagnostics-period-ms') {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v < 0) throw new UsageError(`--diagnostics-period-ms must be a number >= 0 (0 disables)`);
+      diagnosticsPeriodMs = v;
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+    else if (executable === undefined) executable = a;
+    else throw new UsageError(`unexpected argument '${a}' (ROS arguments go after --ros-args)`);
+  }
+  if (executable === undefined) throw new UsageError('missing node executable name');
+  return { executable, transport, diagnosticsPeriodMs, rosArgv };
+}
+
+export const nodeCommand: Command = {
+  name: 'node',
+  summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|auto)',
+  usage: `usage: kestrel node <executable> [--transport inproc|ros2|auto] [--diagnostics-period-ms N] [--ros-args ... [--]]
+
+Runs one Kestrel node in this process, as 'ros2 run' / 'ros2 launch' would start it:
+  -r __node:=name  -r __ns:=/namespace  -r from:=to  -p name:=value  --params-file f.yaml
+  -p use_sim_time:=true   follow /clock (sim or bag time) instead of the system clock
+
+  --transport   ros2: topics are ROS 2 topics through rclnodejs (needs a sourced ROS 2);
+                inproc: nothing leaves the process; auto (default): ros2 when ROS 2 is sourced
+  --diagnostics-period-ms  /diagnostics period (default 1000; 0 disables)
+
+Also installed as 'kestrel-node <executable> ...'. See docs/ros2.md.`,
+  async run(argv) {
+    const { executable, transport, diagnosticsPeriodMs, rosArgv } = parseOwnFlags(argv);
+    const proc = await startNodeProcess({ executable, transport, diagnosticsPeriodMs, argv: rosArgv });
+    await new Promise<void>((resolve) => {
+      const onSignal = (): void => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    await proc.stop();
+    return 0;
+  },
+};

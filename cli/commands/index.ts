@@ -1,5 +1,6 @@
 /** Every `kestrel` subcommand, one line each. */
 import type { Command } from '../command.js';
+import { bagCommand } from './bag.js';
 import { launchCommand } from './launch.js';
 import { nodeCommand } from './node.js';
 import { paramsCommand } from './params.js';
@@ -10,4 +11,5 @@ export const COMMANDS: readonly Command[] = [
   topicsCommand,
   paramsCommand,
   nodeCommand,
+  bagCommand,
 ];

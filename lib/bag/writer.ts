@@ -82,8 +82,13 @@ const open = new Set<McapBagWriter>();
 let handlersInstalled = false;
 
 function onSignal(signal: NodeJS.Signals): void {
+  // If someone else handles the signal (a launch shutting nodes down), they decide when to exit;
+  // alone, we keep the default meaning of the signal: finalize, then exit.
+  const alone = process.listenerCount(signal) <= 1;
   const code = signal === 'SIGINT' ? 130 : 143;
-  void Promise.allSettled([...open].filter((w) => w.finalizeOnSignal).map((w) => w.close())).then(() => process.exit(code));
+  void Promise.allSettled([...open].filter((w) => w.finalizeOnSignal).map((w) => w.close())).then(() => {
+    if (alone) process.exit(code);
+  });
 }
 
 function trackOpen(w: McapBagWriter): void {

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openBag } from '../../lib/bag/reader.js';
+import { createBagWriter } from '../../lib/bag/writer.js';
+import { makeMsg } from '../../msgs/index.js';
+import { io } from '../command.js';
+import { bagCommand } from './bag.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const R2 = join(ROOT, '../shared/fixtures/rosbag2');
+const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bagcli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...io };
+  let out = '';
+  let err = '';
+  io.out = (s) => void (out += s);
+  io.err = (s) => void (err += s);
+  try {
+    return { code: await bagCommand.run(argv), out, err };
+  } finally {
+    Object.assign(io, saved);
+  }
+}
+
+describe.skipIf(!existsSync(R2))('kestrel bag', () => {
+  it('info prints duration, counts, types, storage and compression like ros2 bag info', async () => {
+    const r = await run('info', join(R2, 'rosbag2_py/test/resources/mcap/talker'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Storage id:        mcap');
+    expect(r.out).toContain('Duration:          4.531s');
+    expect(r.out).toContain('Start:             2020-04-02 22:23:55.112411371 (1585866235.112411371)');
+    expect(r.out).toContain('Messages:          20');
+    expect(r.out).toContain('Compression:       zstd (chunks)');
+    expect(r.out).toMatch(/Topic: \/topic\s+\| Type: std_msgs\/msg\/String \| Count: 10 \| Serialization Format: cdr/);
+    const j = await run('info', '--json', join(R2, 'rosbag2_py/test/resources/sqlite3/talker'));
+    expect(JSON.parse(j.out)).toMatchObject({ storage: 'sqlite3', messageCount: 20, startNs: '1585866235112411371' });
+  });
+
+  it('convert db3 → mcap, then play it on a virtual clock', async () => {
+    const out = join(tmp, 'talker_mcap');
+    const c = await run('convert', join(R2, 'rosbag2_py/test/resources/sqlite3/talker'), out);
+    expect(c.code).toBe(0);
+    expect(c.out).toMatch(/wrote 20 message\(s\)/);
+    const p = await run('play', out, '--virtual', '--topics', '/topic');
+    expect(p.code).toBe(0);
+    expect(p.out).toContain('played 10 message(s)');
+  });
+
+  it('play reports corrupt payloads (topic, time) and exits 1, after playing the rest', async () => {
+    const d = join(tmp, 'corrupt');
+    const w = await createBagWriter(d);
+    for (let i = 0; i < 5; i++) void w.write('/imu/data', 'sensor_msgs/msg/Imu', 1000n + BigInt(i), i === 2 ? new Uint8Array([1, 2, 3]) : makeMsg('sensor_msgs/msg/Imu', {}));
+    await w.close();
+    const r = await run('play', d, '--virtual');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('played 4 message(s)');
+    expect(r.err).toMatch(/1 message\(s\) could not be decoded[\s\S]*\/imu\/data at 1002 ns: cannot decode 3 bytes/);
+  });
+
+  it('reindex writes a metadata.yaml that rosbag2 readers accept', async () => {
+    const d = join(tmp, 'reindex');
+    mkdirSync(d);
+    for (const i of [0, 1, 2]) copyFileSync(join(R2, `rosbag2_py/test/resources/mcap/reindex_test_bags/multiple_files/multiple_files_${i}.mcap`), join(d, `multiple_files_${i}.mcap`));
+    expect((await run('reindex', d)).code).toBe(0);
+    expect(readFileSync(join(d, 'metadata.yaml'), 'utf8')).toContain('relative_file_paths:');
+    const bag = await openBag(d);
+    expect(bag.info().version).toBe(8);
+    expect(bag.info().messageCount).toBe(3177);
+    expect(bag.problems()).toEqual([]);
+  });
+
+  it('usage errors are clear', async () => {
+    await expect(run('bogus')).rejects.toThrow(/unknown verb 'bogus'/);
+    await expect(run('play', 'x', '--rate')).rejects.toThrow(/--rate needs a value/);
+    await expect(run('convert', 'a', 'b', '--storage', 'rosbag')).rejects.toThrow(/--storage is mcap or sqlite3/);
+    await expect(run('record', '-o', join(tmp, 'r'))).rejects.toThrow(/needs --launch/);
+  });
+
+  it('record runs a launch file and leaves a finalized, readable bag after SIGINT', async () => {
+    const out = join(tmp, 'rec');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'bag', 'record', '-o', out, '-a', '--launch', join(ROOT, 'launch/demo.launch.yaml'), 'rate_hz:=50.0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (b: Buffer) => (log += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (log += b.toString()));
+    // Wait until recording has started, let some messages flow, then Ctrl-C.
+    const started = Date.now();
+    while (!log.includes('recording to') && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(log).toContain('recording to');
+    expect(code).toBe(0);
+    const bag = await openBag(out);
+    expect(bag.problems()).toEqual([]);
+    expect(bag.info().messageCount).toBeGreaterThan(5);
+    expect(bag.info().topics.map((t) => t.name)).toContain('/demo/chatter');
+    for (const m of bag.messagesSync()) expect(() => m.decode()).not.toThrow();
+  }, 30_000);
+});

@@ -1,0 +1,300 @@
+/**
+ * `kestrel bag info|play|record|convert|reindex`: rosbag2 bags (MCAP and sqlite3) in the
+ * manner of `ros2 bag`. Long play/convert runs show a progress bar when stderr is a TTY.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { convertBag } from '../../lib/bag/convert.js';
+import { formatMetadata } from '../../lib/bag/metadata.js';
+import { openBag, type Bag } from '../../lib/bag/reader.js';
+import { replay, type ReplayReport } from '../../lib/bag/replay.js';
+import type { BagInfo, StorageId } from '../../lib/bag/types.js';
+import type { ChunkCompression } from '../../lib/bag/writer.js';
+import { NODE_REGISTRY } from '../../nodes/index.js';
+import { recorderNode } from '../../nodes/bag/recorder.js';
+import { Bus } from '../../runtime/bus.js';
+import { SimClock, SystemClock } from '../../runtime/clock.js';
+import { Container } from '../../runtime/container.js';
+import { launchInProcess, parseLaunchArgs, resolveLaunch } from '../../runtime/launch/index.js';
+import type { NodeDefinition } from '../../runtime/node.js';
+import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import { io, println, UsageError, type Command } from '../command.js';
+
+const USAGE = `usage: kestrel bag <verb> ...
+
+  info <bag> [--json]
+      Duration, start/end, message counts and types per topic, storage, files, compression
+      (like 'ros2 bag info'). <bag> is a rosbag2 directory, a .mcap or a .db3 file.
+  play <bag> [--rate R] [--topics T ...] [--remap FROM:=TO ...] [--start-offset S] [--loop]
+             [--virtual] [--clock HZ] [--echo]
+      Publishes the bag on the in-process bus with original timing (--rate scales it), or with
+      --virtual as fast as possible on a virtual clock (nodes using sim time see bag time).
+      --echo prints each message. Corrupt payloads are counted and reported; playback goes on.
+  record -o <dir> [-a | --topics T ...] [--exclude T ...] [--max-bag-size BYTES]
+             [--max-bag-duration S] [--compression zstd|lz4|none] --launch <file> [arg:=value ...]
+      Runs a launch file in this process and records its topics to an MCAP bag, until Ctrl-C
+      (the bag is finalized on SIGINT/SIGTERM).
+  convert <in> <out-dir> [--storage mcap|sqlite3] [--compression zstd|lz4|none]
+      Rewrites a bag (db3 -> mcap by default, or mcap -> sqlite3), keeping every message and time.
+  reindex <dir>
+      Writes metadata.yaml for a bag directory that lacks one (as 'ros2 bag reindex').`;
+
+/** Minimal option parser: `--name value`, repeated list options, and boolean flags. */
+function parseOpts(argv: readonly string[], spec: { values?: string[]; lists?: string[]; flags?: string[] }): { pos: string[]; v: Map<string, string>; l: Map<string, string[]>; f: Set<string> } {
+  const pos: string[] = [];
+  const v = new Map<string, string>();
+  const l = new Map<string, string[]>();
+  const f = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) {
+      pos.push(a);
+      continue;
+    }
+    if (spec.flags?.includes(a)) f.add(a);
+    else if (spec.values?.includes(a)) {
+      const x = argv[++i];
+      if (x === undefined) throw new UsageError(`${a} needs a value`);
+      v.set(a, x);
+    } else if (spec.lists?.includes(a)) {
+      const list = l.get(a) ?? [];
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) list.push(argv[++i]);
+      if (list.length === 0) throw new UsageError(`${a} needs at least one value`);
+      l.set(a, list);
+    } else throw new UsageError(`unknown option '${a}'`);
+  }
+  return { pos, v, l, f };
+}
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} expects a non-negative number, got '${v}'`);
+  return n;
+}
+
+function fmtDuration(ns: bigint): string {
+  return `${(Number(ns) / 1e9).toFixed(3)}s`;
+}
+
+function fmtTime(ns: bigint): string {
+  const sec = ns / 1_000_000_000n;
+  const iso = new Date(Number(sec) * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
+  return `${iso}.${String(ns % 1_000_000_000n).padStart(9, '0')} (${sec}.${String(ns % 1_000_000_000n).padStart(9, '0')})`;
+}
+
+function fmtBytes(b: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let x = b;
+  let u = 0;
+  while (x >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return `${x.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+/** `ros2 bag info` layout. */
+export function formatInfo(info: BagInfo, problems: readonly { message: string }[]): string {
+  const chunk = [...new Set(info.files.flatMap((f) => f.chunkCompression))];
+  const lines = [
+    `Files:             ${info.files.map((f) => f.path.split('/').pop()).join('\n                   ')}`,
+    `Bag size:          ${fmtBytes(info.sizeBytes)}`,
+    `Storage id:        ${info.storage}`,
+    `Metadata version:  ${info.version ?? '(none: reindexed)'}`,
+    `ROS distro:        ${info.rosDistro || '-'}`,
+    `Duration:          ${fmtDuration(info.durationNs)}`,
+    `Start:             ${info.messageCount > 0 ? fmtTime(info.startNs) : '-'}`,
+    `End:               ${info.messageCount > 0 ? fmtTime(info.endNs) : '-'}`,
+    `Messages:          ${info.messageCount}`,
+    `Compression:       ${info.compressionFormat ? `${info.compressionFormat} (${info.compressionMode})` : chunk.length > 0 ? `${chunk.join(', ')} (chunks)` : 'none'}`,
+  ];
+  const w = Math.max(0, ...info.topics.map((t) => t.name.length));
+  info.topics.forEach((t, i) => {
+    lines.push(`${i === 0 ? 'Topic information: ' : '                   '}Topic: ${t.name.padEnd(w)} | Type: ${t.type} | Count: ${t.messageCount} | Serialization Format: ${t.serializationFormat}`);
+  });
+  if (info.topics.length === 0) lines.push('Topic information:  (none)');
+  for (const p of problems) lines.push(`Warning:           ${p.message}`);
+  return lines.join('\n');
+}
+
+/** A progress bar on stderr when it is a terminal; nothing otherwise (logs and CI stay clean). */
+function progressBar(total: number, label: string): { update(n: number): void; stop(): void } {
+  if (!process.stderr.isTTY || total < 1000) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} msgs | ETA {eta}s`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return { update: (n) => bar.update(n), stop: () => bar.stop() };
+}
+
+function reportPlayback(r: ReplayReport): void {
+  println(`played ${r.published} message(s)${r.loops > 1 ? ` in ${r.loops} loops` : ''}${r.aborted ? ' (stopped)' : ''}`);
+  for (const [t, n] of Object.entries(r.perTopic)) println(`  ${t}: ${n}`);
+  for (const s of r.skippedTopics) io.err(`skipped ${s.topic}: ${s.reason}\n`);
+  if (r.decodeErrors > 0) {
+    io.err(`${r.decodeErrors} message(s) could not be decoded and were dropped:\n`);
+    for (const d of r.dropped.slice(0, 10)) io.err(`  ${d.topic} at ${d.timeNs} ns: ${d.reason}\n`);
+  }
+  for (const p of r.problems) io.err(`bag problem: ${p.message}\n`);
+}
+
+function jsonInfo(info: BagInfo, bag: Bag): string {
+  return JSON.stringify({ ...info, problems: bag.problems() }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}
+
+async function play(argv: string[]): Promise<number> {
+  const { pos, v, l, f } = parseOpts(argv, { values: ['--rate', '--start-offset', '--clock'], lists: ['--topics', '--remap'], flags: ['--loop', '--virtual', '--echo'] });
+  if (pos.length !== 1) throw new UsageError('play needs exactly one bag');
+  const rate = num(v.get('--rate'), '--rate', 1);
+  if (rate === 0) throw new UsageError('--rate must be above 0');
+  const remap = new Map<string, string>();
+  for (const r of l.get('--remap') ?? []) {
+    const [from, to] = r.split(':=');
+    if (!from || !to) throw new UsageError(`--remap expects FROM:=TO, got '${r}'`);
+    remap.set(from, to);
+  }
+  const bag = await openBag(pos[0]);
+  const bus = new Bus();
+  const clock = f.has('--virtual') ? new SimClock() : new SystemClock();
+  if (f.has('--echo')) {
+    bus.events().subscribe((e) => println(`${e.topic} [${e.type}] ${JSON.stringify(e.msg, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : ArrayBuffer.isView(x) ? Array.from(x as Uint8Array) : x))}`));
+  }
+  const total = bag.info().messageCount;
+  const bar = progressBar(total, 'play');
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.once('SIGINT', stop);
+  try {
+    const r = await replay(bag, {
+      bus,
+      clock,
+      rate,
+      asFastAsPossible: f.has('--virtual'),
+      topics: l.get('--topics'),
+      remap,
+      startOffsetS: num(v.get('--start-offset'), '--start-offset', 0),
+      loop: f.has('--loop'),
+      publishClock: v.has('--clock') || f.has('--virtual'),
+      clockHz: num(v.get('--clock'), '--clock', 100),
+      signal: ac.signal,
+      onProgress: (p) => bar.update(p.done),
+    });
+    bar.stop();
+    reportPlayback(r);
+    return r.decodeErrors > 0 || r.problems.some((p) => p.kind === 'truncated' || p.kind === 'corrupt') ? 1 : 0;
+  } finally {
+    bar.stop();
+    process.off('SIGINT', stop);
+  }
+}
+
+async function record(argv: string[]): Promise<number> {
+  const { pos, v, l, f } = parseOpts(argv, { values: ['-o', '--output', '--max-bag-size', '--max-bag-duration', '--compression', '--launch'], lists: ['--topics', '--exclude'], flags: ['-a', '--all'] });
+  const out = v.get('-o') ?? v.get('--output');
+  if (!out) throw new UsageError('record needs -o <dir>');
+  const launch = v.get('--launch');
+  if (!launch) throw new UsageError('record needs --launch <file>: the nodes whose topics to record run in this process');
+  const topics = l.get('--topics') ?? [];
+  if (topics.length === 0 && !f.has('-a') && !f.has('--all')) throw new UsageError('give topics (--topics T ...) or -a for all');
+  const compression = v.get('--compression') ?? 'zstd';
+  if (!['zstd', 'lz4', 'none'].includes(compression)) throw new UsageError(`--compression is zstd, lz4 or none, got '${compression}'`);
+  const bad = pos.filter((a) => !a.includes(':='));
+  if (bad.length > 0) throw new UsageError(`unexpected argument '${bad[0]}' (launch arguments are name:=value)`);
+  const resolved = resolveLaunch(launch, parseLaunchArgs(pos), { defaultNodeName: (_p, exec) => NODE_REGISTRY.get(exec)?.name });
+  const registry = new Map<string, NodeDefinition<ParamDecls>>(NODE_REGISTRY);
+  registry.set('recorder', recorderNode as unknown as NodeDefinition<ParamDecls>);
+  const container = new Container({ registry });
+  const o = (value: ParamOverride['value'], type: ParamOverride['type']): ParamOverride => ({ value, type, source: 'kestrel bag record' });
+  // The recorder starts first, so it sees the first messages of the launched nodes.
+  const rec = await container.add({
+    package: 'kestrel',
+    executable: 'recorder',
+    name: 'kestrel_bag_recorder',
+    params: new Map([
+      ['storage.uri', o(out, 'string')],
+      ['storage.max_bagfile_size', o(num(v.get('--max-bag-size'), '--max-bag-size', 0), 'int')],
+      ['storage.max_bagfile_duration', o(num(v.get('--max-bag-duration'), '--max-bag-duration', 0), 'double')],
+      ['storage.chunk_compression', o(compression as ChunkCompression, 'string')],
+      ['record.topics', o(topics, 'string[]')],
+      ['record.exclude_topics', o(l.get('--exclude') ?? [], 'string[]')],
+    ]),
+    remaps: [],
+  });
+  await rec.activate();
+  const handle = await launchInProcess(resolved, container, { registry });
+  container.log.info(`recording to ${out}; Ctrl-C to stop`);
+  await handle.done;
+  return 0;
+}
+
+async function convert(argv: string[]): Promise<number> {
+  const { pos, v } = parseOpts(argv, { values: ['--storage', '--compression'] });
+  if (pos.length !== 2) throw new UsageError('convert needs <in> and <out-dir>');
+  const storage = (v.get('--storage') ?? 'mcap') as StorageId;
+  if (storage !== 'mcap' && storage !== 'sqlite3') throw new UsageError(`--storage is mcap or sqlite3, got '${storage}'`);
+  const compression = (v.get('--compression') ?? 'zstd') as ChunkCompression;
+  if (!['zstd', 'lz4', 'none'].includes(compression)) throw new UsageError(`--compression is zstd, lz4 or none, got '${compression}'`);
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const r = await convertBag(pos[0], pos[1], {
+    storage,
+    compression,
+    onProgress: (done, total) => {
+      bar ??= progressBar(total, 'convert');
+      bar.update(done);
+    },
+  });
+  bar?.stop();
+  println(`wrote ${r.messages} message(s) to ${r.files.join(', ')}`);
+  return 0;
+}
+
+async function reindex(argv: string[]): Promise<number> {
+  const { pos } = parseOpts(argv, {});
+  if (pos.length !== 1) throw new UsageError('reindex needs a bag directory');
+  const bag = await openBag(pos[0]);
+  const info = bag.info();
+  if (info.version !== undefined) throw new Error(`${pos[0]}: already has a metadata.yaml (version ${info.version})`);
+  writeFileSync(
+    join(pos[0], 'metadata.yaml'),
+    formatMetadata({
+      storage: info.storage,
+      files: info.files.map((fi) => ({ path: fi.path.split('/').pop() as string, startNs: fi.startNs, durationNs: fi.endNs - fi.startNs, messageCount: fi.messageCount })),
+      topics: info.topics,
+      startNs: info.startNs,
+      durationNs: info.durationNs,
+      messageCount: info.messageCount,
+    }),
+  );
+  println(`wrote ${join(pos[0], 'metadata.yaml')} (${info.files.length} file(s), ${info.messageCount} messages)`);
+  return 0;
+}
+
+export const bagCommand: Command = {
+  name: 'bag',
+  summary: 'rosbag2 bags (MCAP, sqlite3): info, play, record, convert, reindex',
+  usage: USAGE,
+  async run(argv) {
+    const [verb, ...rest] = argv;
+    switch (verb) {
+      case 'info': {
+        const { pos, f } = parseOpts(rest, { flags: ['--json'] });
+        if (pos.length !== 1) throw new UsageError('info needs exactly one bag');
+        const bag = await openBag(pos[0]);
+        println(f.has('--json') ? jsonInfo(bag.info(), bag) : formatInfo(bag.info(), bag.problems()));
+        return 0;
+      }
+      case 'play':
+        return play(rest);
+      case 'record':
+        return record(rest);
+      case 'convert':
+        return convert(rest);
+      case 'reindex':
+        return reindex(rest);
+      case undefined:
+        throw new UsageError('missing verb (info, play, record, convert, reindex)');
+      default:
+        throw new UsageError(`unknown verb '${verb}' (info, play, record, convert, reindex)`);
+    }
+  },
+};

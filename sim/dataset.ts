@@ -23,6 +23,8 @@ import {
   type SimObject,
 } from './render.js';
 import { Rng } from './rng.js';
+import { listScenarios, loadScenario, type Scenario } from './scenario.js';
+import { Simulator } from './simulator.js';
 
 export interface TrainingFrame extends RenderedFrame {
   k: CameraIntrinsics;
@@ -213,4 +215,41 @@ export function labelsToBoxes(labels: readonly kestrel_msgs.Label[]): TrainingBo
     const { x, y } = l.bbox.center.position;
     return { class_index: idx, x0: x - l.bbox.size_x / 2, y0: y - l.bbox.size_y / 2, x1: x + l.bbox.size_x / 2, y1: y + l.bbox.size_y / 2, visible: l.visible, id: l.id };
   });
+}
+
+const scenarioCache = new Map<string, Scenario>();
+
+/**
+ * A labelled frame from one of the reference scenarios (or those named), at a random time,
+ * with a random world seed and sometimes the control variant: the scenes the deployed
+ * detector will see, for checking that training on `sampleTrainingFrame` transfers (or for
+ * mixing into training). Deterministic in `seed`.
+ */
+export function sampleScenarioFrame(seed: number, size: { width: number; height: number }, opts: { scenarios?: readonly string[] } = {}): TrainingFrame & { scenario: string; t: number } {
+  const rng = new Rng(seed);
+  const name = rng.pick(opts.scenarios ?? listScenarios());
+  const control = rng.chance(0.3);
+  const key = `${name}:${control}`;
+  let scn = scenarioCache.get(key);
+  if (!scn) {
+    scn = loadScenario(name, { control });
+    scenarioCache.set(key, scn);
+  }
+  // A coarse world step is plenty for a still frame, and ten times faster to reach it.
+  const sim = new Simulator(scn, { render: false, imu_rate_hz: 10, seed: rng.int(0, 0x7fffffff), camera: { width: size.width, height: size.height } });
+  const t = rng.uniform(0, scn.duration_s);
+  while (sim.t < t && !sim.done) sim.tick();
+  const f = sim.renderNow();
+  if (!f) throw new Error(`sampleScenarioFrame: ${name} at t=${sim.t.toFixed(1)} s has the camera below 1 m`);
+  return {
+    width: f.image.width,
+    height: f.image.height,
+    data: f.image.data,
+    labels: f.labels.labels,
+    k: sim.k,
+    pose: sim.cameraPose(),
+    objects: sim.world.objects(),
+    scenario: name,
+    t: sim.t,
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groundToPixel, intrinsicsFromFov, type CameraPose } from '../runtime/geometry.js';
-import { labelsToBoxes, sampleTrainingFrame } from './dataset.js';
+import { labelsToBoxes, sampleScenarioFrame, sampleTrainingFrame } from './dataset.js';
 import { renderFrame, SIM_CLASSES, type RenderOptions, type SimObject } from './render.js';
 
 const k = intrinsicsFromFov(320, 240, (60 * Math.PI) / 180);
@@ -140,5 +140,18 @@ describe('sampleTrainingFrame', () => {
     expect(Math.min(...altitudes)).toBeGreaterThanOrEqual(15);
     expect(Math.max(...altitudes)).toBeLessThanOrEqual(40);
     expect(Math.max(...altitudes) - Math.min(...altitudes)).toBeGreaterThan(15);
+  });
+});
+
+describe('sampleScenarioFrame', () => {
+  it('renders a reference scenario at a random time, deterministically', () => {
+    const a = sampleScenarioFrame(3, { width: 160, height: 120 });
+    const b = sampleScenarioFrame(3, { width: 160, height: 120 });
+    expect(['passport-queue', 'stranded-bag', 'perimeter-patrol']).toContain(a.scenario);
+    expect(a.t).toBeGreaterThanOrEqual(0);
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+    expect(a.labels).toEqual(b.labels);
+    const names = new Set([1, 2, 4, 5, 6, 7, 8, 9].map((s) => sampleScenarioFrame(s, { width: 64, height: 48 }).scenario));
+    expect(names.size).toBe(3);
   });
 });

@@ -74,9 +74,13 @@ describe('Bus', () => {
   it('unsubscribing and closing update the graph; publish after close is an error', () => {
     const bus = new Bus();
     const pub = bus.advertise('/a', 'std_msgs/msg/String');
-    const s = bus.subscribe('/a', 'std_msgs/msg/String').subscribe(() => {});
+    let got = 0;
+    const s = bus.subscribe('/a', 'std_msgs/msg/String').subscribe(() => got++);
     expect(bus.topics()[0].subscribers).toBe(1);
+    pub.publish(str('1'));
     s.unsubscribe();
+    pub.publish(str('2'));
+    expect(got).toBe(1);
     expect(bus.topics()[0].subscribers).toBe(0);
     pub.close();
     expect(bus.topics()[0].publishers).toBe(0);

@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription } from 'rxjs';
+import { Observable, Subject, type Subscriber } from 'rxjs';
 import type { MsgTypeMap, MsgTypeName } from '../msgs/index.js';
 import { QOS_DEFAULT, qosIncompatibility, type QoS } from './qos.js';
 
@@ -126,9 +126,10 @@ export class Bus {
       if (qos.durability === 'transient_local') {
         for (const m of t.latched.slice(-qos.depth)) sub.next(m as MsgTypeMap[K]);
       }
-      const inner: Subscription = t.subject.subscribe((m) => sub.next(m as MsgTypeMap[K]));
+      // The subscriber itself observes the topic's Subject: one hop per delivery, not two
+      // (the Subject's removal is added to `sub`, so unsubscribing `sub` detaches it).
+      t.subject.subscribe(sub as Subscriber<unknown>);
       return () => {
-        inner.unsubscribe();
         t.requested.splice(t.requested.indexOf(qos), 1);
       };
     });

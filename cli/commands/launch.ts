@@ -1,9 +1,8 @@
 /** `kestrel launch <file> [arg:=value ...]`: runs a ROS 2 launch file with all nodes in this process. */
-import { NODE_REGISTRY } from '../../nodes/index.js';
 import { Container } from '../../runtime/container.js';
 import { launchInProcess } from '../../runtime/launch/index.js';
 import { println, UsageError, type Command } from '../command.js';
-import { resolveFromArgv } from './shared.js';
+import { loadRegistry, resolveFromArgv } from './shared.js';
 
 export const launchCommand: Command = {
   name: 'launch',
@@ -17,7 +16,8 @@ everything down and exit 0.
   --show-args   list the launch arguments (name, default, description) and exit
   --print       print the resolved nodes (names, namespaces, parameters, remaps) and exit`,
   async run(argv) {
-    const { resolved, flags } = resolveFromArgv(argv, 'launch file');
+    const NODE_REGISTRY = await loadRegistry();
+    const { resolved, flags } = resolveFromArgv(argv, 'launch file', NODE_REGISTRY);
     const unknown = flags.filter((f) => f !== '--show-args' && f !== '--print');
     if (unknown.length > 0) throw new UsageError(`unknown option '${unknown[0]}'`);
     if (flags.includes('--show-args')) {

@@ -1,10 +1,10 @@
 /** `kestrel params <node> [--params-file f] [--ros-args ...]`: declarations, and resolved values with their sources. */
-import { NODE_REGISTRY } from '../../nodes/index.js';
 import { joinNs } from '../../runtime/names.js';
 import { COMMON_PARAMS, describeParams, resolveParams, type ParamDecls } from '../../runtime/params.js';
 import { loadParamsFile, paramsForNode, type ParamsFile } from '../../runtime/params-file.js';
 import { extractRosArgs } from '../../runtime/ros-args.js';
 import { println, UsageError, type Command } from '../command.js';
+import { loadRegistry } from './shared.js';
 
 export const paramsCommand: Command = {
   name: 'params',
@@ -15,6 +15,7 @@ Without files: each parameter's type, range or choices, default and description.
 With --params-file / --ros-args: the value each parameter gets for the node's full name
 (/<ns>/<name>, from __ns/__node if given), and where it comes from (file:line, -p, default).`,
   async run(argv) {
+    const NODE_REGISTRY = await loadRegistry();
     const { rest, ros } = extractRosArgs(argv);
     const files: ParamsFile[] = [];
     const positional: string[] = [];

@@ -1,13 +1,12 @@
 /** `kestrel topics <launch-file>`: configures the nodes (without activating) and lists their topics. */
 import type { Observable } from 'rxjs';
 import type { MsgTypeMap, MsgTypeName } from '../../msgs/index.js';
-import { NODE_REGISTRY } from '../../nodes/index.js';
 import { Bus, type Publisher } from '../../runtime/bus.js';
 import { Container } from '../../runtime/container.js';
 import { checkRunnable } from '../../runtime/launch/index.js';
 import { QOS_DEFAULT, type QoS } from '../../runtime/qos.js';
 import { println, UsageError, type Command } from '../command.js';
-import { resolveFromArgv } from './shared.js';
+import { loadRegistry, resolveFromArgv } from './shared.js';
 
 export interface Endpoint {
   node: string;
@@ -51,7 +50,8 @@ export const topicsCommand: Command = {
 Configures every node of the launch file (nothing is activated, no process is started) and
 prints each topic with its type, publisher and subscriber counts, and each endpoint's QoS.`,
   async run(argv) {
-    const { resolved, flags } = resolveFromArgv(argv, 'launch file');
+    const NODE_REGISTRY = await loadRegistry();
+    const { resolved, flags } = resolveFromArgv(argv, 'launch file', NODE_REGISTRY);
     if (flags.length > 0) throw new UsageError(`unknown option '${flags[0]}'`);
     checkRunnable(resolved.nodes, NODE_REGISTRY);
     const bus = new RecordingBus();

@@ -412,7 +412,7 @@ export class MavlinkBridge {
       case 'hold': return mode === setModeParams(this.autopilot, 'hold').name;
       case 'land': return landing || !this.tel.armed;
       case 'rtl': return mode === 'AUTO.RTL' || mode === 'RTL' || landing || !this.tel.armed;
-      case 'takeoff': return this.tel.armed && (this.tel.position?.z ?? 0) > Math.min(1, c.target.z / 2);
+      case 'takeoff': return this.tel.armed && (mode === 'AUTO.TAKEOFF' || (this.tel.position?.z ?? 0) > Math.min(1, c.target.z / 2));
     }
   }
 
@@ -475,13 +475,13 @@ export class MavlinkBridge {
         let p7 = rel;
         if (this.autopilot === 'px4') {
           // PX4 reads NAV_TAKEOFF param7 as AMSL: home AMSL + the relative altitude.
-          const o = this.tel.origin;
-          if (!o) {
+          const home = this.tel.homeAmsl;
+          if (home === undefined) {
             this.counters.commands_failed++;
-            this.ctx.diag.stage('commands').error('takeoff: PX4 needs GLOBAL_POSITION_INT and LOCAL_POSITION_NED to compute the AMSL takeoff altitude');
+            this.ctx.diag.stage('commands').error('takeoff: PX4 needs GLOBAL_POSITION_INT (home altitude) to compute the AMSL takeoff altitude');
             return false;
           }
-          p7 = o.alt + rel;
+          p7 = home + rel;
         }
         return this.step({ command: MavCmd.NAV_TAKEOFF, params: [0, 0, 0, Number.NaN, Number.NaN, Number.NaN, p7], label: `NAV_TAKEOFF ${rel} m`, validUntilMs: validUntil }, token);
       }

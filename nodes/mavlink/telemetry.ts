@@ -30,6 +30,9 @@ export class TelemetryModel {
   geo: GeoPosition | undefined;
   relativeAlt = 0;
   origin: GeoOrigin | undefined;
+  /** Home altitude AMSL (GLOBAL_POSITION_INT alt - relative_alt). */
+  homeAmsl: number | undefined;
+  private localBootMs: number | undefined;
   battery: BatteryReading | undefined;
   batteryFromStatus = false;
   statusText = '';
@@ -60,13 +63,15 @@ export class TelemetryModel {
       this.position = nedToEnu({ x: msg.x, y: msg.y, z: msg.z });
       this.velocity = nedToEnu({ x: msg.vx, y: msg.vy, z: msg.vz });
       this.positionAtMs = nowMs;
-      this.updateOrigin();
+      this.localBootMs = msg.timeBootMs;
       return this.touch('local_position', nowMs);
     }
     if (msg instanceof common.GlobalPositionInt) {
       this.geo = { lat: msg.lat / 1e7, lon: msg.lon / 1e7, alt: msg.alt / 1000 };
       this.relativeAlt = msg.relativeAlt / 1000;
-      this.updateOrigin();
+      // alt - relative_alt is home AMSL, exact within one message (what PX4's AMSL takeoff needs).
+      this.homeAmsl = this.geo.alt - this.relativeAlt;
+      this.updateOrigin(msg.timeBootMs);
       return this.touch('global_position', nowMs);
     }
     if (msg instanceof common.BatteryStatus) {
@@ -106,9 +111,18 @@ export class TelemetryModel {
     return k;
   }
 
-  /** The local origin is where GLOBAL_POSITION_INT and LOCAL_POSITION_NED agree (home, on PX4 and ArduPilot). */
-  private updateOrigin(): void {
-    if (this.geo && this.position) this.origin = originFrom(this.geo, this.position);
+  /**
+   * The local origin is where GLOBAL_POSITION_INT and LOCAL_POSITION_NED agree. The two come
+   * at different times, so the local position is carried to the global sample's time_boot_ms
+   * with its velocity; otherwise a climbing vehicle would shift the origin by vz × Δt.
+   */
+  private updateOrigin(globalBootMs: number): void {
+    if (!this.geo || !this.position || this.localBootMs === undefined) return;
+    const dt = (globalBootMs - this.localBootMs) / 1000;
+    if (Math.abs(dt) > 1) return; // too far apart to carry over
+    const p = this.position;
+    const v = this.velocity;
+    this.origin = originFrom(this.geo, { x: p.x + v.x * dt, y: p.y + v.y * dt, z: p.z + v.z * dt });
   }
 
   /** Position if it was heard within maxAgeMs. */

@@ -56,7 +56,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const node = await container.add({
     package: 'kestrel',
     executable: 'mavlink',
-    params: paramMap({ port: pty.b, heartbeat_timeout_ms: 600, heartbeat_rate_hz: 5, command_timeout_ms: 300, action_repeat_ms: 500, reconnect_ms: 100, ...o.params }),
+    params: paramMap({ port: pty.b, heartbeat_timeout_ms: 1200, heartbeat_rate_hz: 5, command_timeout_ms: 500, action_repeat_ms: 500, reconnect_ms: 100, ...o.params }),
     remaps: [],
   });
   if (o.bridge !== false) await node.activate();
@@ -72,14 +72,14 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   const timers = new Set<ReturnType<typeof setInterval>>();
   return {
     pty, clock, vehicle, fc, container, node, state$, cmd,
-    stream(action, fields = {}, periodMs = 50, validMs = 150) {
+    stream(action, fields = {}, periodMs = 50, validMs = 400) {
       cmd(action, fields, validMs);
       const t = setInterval(() => cmd(action, fields, validMs), periodMs);
       timers.add(t);
       return { stop: () => { clearInterval(t); timers.delete(t); } };
     },
     waitState(pred, ms = 8000, what = 'condition') {
-      return firstValueFrom(state$.pipe(filter(pred), timeout({ first: ms, with: () => { throw new Error(`timed out after ${ms} ms waiting for /fc/state: ${what}; sim: ${JSON.stringify(fc.status())}`); } })));
+      return firstValueFrom(state$.pipe(filter(pred), timeout({ first: ms, with: () => { throw new Error(`timed out after ${ms} ms waiting for /fc/state: ${what}; sim: ${JSON.stringify({ ...fc.status(), truth: vehicle.truth() })}; bridge: ${JSON.stringify(container.diagnostics.forNode('/mavlink').status())}`); } })));
     },
     diag: () => container.diagnostics.forNode('/mavlink').values,
     async close() {

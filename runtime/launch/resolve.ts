@@ -49,6 +49,7 @@ export interface ExecutableSpec {
   unsetEnv: string[];
   launchPrefix?: string;
   respawn: boolean;
+  respawnDelayS?: number;
   sigtermTimeoutS?: number;
   sigkillTimeoutS?: number;
   source: string;
@@ -499,7 +500,7 @@ class Resolver {
     const sigterm = this.number(e, 'sigterm_timeout', scope);
     const sigkill = this.number(e, 'sigkill_timeout', scope);
     this.bool(e, 'emulate_tty', scope, false);
-    this.number(e, 'respawn_delay', scope);
+    const respawnDelay = this.number(e, 'respawn_delay', scope);
     this.c.out.executables.push({
       cmd,
       ...(name !== undefined ? { name } : {}),
@@ -510,6 +511,7 @@ class Resolver {
       unsetEnv,
       ...(launchPrefix ? { launchPrefix } : {}),
       respawn: this.bool(e, 'respawn', scope, false),
+      ...(respawnDelay !== undefined ? { respawnDelayS: respawnDelay } : {}),
       ...(sigterm !== undefined ? { sigtermTimeoutS: sigterm } : {}),
       ...(sigkill !== undefined ? { sigkillTimeoutS: sigkill } : {}),
       source: `${e.file}:${e.line}`,

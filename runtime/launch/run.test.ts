@@ -70,4 +70,26 @@ describe('launchInProcess', () => {
     expect(handle.processes[0]!.exitCode !== null || handle.processes[0]!.signalCode !== null).toBe(true);
     expect(lines[0]).toBe('[greeter-1] hello');
   });
+
+  it('respawns an <executable respawn="true"> after respawn_delay until shutdown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-run-'));
+    const file = join(dir, 'r.launch.xml');
+    writeFileSync(file, `<launch>
+  <executable cmd="${process.execPath} -e &quot;console.log('tick')&quot;" name="ticker" respawn="true" respawn_delay="0.05"/>
+</launch>`);
+    let ticks = 0;
+    let enough!: () => void;
+    const twice = new Promise<void>((r) => (enough = r));
+    const container = new Container({ registry: NODE_REGISTRY, logSink: () => {} });
+    const handle = await launchInProcess(resolveLaunch(file), container, {
+      registry: NODE_REGISTRY,
+      handleSignals: false,
+      write: (l) => {
+        if (l === '[ticker-1] tick' && ++ticks === 2) enough();
+      },
+    });
+    await twice;
+    await handle.shutdown();
+    expect(ticks).toBeGreaterThanOrEqual(2);
+  });
 });

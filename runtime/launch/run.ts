@@ -106,10 +106,25 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     return stopping;
   };
   if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  // `respawn="true"`: restart after `respawn_delay` seconds, as launch does, until shutdown.
+  const start = (x: ExecutableSpec, i: number): ChildProcess => {
+    const child = spawnExecutable(x, i + 1, write);
+    processes[i] = child;
+    if (x.respawn) {
+      child.once('exit', () => {
+        if (stopping) return;
+        const t = setTimeout(() => {
+          if (!stopping) start(x, i);
+        }, (x.respawnDelayS ?? 0) * 1000);
+        t.unref();
+      });
+    }
+    return child;
+  };
   try {
     for (const n of resolved.nodes) await container.add(n);
     await container.activateAll();
-    resolved.executables.forEach((x, i) => processes.push(spawnExecutable(x, i + 1, write)));
+    resolved.executables.forEach((x, i) => start(x, i));
   } catch (e) {
     await shutdown('start failed');
     throw e;

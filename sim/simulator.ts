@@ -54,6 +54,8 @@ export interface SimulatorStats {
   frames: number;
   /** Frames not rendered because the camera was too close to the ground (landed, taking off). */
   frames_skipped_low: number;
+  /** Frames not rendered because a live run fell behind the clock and caught up. */
+  frames_skipped_behind: number;
   imu: number;
   gps: number;
   event_changes: number;
@@ -68,7 +70,7 @@ export class Simulator {
   readonly k: CameraIntrinsics;
   readonly camera: Scenario['camera'];
   readonly tickMs: number;
-  readonly stats: SimulatorStats = { frames: 0, frames_skipped_low: 0, imu: 0, gps: 0, event_changes: 0 };
+  readonly stats: SimulatorStats = { frames: 0, frames_skipped_low: 0, frames_skipped_behind: 0, imu: 0, gps: 0, event_changes: 0 };
   private readonly vehicle: VehiclePoseSource & VehicleEffects;
   private readonly scripted: ScriptedVehicle | undefined;
   private readonly wind: WindModel;
@@ -146,8 +148,11 @@ export class Simulator {
     return makeMsg('std_msgs/msg/String', { data: this.scenario.intent });
   }
 
-  /** Advances one tick (tickMs): world, wind, battery events, vehicle; returns the messages due now. */
-  tick(): TickOutput {
+  /**
+   * Advances one tick (tickMs): world, wind, battery events, vehicle; returns the messages due now.
+   * `skipCamera`: a frame due now is not rendered but counted (a live run catching up on late timers).
+   */
+  tick(o: { skipCamera?: boolean } = {}): TickOutput {
     const dt = this.tickMs / 1000;
     const first = this.ticks === 0;
     this.ticks++;
@@ -174,7 +179,8 @@ export class Simulator {
     }
     if (this.opts.render !== false && nowMs >= this.nextCamMs - 1e-6) {
       this.nextCamMs += this.camPeriodMs;
-      const frame = this.renderNow(stamp);
+      const frame = o.skipCamera ? undefined : this.renderNow(stamp);
+      if (o.skipCamera) this.stats.frames_skipped_behind++;
       if (frame) {
         out.image = frame.image;
         out.labels = frame.labels;

@@ -124,6 +124,17 @@ describe('simulator outputs', () => {
     expect(sim.intent().data).toMatch(/unattended/);
   });
 
+  it('skips and counts a due frame when asked to catch up', () => {
+    const sim = createSimulator('stranded-bag', { camera: { width: 64, height: 48 } });
+    const first = sim.tick({ skipCamera: true });
+    expect(first.image).toBeUndefined();
+    expect(first.imu).toBeDefined();
+    expect(sim.stats.frames_skipped_behind).toBe(1);
+    for (let i = 0; i < 9; i++) expect(sim.tick({ skipCamera: true }).image).toBeUndefined();
+    expect(sim.stats.frames_skipped_behind).toBe(1);
+    expect(sim.tick().image).toBeDefined(); // the next one, 200 ms later
+  });
+
   it('renders identical frames for the same scenario and seed', () => {
     const a = createSimulator('passport-queue', { camera: { width: 160, height: 120 } });
     const b = createSimulator('passport-queue', { camera: { width: 160, height: 120 } });

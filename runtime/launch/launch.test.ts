@@ -178,6 +178,13 @@ describe('launch constructs', () => {
     expect(inc.params.get('list')).toMatchObject({ value: [1, 2, 3], type: 'int[]' });
   });
 
+  it('inline <param>s apply after every <param from> file, wherever they are written (launch_ros)', () => {
+    const f = write('order.launch.xml', '<launch>\n  <node pkg="kestrel" exec="talker" name="t">\n    <param name="message" value="inline"/>\n    <param from="p.yaml"/>\n  </node>\n</launch>');
+    const n = resolveLaunch(f, {}, { env: {} }).nodes[0]!;
+    expect(n.params.get('message')).toEqual({ value: 'inline', type: 'string', source: `${f}:3` });
+    expect(n.paramFiles.map((p) => p.entries.map((e) => e.nodeKey))).toEqual([['/**'], ['/**']]);
+  });
+
   it('arguments: defaults, command line, include args', () => {
     const r = resolved({ robot: 'd2' });
     expect(r.nodes[0]!.fqn).toBe('/d2/sensors/talker');

@@ -382,17 +382,13 @@ class Resolver {
     return { ...typeText(text), source };
   }
 
-  private nodeParams(e: Entity, scope: Scope, prefix: string, out: Map<string, ParamOverride>, files: ParamsFile[], nodeKey: string): void {
+  /** launch_ros gathers a node's `<param from>` files in order and all inline `<param>`s into one dict applied after them. */
+  private nodeParams(e: Entity, scope: Scope, prefix: string, out: Map<string, ParamOverride>, files: ParamsFile[]): void {
     checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs'], ['param'], []);
     const from = this.attr(e, 'from', scope);
     if (from !== undefined) {
       if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > 0) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
       if (prefix !== '') throw err(e, '<param from=...> cannot be nested inside another <param>');
-      // Flush inline params first so the order of sources is kept.
-      if (out.size > 0) {
-        files.push(inlineParams(nodeKey, out, `${e.file}:${e.line}`));
-        out.clear();
-      }
       const path = this.path(e, from);
       try {
         if (this.bool(e, 'allow_substs', scope, false)) {
@@ -411,7 +407,7 @@ class Resolver {
     const full = prefix === '' ? name : `${prefix}.${name}`;
     if (e.children.length > 0) {
       if (e.attrs.has('value')) throw err(e, `<param name="${name}"> has both a value and nested <param>s`);
-      for (const c of e.children) this.nodeParams(c, scope, full, out, files, nodeKey);
+      for (const c of e.children) this.nodeParams(c, scope, full, out, files);
       return;
     }
     const o = this.paramValue(e, e.attrs.get('value'), scope, full, this.attr(e, 'sep', scope));
@@ -441,14 +437,14 @@ class Resolver {
     const effName = rosArgs?.nodeName ?? name ?? this.c.opts.defaultNodeName?.(pkg, exec) ?? exec;
     const effNs = rosArgs?.namespace ?? namespace ?? '/';
     const fqn = joinNs(effNs, effName);
-    // launch_ros keys inline parameters with the node's full name when it is given, else `/**`.
-    const nodeKey = name !== undefined ? joinNs(namespace ?? '/', name) : '/**';
+    // launch_ros keys inline parameters with the node's full name when name and namespace are both known, else `/**`.
+    const nodeKey = name !== undefined && namespace !== undefined ? joinNs(namespace, name) : '/**';
     const files: ParamsFile[] = [...(rosArgs?.params ?? []), ...scope.globalParams];
     const inline = new Map<string, ParamOverride>();
     const remaps: Remap[] = [...(rosArgs?.remaps ?? []), ...scope.globalRemaps];
     const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
     for (const c of e.children) {
-      if (c.type === 'param') this.nodeParams(c, scope, '', inline, files, nodeKey);
+      if (c.type === 'param') this.nodeParams(c, scope, '', inline, files);
       else if (c.type === 'remap') {
         checkShape(c, ['from', 'to'], [], []);
         remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });

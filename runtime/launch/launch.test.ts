@@ -185,6 +185,54 @@ describe('launch constructs', () => {
     expect(n.paramFiles.map((p) => p.entries.map((e) => e.nodeKey))).toEqual([['/**'], ['/**']]);
   });
 
+  it('the same launch written in YAML gives the same description (group with children:, nested param lists, env)', () => {
+    write('main.launch.yaml', `launch:
+  - arg: {name: robot, default: drone1, description: robot name}
+  - arg: {name: use_cam, default: "true"}
+  - let: {name: topic, value: /$(var robot)/image}
+  - set_env: {name: KESTREL_TEST_VAR, value: "42"}
+  - group:
+      scoped: "true"
+      children:
+        - push-ros-namespace: {namespace: $(var robot)}
+        - node:
+            pkg: kestrel
+            exec: talker
+            name: talker
+            namespace: sensors
+            args: --foo 'a b'
+            ros_args: -p extra:=1 -r chatter:=/first
+            param:
+              - {name: rate_hz, value: 5.0}
+              - {name: message, value: hi $(env KESTREL_TEST_VAR)}
+              - {name: ints, value: "1,2,3", sep: ","}
+              - name: nested
+                param:
+                  - {name: a, value: "true"}
+              - from: $(dirname)/p.yaml
+            remap:
+              - {from: chatter, to: $(var topic)}
+        - node: {pkg: kestrel, exec: listener, if: $(var use_cam)}
+        - node: {pkg: kestrel, exec: listener, name: never, unless: $(var use_cam)}
+  - node: {pkg: kestrel, exec: listener, name: top}
+  - include:
+      file: inc.launch.yaml
+      arg:
+        - {name: who, value: $(var robot)}
+  - log: {message: robot is $(var robot)}
+  - executable:
+      cmd: echo hi
+      env:
+        - {name: A, value: b}
+`);
+    const x = resolved();
+    const y = resolveLaunch(join(dir, 'main.launch.yaml'), {}, { env: {}, defaultNodeName });
+    const strip = (r: ResolvedLaunch): unknown[] => r.nodes.map((n) => ({ ...summary(n), fqn: n.fqn, args: n.args, env: n.env, types: [...n.params.values()].map((o) => o.type) }));
+    expect(strip(y)).toEqual(strip(x));
+    expect(y.logs).toEqual(x.logs);
+    expect(y.executables[0]).toMatchObject({ cmd: ['echo', 'hi'], env: { KESTREL_TEST_VAR: '42', A: 'b' } });
+  });
+
   it('arguments: defaults, command line, include args', () => {
     const r = resolved({ robot: 'd2' });
     expect(r.nodes[0]!.fqn).toBe('/d2/sensors/talker');

@@ -59,6 +59,8 @@ export interface BridgeCounters {
   setpoint_errors: number;
   foreign_sysid: number;
   not_for_us: number;
+  /** Messages from components of the target system other than target_component (ignored). */
+  other_component: number;
   heartbeat_losses: number;
   autopilot_mismatch: number;
 }
@@ -86,7 +88,7 @@ export class MavlinkBridge {
   private readonly subs = new Subscription();
   readonly counters: BridgeCounters = {
     setpoints_sent: 0, commands_ok: 0, commands_failed: 0, cmd_received: 0, cmd_rejected: 0, cmd_stale: 0, cmd_expired: 0, cmd_not_connected: 0,
-    setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
+    setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, other_component: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
   };
 
   constructor(private readonly ctx: NodeContext, private readonly cfg: BridgeConfig) {
@@ -218,7 +220,11 @@ export class MavlinkBridge {
       this.client.onAck(msg);
       return;
     }
-    if (msg instanceof minimal.Heartbeat && frame.compid !== this.cfg.targetComponent) return;
+    // Other components of the vehicle (camera, gimbal) would otherwise overwrite the autopilot's state.
+    if (frame.compid !== this.cfg.targetComponent) {
+      this.counters.other_component++;
+      return;
+    }
     const kind = this.tel.apply(msg, now);
     if (kind === 'heartbeat') {
       this.lastHeartbeatMs = now;
@@ -452,25 +458,25 @@ export class MavlinkBridge {
   }
 
   private async runProcedure(a: DiscreteAction, c: kestrel_msgs.VehicleCommand, token: number, validUntil: number): Promise<boolean> {
-    const NaN7 = (first: number[]): number[] => [...first, ...Array(7 - first.length).fill(0)];
+    const pad7 = (first: number[]): number[] => [...first, ...Array<number>(7 - first.length).fill(0)];
     switch (a) {
       case 'arm':
-        return this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: NaN7([1]), label: 'ARM', validUntilMs: validUntil }, token);
+        return this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: pad7([1]), label: 'ARM', validUntilMs: validUntil }, token);
       case 'disarm':
-        return this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: NaN7([0]), label: 'DISARM', validUntilMs: validUntil }, token);
+        return this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: pad7([0]), label: 'DISARM', validUntilMs: validUntil }, token);
       case 'hold':
         return this.step(this.modeCommand('hold', validUntil), token);
       case 'land':
         return this.step({ command: MavCmd.NAV_LAND, params: [0, 0, 0, Number.NaN, Number.NaN, Number.NaN, Number.NaN], label: 'NAV_LAND', validUntilMs: validUntil }, token);
       case 'rtl':
-        return this.step({ command: MavCmd.NAV_RETURN_TO_LAUNCH, params: NaN7([]), label: 'NAV_RETURN_TO_LAUNCH', validUntilMs: validUntil }, token);
+        return this.step({ command: MavCmd.NAV_RETURN_TO_LAUNCH, params: pad7([]), label: 'NAV_RETURN_TO_LAUNCH', validUntilMs: validUntil }, token);
       case 'takeoff': {
         const rel = c.target.z;
         if (this.autopilot === 'ardupilot') {
           if (!(await this.step(this.modeCommand('offboard', validUntil), token))) return false;
         }
         if (!this.tel.armed) {
-          if (!(await this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: NaN7([1]), label: 'ARM', validUntilMs: validUntil }, token))) return false;
+          if (!(await this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: pad7([1]), label: 'ARM', validUntilMs: validUntil }, token))) return false;
         }
         let p7 = rel;
         if (this.autopilot === 'px4') {

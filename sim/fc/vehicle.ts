@@ -1,11 +1,10 @@
-import { enuToGeo, type GeoOrigin, type GeoPosition } from '../../nodes/mavlink/frames.js';
-
 /**
  * A simulated multicopter: point-mass kinematics in local ENU with acceleration and speed
  * limits, wind drift, ground contact and battery drain. It knows nothing of MAVLink: the
  * simulated flight controller (flight-controller.ts) sets its mode and guidance target,
  * and the world simulator renders the camera from `truth()`.
  */
+import { enuToGeo, type GeoOrigin, type GeoPosition } from '../../nodes/mavlink/frames.js';
 
 export interface VehicleTruth {
   /** Local ENU metres; z = altitude above ground. */

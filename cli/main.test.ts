@@ -95,6 +95,9 @@ describe('kestrel CLI (in-process)', () => {
     err = '';
     expect(await main(['launch', join(FX, 'demos/demo_nodes_cpp/launch/services/add_two_ints_launch.xml')])).toBe(1);
     expect(err).toMatch(/cannot run 2 node\(s\) in-process.*pkg 'demo_nodes_cpp' exec 'add_two_ints_server'/);
+    err = '';
+    expect(await main(['launch', DEMO, 'rate_hz:=fast'])).toBe(1);
+    expect(err).toMatch(/^kestrel launch: .*demo\.launch\.yaml:\d+: parameter 'rate_hz' of node '\/demo\/talker': expected double, got string \("fast"\)\n$/);
   });
 });
 

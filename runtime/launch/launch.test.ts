@@ -263,6 +263,8 @@ describe('launch constructs', () => {
     ['missing env', '<launch>\n  <log message="$(env KESTREL_SURELY_UNSET)"/>\n</launch>', /:2: <log>: environment variable 'KESTREL_SURELY_UNSET' does not exist/],
     ['bad condition', '<launch>\n  <node pkg="kestrel" exec="talker" if="maybe"/>\n</launch>', /:2: attribute 'if' of <node>: 'maybe' is not a boolean/],
     ['bad choice', '<launch>\n  <arg name="m" default="fast"><choice value="slow"/><choice value="safe"/></arg>\n</launch>', /:2: launch argument 'm' is 'fast', expected one of: slow, safe/],
+    ['bad node name', '<launch>\n  <node pkg="kestrel" exec="talker" name="my-talker"/>\n</launch>', /:2: invalid node name 'my-talker'/],
+    ['bad namespace', '<launch>\n  <node pkg="kestrel" exec="talker" namespace="/1drone"/>\n</launch>', /:2: invalid namespace '\/1drone'/],
     ['missing exec', '<launch>\n  <node pkg="kestrel"/>\n</launch>', /:2: <node> needs a 'exec' attribute/],
     ['python include', '<launch>\n  <include file="other.launch.py"/>\n</launch>', /:2: cannot include .*other\.launch\.py': Python launch files are not supported, convert to XML\/YAML/],
     ['missing include', '<launch>\n  <include file="nope.launch.xml"/>\n</launch>', /:2: cannot read launch file .*nope\.launch\.xml' \(ENOENT\)/],

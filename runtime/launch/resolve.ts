@@ -423,6 +423,8 @@ class Resolver {
     let namespace: string | undefined;
     if (nsAttr !== undefined && nsAttr !== '') namespace = nsAttr.startsWith('/') ? normalizeNs(nsAttr) : normalizeNs(joinNs(scope.ns || '/', nsAttr));
     else if (scope.ns !== '') namespace = scope.ns;
+    if (name !== undefined && !/^[A-Za-z_]\w*$/.test(name)) throw err(e, `invalid node name '${name}' (letters, digits and _; not starting with a digit)`);
+    if (namespace !== undefined && !/^\/([A-Za-z_]\w*(\/[A-Za-z_]\w*)*)?$/.test(namespace)) throw err(e, `invalid namespace '${namespace}' (expected /name/name..., each a letter or _ then letters, digits, _)`);
     const source = `${e.file}:${e.line}`;
     let rosArgs: RosArgs | undefined;
     const rosArgsText = this.attr(e, 'ros_args', scope);

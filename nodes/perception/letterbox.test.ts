@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
 import { ImageError, viewImage } from './image.js';
-import { letterbox, letterboxGeometry, toSource } from './letterbox.js';
+import { letterbox, letterboxGeometry, letterboxInto, toSource } from './letterbox.js';
 
 function image(encoding: string, width: number, height: number, fill: (x: number, y: number, c: number) => number, channels: number, step = width * channels) {
   const data = new Uint8Array(step * height);
@@ -69,5 +69,20 @@ describe('letterbox', () => {
     const m = image('rgb8', 2, 2, () => 255, 3);
     const { tensor } = letterbox(viewImage(m), 2, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
     expect(tensor[0]).toBeCloseTo(2, 6);
+  });
+});
+
+describe('letterbox padding', () => {
+  it('pads left and right of a tall image and top and bottom of a wide one, leaving the image intact', () => {
+    const tall = image('rgb8', 4, 8, () => 255, 3);
+    const { tensor, lb } = letterbox(viewImage(tall), 8);
+    expect(lb.padX).toBe(2);
+    const row = Array.from(tensor.subarray(3 * 8, 4 * 8)).map((v) => Math.round(v * 255));
+    expect(row).toEqual([114, 114, 255, 255, 255, 255, 114, 114]);
+    // A reused buffer with stale content is fully overwritten.
+    const buf = new Float32Array(3 * 64).fill(-1);
+    const wide = image('rgb8', 8, 4, () => 0, 3);
+    letterboxInto(viewImage(wide), 8, buf);
+    expect(buf.every((v) => v === 0 || Math.abs(v - 114 / 255) < 1e-6)).toBe(true);
   });
 });

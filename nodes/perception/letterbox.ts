@@ -60,6 +60,12 @@ function taps(src: number, dst: number): Taps {
   return t;
 }
 
+function lut(a: number, b: number): Float32Array {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = v * a + b;
+  return t;
+}
+
 function channelOffsets(v: PixelView): [number, number, number] {
   switch (v.order) {
     case 'rgb':
@@ -89,14 +95,42 @@ export function letterboxInto(img: PixelView, size: number, out: Float32Array, o
   const a = [1 / (255 * std[0]), 1 / (255 * std[1]), 1 / (255 * std[2])];
   const b = [-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2]];
   const padV = opts.pad ?? 114;
-  for (let c = 0; c < 3; c++) out.fill(padV * a[c] + b[c], c * plane, (c + 1) * plane);
+  // Fill only the padding: the image area is written below.
+  for (let c = 0; c < 3; c++) {
+    const v = padV * a[c] + b[c];
+    const base = c * plane;
+    out.fill(v, base, base + lb.padY * size);
+    out.fill(v, base + (lb.padY + h) * size, base + plane);
+    if (lb.padX > 0 || lb.padX + w < size) {
+      for (let y = lb.padY; y < lb.padY + h; y++) {
+        out.fill(v, base + y * size, base + y * size + lb.padX);
+        out.fill(v, base + y * size + lb.padX + w, base + (y + 1) * size);
+      }
+    }
+  }
 
-  const tx = taps(img.width, w);
-  const ty = taps(img.height, h);
   const [o0, o1, o2] = channelOffsets(img);
   const ch = img.channels;
   const { data, step } = img;
   const r = out;
+  if (w === img.width && h === img.height) {
+    // Same size (e.g. 320x240 into 320): a copy through per-channel lookup tables, no resampling.
+    const l0 = lut(a[0], b[0]);
+    const l1 = lut(a[1], b[1]);
+    const l2 = lut(a[2], b[2]);
+    for (let y = 0; y < h; y++) {
+      let q = y * step;
+      let o = (y + lb.padY) * size + lb.padX;
+      for (let x = 0; x < w; x++, o++, q += ch) {
+        r[o] = l0[data[q + o0]];
+        r[o + plane] = l1[data[q + o1]];
+        r[o + 2 * plane] = l2[data[q + o2]];
+      }
+    }
+    return lb;
+  }
+  const tx = taps(img.width, w);
+  const ty = taps(img.height, h);
   for (let y = 0; y < h; y++) {
     const row0 = ty.i0[y] * step;
     const row1 = ty.i1[y] * step;

@@ -52,8 +52,10 @@ export class BridgedBus extends Bus {
     const injector = (): Publisher<unknown> => {
       let p = this.injectors.get(name);
       if (!p) {
-        // Reliable is compatible with every local request; the durability follows the first request.
-        const offered: QoS = { reliability: 'reliable', durability: qos.durability, history: 'keep_last', depth: Math.max(1, qos.depth) };
+        // Reliable + transient local is compatible with every local request (a later transient-local
+        // subscriber must not be refused); only a transient-local request keeps more than the last message.
+        const depth = qos.durability === 'transient_local' ? Math.max(1, qos.depth) : 1;
+        const offered: QoS = { reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth };
         p = super.advertise(name, type, offered) as Publisher<unknown>;
         this.injectors.set(name, p);
       }

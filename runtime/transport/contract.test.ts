@@ -239,4 +239,38 @@ describe('local delivery through a BridgedBus is unchanged', () => {
     expect(got).toHaveLength(1);
     await t.close();
   });
+
+  it('accepts a later transient-local local subscriber after a volatile one on a bridged topic', async () => {
+    const rcl = createFakeRclnodejs();
+    const t = await Ros2Transport.create({ rcl, nodeName: 'n' });
+    const bus = new BridgedBus();
+    bus.attach(t);
+    bus.advertise('/rules_x', 'std_msgs/msg/String', QOS_LATCHED);
+    bus.subscribe('/rules_x', 'std_msgs/msg/String').subscribe();
+    expect(() => bus.subscribe('/rules_x', 'std_msgs/msg/String', QOS_LATCHED).subscribe()).not.toThrow();
+    await t.close();
+  });
+
+  it('a message rcl refuses is counted in diagnostics and logged once, never thrown at the publisher', async () => {
+    const rcl = createFakeRclnodejs();
+    const reg = new DiagnosticsRegistry();
+    const diag = reg.forNode('/n');
+    const logged: string[] = [];
+    const { Logger } = await import('../log.js');
+    const log = new Logger('/n', () => 0, (r) => logged.push(r.message));
+    const t = await Ros2Transport.create({ rcl, nodeName: 'n', diag, log });
+    const bus = new BridgedBus();
+    bus.attach(t);
+    const pub = bus.advertise('/bad', 'std_msgs/msg/Int32');
+    const local: unknown[] = [];
+    bus.subscribe('/bad', 'std_msgs/msg/Int32').subscribe((m) => local.push(m));
+    const bad = { data: 'not a number' } as unknown as std_msgs.Int32;
+    expect(() => pub.publish(bad)).not.toThrow();
+    expect(() => pub.publish(bad)).not.toThrow();
+    expect(local).toHaveLength(2); // local delivery is unaffected
+    expect(t.stats.errors).toBe(2);
+    expect(diag.values.ros2_bridge_errors).toBe('2');
+    expect(logged.filter((m) => m.includes("publish on '/bad'"))).toHaveLength(1);
+    await t.close();
+  });
 });

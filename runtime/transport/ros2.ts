@@ -109,7 +109,7 @@ export class Ros2Transport implements Transport {
     let open = true;
     return {
       publish: (msg) => {
-        if (this.closed) return;
+        if (!this.alive()) return;
         if (entry.depth > 0) {
           entry.history.push(msg);
           if (entry.history.length > entry.depth) entry.history.shift();
@@ -126,9 +126,9 @@ export class Ros2Transport implements Transport {
       close: () => {
         if (!open) return;
         open = false;
-        if (--entry.refs === 0 && !this.closed) {
+        if (--entry.refs === 0) {
           this.outs.delete(topic);
-          this.node.destroyPublisher(entry.pub);
+          if (this.alive()) this.node.destroyPublisher(entry.pub);
         }
       },
     };
@@ -164,11 +164,16 @@ export class Ros2Transport implements Transport {
     return () => {
       if (!open) return;
       open = false;
-      if (--entry.refs === 0 && !this.closed) {
+      if (--entry.refs === 0) {
         this.ins.delete(topic);
-        this.node.destroySubscription(entry.sub);
+        if (this.alive()) this.node.destroySubscription(entry.sub);
       }
     };
+  }
+
+  /** False once closed, or once rclnodejs's own SIGINT handler has shut the context down. */
+  private alive(): boolean {
+    return !this.closed && !this.rcl.isShutdown(this.context);
   }
 
   /** Topics this process bridges, as the ROS graph sees them. */

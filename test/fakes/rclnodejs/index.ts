@@ -12,6 +12,7 @@
  * One `createFakeRclnodejs()` is one ROS domain: every context created from it sees the others.
  */
 import { MsgRegistry, normalizeTypeName } from '../../../msgs/index.js';
+import { PRIMITIVES } from '../../../msgs/parse.js';
 import { expandName, joinNs } from '../../../runtime/names.js';
 import { qosIncompatibility, type QoS as KQoS } from '../../../runtime/qos.js';
 import { fromRclQoS } from '../../../runtime/transport/qos-map.js';
@@ -132,6 +133,40 @@ function parseGlobalArgs(argv: readonly string[]): { remaps: Remap[]; params: Ma
   return { remaps, params };
 }
 
+/**
+ * rclnodejs refuses a message whose fields have the wrong JS type (its typed setters throw);
+ * absent fields take their defaults. The path in the error says which field.
+ */
+function checkMessage(registry: MsgRegistry, type: string, msg: unknown, path: string): void {
+  if (msg === null || typeof msg !== 'object') throw new TypeError(`${path}: expected an object of type ${type}, got ${typeof msg}`);
+  for (const f of registry.fieldsOf(type)) {
+    if (f.isConstant) continue;
+    const v = (msg as Record<string, unknown>)[f.name];
+    if (v === undefined) continue;
+    const at = `${path}.${f.name}`;
+    const one = (x: unknown, where: string): void => {
+      if (!PRIMITIVES.has(f.type)) return checkMessage(registry, f.type, x, where);
+      const ok =
+        f.type === 'string' || f.type === 'wstring' ? typeof x === 'string'
+        : f.type === 'bool' ? typeof x === 'boolean'
+        : f.type === 'int64' || f.type === 'uint64' ? typeof x === 'bigint' || typeof x === 'number'
+        : typeof x === 'number';
+      if (!ok) throw new TypeError(`${where}: expected ${f.type}, got ${typeof x} (${String(x)})`);
+    };
+    if (!f.isArray) {
+      one(v, at);
+    } else if (ArrayBuffer.isView(v)) {
+      if (!PRIMITIVES.has(f.type) || f.type.includes('string') || f.type === 'bool') throw new TypeError(`${at}: a typed array cannot hold ${f.type}`);
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => one(x, `${at}[${i}]`));
+    } else {
+      throw new TypeError(`${at}: expected an array of ${f.type}, got ${typeof v}`);
+    }
+    const n = (v as { length?: number }).length;
+    if (f.isArray && f.arrayLength !== undefined && n !== f.arrayLength) throw new TypeError(`${at}: expected ${f.arrayLength} elements, got ${n}`);
+  }
+}
+
 export interface FakeRclnodejsOptions {
   /** Interface packages present in the fake ROS 2 install (default: every package in msgs/). */
   packages?: readonly string[];
@@ -219,6 +254,7 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     }
     publish(message: object): void {
       if (this.ep.node.destroyed) throw new Error('publish on a destroyed node');
+      checkMessage(registry, this.ep.type, message, this.ep.type);
       const bytes = registry.encode(this.ep.type, message);
       if (this.ep.qos.durability === 'transient_local') {
         this.ep.history.push(bytes);

@@ -161,7 +161,7 @@ describe('simulator outputs', () => {
 
 describe('with the flight controller\'s SimVehicle', () => {
   it('rides the camera on it, pushes wind gusts into it and applies battery events', () => {
-    const v = new SimVehicle({ start: { x: -12, y: -8, z: 25, yaw: 0 } });
+    const v = new SimVehicle({ start: { x: -12, y: -8, z: 22, yaw: 0 } });
     v.setArmed(true);
     v.setTarget({ kind: 'hold' });
     const sim = createSimulator('perimeter-patrol', { vehicle: v, camera: { width: 96, height: 72 } });

@@ -13,4 +13,4 @@ export {
   type ResolvedLaunch,
   type ResolveOptions,
 } from './resolve.js';
-export { launchInProcess, checkRunnable, LaunchRunError, type LaunchHandle, type LaunchInProcessOptions } from './run.js';
+export { launchInProcess, checkRunnable, nodeLogLevel, LaunchRunError, type LaunchHandle, type LaunchInProcessOptions } from './run.js';

@@ -92,4 +92,21 @@ describe('launchInProcess', () => {
     await handle.shutdown();
     expect(ticks).toBeGreaterThanOrEqual(2);
   });
+
+  it('applies ros_args --log-level to that node only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-run-'));
+    const file = join(dir, 'log.launch.xml');
+    writeFileSync(file, `<launch>
+  <node pkg="kestrel" exec="talker" ros_args="--log-level warn"><param name="rate_hz" value="100.0"/></node>
+  <node pkg="kestrel" exec="listener"/>
+</launch>`);
+    const logs: LogRecord[] = [];
+    const container = new Container({ registry: NODE_REGISTRY, logSink: (r) => logs.push(r) });
+    const heard = firstValueFrom(container.bus.subscribe('/chatter', 'std_msgs/msg/String').pipe(take(2), toArray()));
+    const handle = await launchInProcess(resolveLaunch(file, {}, { defaultNodeName }), container, { registry: NODE_REGISTRY, handleSignals: false });
+    await heard;
+    await handle.shutdown();
+    expect(logs.some((l) => l.node === '/talker')).toBe(false);
+    expect(logs.some((l) => l.node === '/listener' && l.message.startsWith('I heard'))).toBe(true);
+  });
 });

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Container } from '../container.js';
+import type { LogLevel } from '../log.js';
 import type { NodeDefinition } from '../node.js';
 import type { ParamDecls } from '../params.js';
 import type { ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
@@ -62,6 +63,19 @@ function spawnExecutable(x: ExecutableSpec, index: number, write: NonNullable<La
     else write(`[${label}] process has died [pid ${child.pid}, exit code ${code ?? sig}]`, 'stderr');
   });
   return child;
+}
+
+/** The level `ros_args="--log-level [logger:=]level"` asks for this node (rcl: later rules win; `fatal` maps to error). */
+export function nodeLogLevel(n: LaunchNode): LogLevel | undefined {
+  const name = n.rosArgs?.nodeName ?? n.fqn.split('/').pop();
+  // rcl logger names are the fqn without the leading slash, dots for slashes.
+  const logger = n.fqn.slice(1).replace(/\//g, '.');
+  let level: LogLevel | undefined;
+  for (const l of n.rosArgs?.logLevels ?? []) {
+    if (l.logger !== undefined && l.logger !== name && l.logger !== logger) continue;
+    level = l.level === 'fatal' ? 'error' : l.level === 'unset' ? undefined : l.level;
+  }
+  return level;
 }
 
 async function stopChild(c: ChildProcess, termS: number, killS: number): Promise<void> {
@@ -122,7 +136,20 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     return child;
   };
   try {
-    for (const n of resolved.nodes) await container.add(n);
+    for (const n of resolved.nodes) {
+      // Logger reads its threshold from KESTREL_LOG_LEVEL when created, which Container.add does.
+      const level = nodeLogLevel(n);
+      const saved = process.env.KESTREL_LOG_LEVEL;
+      if (level) process.env.KESTREL_LOG_LEVEL = level;
+      try {
+        await container.add(n);
+      } finally {
+        if (level) {
+          if (saved === undefined) delete process.env.KESTREL_LOG_LEVEL;
+          else process.env.KESTREL_LOG_LEVEL = saved;
+        }
+      }
+    }
     await container.activateAll();
     resolved.executables.forEach((x, i) => start(x, i));
   } catch (e) {

@@ -227,12 +227,14 @@ class Resolver {
   /** launch checks every declared argument up front: missing required ones are listed together. */
   private checkRequiredArgs(root: Entity, scope: Scope, from: Entity | undefined): void {
     const missing: string[] = [];
+    const names = new Set<string>();
     const walk = (list: readonly Entity[]): void => {
       for (const e of list) {
         if (e.type === 'arg' && !e.attrs.has('default')) {
           const name = e.attrs.get('name');
           const n = name?.kind === 'text' ? name.text : undefined;
-          if (n !== undefined && !scope.configs.has(n) && !missing.includes(n)) {
+          if (n !== undefined && !scope.configs.has(n) && !names.has(n)) {
+            names.add(n);
             const d = e.attrs.get('description');
             missing.push(`'${n}'${d?.kind === 'text' && d.text ? ` (${d.text})` : ''} at line ${e.line}`);
           }

@@ -109,4 +109,14 @@ describe('launchInProcess', () => {
     expect(logs.some((l) => l.node === '/talker')).toBe(false);
     expect(logs.some((l) => l.node === '/listener' && l.message.startsWith('I heard'))).toBe(true);
   });
+
+  it('with only <executable>s, the launch ends when the last one exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-run-'));
+    const file = join(dir, 'once.launch.xml');
+    writeFileSync(file, `<launch>\n  <executable cmd="${process.execPath} -e &quot;console.log(1)&quot;"/>\n  <executable cmd="${process.execPath} -e &quot;setTimeout(() => {}, 200)&quot;"/>\n</launch>`);
+    const container = new Container({ registry: NODE_REGISTRY, logSink: () => {} });
+    const handle = await launchInProcess(resolveLaunch(file), container, { registry: NODE_REGISTRY, handleSignals: false, write: () => {} });
+    await handle.done;
+    expect(handle.processes.every((c) => c.exitCode === 0)).toBe(true);
+  });
 });

@@ -124,6 +124,12 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
   const start = (x: ExecutableSpec, i: number): ChildProcess => {
     const child = spawnExecutable(x, i + 1, write);
     processes[i] = child;
+    // Like ros2 launch: with no nodes left to run, the launch ends when its last process does.
+    if (!x.respawn && resolved.nodes.length === 0) {
+      child.once('exit', () => {
+        if (processes.every((c) => c.exitCode !== null || c.signalCode !== null)) void shutdown('all processes have exited');
+      });
+    }
     if (x.respawn) {
       child.once('exit', () => {
         if (stopping) return;

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -172,4 +173,38 @@ describe('convert', () => {
     expect(bag.info().messageCount).toBe(10);
     for (const m of bag.messagesSync()) expect(() => m.decode()).not.toThrow();
   });
+});
+
+describe('finalization on signals', () => {
+  it('SIGTERM during a recording closes the bag: footer, index and metadata.yaml are written', async () => {
+    const dir = join(tmp, 'sig');
+    const script = join(tmp, 'record-until-signal.mts');
+    const lib = join(import.meta.dirname, 'writer.js');
+    const m = join(import.meta.dirname, '../../msgs/index.js');
+    writeFileSync(
+      script,
+      `import { createBagWriter } from ${JSON.stringify(lib)};
+import { makeMsg } from ${JSON.stringify(m)};
+const w = await createBagWriter(${JSON.stringify(dir)}, { chunkSize: 1024 });
+let i = 0;
+setInterval(() => {
+  for (let k = 0; k < 20; k++, i++) void w.write('/imu/data', 'sensor_msgs/msg/Imu', 1000n + BigInt(i), makeMsg('sensor_msgs/msg/Imu', {}));
+  if (i === 100) console.log('ready');
+}, 5);
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await Promise.race([new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve())), exited]);
+    child.kill('SIGTERM');
+    const code = await exited;
+    expect(code).toBe(143);
+    const f = await readMcapFile(join(dir, 'sig_0.mcap'));
+    expect(f.complete).toBe(true);
+    const bag = await openBag(dir);
+    expect(bag.problems()).toEqual([]);
+    expect(bag.info().version).toBe(8);
+    expect(bag.info().messageCount).toBeGreaterThanOrEqual(100);
+    expect(bag.info().messageCount % 20).toBe(0);
+  }, 30_000);
 });

@@ -156,6 +156,8 @@ export interface Scenario {
   battery_events: { at_s: number; remaining: number }[];
   events: EventSpec[];
   expected: ExpectedAlert[];
+  /** Region the vehicle must stay inside (the arbiter's geofence), if any. */
+  geofence?: string;
   /** True when the control patch was applied. */
   control: boolean;
   control_description: string;
@@ -265,7 +267,7 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-const TOP_KEYS = ['name', 'description', 'seed', 'duration_s', 'intent', 'origin', 'camera', 'vehicle', 'ground', 'regions', 'lines', 'clutter', 'queues', 'actors', 'wind', 'battery_events', 'events', 'expected', 'control'];
+const TOP_KEYS = ['name', 'description', 'seed', 'duration_s', 'intent', 'origin', 'camera', 'vehicle', 'ground', 'regions', 'lines', 'clutter', 'queues', 'actors', 'wind', 'battery_events', 'events', 'expected', 'geofence', 'control'];
 
 function parseSteps(c: Checker, v: unknown, p: Path): Step[] {
   return c.arr(v ?? [], p).map((raw, i) => {
@@ -578,6 +580,11 @@ export function parseScenario(data: unknown, source: string, opts: { control?: b
     return { event, window_s: win, ...(rule ? { rule } : {}), ...(o.by !== undefined ? { by: c.str(o.by, [...p, 'by']) } : {}) };
   });
 
+  let geofence: string | undefined;
+  if (d.geofence !== undefined) {
+    geofence = c.str(d.geofence, ['geofence']);
+    needRegion(geofence, ['geofence']);
+  }
   const origin = c.obj(d.origin ?? { lat: 47.397742, lon: 8.545594, alt: 488 }, ['origin']);
   c.keys(origin, ['origin'], ['lat', 'lon', 'alt']);
   const name = c.str(d.name, ['name']);
@@ -621,6 +628,7 @@ export function parseScenario(data: unknown, source: string, opts: { control?: b
     battery_events,
     events,
     expected,
+    ...(geofence !== undefined ? { geofence } : {}),
     control: opts.control === true,
     control_description: controlDescription,
   };

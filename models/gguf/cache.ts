@@ -5,12 +5,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
+import { DRAFT_1B_SHAPE, LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
 
 export const MODEL_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'cache');
 
-export type ShapeName = 'tiny' | '1b';
-export const SHAPES: Record<ShapeName, ModelShape> = { tiny: TINY_SHAPE, '1b': LLAMA_1B_SHAPE };
+export type ShapeName = 'tiny' | '1b' | 'draft1b';
+export const SHAPES: Record<ShapeName, ModelShape> = { tiny: TINY_SHAPE, '1b': LLAMA_1B_SHAPE, draft1b: DRAFT_1B_SHAPE };
 
 export function cachedModelPath(shape: ShapeName, quant: Quant, seed = 1234, dir = MODEL_CACHE_DIR): string {
   return join(dir, `kestrel-${shape}-${quant.toLowerCase()}-s${seed}.gguf`);

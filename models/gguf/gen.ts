@@ -13,7 +13,7 @@ const flag = (name: string): string | undefined => {
 const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const shape = (positional[0] ?? 'tiny') as ShapeName;
 const quant = (positional[1] ?? 'Q4_0') as Quant;
-if (!(shape in SHAPES)) throw new Error(`unknown shape '${shape}': expected tiny or 1b`);
+if (!(shape in SHAPES)) throw new Error(`unknown shape '${shape}': expected tiny, 1b or draft1b`);
 if (!['F16', 'Q8_0', 'Q4_0'].includes(quant)) throw new Error(`unknown quantization '${quant}': expected F16, Q8_0 or Q4_0`);
 const seed = Number(flag('--seed') ?? 1234);
 const out = flag('--out');

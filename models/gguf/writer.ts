@@ -25,6 +25,8 @@ export interface ModelShape {
 
 /** A few MB: fast enough for tests on one thread. */
 export const TINY_SHAPE: ModelShape = { vocab: 1024, hidden: 128, layers: 2, heads: 4, kvHeads: 2, ffn: 384, contextLength: 2048, untiedOutput: true };
+/** A small draft model sharing the 1B shape's vocabulary (and so its tokenizer), for speculative decoding. */
+export const DRAFT_1B_SHAPE: ModelShape = { vocab: 32000, hidden: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 768, contextLength: 4096, untiedOutput: false };
 /** Llama-3.2-1B shape (tied embeddings, like the published model), vocab cut to 32000. */
 export const LLAMA_1B_SHAPE: ModelShape = { vocab: 32000, hidden: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, contextLength: 4096, untiedOutput: false };
 

@@ -86,6 +86,9 @@ export class MavlinkBridge {
   private procToken = 0;
   private modeRequest: { intent: ModeIntent; atMs: number; pending: boolean } | undefined;
   private readonly subs = new Subscription();
+  // Reused: mavlink-mappings constructors cost ~20 µs (they scan enum keys), and encoding is synchronous.
+  private readonly spLocal = new common.SetPositionTargetLocalNed();
+  private readonly spGlobal = new common.SetPositionTargetGlobalInt();
   readonly counters: BridgeCounters = {
     setpoints_sent: 0, commands_ok: 0, commands_failed: 0, cmd_received: 0, cmd_rejected: 0, cmd_stale: 0, cmd_expired: 0, cmd_not_connected: 0,
     setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, other_component: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
@@ -323,7 +326,7 @@ export class MavlinkBridge {
   }
 
   private localSetpoint(sp: EnuSetpoint): InstanceType<typeof common.SetPositionTargetLocalNed> {
-    const m = new common.SetPositionTargetLocalNed();
+    const m = this.spLocal;
     m.timeBootMs = 0;
     m.targetSystem = this.cfg.targetSystem;
     m.targetComponent = this.cfg.targetComponent;
@@ -356,7 +359,7 @@ export class MavlinkBridge {
     const origin = this.tel.origin;
     if (!origin) return undefined;
     const g = enuToGeo(origin, sp.p.x, sp.p.y, sp.p.z);
-    const m = new common.SetPositionTargetGlobalInt();
+    const m = this.spGlobal;
     m.timeBootMs = 0;
     m.targetSystem = this.cfg.targetSystem;
     m.targetComponent = this.cfg.targetComponent;

@@ -18,7 +18,6 @@ import {
   MavLinkProtocolV1,
   MavLinkProtocolV2,
   MSG_ID_MAGIC_NUMBER,
-  x25crc,
   type MavLinkData,
   type MavLinkDataConstructor,
 } from 'node-mavlink';
@@ -87,10 +86,21 @@ function probe(b: Buffer, i: number): Probe {
   const msgid = v2 ? b[i + 7] | (b[i + 8] << 8) | (b[i + 9] << 16) : b[i + 5];
   const magic = MAGIC[msgid];
   if (magic === undefined) return { kind: 'unknown', msgid, total };
-  const frame = b.subarray(i, i + total);
-  const crc = frame.readUInt16LE(headerLen + plen);
-  if (x25crc(frame, 1, CRC_LEN + (signed ? SIG_LEN : 0), magic) !== crc) return { kind: 'crc_error', msgid, total };
+  const crcAt = i + headerLen + plen;
+  const crc = b[crcAt] | (b[crcAt + 1] << 8);
+  if (crcX25(b, i + 1, crcAt, magic) !== crc) return { kind: 'crc_error', msgid, total };
   return { kind: 'valid', msgid, total };
+}
+
+/** MAVLink's CRC-16/MCRF4XX (X.25) over b[from, to) plus the message's CRC_EXTRA byte; in place, no slicing. */
+export function crcX25(b: Buffer, from: number, to: number, crcExtra: number): number {
+  let crc = 0xffff;
+  for (let k = from; k <= to; k++) {
+    let tmp = ((k < to ? b[k] : crcExtra) ^ crc) & 0xff;
+    tmp = (tmp ^ (tmp << 4)) & 0xff;
+    crc = ((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4)) & 0xffff;
+  }
+  return crc;
 }
 
 /** Splits a byte stream into CRC-checked MAVLink 1/2 frames. */
@@ -137,7 +147,8 @@ export class MavFramer {
       this.stats.frames++;
       const v2 = b[i] === STX_V2;
       out.push({
-        buffer: Buffer.from(b.subarray(i, i + r.total)),
+        // A view, not a copy: the chunk it points into is not reused or mutated.
+        buffer: b.subarray(i, i + r.total),
         version: v2 ? 2 : 1,
         msgid: r.msgid,
         seq: v2 ? b[i + 4] : b[i + 2],
@@ -169,8 +180,13 @@ export function decodeFrame(f: RawFrame): MavLinkData {
   const cls = REGISTRY[f.msgid];
   if (!cls) throw new Error(`MAVLink msgid ${f.msgid} has a CRC magic but no class in the registry`);
   const proto = f.version === 2 ? V2 : V1;
-  // payload() pads to 255 bytes, so MAVLink 2 truncated payloads and missing extensions read as zeros.
-  return proto.data(proto.payload(f.buffer), cls);
+  // Padded to 255 zero bytes, so MAVLink 2 truncated payloads and missing extensions read as
+  // zeros (node-mavlink's payload() does the same with two extra allocations).
+  const off = f.version === 2 ? HEADER_V2 : HEADER_V1;
+  const plen = f.buffer[1];
+  const padded = Buffer.alloc(255);
+  f.buffer.copy(padded, 0, off, off + plen);
+  return proto.data(padded, cls);
 }
 
 /** MAVLink 2 signing: 32-byte secret key, link id, 48-bit timestamp in 10 µs units since 2015-01-01. */

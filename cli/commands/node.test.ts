@@ -10,7 +10,7 @@ import { p, type ParamDecls } from '../../runtime/params.js';
 import { Ros2TypeError } from '../../runtime/transport/load-rclnodejs.js';
 import type { Ros2Transport } from '../../runtime/transport/ros2.js';
 import { createFakeRclnodejs } from '../../test/fakes/rclnodejs/index.js';
-import { startNodeProcess, type NodeProcess } from './node.js';
+import { declaredParams, startNodeProcess, type NodeProcess } from './node.js';
 
 const talker = defineNode({
   name: 'talker',
@@ -88,6 +88,10 @@ describe('kestrel node on the ROS 2 transport (fake rclnodejs)', () => {
     const node = (tk.transport as Ros2Transport).node;
     expect(node.getTopicNamesAndTypes().map((t) => t.name)).toContain('/shout');
     expect(node.getTopicNamesAndTypes().map((t) => t.name)).not.toContain('/drone1/chatter');
+    // Kestrel's resolved parameters are visible to `ros2 param get`, read-only.
+    expect(node.getParameter('message').value).toBe('hi');
+    expect(node.getParameter('period_ms').value).toBe(20);
+    expect(node.getParameter('use_sim_time').value).toBe(false);
   });
 
   it('use_sim_time: the node runs on /clock from another process', async () => {
@@ -161,5 +165,30 @@ describe('kestrel node on the ROS 2 transport (fake rclnodejs)', () => {
     const got: string[] = [];
     pr.bus.subscribe('/chatter', 'std_msgs/msg/String').subscribe((m) => got.push(m.data));
     await waitFor(() => got.length > 0, 'a message on /chatter');
+  });
+});
+
+describe('parameters shown to ROS 2', () => {
+  it('flattens groups as ROS 2 names them and declares read-only; empty arrays are skipped with the reason', async () => {
+    const decls = {
+      regions: p.group('double[]', 'polygons by name'),
+      classes: p.stringArray([], 'class names'),
+      threshold: p.double(0.5, 'score threshold'),
+    };
+    const params = declaredParams(decls, { use_sim_time: false, regions: { queue: [0, 0, 1, 1] }, classes: [], threshold: 0.25 });
+    expect(params.map((x) => x.name)).toEqual(['use_sim_time', 'regions.queue', 'classes', 'threshold']);
+    const rcl = createFakeRclnodejs();
+    const { Ros2Transport: T } = await import('../../runtime/transport/ros2.js');
+    const t = await T.create({ rcl, nodeName: 'perception' });
+    try {
+      const skipped = t.declareParameters(params);
+      expect(skipped).toEqual(['classes: empty arrays cannot be ROS 2 parameter values']);
+      expect(t.node.getParameter('regions.queue').value).toEqual([0, 0, 1, 1]);
+      expect(t.node.getParameter('threshold').value).toBe(0.25);
+      const fakeNode = t.node as unknown as { getParameterDescriptor(n: string): { readOnly: boolean; description: string } };
+      expect(fakeNode.getParameterDescriptor('threshold')).toMatchObject({ readOnly: true, description: 'score threshold' });
+    } finally {
+      await t.close();
+    }
   });
 });

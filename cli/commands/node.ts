@@ -11,13 +11,14 @@ import { Container, UnknownExecutableError, type NodeSpec } from '../../runtime/
 import type { LogSink } from '../../runtime/log.js';
 import { joinNs, resolveTopic, type Remap } from '../../runtime/names.js';
 import type { NodeDefinition, ManagedNode } from '../../runtime/node.js';
-import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import { COMMON_PARAMS, type ParamDecls, type ParamOverride, type ParamValue } from '../../runtime/params.js';
 import { paramsForNode } from '../../runtime/params-file.js';
 import { extractRosArgs } from '../../runtime/ros-args.js';
 import { BridgedBus } from '../../runtime/transport/bridged-bus.js';
 import { publishDiagnostics } from '../../runtime/transport/diagnostics-publisher.js';
 import type { Env, Importer } from '../../runtime/transport/load-rclnodejs.js';
 import type { Rclnodejs } from '../../runtime/transport/rclnodejs-api.js';
+import { Ros2Transport, type DeclaredParam } from '../../runtime/transport/ros2.js';
 import { createTransport, parseTransportChoice, type TransportChoice } from '../../runtime/transport/select.js';
 import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
 import type { Transport } from '../../runtime/transport/transport.js';
@@ -67,6 +68,20 @@ function useSimTime(params: ReadonlyMap<string, ParamOverride>): boolean {
   return o.value;
 }
 
+/** The node's resolved parameters, flattened as ROS 2 names them (`group.key`). */
+export function declaredParams(decls: ParamDecls, values: Readonly<Record<string, unknown>>): DeclaredParam[] {
+  const out: DeclaredParam[] = [];
+  for (const [name, d] of Object.entries({ ...COMMON_PARAMS, ...decls })) {
+    const v = values[name];
+    if (d.group) {
+      for (const [k, sub] of Object.entries((v ?? {}) as Record<string, ParamValue>)) out.push({ name: `${name}.${k}`, type: d.type, value: sub, description: d.description });
+    } else if (v !== undefined) {
+      out.push({ name, type: d.type, value: v as ParamValue, description: d.description });
+    }
+  }
+  return out;
+}
+
 /** Starts one node in this process with the chosen transport; resolves once it is active. */
 export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProcess> {
   const registry = o.registry ?? NODE_REGISTRY;
@@ -114,6 +129,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
       subs.push(followClock(bus, clock, '/clock', clockStats));
     }
     const node = await container.add({ ...spec0, name, namespace, params, remaps: topicRemaps });
+    if (transport instanceof Ros2Transport) transport.declareParameters(declaredParams(def.params, node.params as Readonly<Record<string, unknown>>));
     await container.activateAll();
     const period = o.diagnosticsPeriodMs ?? (o.executable === 'diagnostics' ? 0 : 1000);
     if (period > 0) subs.push(publishDiagnostics(bus, () => container.diagnostics.all(), clock, period));

@@ -72,6 +72,38 @@ export interface RclTopicEndpointInfo {
   qos_profile: RclQoS;
 }
 
+/** `rclnodejs.ParameterType` (rcl_interfaces/msg/ParameterType values). */
+export interface RclParameterTypes {
+  readonly PARAMETER_NOT_SET: number;
+  readonly PARAMETER_BOOL: number;
+  readonly PARAMETER_INTEGER: number;
+  readonly PARAMETER_DOUBLE: number;
+  readonly PARAMETER_STRING: number;
+  readonly PARAMETER_BYTE_ARRAY: number;
+  readonly PARAMETER_BOOL_ARRAY: number;
+  readonly PARAMETER_INTEGER_ARRAY: number;
+  readonly PARAMETER_DOUBLE_ARRAY: number;
+  readonly PARAMETER_STRING_ARRAY: number;
+}
+
+export type RclParameterValue = boolean | number | bigint | string | boolean[] | number[] | bigint[] | string[];
+
+export interface RclParameter {
+  readonly name: string;
+  readonly type: number;
+  readonly value: RclParameterValue;
+}
+
+/** `new rclnodejs.Parameter(name, type, value)` (an integer value becomes a bigint). */
+export interface RclParameterClass {
+  new (name: string, type: number, value: RclParameterValue): RclParameter;
+}
+
+/** `new rclnodejs.ParameterDescriptor(name, type, description, readOnly)`. */
+export interface RclParameterDescriptorClass {
+  new (name: string, type?: number, description?: string, readOnly?: boolean): object;
+}
+
 export interface RclNode {
   name(): string;
   namespace(): string;
@@ -83,6 +115,9 @@ export interface RclNode {
   getTopicNamesAndTypes(): Array<{ name: string; types: string[] }>;
   getPublishersInfoByTopic(topic: string, noDemangle?: boolean): RclTopicEndpointInfo[];
   getSubscriptionsInfoByTopic(topic: string, noDemangle?: boolean): RclTopicEndpointInfo[];
+  hasParameter(name: string): boolean;
+  getParameter(name: string): RclParameter;
+  declareParameter(parameter: RclParameter, descriptor?: object, ignoreOverride?: boolean): RclParameter;
   /** Starts processing this node's callbacks on the Node.js event loop. */
   spin(timeout?: number): void;
   destroy(): void;
@@ -104,4 +139,7 @@ export interface Rclnodejs {
   readonly Context: RclContextClass;
   readonly Node: RclNodeClass;
   readonly QoS: RclQoSClass;
+  readonly Parameter: RclParameterClass;
+  readonly ParameterType: RclParameterTypes;
+  readonly ParameterDescriptor: RclParameterDescriptorClass;
 }

@@ -8,6 +8,7 @@
 import type { MsgTypeName } from '../../msgs/index.js';
 import type { NodeDiagnostics } from '../diagnostics.js';
 import type { Logger } from '../log.js';
+import type { ParamType, ParamValue } from '../params.js';
 import type { QoS } from '../qos.js';
 import { EchoFilter } from './echo-filter.js';
 import { Ros2TypeError } from './load-rclnodejs.js';
@@ -41,6 +42,14 @@ interface InEntry {
   refs: number;
   echo: EchoFilter;
   deliver: (msg: unknown) => void;
+}
+
+/** One Kestrel parameter, to show on the rcl node (`ros2 param list/get/describe`). */
+export interface DeclaredParam {
+  name: string;
+  type: ParamType;
+  value: ParamValue;
+  description: string;
 }
 
 export interface Ros2BridgeStats {
@@ -169,6 +178,41 @@ export class Ros2Transport implements Transport {
         if (this.alive()) this.node.destroySubscription(entry.sub);
       }
     };
+  }
+
+  /**
+   * Declares the node's resolved parameters on the rcl node, read-only (Kestrel reads parameters at
+   * configure time; a `ros2 param set` is refused rather than silently ignored). Names rcl already has
+   * (use_sim_time) are skipped. Returns the parameters that could not be declared, with why
+   * (e.g. an empty array, which rclnodejs does not accept); they are logged, not fatal.
+   */
+  declareParameters(params: readonly DeclaredParam[]): string[] {
+    const T = this.rcl.ParameterType;
+    const typeOf: Record<ParamType, number> = {
+      bool: T.PARAMETER_BOOL,
+      int: T.PARAMETER_INTEGER,
+      double: T.PARAMETER_DOUBLE,
+      string: T.PARAMETER_STRING,
+      'bool[]': T.PARAMETER_BOOL_ARRAY,
+      'int[]': T.PARAMETER_INTEGER_ARRAY,
+      'double[]': T.PARAMETER_DOUBLE_ARRAY,
+      'string[]': T.PARAMETER_STRING_ARRAY,
+    };
+    const skipped: string[] = [];
+    for (const p of params) {
+      if (this.node.hasParameter(p.name)) continue;
+      try {
+        if (Array.isArray(p.value) && p.value.length === 0) throw new Error('empty arrays cannot be ROS 2 parameter values');
+        const type = typeOf[p.type];
+        const value = p.type === 'int[]' ? (p.value as number[]).map((v) => BigInt(v)) : p.value;
+        const param = new this.rcl.Parameter(p.name, type, value);
+        this.node.declareParameter(param, new this.rcl.ParameterDescriptor(p.name, type, p.description, true), true);
+      } catch (e) {
+        skipped.push(`${p.name}: ${(e as Error).message}`);
+      }
+    }
+    if (skipped.length > 0) this.o.log?.warn(`parameters not shown to ROS 2: ${skipped.join('; ')}`);
+    return skipped;
   }
 
   /** False once closed, or once rclnodejs's own SIGINT handler has shut the context down. */

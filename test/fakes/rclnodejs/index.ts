@@ -20,6 +20,8 @@ import type {
   RclContext,
   RclEndpointOptions,
   RclNode,
+  RclParameter,
+  RclParameterValue,
   RclPublisher,
   RclQoS,
   RclSubscription,
@@ -78,6 +80,72 @@ export class QoS implements RclQoS {
 }
 
 const P = { HistoryPolicy, ReliabilityPolicy, DurabilityPolicy };
+
+/** `rclnodejs.ParameterType`. */
+export const ParameterType = Object.freeze({
+  PARAMETER_NOT_SET: 0,
+  PARAMETER_BOOL: 1,
+  PARAMETER_INTEGER: 2,
+  PARAMETER_DOUBLE: 3,
+  PARAMETER_STRING: 4,
+  PARAMETER_BYTE_ARRAY: 5,
+  PARAMETER_BOOL_ARRAY: 6,
+  PARAMETER_INTEGER_ARRAY: 7,
+  PARAMETER_DOUBLE_ARRAY: 8,
+  PARAMETER_STRING_ARRAY: 9,
+});
+
+function validParamValue(type: number, v: unknown): boolean {
+  const all = (pred: (x: unknown) => boolean): boolean => Array.isArray(v) && v.length > 0 && v.every(pred);
+  switch (type) {
+    case ParameterType.PARAMETER_BOOL:
+      return typeof v === 'boolean';
+    case ParameterType.PARAMETER_INTEGER:
+      return typeof v === 'bigint';
+    case ParameterType.PARAMETER_DOUBLE:
+      return typeof v === 'number';
+    case ParameterType.PARAMETER_STRING:
+      return typeof v === 'string';
+    case ParameterType.PARAMETER_BOOL_ARRAY:
+      return all((x) => typeof x === 'boolean');
+    case ParameterType.PARAMETER_INTEGER_ARRAY:
+      return all((x) => typeof x === 'bigint' || (typeof x === 'number' && Number.isInteger(x)));
+    case ParameterType.PARAMETER_DOUBLE_ARRAY:
+      return all((x) => typeof x === 'number');
+    case ParameterType.PARAMETER_STRING_ARRAY:
+      return all((x) => typeof x === 'string');
+    default:
+      return false;
+  }
+}
+
+/** `rclnodejs.Parameter`: validated on construction; an integer value becomes a bigint. */
+export class Parameter implements RclParameter {
+  readonly value: RclParameterValue;
+  constructor(readonly name: string, readonly type: number, value: RclParameterValue) {
+    if (typeof name !== 'string' || name.trim() === '') throw new TypeError('Invalid name');
+    this.value = type === ParameterType.PARAMETER_INTEGER ? BigInt(value as number) : value;
+    if (!validParamValue(type, this.value)) throw new TypeError('Incompatible value.');
+  }
+}
+
+/** `rclnodejs.ParameterDescriptor` (the fields the fake keeps). */
+export class ParameterDescriptor {
+  constructor(
+    readonly name: string,
+    readonly type: number = ParameterType.PARAMETER_NOT_SET,
+    readonly description = 'no description',
+    readonly readOnly = false,
+  ) {}
+}
+
+/** A `-p name:=value` override typed like rcl (bool, integer, double, else string). */
+function overrideParameter(name: string, text: string): Parameter {
+  if (/^(true|false)$/i.test(text)) return new Parameter(name, ParameterType.PARAMETER_BOOL, /^true$/i.test(text));
+  if (/^[+-]?\d+$/.test(text)) return new Parameter(name, ParameterType.PARAMETER_INTEGER, BigInt(text));
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return new Parameter(name, ParameterType.PARAMETER_DOUBLE, Number(text));
+  return new Parameter(name, ParameterType.PARAMETER_STRING, text);
+}
 
 function toNumeric(q: QoS | RclQoS | string | undefined): { kestrel: KQoS; rcl: RclQoS } {
   const k = fromRclQoS(q ?? QoS.profileDefault, P);
@@ -277,6 +345,7 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     private readonly ns: string;
     private spinning = false;
     private scheduled = false;
+    private readonly parameters = new Map<string, { param: Parameter; descriptor: ParameterDescriptor }>();
     destroyed = false;
 
     constructor(nodeName: string, namespace = '', context: RclContext = Context.defaultContext()) {
@@ -297,6 +366,38 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
       this.ctx = ctx;
       ctx.nodes.add(this);
       allNodes.add(this);
+      // As rclnodejs's TimeSource does on every node.
+      const ust = ctx.params.get('use_sim_time');
+      this.declareParameter(new Parameter('use_sim_time', ParameterType.PARAMETER_BOOL, ust !== undefined && /^true$/i.test(ust)));
+    }
+
+    hasParameter(name: string): boolean {
+      return this.parameters.has(name);
+    }
+
+    getParameter(name: string): Parameter {
+      const p = this.parameters.get(name);
+      if (!p) throw new Error(`Parameter not declared: ${name}`);
+      return p.param;
+    }
+
+    getParameterDescriptor(name: string): ParameterDescriptor {
+      const p = this.parameters.get(name);
+      if (!p) throw new Error(`Parameter not declared: ${name}`);
+      return p.descriptor;
+    }
+
+    declareParameter(parameter: RclParameter, descriptor?: object, ignoreOverride = false): Parameter {
+      this.check();
+      if (!(parameter instanceof Parameter)) throw new TypeError('Invalid argument: expected a Parameter');
+      if (this.parameters.has(parameter.name)) throw new Error(`Parameter ${parameter.name} already declared`);
+      let param = parameter;
+      const text = this.ctx.params.get(parameter.name);
+      if (!ignoreOverride && text !== undefined) param = overrideParameter(parameter.name, text);
+      const d = descriptor instanceof ParameterDescriptor ? descriptor : new ParameterDescriptor(param.name, param.type, 'Created from parameter.');
+      if (d.type !== param.type) throw new Error('Type mismatch');
+      this.parameters.set(param.name, { param, descriptor: d });
+      return param;
     }
 
     name(): string {
@@ -435,6 +536,9 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     Context,
     Node,
     QoS,
+    Parameter,
+    ParameterType,
+    ParameterDescriptor,
     async init(context: RclContext = Context.defaultContext(), argv: string[] = process.argv): Promise<void> {
       const ctx = context as Context;
       if (!ctx.isUninitialized()) throw new Error('The context has already been initialized.');

@@ -64,15 +64,17 @@ class KestrelDet(nn.Module):
 
     @staticmethod
     def decode_boxes(raw):
-        """Raw head → (cx, cy, w, h) in input pixels. Offsets span the cell and a little beyond."""
+        """Raw head → (cx, cy, w, h) in input pixels. Each cell predicts its distances to the
+        four box edges (FCOS / YOLOv8 style), so any cell inside a box can place the whole box."""
         b, _, h, w = raw.shape
-        gy = torch.arange(h, dtype=raw.dtype).view(1, h, 1)
-        gx = torch.arange(w, dtype=raw.dtype).view(1, 1, w)
-        cx = (gx + torch.sigmoid(raw[:, 0]) * 2 - 0.5) * STRIDE
-        cy = (gy + torch.sigmoid(raw[:, 1]) * 2 - 0.5) * STRIDE
-        bw = torch.exp(raw[:, 2].clamp(-4, 4)) * STRIDE
-        bh = torch.exp(raw[:, 3].clamp(-4, 4)) * STRIDE
-        return torch.stack([cx, cy, bw, bh], 1)
+        gy = (torch.arange(h, dtype=raw.dtype).view(1, h, 1) + 0.5) * STRIDE
+        gx = (torch.arange(w, dtype=raw.dtype).view(1, 1, w) + 0.5) * STRIDE
+        d = torch.exp(raw[:, 0:4].clamp(-4, 5)) * STRIDE
+        x1 = gx - d[:, 0]
+        y1 = gy - d[:, 1]
+        x2 = gx + d[:, 2]
+        y2 = gy + d[:, 3]
+        return torch.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], 1)
 
     def forward(self, x):
         """Export form: [1, 4+nc, N], YOLOv8 layout."""
@@ -135,28 +137,40 @@ def sample_crop(rng, images, boxes):
 
 
 def targets(boxes, grid):
-    """Per-cell class target [nc, g, g], box target [4, g, g] (x0, y0, x1, y1), positive mask [g, g]."""
+    """Per-cell class target [nc, g, g], box target [4, g, g] (x0, y0, x1, y1), positive mask
+    and class-loss weight [g, g]. Positives: cells whose centre lies in the central half of a
+    box (centre sampling), at least the cell holding the box centre. Other cells inside a box
+    are ignored by the class loss: they see the object but are not asked to claim it."""
     cls_t = np.zeros((NC, grid, grid), np.float32)
     box_t = np.zeros((4, grid, grid), np.float32)
     pos = np.zeros((grid, grid), bool)
+    weight = np.ones((grid, grid), np.float32)
     area = np.full((grid, grid), np.inf, np.float32)
+    centres = (np.arange(grid) + 0.5) * STRIDE
     for c, x0, y0, x1, y1 in boxes:
         w, h = x1 - x0, y1 - y0
         if w < 1 or h < 1:
             continue
-        gx, gy = int((x0 + x1) / 2 // STRIDE), int((y0 + y1) / 2 // STRIDE)
-        r = 1 if min(w, h) >= 3 * STRIDE else 0
-        for yy in range(max(0, gy - r), min(grid, gy + r + 1)):
-            for xx in range(max(0, gx - r), min(grid, gx + r + 1)):
-                # A cell shared by two boxes goes to the smaller one (it has fewer cells).
-                if w * h < area[yy, xx]:
-                    if pos[yy, xx]:
-                        cls_t[:, yy, xx] = 0
-                    area[yy, xx] = w * h
-                    pos[yy, xx] = True
-                    cls_t[int(c), yy, xx] = 1
-                    box_t[:, yy, xx] = (x0, y0, x1, y1)
-    return cls_t, box_t, pos
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        gx0, gx1 = np.searchsorted(centres, x0), np.searchsorted(centres, x1)
+        gy0, gy1 = np.searchsorted(centres, y0), np.searchsorted(centres, y1)
+        weight[gy0:gy1, gx0:gx1] = 0
+        inner_x = (np.abs(centres - cx) <= max(w / 4, STRIDE / 2))
+        inner_y = (np.abs(centres - cy) <= max(h / 4, STRIDE / 2))
+        cells = [(yy, xx) for yy in np.nonzero(inner_y)[0] for xx in np.nonzero(inner_x)[0]]
+        gcx, gcy = min(grid - 1, int(cx // STRIDE)), min(grid - 1, int(cy // STRIDE))
+        if (gcy, gcx) not in cells:
+            cells.append((gcy, gcx))
+        for yy, xx in cells:
+            # A cell shared by two boxes goes to the smaller one (it has fewer cells).
+            if w * h < area[yy, xx]:
+                cls_t[:, yy, xx] = 0
+                area[yy, xx] = w * h
+                pos[yy, xx] = True
+                cls_t[int(c), yy, xx] = 1
+                box_t[:, yy, xx] = (x0, y0, x1, y1)
+    weight[pos] = 1
+    return cls_t, box_t, pos, weight
 
 
 def giou(a, b):
@@ -172,13 +186,13 @@ def giou(a, b):
     return iou - (carea - ua) / carea
 
 
-def loss_fn(raw, cls_t, box_t, pos):
+def loss_fn(raw, cls_t, box_t, pos, weight):
     logits = raw[:, 4:]
     p = torch.sigmoid(logits)
     ce = F.binary_cross_entropy_with_logits(logits, cls_t, reduction="none")
     pt = p * cls_t + (1 - p) * (1 - cls_t)
     alpha = 0.25 * cls_t + 0.75 * (1 - cls_t)
-    focal = (alpha * (1 - pt) ** 2 * ce).sum()
+    focal = (alpha * (1 - pt) ** 2 * ce * weight.unsqueeze(1)).sum()
     npos = max(1.0, float(pos.sum()))
     boxes = KestrelDet.decode_boxes(raw)  # [B, 4, g, g] cx cy w h
     corners = torch.stack([boxes[:, 0] - boxes[:, 2] / 2, boxes[:, 1] - boxes[:, 3] / 2, boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2], 1)
@@ -202,6 +216,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--ckpt", default="/tmp/kestrel-det.pt", help="checkpoint written every 50 steps and at the end")
     ap.add_argument("--resume", action="store_true", help="continue from --ckpt (a new time budget and schedule)")
+    ap.add_argument("--init", default="", help="start the backbone (all but the head) from this checkpoint")
     args = ap.parse_args()
 
     random.seed(SEED)
@@ -216,6 +231,11 @@ def main():
     print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     done = 0
+    if args.init:
+        ck = torch.load(args.init)
+        state = {k: v for k, v in ck["model"].items() if not k.startswith("head.")}
+        model.load_state_dict(state, strict=False)
+        print(f"backbone from {args.init} ({ck['step']} steps)", flush=True)
     if args.resume:
         ck = torch.load(args.ckpt)
         model.load_state_dict(ck["model"])
@@ -241,17 +261,18 @@ def main():
         lr = base_lr * warm * (0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
         for g in opt.param_groups:
             g["lr"] = lr
-        xs, cts, bts, ps = [], [], [], []
+        xs, cts, bts, ps, ws = [], [], [], [], []
         for _ in range(args.batch):
             crop, b = sample_crop(rng, images, boxes)
-            ct, bt, pm = targets(b, grid)
+            ct, bt, pm, wt = targets(b, grid)
             xs.append(crop)
             cts.append(ct)
             bts.append(bt)
             ps.append(pm)
+            ws.append(wt)
         x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
         raw = model.features(x)
-        lc, lb = loss_fn(raw, torch.from_numpy(np.stack(cts)), torch.from_numpy(np.stack(bts)), torch.from_numpy(np.stack(ps)))
+        lc, lb = loss_fn(raw, torch.from_numpy(np.stack(cts)), torch.from_numpy(np.stack(bts)), torch.from_numpy(np.stack(ps)), torch.from_numpy(np.stack(ws)))
         loss = lc + lb
         opt.zero_grad()
         loss.backward()

@@ -10,6 +10,7 @@ import { msToTime } from '../../runtime/time.js';
 import { defineNode } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
+import { lowerComputeThreads } from '../../runtime/priority.js';
 import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';
@@ -50,6 +51,7 @@ export const arbiterNode = defineNode({
     max_yaw_rate_rps: p.double(1, '/cmd_vel yaw-rate limit', { min: 0 }),
     k_distance: p.double(0.5, '/cmd_vel speed per metre to the target', { min: 0 }),
     k_heading: p.double(1.5, '/cmd_vel yaw rate per radian of heading error', { min: 0 }),
+    compute_nice: p.int(10, 'Live (system clock, Linux): every second, lower all threads of the process but the event loop to this nice value, so inference never delays a tick; 0 = off', { min: 0, max: 19 }),
   },
   subscribes: [
     { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (stale or disconnected → fallback)' },
@@ -167,6 +169,15 @@ export const arbiterNode = defineNode({
           );
         }
         subs.add(fixedRate(ctx.clock, periodMs).subscribe(onTick));
+        if (prm.compute_nice > 0 && ctx.clock.kind === 'system') {
+          // Model threads come and go (new contexts, thread pools): re-apply every second.
+          const renice = (): void => {
+            const r = lowerComputeThreads(prm.compute_nice);
+            ctx.diag.values.compute_threads_lowered = String(r.lowered);
+          };
+          renice();
+          subs.add(fixedRate(ctx.clock, 1000).subscribe(renice));
+        }
         return subs;
       },
     };

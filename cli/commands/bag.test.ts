@@ -51,6 +51,16 @@ describe.skipIf(!existsSync(R2))('kestrel bag', () => {
     expect(p.out).toContain('played 10 message(s)');
   });
 
+  it('play --launch feeds a launch file\'s nodes; on --virtual their timers run on bag time', async () => {
+    const r = await run('play', join(R2, 'rosbag2_py/test/resources/mcap/talker'), '--virtual', '--echo', '--topics', '/topic', '--launch', join(ROOT, 'launch/demo.launch.yaml'), 'rate_hz:=2.0');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('played 10 message(s)');
+    // 4.5 s of bag time at 2 Hz: the demo talker published about 9 times, on bag time, not wall time.
+    const chatter = r.out.split('\n').filter((x) => x.startsWith('/demo/chatter'));
+    expect(chatter.length).toBeGreaterThanOrEqual(8);
+    expect(chatter.length).toBeLessThanOrEqual(10);
+  });
+
   it('play reports corrupt payloads (topic, time) and exits 1, after playing the rest', async () => {
     const d = join(tmp, 'corrupt');
     const w = await createBagWriter(d);

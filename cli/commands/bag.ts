@@ -15,8 +15,9 @@ import { NODE_REGISTRY } from '../../nodes/index.js';
 import { recorderNode } from '../../nodes/bag/recorder.js';
 import { Bus } from '../../runtime/bus.js';
 import { SimClock, SystemClock } from '../../runtime/clock.js';
+import { nsToMs } from '../../runtime/time.js';
 import { Container } from '../../runtime/container.js';
-import { launchInProcess, parseLaunchArgs, resolveLaunch } from '../../runtime/launch/index.js';
+import { launchInProcess, parseLaunchArgs, resolveLaunch, type LaunchHandle } from '../../runtime/launch/index.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
 import { io, println, UsageError, type Command } from '../command.js';
@@ -27,9 +28,10 @@ const USAGE = `usage: kestrel bag <verb> ...
       Duration, start/end, message counts and types per topic, storage, files, compression
       (like 'ros2 bag info'). <bag> is a rosbag2 directory, a .mcap or a .db3 file.
   play <bag> [--rate R] [--topics T ...] [--remap FROM:=TO ...] [--start-offset S] [--loop]
-             [--virtual] [--clock HZ] [--echo]
+             [--virtual] [--clock HZ] [--echo] [--launch <file> [arg:=value ...]]
       Publishes the bag on the in-process bus with original timing (--rate scales it), or with
       --virtual as fast as possible on a virtual clock (nodes using sim time see bag time).
+      --launch runs a launch file's nodes in this process, fed by the bag, until playback ends.
       --echo prints each message. Corrupt payloads are counted and reported; playback goes on.
   record -o <dir> [-a | --topics T ...] [--exclude T ...] [--max-bag-size BYTES]
              [--max-bag-duration S] [--compression zstd|lz4|none] --launch <file> [arg:=value ...]
@@ -143,8 +145,12 @@ function jsonInfo(info: BagInfo, bag: Bag): string {
 }
 
 async function play(argv: string[]): Promise<number> {
-  const { pos, v, l, f } = parseOpts(argv, { values: ['--rate', '--start-offset', '--clock'], lists: ['--topics', '--remap'], flags: ['--loop', '--virtual', '--echo'] });
-  if (pos.length !== 1) throw new UsageError('play needs exactly one bag');
+  const { pos, v, l, f } = parseOpts(argv, { values: ['--rate', '--start-offset', '--clock', '--launch'], lists: ['--topics', '--remap'], flags: ['--loop', '--virtual', '--echo'] });
+  if (pos.length < 1) throw new UsageError('play needs a bag');
+  const launchArgs = pos.slice(1);
+  if (launchArgs.length > 0 && !v.has('--launch')) throw new UsageError(`play takes one bag, got also '${launchArgs[0]}'`);
+  const bad = launchArgs.filter((a) => !a.includes(':='));
+  if (bad.length > 0) throw new UsageError(`launch arguments are name:=value, got '${bad[0]}'`);
   const rate = num(v.get('--rate'), '--rate', 1);
   if (rate === 0) throw new UsageError('--rate must be above 0');
   const remap = new Map<string, string>();
@@ -154,8 +160,18 @@ async function play(argv: string[]): Promise<number> {
     remap.set(from, to);
   }
   const bag = await openBag(pos[0]);
-  const bus = new Bus();
-  const clock = f.has('--virtual') ? new SimClock() : new SystemClock();
+  // The virtual clock starts at the bag's start: jumping there from 0 would fire every timer in between.
+  const clock = f.has('--virtual') ? new SimClock(nsToMs(bag.info().startNs)) : new SystemClock();
+  // With --launch, the bag feeds the launch file's nodes, all on this process's bus and clock.
+  const launch = v.get('--launch');
+  let handle: LaunchHandle | undefined;
+  let bus = new Bus();
+  if (launch) {
+    const resolved = resolveLaunch(launch, parseLaunchArgs(launchArgs), { defaultNodeName: (_p, exec) => NODE_REGISTRY.get(exec)?.name });
+    const container = new Container({ registry: NODE_REGISTRY, clock });
+    handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
+    bus = container.bus;
+  }
   if (f.has('--echo')) {
     bus.events().subscribe((e) => println(`${e.topic} [${e.type}] ${JSON.stringify(e.msg, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : ArrayBuffer.isView(x) ? Array.from(x as Uint8Array) : x))}`));
   }
@@ -185,6 +201,7 @@ async function play(argv: string[]): Promise<number> {
   } finally {
     bar.stop();
     process.off('SIGINT', stop);
+    await handle?.shutdown('playback finished');
   }
 }
 

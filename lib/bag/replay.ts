@@ -85,10 +85,10 @@ function wasLatched(t: BagTopic): boolean {
   return /durability:\s*(1|transient_local)\b/i.test(text);
 }
 
+/** Bag topic → bus topic. Relative names in old bags (`chatter`) expand in the root namespace, as ROS 2 does. */
 function remapOf(r: ReplayOptions['remap']): (topic: string) => string {
-  if (!r) return (t) => t;
-  const m = r instanceof Map ? (r as ReadonlyMap<string, string>) : new Map(Object.entries(r));
-  return (t) => m.get(t) ?? t;
+  const m = !r ? new Map<string, string>() : r instanceof Map ? (r as ReadonlyMap<string, string>) : new Map(Object.entries(r));
+  return (t) => m.get(t) ?? (t.startsWith('/') ? t : `/${t}`);
 }
 
 /** Makes the bag's own definitions known process-wide, so recorders and transports can encode them. */
@@ -99,6 +99,11 @@ function shareDefinition(bag: Bag, type: string): void {
   } catch {
     // Incomplete bag definition: messages still decode with the bag's registry where possible.
   }
+}
+
+/** Where a SimClock for replaying `bag` should start, so that the first jump fires no stale timers. */
+export function bagStartMs(bag: Bag, startOffsetS = 0): number {
+  return nsToMs(bag.info().startNs + BigInt(Math.round(startOffsetS * 1e9)));
 }
 
 export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> {
@@ -148,6 +153,9 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
   let lastClockNs = -1n;
 
   const startNs = info.startNs + BigInt(Math.round((o.startOffsetS ?? 0) * 1e9));
+  if (sim && sim.nextDue() !== undefined && nsToMs(startNs) - sim.now() > 3_600_000) {
+    o.log?.warn(`the SimClock reads ${sim.now()} ms but the bag starts at ${nsToMs(startNs)} ms: every timer in between will fire; create the clock with new SimClock(bagStartMs(bag))`);
+  }
   const playable = [...bag.messagesSync({ startNs })].filter((m) => pubs.has(m.topic));
   const total = playable.length;
   const loops = o.loop === true ? Number.POSITIVE_INFINITY : typeof o.loop === 'number' ? Math.max(1, o.loop) : 1;

@@ -72,7 +72,7 @@ export const playerNode = defineNode({
       finished,
       activate() {
         abort = new AbortController();
-        const resolve = (t: string): string => remap.get(t) ?? ctx.resolve(t);
+        const resolve = (t: string): string => remap.get(t) ?? ctx.resolve(t.startsWith('/') ? t : `/${t}`);
         const remapAll = new Map(info.topics.map((t) => [t.name, resolve(t.name)]));
         replay(bag, {
           bus: ctx.bus,

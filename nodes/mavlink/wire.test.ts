@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { decodeFrame, MavEncoder, MavFramer, SignatureChecker } from './wire.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MavLinkPacketSignature, MavLinkProtocolV1, x25crc } from 'node-mavlink';
+import { crcX25, decodeFrame, loadSigningKey, MavEncoder, MavFramer, SignatureChecker } from './wire.js';
 
 function heartbeat(customMode = 0): InstanceType<typeof minimal.Heartbeat> {
   const m = new minimal.Heartbeat();
@@ -87,6 +91,40 @@ describe('MavFramer', () => {
     expect(f.stats.noiseBytes).toBeGreaterThan(0);
   });
 
+});
+
+describe('CRC and MAVLink 1', () => {
+  it('computes the same X.25 CRC as node-mavlink', () => {
+    const buf = noise(300, 99);
+    for (const [from, to, extra] of [[1, 40, 50], [0, 300, 0], [7, 8, 255]]) {
+      expect(crcX25(buf, from, to, extra)).toBe(x25crc(buf.subarray(0, to), from, 0, extra));
+    }
+  });
+
+  it('frames and decodes MAVLink 1 packets', () => {
+    const v1 = new MavLinkProtocolV1(3, 4);
+    const f = new MavFramer();
+    const frames = f.push(Buffer.concat([v1.serialize(heartbeat(5), 9), v1.serialize(heartbeat(6), 10)]));
+    expect(frames.map((x) => [x.version, x.sysid, x.compid, x.seq])).toEqual([[1, 3, 4, 9], [1, 3, 4, 10]]);
+    expect((decodeFrame(frames[1]) as InstanceType<typeof minimal.Heartbeat>).customMode).toBe(6);
+  });
+});
+
+describe('signing key files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-keys-'));
+  const file = (name: string, data: string | Buffer): string => {
+    const p = join(dir, name);
+    writeFileSync(p, data);
+    return p;
+  };
+  it('reads hex keys, raw 32-byte keys and passphrases, and names a bad file', () => {
+    expect(loadSigningKey(file('hex', `${'0f'.repeat(32)}\n`))).toEqual(Buffer.alloc(32, 0x0f));
+    const raw = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 200) & 0xff));
+    expect(loadSigningKey(file('raw', raw))).toEqual(raw);
+    expect(loadSigningKey(file('pass', 'correct horse\n'))).toEqual(MavLinkPacketSignature.key('correct horse'));
+    expect(() => loadSigningKey(file('empty', '\n'))).toThrow(/empty; expected 64 hex characters or a passphrase/);
+    expect(() => loadSigningKey(join(dir, 'missing'))).toThrow(/signing key file '.*missing': cannot read/);
+  });
 });
 
 describe('MAVLink 2 signing', () => {

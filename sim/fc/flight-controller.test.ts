@@ -40,6 +40,13 @@ describe('SimFlightController under sim time', () => {
   });
 });
 
+describe('SimFlightController start', () => {
+  it('fails with the device and the reason when the serial port never opens', async () => {
+    const fc = new SimFlightController({ vehicle: new SimVehicle(), clock: new SystemClock(), link: { kind: 'serial', path: '/nonexistent/kestrel-fc', baudRate: 57600 } });
+    await expect(fc.start(300)).rejects.toThrow(/serial:\/nonexistent\/kestrel-fc@57600 not up within 300 ms \(.*cannot open/);
+  });
+});
+
 describe('SimFlightController command handling (raw MAVLink over a pty)', () => {
   async function setup(autopilot: 'px4' | 'ardupilot' = 'px4') {
     const pty: PtyPair = await startPtyPair();

@@ -123,6 +123,7 @@ export class SimFlightController {
   private upWaiters: (() => void)[] = [];
   private suspended = false;
   private batteryWarned = 0;
+  private linkDownNote: (why: string) => void = () => {};
 
   constructor(opts: SimFlightControllerOptions) {
     this.v = opts.vehicle;
@@ -156,19 +157,34 @@ export class SimFlightController {
       onLinkUp: () => {
         for (const w of this.upWaiters.splice(0)) w();
       },
+      onLinkDown: (why) => this.linkDownNote(why),
     });
     this.setMode('manual');
   }
 
-  /** Opens the link and starts the physics and telemetry; resolves once the link is up. */
-  async start(): Promise<void> {
+  /**
+   * Opens the link and starts the physics and telemetry; resolves once the link is up, or
+   * fails (and stops) if it is not up within `openTimeoutMs` of real time.
+   */
+  async start(openTimeoutMs = 5000): Promise<void> {
     if (this.tick) return;
     this.bootMs = this.clock.now();
+    let lastError = '';
     const up = new Promise<void>((resolve) => this.upWaiters.push(resolve));
+    this.linkDownNote = (why) => { lastError = why; };
     this.ep.start();
     const dt = 1000 / this.o.physicsHz;
     this.tick = every(this.clock, dt).subscribe(() => this.step(dt));
-    if (!this.ep.isUp()) await up;
+    if (this.ep.isUp()) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Real time on purpose: opening a device does not wait for sim time.
+    const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), openTimeoutMs); });
+    const r = await Promise.race([up, timedOut]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      await this.stop();
+      throw new Error(`simulated FC: link ${this.ep.description} not up within ${openTimeoutMs} ms${lastError ? ` (${lastError})` : ''}`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,7 @@ import { publishDiagnostics } from '../../runtime/transport/diagnostics-publishe
 import type { Env, Importer } from '../../runtime/transport/load-rclnodejs.js';
 import type { Rclnodejs } from '../../runtime/transport/rclnodejs-api.js';
 import { Ros2Transport, type DeclaredParam } from '../../runtime/transport/ros2.js';
-import { createTransport, parseTransportChoice, type TransportChoice } from '../../runtime/transport/select.js';
+import { createTransport, parseTransportChoice, transportFromEnv, type TransportChoice } from '../../runtime/transport/select.js';
 import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
 import type { Transport } from '../../runtime/transport/transport.js';
 import { UsageError, type Command } from '../command.js';
@@ -100,7 +100,7 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
   const container = new Container({ registry, bus, clock, logSink: o.logSink });
   // Name remaps are resolved above; the node's topic remaps stay (names.ts applies them once).
   const topicRemaps = ros.remaps.filter((r) => !r.from.startsWith('__'));
-  const transport = await createTransport(o.transport ?? 'auto', {
+  const transport = await createTransport(o.transport ?? transportFromEnv(o.env ?? process.env) ?? 'auto', {
     nodeName: name,
     namespace,
     argv,
@@ -141,11 +141,11 @@ export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProce
   }
 }
 
-function parseOwnFlags(argv: readonly string[]): { executable: string; transport: TransportChoice; diagnosticsPeriodMs?: number; rosArgv: string[] } {
+function parseOwnFlags(argv: readonly string[]): { executable: string; transport?: TransportChoice; diagnosticsPeriodMs?: number; rosArgv: string[] } {
   const first = argv.indexOf('--ros-args');
   const own = first < 0 ? [...argv] : argv.slice(0, first);
   const rosArgv = first < 0 ? [] : argv.slice(first);
-  let transport: TransportChoice = 'auto';
+  let transport: TransportChoice | undefined;
   let diagnosticsPeriodMs: number | undefined;
   let executable: string | undefined;
   for (let i = 0; i < own.length; i++) {
@@ -179,7 +179,8 @@ Runs one Kestrel node in this process, as 'ros2 run' / 'ros2 launch' would start
   -p use_sim_time:=true   follow /clock (sim or bag time) instead of the system clock
 
   --transport   ros2: topics are ROS 2 topics through rclnodejs (needs a sourced ROS 2);
-                inproc: nothing leaves the process; auto (default): ros2 when ROS 2 is sourced
+                inproc: nothing leaves the process; auto: ros2 when ROS 2 is sourced
+                (default: $KESTREL_TRANSPORT, else auto)
   --diagnostics-period-ms  /diagnostics period (default 1000; 0 disables)
 
 Also installed as 'kestrel-node <executable> ...'. See docs/ros2.md.`,

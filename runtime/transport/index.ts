@@ -7,5 +7,5 @@ export { argvForRcl } from './ros-argv.js';
 export { EchoFilter, sameMessage } from './echo-filter.js';
 export { followClock, CLOCK_QOS, type ClockFollowStats } from './sim-time.js';
 export { diagnosticArray, publishDiagnostics } from './diagnostics-publisher.js';
-export { createTransport, parseTransportChoice, resolveTransportKind, TRANSPORT_CHOICES, type TransportChoice, type CreateTransportOptions } from './select.js';
+export { createTransport, parseTransportChoice, resolveTransportKind, transportFromEnv, TRANSPORT_CHOICES, type TransportChoice, type CreateTransportOptions } from './select.js';
 export type * from './rclnodejs-api.js';

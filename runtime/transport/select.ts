@@ -14,6 +14,12 @@ export function parseTransportChoice(s: string, where = '--transport'): Transpor
   throw new Error(`${where}: '${s}' is not a transport; expected one of ${TRANSPORT_CHOICES.join(', ')}`);
 }
 
+/** `KESTREL_TRANSPORT=inproc|ros2|auto`: the default when no `--transport` is given (handy in launch files). */
+export function transportFromEnv(env: Env): TransportChoice | undefined {
+  const v = env.KESTREL_TRANSPORT;
+  return v === undefined || v === '' ? undefined : parseTransportChoice(v, 'KESTREL_TRANSPORT');
+}
+
 /** A half-sourced environment is an error even under auto: it is almost always a mistake. */
 export function resolveTransportKind(choice: TransportChoice, env: Env): TransportKind {
   if (choice !== 'auto') return choice;

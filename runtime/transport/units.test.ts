@@ -5,7 +5,7 @@ import { EchoFilter, sameMessage } from './echo-filter.js';
 import { loadRclnodejs, ros2Sourced, Ros2EnvironmentError } from './load-rclnodejs.js';
 import { fromRclQoS, toRclQoS } from './qos-map.js';
 import { argvForRcl } from './ros-argv.js';
-import { createTransport, parseTransportChoice, resolveTransportKind } from './select.js';
+import { createTransport, parseTransportChoice, resolveTransportKind, transportFromEnv } from './select.js';
 
 describe('QoS mapping', () => {
   it('uses the rclnodejs profile strings for sensor data and default', () => {
@@ -87,5 +87,8 @@ describe('loading rclnodejs', () => {
   it('parses --transport', () => {
     expect(parseTransportChoice('ros2')).toBe('ros2');
     expect(() => parseTransportChoice('dds')).toThrow(/'dds' is not a transport; expected one of inproc, ros2, auto/);
+    expect(transportFromEnv({ KESTREL_TRANSPORT: 'inproc' })).toBe('inproc');
+    expect(transportFromEnv({})).toBeUndefined();
+    expect(() => transportFromEnv({ KESTREL_TRANSPORT: 'zenoh' })).toThrow(/KESTREL_TRANSPORT: 'zenoh' is not a transport/);
   });
 });

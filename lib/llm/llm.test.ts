@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { LlmEngine, checkGguf, ModelFileError, ModelTooLargeError, parseOutput, OutputParseError, type JsonShape } from './index.js';
 import { tinyConfig, tinyModel } from './testing.js';
+import { ensureChatModel } from '../../models/gguf/cache.js';
 
 const PLAN: JsonShape = {
   type: 'object',
@@ -137,5 +138,29 @@ describe('token predictors', () => {
     }
     expect(outputs.input_lookup).toEqual(outputs.none);
     expect(outputs.draft).toEqual(outputs.none);
+  });
+});
+
+describe('chat template from the GGUF (template: auto)', () => {
+  it('uses the embedded template, keeps outputs valid, and reuses the system prefix', async () => {
+    const e = await LlmEngine.load(tinyConfig({ modelPath: ensureChatModel() }));
+    try {
+      expect(e.chatWrapper).toBeDefined();
+      const imStart = e.model.tokenize('<|im_start|>', true)[0];
+      const toks = e.tokenize({ system: SYSTEM, user: 'hello' });
+      expect(toks.filter((t) => t === imStart)).toHaveLength(3);
+      // SentencePiece adds its space prefix after a control token: '<|im_start|> system'.
+      expect(e.model.detokenize(toks, true)).toMatch(/^<\|im_start\|> ?system\nYou are the mission planner/);
+      const g = await e.createGrammar(PLAN);
+      await e.generate({ system: SYSTEM, user: 'one' }, { grammar: g, maxTokens: 200 });
+      const r = await e.generate({ system: SYSTEM, user: 'two' }, { grammar: g, maxTokens: 200 });
+      expect(() => parseOutput(r.text, PLAN)).not.toThrow();
+      expect(r.reusedTokens).toBeGreaterThanOrEqual(e.prefixLength(SYSTEM));
+      const plain = await LlmEngine.load(tinyConfig({ modelPath: ensureChatModel(), template: 'none' }));
+      expect(plain.chatWrapper).toBeUndefined();
+      await plain.dispose();
+    } finally {
+      await e.dispose();
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DRAFT_1B_SHAPE, LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
+import { CHATML_TEMPLATE, CHATML_TOKENS, DRAFT_1B_SHAPE, LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
 
 export const MODEL_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'cache');
 
@@ -21,5 +21,13 @@ export function ensureModel(shape: ShapeName, quant: Quant, seed = 1234, dir = M
   const path = cachedModelPath(shape, quant, seed, dir);
   if (existsSync(path) && statSync(path).size > 0) return path;
   writeGguf(path, { shape: SHAPES[shape], quant, seed });
+  return path;
+}
+
+/** The tiny model with a ChatML chat template and its control tokens (tests of `template: auto`). */
+export function ensureChatModel(quant: Quant = 'Q4_0', dir = MODEL_CACHE_DIR): string {
+  const path = join(dir, `kestrel-tiny-chatml-${quant.toLowerCase()}.gguf`);
+  if (existsSync(path) && statSync(path).size > 0) return path;
+  writeGguf(path, { shape: TINY_SHAPE, quant, seed: 1234, chatTemplate: CHATML_TEMPLATE, controlTokens: CHATML_TOKENS });
   return path;
 }

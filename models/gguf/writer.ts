@@ -37,7 +37,16 @@ export interface WriteOptions {
   /** Weight standard deviation (like a fresh init). */
   std?: number;
   name?: string;
+  /** Jinja chat template (`tokenizer.chat_template`), as published instruct models carry. */
+  chatTemplate?: string;
+  /** Control tokens the template uses (e.g. <|im_start|>), placed at the end of the vocabulary. */
+  controlTokens?: readonly string[];
 }
+
+/** ChatML, the simplest widely recognised template: lets tests exercise the `template: auto` path. */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+export const CHATML_TOKENS = ['<|im_start|>', '<|im_end|>'] as const;
 
 const GGML_F32 = 0;
 const GGML_F16 = 1;
@@ -290,6 +299,13 @@ export function writeGguf(path: string, o: WriteOptions): number {
   const rng = new Rng(o.seed ?? 1234);
   const std = o.std ?? 0.02;
   const vocab = buildVocab(s.vocab);
+  const extra = o.controlTokens ?? [];
+  extra.forEach((t, i) => {
+    const at = s.vocab - extra.length + i;
+    vocab.tokens[at] = t;
+    vocab.types[at] = TT_CONTROL;
+    vocab.scores[at] = 0;
+  });
   const headDim = s.hidden / s.heads;
 
   const h = new Bytes();
@@ -319,6 +335,7 @@ export function writeGguf(path: string, o: WriteOptions): number {
     ['tokenizer.ggml.add_bos_token', { t: 'bool', v: true }],
     ['tokenizer.ggml.add_eos_token', { t: 'bool', v: false }],
   ];
+  if (o.chatTemplate) kvs.push(['tokenizer.chat_template', { t: 'str', v: o.chatTemplate }]);
   const tensors = tensorSpecs(s, o.quant);
   h.u32(0x46554747); // "GGUF"
   h.u32(3);

@@ -6,6 +6,7 @@ import { readGgufFileInfo } from 'node-llama-cpp';
 import { LlmEngine, checkGguf, ModelFileError, ModelTooLargeError, parseOutput, OutputParseError, type JsonShape } from './index.js';
 import { tinyConfig, tinyModel } from './testing.js';
 import { ensureChatModel } from '../../models/gguf/cache.js';
+import { LLAMA_1B_SHAPE, weightBytesPerToken } from '../../models/gguf/writer.js';
 
 const PLAN: JsonShape = {
   type: 'object',
@@ -162,5 +163,15 @@ describe('chat template from the GGUF (template: auto)', () => {
     } finally {
       await e.dispose();
     }
+  });
+});
+
+describe('1B shape bookkeeping', () => {
+  it('weights per token match the published sizes (Q4_0 ~585 MB, F16 ~2.1 GB)', () => {
+    const q4 = weightBytesPerToken(LLAMA_1B_SHAPE, 'Q4_0') / 2 ** 20;
+    const f16 = weightBytesPerToken(LLAMA_1B_SHAPE, 'F16') / 2 ** 20;
+    expect(q4).toBeGreaterThan(520);
+    expect(q4).toBeLessThan(600);
+    expect(f16 / q4).toBeCloseTo(32 / 9, 1);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import type { ParamValue } from '../runtime/params.js';
+import { SimVehicle, type SimVehicleOptions } from './fc/vehicle.js';
 import { regionParams, type Scenario } from './scenario.js';
 
 /** Scalars of type double among the generated parameters (every generated array is double[]). */
@@ -52,4 +53,15 @@ export function scenarioParamsYaml(s: Scenario): string {
     },
   });
   return `# Generated from ${s.source} by sim/tools/params.ts\n${yaml.toString()}`;
+}
+
+/**
+ * The flight controller's vehicle set up for a scenario: its geodetic origin (so the FC's
+ * GLOBAL_POSITION_INT agrees with /gps/fix), start pose, battery and drain. Pass it to
+ * `SimFlightController` and to `createSimulator(s, { vehicle })`.
+ */
+export function simVehicleFor(s: Scenario, opts: SimVehicleOptions = {}): SimVehicle {
+  const v = new SimVehicle({ origin: s.origin, start: s.vehicle.start, drainPerSecond: s.vehicle.drain_per_s, ...opts });
+  v.setBatteryRemaining(s.vehicle.battery);
+  return v;
 }

@@ -5,7 +5,7 @@ import { listScenarios, loadScenario, parseScenarioText, regionParams, ScenarioE
 import { createSimulator, FixedPoseSource } from './simulator.js';
 import { GpsModel, ImuModel, WindModel } from './sensors.js';
 import { makeMsg } from '../msgs/index.js';
-import { SimVehicle } from './fc/vehicle.js';
+import { simVehicleFor } from './params.js';
 
 interface Episode {
   name: string;
@@ -161,10 +161,13 @@ describe('simulator outputs', () => {
 
 describe('with the flight controller\'s SimVehicle', () => {
   it('rides the camera on it, pushes wind gusts into it and applies battery events', () => {
-    const v = new SimVehicle({ start: { x: -12, y: -8, z: 22, yaw: 0 } });
+    const scn = loadScenario('perimeter-patrol');
+    const v = simVehicleFor(scn);
+    expect(v.truth()).toMatchObject({ x: -12, y: -8, z: 22, battery_remaining: 0.6 });
+    expect(v.geodetic().lat).toBeCloseTo(scn.origin.lat, 3);
     v.setArmed(true);
     v.setTarget({ kind: 'hold' });
-    const sim = createSimulator('perimeter-patrol', { vehicle: v, camera: { width: 96, height: 72 } });
+    const sim = createSimulator(scn, { vehicle: v, camera: { width: 96, height: 72 } });
     let frames = 0;
     while (sim.t < 56) {
       const out = sim.tick();

@@ -70,6 +70,8 @@ interface ActionState {
   key: string;
   outcome: 'pending' | 'ok' | 'failed';
   atMs: number;
+  /** Latest valid_until among the identical commands received: repeats keep the action alive. */
+  validUntilMs: number;
 }
 
 export class MavlinkBridge {
@@ -389,7 +391,7 @@ export class MavlinkBridge {
     return o.ok;
   }
 
-  private modeCommand(intent: ModeIntent, validUntil?: number): CommandRequest {
+  private modeCommand(intent: ModeIntent, validUntil?: () => number): CommandRequest {
     const p = setModeParams(this.autopilot, intent);
     return {
       command: MavCmd.DO_SET_MODE,
@@ -430,6 +432,7 @@ export class MavlinkBridge {
     const key = a === 'takeoff' ? `takeoff@${c.target.z.toFixed(2)}` : a;
     const prev = this.action;
     if (prev && prev.key === key) {
+      prev.validUntilMs = Math.max(prev.validUntilMs, validUntilMs(c));
       if (prev.outcome === 'pending') return;
       if (now - prev.atMs < this.cfg.actionRepeatMs) return;
       if (prev.outcome === 'ok' && this.inEffect(a, c)) return;
@@ -440,10 +443,10 @@ export class MavlinkBridge {
       this.ctx.diag.stage('cmd').drop();
       return;
     }
-    const state: ActionState = { action: a, key, outcome: 'pending', atMs: now };
+    const state: ActionState = { action: a, key, outcome: 'pending', atMs: now, validUntilMs: validUntilMs(c) };
     this.action = state;
     const token = ++this.procToken;
-    const validUntil = validUntilMs(c);
+    const validUntil = (): number => state.validUntilMs;
     void this.runProcedure(a, c, token, validUntil).then((ok) => {
       if (this.action === state) {
         state.outcome = ok ? 'ok' : 'failed';
@@ -455,12 +458,18 @@ export class MavlinkBridge {
 
   private async step(req: CommandRequest, token: number): Promise<boolean> {
     if (token !== this.procToken) return false;
+    const vu = req.validUntilMs;
+    if (vu !== undefined && this.ctx.clock.now() > (typeof vu === 'function' ? vu() : vu)) {
+      // The next step of a procedure whose command has expired is not sent either.
+      this.record(req.label, { ok: false, result: 'expired', attempts: 0, elapsedMs: 0 });
+      return false;
+    }
     const o = await this.client.run(req);
     this.record(req.label, o);
     return o.ok && token === this.procToken;
   }
 
-  private async runProcedure(a: DiscreteAction, c: kestrel_msgs.VehicleCommand, token: number, validUntil: number): Promise<boolean> {
+  private async runProcedure(a: DiscreteAction, c: kestrel_msgs.VehicleCommand, token: number, validUntil: () => number): Promise<boolean> {
     const pad7 = (first: number[]): number[] => [...first, ...Array<number>(7 - first.length).fill(0)];
     switch (a) {
       case 'arm':

@@ -57,6 +57,19 @@ describe('CommandClient', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('keeps resending while a repeated command extends the validity', async () => {
+    const { clock, sent, client } = rig(5);
+    let until = clock.now() + 150;
+    const p = client.run({ command: ARM, params: [1], label: 'ARM', validUntilMs: () => until });
+    clock.advanceBy(100);
+    until += 200; // the arbiter repeated the command
+    clock.advanceBy(100);
+    clock.advanceBy(100);
+    expect(sent).toHaveLength(3);
+    clock.advanceBy(200);
+    await expect(p).resolves.toMatchObject({ ok: false, result: 'expired', attempts: 4 });
+  });
+
   it('waits again on IN_PROGRESS, reports denial, and supersedes a command with the same id', async () => {
     const { clock, sent, client } = rig(0);
     const p = client.run({ command: ARM, params: [1], label: 'ARM' });

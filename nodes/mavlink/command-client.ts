@@ -27,8 +27,8 @@ export interface CommandRequest {
   /** param1..param7; missing ones are 0 (NaN must be given explicitly where it means "default"). */
   params: readonly number[];
   label: string;
-  /** Do not resend after this time (ms on the node clock). */
-  validUntilMs?: number;
+  /** Do not resend after this time (ms on the node clock); a function when the horizon can be extended. */
+  validUntilMs?: number | (() => number);
 }
 
 export interface CommandClientOptions {
@@ -102,7 +102,8 @@ export class CommandClient {
     p.timer?.unsubscribe();
     p.timer = timer(this.o.timeoutMs, this.o.clock.scheduler).subscribe(() => {
       if (this.pending.get(p.req.command) !== p) return;
-      if (p.req.validUntilMs !== undefined && this.o.clock.now() > p.req.validUntilMs) {
+      const vu = p.req.validUntilMs;
+      if (vu !== undefined && this.o.clock.now() > (typeof vu === 'function' ? vu() : vu)) {
         this.finish(p.req.command, p, 'expired');
       } else if (p.attempts > this.o.retries) {
         this.finish(p.req.command, p, 'timeout');

@@ -63,11 +63,12 @@ describe('CommandClient', () => {
     const p = client.run({ command: ARM, params: [1], label: 'ARM', validUntilMs: () => until });
     clock.advanceBy(100);
     until += 200; // the arbiter repeated the command
-    clock.advanceBy(100);
-    clock.advanceBy(100);
-    expect(sent).toHaveLength(3);
-    clock.advanceBy(200);
+    clock.advanceBy(100); // t+200 ≤ t+350: resend
+    clock.advanceBy(100); // t+300: resend
+    expect(sent).toHaveLength(4);
+    clock.advanceBy(100); // t+400 > t+350: expired, not resent
     await expect(p).resolves.toMatchObject({ ok: false, result: 'expired', attempts: 4 });
+    expect(sent).toHaveLength(4);
   });
 
   it('waits again on IN_PROGRESS, reports denial, and supersedes a command with the same id', async () => {

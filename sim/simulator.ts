@@ -54,6 +54,8 @@ export interface SimulatorStats {
   frames: number;
   /** Frames not rendered because the camera was too close to the ground (landed, taking off). */
   frames_skipped_low: number;
+  /** Frames not rendered because the vehicle reported a non-finite pose. */
+  frames_bad_pose: number;
   /** Frames not rendered because a live run fell behind the clock and caught up. */
   frames_skipped_behind: number;
   imu: number;
@@ -70,7 +72,7 @@ export class Simulator {
   readonly k: CameraIntrinsics;
   readonly camera: Scenario['camera'];
   readonly tickMs: number;
-  readonly stats: SimulatorStats = { frames: 0, frames_skipped_low: 0, frames_skipped_behind: 0, imu: 0, gps: 0, event_changes: 0 };
+  readonly stats: SimulatorStats = { frames: 0, frames_skipped_low: 0, frames_bad_pose: 0, frames_skipped_behind: 0, imu: 0, gps: 0, event_changes: 0 };
   private readonly vehicle: VehiclePoseSource & VehicleEffects;
   private readonly scripted: ScriptedVehicle | undefined;
   private readonly wind: WindModel;
@@ -200,6 +202,10 @@ export class Simulator {
   /** Renders the camera at the current state (undefined, and counted, when too low to render). */
   renderNow(stamp: Time = this.stamp()): { image: sensor_msgs.Image; labels: kestrel_msgs.LabelArray } | undefined {
     const pose = this.cameraPose();
+    if (![pose.x, pose.y, pose.altitude, pose.yaw].every(Number.isFinite)) {
+      this.stats.frames_bad_pose++;
+      return undefined;
+    }
     if (!(pose.altitude >= MIN_CAMERA_ALTITUDE_M)) {
       this.stats.frames_skipped_low++;
       return undefined;

@@ -124,6 +124,14 @@ describe('simulator outputs', () => {
     expect(sim.intent().data).toMatch(/unattended/);
   });
 
+  it('counts frames it cannot render from a vehicle with a non-finite pose, and goes on', () => {
+    const v = new FixedPoseSource({ x: Number.NaN, y: 0, z: 20, yaw: 0 });
+    const sim = createSimulator('stranded-bag', { vehicle: v, camera: { width: 64, height: 48 } });
+    for (let i = 0; i < 20; i++) expect(sim.tick().image).toBeUndefined();
+    expect(sim.stats.frames_bad_pose).toBe(2);
+    expect(sim.stats.imu).toBe(20);
+  });
+
   it('skips and counts a due frame when asked to catch up', () => {
     const sim = createSimulator('stranded-bag', { camera: { width: 64, height: 48 } });
     const first = sim.tick({ skipCamera: true });

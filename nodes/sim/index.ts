@@ -131,6 +131,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       const battery = prm.publish_vehicle_state ? ctx.advertise('/battery', 'sensor_msgs/msg/BatteryState') : undefined;
 
       const diag = ctx.diag;
+      const tickStage = diag.stage('tick');
       diag.values.scenario = `${scenario.name}${scenario.control ? ' (control)' : ''}`;
       diag.values.source = scenario.source;
       let timer: Subscription | undefined;
@@ -143,6 +144,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
         diag.values.frames = String(s.frames);
         diag.values.frames_skipped_low_altitude = String(s.frames_skipped_low);
         diag.values.frames_skipped_behind = String(s.frames_skipped_behind);
+        diag.values.frames_bad_pose = String(s.frames_bad_pose);
         diag.values.event_changes = String(s.event_changes);
         diag.values.script_warnings = String(sim.world.warnings.length);
         if (sim.world.warnings.length > 0) diag.set('warn', `scenario script: ${sim.world.warnings[sim.world.warnings.length - 1]}`);
@@ -182,7 +184,13 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
             return;
           }
           ticksDone++;
-          publishTick(sim.tick({ skipCamera: ticksDone < due }));
+          try {
+            publishTick(sim.tick({ skipCamera: ticksDone < due }));
+          } catch (e) {
+            // A bad tick (e.g. a vehicle reporting nonsense) is counted and reported; the clock goes on.
+            tickStage.error(e);
+            diag.set('error', `tick at t=${sim.t.toFixed(2)} s failed: ${(e as Error).message}`);
+          }
         }
       };
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMcapFile } from './mcap-file.js';
 import { parseMetadata } from './metadata.js';
-import { openBag, UnsupportedFormatError } from './reader.js';
+import { DefinitionMismatchError, openBag, UnsupportedFormatError } from './reader.js';
 import type { BagMessage } from './types.js';
 
 const FIX = join(import.meta.dirname, '../../../shared/fixtures');
@@ -66,7 +66,7 @@ describe.skipIf(!have)('rosbag2 fixtures', () => {
   });
 
   it('decodes every message of the CDR bags that carry definitions', async () => {
-    for (const p of ['rosbag2_py/test/resources/mcap/talker', 'rosbag2_py/test/resources/sqlite3/talker', 'rosbag2_tests/resources/mcap/cdr_test', 'rosbag2_tests/resources/sqlite3/bag_with_topics_and_service_events']) {
+    for (const p of ['rosbag2_py/test/resources/mcap/talker', 'rosbag2_tests/resources/mcap/cdr_test', 'rosbag2_tests/resources/sqlite3/bag_with_topics_and_service_events']) {
       const bag = await openBag(join(R2, p));
       for (const m of bag.messagesSync()) expect(() => m.decode(), `${p} ${m.topic}`).not.toThrow();
     }
@@ -74,6 +74,14 @@ describe.skipIf(!have)('rosbag2 fixtures', () => {
     const strings = [...bag.messagesSync({ topics: ['/topic'] })].map((m) => (m.decode() as { data: string }).data);
     expect(strings[0]).toBe('Hello, world! 0');
     expect(strings).toHaveLength(10);
+  });
+
+  it('a placeholder definition (talker.db3 stores `uint8 level` for Log) is refused, not decoded into garbage', async () => {
+    const bag = await openBag(join(R2, 'rosbag2_py/test/resources/sqlite3/talker'));
+    const [first, second] = [...bag.messagesSync({ topics: ['/rosout'] })];
+    expect(() => first.decode()).toThrow(DefinitionMismatchError);
+    expect(() => second.decode()).toThrow(/definition of rcl_interfaces\/msg\/Log does not match its data \(a 176-byte message decodes to 5 bytes\)/);
+    for (const m of bag.messagesSync({ topics: ['/topic'] })) expect(m.decode()).toMatchObject({ data: expect.stringMatching(/^Hello, world! \d$/) });
   });
 
   it('rosbags-rs: both storages hold the same topics in the same order, and decode', async () => {

@@ -18,6 +18,13 @@ export class UnsupportedFormatError extends Error {
   }
 }
 
+export class DefinitionMismatchError extends Error {
+  constructor(readonly topic: string, readonly typeName: string, readonly byteLength: number, decodedLength: number) {
+    super(`topic '${topic}': the bag's definition of ${typeName} does not match its data (${decodedLength < 0 ? 'seen on earlier messages' : `a ${byteLength}-byte message decodes to ${decodedLength} bytes`}); the definition is incomplete or a placeholder`);
+    this.name = 'DefinitionMismatchError';
+  }
+}
+
 /** A message of the bag; decode() is lazy so that filtering and raw copying cost nothing. */
 class Msg implements BagMessage {
   constructor(
@@ -33,7 +40,7 @@ class Msg implements BagMessage {
   ) {}
   decode(): unknown {
     if (this.format !== 'cdr') throw new UnsupportedFormatError(this.topic, this.format);
-    return this.bag.registry.decode(this.type, this.data);
+    return this.bag.decodeChecked(this.topic, this.type, this.data);
   }
 }
 
@@ -221,6 +228,31 @@ export class Bag {
 
   info(): BagInfo {
     return this.bagInfo;
+  }
+
+  /** Per topic: -1 once the definition is seen to fit, else the count of misfits in a row so far. */
+  private readonly misfits = new Map<string, number>();
+
+  /**
+   * Decodes with the bag's definition. The first messages of each topic are re-encoded: if that
+   * does not give back their size, the definition is a placeholder (some rosbag2 test bags store
+   * `uint8 level` for rcl_interfaces/Log), and the topic's messages fail with that reason rather
+   * than decoding into plausible garbage. Two misfits in a row condemn the topic, so that one
+   * damaged first message does not.
+   * @internal
+   */
+  decodeChecked(topic: string, type: string, data: Uint8Array): unknown {
+    const state = this.misfits.get(topic) ?? 0;
+    const msg = state >= 2 ? undefined : this.registry.decode(type, data);
+    if (state === -1) return msg;
+    const size = state >= 2 ? -1 : this.registry.encode(type, msg).byteLength;
+    // CDR writers may pad the end to 4 bytes; anything else means the definition is wrong.
+    if (state < 2 && Math.abs(size - data.byteLength) <= 3) {
+      this.misfits.set(topic, -1);
+      return msg;
+    }
+    this.misfits.set(topic, Math.min(state + 1, 2));
+    throw new DefinitionMismatchError(topic, type, data.byteLength, size);
   }
 
   problems(): BagProblem[] {

@@ -188,7 +188,10 @@ Also installed as 'kestrel-node <executable> ...'. See docs/ros2.md.`,
     const { executable, transport, diagnosticsPeriodMs, rosArgv } = parseOwnFlags(argv);
     const proc = await startNodeProcess({ executable, transport, diagnosticsPeriodMs, argv: rosArgv });
     await new Promise<void>((resolve) => {
+      // A node with no timers of its own (a pure subscriber) must still run until signalled.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       const onSignal = (): void => {
+        clearInterval(keepAlive);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         resolve();

@@ -57,6 +57,20 @@ describe('decide: sources and priorities', () => {
   });
 });
 
+describe('mission', () => {
+  it('patrols waypoints in order, looping or stopping at the last', () => {
+    const wps = [{ x: 0, y: 0, z: 10 }, { x: 20, y: 0, z: 10 }, { x: 20, y: 20, z: 10 }];
+    const loop = testPolicy({ mission: { ...pol.mission, mode: 'patrol', waypoints: wps } });
+    const at = (x: number, y: number, idx: number, p = loop) => decide(base({ state: vehicleState(NOW - 10, { position: { x, y, z: 10 } }), missionIndex: idx }), env, NOW, p);
+    expect(at(0, 0, 0).command.target).toMatchObject({ x: 20, y: 0 }); // at wp 0: on to wp 1
+    expect(at(0, 0, 0).missionIndex).toBe(1);
+    expect(at(10, 0, 1).command.target).toMatchObject({ x: 20, y: 0 });
+    expect(at(20, 20, 2).command.target).toMatchObject({ x: 0, y: 0 }); // loops
+    const once = testPolicy({ mission: { ...pol.mission, mode: 'patrol', waypoints: wps, loop: false } });
+    expect(at(20, 20, 2, once).command.target).toMatchObject({ x: 20, y: 20 }); // stays at the last
+  });
+});
+
 describe('decide: fallback', () => {
   it('no /fc/state at all: hold, e2e -1', () => {
     const d = decide(base({ state: undefined }), env, NOW, pol);

@@ -12,8 +12,9 @@ export interface Mission {
   mode: MissionMode;
   /** hover: the point to hover at (local ENU). */
   point: Vec3;
-  /** patrol: waypoints visited in order, then from the first again. */
+  /** patrol: waypoints visited in order, then from the first again (or, without loop, stay at the last). */
   waypoints: readonly Vec3[];
+  loop?: boolean;
   speed: number;
   /** A waypoint counts as reached within this horizontal distance. */
   acceptRadiusM: number;
@@ -70,7 +71,8 @@ export function missionStep(m: Mission, v: VehiclePose, index: number, ground: b
     return { proposal: { action: 'takeoff', source: 'mission', reason: 'mission: take off', target: { x: here.x, y: here.y, z: m.takeoffAltitudeM } }, index };
   }
   if (m.mode === 'hover') return { proposal: { action: 'goto', source: 'mission', reason: 'mission: hover at point', target: { ...m.point }, speed: m.speed }, index };
-  let i = ((index % m.waypoints.length) + m.waypoints.length) % m.waypoints.length;
-  if (distance(here, m.waypoints[i]) <= m.acceptRadiusM) i = (i + 1) % m.waypoints.length;
+  const last = m.waypoints.length - 1;
+  let i = m.loop === false ? Math.min(Math.max(0, index), last) : ((index % m.waypoints.length) + m.waypoints.length) % m.waypoints.length;
+  if (distance(here, m.waypoints[i]) <= m.acceptRadiusM) i = m.loop === false ? Math.min(i + 1, last) : (i + 1) % m.waypoints.length;
   return { proposal: { action: 'goto', source: 'mission', reason: `mission: patrol waypoint ${i}`, target: { ...m.waypoints[i] }, speed: m.speed }, index: i };
 }

@@ -143,8 +143,12 @@ describe('safety envelope', () => {
     const u = polygonFromFlat([0, 0, 30, 0, 30, 30, 20, 30, 20, 10, 10, 10, 10, 30, 0, 30]);
     expect(pathInsideFence({ x: 5, y: 25 }, { x: 25, y: 25 }, u)).toBe(false);
     expect(pathInsideFence({ x: 5, y: 5 }, { x: 25, y: 5 }, u)).toBe(true);
-    const orbit = applyEnvelope({ action: 'orbit', source: 'plan', reason: '', target: { x: 45, y: 0, z: 10 }, radius: 10 }, env, { x: 0, y: 0, z: 10 });
+    const orbit = applyEnvelope({ action: 'orbit', source: 'plan', reason: '', target: { x: 45, y: 0, z: 10 }, radius: 10, speed: 2 }, env, { x: 0, y: 0, z: 10 });
     expect(orbit).toMatchObject({ ok: false, reason: expect.stringMatching(/crosses the geofence/) });
+    const flat = applyEnvelope({ action: 'orbit', source: 'plan', reason: '', target: { x: 0, y: 0, z: 10 }, radius: 0, speed: 2 }, env, { x: 0, y: 0, z: 10 });
+    expect(flat).toMatchObject({ ok: false, reason: expect.stringMatching(/radius > 0 and speed > 0/) });
+    const back = applyEnvelope({ action: 'goto', source: 'plan', reason: '', target: { x: 1, y: 0, z: 10 }, speed: -3 }, env, { x: 0, y: 0, z: 10 });
+    expect(back).toMatchObject({ ok: false, reason: 'negative speed -3' });
     const nan = applyEnvelope({ action: 'goto', source: 'plan', reason: '', target: { x: Number.NaN, y: 0, z: 10 } }, env, { x: 0, y: 0, z: 10 });
     expect(nan).toMatchObject({ ok: false, reason: expect.stringMatching(/non-finite/) });
   });

@@ -149,6 +149,10 @@ export function applyEnvelope(p: Proposal, env: Envelope, position: Vec3 | undef
   if (!finite(p.target) || !finite(p.velocity) || (p.speed !== undefined && !Number.isFinite(p.speed)) || (p.radius !== undefined && !Number.isFinite(p.radius))) {
     return { ok: false, reason: 'non-finite number in target, velocity, speed or radius' };
   }
+  if (p.speed !== undefined && p.speed < 0) return { ok: false, reason: `negative speed ${p.speed}` };
+  if (p.action === 'orbit' && !((p.radius ?? 0) > 0 && (p.speed ?? 0) > 0)) {
+    return { ok: false, reason: `orbit needs radius > 0 and speed > 0, got radius ${p.radius ?? 0}, speed ${p.speed ?? 0}` };
+  }
   const clipped: string[] = [];
   const out: Proposal = { ...p, target: p.target && { ...p.target }, velocity: p.velocity && { ...p.velocity } };
   const moves = p.action === 'goto' || p.action === 'orbit' || p.action === 'takeoff';

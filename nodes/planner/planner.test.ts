@@ -5,7 +5,7 @@ import { Bus } from '../../runtime/bus.js';
 import { SystemClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import type { ParamOverride, ParamValue } from '../../runtime/params.js';
-import { timeToMs, msToTime } from '../../runtime/time.js';
+import { timeToMs } from '../../runtime/time.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
 import { tinyConfig } from '../../lib/llm/testing.js';
@@ -71,7 +71,7 @@ describe('planner node', () => {
   it('aborts at deadline_ms, counts the miss and skipped cycles, and never blocks the event loop', async () => {
     const clock = new SystemClock();
     c = new Container({ clock, bus: new Bus(), registry: new Map([['planner', plannerNode]]), logSink: () => undefined });
-    // 1 ms deadline: no plan can make it.
+    // A 10 ms deadline with a 400-token budget: plans are aborted.
     await c.add({ package: 'kestrel', executable: 'planner', params: params({ rate_hz: 50, deadline_ms: 10, max_tokens: 400 }), remaps: [] });
     await c.activateAll();
     c.bus.advertise('/world', 'kestrel_msgs/msg/WorldState').publish(world(clock));
@@ -92,7 +92,7 @@ describe('planner node', () => {
     expect(Number(d.values.plans)).toBe(seen.length);
     expect(d.stages[0].misses).toBe(Number(d.values.missed));
     // The control loop (this interval) kept running: generation yields at token granularity.
-    expect(maxGap).toBeLessThan(150);
+    expect(maxGap).toBeLessThan(300);
   });
 });
 
@@ -106,12 +106,12 @@ describe('deadline with the engine directly', () => {
       const t0 = clock.now();
       const r = await runWithDeadline(clock, 40, (signal) => e.generate({ system: plannerSystemPrompt('m', ACTIONS), user: 'x' }, { grammar: g, maxTokens: 3000, signal }));
       expect(r.ok).toBe(false);
-      expect(clock.now() - t0).toBeLessThan(40 + 60);
+      expect(clock.now() - t0).toBeLessThan(40 + 150);
       await e.idle();
-      expect(clock.now() - t0).toBeLessThan(40 + 200);
+      expect(clock.now() - t0).toBeLessThan(40 + 400);
       const ok = await e.generate({ system: plannerSystemPrompt('m', ACTIONS), user: buildSituation(world(clock), [], { maxTracks: 4 }) }, { grammar: await e.createGrammar(shape), maxTokens: 200 });
       expect(() => parseOutput(ok.text, shape)).not.toThrow();
-      void msToTime;
+      
     } finally {
       await e.dispose();
     }

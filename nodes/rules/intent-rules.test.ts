@@ -4,7 +4,8 @@ import { Bus } from '../../runtime/bus.js';
 import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
-import type { ParamOverride } from '../../runtime/params.js';
+import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import type { NodeDefinition } from '../../runtime/node.js';
 import { msToTime } from '../../runtime/time.js';
 import { intentNode } from '../intent/index.js';
 import { rulesNode } from './index.js';
@@ -14,7 +15,7 @@ const over = (value: string | string[], type: ParamOverride['type']): ParamOverr
 describe('intent → rules → alerts', () => {
   it('the issue example intent raises the right alerts on hand-made worlds', async () => {
     const clock = new SimClock(1_000_000);
-    const c = new Container({ clock, bus: new Bus(), registry: new Map([['intent', intentNode], ['rules', rulesNode]]), logSink: () => undefined });
+    const c = new Container({ clock, bus: new Bus(), registry: new Map<string, NodeDefinition<ParamDecls>>([['intent', intentNode], ['rules', rulesNode]]), logSink: () => undefined });
     await c.add({ package: 'kestrel', executable: 'rules', params: new Map(), remaps: [] });
     await c.add({ package: 'kestrel', executable: 'intent', params: new Map([['compiler', over('patterns', 'string')], ['region_names', over(['passport_queue'], 'string[]')]]), remaps: [] });
     await c.activateAll();

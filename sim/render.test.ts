@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groundToPixel, intrinsicsFromFov, type CameraPose } from '../runtime/geometry.js';
 import { labelsToBoxes, sampleScenarioFrame, sampleTrainingFrame } from './dataset.js';
-import { renderFrame, SIM_CLASSES, type RenderOptions, type SimObject } from './render.js';
+import { labelObjects, renderFrame, SIM_CLASSES, type RenderOptions, type SimObject } from './render.js';
 
 const k = intrinsicsFromFov(320, 240, (60 * Math.PI) / 180);
 const pose: CameraPose = { x: 3, y: -2, altitude: 18, yaw: 0.4 };
@@ -103,6 +103,11 @@ describe('renderFrame', () => {
     expect(l.visible).toBe(false);
     expect(l.bbox.center.position.x + l.bbox.size_x / 2).toBeLessThanOrEqual(320);
     expect(l.bbox.center.position.x - l.bbox.size_x / 2).toBeGreaterThanOrEqual(0);
+  });
+
+  it('labelObjects gives the same labels without drawing', () => {
+    const f = renderFrame(objects, k, pose, { seed: 5, background: { seed: 2, material: 'grass' } });
+    expect(labelObjects(objects, k, pose)).toEqual(f.labels);
   });
 
   it('copies regions into labels and rejects bad input with a clear error', () => {

@@ -710,6 +710,22 @@ function scratch(n: number): Float32Array {
   return scratchBuf;
 }
 
+/**
+ * The labels `renderFrame` would give, without drawing: for perfect-perception runs and
+ * evaluation, at a tiny fraction of a frame's cost. Same boxes, same `visible` rule.
+ */
+export function labelObjects(objects: readonly SimObject[], k: CameraIntrinsics, pose: CameraPose, minVisible = 0.5): kestrel_msgs.Label[] {
+  checkInputs(k, pose);
+  const v = makeView(k, pose);
+  const noSun: Sun = { dx: 1, dy: 0, len: 0 };
+  const labels: kestrel_msgs.Label[] = [];
+  for (const o of objects) {
+    const label = labelFor(v, o, objectParts(o, noSun).body, minVisible);
+    if (label) labels.push(label);
+  }
+  return labels;
+}
+
 const DEFAULT_BACKGROUND: Background = { seed: 1, material: 'concrete' };
 
 /**

@@ -11,7 +11,7 @@ import type { Clock } from '../runtime/clock.js';
 import { intrinsicsFromFov, type CameraIntrinsics, type CameraPose } from '../runtime/geometry.js';
 import { msToTime, type Time } from '../runtime/time.js';
 import { FixedPoseSource, ScriptedVehicle, type VehicleEffects, type VehiclePoseSource, type VehicleTruth } from './mission.js';
-import { renderFrame, type Background, type RenderOptions } from './render.js';
+import { labelObjects, renderFrame, type Background, type RenderOptions } from './render.js';
 import { hash3, subSeed } from './rng.js';
 import { loadScenario, type Scenario } from './scenario.js';
 import { GpsModel, ImuModel, WindModel, type KinematicState } from './sensors.js';
@@ -33,8 +33,8 @@ export interface SimulatorOptions {
   /** Sets the tick (world step), default 50 Hz. */
   imu_rate_hz?: number;
   gps_rate_hz?: number;
-  /** false: no camera frames (world, vehicle and events only), for fast ground-truth runs. */
-  render?: boolean;
+  /** false: no camera output (world, vehicle and events only); 'labels': labels at the camera rate but no image (perfect-perception runs). */
+  render?: boolean | 'labels';
   /** Frame ids for the headers. */
   frames?: { camera?: string; imu?: string; gps?: string };
 }
@@ -181,11 +181,17 @@ export class Simulator {
     }
     if (this.opts.render !== false && nowMs >= this.nextCamMs - 1e-6) {
       this.nextCamMs += this.camPeriodMs;
-      const frame = o.skipCamera ? undefined : this.renderNow(stamp);
       if (o.skipCamera) this.stats.frames_skipped_behind++;
-      if (frame) {
-        out.image = frame.image;
-        out.labels = frame.labels;
+      else if (this.opts.render === 'labels') {
+        out.labels = this.labelsNow(stamp);
+        if (out.labels) this.stats.frames++;
+      }
+      else {
+        const frame = this.renderNow(stamp);
+        if (frame) {
+          out.image = frame.image;
+          out.labels = frame.labels;
+        }
       }
     }
     for (const e of this.world.events(truth)) {
@@ -211,12 +217,19 @@ export class Simulator {
       return undefined;
     }
     const n = this.stats.frames++;
-    const f = renderFrame(this.world.objects(), this.k, pose, { ...this.render, seed: hash3(this.seed, n, 0xca3) });
     const header = this.header(this.frames.camera, stamp);
+    const f = renderFrame(this.world.objects(), this.k, pose, { ...this.render, seed: hash3(this.seed, n, 0xca3) });
     return {
       image: makeMsg('sensor_msgs/msg/Image', { header, height: f.height, width: f.width, encoding: 'rgb8', is_bigendian: 0, step: f.width * 3, data: f.data }),
       labels: makeMsg('kestrel_msgs/msg/LabelArray', { header: { ...header }, labels: f.labels }),
     };
+  }
+
+  /** Ground-truth labels of the camera view now, without rendering (undefined when the camera cannot see). */
+  labelsNow(stamp: Time = this.stamp()): kestrel_msgs.LabelArray | undefined {
+    const pose = this.cameraPose();
+    if (![pose.x, pose.y, pose.altitude, pose.yaw].every(Number.isFinite) || !(pose.altitude >= MIN_CAMERA_ALTITUDE_M)) return undefined;
+    return makeMsg('kestrel_msgs/msg/LabelArray', { header: this.header(this.frames.camera, stamp), labels: labelObjects(this.world.objects(), this.k, pose) });
   }
 
   /** Current ground-truth event states. */

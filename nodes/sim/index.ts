@@ -42,6 +42,7 @@ const params = {
   'gps.rate_hz': p.double(5, 'GPS fix rate', { min: 0.1, max: 100 }),
   'gps.frame_id': p.string('gps', 'frame_id of /gps/fix'),
   publish_labels: p.bool(true, 'Publish ground-truth labels on /camera/labels'),
+  publish_images: p.bool(true, 'Render and publish /camera/image_raw; false: labels only (perfect-perception runs, much faster)'),
   publish_vehicle_state: p.bool(false, 'Publish /fc/state and /battery from the simulated vehicle (when no MAVLink bridge does)'),
 };
 
@@ -114,6 +115,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
         gps_rate_hz: prm['gps.rate_hz'],
         frames: { camera: prm['camera.frame_id'], imu: prm['imu.frame_id'], gps: prm['gps.frame_id'] },
         ...(prm.seed >= 0 ? { seed: prm.seed } : {}),
+        ...(prm.publish_images ? {} : { render: 'labels' as const }),
         ...(nodeOpts.vehicle ? { vehicle: nodeOpts.vehicle } : {}),
       };
       const sim = new Simulator(scenario, simOpts);
@@ -151,10 +153,8 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       };
 
       const publishTick = (out: TickOutput): void => {
-        if (out.image) {
-          image.publish(out.image);
-          if (out.labels) labels?.publish(out.labels);
-        }
+        if (out.image) image.publish(out.image);
+        if (out.labels) labels?.publish(out.labels);
         if (out.imu) imu.publish(out.imu);
         if (out.gps) gps.publish(out.gps);
         for (const e of out.events) events.publish(e);
@@ -165,7 +165,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
           state.publish(vehicleStateMsg(scenario, truth, stamp));
           battery?.publish(batteryMsg(truth, stamp));
         }
-        if (out.image) report();
+        if (out.labels) report();
       };
 
       let startMs = 0;

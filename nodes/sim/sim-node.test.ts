@@ -102,6 +102,14 @@ describe('simulator node', () => {
     expect(sim?.stats.frames).toBe(1);
   });
 
+  it('publishes labels without images when publish_images is false', async () => {
+    const { clock, got } = await start({ scenario: ['passport-queue', 'string'], duration_s: [1.0, 'double'], publish_images: [false, 'bool'] });
+    clock.advanceTo(7_000);
+    expect(got.images).toHaveLength(0);
+    expect(got.labels).toHaveLength(5);
+    expect(got.labels[0].labels.filter((l) => l.class_id === 'person').length).toBeGreaterThanOrEqual(5);
+  });
+
   it('fails configure with a clear error for an unknown scenario', async () => {
     c = new Container({ clock: new SimClock(0), registry: new Map([['simulator', simulatorNode]]), logSink: () => undefined });
     await expect(c.add({ package: 'kestrel', executable: 'simulator', params: params({ scenario: ['moon-landing', 'string'] }), remaps: [] })).rejects.toThrow(

@@ -37,8 +37,12 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
     }
     let n = 0;
     for (const m of bag.messagesSync()) {
-      void w.write(m.topic, m.type, m.logTimeNs, m.data, m.publishTimeNs);
-      if (++n % 1000 === 0) o.onProgress?.(n, total);
+      const done = w.write(m.topic, m.type, m.logTimeNs, m.data, m.publishTimeNs);
+      // Wait now and then, so that a large bag streams through instead of queuing in memory.
+      if (++n % 1000 === 0) {
+        await done;
+        o.onProgress?.(n, total);
+      }
     }
     await w.close();
     o.onProgress?.(n, total);

@@ -6,7 +6,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
-import { readMcapFile } from './mcap-file.js';
+import type { DecompressHandlers } from '@mcap/core';
+import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
 import { parseMetadata, type ParsedMetadata } from './metadata.js';
 import { readSqliteFile } from './sqlite-file.js';
 import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId } from './types.js';
@@ -105,17 +106,36 @@ function locate(path: string): Located {
   };
 }
 
+interface ChannelTarget {
+  topic: BagTopic;
+  format: string;
+}
+
+/** One storage file: its messages in memory (sqlite3, or an MCAP file whose log times go back), or streamed again on demand. */
+interface Source {
+  fileIndex: number;
+  path: string;
+  eager: Msg[] | undefined;
+  channels: Map<number, ChannelTarget>;
+  startNs: bigint | undefined;
+  endNs: bigint | undefined;
+}
+
 export class Bag {
   readonly registry = new MsgRegistry();
-  private readonly all: Msg[] = [];
+  private readonly sources: Source[] = [];
+  /** Set when files overlap in time: every message, merged and sorted, in memory. */
+  private all: Msg[] | undefined;
   private readonly problemList: BagProblem[] = [];
   private bagInfo!: BagInfo;
+  private handlers!: DecompressHandlers;
 
   private constructor(readonly path: string) {}
 
   static async open(path: string): Promise<Bag> {
     const loc = locate(path);
     const bag = new Bag(path);
+    bag.handlers = await decompressHandlers();
     bag.problemList.push(...loc.problems);
     const topics = new Map<string, BagTopic>();
     for (const t of loc.metadata?.topics ?? []) topics.set(t.name, { ...t, messageCount: 0 });
@@ -130,33 +150,48 @@ export class Bag {
     };
     for (const [fileIndex, file] of loc.files.entries()) {
       const storage = storageOf(file) ?? 'mcap';
-      const before = bag.all.length;
+      const src: Source = { fileIndex, path: file, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
       let library = '';
       let size = 0;
+      let count = 0;
       const compression: string[] = [];
+      const seen = (t: bigint): void => {
+        if (src.startNs === undefined || t < src.startNs) src.startNs = t;
+        if (src.endNs === undefined || t > src.endNs) src.endNs = t;
+        count++;
+      };
       if (storage === 'mcap') {
-        const c = await readMcapFile(file);
+        // First pass: channels, counts, time range; message data is not kept.
+        const c = emptyContents(file, statSync(file).size);
+        let sorted = true;
+        let prev = -1n;
+        const perChannel = new Map<number, number>();
+        let i = 0;
+        for (const m of mcapMessages(file, bag.handlers, c)) {
+          if (!c.channels.has(m.channelId)) {
+            bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
+          } else {
+            perChannel.set(m.channelId, (perChannel.get(m.channelId) ?? 0) + 1);
+            if (m.logTime < prev) sorted = false;
+            prev = m.logTime;
+            seen(m.logTime);
+          }
+          i++;
+        }
         bag.problemList.push(...c.problems);
         library = c.library;
         size = c.sizeBytes;
         compression.push(...c.chunkCompression);
-        const byChannel = new Map<number, { topic: BagTopic; format: string }>();
         for (const ch of c.channels.values()) {
           const type = ch.schema?.name ?? topics.get(ch.topic)?.type ?? '';
           // An empty ros2msg schema is a real empty message (test_msgs/msg/Empty), not a missing one.
           if (ch.schema && ch.schema.encoding === 'ros2msg') bag.addSchema(ch.schema.name, ch.schema.text, file);
           const topic = addTopic({ name: ch.topic, type, serializationFormat: ch.messageEncoding, offeredQosProfiles: ch.metadata.get('offered_qos_profiles') ?? '' });
-          byChannel.set(ch.id, { topic, format: topic.serializationFormat || ch.messageEncoding });
+          topic.messageCount += perChannel.get(ch.id) ?? 0;
+          src.channels.set(ch.id, { topic, format: topic.serializationFormat || ch.messageEncoding });
         }
-        for (const [i, m] of c.messages.entries()) {
-          const ch = byChannel.get(m.channelId);
-          if (!ch) {
-            bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
-            continue;
-          }
-          ch.topic.messageCount++;
-          bag.all.push(new Msg(bag, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, fileIndex, i, ch.format));
-        }
+        // Log times that go back within a file: sort it in memory (rare: hand-made or merged files).
+        if (!sorted) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
         const c = await readSqliteFile(file);
         bag.problemList.push(...c.problems);
@@ -174,6 +209,7 @@ export class Bag {
         for (const t of c.topics) {
           byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
         }
+        src.eager = [];
         for (const [i, r] of c.rows.entries()) {
           const t = byId.get(r.topicId);
           if (!t) {
@@ -181,24 +217,29 @@ export class Bag {
             continue;
           }
           t.messageCount++;
-          bag.all.push(new Msg(bag, t.name, t.type, r.timestamp, r.timestamp, r.data, fileIndex, i, t.serializationFormat));
+          seen(r.timestamp);
+          src.eager.push(new Msg(bag, t.name, t.type, r.timestamp, r.timestamp, r.data, fileIndex, i, t.serializationFormat));
         }
       }
-      const mine = bag.all.slice(before);
-      let start = 0n;
-      let end = 0n;
-      for (const m of mine) {
-        if (start === 0n || m.logTimeNs < start) start = m.logTimeNs;
-        if (m.logTimeNs > end) end = m.logTimeNs;
-      }
-      files.push({ path: file, storage, messageCount: mine.length, startNs: start, endNs: end, sizeBytes: size, chunkCompression: compression, library });
+      bag.sources.push(src);
+      files.push({ path: file, storage, messageCount: count, startNs: src.startNs ?? 0n, endNs: src.endNs ?? 0n, sizeBytes: size, chunkCompression: compression, library });
     }
-    bag.all.sort(compareMessages);
-    if (loc.metadata && loc.metadata.messageCount > bag.all.length) {
-      bag.problemList.push({ kind: 'metadata', file: join(loc.dir, 'metadata.yaml'), message: `metadata.yaml counts ${loc.metadata.messageCount} messages, ${bag.all.length} could be read` });
+    // Files that follow each other in time stream one after the other; overlapping ones are merged in memory.
+    let prevEnd: bigint | undefined;
+    let disjoint = true;
+    for (const src of bag.sources) {
+      if (src.startNs === undefined) continue;
+      if (prevEnd !== undefined && src.startNs < prevEnd) disjoint = false;
+      prevEnd = src.endNs;
     }
-    const startNs = bag.all[0]?.logTimeNs ?? loc.metadata?.startNs ?? 0n;
-    const endNs = bag.all[bag.all.length - 1]?.logTimeNs ?? startNs;
+    if (!disjoint) bag.all = bag.sources.flatMap((src) => src.eager ?? [...bag.streamSource(src)]).sort(compareMessages);
+    const messageCount = files.reduce((n, f) => n + f.messageCount, 0);
+    if (loc.metadata && loc.metadata.messageCount > messageCount) {
+      bag.problemList.push({ kind: 'metadata', file: join(loc.dir, 'metadata.yaml'), message: `metadata.yaml counts ${loc.metadata.messageCount} messages, ${messageCount} could be read` });
+    }
+    const withData = files.filter((f) => f.messageCount > 0);
+    const startNs = withData.length > 0 ? withData.reduce((m, f) => (f.startNs < m ? f.startNs : m), withData[0].startNs) : (loc.metadata?.startNs ?? 0n);
+    const endNs = withData.length > 0 ? withData.reduce((m, f) => (f.endNs > m ? f.endNs : m), withData[0].endNs) : startNs;
     const storages = new Set(files.map((f) => f.storage));
     bag.bagInfo = {
       path,
@@ -206,7 +247,7 @@ export class Bag {
       storage: storages.size === 1 ? files[0].storage : ((loc.metadata?.storage as StorageId | undefined) ?? 'mcap'),
       files,
       topics: [...topics.values()],
-      messageCount: bag.all.length,
+      messageCount,
       startNs,
       endNs,
       durationNs: endNs - startNs,
@@ -216,6 +257,17 @@ export class Bag {
       rosDistro: loc.metadata?.rosDistro ?? '',
     };
     return bag;
+  }
+
+  /** Reads an MCAP file again, in file order, as bag messages (damage was reported by the first pass). */
+  private *streamSource(src: Source): Generator<Msg> {
+    const scratch = emptyContents(src.path, 0);
+    let i = 0;
+    for (const m of mcapMessages(src.path, this.handlers, scratch)) {
+      const ch = src.channels.get(m.channelId);
+      if (ch) yield new Msg(this, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, src.fileIndex, i, ch.format);
+      i++;
+    }
   }
 
   private addSchema(type: string, text: string, file: string): void {
@@ -263,14 +315,29 @@ export class Bag {
     return this.bagInfo.topics.find((t) => t.name === name);
   }
 
-  /** Messages in deterministic time order. Synchronous underneath; async for a streaming reader later. */
+  /**
+   * Messages in deterministic time order (log time, file, position). MCAP files are streamed
+   * from disk as they are iterated, so a bag larger than memory can be replayed.
+   */
   *messagesSync(filter: MessageFilter = {}): IterableIterator<BagMessage> {
     const topics = filter.topics && filter.topics.length > 0 ? new Set(filter.topics) : undefined;
-    for (const m of this.all) {
-      if (filter.startNs !== undefined && m.logTimeNs < filter.startNs) continue;
-      if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) break;
-      if (topics && !topics.has(m.topic)) continue;
-      yield m;
+    const keep = (m: Msg): boolean => (filter.startNs === undefined || m.logTimeNs >= filter.startNs) && (!topics || topics.has(m.topic));
+    if (this.all) {
+      for (const m of this.all) {
+        if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) return;
+        if (keep(m)) yield m;
+      }
+      return;
+    }
+    for (const src of this.sources) {
+      if (src.startNs === undefined) continue;
+      if (filter.endNs !== undefined && src.startNs >= filter.endNs) return;
+      if (filter.startNs !== undefined && src.endNs !== undefined && src.endNs < filter.startNs) continue;
+      if (topics && ![...src.channels.values()].some((c) => topics.has(c.topic.name)) && !src.eager) continue;
+      for (const m of src.eager ?? this.streamSource(src)) {
+        if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) return;
+        if (keep(m)) yield m;
+      }
     }
   }
 

@@ -156,13 +156,14 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
   if (sim && sim.nextDue() !== undefined && nsToMs(startNs) - sim.now() > 3_600_000) {
     o.log?.warn(`the SimClock reads ${sim.now()} ms but the bag starts at ${nsToMs(startNs)} ms: every timer in between will fire; create the clock with new SimClock(bagStartMs(bag))`);
   }
-  const playable = [...bag.messagesSync({ startNs })].filter((m) => pubs.has(m.topic));
-  const total = playable.length;
+  const played = [...pubs.keys()];
+  // Progress total from the counts (an upper bound with a start offset): the bag is streamed, not loaded.
+  const total = info.topics.filter((t) => pubs.has(t.name)).reduce((n, t) => n + t.messageCount, 0);
   const loops = o.loop === true ? Number.POSITIVE_INFINITY : typeof o.loop === 'number' ? Math.max(1, o.loop) : 1;
   const every = o.progressEvery ?? 1000;
   const stage = o.diag?.stage('replay');
   // A SimClock never runs backwards: each loop continues on from the last, one clock period later.
-  const spanNs = total > 0 ? playable[total - 1].logTimeNs - playable[0].logTimeNs + (clockPeriodNs || 1_000_000n) : 0n;
+  let spanNs = 0n;
 
   const publishOne = (m: BagMessage, timeNs: bigint): void => {
     let msg: unknown;
@@ -196,17 +197,22 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
   };
 
   try {
-    for (let loop = 0; loop < loops && total > 0; loop++) {
+    for (let loop = 0; loop < loops && played.length > 0; loop++) {
       report.loops = loop + 1;
       const shift = spanNs * BigInt(loop);
-      const wall0 = wall.now();
-      const bag0 = playable[0].logTimeNs;
-      for (let i = 0; i < total; i++) {
+      let wall0 = 0;
+      let bag0: bigint | undefined;
+      let last = 0n;
+      let i = 0;
+      for (const m of bag.messagesSync({ startNs, topics: played })) {
         if (o.signal?.aborted) {
           report.aborted = true;
           return report;
         }
-        const m = playable[i];
+        if (bag0 === undefined) {
+          bag0 = m.logTimeNs;
+          wall0 = wall.now();
+        }
         const t = sim ? m.logTimeNs + shift : m.logTimeNs;
         if (!o.asFastAsPossible) {
           const due = wall0 + nsToMs(m.logTimeNs - bag0) / rate;
@@ -215,13 +221,16 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
         }
         moveClock(t);
         publishOne(m, t);
-        if ((i + 1) % every === 0) {
-          o.onProgress?.({ done: i + 1, total, loop, bagTimeNs: m.logTimeNs });
+        last = m.logTimeNs;
+        if (++i % every === 0) {
+          o.onProgress?.({ done: i, total, loop, bagTimeNs: m.logTimeNs });
           // Let timers and I/O of other nodes run; order of messages is unaffected.
           if (o.asFastAsPossible) await new Promise<void>((r) => setImmediate(r));
         }
       }
-      o.onProgress?.({ done: total, total, loop, bagTimeNs: playable[total - 1].logTimeNs });
+      if (bag0 === undefined) break;
+      if (loop === 0) spanNs = last - bag0 + (clockPeriodNs || 1_000_000n);
+      o.onProgress?.({ done: i, total: Math.max(i, total), loop, bagTimeNs: last });
     }
   } finally {
     for (const p of report.problems) o.log?.warn(`bag problem: ${p.message}`);

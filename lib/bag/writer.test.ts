@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,27 @@ describe('bag writer', () => {
     expect(bag.info().messageCount).toBe(660);
     const times = [...bag.messagesSync()].map((m) => m.logTimeNs);
     expect(times.every((t, i) => i === 0 || t >= times[i - 1])).toBe(true);
+  });
+
+  it('files that overlap in time are merged: log time, then file order, then position', async () => {
+    const a = join(tmp, 'ov_a');
+    const b = join(tmp, 'ov_b');
+    for (const [dir, offset] of [[a, 0n], [b, 5n]] as const) {
+      const w = await createBagWriter(dir);
+      for (let i = 0n; i < 10n; i++) void w.write(dir === a ? '/a' : '/b', 'std_msgs/msg/String', 1000n + i * 10n + offset - (i % 2n) * offset, makeMsg('std_msgs/msg/String', { data: `${dir === a ? 'a' : 'b'}${i}` }));
+      await w.close();
+    }
+    const d = join(tmp, 'ov');
+    mkdirSync(d);
+    copyFileSync(join(a, 'ov_a_0.mcap'), join(d, 'x_0.mcap'));
+    copyFileSync(join(b, 'ov_b_0.mcap'), join(d, 'x_1.mcap'));
+    const bag = await openBag(d);
+    const seq = [...bag.messagesSync()].map((m) => [m.logTimeNs, (m.decode() as { data: string }).data]);
+    expect(seq.length).toBe(20);
+    for (let i = 1; i < seq.length; i++) expect(seq[i][0] >= seq[i - 1][0]).toBe(true);
+    // Equal times (odd i): the first file's message comes first.
+    expect(seq.slice(2, 4)).toEqual([[1010n, 'a1'], [1010n, 'b1']]);
+    expect([...bag.messagesSync({ startNs: 1040n, endNs: 1060n })].length).toBe(4);
   });
 
   it('refuses to write into a non-empty directory', async () => {

@@ -228,6 +228,49 @@ describe('arbiter node under virtual time', () => {
     await r.stop();
   });
 
+  it('planner throws: with /plan watched, fallback within one tick of period × k, and an ERROR in /diagnostics', async () => {
+    const planner = defineNode({
+      name: 'planner_stub',
+      description: 'test: plans every 500 ms until its model throws',
+      params: { unused: p.bool(false, '') },
+      create(ctx) {
+        const pub = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
+        const stage = ctx.diag.stage('plan');
+        return {
+          activate: () =>
+            every(ctx.clock, 500)
+              .pipe(withStageDeadline(ctx.clock, stage, 400, async () => {
+                if (control.mode === 'throw') throw new Error('llama_decode failed');
+                return plan(ctx.clock.now(), { target: { x: 5, y: 5, z: 12 } });
+              }))
+              .subscribe((pl) => pub.publish(pl)),
+        };
+      },
+    });
+    control.mode = 'ok';
+    const plans: number[] = [];
+    const r = await rig([
+      [fakeFc as unknown as NodeDefinition<ParamDecls>, {}],
+      [planner as unknown as NodeDefinition<ParamDecls>, {}],
+      [ARB, arbiterParams({ watch_topics: ['/plan'], watch_periods_ms: [500], watch_k: 2 })],
+      [DIAG, { period_ms: 1000 }],
+    ]);
+    r.c.bus.subscribe('/plan', 'kestrel_msgs/msg/Plan').subscribe(() => plans.push(r.clock.now()));
+    await run(r, 2000);
+    expect(r.cmds.at(-1)?.cmd.source).toBe('plan');
+    control.mode = 'throw';
+    await run(r, 2500);
+    const lastPlan = plans.at(-1) as number;
+    const fb = r.cmds.find((x) => x.cmd.source === 'fallback')!;
+    expect(fb.at - (lastPlan + 1000)).toBeGreaterThanOrEqual(0);
+    expect(fb.at - (lastPlan + 1000)).toBeLessThanOrEqual(50);
+    const d = r.diags.at(-1)!;
+    expect(d.status.find((s) => s.name === '/arbiter')?.level).toBe(DiagnosticStatusConstants.ERROR);
+    expect(d.status.find((s) => s.name === '/planner_stub: plan')).toMatchObject({ level: DiagnosticStatusConstants.ERROR, message: expect.stringMatching(/llama_decode failed/) });
+    control.mode = 'ok';
+    await r.stop();
+  });
+
   it('a flood of camera frames does not delay or drop a tick; perception drops are counted', async () => {
     control.mode = 'ok';
     control.workMs = 30;

@@ -305,6 +305,22 @@ describe('arbiter node under virtual time', () => {
     await r.stop();
   });
 
+  it('a malformed input never stops the tick: hold for that tick, error counted, then back to normal', async () => {
+    const r = await rig([[fakeFc as unknown as NodeDefinition<ParamDecls>, {}], [ARB, arbiterParams()]]);
+    const pub = r.c.bus.advertise('/plan', 'kestrel_msgs/msg/Plan');
+    await run(r, 100);
+    pub.publish({ action: 'goto' } as unknown as kestrel_msgs.Plan); // no header, no target: not a Plan
+    await run(r, 100);
+    const bad = r.cmds.slice(-2);
+    expect(bad.every((x) => x.cmd.source === 'fallback' && x.cmd.action === 'hold' && /arbiter error/.test(x.cmd.reason))).toBe(true);
+    expect(r.c.diagnostics.all().find((n) => n.node === '/arbiter')?.stages.find((s) => s.name === '/arbiter/tick')?.errors).toBe(2);
+    pub.publish(plan(r.clock.now()));
+    await run(r, 100);
+    expect(r.cmds.at(-1)?.cmd.source).toBe('plan');
+    expect(r.cmds.map((x) => x.at - T0)).toEqual(Array.from({ length: 6 }, (_v, i) => (i + 1) * 50));
+    await r.stop();
+  });
+
   it('refuses inconsistent params with a precise error', async () => {
     await expect(rig([[ARB, arbiterParams({ watch_topics: ['/a', '/b'], watch_periods_ms: [100] })]])).rejects.toThrow(/watch_topics has 2 entries but watch_periods_ms has 1/);
     await expect(rig([[ARB, arbiterParams({ mission_waypoints: [1, 2, 3, 4] })]])).rejects.toThrow(/multiple of 3/);

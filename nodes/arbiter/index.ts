@@ -125,9 +125,10 @@ export const arbiterNode = defineNode({
         report(d.rejections);
         if (d.fallback) fallbacks++;
       } catch (e) {
-        // A bug or a malformed input must not stop the control loop: hold, and report it.
+        // A bug or a malformed input must not stop the control loop: hold, and report it
+        // (the tick stage's error count makes /diagnostics ERROR for that window).
         tick.error(e);
-        ctx.diag.set('error', `decide failed: ${(e as Error).message}`);
+        ctx.log.error(`decide failed, holding: ${(e as Error).message}`);
         fallbacks++;
         cmd = makeMsg('kestrel_msgs/msg/VehicleCommand', {
           header: { stamp: ctx.clock.stamp(), frame_id: 'map' },

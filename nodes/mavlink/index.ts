@@ -16,7 +16,7 @@ export const mavlinkNode = defineNode({
   name: 'mavlink',
   description: 'MAVLink 2 bridge to a PX4/ArduPilot flight controller (serial or UDP): /fc/state, /battery from telemetry; /cmd to setpoints and commands',
   params: {
-    transport: p.string('serial', 'Link kind', ['serial', 'udp']),
+    transport: p.string('serial', "Link kind; 'memory' is an in-process wire named by `port` (simulated FC in the same process, deterministic under sim time)", ['serial', 'udp', 'memory']),
     port: p.string('/dev/ttyACM0', 'Serial device path (transport serial)'),
     baud: p.int(921600, 'Serial baud rate', { min: 1200, max: 12000000 }),
     udp_bind_port: p.int(14540, 'Local UDP port to listen on (transport udp); PX4 SITL offboard API uses 14540', { min: 0, max: 65535 }),
@@ -57,7 +57,9 @@ export const mavlinkNode = defineNode({
     if (prm.stream_rates_hz.length !== streamIds.length) {
       throw new Error(`parameter 'stream_rates_hz' of node '${ctx.fqn}': expected ${streamIds.length} rates [HEARTBEAT, ATTITUDE, LOCAL_POSITION_NED, GLOBAL_POSITION_INT, SYS_STATUS, BATTERY_STATUS], got ${prm.stream_rates_hz.length}`);
     }
-    const link: LinkSpec = prm.transport === 'serial'
+    const link: LinkSpec = prm.transport === 'memory'
+      ? { kind: 'memory', name: prm.port }
+      : prm.transport === 'serial'
       ? { kind: 'serial', path: prm.port, baudRate: prm.baud }
       : { kind: 'udp', port: prm.udp_bind_port, host: prm.udp_bind_host, remoteHost: prm.udp_remote_host, remotePort: prm.udp_remote_port || undefined };
     const cfg: BridgeConfig = {

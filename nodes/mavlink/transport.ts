@@ -7,10 +7,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { timer, type Subscription } from 'rxjs';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../../runtime/clock.js';
+import { MemoryLink } from './memory-link.js';
 
 export type LinkSpec =
   | { kind: 'serial'; path: string; baudRate: number }
-  | { kind: 'udp'; port: number; host?: string; remoteHost?: string; remotePort?: number };
+  | { kind: 'udp'; port: number; host?: string; remoteHost?: string; remotePort?: number }
+  /** In-process wire (sim FC and bridge in one process, e.g. under sim time). */
+  | { kind: 'memory'; name: string };
 
 export interface LinkHandlers {
   data(chunk: Buffer): void;
@@ -28,10 +31,12 @@ export interface ByteLink {
 }
 
 export function describeLink(spec: LinkSpec): string {
+  if (spec.kind === 'memory') return `memory:${spec.name}`;
   return spec.kind === 'serial' ? `serial:${spec.path}@${spec.baudRate}` : `udp:${spec.host ?? '0.0.0.0'}:${spec.port}`;
 }
 
 export function createLink(spec: LinkSpec, clock: Clock, h: LinkHandlers, reconnectMs = 1000): ByteLink {
+  if (spec.kind === 'memory') return new MemoryLink(spec.name, clock, h);
   return spec.kind === 'serial' ? new SerialLink(spec, clock, h, reconnectMs) : new UdpLink(spec, h);
 }
 

@@ -16,7 +16,7 @@ import type { GuidanceTarget, SimVehicle } from './vehicle.js';
 const { MavCmd, MavResult, MavFrame, PositionTargetTypemask, MavSeverity } = common;
 const { MavModeFlag, MavType, MavAutopilot, MavState } = minimal;
 
-export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | { kind: 'udp'; port: number; remoteHost?: string; remotePort?: number };
+export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | { kind: 'udp'; port: number; remoteHost?: string; remotePort?: number } | { kind: 'memory'; name: string };
 
 /** Streams the FC sends and their default rates (Hz), as a USB link of PX4 would. */
 export const DEFAULT_STREAM_HZ: Readonly<Record<string, number>> = {
@@ -145,7 +145,7 @@ export class SimFlightController {
     for (const [name, hz] of Object.entries({ ...DEFAULT_STREAM_HZ, ...opts.streamHz })) {
       if (hz !== undefined && hz > 0) this.intervalMs.set(STREAM_IDS[name], 1000 / hz);
     }
-    const link = opts.link.kind === 'serial' ? opts.link : { kind: 'udp' as const, port: opts.link.port, host: '127.0.0.1', remoteHost: opts.link.remoteHost, remotePort: opts.link.remotePort };
+    const link = opts.link.kind === 'serial' || opts.link.kind === 'memory' ? opts.link : { kind: 'udp' as const, port: opts.link.port, host: '127.0.0.1', remoteHost: opts.link.remoteHost, remotePort: opts.link.remotePort };
     this.ep = new MavEndpoint({
       link,
       clock: this.clock,

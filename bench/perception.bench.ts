@@ -4,6 +4,8 @@
  * `session.run` on the same input tensor, measured in the same run, at input sizes 160,
  * 320 and 640 (kestrel-det has dynamic input). Then a 30 fps camera into the node at each
  * size: frames processed vs dropped by the latest-only input.
+ * The node's latency includes what a bare run does not: validation, letterbox of the 320x240
+ * frame, decode + NMS and the message; the ratio is how much that costs.
  */
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -82,11 +84,15 @@ export default defineBench({
       const count0 = before?.count ?? 0;
       const drops0 = before?.drops ?? 0;
       const total = Math.round(30 * FPS_SECONDS);
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < total; i++) {
-        pub.publish(frame(100_000 + i));
-        const next = Number(t0) / 1e6 + ((i + 1) * 1000) / 30;
-        await sleepMs(Math.max(0, next - Number(process.hrtime.bigint()) / 1e6));
+      // An external camera: frame i is due at i/30 s. ONNX Runtime for Node runs inference on
+      // the main thread (run() is async in name only), so frames that came due during a run are
+      // delivered together when the loop is free, as a transport would; latest-only keeps the newest.
+      const t0 = Number(process.hrtime.bigint()) / 1e6;
+      let sent = 0;
+      while (sent < total) {
+        const due = Math.min(total, Math.floor(((Number(process.hrtime.bigint()) / 1e6 - t0) * 30) / 1000) + 1);
+        while (sent < due) pub.publish(frame(100_000 + sent++));
+        await sleepMs(Math.max(0, t0 + (sent * 1000) / 30 - Number(process.hrtime.bigint()) / 1e6));
       }
       await sleepMs(200);
       const after = c.diagnostics.all()[0].stages.find((s) => s.name.endsWith('/inference'));

@@ -13,6 +13,7 @@ import { listener, talker } from './demo/index.js';
 import { perception } from './perception/index.js';
 import { tracker } from './tracker/index.js';
 import { simulatorNode } from './sim/index.js';
+import { oracleDetectorNode } from './sim/oracle.js';
 import { intentNode } from './intent/index.js';
 import { plannerNode } from './planner/index.js';
 import { rulesNode } from './rules/index.js';
@@ -27,6 +28,7 @@ const definitions: NodeDefinition<ParamDecls>[] = [
   perception,
   tracker,
   simulatorNode,
+  oracleDetectorNode,
 ];
 
 export const NODE_REGISTRY: ReadonlyMap<string, NodeDefinition<ParamDecls>> = new Map(definitions.map((d) => [d.name, d]));

@@ -65,6 +65,8 @@ export interface SimulatorStats {
 
 /** Lowest altitude the camera renders from; below it frames are skipped and counted. */
 export const MIN_CAMERA_ALTITUDE_M = 1;
+/** Height of the camera above the ground when the vehicle stands on it. */
+export const CAMERA_MOUNT_HEIGHT_M = 1;
 
 export class Simulator {
   readonly scenario: Scenario;
@@ -205,9 +207,18 @@ export class Simulator {
     return out;
   }
 
+  /**
+   * A camera never sees from below its mount: a drone standing on the ground (z = 0) still
+   * streams frames, seen from the mount height, as a real camera would before take-off.
+   */
+  private groundedCameraPose(): ReturnType<Simulator['cameraPose']> {
+    const pose = this.cameraPose();
+    return pose.altitude >= 0 && pose.altitude < CAMERA_MOUNT_HEIGHT_M ? { ...pose, altitude: CAMERA_MOUNT_HEIGHT_M } : pose;
+  }
+
   /** Renders the camera at the current state (undefined, and counted, when too low to render). */
   renderNow(stamp: Time = this.stamp()): { image: sensor_msgs.Image; labels: kestrel_msgs.LabelArray } | undefined {
-    const pose = this.cameraPose();
+    const pose = this.groundedCameraPose();
     if (![pose.x, pose.y, pose.altitude, pose.yaw].every(Number.isFinite)) {
       this.stats.frames_bad_pose++;
       return undefined;
@@ -227,7 +238,7 @@ export class Simulator {
 
   /** Ground-truth labels of the camera view now, without rendering (undefined when the camera cannot see). */
   labelsNow(stamp: Time = this.stamp()): kestrel_msgs.LabelArray | undefined {
-    const pose = this.cameraPose();
+    const pose = this.groundedCameraPose();
     if (![pose.x, pose.y, pose.altitude, pose.yaw].every(Number.isFinite) || !(pose.altitude >= MIN_CAMERA_ALTITUDE_M)) return undefined;
     return makeMsg('kestrel_msgs/msg/LabelArray', { header: this.header(this.frames.camera, stamp), labels: labelObjects(this.world.objects(), this.k, pose) });
   }

@@ -19,6 +19,11 @@ import type { VehicleEffects, VehiclePoseSource, VehicleTruth } from '../../sim/
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
 import { enuToLatLon } from '../../sim/sensors.js';
 import { Simulator, type SimulatorOptions, type TickOutput } from '../../sim/simulator.js';
+import { SimFlightController, startPtyPair, type PtyPair, type SimLinkSpec, type SimVehicle } from '../../sim/fc/index.js';
+import { simVehicleFor } from '../../sim/params.js';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 export interface SimulatorNodeOptions {
   /** Camera carrier; default: a ScriptedVehicle flying the scenario mission. */
@@ -44,6 +49,10 @@ const params = {
   publish_labels: p.bool(true, 'Publish ground-truth labels on /camera/labels'),
   publish_images: p.bool(true, 'Render and publish /camera/image_raw; false: labels only (perfect-perception runs, much faster)'),
   publish_vehicle_state: p.bool(false, 'Publish /fc/state and /battery from the simulated vehicle (when no MAVLink bridge does)'),
+  'fc.link': p.string('none', "Simulated flight controller (PX4/ArduPilot over MAVLink) carrying the camera: none (scripted mission, no FC), memory (in-process wire `fc.port`), serial (a socat pty pair; the bridge opens `fc.port`), udp (FC on 127.0.0.1:`fc.udp_port`)", ['none', 'memory', 'serial', 'udp']),
+  'fc.port': p.string('kestrel-sim-fc', 'memory: wire name; serial: path of the bridge end of the pty pair (e.g. /tmp/kestrel/ttyFC)'),
+  'fc.udp_port': p.int(14580, 'udp: port the simulated FC listens on', { min: 1, max: 65535 }),
+  'fc.autopilot': p.string('px4', 'Flight-controller flavour (modes, takeoff semantics)', ['px4', 'ardupilot']),
 };
 
 function vehicleStateMsg(scn: Scenario, v: VehicleTruth, stamp: Time): kestrel_msgs.VehicleState {
@@ -100,7 +109,8 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'Battery (only with publish_vehicle_state)' },
     ],
 
-    create(ctx: NodeContext, prm) {
+    async create(ctx: NodeContext, prm) {
+      const diag = ctx.diag;
       // Bad scenario files fail configure with file:line, before anything is published.
       const scenario = loadScenario(prm.scenario, { control: prm.control });
       const cam: Partial<Scenario['camera']> = {};
@@ -118,6 +128,17 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
         ...(prm.publish_images ? {} : { render: 'labels' as const }),
         ...(nodeOpts.vehicle ? { vehicle: nodeOpts.vehicle } : {}),
       };
+      // The flight controller flies the vehicle the camera rides on; the MAVLink bridge (another
+      // node) talks to it over the chosen link, exactly as it would to a real PX4/ArduPilot.
+      let fcStop: (() => Promise<void>) | undefined;
+      if (!nodeOpts.vehicle && prm['fc.link'] !== 'none') {
+        // On the FC path the vehicle starts on the ground: the mission arms and takes off through MAVLink.
+        const vehicle = simVehicleFor(scenario, { start: { ...scenario.vehicle.start, z: 0 } });
+        const fc = await startFlightController(ctx, vehicle, prm['fc.link'] as 'memory' | 'serial' | 'udp', prm['fc.port'], prm['fc.udp_port'], prm['fc.autopilot'] as 'px4' | 'ardupilot');
+        fcStop = fc;
+        simOpts.vehicle = vehicle;
+        diag.values.fc_link = prm['fc.link'];
+      }
       const sim = new Simulator(scenario, simOpts);
       nodeOpts.onSimulator?.(sim);
       const durationS = prm.duration_s > 0 ? prm.duration_s : scenario.duration_s;
@@ -132,7 +153,6 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       const state = prm.publish_vehicle_state ? ctx.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState') : undefined;
       const battery = prm.publish_vehicle_state ? ctx.advertise('/battery', 'sensor_msgs/msg/BatteryState') : undefined;
 
-      const diag = ctx.diag;
       const tickStage = diag.stage('tick');
       diag.values.scenario = `${scenario.name}${scenario.control ? ' (control)' : ''}`;
       diag.values.source = scenario.source;
@@ -206,9 +226,40 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
         deactivate() {
           timer = undefined;
         },
+        async shutdown() {
+          await fcStop?.();
+        },
       };
     },
   });
+}
+
+/** Starts the simulated FC on `vehicle`; resolves to its stop function. */
+async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link: 'memory' | 'serial' | 'udp', port: string, udpPort: number, autopilot: 'px4' | 'ardupilot'): Promise<() => Promise<void>> {
+  let pty: PtyPair | undefined;
+  let spec: SimLinkSpec;
+  if (link === 'serial') {
+    mkdirSync(dirname(port), { recursive: true });
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-fc-'));
+    pty = await startPtyPair({ a: join(dir, 'fc'), b: port, dir });
+    spec = { kind: 'serial', path: pty.a, baudRate: 921600 };
+  } else if (link === 'udp') {
+    spec = { kind: 'udp', port: udpPort };
+  } else {
+    spec = { kind: 'memory', name: port };
+  }
+  const fc = new SimFlightController({ vehicle, clock: ctx.clock, link: spec, autopilot });
+  try {
+    await fc.start();
+  } catch (e) {
+    await pty?.close();
+    throw e;
+  }
+  ctx.log.info(`simulated ${autopilot} flight controller on ${link === 'serial' ? `pty (bridge end ${port})` : link === 'udp' ? `udp 127.0.0.1:${udpPort}` : `memory wire '${port}'`}`);
+  return async () => {
+    await fc.stop();
+    await pty?.close();
+  };
 }
 
 export const simulatorNode = makeSimulatorNode();

@@ -1,0 +1,130 @@
+/**
+ * Runs the reference drone mission (launch/drone_mission.launch.yaml) in this process, live
+ * on the system clock (`kestrel start`, `npm start`) or under virtual time (`kestrel eval`,
+ * tests), and returns what the run is judged by.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runVirtual } from '../eval/driver.js';
+import { NODE_REGISTRY } from '../../nodes/index.js';
+import { SimClock, SystemClock, sleep, type Clock } from '../../runtime/clock.js';
+import type { LatencyModel } from '../../runtime/compute.js';
+import { Container } from '../../runtime/container.js';
+import type { NodeStatus } from '../../runtime/diagnostics.js';
+import { KESTREL_ROOT, launchInProcess, resolveLaunch } from '../../runtime/launch/index.js';
+import type { LogSink } from '../../runtime/log.js';
+import { MissionMonitor, type MissionEvent } from './monitor.js';
+
+export const MISSION_LAUNCH = join(KESTREL_ROOT, 'launch', 'drone_mission.launch.yaml');
+/** Virtual runs start at a fixed epoch, so stamps (and so the decision log) repeat exactly. */
+export const VIRTUAL_EPOCH_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+export type FcLink = 'serial' | 'udp' | 'memory';
+
+export interface MissionOptions {
+  scenario: string;
+  control?: boolean;
+  durationS: number;
+  mode: 'live' | 'virtual';
+  /** Default: live → serial (a socat pty pair) when socat is installed, else udp; virtual → memory. */
+  fcLink?: FcLink;
+  recordDir?: string;
+  /** Virtual runs: how heavy work is charged to the clock (default: as measured). */
+  latency?: LatencyModel;
+  /** 'oracle': ground-truth labels as detections (evaluates everything downstream of the detector). */
+  perception?: 'onnx' | 'oracle';
+  /** Extra launch arguments (name → value). */
+  launchArgs?: Record<string, string>;
+  logSink?: LogSink;
+  onEvent?: (e: MissionEvent) => void;
+  /** Called as the run advances, with seconds of mission time done. */
+  onProgress?: (doneS: number) => void;
+  /** Live runs: stop early (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface MissionResult {
+  scenario: string;
+  control: boolean;
+  mode: 'live' | 'virtual';
+  fcLink: FcLink;
+  durationS: number;
+  wallS: number;
+  monitor: MissionMonitor;
+  diagnostics: NodeStatus[];
+  peakRssMb: number;
+  recordDir?: string;
+}
+
+export function socatAvailable(): boolean {
+  return ['/usr/bin/socat', '/usr/local/bin/socat', '/bin/socat'].some((p) => existsSync(p));
+}
+
+export async function runMission(o: MissionOptions): Promise<MissionResult> {
+  const fcLink: FcLink = o.fcLink ?? (o.mode === 'virtual' ? 'memory' : socatAvailable() ? 'serial' : 'udp');
+  const args: Record<string, string> = {
+    scenario: o.scenario,
+    control: String(o.control ?? false),
+    fc_link: fcLink,
+    record_dir: o.recordDir ?? '',
+    use_sim_time: String(o.mode === 'virtual'),
+    ...(fcLink === 'memory' ? { fc_port: `kestrel-fc-${process.pid}-${Math.random().toString(36).slice(2)}` } : {}),
+    ...o.launchArgs,
+  };
+  const resolved = resolveLaunch(MISSION_LAUNCH, args, { defaultNodeName: (_pkg, exec) => NODE_REGISTRY.get(exec)?.name });
+  if (o.perception === 'oracle') {
+    for (const n of resolved.nodes) {
+      if (n.executable === 'perception') Object.assign(n, { executable: 'oracle_detector', params: new Map() });
+    }
+  }
+  const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
+  const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
+  const t0 = clock.now();
+  const monitor = new MissionMonitor(container.bus, t0, o.onEvent);
+  monitor.start();
+  let peakRss = process.memoryUsage().rss;
+  const sampleRss = (): void => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  const wall0 = process.hrtime.bigint();
+  const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
+  try {
+    const endMs = t0 + o.durationS * 1000;
+    if (clock instanceof SimClock) {
+      let lastS = -1;
+      await runVirtual(clock, container.compute, endMs, {
+        onAdvance: (now) => {
+          const s = Math.floor((now - t0) / 1000);
+          if (s !== lastS) {
+            lastS = s;
+            sampleRss();
+            o.onProgress?.(s);
+          }
+        },
+      });
+    } else {
+      while (clock.now() < endMs && !o.signal?.aborted) {
+        await sleep(clock, Math.min(1000, endMs - clock.now()));
+        sampleRss();
+        o.onProgress?.((clock.now() - t0) / 1000);
+      }
+    }
+  } finally {
+    const diagnostics = container.diagnostics.all();
+    monitor.stop();
+    await handle.shutdown('mission complete');
+    Object.assign(handle, { finalDiagnostics: diagnostics });
+  }
+  return {
+    scenario: o.scenario,
+    control: o.control ?? false,
+    mode: o.mode,
+    fcLink,
+    durationS: o.durationS,
+    wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
+    monitor,
+    diagnostics: (handle as unknown as { finalDiagnostics: NodeStatus[] }).finalDiagnostics,
+    peakRssMb: peakRss / 2 ** 20,
+    recordDir: o.recordDir,
+  };
+}

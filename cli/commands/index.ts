@@ -5,8 +5,10 @@ import { launchCommand } from './launch.js';
 import { nodeCommand } from './node.js';
 import { paramsCommand } from './params.js';
 import { topicsCommand } from './topics.js';
+import { startCommand } from './start.js';
 
 export const COMMANDS: readonly Command[] = [
+  startCommand,
   launchCommand,
   topicsCommand,
   paramsCommand,

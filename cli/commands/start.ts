@@ -1,0 +1,136 @@
+/**
+ * `kestrel start` (`npm start`): the simulated drone mission end to end, live, in one process.
+ * Runs launch/drone_mission.launch.yaml: simulator + simulated PX4 over a serial pty pair
+ * (UDP on 127.0.0.1 when socat is missing), perception, tracker, fusion, intent → rules,
+ * LLM planner, arbiter, MAVLink bridge, diagnostics and an MCAP recorder; prints alerts and
+ * decisions as they happen and a summary at the end.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MissionEvent } from '../../lib/mission/monitor.js';
+import { socatAvailable, type FcLink, type MissionResult } from '../../lib/mission/run.js';
+import { consoleSink, type LogSink } from '../../runtime/log.js';
+import { KESTREL_ROOT } from '../../runtime/launch/index.js';
+import { println, UsageError, type Command } from '../command.js';
+
+const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--out DIR] [--no-record] [--verbose]
+
+Runs the simulated drone mission live (default scenario passport-queue, 60 s) and exits 0 with a
+summary. Alerts, rule compiles, plans and command changes are printed as they happen.
+Scenarios: passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/), or a path to a scenario file.
+
+  --duration S   seconds of mission (default 60)
+  --control      the scenario's control variant (no alert should fire)
+  --fc LINK      flight-controller link: serial (socat pty pair, default when socat is installed), udp, memory
+  --out DIR      recording directory (default out/mission-<time>/); --no-record to skip
+  --verbose      print every node's INFO log lines too`;
+
+function fmtT(t: number): string {
+  return `t=${t.toFixed(1).padStart(6)}s`;
+}
+
+export function describeEvent(e: MissionEvent): string {
+  switch (e.kind) {
+    case 'rules':
+      return `${fmtT(e.t)}  rules    ${e.rules.join('; ') || '(none)'}   ← "${e.intent}"`;
+    case 'truth':
+      return `${fmtT(e.t)}  truth    ${e.name} ${e.active ? 'ON' : 'off'}`;
+    case 'alert':
+      return e.active ? `${fmtT(e.t)}  ALERT    ${e.rule}: ${e.message}${e.reaction && e.reaction !== 'none' ? ` (reaction: ${e.reaction})` : ''}` : `${fmtT(e.t)}  cleared  ${e.rule}`;
+    case 'command':
+      return `${fmtT(e.t)}  command  ${e.action} (${e.source})${e.reason ? `: ${e.reason}` : ''}`;
+    case 'plan':
+      return `${fmtT(e.t)}  plan     ${e.action}: ${e.reason} (${e.tokens} tokens, first token ${e.ttftMs.toFixed(0)} ms)`;
+  }
+}
+
+export function summarize(r: MissionResult): string[] {
+  const m = r.monitor;
+  const lines: string[] = [];
+  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${r.durationS} s of mission in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
+  lines.push(`  perception: ${m.frames} frames, ${m.detections} detections`);
+  const onsets = m.alertSamples.filter((s) => s.active);
+  const truth = m.truthSamples.filter((s) => s.active);
+  lines.push(`  ground truth: ${truth.length ? truth.map((s) => `${s.name} at ${s.t.toFixed(1)} s`).join(', ') : 'no event'}`);
+  lines.push(`  alerts: ${onsets.length ? onsets.map((s) => `${s.name} at ${s.t.toFixed(1)} s`).join(', ') : 'none'}`);
+  lines.push(`  commands: ${Object.entries(m.commandsBySource).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+  if (m.plans.length > 0) {
+    const toks = m.plans.reduce((a, p) => a + p.tokens, 0);
+    const gen = m.plans.reduce((a, p) => a + p.genMs, 0);
+    lines.push(`  planner: ${m.plans.length} plans, ${toks} tokens${gen > 0 ? `, ${((toks * 1000) / gen).toFixed(1)} tokens/s` : ''}`);
+  } else lines.push('  planner: no plan (see planner diagnostics)');
+  const ages = [...m.e2eAgesMs].filter(Number.isFinite).sort((a, b) => a - b);
+  if (ages.length) lines.push(`  decision age (oldest sensor data behind a command): p50 ${ages[Math.floor(ages.length / 2)].toFixed(0)} ms, max ${ages[ages.length - 1].toFixed(0)} ms`);
+  const stageLines = r.diagnostics.flatMap((n) => n.stages.filter((s) => s.count > 0 || s.misses > 0 || s.drops > 0 || s.errors > 0).map((s) => `${s.name}: p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} ms, misses ${s.misses}, drops ${s.drops}, errors ${s.errors}`));
+  if (stageLines.length) lines.push('  stages:', ...stageLines.map((l) => `    ${l}`));
+  lines.push(`  peak memory: ${r.peakRssMb.toFixed(0)} MB`);
+  if (r.recordDir) lines.push(`  recording: ${r.recordDir} (MCAP, every topic; open with Foxglove or \`kestrel bag info\`)`);
+  return lines;
+}
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'Run the simulated drone mission end to end, live (what `npm start` does)',
+  usage: USAGE,
+  async run(argv) {
+    let scenario = 'passport-queue';
+    let durationS = 60;
+    let control = false;
+    let fcLink: FcLink | undefined;
+    let out: string | undefined;
+    let record = true;
+    let verbose = false;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i];
+      const value = (): string => {
+        const v = argv[++i];
+        if (v === undefined) throw new UsageError(`${a} needs a value`);
+        return v;
+      };
+      if (a === '--duration') {
+        durationS = Number(value());
+        if (!(durationS > 0)) throw new UsageError(`--duration must be a positive number of seconds`);
+      } else if (a === '--control') control = true;
+      else if (a === '--fc') {
+        const v = value();
+        if (v !== 'serial' && v !== 'udp' && v !== 'memory') throw new UsageError(`--fc must be serial, udp or memory, not '${v}'`);
+        fcLink = v;
+      } else if (a === '--out') out = value();
+      else if (a === '--no-record') record = false;
+      else if (a === '--verbose') verbose = true;
+      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
+      else scenario = a;
+    }
+    if (fcLink === 'serial' && !socatAvailable()) throw new Error('--fc serial needs socat for the pty pair: apt-get install socat (or use --fc udp)');
+    const recordDir = record ? (out ?? join(KESTREL_ROOT, 'out', `mission-${new Date().toISOString().replace(/[:.]/g, '-')}`)) : undefined;
+    if (recordDir) mkdirSync(join(recordDir, '..'), { recursive: true });
+    const sink: LogSink = (l) => {
+      if (verbose || l.level === 'warn' || l.level === 'error') consoleSink(l);
+    };
+    const { runMission } = await import('../../lib/mission/run.js');
+    const ctrl = new AbortController();
+    const onSig = (): void => ctrl.abort();
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
+    try {
+      const r = await runMission({
+        scenario,
+        control,
+        durationS,
+        mode: 'live',
+        fcLink,
+        recordDir,
+        logSink: sink,
+        signal: ctrl.signal,
+        onEvent: (e) => println(describeEvent(e)),
+      });
+      println('');
+      for (const l of summarize(r)) println(l);
+    } finally {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+    }
+    return 0;
+  },
+};

@@ -39,7 +39,7 @@ export interface MissionOptions {
   onEvent?: (e: MissionEvent) => void;
   /** Called as the run advances, with seconds of mission time done. */
   onProgress?: (doneS: number) => void;
-  /** Live runs: stop early (e.g. on Ctrl-C). */
+  /** Stop early (Ctrl-C live; virtual runs stop at the next clock advance, e.g. once an expected alert fired). */
   signal?: AbortSignal;
 }
 
@@ -75,6 +75,10 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   if (o.perception === 'oracle') {
     for (const n of resolved.nodes) {
       if (n.executable === 'perception') Object.assign(n, { executable: 'oracle_detector', params: new Map() });
+      // Nothing reads frames then: labels only, much faster.
+      if (n.executable === 'simulator') {
+        Object.assign(n, { params: new Map([...n.params, ['publish_images', { value: false, type: 'bool', source: 'runMission perception=oracle' }]]) });
+      }
     }
   }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
@@ -93,6 +97,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     if (clock instanceof SimClock) {
       let lastS = -1;
       await runVirtual(clock, container.compute, endMs, {
+        stop: () => o.signal?.aborted === true,
         onAdvance: (now) => {
           const s = Math.floor((now - t0) / 1000);
           if (s !== lastS) {

@@ -58,6 +58,13 @@ export class StageStats {
     this.lastError = e instanceof Error ? e.message : String(e);
   }
 
+  /** The latencies in the sliding window, oldest first (for histograms). */
+  samples(): number[] {
+    const n = this.window.length;
+    if (this.filled < n) return Array.from(this.window.subarray(0, this.filled));
+    return [...this.window.subarray(this.next), ...this.window.subarray(0, this.next)];
+  }
+
   snapshot(): StageSnapshot {
     const sorted = Array.from(this.window.subarray(0, this.filled)).sort((a, b) => a - b);
     return {
@@ -107,6 +114,11 @@ export class NodeDiagnostics {
     this.message = message;
   }
 
+  /** Latency samples of each stage, keyed by the stage's full name (`node/stage`). */
+  samples(): Record<string, number[]> {
+    return Object.fromEntries([...this.stages.values()].map((s) => [s.name, s.samples()]));
+  }
+
   status(): NodeStatus {
     return {
       node: this.node,
@@ -130,6 +142,11 @@ export class DiagnosticsRegistry {
       this.nodes.set(node, d);
     }
     return d;
+  }
+
+  /** Latency samples of every stage of every node (`node/stage` → ms). */
+  samples(): Record<string, number[]> {
+    return Object.assign({}, ...[...this.nodes.values()].map((d) => d.samples())) as Record<string, number[]>;
   }
 
   all(): NodeStatus[] {

@@ -33,6 +33,8 @@ export interface MissionOptions {
   latency?: LatencyModel;
   /** 'oracle': ground-truth labels as detections (evaluates everything downstream of the detector). */
   perception?: 'onnx' | 'oracle';
+  /** Random seed of the simulated world (default: the scenario's). */
+  seed?: number;
   /** Extra launch arguments (name → value). */
   launchArgs?: Record<string, string>;
   logSink?: LogSink;
@@ -53,6 +55,8 @@ export interface MissionResult {
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
   peakRssMb: number;
+  /** Latency samples per stage (`node/stage` → ms, the diagnostics' sliding window) at the end of the run. */
+  stageSamples: Record<string, number[]>;
   recordDir?: string;
 }
 
@@ -81,6 +85,11 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       }
     }
   }
+  if (o.seed !== undefined) {
+    for (const n of resolved.nodes) {
+      if (n.executable === 'simulator') Object.assign(n, { params: new Map([...n.params, ['seed', { value: o.seed, type: 'int', source: 'runMission seed' }]]) });
+    }
+  }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
   const t0 = clock.now();
@@ -91,6 +100,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
   const wall0 = process.hrtime.bigint();
+  let stageSamples: Record<string, number[]> = {};
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -116,6 +126,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     }
   } finally {
     const diagnostics = container.diagnostics.all();
+    stageSamples = container.diagnostics.samples();
     monitor.stop();
     await handle.shutdown('mission complete');
     Object.assign(handle, { finalDiagnostics: diagnostics });
@@ -130,6 +141,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     monitor,
     diagnostics: (handle as unknown as { finalDiagnostics: NodeStatus[] }).finalDiagnostics,
     peakRssMb: peakRss / 2 ** 20,
+    stageSamples,
     recordDir: o.recordDir,
   };
 }

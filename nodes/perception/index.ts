@@ -5,6 +5,8 @@
  * the one waiting and the replaced ones are dropped and counted (stage `inference`
  * drops), so the detections are never older than one inference plus one frame.
  * A bad image or a failed run is counted per reason and reported; the node keeps going.
+ * Inference runs in a worker_thread (WorkerDetector): onnxruntime-node 1.30 runs a session
+ * synchronously on the calling thread, which would stall every node in the process.
  */
 import { map, type Observable } from 'rxjs';
 import type { sensor_msgs } from '../../msgs/index.js';
@@ -14,9 +16,9 @@ import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { latestOnly } from '../../runtime/operators.js';
 import { timeToMs } from '../../runtime/time.js';
 import { decodeCompressed } from './compressed.js';
-import { Detector } from './detector.js';
 import { ImageError, viewImage } from './image.js';
 import { toDetectionArray } from './messages.js';
+import { WorkerDetector } from './worker-detector.js';
 
 type Frame = { kind: 'raw'; msg: sensor_msgs.Image } | { kind: 'compressed'; msg: sensor_msgs.CompressedImage };
 
@@ -45,7 +47,7 @@ export const perception = defineNode({
   publishes: [{ topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Detections in source-image pixels; header.stamp = the frame stamp' }],
 
   async create(ctx, params) {
-    const detector = await Detector.create({
+    const detector = await WorkerDetector.create({
       modelPath: params.model_path,
       inputSize: params.input_size,
       classNames: params.class_names,

@@ -89,7 +89,8 @@ class KestrelDet(nn.Module):
 
 
 def load(data_dir):
-    images, boxes = [], []
+    """All parts in data_dir; also returns each frame's part name (labels-<part>.json)."""
+    images, boxes, parts = [], [], []
     for part in sorted(f for f in os.listdir(data_dir) if f.startswith("labels-")):
         meta = json.load(open(os.path.join(data_dir, part)))
         w, h = meta["width"], meta["height"]
@@ -97,7 +98,8 @@ def load(data_dir):
         arr = np.fromfile(os.path.join(data_dir, part.replace("labels-", "images-").replace(".json", ".u8")), dtype=np.uint8)
         images.append(arr.reshape(n, h, w, 3))
         boxes += [np.array(b, dtype=np.float32).reshape(-1, 5) for b in meta["boxes"]]
-    return np.concatenate(images), boxes
+        parts += [part[len("labels-") : -len(".json")]] * n
+    return np.concatenate(images), boxes, parts
 
 
 def letterbox_np(img):
@@ -111,8 +113,13 @@ def letterbox_np(img):
     return out, px, py
 
 
-def sample_crop(rng, images, boxes):
-    i = rng.randrange(len(images))
+def sample_crop(rng, images, boxes, focus=None, focus_weight=0.0):
+    # With --focus, a share of crops comes from the deployment-like parts (mission altitudes,
+    # scenario frames), the rest from the whole set, so the model specialises without forgetting.
+    if focus and rng.random() < focus_weight:
+        i = focus[rng.randrange(len(focus))]
+    else:
+        i = rng.randrange(len(images))
     img, px, py = letterbox_np(images[i])
     b = boxes[i].copy()
     b[:, [1, 3]] += px
@@ -221,6 +228,10 @@ def main():
     ap.add_argument("--ckpt", default="/tmp/kestrel-det.pt", help="checkpoint written every 50 steps and at the end")
     ap.add_argument("--resume", action="store_true", help="continue from --ckpt (a new time budget and schedule)")
     ap.add_argument("--init", default="", help="start the backbone (all but the head) from this checkpoint")
+    ap.add_argument("--finetune", default="", help="start all weights from this checkpoint (new optimizer, schedule and step count continue from it)")
+    ap.add_argument("--focus", default="", help="comma-separated part names to draw --focus-weight of the crops from")
+    ap.add_argument("--focus-weight", type=float, default=0.5)
+    ap.add_argument("--export-only", action="store_true", help="export --ckpt to --out without training")
     args = ap.parse_args()
 
     random.seed(SEED)
@@ -229,9 +240,15 @@ def main():
     torch.set_num_threads(args.threads)
     rng = random.Random(SEED)
 
-    images, boxes = load(args.data)
-    print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes", flush=True)
     model = KestrelDet()
+    if args.export_only:
+        ck = torch.load(args.ckpt)
+        model.load_state_dict(ck["model"])
+        export(model, args.out, ck["step"], ck.get("frames", 0))
+        return
+    images, boxes, parts = load(args.data)
+    focus = [i for i, p in enumerate(parts) if p in set(args.focus.split(","))] if args.focus else None
+    print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes, {len(focus or [])} focus frames", flush=True)
     print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     done = 0
@@ -240,6 +257,12 @@ def main():
         state = {k: v for k, v in ck["model"].items() if not k.startswith("head.")}
         model.load_state_dict(state, strict=False)
         print(f"backbone from {args.init} ({ck['step']} steps)", flush=True)
+    if args.finetune:
+        ck = torch.load(args.finetune)
+        model.load_state_dict(ck["model"])
+        done = ck["step"]
+        rng.seed(SEED + done)
+        print(f"fine-tuning {args.finetune} from step {done}", flush=True)
     if args.resume:
         ck = torch.load(args.ckpt)
         model.load_state_dict(ck["model"])
@@ -254,7 +277,7 @@ def main():
     base_lr = args.lr
 
     def save():
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done + step}, args.ckpt)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": done + step, "frames": len(images)}, args.ckpt)
 
     while True:
         frac = (time.time() - t0) / budget if budget > 0 else 1.0
@@ -267,7 +290,7 @@ def main():
             g["lr"] = lr
         xs, cts, bts, ps, ws = [], [], [], [], []
         for _ in range(args.batch):
-            crop, b = sample_crop(rng, images, boxes)
+            crop, b = sample_crop(rng, images, boxes, focus, args.focus_weight)
             ct, bt, pm, wt = targets(b, grid)
             xs.append(crop)
             cts.append(ct)
@@ -287,13 +310,16 @@ def main():
             print(f"step {done + step} t={time.time() - t0:.0f}s lr={lr:.5f} cls={lc.item():.4f} box={lb.item():.4f}", flush=True)
 
     save()
-    step += done
+    export(model, args.out, done + step, len(images))
+
+
+def export(model, out, steps, frames):
     model.eval()
     dummy = torch.zeros(1, 3, INPUT, INPUT)
     torch.onnx.export(
         model,
         dummy,
-        args.out,
+        out,
         input_names=["images"],
         output_names=["output0"],
         dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
@@ -302,18 +328,18 @@ def main():
     )
     import onnx
 
-    m = onnx.load(args.out)
+    m = onnx.load(out)
     # Tracing loses the static batch/channel dims of the output: declare [1, 4+nc, anchors].
     out_dims = m.graph.output[0].type.tensor_type.shape.dim
     out_dims[0].dim_value = 1
     out_dims[1].dim_value = 4 + NC
     out_dims[2].dim_param = "anchors"
     names = "{" + ", ".join(f"{i}: '{n}'" for i, n in enumerate(CLASSES)) + "}"
-    props = {"names": names, "imgsz": f"[{INPUT}, {INPUT}]", "stride": str(STRIDE), "task": "detect", "author": "kestrel models/detector/train.py", "seed": str(SEED), "steps": str(step), "frames": str(len(images))}
+    props = {"names": names, "imgsz": f"[{INPUT}, {INPUT}]", "stride": str(STRIDE), "task": "detect", "author": "kestrel models/detector/train.py", "seed": str(SEED), "steps": str(steps), "frames": str(frames)}
     onnx.helper.set_model_props(m, props)
     onnx.checker.check_model(m)
-    onnx.save(m, args.out)
-    print(f"exported {args.out} after {step} steps, {os.path.getsize(args.out)} bytes", flush=True)
+    onnx.save(m, out)
+    print(f"exported {out} after {steps} steps, {os.path.getsize(out)} bytes", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,148 @@
+/**
+ * Evaluates a recorded bag: its input topics (camera, labels, vehicle state, intent, ground
+ * truth, IMU/GPS, battery) are replayed as fast as possible under a SimClock that starts at
+ * the bag's start, into the processing nodes of the reference mission (perception or the
+ * oracle, tracker, fusion, intent, rules, planner, arbiter, diagnostics), composed in one
+ * Container with the scenario's params. What the pipeline decides is watched by the same
+ * MissionMonitor as a live or virtual mission.
+ */
+import type { diagnostic_msgs } from '../../msgs/index.js';
+import { NODE_REGISTRY } from '../../nodes/index.js';
+import { SimClock } from '../../runtime/clock.js';
+import type { LatencyModel } from '../../runtime/compute.js';
+import { Container } from '../../runtime/container.js';
+import type { NodeStatus } from '../../runtime/diagnostics.js';
+import { launchInProcess, resolveLaunch } from '../../runtime/launch/index.js';
+import type { LogSink } from '../../runtime/log.js';
+import { openBag, type Bag } from '../bag/reader.js';
+import { bagStartMs, replay, type ReplayReport } from '../bag/replay.js';
+import { MissionMonitor } from '../mission/monitor.js';
+import { MISSION_LAUNCH } from '../mission/run.js';
+import { runVirtual, settle } from './driver.js';
+
+export const BAG_INPUT_TOPICS = ['/camera/image_raw', '/camera/labels', '/fc/state', '/intent', '/sim/events', '/imu/data', '/gps/fix', '/battery'] as const;
+const PROCESSING = new Set(['perception', 'tracker', 'fusion', 'intent', 'rules', 'planner', 'arbiter', 'diagnostics']);
+
+export interface BagRunOptions {
+  path: string;
+  /** Scenario whose params (regions, mission, geofence) the nodes get; default: read from the bag's /diagnostics. */
+  scenario?: string;
+  /** Control variant; default: read from the bag as well. */
+  control?: boolean;
+  latency?: LatencyModel;
+  /** Default: onnx when the bag has camera frames, else oracle (npm start records no frames). */
+  perception?: 'onnx' | 'oracle';
+  logSink?: LogSink;
+  /** Fraction of the bag done, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface BagRunResult {
+  bag: string;
+  scenario: string;
+  control: boolean;
+  perception: 'onnx' | 'oracle';
+  durationS: number;
+  wallS: number;
+  monitor: MissionMonitor;
+  diagnostics: NodeStatus[];
+  stageSamples: Record<string, number[]>;
+  peakRssMb: number;
+  replay: ReplayReport;
+}
+
+/** The scenario a simulator run recorded in its diagnostics (`values.scenario`, e.g. `stranded-bag (control)`). */
+export function scenarioOfBag(bag: Bag): { name: string; control: boolean } | undefined {
+  if (!bag.topic('/diagnostics')) return undefined;
+  for (const m of bag.messagesSync({ topics: ['/diagnostics'] })) {
+    let arr: diagnostic_msgs.DiagnosticArray;
+    try {
+      arr = m.decode() as diagnostic_msgs.DiagnosticArray;
+    } catch {
+      continue;
+    }
+    for (const st of arr.status) {
+      const kv = st.values.find((v) => v.key === 'scenario');
+      if (kv) {
+        const control = / \(control\)$/.test(kv.value);
+        return { name: kv.value.replace(/ \(control\)$/, ''), control };
+      }
+    }
+  }
+  return undefined;
+}
+
+export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
+  const bag = await openBag(o.path);
+  const info = bag.info();
+  const found = o.scenario === undefined ? scenarioOfBag(bag) : undefined;
+  const scenario = o.scenario ?? found?.name;
+  if (!scenario) {
+    throw new Error(`${o.path}: the bag names no scenario (no simulator 'scenario' value on /diagnostics); pass --scenario <name> for the nodes' regions and mission`);
+  }
+  const control = o.control ?? found?.control ?? false;
+  const frames = bag.topic('/camera/image_raw')?.messageCount ?? 0;
+  const perception = o.perception ?? (frames > 0 ? 'onnx' : 'oracle');
+  if (perception === 'onnx' && frames === 0) {
+    throw new Error(`${o.path}: perception onnx needs /camera/image_raw, which the bag does not have (npm start records without frames); use --perception oracle`);
+  }
+  if (perception === 'oracle' && !bag.topic('/camera/labels')) {
+    throw new Error(`${o.path}: perception oracle needs /camera/labels, which the bag does not have`);
+  }
+  const topics = BAG_INPUT_TOPICS.filter((t) => bag.topic(t) !== undefined);
+
+  const resolved = resolveLaunch(MISSION_LAUNCH, { scenario, control: String(control), use_sim_time: 'true', fc_link: 'memory' }, {
+    defaultNodeName: (_pkg, exec) => NODE_REGISTRY.get(exec)?.name,
+  });
+  const nodes = resolved.nodes.filter((n) => PROCESSING.has(n.executable));
+  if (perception === 'oracle') {
+    for (const n of nodes) if (n.executable === 'perception') Object.assign(n, { executable: 'oracle_detector', params: new Map() });
+  }
+  const startMs = bagStartMs(bag);
+  const clock = new SimClock(startMs);
+  const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
+  const monitor = new MissionMonitor(container.bus, startMs);
+  monitor.start();
+  let peakRss = process.memoryUsage().rss;
+  const wall0 = process.hrtime.bigint();
+  const handle = await launchInProcess({ ...resolved, nodes, executables: [] }, container, { registry: NODE_REGISTRY, handleSignals: false });
+  let rep: ReplayReport;
+  let diagnostics: NodeStatus[] = [];
+  let stageSamples: Record<string, number[]> = {};
+  const endMs = startMs + Number(info.durationNs / 1_000_000n);
+  try {
+    await settle(container.compute);
+    rep = await replay(bag, {
+      bus: container.bus,
+      clock,
+      asFastAsPossible: true,
+      topics,
+      progressEvery: 20,
+      onProgress: (p) => {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        o.onProgress?.(p.total > 0 ? p.done / p.total : 1);
+      },
+    });
+    // Let the last inputs work through, and the timers run to the bag's end.
+    await runVirtual(clock, container.compute, Math.max(endMs, clock.now()));
+    await settle(container.compute);
+  } finally {
+    diagnostics = container.diagnostics.all();
+    stageSamples = container.diagnostics.samples();
+    monitor.stop();
+    await handle.shutdown('bag evaluated');
+  }
+  return {
+    bag: o.path,
+    scenario,
+    control,
+    perception,
+    durationS: (endMs - startMs) / 1000,
+    wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
+    monitor,
+    diagnostics,
+    stageSamples,
+    peakRssMb: peakRss / 2 ** 20,
+    replay: rep,
+  };
+}

@@ -250,7 +250,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       wallS: r.wallS,
       energyCounter: energyDelta(energy0),
       notes: [
-        ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): those expectations cannot be met`] : []),
+        ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),
       ],
     });

@@ -221,9 +221,9 @@ export function evaluate(i: EvalInput) {
 export type EvalJson = ReturnType<typeof evaluate>;
 
 /** The eval JSON without what depends on wall time or this machine's load (for determinism checks). */
-export function deterministicPart(j: EvalJson): Omit<EvalJson, 'wall' | 'planner'> & { stages: EvalJson['stages'] } {
-  const { wall: _w, planner: _p, ...rest } = j;
-  // The planner's own stage runs llama.cpp at wall speed: its counts vary with load.
+export function deterministicPart(j: EvalJson): Omit<EvalJson, 'wall' | 'planner' | 'totals'> {
+  const { wall: _w, planner: _p, totals: _t, ...rest } = j;
+  // The planner's own stage runs llama.cpp at wall speed: its counts (and so the totals) vary with load.
   return { ...rest, stages: rest.stages.filter((s) => !/\/planner\/plan$/.test(s.name)) };
 }
 

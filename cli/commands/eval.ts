@@ -201,6 +201,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     const notes = [`bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
     if (r.replay.decodeErrors > 0) notes.push(`${r.replay.decodeErrors} bag message(s) did not decode and were dropped`);
     for (const s of r.replay.skippedTopics) notes.push(`not replayed: ${s.topic} (${s.reason})`);
+    notes.push(...r.notes);
     notes.push('Bag replay: inputs are published as fast as possible; inference runs between messages, so frame drops may vary from run to run.');
     json = evaluate({
       source: { kind: 'bag', name: sc.name, path: r.bag, control: r.control, perception: r.perception },

@@ -18,6 +18,9 @@ import { openBag, type Bag } from '../bag/reader.js';
 import { bagStartMs, replay, type ReplayReport } from '../bag/replay.js';
 import { MissionMonitor } from '../mission/monitor.js';
 import { MISSION_LAUNCH } from '../mission/run.js';
+import { makeMsg } from '../../msgs/index.js';
+import { QOS_LATCHED } from '../../runtime/qos.js';
+import { loadScenario } from '../../sim/scenario.js';
 import { runVirtual, settle } from './driver.js';
 
 export const BAG_INPUT_TOPICS = ['/camera/image_raw', '/camera/labels', '/fc/state', '/intent', '/sim/events', '/imu/data', '/gps/fix', '/battery'] as const;
@@ -49,7 +52,12 @@ export interface BagRunResult {
   stageSamples: Record<string, number[]>;
   peakRssMb: number;
   replay: ReplayReport;
+  /** What the bag lacked and how it was made up for. */
+  notes: string[];
 }
+
+/** Bag topics that are latched in the pipeline but may be recorded as volatile: replayed here, re-published latched. */
+const RELATCH: Record<string, string> = { '/sim/events': '/_eval/bag/sim_events', '/intent': '/_eval/bag/intent' };
 
 /** The scenario a simulator run recorded in its diagnostics (`values.scenario`, e.g. `stranded-bag (control)`). */
 export function scenarioOfBag(bag: Bag): { name: string; control: boolean } | undefined {
@@ -103,6 +111,23 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
   const monitor = new MissionMonitor(container.bus, startMs);
   monitor.start();
+  const notes: string[] = [];
+  // Ground truth and intent are latched topics; a bag may store them with volatile QoS (or miss
+  // the intent, published once before the recorder subscribed). Re-publish them latched.
+  const bus = container.bus;
+  const events = bus.advertise('/sim/events', 'kestrel_msgs/msg/ScenarioEvent', { ...QOS_LATCHED, depth: 16 });
+  const intentPub = bus.advertise('/intent', 'std_msgs/msg/String', QOS_LATCHED);
+  const relays = [
+    bus.subscribe(RELATCH['/sim/events'], 'kestrel_msgs/msg/ScenarioEvent').subscribe((e) => events.publish(e)),
+    bus.subscribe(RELATCH['/intent'], 'std_msgs/msg/String').subscribe((m) => intentPub.publish(m)),
+  ];
+  if (!bag.topic('/intent')) {
+    const intent = loadScenario(scenario, { control }).intent;
+    intentPub.publish(makeMsg('std_msgs/msg/String', { data: intent }));
+    notes.push(`the bag has no /intent (the latched message was not recorded): the scenario's intent was used: "${intent}"`);
+  }
+  if (!bag.topic('/sim/events')) notes.push('the bag has no /sim/events: no ground truth, alerts cannot be scored');
+
   let peakRss = process.memoryUsage().rss;
   const wall0 = process.hrtime.bigint();
   const handle = await launchInProcess({ ...resolved, nodes, executables: [] }, container, { registry: NODE_REGISTRY, handleSignals: false });
@@ -117,6 +142,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
       clock,
       asFastAsPossible: true,
       topics,
+      remap: RELATCH,
       progressEvery: 20,
       onProgress: (p) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -130,6 +156,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
     diagnostics = container.diagnostics.all();
     stageSamples = container.diagnostics.samples();
     monitor.stop();
+    for (const r of relays) r.unsubscribe();
     await handle.shutdown('bag evaluated');
   }
   return {
@@ -144,5 +171,6 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
     stageSamples,
     peakRssMb: peakRss / 2 ** 20,
     replay: rep,
+    notes,
   };
 }

@@ -1,6 +1,7 @@
 /** Every `kestrel` subcommand, one line each. */
 import type { Command } from '../command.js';
 import { bagCommand } from './bag.js';
+import { evalCommand } from './eval.js';
 import { launchCommand } from './launch.js';
 import { nodeCommand } from './node.js';
 import { paramsCommand } from './params.js';
@@ -14,4 +15,5 @@ export const COMMANDS: readonly Command[] = [
   paramsCommand,
   nodeCommand,
   bagCommand,
+  evalCommand,
 ];

@@ -1,0 +1,103 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runMission } from '../../lib/mission/run.js';
+import { io } from '../command.js';
+import { main } from '../main.js';
+import { loadLatencyModel } from './eval.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kestrel-eval-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function kestrel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...io };
+  let out = '';
+  let err = '';
+  io.out = (s) => void (out += s);
+  io.err = (s) => void (err += s);
+  try {
+    return { code: await main(['eval', ...argv]), out, err };
+  } finally {
+    Object.assign(io, saved);
+  }
+}
+
+type Json = Record<string, unknown> & {
+  alerts: { precision: number; recall: number; expected: { event: string; ok: boolean; first_alert_s: number | null }[] };
+  stages: { name: string; p50_ms: number; p99_ms: number; max_ms: number; deadline_misses: number; drops: number }[];
+  energy: Record<string, unknown>;
+  planner: Record<string, unknown>;
+  wall: { peak_rss_mb: number; wall_s: number };
+};
+
+describe('kestrel eval', () => {
+  it('a short scenario run writes eval.json, report.html and decisions.log with the documented fields', async () => {
+    const out = join(tmp, 'scn');
+    const r = await kestrel('passport-queue', '--duration', '20', '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--device-profile', 'pi5', '--out', out);
+    expect(r.err).not.toMatch(/ERROR/);
+    expect(r.code).toBe(0);
+    // 20 s ends before the queue passes 10 (window 35–52 s): the run completes, the report says it was missed.
+    expect(r.out).toContain('NOT met: queue_over_10');
+    const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json;
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['source', 'latency_model', 'device_profile', 'stages', 'totals', 'e2e_age_ms', 'alerts', 'reactions', 'planner', 'energy', 'wall', 'passed']));
+    expect(j.passed).toBe(false);
+    expect(j.alerts.expected[0]).toMatchObject({ event: 'queue_over_10', ok: false, first_alert_s: null });
+    const arb = j.stages.find((s) => s.name === '/arbiter/e2e');
+    expect(arb).toBeDefined();
+    expect(arb?.p99_ms).toBeGreaterThanOrEqual(arb?.p50_ms ?? Infinity);
+    expect(j.e2e_age_ms).toMatchObject({ count: expect.any(Number), p50: expect.any(Number), p99: expect.any(Number) });
+    expect(j.energy).toMatchObject({ profile: 'pi5', note: expect.stringMatching(/ESTIMATE/), run_energy_estimate_j: expect.any(Number) });
+    expect(Object.keys(j.energy).filter((k) => k.endsWith('_j'))).toEqual(expect.arrayContaining(['inference_energy_estimate_j', 'run_energy_estimate_j']));
+    expect(j.planner).toHaveProperty('tokens_per_s');
+    expect(j.planner).toHaveProperty('ttft_ms');
+    expect(j.wall.peak_rss_mb).toBeGreaterThan(10);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    const log = readFileSync(join(out, 'decisions.log'), 'utf8');
+    expect(log).toMatch(/^0\.000 rules v1 /m);
+    expect(log).toMatch(/ cmd \d+ takeoff mission /);
+  });
+
+  it('evaluates a bag recorded by the mission (no frames, so the oracle), scoring the recorded ground truth', async () => {
+    const bag = join(tmp, 'bag');
+    await runMission({ scenario: 'stranded-bag', durationS: 12, mode: 'virtual', perception: 'oracle', recordDir: bag, logSink: () => undefined });
+    const out = join(tmp, 'bagout');
+    const r = await kestrel(bag, '--latency', 'config/latency/pi5.json', '--out', out);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json & { source: { kind: string; name: string; perception: string } };
+    expect(j.source).toMatchObject({ kind: 'bag', name: 'stranded-bag', perception: 'oracle' });
+    expect(j.stages.find((s) => s.name === '/tracker/track')).toBeDefined();
+    expect(readFileSync(join(out, 'decisions.log'), 'utf8')).toMatch(/ rules v1 .*unattended/);
+    // A bag without frames cannot feed the ONNX detector: a clear error, exit 1.
+    const bad = await kestrel(bag, '--perception', 'onnx', '--out', out);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/needs \/camera\/image_raw/);
+  });
+
+  it('bad input: clear errors with exit codes (2 usage, 1 errors)', async () => {
+    expect((await kestrel()).code).toBe(2);
+    const flag = await kestrel('passport-queue', '--bogus');
+    expect(flag.code).toBe(2);
+    expect(flag.err).toContain("unknown option '--bogus'");
+    expect((await kestrel('passport-queue', '--device-profile', 'cray')).err).toContain("unknown --device-profile 'cray'");
+    expect((await kestrel('passport-queue', '--duration', '-3')).code).toBe(2);
+    expect((await kestrel('passport-queue', '--latency', join(tmp, 'missing.json'))).code).toBe(2);
+    const scen = await kestrel('no-such-scenario', '--out', join(tmp, 'x'));
+    expect(scen.code).toBe(1);
+    expect(scen.err).toMatch(/no-such-scenario/);
+    const lat = join(tmp, 'bad-latency.json');
+    writeFileSync(lat, JSON.stringify({ stages: { inference: { fixed_ms: -1 } } }));
+    const badLat = await kestrel('passport-queue', '--latency', lat, '--out', join(tmp, 'y'));
+    expect(badLat.code).toBe(1);
+    expect(badLat.err).toContain('stages.inference.fixed_ms: expected a number ≥ 0, got -1');
+    expect(existsSync(join(tmp, 'y', 'eval.json'))).toBe(false);
+  });
+
+  it('the example latency model loads', () => {
+    const m = loadLatencyModel('config/latency/pi5.json');
+    expect(m).toMatchObject({ mode: 'model', stages: { inference: { fixed_ms: expect.any(Number) } } });
+  });
+});

@@ -77,7 +77,7 @@ export const intentNode = defineNode({
         return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
-            const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));
+            const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) => (await ctx.compute('compile_llm', () => compileIntent(intent, mode, vocab, llm, signal))).value);
             if (r.ok) report(intent, r.value, r.latencyMs);
             else {
               stage.miss();

@@ -75,8 +75,13 @@ export const plannerNode = defineNode({
       running = true;
       try {
         const user = buildSituation(w, alerts, { maxTracks: params.max_tracks, sceneText });
-        const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) =>
-          engine.generate({ system, user }, { grammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: () => ctx.clock.now() }));
+        // Time to first token and tokens/s measure the compute itself: on the node clock live;
+        // under sim time the clock stands still while the model runs, so the engine's own timer.
+        const timing = ctx.clock.kind === 'sim' ? undefined : () => ctx.clock.now();
+        // ctx.compute: under sim time (replays, eval) the generation's cost is charged to the
+        // clock, so the deadline sees it as a device would; live it only measures.
+        const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) =>
+          (await ctx.compute('generate', () => engine.generate({ system, user }, { grammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: timing }), (g) => g.completionTokens)).value);
         if (!r.ok) {
           if (r.reason === 'deadline') {
             count('missed');

@@ -5,25 +5,11 @@
  * uses on the real SimVehicle: truth(), setWind(), setBatteryRemaining().
  */
 import { wrapAngle, type Vec2 } from '../runtime/geometry.js';
+import type { VehicleTruth } from './fc/vehicle.js';
 import type { MissionSpec } from './scenario.js';
 
-/** Vehicle ground truth, as sim/fc's SimVehicle reports it. */
-export interface VehicleTruth {
-  /** Local ENU metres; z = altitude above ground. */
-  x: number;
-  y: number;
-  z: number;
-  vx: number;
-  vy: number;
-  vz: number;
-  /** ENU rad, 0 = east, counter-clockwise. */
-  yaw: number;
-  armed: boolean;
-  mode: string;
-  /** 0..1 */
-  battery_remaining: number;
-  battery_voltage: number;
-}
+/** Vehicle ground truth: the scripted vehicle reports the same shape as sim/fc's SimVehicle. */
+export type { VehicleTruth };
 
 /** Anything the camera can ride on: the scripted vehicle, sim/fc's SimVehicle, a fixed mast. */
 export interface VehiclePoseSource {

@@ -9,6 +9,7 @@
  * scenario origin (the same mapping as the flight controller's GLOBAL_POSITION_INT), with a
  * slowly wandering (Gauss-Markov) error plus white noise.
  */
+import type { VehicleTruth } from './fc/vehicle.js';
 import { makeMsg, type sensor_msgs, type std_msgs } from '../msgs/index.js';
 import { NavSatFixConstants, NavSatStatusConstants } from '../msgs/generated/sensor_msgs.js';
 import { wrapAngle, type Vec2 } from '../runtime/geometry.js';
@@ -34,15 +35,7 @@ export function enuToLatLon(origin: GeoOrigin, x: number, y: number, z: number):
 }
 
 /** Kinematic state the sensors sample: ENU position/velocity and ENU yaw. */
-export interface KinematicState {
-  x: number;
-  y: number;
-  z: number;
-  vx: number;
-  vy: number;
-  vz: number;
-  yaw: number;
-}
+export type KinematicState = Pick<VehicleTruth, 'x' | 'y' | 'z' | 'vx' | 'vy' | 'vz' | 'yaw'>;
 
 /** Steady wind plus scripted gusts (smooth rise and fall) plus seeded turbulence. ENU m/s. */
 export class WindModel {

@@ -7,35 +7,16 @@
  *
  *   npx tsx sim/tools/oracle.ts [passport-queue stranded-bag perimeter-patrol]
  */
-import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
+import type { kestrel_msgs } from '../../msgs/index.js';
 import { runVirtual } from '../../lib/eval/driver.js';
 import { NODE_REGISTRY } from '../../nodes/index.js';
 import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
-import { defineNode, type NodeDefinition } from '../../runtime/node.js';
-import type { ParamDecls, ParamOverride, ParamValue } from '../../runtime/params.js';
-import { QOS_LATCHED, QOS_SENSOR_DATA } from '../../runtime/qos.js';
+import type { ParamOverride, ParamValue } from '../../runtime/params.js';
+import { QOS_LATCHED } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
 import { scenarioParams } from '../params.js';
 import { listScenarios, loadScenario, type Scenario } from '../scenario.js';
-
-/** Ground-truth labels as detections, score 0.9: what a perfect detector would publish. */
-const oracleDetector = defineNode({
-  name: 'oracle_detector',
-  description: 'Perfect perception: /camera/labels → /detections',
-  params: {},
-  create(ctx) {
-    const pub = ctx.advertise('/detections', 'vision_msgs/msg/Detection2DArray');
-    const toDets = (la: kestrel_msgs.LabelArray) =>
-      makeMsg('vision_msgs/msg/Detection2DArray', {
-        header: la.header,
-        detections: la.labels
-          .filter((l) => l.visible)
-          .map((l) => makeMsg('vision_msgs/msg/Detection2D', { header: la.header, bbox: l.bbox, results: [makeMsg('vision_msgs/msg/ObjectHypothesisWithPose', { hypothesis: { class_id: l.class_id, score: 0.9 } })] })),
-      });
-    return { activate: () => ctx.subscribe('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA).subscribe((la) => pub.publish(toDets(la))) };
-  },
-});
 
 const INT_PARAMS = new Set(['camera.width', 'camera.height']);
 
@@ -54,8 +35,7 @@ interface Onset {
 }
 
 async function run(s: Scenario): Promise<{ onsets: Onset[]; rules: kestrel_msgs.Rule[] }> {
-  const registry = new Map<string, NodeDefinition<ParamDecls>>(NODE_REGISTRY);
-  registry.set('oracle_detector', oracleDetector as unknown as NodeDefinition<ParamDecls>);
+  const registry = NODE_REGISTRY;
   const clock = new SimClock(0);
   const c = new Container({ clock, registry, logSink: () => undefined });
   const sp = scenarioParams(s);

@@ -57,7 +57,7 @@ describe('kestrel eval', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<script|https?:\/\//);
     const log = readFileSync(join(out, 'decisions.log'), 'utf8');
-    expect(log).toMatch(/^0\.000 rules v1 /m);
+    expect(log).toMatch(/^0\.\d{3} rules v1 r1_1:count:person:queue:>10$/m);
     expect(log).toMatch(/ cmd \d+ takeoff mission /);
   });
 

@@ -42,10 +42,11 @@ were missed (the report says so; eval.json "passed"); 1 on errors; 2 on bad usag
   --verbose         print the nodes' log lines
 
 Latency model file (JSON), stage names as the nodes charge them through ctx.compute:
-  { "stages": { "inference": { "fixed_ms": 45 },                       (perception, per frame)
-                "plan":      { "fixed_ms": 250, "per_unit_ms": 60 } }, (per generated token)
-    "default_ms": 5 }                                                  (any other stage)
-  Example: config/latency/pi5.json.`;
+  { "stages": { "inference":   { "fixed_ms": 45 },                      (perception, per frame)
+                "generate":    { "fixed_ms": 150, "per_unit_ms": 25 },  (planner: + per generated token)
+                "compile_llm": { "fixed_ms": 20 } },                    (intent compile)
+    "default_ms": 5 }                                                   (any other stage)
+  Charged cost = fixed_ms + per_unit_ms × units. Example: config/latency/pi5.json.`;
 
 interface Opts {
   target: string;
@@ -275,7 +276,7 @@ function energyDelta(e0: { source: string; uj: number } | undefined): { source: 
 
 function plannerNotes(plans: number): string[] {
   return plans === 0
-    ? ['The planner published no plan: with the generated tiny random model it rarely parses, and under virtual time its llama.cpp work (not yet charged through ctx.compute) races its deadline on the virtual clock.']
+    ? ['The planner published no plan: with the generated tiny random model its output rarely parses, or its charged generation time passes deadline_ms (see /planner/plan misses).']
     : [];
 }
 

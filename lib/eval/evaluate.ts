@@ -3,7 +3,7 @@
  * `kestrel eval` figures: latency per stage, misses, drops, end-to-end ages, alert
  * precision/recall and time to alert against the scenario's ground truth, arbiter
  * reactions, planner tokens/s, memory and an energy estimate. Pure: the same run gives
- * the same JSON, except the fields under `wall` (and the planner's, see note below).
+ * the same JSON, except the fields under `wall` and `planner` (timed on the wall clock).
  */
 import type { kestrel_msgs } from '../../msgs/index.js';
 import type { LatencyModel } from '../../runtime/compute.js';
@@ -20,8 +20,8 @@ export const EARLY_S = 2;
 /** ... or this late after it (tracks must be confirmed, unattended timers run out) and still count. */
 export const LATE_S = 10;
 
-/** Stages whose work is inference (ONNX detector, LLM): energy per call is estimated for them. */
-const INFERENCE_STAGES = /\/(inference|plan|compile)$/;
+/** Compute stages (ctx.compute: the ONNX detector, LLM generation, intent compile): energy per call is estimated for them. */
+const INFERENCE_STAGES = /\/(inference|generate|compile_llm)$/;
 
 export interface EvalInput {
   source: { kind: 'scenario' | 'bag'; name: string; path: string; control: boolean; seed?: number; perception: 'onnx' | 'oracle' };
@@ -145,8 +145,9 @@ export function evaluate(i: EvalInput) {
   );
   const sum = (k: 'deadline_misses' | 'drops' | 'errors'): number => stages.reduce((n, s) => n + s[k], 0);
 
-  // Planner figures come from llama.cpp at wall speed (the planner does not charge its work
-  // through ctx.compute yet), so they vary run to run: kept apart from the deterministic part.
+  // Planner TTFT and tokens/s are timed by the engine on the wall clock (under sim time the
+  // node clock stands still while the model runs), so they vary run to run: kept apart from
+  // the deterministic part.
   const plannerDiag = i.diagnostics.find((d) => /(^|\/)planner$/.test(d.node));
   const genPlans = m.plans.filter((p) => p.genMs > 0);
   const tokens = genPlans.reduce((n, p) => n + p.tokens, 0);

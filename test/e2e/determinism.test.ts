@@ -1,8 +1,8 @@
 /**
  * Determinism: the same scenario, seed and latency model (a file, not 'measured') run twice
  * under virtual time give a byte-identical decision log, and the same eval JSON except what
- * depends on wall time (and the planner, whose llama.cpp work is not charged through
- * ctx.compute yet). Real ONNX perception, so the detector's compute is charged by the model.
+ * is timed on the wall clock (run time, memory, the planner's TTFT and tokens/s). Real ONNX
+ * perception and llama.cpp planner: their compute is charged by the latency model.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

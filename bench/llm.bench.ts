@@ -24,7 +24,8 @@ const SHAPE = (process.env.KESTREL_LLM_BENCH_SHAPE ?? '1b') as ShapeName;
 const QUANTS = (process.env.KESTREL_LLM_BENCH_QUANTS ?? 'Q4_0,Q8_0,F16').split(',') as Quant[];
 const THREADS = (process.env.KESTREL_LLM_BENCH_THREADS ?? '1,2').split(',').map(Number);
 const GEN_TOKENS = 48;
-const REPS = 3;
+// Two rounds per configuration keep the whole bench suite within 15 minutes on 2 cores.
+const REPS = 2;
 
 const SYSTEM = plannerSystemPrompt('Patrol the area, monitor the passport queue and report alerts. Keep safe distance from people.', ACTIONS);
 function situation(i: number): string {

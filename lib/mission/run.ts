@@ -13,6 +13,7 @@ import { Container } from '../../runtime/container.js';
 import type { NodeStatus } from '../../runtime/diagnostics.js';
 import { KESTREL_ROOT, launchInProcess, resolveLaunch } from '../../runtime/launch/index.js';
 import type { LogSink } from '../../runtime/log.js';
+import type { ParamOverride } from '../../runtime/params.js';
 import { MissionMonitor, type MissionEvent } from './monitor.js';
 
 export const MISSION_LAUNCH = join(KESTREL_ROOT, 'launch', 'drone_mission.launch.yaml');
@@ -35,6 +36,8 @@ export interface MissionOptions {
   perception?: 'onnx' | 'oracle';
   /** Random seed of the simulated world (default: the scenario's). */
   seed?: number;
+  /** Parameter overrides by node executable (e.g. `{ planner: { rate_hz: 0.2 } }`), applied over the launch file's. */
+  params?: Record<string, Record<string, number | string | boolean>>;
   /** Extra launch arguments (name → value). */
   launchArgs?: Record<string, string>;
   logSink?: LogSink;
@@ -89,6 +92,15 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     for (const n of resolved.nodes) {
       if (n.executable === 'simulator') Object.assign(n, { params: new Map([...n.params, ['seed', { value: o.seed, type: 'int', source: 'runMission seed' }]]) });
     }
+  }
+  for (const [exec, ps] of Object.entries(o.params ?? {})) {
+    const n = resolved.nodes.find((x) => x.executable === exec);
+    if (!n) throw new Error(`runMission params: no node '${exec}' in ${MISSION_LAUNCH} (nodes: ${resolved.nodes.map((x) => x.executable).join(', ')})`);
+    const extra = Object.entries(ps).map(([k, value]): [string, ParamOverride] => [
+      k,
+      { value, type: typeof value === 'boolean' ? 'bool' : typeof value === 'string' ? 'string' : Number.isInteger(value) ? 'int' : 'double', source: 'runMission params' },
+    ]);
+    Object.assign(n, { params: new Map([...n.params, ...extra]) });
   }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });

@@ -9,6 +9,7 @@
  * Knobs: KESTREL_LLM_BENCH_SHAPE=tiny (smoke run), KESTREL_LLM_BENCH_QUANTS=Q4_0,F16, KESTREL_LLM_BENCH_THREADS=1,2.
  */
 import { LlamaCompletion, TokenBias, type LlamaModel, type Token } from 'node-llama-cpp';
+import { statSync } from 'node:fs';
 import { defineBench, stats, type Goal } from './harness.js';
 import { bestReadBandwidth } from './membw.bench.js';
 import { ensureModel, SHAPES, type ShapeName } from '../models/gguf/cache.js';
@@ -117,6 +118,17 @@ export default defineBench({
       const bytesPerToken = weightBytesPerToken(SHAPES[SHAPE], q);
       figures[`weight_mb_per_token_${q}`] = bytesPerToken / 2 ** 20;
       const gbnf = shapeToGbnf(planShape(ACTIONS));
+      // Resident memory of the loaded model against its file size (Q4_0 is repacked at load).
+      {
+        const before = process.memoryUsage().rss;
+        const probe = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 2048, gpuLayers: 0, maxMemoryMb: 0, template: 'none' });
+        const after = process.memoryUsage().rss;
+        await probe.dispose();
+        const fileBytes = statSync(path).size;
+        figures[`model_file_mb_${q}`] = fileBytes / 2 ** 20;
+        figures[`rss_growth_mb_${q}`] = (after - before) / 2 ** 20;
+        figures[`rss_vs_model_size_${q}`] = (after - before) / fileBytes;
+      }
       for (const t of THREADS) {
         const key = `${q}_${t}t`;
         // Interleaved (bare+grammar, bare, planner per round) so load changes on a shared machine hit all three alike.

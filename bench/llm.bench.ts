@@ -120,10 +120,11 @@ export default defineBench({
       const gbnf = shapeToGbnf(planShape(ACTIONS));
       // Resident memory of the loaded model against its file size (Q4_0 is repacked at load).
       {
-        const before = process.memoryUsage().rss;
+        // Loaded minus unloaded (not minus before): earlier benches free large buffers meanwhile.
         const probe = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 2048, gpuLayers: 0, maxMemoryMb: 0, template: 'none' });
         const after = process.memoryUsage().rss;
         await probe.dispose();
+        const before = process.memoryUsage().rss;
         const fileBytes = statSync(path).size;
         figures[`model_file_mb_${q}`] = fileBytes / 2 ** 20;
         figures[`rss_growth_mb_${q}`] = (after - before) / 2 ** 20;

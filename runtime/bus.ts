@@ -135,9 +135,16 @@ export class Bus {
     });
   }
 
-  /** Every message on every topic, for recorders and transports. Costs nothing while unobserved. */
-  events(): Observable<BusEvent> {
+  /**
+   * Every message on every topic, for recorders and transports. Costs nothing while unobserved.
+   * With `replayLatched`, first the kept history of every transient_local topic, as a
+   * transient_local subscriber (e.g. `ros2 bag record`) would receive it.
+   */
+  events(o: { replayLatched?: boolean } = {}): Observable<BusEvent> {
     return new Observable<BusEvent>((sub) => {
+      if (o.replayLatched) {
+        for (const t of this.topicsByName.values()) for (const msg of t.latched) sub.next({ topic: t.name, type: t.type, msg });
+      }
       this.tapCount++;
       const inner = this.allEvents.subscribe(sub);
       return () => {
@@ -145,6 +152,11 @@ export class Bus {
         this.tapCount--;
       };
     });
+  }
+
+  /** QoS of the topic's current publishers (what a recorder stores as offered_qos_profiles). */
+  offeredQos(name: string): readonly QoS[] {
+    return this.topicsByName.get(name)?.offered ?? [];
   }
 
   typeOf(name: string): MsgTypeName | undefined {

@@ -6,6 +6,7 @@ import { openBag } from '../../lib/bag/reader.js';
 import { createBagWriter } from '../../lib/bag/writer.js';
 import { makeMsg } from '../../msgs/index.js';
 import { SimClock } from '../../runtime/clock.js';
+import { QOS_LATCHED } from '../../runtime/qos.js';
 import { Container } from '../../runtime/container.js';
 import type { ParamOverride, ParamType, ParamValue } from '../../runtime/params.js';
 import { playbackFinished, playerNode, recorderNode } from './index.js';
@@ -55,6 +56,21 @@ describe('player and recorder nodes', () => {
     const B = [...b.messagesSync()].map((m) => [m.topic, m.logTimeNs, Buffer.from(m.data).toString('hex')]);
     expect(B).toEqual(A);
     expect(c.diagnostics.all().find((d) => d.node === '/player')?.message).toBe('played 60 messages');
+  });
+
+  it('records latched messages published before it started, with their QoS, so a replay latches them again', async () => {
+    const c = new Container({ registry, clock: new SimClock(1_000_000), logSink: () => {} });
+    const intent = c.bus.advertise('/intent', 'std_msgs/msg/String', QOS_LATCHED);
+    intent.publish(makeMsg('std_msgs/msg/String', { data: 'alert if more than 10 people are in the queue' }));
+    const out = join(tmp, 'latched');
+    await c.add({ package: 'kestrel', executable: 'recorder', params: params({ 'storage.uri': [out, 'string'] }), remaps: [] });
+    await c.activateAll();
+    await c.shutdownAll();
+    const bag = await openBag(out);
+    const topic = bag.info().topics.find((t) => t.name === '/intent');
+    expect(String(topic?.offeredQosProfiles)).toMatch(/durability: 1/);
+    const msgs = [...bag.messagesSync()].map((m) => (m.decode() as { data: string }).data);
+    expect(msgs).toEqual(['alert if more than 10 people are in the queue']);
   });
 
   it('gives clear errors for missing or bad parameters', async () => {

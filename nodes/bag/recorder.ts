@@ -3,6 +3,7 @@
  * bag, stamped with the node clock (bag time under sim time), split by size or duration.
  * The bag is finalized on deactivate/shutdown and on SIGINT/SIGTERM.
  */
+import type { QoS } from '../../runtime/qos.js';
 import { Subscription } from 'rxjs';
 import { filter } from 'rxjs/operators';
 import { exactNowNs } from '../../lib/bag/exact-time.js';
@@ -66,11 +67,17 @@ export const recorderNode = defineNode({
         });
         const w = writer;
         ctx.log.info(`recording ${only ? [...only].join(', ') : 'all topics'} to ${dir}`);
+        const known = new Set<string>();
         const sub = ctx.bus
-          .events()
+          .events({ replayLatched: true })
           .pipe(filter((e) => (!only || only.has(e.topic)) && !exclude.has(e.topic)))
           .subscribe((e) => {
             try {
+              if (!known.has(e.topic)) {
+                // Offered QoS goes into the bag, so a player latches what was latched (as rosbag2 does).
+                known.add(e.topic);
+                w.addTopic(e.topic, e.type, { offeredQosProfiles: offeredQosYaml(ctx.bus.offeredQos(e.topic)) });
+              }
               w.write(e.topic, e.type, exactNowNs(ctx.clock), e.msg).catch((err: unknown) => ctx.diag.stage('record').error(err));
             } catch (err) {
               // A message that does not encode is counted and reported once per topic.
@@ -87,3 +94,14 @@ export const recorderNode = defineNode({
     };
   },
 });
+
+/** rosbag2's offered_qos_profiles YAML (enums as rmw numbers: KEEP_LAST 1, RELIABLE 1 / BEST_EFFORT 2, TRANSIENT_LOCAL 1 / VOLATILE 2). */
+export function offeredQosYaml(profiles: readonly QoS[]): string {
+  const zero = '\n    sec: 0\n    nsec: 0';
+  return profiles
+    .map((q) =>
+      `- history: ${q.history === 'keep_all' ? 2 : 1}\n  depth: ${q.depth}\n  reliability: ${q.reliability === 'reliable' ? 1 : 2}\n  durability: ${q.durability === 'transient_local' ? 1 : 2}\n` +
+      `  deadline:${zero}\n  lifespan:${zero}\n  liveliness: 1\n  liveliness_lease_duration:${zero}\n  avoid_ros_namespace_conventions: false`,
+    )
+    .join('\n');
+}

@@ -47,6 +47,12 @@ export interface ReplayOptions {
   /** /clock rate in bag time; 0 publishes before every message that moves time. */
   clockHz?: number;
   signal?: AbortSignal;
+  /**
+   * Under a SimClock: moves the clock to bag time instead of a plain `advanceTo`, e.g. a
+   * virtual-time driver that runs each due timer and waits for in-flight inference
+   * (lib/eval/driver.ts runVirtual), so every message meets the pipeline in the same state.
+   */
+  advance?: (toMs: number) => Promise<void>;
   onProgress?: (p: ReplayProgress) => void;
   /** Messages between progress callbacks and event-loop yields. */
   progressEvery?: number;
@@ -184,9 +190,12 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
     report.lastNs = timeNs;
   };
 
-  const moveClock = (timeNs: bigint): void => {
+  const moveClock = async (timeNs: bigint): Promise<void> => {
     if (sim) {
-      if (nsToMs(timeNs) > sim.now()) sim.advanceTo(nsToMs(timeNs));
+      if (nsToMs(timeNs) > sim.now()) {
+        if (o.advance) await o.advance(nsToMs(timeNs));
+        else sim.advanceTo(nsToMs(timeNs));
+      }
       noteExactTime(sim, timeNs);
     }
     if (clockPub && timeNs > lastClockNs && timeNs >= nextClockNs) {
@@ -219,7 +228,7 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
           const wait = due - wall.now();
           if (wait > 0) await sleep(wall, wait);
         }
-        moveClock(t);
+        await moveClock(t);
         publishOne(m, t);
         last = m.logTimeNs;
         if (++i % every === 0) {

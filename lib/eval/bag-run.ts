@@ -141,6 +141,8 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
       bus: container.bus,
       clock,
       asFastAsPossible: true,
+      // Each message meets a quiet pipeline: timers up to its time run, inference finishes.
+      advance: (toMs) => runVirtual(clock, container.compute, toMs),
       topics,
       remap: RELATCH,
       progressEvery: 20,

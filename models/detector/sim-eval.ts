@@ -1,8 +1,9 @@
 /**
  * Scores a detector on fresh simulator frames against the renderer's labels.
- * Seeds from 1,000,000 up are never used for training (train frames use seeds 1..2800).
+ * Seeds from 1,000,000 up are never used for training (random scenes used seeds 1..4000,
+ * scenario frames seeds 1..300).
  */
-import { labelsToBoxes, sampleTrainingFrame } from '../../sim/dataset.js';
+import { labelsToBoxes, sampleScenarioFrame, sampleTrainingFrame } from '../../sim/dataset.js';
 import { SIM_CLASSES } from '../../sim/render.js';
 import type { Detector } from '../../nodes/perception/detector.js';
 import { evaluateDetections, type EvalResult, type GtBox, type ScoredBox } from '../../nodes/perception/metrics.js';
@@ -17,6 +18,10 @@ export interface SimEvalOptions {
   /** Ground-truth boxes smaller than this (longest side, pixels) are ignored: neither missed nor false when detected. */
   minSize?: number;
   operatingScore?: number;
+  /** 'random' (sampleTrainingFrame, default) or 'scenario' (sampleScenarioFrame: the reference missions). */
+  source?: 'random' | 'scenario';
+  /** With source 'scenario': only these scenarios. */
+  scenarios?: readonly string[];
 }
 
 export async function evaluateOnSim(det: Detector, o: SimEvalOptions): Promise<EvalResult & { frames: number; minSize: number }> {
@@ -25,7 +30,8 @@ export async function evaluateOnSim(det: Detector, o: SimEvalOptions): Promise<E
   const minSize = o.minSize ?? 0;
   const frames: { dets: ScoredBox[]; gt: GtBox[] }[] = [];
   for (let i = 0; i < o.frames; i++) {
-    const f = sampleTrainingFrame((o.firstSeed ?? EVAL_FIRST_SEED) + i, { width, height });
+    const seed = (o.firstSeed ?? EVAL_FIRST_SEED) + i;
+    const f = o.source === 'scenario' ? sampleScenarioFrame(seed, { width, height }, o.scenarios ? { scenarios: o.scenarios } : {}) : sampleTrainingFrame(seed, { width, height });
     const gt: GtBox[] = labelsToBoxes(f.labels).map((b) => ({
       x1: b.x0,
       y1: b.y0,

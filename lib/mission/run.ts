@@ -13,6 +13,7 @@ import { Container } from '../../runtime/container.js';
 import type { NodeStatus } from '../../runtime/diagnostics.js';
 import { KESTREL_ROOT, launchInProcess, resolveLaunch } from '../../runtime/launch/index.js';
 import type { LogSink } from '../../runtime/log.js';
+import type { Bus } from '../../runtime/bus.js';
 import type { ParamOverride } from '../../runtime/params.js';
 import { MissionMonitor, type MissionEvent } from './monitor.js';
 
@@ -46,6 +47,8 @@ export interface MissionOptions {
   onProgress?: (doneS: number) => void;
   /** Stop early (Ctrl-C live; virtual runs stop at the next clock advance, e.g. once an expected alert fired). */
   signal?: AbortSignal;
+  /** Called with the pipeline's bus before the nodes start (instrumentation, tests). */
+  onBus?: (bus: Bus) => void;
 }
 
 export interface MissionResult {
@@ -107,6 +110,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const t0 = clock.now();
   const monitor = new MissionMonitor(container.bus, t0, o.onEvent);
   monitor.start();
+  o.onBus?.(container.bus);
   let peakRss = process.memoryUsage().rss;
   const sampleRss = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

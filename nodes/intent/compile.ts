@@ -21,6 +21,8 @@ export interface LlmCompiler {
   grammar: LlamaGrammar;
   maxTokens: number;
   now?: () => number;
+  /** Wraps the generation (the node passes ctx.compute, so only a real LLM call is charged to sim time). */
+  run?: <T>(generate: () => Promise<T>) => Promise<T>;
 }
 
 const EXAMPLES: [string, RuleFields][] = [
@@ -42,7 +44,9 @@ export function intentSystemPrompt(v: DslVocabulary): string {
 }
 
 export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<CompileOutcome> {
-  const generation = await llm.engine.generate({ system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` }, { grammar: llm.grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
+  const generate = (): Promise<GenerationResult> =>
+    llm.engine.generate({ system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` }, { grammar: llm.grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
+  const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
   try {
     parsed = parseOutput<{ rules: RuleFields[] }>(generation.text, ruleSetShape(v), generation.stopReason === 'max_tokens');

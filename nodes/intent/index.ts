@@ -34,7 +34,7 @@ export const intentNode = defineNode({
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
       const engine = await LlmEngine.load(engineConfig(params));
-      llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now() };
+      llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
     }
     const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
     const stage = ctx.diag.stage('compile');
@@ -77,7 +77,7 @@ export const intentNode = defineNode({
         return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
-            const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) => (await ctx.compute('compile_llm', () => compileIntent(intent, mode, vocab, llm, signal))).value);
+            const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));
             if (r.ok) report(intent, r.value, r.latencyMs);
             else {
               stage.miss();

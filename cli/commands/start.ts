@@ -40,7 +40,7 @@ export function describeEvent(e: MissionEvent): string {
     case 'command':
       return `${fmtT(e.t)}  command  ${e.action} (${e.source})${e.reason ? `: ${e.reason}` : ''}`;
     case 'plan':
-      return `${fmtT(e.t)}  plan     ${e.action}: ${e.reason} (${e.tokens} tokens, first token ${e.ttftMs.toFixed(0)} ms)`;
+      return `${fmtT(e.t)}  plan     ${e.action}: ${e.reason.length > 48 ? `${e.reason.slice(0, 45)}...` : e.reason} (${e.tokens} tokens, first token ${e.ttftMs.toFixed(0)} ms)`;
   }
 }
 
@@ -112,6 +112,7 @@ export const startCommand: Command = {
     const onSig = (): void => ctrl.abort();
     process.once('SIGINT', onSig);
     process.once('SIGTERM', onSig);
+    let lastPlanAction = '';
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
     try {
       const r = await runMission({
@@ -123,7 +124,14 @@ export const startCommand: Command = {
         recordDir,
         logSink: sink,
         signal: ctrl.signal,
-        onEvent: (e) => println(describeEvent(e)),
+        onEvent: (e) => {
+          // A plan is printed when its action changes; the summary counts them all.
+          if (e.kind === 'plan') {
+            if (e.action === lastPlanAction) return;
+            lastPlanAction = e.action;
+          }
+          println(describeEvent(e));
+        },
       });
       println('');
       for (const l of summarize(r)) println(l);

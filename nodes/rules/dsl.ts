@@ -33,19 +33,7 @@ export const LIMITS = {
 export const MAX_RULES = 4;
 
 /** Fields the compiler fills (the rest, id and message, are derived). */
-export interface RuleFields {
-  kind: string;
-  class_id: string;
-  region: string;
-  op: string;
-  threshold: number;
-  duration_s: number;
-  radius_m: number;
-  companion_class: string;
-  hysteresis: number;
-  severity: string;
-  reaction: string;
-}
+export type RuleFields = Omit<kestrel_msgs.Rule, 'id' | 'message'>;
 
 /** The JSON the LLM must produce: `{"rules":[{...}]}` with every enum drawn from the vocabulary. */
 export function ruleSetShape(v: DslVocabulary): JsonShape {

@@ -4,7 +4,7 @@
  * (fusion, arbiter, diagnostics, sensor stubs) on the system clock, first with the
  * machine idle (the reference), then while the 1B-shaped LLM generates continuously on
  * both cores. Latency is measured from the tick's due time to /cmd delivered, so timer
- * lateness counts. Durations: KESTREL_BENCH_PIPELINE_S (loaded, default 120 so that the
+ * lateness counts. Durations: KESTREL_BENCH_PIPELINE_S (loaded, default 100 so that the
  * whole suite fits 15 minutes; 300 = the goal's 5 minutes), KESTREL_BENCH_PIPELINE_IDLE_S (default 20). KESTREL_BENCH_LOAD=cpu replaces the
  * LLM with busy worker threads.
  */
@@ -224,7 +224,7 @@ export default defineBench({
 
     // (2) Ticks, idle then loaded.
     const idleS = Number(process.env.KESTREL_BENCH_PIPELINE_IDLE_S ?? 20);
-    const loadS = Number(process.env.KESTREL_BENCH_PIPELINE_S ?? 120);
+    const loadS = Number(process.env.KESTREL_BENCH_PIPELINE_S ?? 100);
     const loadAvgBefore = loadavg()[0];
     const idle = await runPipeline(idleS);
     let load: Load;

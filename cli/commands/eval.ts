@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { deterministicPart, evaluate, reportInput, type EvalJson } from '../../lib/eval/evaluate.js';
+import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson } from '../../lib/eval/evaluate.js';
 import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../lib/eval/profiles.js';
 import { renderReport } from '../../lib/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
@@ -186,6 +186,17 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
   };
   const logSink: LogSink | undefined = o.verbose ? undefined : quiet;
   const energy0 = readEnergyCounterUj();
+  // What both kinds of run report the same way.
+  const runFigures = (r: Pick<EvalInput, 'monitor' | 'diagnostics' | 'stageSamples' | 'peakRssMb' | 'wallS'>) => ({
+    latency,
+    profile: o.profile,
+    monitor: r.monitor,
+    diagnostics: r.diagnostics,
+    stageSamples: r.stageSamples,
+    peakRssMb: r.peakRssMb,
+    wallS: r.wallS,
+    energyCounter: energyDelta(energy0),
+  });
   const bag = isBag(o.target);
   let json: EvalJson;
   let samples: Record<string, number[]>;
@@ -208,14 +219,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       source: { kind: 'bag', name: sc.name, path: r.bag, control: r.control, perception: r.perception },
       durationS: r.durationS,
       expected: sc.expected,
-      latency,
-      profile: o.profile,
-      monitor: r.monitor,
-      diagnostics: r.diagnostics,
-      stageSamples: r.stageSamples,
-      peakRssMb: r.peakRssMb,
-      wallS: r.wallS,
-      energyCounter: energyDelta(energy0),
+      ...runFigures(r),
       notes: [...notes, ...plannerNotes(r.monitor.plans.length)],
     });
     samples = r.stageSamples;
@@ -243,14 +247,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       source: { kind: 'scenario', name: sc.name, path: sc.source, control: o.control, seed: o.seed ?? sc.seed, perception: o.perception ?? 'onnx' },
       durationS,
       expected: sc.expected,
-      latency,
-      profile: o.profile,
-      monitor: r.monitor,
-      diagnostics: r.diagnostics,
-      stageSamples: r.stageSamples,
-      peakRssMb: r.peakRssMb,
-      wallS: r.wallS,
-      energyCounter: energyDelta(energy0),
+      ...runFigures(r),
       notes: [
         ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),

@@ -30,3 +30,18 @@ export const io = {
 export function println(s = ''): void {
   io.out(`${s}\n`);
 }
+
+/** Runs a command with its output captured (tests run commands in-process this way). */
+export async function captureOutput(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const saved = { ...io };
+  let out = '';
+  let err = '';
+  io.out = (s) => void (out += s);
+  io.err = (s) => void (err += s);
+  try {
+    const code = await run();
+    return { code, out, err };
+  } finally {
+    Object.assign(io, saved);
+  }
+}

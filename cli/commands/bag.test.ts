@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openBag } from '../../lib/bag/reader.js';
 import { createBagWriter } from '../../lib/bag/writer.js';
 import { makeMsg } from '../../msgs/index.js';
-import { io } from '../command.js';
+import { captureOutput } from '../command.js';
 import { bagCommand } from './bag.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -14,17 +14,8 @@ const R2 = join(ROOT, '../shared/fixtures/rosbag2');
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bagcli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...io };
-  let out = '';
-  let err = '';
-  io.out = (s) => void (out += s);
-  io.err = (s) => void (err += s);
-  try {
-    return { code: await bagCommand.run(argv), out, err };
-  } finally {
-    Object.assign(io, saved);
-  }
+function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return captureOutput(() => bagCommand.run(argv));
 }
 
 describe.skipIf(!existsSync(R2))('kestrel bag', () => {

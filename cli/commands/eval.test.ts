@@ -3,24 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMission } from '../../lib/mission/run.js';
-import { io } from '../command.js';
+import { captureOutput } from '../command.js';
 import { main } from '../main.js';
 import { loadLatencyModel } from './eval.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function kestrel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...io };
-  let out = '';
-  let err = '';
-  io.out = (s) => void (out += s);
-  io.err = (s) => void (err += s);
-  try {
-    return { code: await main(['eval', ...argv]), out, err };
-  } finally {
-    Object.assign(io, saved);
-  }
+function kestrel(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return captureOutput(() => main(['eval', ...argv]));
 }
 
 type Json = Record<string, unknown> & {

@@ -117,6 +117,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   };
   const wall0 = process.hrtime.bigint();
   let stageSamples: Record<string, number[]> = {};
+  let diagnostics: NodeStatus[] = [];
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -141,11 +142,10 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       }
     }
   } finally {
-    const diagnostics = container.diagnostics.all();
+    diagnostics = container.diagnostics.all();
     stageSamples = container.diagnostics.samples();
     monitor.stop();
     await handle.shutdown('mission complete');
-    Object.assign(handle, { finalDiagnostics: diagnostics });
   }
   return {
     scenario: o.scenario,
@@ -155,7 +155,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     durationS: o.durationS,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
-    diagnostics: (handle as unknown as { finalDiagnostics: NodeStatus[] }).finalDiagnostics,
+    diagnostics,
     peakRssMb: peakRss / 2 ** 20,
     stageSamples,
     recordDir: o.recordDir,

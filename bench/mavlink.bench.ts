@@ -13,8 +13,8 @@ import { SystemClock } from '../runtime/clock.js';
 import { Container } from '../runtime/container.js';
 import { msToTime } from '../runtime/time.js';
 import { mavlinkNode } from '../nodes/mavlink/index.js';
-import { paramMap } from '../nodes/mavlink/testing.js';
-import { MavEncoder, MavFramer, decodeFrame } from '../nodes/mavlink/wire.js';
+import { paramMap } from '../test/support/mavlink-rig.js';
+import { MavEncoder, MavFramer, decodeFrame } from '../lib/mavlink/wire.js';
 import { startPtyPair } from '../sim/fc/pty.js';
 import { defineBench, stats } from './harness.js';
 

@@ -19,7 +19,7 @@ import { defineNode, type NodeDefinition } from '../runtime/node.js';
 import { p, type ParamDecls, type ParamValue } from '../runtime/params.js';
 import type { Time } from '../runtime/time.js';
 import { arbiterNode } from '../nodes/arbiter/index.js';
-import { overrides, plan, vehicleState } from '../nodes/arbiter/testing.js';
+import { overrides, plan, vehicleState } from '../test/support/arbiter.js';
 import { diagnosticsNode } from '../nodes/diagnostics/index.js';
 import { fusionNode } from '../nodes/fusion/index.js';
 import { defineBench, stats } from './harness.js';

@@ -6,7 +6,7 @@
  * away from people, parked rows of cars, light, shadows and sensor noise.
  */
 import type { kestrel_msgs } from '../msgs/index.js';
-import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose, type Vec2 } from '../runtime/geometry.js';
+import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose, type Vec2 } from '../lib/geo/geometry.js';
 import {
   CLUTTER_KINDS,
   GROUND_MATERIALS,

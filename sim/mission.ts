@@ -4,7 +4,7 @@
  * tests, `kestrel eval`, and fixed-camera setups. It offers the same surface the simulator
  * uses on the real SimVehicle: truth(), setWind(), setBatteryRemaining().
  */
-import { wrapAngle, type Vec2 } from '../runtime/geometry.js';
+import { wrapAngle, type Vec2 } from '../lib/geo/geometry.js';
 import type { VehicleTruth } from './fc/vehicle.js';
 import type { MissionSpec } from './scenario.js';
 

@@ -2,7 +2,7 @@
  * The parameters other nodes need to agree with a scenario, by executable name, with
  * ROS 2 flattened names: the tracker's camera and regions, the intent compiler's region
  * names, the arbiter's mission, geofence and battery floor, the simulator's scenario.
- * `sim/tools/params.ts` prints them as a ROS 2 params file for a launch file.
+ * `app/sim-tools/params.ts` prints them as a ROS 2 params file for a launch file.
  */
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import type { ParamValue } from '../runtime/params.js';
@@ -52,7 +52,7 @@ export function scenarioParamsYaml(s: Scenario): string {
       } else if (isScalar(pair.key) && DOUBLE_PARAMS.has(String(pair.key.value))) asDouble(pair.value);
     },
   });
-  return `# Generated from ${s.source} by sim/tools/params.ts\n${yaml.toString()}`;
+  return `# Generated from ${s.source} by app/sim-tools/params.ts\n${yaml.toString()}`;
 }
 
 /**

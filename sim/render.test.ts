@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groundToPixel, intrinsicsFromFov, type CameraPose } from '../runtime/geometry.js';
+import { groundToPixel, intrinsicsFromFov, type CameraPose } from '../lib/geo/geometry.js';
 import { labelsToBoxes, sampleScenarioFrame, sampleTrainingFrame } from './dataset.js';
 import { labelObjects, renderFrame, SIM_CLASSES, type RenderOptions, type SimObject } from './render.js';
 

@@ -1,6 +1,6 @@
 /**
  * The simulated drone camera: renders a top-down RGB frame of the world through the nadir
- * pinhole model of runtime/geometry.ts, with ground-truth boxes for every labelled object.
+ * pinhole model of lib/geo/geometry.ts, with ground-truth boxes for every labelled object.
  *
  * 2.5D: every part of an object is a flat shape at a height above the ground; a point at
  * height h projects like a ground point seen from altitude - h, so tall things lean away
@@ -9,7 +9,7 @@
  * gets exposure, tint, vignetting and sensor noise. Pure TypeScript on typed arrays.
  */
 import { makeMsg, type kestrel_msgs } from '../msgs/index.js';
-import { groundToPixel, type CameraIntrinsics, type CameraPose, type Vec2 } from '../runtime/geometry.js';
+import { groundToPixel, type CameraIntrinsics, type CameraPose, type Vec2 } from '../lib/geo/geometry.js';
 import { hash01, hash3 } from './rng.js';
 
 export type SimClass = 'person' | 'bag' | 'vehicle';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { Vec2 } from '../runtime/geometry.js';
+import type { Vec2 } from '../lib/geo/geometry.js';
 import { CLUTTER_KINDS, GROUND_MATERIALS, type Clutter, type ClutterKind, type GroundMaterial, type RGB, type SimClass } from './render.js';
 
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');

@@ -12,7 +12,7 @@
 import type { VehicleTruth } from './fc/vehicle.js';
 import { makeMsg, type sensor_msgs, type std_msgs } from '../msgs/index.js';
 import { NavSatFixConstants, NavSatStatusConstants } from '../msgs/generated/sensor_msgs.js';
-import { wrapAngle, type Vec2 } from '../runtime/geometry.js';
+import { wrapAngle, type Vec2 } from '../lib/geo/geometry.js';
 import { Rng } from './rng.js';
 import type { GustSpec } from './scenario.js';
 

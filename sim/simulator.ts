@@ -8,7 +8,7 @@
  */
 import { makeMsg, type kestrel_msgs, type sensor_msgs, type std_msgs } from '../msgs/index.js';
 import type { Clock } from '../runtime/clock.js';
-import { intrinsicsFromFov, type CameraIntrinsics, type CameraPose } from '../runtime/geometry.js';
+import { intrinsicsFromFov, type CameraIntrinsics, type CameraPose } from '../lib/geo/geometry.js';
 import { msToTime, type Time } from '../runtime/time.js';
 import { FixedPoseSource, ScriptedVehicle, type VehicleEffects, type VehiclePoseSource, type VehicleTruth } from './mission.js';
 import { labelObjects, renderFrame, type Background, type RenderOptions } from './render.js';

@@ -4,7 +4,7 @@
  * ground-truth events derived from its state. Deterministic: the same scenario and seed
  * give the same states at the same times.
  */
-import { pointInPolygon, type Vec2 } from '../runtime/geometry.js';
+import { pointInPolygon, type Vec2 } from '../lib/geo/geometry.js';
 import type { SimObject } from './render.js';
 import { Rng, subSeed } from './rng.js';
 import type { EventSpec, QueueSpec, Scenario, Step } from './scenario.js';

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { arbiterNode } from '../nodes/arbiter/index.js';
 import { mavlinkNode } from '../nodes/mavlink/index.js';
-import { FAST_VEHICLE, paramMap } from '../nodes/mavlink/testing.js';
+import { FAST_VEHICLE, paramMap } from './support/mavlink-rig.js';
 import { SystemClock } from '../runtime/clock.js';
 import { Container } from '../runtime/container.js';
 import type { NodeDefinition } from '../runtime/node.js';

@@ -3,10 +3,10 @@
  * deterministic, no pty, as `kestrel eval` runs it.
  */
 import { describe, expect, it } from 'vitest';
-import { runVirtual } from '../lib/eval/driver.js';
+import { runVirtual } from '../app/eval/driver.js';
 import { arbiterNode } from '../nodes/arbiter/index.js';
 import { mavlinkNode } from '../nodes/mavlink/index.js';
-import { FAST_VEHICLE, paramMap } from '../nodes/mavlink/testing.js';
+import { FAST_VEHICLE, paramMap } from './support/mavlink-rig.js';
 import { SimClock } from '../runtime/clock.js';
 import { Container } from '../runtime/container.js';
 import type { NodeDefinition } from '../runtime/node.js';

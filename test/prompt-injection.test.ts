@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { makeMsg, type kestrel_msgs } from '../msgs/index.js';
 import { every } from '../runtime/clock.js';
 import { Container } from '../runtime/container.js';
-import { pointInPolygon, polygonFromFlat } from '../runtime/geometry.js';
+import { pointInPolygon, polygonFromFlat } from '../lib/geo/geometry.js';
 import { defineNode, type NodeDefinition } from '../runtime/node.js';
 import { p, type ParamDecls } from '../runtime/params.js';
 import { arbiterNode } from '../nodes/arbiter/index.js';
-import { overrides, vehicleState } from '../nodes/arbiter/testing.js';
+import { overrides, vehicleState } from './support/arbiter.js';
 import { NODE_REGISTRY } from '../nodes/index.js';
 
 const FENCE = [-50, -50, 50, -50, 50, 50, -50, 50];

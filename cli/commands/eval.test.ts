@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMission } from '../../lib/mission/run.js';
+import { runMission } from '../../app/mission/run.js';
 import { captureOutput } from '../command.js';
 import { main } from '../main.js';
 import { loadLatencyModel } from './eval.js';

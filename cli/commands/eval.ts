@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson } from '../../lib/eval/evaluate.js';
-import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../lib/eval/profiles.js';
-import { renderReport } from '../../lib/eval/report.js';
+import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson } from '../../app/eval/evaluate.js';
+import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../app/eval/profiles.js';
+import { renderReport } from '../../app/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
 import type { LogSink } from '../../runtime/log.js';
 import { io, println, UsageError, type Command } from '../command.js';
@@ -204,7 +204,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
   let name: string;
   if (bag) {
     if (o.durationS !== undefined || o.seed !== undefined) throw new UsageError('--duration and --seed apply to scenarios; a bag is evaluated whole');
-    const { runBag } = await import('../../lib/eval/bag-run.js');
+    const { runBag } = await import('../../app/eval/bag-run.js');
     const { loadScenario } = await import('../../sim/scenario.js');
     const bar = progress('eval');
     const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
@@ -228,7 +228,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     if (o.scenario !== undefined) throw new UsageError('--scenario applies to bags; for a scenario run give it as the first argument');
     const { loadScenario } = await import('../../sim/scenario.js');
     const sc = loadScenario(o.target, { control: o.control });
-    const { runMission } = await import('../../lib/mission/run.js');
+    const { runMission } = await import('../../app/mission/run.js');
     const durationS = o.durationS ?? sc.duration_s;
     const bar = progress('eval');
     const r = await runMission({

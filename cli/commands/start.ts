@@ -7,8 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MissionEvent } from '../../lib/mission/monitor.js';
-import { socatAvailable, type FcLink, type MissionResult } from '../../lib/mission/run.js';
+import type { MissionEvent } from '../../app/mission/monitor.js';
+import { socatAvailable, type FcLink, type MissionResult } from '../../app/mission/run.js';
 import { consoleSink, type LogSink } from '../../runtime/log.js';
 import { KESTREL_ROOT } from '../../runtime/launch/index.js';
 import { println, UsageError, type Command } from '../command.js';
@@ -107,7 +107,7 @@ export const startCommand: Command = {
     const sink: LogSink = (l) => {
       if (verbose || l.level === 'warn' || l.level === 'error') consoleSink(l);
     };
-    const { runMission } = await import('../../lib/mission/run.js');
+    const { runMission } = await import('../../app/mission/run.js');
     const ctrl = new AbortController();
     const onSig = (): void => ctrl.abort();
     process.once('SIGINT', onSig);

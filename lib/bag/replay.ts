@@ -50,7 +50,7 @@ export interface ReplayOptions {
   /**
    * Under a SimClock: moves the clock to bag time instead of a plain `advanceTo`, e.g. a
    * virtual-time driver that runs each due timer and waits for in-flight inference
-   * (lib/eval/driver.ts runVirtual), so every message meets the pipeline in the same state.
+   * (app/eval/driver.ts runVirtual), so every message meets the pipeline in the same state.
    */
   advance?: (toMs: number) => Promise<void>;
   onProgress?: (p: ReplayProgress) => void;

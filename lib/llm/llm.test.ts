@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { LlmEngine, checkGguf, ModelFileError, ModelTooLargeError, parseOutput, OutputParseError, type JsonShape } from './index.js';
-import { tinyConfig, tinyModel } from './testing.js';
+import { tinyConfig, tinyModel } from '../../test/support/llm.js';
 import { ensureChatModel } from '../../models/gguf/cache.js';
 import { LLAMA_1B_SHAPE, weightBytesPerToken } from '../../models/gguf/writer.js';
 

@@ -6,7 +6,7 @@
 import { labelsToBoxes, sampleScenarioFrame, sampleTrainingFrame } from '../../sim/dataset.js';
 import { SIM_CLASSES } from '../../sim/render.js';
 import type { Detector } from '../../nodes/perception/detector.js';
-import { evaluateDetections, type EvalResult, type GtBox, type ScoredBox } from '../../nodes/perception/metrics.js';
+import { evaluateDetections, type EvalResult, type GtBox, type ScoredBox } from '../../lib/vision/metrics.js';
 
 export const EVAL_FIRST_SEED = 1_000_000;
 

@@ -10,7 +10,7 @@ import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
 import { diagnosticsNode } from '../diagnostics/index.js';
 import { arbiterNode } from './index.js';
-import { overrides, plan, vehicleState } from './testing.js';
+import { overrides, plan, vehicleState } from '../../test/support/arbiter.js';
 
 const T0 = 1_000_000;
 /** Lets promise callbacks (async node work) run between steps of virtual time. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pointInPolygon, polygonFromFlat } from '../../runtime/geometry.js';
+import { pointInPolygon, polygonFromFlat } from '../../lib/geo/geometry.js';
 import { timeToMs } from '../../runtime/time.js';
 import { decide, type DecideInputs } from './decide.js';
 import { applyEnvelope, EnvelopeConfigError, pathInsideFence } from './envelope.js';
-import { alerts, FENCE, plan, testEnvelope, testPolicy, vehicleState, world } from './testing.js';
+import { alerts, FENCE, plan, testEnvelope, testPolicy, vehicleState, world } from '../../test/support/arbiter.js';
 
 const NOW = 100_000;
 const env = testEnvelope();

@@ -2,7 +2,7 @@
  * The safety envelope: limits every command must satisfy whatever proposed it (planner,
  * alert reaction, mission). Pure functions; the arbiter applies them on every tick.
  */
-import { pointInPolygon, polygonFromFlat, type Vec2 } from '../../runtime/geometry.js';
+import { pointInPolygon, polygonFromFlat, type Vec2 } from '../../lib/geo/geometry.js';
 
 export interface Vec3 {
   x: number;

@@ -10,7 +10,7 @@ import { msToTime } from '../../runtime/time.js';
 import { defineNode } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
-import { lowerComputeThreads } from '../../runtime/priority.js';
+import { lowerComputeThreads } from '../../lib/process/priority.js';
 import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';

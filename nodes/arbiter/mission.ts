@@ -3,7 +3,7 @@
  * (hover at a point, patrol waypoints, hold where it is, or stay idle on the ground).
  * Only the mission may arm and take off; never the planner.
  */
-import { distance } from '../../runtime/geometry.js';
+import { distance } from '../../lib/geo/geometry.js';
 import type { Proposal, Vec3 } from './envelope.js';
 
 export type MissionMode = 'idle' | 'hold' | 'hover' | 'patrol';

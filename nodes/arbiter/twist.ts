@@ -3,7 +3,7 @@
  * angular.z yaw rate), as diff-drive controllers expect. Anything but a move is a stop.
  */
 import { makeMsg, type geometry_msgs, type kestrel_msgs } from '../../msgs/index.js';
-import { wrapAngle } from '../../runtime/geometry.js';
+import { wrapAngle } from '../../lib/geo/geometry.js';
 
 export interface TwistLimits {
   maxSpeedMps: number;

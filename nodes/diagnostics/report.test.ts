@@ -5,7 +5,7 @@ import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls } from '../../runtime/params.js';
-import { overrides } from '../arbiter/testing.js';
+import { overrides } from '../../test/support/arbiter.js';
 import { buildReport, type ReportMemory } from './report.js';
 import { diagnosticsNode } from './index.js';
 

@@ -6,7 +6,7 @@ import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { msToTime, timeToMs } from '../../runtime/time.js';
-import { overrides, vehicleState } from '../arbiter/testing.js';
+import { overrides, vehicleState } from '../../test/support/arbiter.js';
 import { fuseWorld, pick, StampBuffer, yawOf } from './align.js';
 import { fusionNode } from './index.js';
 

@@ -6,7 +6,7 @@
 import type { LlamaGrammar } from 'node-llama-cpp';
 import { parseOutput } from '../../lib/llm/grammar.js';
 import type { LlmEngine, GenerationResult } from '../../lib/llm/engine.js';
-import { describeRule, ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../rules/dsl.js';
+import { describeRule, ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
 export type CompilerMode = 'llm' | 'patterns' | 'patterns_then_llm';

@@ -11,7 +11,7 @@ import { QOS_LATCHED } from '../../runtime/qos.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
 import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
-import { ruleSetShape, toRule, type DslVocabulary } from '../rules/dsl.js';
+import { ruleSetShape, toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { compileIntent, intentSystemPrompt, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
 
 export const intentNode = defineNode({

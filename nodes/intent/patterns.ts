@@ -10,7 +10,7 @@
  * - dwell:      "a person stays in the gate area for more than 60 s" (stays, lingers, loiters, remains, dwells)
  * - proximity:  "a person comes within 15 m of the vehicle" (vehicle, drone, robot, us)
  */
-import type { DslVocabulary, RuleFields } from '../rules/dsl.js';
+import type { DslVocabulary, RuleFields } from '../../lib/rules/dsl.js';
 
 export class IntentCompileError extends Error {
   constructor(readonly clause: string, detail: string) {

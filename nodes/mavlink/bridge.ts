@@ -11,12 +11,12 @@ import type { NodeContext } from '../../runtime/node.js';
 import { msToTime } from '../../runtime/time.js';
 import { CommandClient, type CommandOutcome, type CommandRequest } from './command-client.js';
 import { isStreamed, setpointFor, validateCommand, validUntilMs, type CommandLimits, type DiscreteAction, type EnuSetpoint } from './command-rules.js';
-import { MavEndpoint, type Received } from './endpoint.js';
-import { enuToGeo, enuToNed, enuYawToNed } from './frames.js';
-import { isOffboardMode, setModeParams, type Autopilot, type ModeIntent } from './modes.js';
+import { MavEndpoint, type Received } from '../../lib/mavlink/endpoint.js';
+import { enuToGeo, enuToNed, enuYawToNed } from '../../lib/mavlink/frames.js';
+import { isOffboardMode, setModeParams, type Autopilot, type ModeIntent } from '../../lib/mavlink/modes.js';
 import { TelemetryModel } from './telemetry.js';
-import type { LinkSpec } from './transport.js';
-import { loadSigningKey } from './wire.js';
+import type { LinkSpec } from '../../lib/mavlink/transport.js';
+import { loadSigningKey } from '../../lib/mavlink/wire.js';
 
 const { MavCmd, MavFrame, PositionTargetTypemask: M } = common;
 

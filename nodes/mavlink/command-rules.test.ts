@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
-import { enuToNed, enuYawToNed, nedToEnu, nedYawToEnu } from './frames.js';
-import { customModeFromParams, modeName, setModeParams } from './modes.js';
+import { enuToNed, enuYawToNed, nedToEnu, nedYawToEnu } from '../../lib/mavlink/frames.js';
+import { customModeFromParams, modeName, setModeParams } from '../../lib/mavlink/modes.js';
 import { orbitVelocity, setpointFor, validateCommand } from './command-rules.js';
 
 const LIM = { maxSpeed: 10, maxAltitude: 100, maxOrbitRadius: 200 };

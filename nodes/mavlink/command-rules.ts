@@ -4,7 +4,7 @@
  */
 import type { kestrel_msgs } from '../../msgs/index.js';
 import { timeToMs, isZeroTime } from '../../runtime/time.js';
-import type { Vec3 } from './frames.js';
+import type { Vec3 } from '../../lib/mavlink/frames.js';
 
 export type DiscreteAction = 'hold' | 'takeoff' | 'land' | 'rtl' | 'arm' | 'disarm';
 export type StreamedAction = 'goto' | 'velocity' | 'orbit';

@@ -7,8 +7,8 @@
 import { defineNode } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { MavlinkBridge, type BridgeConfig } from './bridge.js';
-import type { Autopilot } from './modes.js';
-import type { LinkSpec } from './transport.js';
+import type { Autopilot } from '../../lib/mavlink/modes.js';
+import type { LinkSpec } from '../../lib/mavlink/transport.js';
 
 export { MavlinkBridge } from './bridge.js';
 

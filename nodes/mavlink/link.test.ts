@@ -13,8 +13,8 @@ import { SimFlightController } from '../../sim/fc/flight-controller.js';
 import { startPtyPair } from '../../sim/fc/pty.js';
 import { SimVehicle } from '../../sim/fc/vehicle.js';
 import { mavlinkNode } from './index.js';
-import { FAST_VEHICLE, paramMap, startRig, type Rig } from './testing.js';
-import { MavEncoder } from './wire.js';
+import { FAST_VEHICLE, paramMap, startRig, type Rig } from '../../test/support/mavlink-rig.js';
+import { MavEncoder } from '../../lib/mavlink/wire.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {

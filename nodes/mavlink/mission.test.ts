@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRig, type Rig } from './testing.js';
+import { startRig, type Rig } from '../../test/support/mavlink-rig.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {

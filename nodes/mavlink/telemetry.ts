@@ -4,8 +4,8 @@
  */
 import { common, minimal, type MavLinkData } from 'node-mavlink';
 import { makeMsg, type kestrel_msgs, type sensor_msgs, type std_msgs } from '../../msgs/index.js';
-import { nedToEnu, nedYawToEnu, originFrom, type GeoOrigin, type GeoPosition, type Vec3 } from './frames.js';
-import { modeName, type Autopilot } from './modes.js';
+import { nedToEnu, nedYawToEnu, originFrom, type GeoOrigin, type GeoPosition, type Vec3 } from '../../lib/mavlink/frames.js';
+import { modeName, type Autopilot } from '../../lib/mavlink/modes.js';
 
 export type TelemetryKind = 'heartbeat' | 'attitude' | 'local_position' | 'global_position' | 'sys_status' | 'battery' | 'statustext';
 

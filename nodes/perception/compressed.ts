@@ -1,7 +1,7 @@
 /** sensor_msgs/CompressedImage (jpeg/png) → pixels, decoded by sharp (libvips) off the main thread. */
 import sharp from 'sharp';
 import type { sensor_msgs } from '../../msgs/index.js';
-import { ImageError, MAX_IMAGE_SIDE, type PixelView } from './image.js';
+import { ImageError, MAX_IMAGE_SIDE, type PixelView } from '../../lib/vision/image.js';
 
 /** image_transport writes e.g. `jpeg`, `png`, `bgr8; jpeg compressed bgr8`, `rgb8; png compressed rgb8`. */
 export function compressedKind(format: string): 'jpeg' | 'png' | undefined {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Detector, ModelLoadError } from './detector.js';
-import { letterboxGeometry } from './letterbox.js';
+import { letterboxGeometry } from '../../lib/vision/letterbox.js';
 
 const TINY = fileURLToPath(new URL('../../models/detector/tiny/', import.meta.url));
 const lb32 = letterboxGeometry(32, 32, 32);

@@ -5,11 +5,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { classCount, decode, detectFormat, ModelShapeError, type Dim, type OutputFormat, type RawDetection } from './decode.js';
-import type { PixelView } from './image.js';
-import { letterboxInto, type Letterbox, type NormalizeOptions } from './letterbox.js';
-import { clipBox, nms } from './nms.js';
-import { readOnnxMetadata, parseClassNames } from './onnx-meta.js';
+import { classCount, decode, detectFormat, ModelShapeError, type Dim, type OutputFormat, type RawDetection } from '../../lib/vision/decode.js';
+import type { PixelView } from '../../lib/vision/image.js';
+import { letterboxInto, type Letterbox, type NormalizeOptions } from '../../lib/vision/letterbox.js';
+import { clipBox, nms } from '../../lib/vision/nms.js';
+import { readOnnxMetadata, parseClassNames } from '../../lib/vision/onnx-meta.js';
 
 export interface DetectorOptions {
   modelPath: string;

@@ -16,7 +16,7 @@ import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { latestOnly } from '../../runtime/operators.js';
 import { timeToMs } from '../../runtime/time.js';
 import { decodeCompressed } from './compressed.js';
-import { ImageError, viewImage } from './image.js';
+import { ImageError, viewImage } from '../../lib/vision/image.js';
 import { toDetectionArray } from './messages.js';
 import { WorkerDetector } from './worker-detector.js';
 

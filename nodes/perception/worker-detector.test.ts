@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sampleTrainingFrame } from '../../sim/dataset.js';
 import { Detector, ModelLoadError } from './detector.js';
-import type { PixelView } from './image.js';
+import type { PixelView } from '../../lib/vision/image.js';
 import { WorkerDetector } from './worker-detector.js';
 
 const MODEL = fileURLToPath(new URL('../../models/detector/kestrel-det.onnx', import.meta.url));

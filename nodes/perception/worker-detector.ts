@@ -10,10 +10,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { OutputFormat } from './decode.js';
+import type { OutputFormat } from '../../lib/vision/decode.js';
 import { ModelLoadError, type Detection, type DetectorOptions } from './detector.js';
-import type { PixelView } from './image.js';
-import { letterboxInto } from './letterbox.js';
+import type { PixelView } from '../../lib/vision/image.js';
+import { letterboxInto } from '../../lib/vision/letterbox.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 export class DetectorWorkerError extends Error {

@@ -1,7 +1,7 @@
 /** Messages between WorkerDetector (main thread) and detector-worker.ts. */
-import type { OutputFormat } from './decode.js';
+import type { OutputFormat } from '../../lib/vision/decode.js';
 import type { Detection } from './detector.js';
-import type { Letterbox } from './letterbox.js';
+import type { Letterbox } from '../../lib/vision/letterbox.js';
 
 export interface SerializedError {
   name: string;

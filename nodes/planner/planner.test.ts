@@ -8,7 +8,7 @@ import type { ParamOverride, ParamValue } from '../../runtime/params.js';
 import { timeToMs } from '../../runtime/time.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
-import { tinyConfig } from '../../lib/llm/testing.js';
+import { tinyConfig } from '../../test/support/llm.js';
 import { parseOutput } from '../../lib/llm/grammar.js';
 import { buildSituation, plannerSystemPrompt, ACTIONS, quoteUntrusted } from './situation.js';
 import { planShape } from './plan.js';

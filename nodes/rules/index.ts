@@ -7,8 +7,8 @@ import { makeMsg } from '../../msgs/index.js';
 import { defineNode } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
-import { validateRules, type Rule } from './dsl.js';
-import { evaluateRules, INITIAL_STATE, type EvalState } from './evaluate.js';
+import { validateRules, type Rule } from '../../lib/rules/dsl.js';
+import { evaluateRules, INITIAL_STATE, type EvalState } from '../../lib/rules/evaluate.js';
 
 export const rulesNode = defineNode({
   name: 'rules',

@@ -5,8 +5,8 @@ import { Bus } from '../../runtime/bus.js';
 import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
-import { toRule, validateRules, ruleErrors, type RuleFields } from './dsl.js';
-import { evaluateRules, INITIAL_STATE, type EvalState } from './evaluate.js';
+import { toRule, validateRules, ruleErrors, type RuleFields } from '../../lib/rules/dsl.js';
+import { evaluateRules, INITIAL_STATE, type EvalState } from '../../lib/rules/evaluate.js';
 import { rulesNode } from './index.js';
 
 const base: RuleFields = { kind: 'count', class_id: 'person', region: '', op: '>', threshold: 0, duration_s: 0, radius_m: 0, companion_class: '', hysteresis: 0, severity: 'warning', reaction: 'none' };

@@ -3,7 +3,7 @@
  * vehicle's pose from /fc/state (nadir camera under a drone). Pure helpers.
  */
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { pointInPolygon, polygonFromFlat, type CameraPose, type Vec2 } from '../../runtime/geometry.js';
+import { pointInPolygon, polygonFromFlat, type CameraPose, type Vec2 } from '../../lib/geo/geometry.js';
 import { timeToMs } from '../../runtime/time.js';
 
 export type PoseLookup = { pose: CameraPose } | { missing: 'no_state' | 'stale_state' | 'not_connected' | 'bad_altitude' };

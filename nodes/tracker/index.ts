@@ -9,7 +9,7 @@
  */
 import { map, startWith, withLatestFrom, type Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs, type vision_msgs } from '../../msgs/index.js';
-import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose } from '../../runtime/geometry.js';
+import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose } from '../../lib/geo/geometry.js';
 import { defineNode } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { msToTime, timeToMs } from '../../runtime/time.js';

@@ -9,7 +9,7 @@ import { firstValueFrom, take } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { Container } from '../../runtime/container.js';
-import { intrinsicsFromFov } from '../../runtime/geometry.js';
+import { intrinsicsFromFov } from '../../lib/geo/geometry.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls, ParamOverride, ParamType, ParamValue } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';

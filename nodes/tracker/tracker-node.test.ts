@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeMsg, type kestrel_msgs, type vision_msgs } from '../../msgs/index.js';
 import { Container } from '../../runtime/container.js';
 import { SimClock } from '../../runtime/clock.js';
-import { groundToPixel, intrinsicsFromFov } from '../../runtime/geometry.js';
+import { groundToPixel, intrinsicsFromFov } from '../../lib/geo/geometry.js';
 import type { ParamOverride, ParamType, ParamValue } from '../../runtime/params.js';
 import { tracker } from './index.js';
 

@@ -10,9 +10,9 @@
  * giving position and velocity in metres and m/s, local ENU.
  * Deterministic: the same detections and stamps give the same tracks.
  */
-import type { Box } from '../perception/decode.js';
-import { iou } from '../perception/nms.js';
-import type { Vec2 } from '../../runtime/geometry.js';
+import type { Box } from '../../lib/vision/decode.js';
+import { iou } from '../../lib/vision/nms.js';
+import type { Vec2 } from '../../lib/geo/geometry.js';
 import { assign } from './assign.js';
 import { initAxis, predictAxis, updateAxis, type Axis } from './kalman.js';
 

@@ -8,9 +8,9 @@
 import { common, minimal, type MavLinkData } from 'node-mavlink';
 import type { Subscription } from 'rxjs';
 import { every, type Clock } from '../../runtime/clock.js';
-import { MavEndpoint, type EndpointStats, type Received } from '../../nodes/mavlink/endpoint.js';
-import { enuYawToNed, geoToEnu, nedToEnu, nedYawToEnu } from '../../nodes/mavlink/frames.js';
-import { customModeFromParams, modeName, setModeParams, type Autopilot, type ModeIntent } from '../../nodes/mavlink/modes.js';
+import { MavEndpoint, type EndpointStats, type Received } from '../../lib/mavlink/endpoint.js';
+import { enuYawToNed, geoToEnu, nedToEnu, nedYawToEnu } from '../../lib/mavlink/frames.js';
+import { customModeFromParams, modeName, setModeParams, type Autopilot, type ModeIntent } from '../../lib/mavlink/modes.js';
 import type { GuidanceTarget, SimVehicle } from './vehicle.js';
 
 const { MavCmd, MavResult, MavFrame, PositionTargetTypemask, MavSeverity } = common;

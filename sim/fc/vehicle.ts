@@ -4,7 +4,7 @@
  * simulated flight controller (flight-controller.ts) sets its mode and guidance target,
  * and the world simulator renders the camera from `truth()`.
  */
-import { enuToGeo, type GeoOrigin, type GeoPosition } from '../../nodes/mavlink/frames.js';
+import { enuToGeo, type GeoOrigin, type GeoPosition } from '../../lib/mavlink/frames.js';
 
 export interface VehicleTruth {
   /** Local ENU metres; z = altitude above ground. */
@@ -23,8 +23,8 @@ export interface VehicleTruth {
   battery_voltage: number;
 }
 
-export type { GeoOrigin, GeoPosition } from '../../nodes/mavlink/frames.js';
-export { enuToGeo, geoToEnu } from '../../nodes/mavlink/frames.js';
+export type { GeoOrigin, GeoPosition } from '../../lib/mavlink/frames.js';
+export { enuToGeo, geoToEnu } from '../../lib/mavlink/frames.js';
 
 /** What the flight controller asks the vehicle to do. */
 export type GuidanceTarget =

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { io } from '../../cli/command.js';
 import { runEval } from '../../cli/commands/eval.js';
-import { deterministicPart } from '../../lib/eval/evaluate.js';
+import { deterministicPart } from '../../app/eval/evaluate.js';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -6,9 +6,9 @@
  * Positive runs stop once everything expected has happened; control runs cover every window.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../lib/eval/evaluate.js';
-import { DEVICE_PROFILES } from '../../lib/eval/profiles.js';
-import { runMission } from '../../lib/mission/run.js';
+import { evaluate } from '../../app/eval/evaluate.js';
+import { DEVICE_PROFILES } from '../../app/eval/profiles.js';
+import { runMission } from '../../app/mission/run.js';
 import type { LatencyModel } from '../../runtime/compute.js';
 import { loadScenario } from '../../sim/scenario.js';
 

@@ -1,8 +1,8 @@
 /** Builders for arbiter tests and benchmarks: messages stamped on a given clock time. */
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { msToTime } from '../../runtime/time.js';
-import { envelopeFromParams, type Envelope, type EnvelopeParams } from './envelope.js';
-import type { Policy } from './decide.js';
+import { envelopeFromParams, type Envelope, type EnvelopeParams } from '../../nodes/arbiter/envelope.js';
+import type { Policy } from '../../nodes/arbiter/decide.js';
 import { inferParamType, type ParamOverride, type ParamValue } from '../../runtime/params.js';
 
 export const FENCE: number[] = [-50, -50, 50, -50, 50, 50, -50, 50];

@@ -5,18 +5,18 @@
  * control run raises no alert. This validates a scenario's data (intent text, regions,
  * windows) against the nodes, independently of the detector's accuracy. Exit 1 on a miss.
  *
- *   npx tsx sim/tools/oracle.ts [passport-queue stranded-bag perimeter-patrol]
+ *   npx tsx app/sim-tools/oracle.ts [passport-queue stranded-bag perimeter-patrol]
  */
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { runVirtual } from '../../lib/eval/driver.js';
+import { runVirtual } from '../eval/driver.js';
 import { NODE_REGISTRY } from '../../nodes/index.js';
 import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import type { ParamOverride, ParamValue } from '../../runtime/params.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
-import { scenarioParams } from '../params.js';
-import { listScenarios, loadScenario, type Scenario } from '../scenario.js';
+import { scenarioParams } from '../../sim/params.js';
+import { listScenarios, loadScenario, type Scenario } from '../../sim/scenario.js';
 
 const INT_PARAMS = new Set(['camera.width', 'camera.height']);
 
@@ -24,7 +24,7 @@ function overrides(o: Record<string, ParamValue>): Map<string, ParamOverride> {
   return new Map(
     Object.entries(o).map(([k, value]) => {
       const type = typeof value === 'boolean' ? 'bool' : typeof value === 'string' ? 'string' : Array.isArray(value) ? 'double[]' : INT_PARAMS.has(k) ? 'int' : 'double';
-      return [k, { value, type, source: 'sim/tools/oracle.ts' } as ParamOverride];
+      return [k, { value, type, source: 'app/sim-tools/oracle.ts' } as ParamOverride];
     }),
   );
 }

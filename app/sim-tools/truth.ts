@@ -3,11 +3,11 @@
  * the control run, next to its expected alert windows: what a scenario author checks when
  * choosing windows.
  *
- *   npx tsx sim/tools/truth.ts passport-queue [--seed 12]
+ *   npx tsx app/sim-tools/truth.ts passport-queue [--seed 12]
  */
 import { parseArgs } from 'node:util';
-import { loadScenario } from '../scenario.js';
-import { createSimulator } from '../simulator.js';
+import { loadScenario } from '../../sim/scenario.js';
+import { createSimulator } from '../../sim/simulator.js';
 
 function main(): void {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string' } } });

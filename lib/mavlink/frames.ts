@@ -2,7 +2,7 @@
  * Frame conversions between Kestrel's local ENU (like mavros) and MAVLink's local NED,
  * and a flat-earth local ↔ geodetic mapping (fine over a few km).
  */
-import { nedYawToEnu, wrapAngle } from '../../runtime/geometry.js';
+import { nedYawToEnu, wrapAngle } from '../geo/geometry.js';
 
 export interface Vec3 {
   x: number;

@@ -1,7 +1,7 @@
 /** Test helpers: the tiny generated model (written once into models/cache/, reused across tests). */
 import { ensureModel } from '../../models/gguf/cache.js';
 import type { Quant } from '../../models/gguf/writer.js';
-import type { LlmConfig } from './engine.js';
+import type { LlmConfig } from '../../lib/llm/engine.js';
 
 export function tinyModel(quant: Quant = 'Q4_0', seed = 1234): string {
   return ensureModel('tiny', quant, seed);

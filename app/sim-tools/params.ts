@@ -2,10 +2,10 @@
  * Prints the ROS 2 params file that makes the pipeline's nodes agree with a scenario
  * (camera intrinsics, regions, mission, geofence, battery floor).
  *
- *   npx tsx sim/tools/params.ts perimeter-patrol > /tmp/perimeter.params.yaml
+ *   npx tsx app/sim-tools/params.ts perimeter-patrol > /tmp/perimeter.params.yaml
  */
-import { scenarioParamsYaml } from '../params.js';
-import { loadScenario } from '../scenario.js';
+import { scenarioParamsYaml } from '../../sim/params.js';
+import { loadScenario } from '../../sim/scenario.js';
 
 const name = process.argv[2];
 if (!name) {

@@ -3,7 +3,7 @@
  * and validation against the deployment's known classes and regions. Pure functions.
  */
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import type { JsonShape } from '../../lib/llm/grammar.js';
+import type { JsonShape } from '../llm/grammar.js';
 
 export type Rule = kestrel_msgs.Rule;
 

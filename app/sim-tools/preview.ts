@@ -2,14 +2,14 @@
  * Renders scenario frames (or random training frames) to a PNG contact sheet, with the
  * ground-truth boxes drawn, to look at what the camera and the detector see.
  *
- *   npx tsx sim/tools/preview.ts passport-queue --at 10,40,80 [--control] [--no-boxes] --out /tmp/pq.png
- *   npx tsx sim/tools/preview.ts --training 1,2,3,4 --out /tmp/train.png
+ *   npx tsx app/sim-tools/preview.ts passport-queue --at 10,40,80 [--control] [--no-boxes] --out /tmp/pq.png
+ *   npx tsx app/sim-tools/preview.ts --training 1,2,3,4 --out /tmp/train.png
  */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { sampleTrainingFrame } from '../dataset.js';
+import { sampleTrainingFrame } from '../../sim/dataset.js';
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { createSimulator } from '../simulator.js';
+import { createSimulator } from '../../sim/simulator.js';
 
 interface Tile {
   width: number;

@@ -12,7 +12,7 @@ import { msToTime } from '../../runtime/time.js';
 import { SimFlightController, type SimFlightControllerOptions } from '../../sim/fc/flight-controller.js';
 import { startPtyPair, type PtyPair } from '../../sim/fc/pty.js';
 import { SimVehicle, type SimVehicleOptions } from '../../sim/fc/vehicle.js';
-import { mavlinkNode } from './index.js';
+import { mavlinkNode } from '../../nodes/mavlink/index.js';
 
 export function paramMap(values: Record<string, ParamValue>): Map<string, ParamOverride> {
   return new Map(Object.entries(values).map(([k, v]) => [k, { value: v, type: inferParamType(v, typeof v === 'number' && !Number.isInteger(v)), source: 'test' }]));

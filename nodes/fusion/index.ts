@@ -7,9 +7,8 @@
  */
 import { Subscription } from 'rxjs';
 import type { kestrel_msgs, sensor_msgs, std_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_DEFAULT, QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { isZeroTime, timeToMs } from '../../runtime/time.js';
 import { fuseWorld, pick, StampBuffer, type FuseInputs } from './align.js';
 
@@ -24,15 +23,15 @@ export const fusionNode = defineNode({
     frame_id: p.string('map', 'frame_id of /world'),
   },
   subscribes: [
-    { topic: '/tracks', type: 'kestrel_msgs/msg/TrackArray', description: 'Tracks; drives publication' },
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (base of the vehicle estimate)' },
-    { topic: '/imu/data', type: 'sensor_msgs/msg/Imu', description: 'Heading when FC state is missing' },
-    { topic: '/gps/fix', type: 'sensor_msgs/msg/NavSatFix', description: 'Global position when FC state is missing' },
-    { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'Battery figures (override the FC state)' },
+    topicDoc('/tracks', 'Tracks; drives publication'),
+    topicDoc('/fc/state', 'Flight-controller state (base of the vehicle estimate)'),
+    topicDoc('/imu/data', 'Heading when FC state is missing'),
+    topicDoc('/gps/fix', 'Global position when FC state is missing'),
+    topicDoc('/battery', 'Battery figures (override the FC state)'),
   ],
-  publishes: [{ topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused snapshot; header.stamp = oldest fresh source stamp' }],
+  publishes: [topicDoc('/world', 'Fused snapshot; header.stamp = oldest fresh source stamp')],
   create(ctx, prm) {
-    const pub = ctx.advertise('/world', 'kestrel_msgs/msg/WorldState', QOS_DEFAULT);
+    const pub = ctx.advertise('/world');
     const bufs = {
       state: new StampBuffer<kestrel_msgs.VehicleState>(prm.history),
       imu: new StampBuffer<sensor_msgs.Imu>(prm.history),
@@ -90,31 +89,31 @@ export const fusionNode = defineNode({
       activate() {
         const subs = new Subscription();
         subs.add(
-          ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/fc/state').subscribe((m) => {
             const s = stampOf('/fc/state', m.header);
             if (s !== undefined) bufs.state.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR_DATA).subscribe((m) => {
+          ctx.subscribe('/imu/data').subscribe((m) => {
             const s = stampOf('/imu/data', m.header);
             if (s !== undefined) bufs.imu.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/gps/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR_DATA).subscribe((m) => {
+          ctx.subscribe('/gps/fix').subscribe((m) => {
             const s = stampOf('/gps/fix', m.header);
             if (s !== undefined) bufs.gps.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/battery', 'sensor_msgs/msg/BatteryState', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/battery').subscribe((m) => {
             const s = stampOf('/battery', m.header);
             if (s !== undefined) bufs.battery.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/tracks', 'kestrel_msgs/msg/TrackArray', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/tracks').subscribe((m) => {
             const s = stampOf('/tracks', m.header);
             if (s === undefined) return;
             lastTracks = { stampMs: s, msg: m };

@@ -5,9 +5,8 @@
  * fails keeps the previous rules installed and reports why (log, diagnostics).
  */
 import { makeMsg } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_LATCHED } from '../../runtime/qos.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
 import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
@@ -26,8 +25,8 @@ export const intentNode = defineNode({
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     ...LLM_PARAMS,
   },
-  subscribes: [{ topic: '/intent', type: 'std_msgs/msg/String', description: "Operator's intent (latched)" }],
-  publishes: [{ topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'The installed rules (latched); only republished on a successful compile' }],
+  subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
+  publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],
   async create(ctx, params) {
     const mode = params.compiler as CompilerMode;
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
@@ -36,7 +35,7 @@ export const intentNode = defineNode({
       const engine = await LlmEngine.load(engineConfig(params));
       llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
     }
-    const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
+    const pub = ctx.advertise('/rules');
     const stage = ctx.diag.stage('compile');
     let version = 0;
     let failures = 0;
@@ -74,7 +73,7 @@ export const intentNode = defineNode({
     return {
       async activate() {
         if (llm) await llm.engine.warmPrefix(intentSystemPrompt(vocab));
-        return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
+        return ctx.subscribe('/intent')
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
             const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));

@@ -10,7 +10,7 @@
  */
 import { map, type Observable } from 'rxjs';
 import type { sensor_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { latestOnly } from '../../runtime/operators.js';
@@ -41,10 +41,10 @@ export const perception = defineNode({
     deadline_ms: p.double(100, 'Per-frame budget from receipt to /detections; longer frames count as deadline misses', { min: 0 }),
   },
   subscribes: [
-    { topic: '/camera/image_raw', type: 'sensor_msgs/msg/Image', description: 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames' },
-    { topic: '/camera/image_raw/compressed', type: 'sensor_msgs/msg/CompressedImage', description: 'jpeg/png frames when image_transport is compressed' },
+    { ...paramTopicDoc('image_topic', '/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA, 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames'), at: (p) => (p.image_transport === 'raw' ? String(p.image_topic) : undefined) },
+    { ...paramTopicDoc('image_topic', '/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', QOS_SENSOR_DATA, 'jpeg/png frames when image_transport is compressed'), at: (p) => (p.image_transport === 'compressed' ? `${String(p.image_topic)}/compressed` : undefined) },
   ],
-  publishes: [{ topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Detections in source-image pixels; header.stamp = the frame stamp' }],
+  publishes: [topicDoc('/detections', 'Detections in source-image pixels; header.stamp = the frame stamp')],
 
   async create(ctx, params) {
     const detector = await WorkerDetector.create({
@@ -77,7 +77,7 @@ export const perception = defineNode({
       (e instanceof ImageError ? badInput : stage).error(e);
       diag.set('warn', `${reason}: ${e instanceof Error ? e.message : String(e)}`);
     };
-    const pub = ctx.advertise('/detections', 'vision_msgs/msg/Detection2DArray');
+    const pub = ctx.advertise('/detections');
     const topic = params.image_transport === 'raw' ? params.image_topic : `${params.image_topic}/compressed`;
 
     const process = async (f: Frame) => {

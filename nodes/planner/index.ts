@@ -8,7 +8,8 @@
  */
 import type { Subscription } from 'rxjs';
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc, topicDoc } from '../../runtime/node.js';
+import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { p } from '../../runtime/params.js';
 import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
@@ -34,18 +35,18 @@ export const plannerNode = defineNode({
     ...LLM_PARAMS,
   },
   subscribes: [
-    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Latest world state (latest only)' },
-    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts' },
-    { topic: '/scene/text', type: 'std_msgs/msg/String', description: 'Scene text (untrusted), topic set by scene_text_topic' },
+    topicDoc('/world', 'Latest world state (latest only)'),
+    topicDoc('/alerts', 'Active alerts'),
+    paramTopicDoc('scene_text_topic', '/scene/text', 'std_msgs/msg/String', QOS_DEFAULT, 'Scene text (untrusted), topic set by scene_text_topic'),
   ],
-  publishes: [{ topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan with validity horizon and token/latency figures' }],
+  publishes: [topicDoc('/plan', 'Advisory plan with validity horizon and token/latency figures')],
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
     const engine = await LlmEngine.load(engineConfig(params));
     const grammar = await engine.createGrammar(shape, grammarKind(params));
     const system = plannerSystemPrompt(params.mission, actions);
-    const pub = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
+    const pub = ctx.advertise('/plan');
     const stage = ctx.diag.stage('plan');
     const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
     let world: kestrel_msgs.WorldState | undefined;
@@ -132,8 +133,8 @@ export const plannerNode = defineNode({
         }
         active = true;
         subs.push(
-          ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => { world = w; }),
-          ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((a) => { alerts = a.alerts; }),
+          ctx.subscribe('/world').subscribe((w) => { world = w; }),
+          ctx.subscribe('/alerts').subscribe((a) => { alerts = a.alerts; }),
           ctx.subscribe(params.scene_text_topic, 'std_msgs/msg/String').subscribe((s) => { sceneText = s.data; }),
           every(ctx.clock, 1000 / params.rate_hz).subscribe(() => {
             void cycle().catch((e: unknown) => stage.error(e));

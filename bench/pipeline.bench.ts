@@ -58,6 +58,7 @@ class DueClock implements Clock {
   currentFire = Number.NaN;
   readonly scheduler: SchedulerLike;
   constructor() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the scheduled work is a `function` whose own `this` is the rxjs action
     const self = this;
     this.scheduler = {
       now: () => self.base.now(),

@@ -92,11 +92,10 @@ export class Bus {
     t.offered.push(qos);
     if (qos.durability === 'transient_local') t.latchedDepth = Math.max(t.latchedDepth, qos.depth);
     let open = true;
-    const bus = this;
     return {
       topic: name,
       type,
-      publish(msg: MsgTypeMap[K]): void {
+      publish: (msg: MsgTypeMap[K]): void => {
         if (!open) throw new Error(`publish on closed publisher of '${name}'`);
         t.published++;
         if (t.latchedDepth > 0) {
@@ -104,7 +103,7 @@ export class Bus {
           if (t.latched.length > t.latchedDepth) t.latched.shift();
         }
         t.subject.next(msg);
-        if (bus.tapCount > 0) bus.allEvents.next({ topic: name, type, msg });
+        if (this.tapCount > 0) this.allEvents.next({ topic: name, type, msg });
       },
       close(): void {
         if (!open) return;

@@ -116,7 +116,7 @@ export function loadLatencyModel(path: string): LatencyModel {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`latency model ${path}: ${(e as Error).message}`);
+    throw new Error(`latency model ${path}: ${(e as Error).message}`, { cause: e });
   }
   const bad = (where: string, what: string): never => {
     throw new Error(`latency model ${path}: ${where}: ${what}`);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readMcapFile } from './mcap-file.js';
 import { parseMetadata } from './metadata.js';
 import { DefinitionMismatchError, openBag, UnsupportedFormatError } from './reader.js';

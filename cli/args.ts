@@ -14,6 +14,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** ros2-style list: the values that follow, up to the next option (`--topics /a /b`); repeatable. */
   list?: boolean;
+  /** What the usage error says is missing (`--params-file needs a file`); default 'value'. */
+  valueName?: string;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -62,7 +64,7 @@ export function parseOptions<const O extends OptionSpecs>(argv: readonly string[
       values[t.name] = list;
       continue;
     }
-    if (t.value === undefined) throw new UsageError(`${t.rawName} needs a value`);
+    if (t.value === undefined) throw new UsageError(`${t.rawName} needs a ${o.valueName ?? 'value'}`);
     if (o.multiple) values[t.name] = [...((values[t.name] as string[] | undefined) ?? []), t.value];
     else values[t.name] = t.value;
   }

@@ -64,7 +64,7 @@ const NAME_RE = /^\/([A-Za-z_~{][\w{}]*)?(\/[A-Za-z_][\w]*)*$/;
  * The in-process topic bus: one RxJS Subject per topic, messages passed by reference
  * (zero copy, like intra-process communication in a ROS 2 component container).
  * Delivery is synchronous; a subscriber that does slow work decides its own policy
- * with an operator (`latestOnly`, `withDeadline`), so a slow node cannot block a publisher.
+ * with an operator (`latestOnly`, `runWithDeadline`), so a slow node cannot block a publisher.
  */
 export class Bus {
   private readonly topicsByName = new Map<string, Topic>();

@@ -2,7 +2,7 @@
  * fusion: time-aligns /tracks with vehicle state (/fc/state, /imu/data, /gps/fix, /battery)
  * into /world, by approximate time (nearest stamp within `slop_ms`), with the age of every
  * input. /tracks drives publication; when tracks are late (perception busy or stalled) a
- * world is still published every `deadline_ms` from the newest of each input, so nothing
+ * world is still published every `max_period_ms` from the newest of each input, so nothing
  * downstream ever waits for a slow input.
  */
 import { Subscription } from 'rxjs';
@@ -18,7 +18,7 @@ export const fusionNode = defineNode({
   params: {
     slop_ms: p.double(50, 'Approximate-time slop: an input matches the tracks when its stamp is within this of theirs', { min: 0 }),
     max_age_ms: p.double(500, 'An input older than this is stale (reported, and left out)', { min: 1 }),
-    deadline_ms: p.double(100, 'Publish /world at least this often, with or without new tracks', { min: 1 }),
+    max_period_ms: p.double(100, 'Longest time between two /world messages: published at least this often, with or without new tracks', { min: 1 }),
     history: p.int(50, 'Samples kept per input for alignment', { min: 1 }),
     frame_id: p.string('map', 'frame_id of /world'),
   },
@@ -73,9 +73,9 @@ export const fusionNode = defineNode({
       }
       const world = fuseWorld(picked, { now, maxAgeMs: prm.max_age_ms, frameId: prm.frame_id });
       pub.publish(world);
-      // The next world is due deadline_ms after this one, with or without new tracks.
+      // The next world is due max_period_ms after this one, with or without new tracks.
       deadlineTimer?.unsubscribe();
-      deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.deadline_ms);
+      deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.max_period_ms);
       if (byDeadline) deadlinePublishes++;
       fuse.record(now - timeToMs(world.header.stamp));
       ctx.diag.values.matched = String(matched);
@@ -120,7 +120,7 @@ export const fusionNode = defineNode({
             publish(s, false);
           }),
         );
-        deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.deadline_ms);
+        deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.max_period_ms);
         subs.add(() => deadlineTimer?.unsubscribe());
         return subs;
       },

@@ -38,7 +38,7 @@ export const perception = defineNode({
     execution_providers: p.stringArray(['cpu'], 'ONNX Runtime execution providers in order of preference (cpu, cuda, tensorrt, coreml, dml, ...)'),
     image_transport: p.string('raw', "'raw' subscribes to the image topic, 'compressed' to <image topic>/compressed (jpeg/png)", ['raw', 'compressed']),
     image_topic: p.string('/camera/image_raw', 'Camera topic (for compressed, /compressed is appended, as image_transport does)'),
-    deadline_ms: p.double(100, 'Per-frame budget from receipt to /detections; longer frames count as deadline misses', { min: 0 }),
+    latency_budget_ms: p.double(100, 'Per-frame latency budget from receipt to /detections; a longer frame counts as a miss (it is not aborted)', { min: 0 }),
   },
   subscribes: [
     { ...paramTopicDoc('image_topic', '/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA, 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames'), at: (p) => (p.image_transport === 'raw' ? String(p.image_topic) : undefined) },
@@ -86,7 +86,7 @@ export const perception = defineNode({
         const view = f.kind === 'raw' ? viewImage(f.msg, topic) : await decodeCompressed(f.msg, topic);
         return detector.detect(view);
       });
-      if (ctx.clock.now() - received > params.deadline_ms) stage.miss();
+      if (ctx.clock.now() - received > params.latency_budget_ms) stage.miss();
       diag.values.age_ms = (ctx.clock.now() - timeToMs(f.msg.header.stamp)).toFixed(1);
       if (diag.level === 'warn') diag.set('ok', ''); // recovered; the counters keep the history
       return toDetectionArray(r.value, ctx.header(f.msg.header.stamp, f.msg.header.frame_id));

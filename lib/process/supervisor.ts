@@ -362,6 +362,7 @@ export class Supervisor {
     this.lostAt = undefined;
     this.state = 'ready';
     this.readyAt = performance.now();
+    this.lastBeat = this.readyAt;
     this.reason = '';
     this.emit({ reason: downMs === undefined ? 'ready' : `ready again after ${downMs.toFixed(0)} ms`, downMs });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
@@ -379,7 +380,8 @@ export class Supervisor {
       const checkLate = now - lastCheck - period;
       lastCheck = now;
       // Only judge the child when this process itself kept time (a stalled parent sees no beats either).
-      if (checkLate < this.o.heartbeatTimeoutMs / 2 && now - this.lastBeat > this.o.heartbeatTimeoutMs) {
+      // Starting (imports, model load: often synchronous) is bounded by startTimeoutMs instead.
+      if (this.state === 'ready' && checkLate < this.o.heartbeatTimeoutMs / 2 && now - this.lastBeat > this.o.heartbeatTimeoutMs) {
         this.kill(`hang: no heartbeat for ${(now - this.lastBeat).toFixed(0)} ms (heartbeatTimeoutMs ${this.o.heartbeatTimeoutMs})`);
         return;
       }

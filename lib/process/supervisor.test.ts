@@ -3,6 +3,7 @@
  * SIGKILL, SIGSTOP (watchdog), a child allocating without bound (RSS cap), backoff, deadlines.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { ChildError, ChildLostError, ChildUnavailableError, RequestDeadlineError, Supervisor, siblingEntry, type StateEvent, type SupervisorOptions } from './supervisor.js';
 
@@ -107,10 +108,14 @@ describe('Supervisor', () => {
     await until(() => sup.state === 'ready', 10_000, 'restart');
   });
 
-  it('sets the nice value on every thread of the child', async () => {
+  it('sets the nice value (relative to this process) on every thread of the child', async () => {
     const { sup } = make({ nice: 7 });
     await sup.start();
-    expect(getPriority(sup.pid as number)).toBe(7);
+    const want = Math.min(19, getPriority() + 7);
+    const threads = readdirSync(`/proc/${sup.pid}/task`).map(Number);
+    expect(threads.length).toBeGreaterThan(3); // the main thread, V8's and libuv's workers
+    expect(threads.map((t) => getPriority(t))).toEqual(threads.map(() => want));
+    expect(sup.effectiveNice).toBe(Math.min(19, getPriority() + 7));
   });
 
   it('a failing init fails the first start with its own error (no retry loop)', async () => {

@@ -17,7 +17,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENV_HEARTBEAT_MS, ENV_NAME, ENV_NICE, type SerializedError, type ToChild, type ToParent } from './protocol.js';
 
@@ -40,7 +40,7 @@ export interface SupervisorOptions {
   /** Host script (.ts under tsx, or its compiled .js): a path or file URL. */
   entry: string | URL;
   env?: Record<string, string>;
-  /** Nice value of the child, 0..19 (0 = as the parent). */
+  /** Nice value of the child relative to this process, 0..19 (0 = as the parent; the sum is capped at 19). */
   nice?: number;
   /** RSS cap in MB (native memory included); 0 = none. */
   memoryCapMb?: number;
@@ -156,6 +156,8 @@ export class Supervisor {
   /** Peak RSS seen over all children, MB. */
   peakRssMb = 0;
   lastRssMb = 0;
+  /** The child's nice value: this process's plus `nice` (as the nice command adds), at most 19. */
+  effectiveNice = 0;
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -288,16 +290,19 @@ export class Supervisor {
     this.killReason = undefined;
     this.stderrTail = '';
     const entryPath = typeof this.o.entry === 'string' ? this.o.entry : fileURLToPath(this.o.entry);
+    // Relative to this process, as `nice` does: under `nice -n 10` the LLM's 10 becomes 19 (it stays below control).
+    const nice = this.o.nice > 0 ? Math.min(19, Math.max(0, getPriority()) + this.o.nice) : 0;
+    this.effectiveNice = nice;
     const child = fork(entryPath, [], {
       execArgv: execArgvFor(entryPath, this.o.heapMb),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...this.o.env, [ENV_HEARTBEAT_MS]: String(this.o.heartbeatMs), [ENV_NICE]: String(this.o.nice), [ENV_NAME]: this.name },
+      env: { ...process.env, ...this.o.env, [ENV_HEARTBEAT_MS]: String(this.o.heartbeatMs), [ENV_NICE]: String(nice), [ENV_NAME]: this.name },
     });
     this.child = child;
-    if (child.pid !== undefined && this.o.nice > 0) {
+    if (child.pid !== undefined && nice > 0) {
       try {
-        setPriority(child.pid, this.o.nice);
+        setPriority(child.pid, nice);
       } catch {
         // Not permitted here: the host lowers its own threads anyway.
       }

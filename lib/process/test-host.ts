@@ -10,6 +10,8 @@ const hoard: Buffer[] = [];
 serve({
   echo: (arg: unknown) => arg,
   pid: () => process.pid,
+  /** Takes bytes, answers small: the one-way cost of moving a frame (the bench's transfer figure). */
+  size: (arg: { data: Uint8Array }) => arg.data.length,
   sleep: (ms: number, signal: AbortSignal) =>
     new Promise((resolve, reject) => {
       const t = setTimeout(() => resolve('slept'), ms);

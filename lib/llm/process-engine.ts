@@ -72,44 +72,44 @@ export class ProcessLlmEngine implements LlmEngineApi {
     await checkGguf(cfg.modelPath);
     if (cfg.predictor === 'draft' && cfg.draftModelPath) await checkGguf(cfg.draftModelPath);
     const key = keyOf(cfg, o);
-    let shared = children.get(key);
+    const eid = nextEid++;
+    const setup: Setup = { cfg, grammars: [] };
+    const shared = children.get(key);
     if (!shared) {
-      const engines = new Map<number, Setup>();
+      // The first engine loads inside init, while the child is still 'starting': the model load
+      // blocks the child's event loop for seconds, which the heartbeat watchdog only judges once ready.
+      const engines = new Map<number, Setup>([[eid, setup]]);
       const capMb = o.memoryCapMb ?? 0;
       const sup = new Supervisor({
         name: `LLM '${cfg.modelPath.split('/').pop() ?? cfg.modelPath}'`,
         entry: siblingEntry(import.meta.url, 'host'),
         ...o,
-        // Every restart loads every engine again, with its grammars and warmed prefix.
+        // Every (re)start loads every engine again, with its grammars and warmed prefix.
         init: async (call) => {
-          for (const [eid, s] of engines) {
-            await call('load', { eid, cfg: s.cfg, capMb }).catch((e: unknown) => {
+          for (const [id, st] of engines) {
+            await call('load', { eid: id, cfg: st.cfg, capMb }).catch((e: unknown) => {
               throw revive(e);
             });
-            for (const g of s.grammars) await call('grammar', { eid, ...g });
-            if (s.warm !== undefined) await call('warm', { eid, system: s.warm });
+            for (const g of st.grammars) await call('grammar', { eid: id, ...g });
+            if (st.warm !== undefined) await call('warm', { eid: id, system: st.warm });
           }
         },
       });
-      shared = { sup, engines, capMb };
-      children.set(key, shared);
+      const created: Shared = { sup, engines, capMb };
+      children.set(key, created);
       try {
         await sup.start();
       } catch (e) {
         children.delete(key);
         throw revive(e);
       }
+      return new ProcessLlmEngine(created, key, eid, setup);
     }
+    // A further engine on a child that is up: the model is loaded there already (shared), only a context is new.
     await shared.sup.whenReady();
-    const eid = nextEid++;
-    const setup: Setup = { cfg, grammars: [] };
     try {
       await shared.sup.request('load', { eid, cfg, capMb: shared.capMb });
     } catch (e) {
-      if (shared.engines.size === 0) {
-        children.delete(key);
-        await shared.sup.stop();
-      }
       throw revive(e);
     }
     shared.engines.set(eid, setup);

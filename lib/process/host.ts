@@ -35,17 +35,24 @@ function send(m: ToParent): void {
 export function serve(handlers: Record<string, Handler>): void {
   if (!process.send) throw new Error('serve(): this script runs only as a supervised child (lib/process/supervisor.ts)');
   const hbMs = Number(process.env[ENV_HEARTBEAT_MS] ?? 250);
-  const nice = Number(process.env[ENV_NICE] ?? 0);
+  let nice = Number(process.env[ENV_NICE] ?? 0);
   const inFlight = new Map<number, AbortController>();
   if (nice > 0) niceAllThreads(nice);
   const hb = setInterval(() => send({ t: 'hb' }), hbMs);
-  const renice = nice > 0 ? setInterval(() => niceAllThreads(nice), 2000) : undefined;
-  renice?.unref();
+  const renice = setInterval(() => {
+    if (nice > 0) niceAllThreads(nice);
+  }, 2000);
+  renice.unref();
   process.on('disconnect', () => {
     clearInterval(hb);
     process.exit(0);
   });
   process.on('message', (m: ToChild) => {
+    if (m.t === 'nice') {
+      nice = m.value;
+      niceAllThreads(nice);
+      return;
+    }
     if (m.t === 'cancel') {
       inFlight.get(m.id)?.abort(new Error('cancelled by the parent'));
       return;

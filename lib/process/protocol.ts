@@ -8,7 +8,9 @@ export interface SerializedError {
 export type ToChild =
   | { t: 'req'; id: number; method: string; arg: unknown }
   /** The parent gave up on request `id` (its signal aborted): the host aborts the handler's signal. */
-  | { t: 'cancel'; id: number };
+  | { t: 'cancel'; id: number }
+  /** Lower every thread of the child to this nice value (absolute), now and every 2 s. */
+  | { t: 'nice'; value: number };
 
 export type ToParent =
   | { t: 'hb' }

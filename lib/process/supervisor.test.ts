@@ -112,9 +112,14 @@ describe('Supervisor', () => {
     const { sup } = make({ nice: 7 });
     await sup.start();
     const want = Math.min(19, getPriority() + 7);
-    const threads = readdirSync(`/proc/${sup.pid}/task`).map(Number);
-    expect(threads.length).toBeGreaterThan(3); // the main thread, V8's and libuv's workers
-    expect(threads.map((t) => getPriority(t))).toEqual(threads.map(() => want));
+    // Started at this process's priority (fastFirstStart), lowered once ready.
+    const threads = (): number[] => readdirSync(`/proc/${sup.pid}/task`).map(Number);
+    expect(threads().length).toBeGreaterThan(3); // the main thread, V8's and libuv's workers
+    await until(() => threads().every((t) => getPriority(t) === want), 3000, 'every thread lowered');
+    // A restart loads at the lowered priority from its first instruction.
+    process.kill(sup.pid as number, 'SIGKILL');
+    await until(() => sup.restarts === 1 && sup.state === 'ready', 10_000, 'restart');
+    expect(threads().map((t) => getPriority(t))).toEqual(threads().map(() => want));
     expect(sup.effectiveNice).toBe(Math.min(19, getPriority() + 7));
   });
 

@@ -53,6 +53,11 @@ export interface SupervisorOptions {
   /** A start (spawn + ready + init) taking longer counts as a failed start. */
   startTimeoutMs?: number;
   restart?: Partial<RestartPolicy>;
+  /**
+   * The first start (configure, before the control loop runs) loads at this process's priority
+   * and is lowered to `nice` once ready; restarts mid-run load at `nice` already. Default true.
+   */
+  fastFirstStart?: boolean;
   /** Runs after each spawn, before 'ready' (load the model; replay setup). A throw fails the start. */
   init?: (call: <R>(method: string, arg: unknown, o?: RequestOptions) => Promise<R>) => Promise<void>;
 }
@@ -189,6 +194,7 @@ export class Supervisor {
       heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 2000,
       pollMs: opts.pollMs ?? 250,
       startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+      fastFirstStart: opts.fastFirstStart ?? true,
       restart: { initialMs: 200, maxMs: 5000, maxConsecutive: 0, resetAfterMs: 10_000, ...opts.restart },
       init: opts.init,
     };
@@ -291,8 +297,9 @@ export class Supervisor {
     this.stderrTail = '';
     const entryPath = typeof this.o.entry === 'string' ? this.o.entry : fileURLToPath(this.o.entry);
     // Relative to this process, as `nice` does: under `nice -n 10` the LLM's 10 becomes 19 (it stays below control).
-    const nice = this.o.nice > 0 ? Math.min(19, Math.max(0, getPriority()) + this.o.nice) : 0;
-    this.effectiveNice = nice;
+    const target = this.o.nice > 0 ? Math.min(19, Math.max(0, getPriority()) + this.o.nice) : 0;
+    this.effectiveNice = target;
+    const nice = this.o.fastFirstStart && this.restarts === 0 ? 0 : target;
     const child = fork(entryPath, [], {
       execArgv: execArgvFor(entryPath, this.o.heapMb),
       serialization: 'advanced',
@@ -368,12 +375,25 @@ export class Supervisor {
     this.state = 'ready';
     this.readyAt = performance.now();
     this.lastBeat = this.readyAt;
+    this.applyNice();
     this.reason = '';
     this.emit({ reason: downMs === undefined ? 'ready' : `ready again after ${downMs.toFixed(0)} ms`, downMs });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
     const fs = this.firstStart;
     this.firstStart = undefined;
     fs?.resolve();
+  }
+
+  /** The child (all its threads, via the host) to effectiveNice. */
+  private applyNice(): void {
+    const child = this.child;
+    if (!child?.pid || this.effectiveNice <= 0) return;
+    try {
+      setPriority(child.pid, this.effectiveNice);
+    } catch {
+      // Not permitted: the host lowers its own threads anyway.
+    }
+    if (child.connected) child.send({ t: 'nice', value: this.effectiveNice } satisfies ToChild);
   }
 
   private startWatch(gen: number): void {

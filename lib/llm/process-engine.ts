@@ -12,6 +12,7 @@
  * - `now` in GenerateOptions does not cross: ttft/duration are measured in the child.
  */
 import { ChildError, Supervisor, siblingEntry, type SupervisorOptions } from '../process/supervisor.js';
+import { ChildPool } from '../process/pool.js';
 import { EngineBusyError, type GenerateOptions, type GenerationResult, type GrammarKind, type LlmConfig, type LlmEngineApi, type LlmGrammar, type PromptParts, type RemoteGrammar } from './engine.js';
 import { checkGguf, ModelFileError, ModelTooLargeError } from './gguf-check.js';
 import type { JsonShape } from './grammar.js';
@@ -30,7 +31,8 @@ interface Shared {
   capMb: number;
 }
 
-const children = new Map<string, Shared>();
+/** One child per model file and child settings, shared by the engines on it, kept a while after the last (lib/process/pool.ts). */
+const children = new ChildPool<{ engines: Map<number, Setup>; capMb: number }>();
 let nextEid = 1;
 
 /** Load errors keep their class across the process boundary (nodes and tests match on them). */
@@ -74,12 +76,11 @@ export class ProcessLlmEngine implements LlmEngineApi {
     const key = keyOf(cfg, o);
     const eid = nextEid++;
     const setup: Setup = { cfg, grammars: [] };
-    const shared = children.get(key);
-    if (!shared) {
+    const make = () => {
       // The first engine loads inside init, while the child is still 'starting': the model load
       // blocks the child's event loop for seconds, which the heartbeat watchdog only judges once ready.
-      const engines = new Map<number, Setup>([[eid, setup]]);
       const capMb = o.memoryCapMb ?? 0;
+      const engines = new Map<number, Setup>([[eid, setup]]);
       const sup = new Supervisor({
         name: `LLM '${cfg.modelPath.split('/').pop() ?? cfg.modelPath}'`,
         entry: siblingEntry(import.meta.url, 'host'),
@@ -95,24 +96,25 @@ export class ProcessLlmEngine implements LlmEngineApi {
           }
         },
       });
-      const created: Shared = { sup, engines, capMb };
-      children.set(key, created);
-      try {
-        await sup.start();
-      } catch (e) {
-        children.delete(key);
-        throw revive(e);
-      }
-      return new ProcessLlmEngine(created, key, eid, setup);
-    }
-    // A further engine on a child that is up: the model is loaded there already (shared), only a context is new.
-    await shared.sup.whenReady();
+      return { sup, data: { engines, capMb } };
+    };
+    let got;
     try {
-      await shared.sup.request('load', { eid, cfg, capMb: shared.capMb });
+      got = await children.acquire(key, make);
     } catch (e) {
       throw revive(e);
     }
-    shared.engines.set(eid, setup);
+    const shared: Shared = { sup: got.sup, ...got.data };
+    if (!got.fresh) {
+      // A child that is up (shared, or an idle spare): the llama.cpp binding is loaded there, only this engine is new.
+      try {
+        await shared.sup.request('load', { eid, cfg, capMb: shared.capMb });
+      } catch (e) {
+        await children.release(key);
+        throw revive(e);
+      }
+      shared.engines.set(eid, setup);
+    }
     return new ProcessLlmEngine(shared, key, eid, setup);
   }
 
@@ -164,9 +166,6 @@ export class ProcessLlmEngine implements LlmEngineApi {
     await this.idle();
     this.shared.engines.delete(this.eid);
     if (this.shared.sup.state === 'ready') await this.shared.sup.request('dispose', { eid: this.eid }, { deadlineMs: 5000 }).catch(() => undefined);
-    if (this.shared.engines.size === 0) {
-      children.delete(this.key);
-      await this.shared.sup.stop();
-    }
+    await children.release(this.key);
   }
 }

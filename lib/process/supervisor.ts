@@ -161,6 +161,8 @@ export class Supervisor {
   /** Peak RSS seen over all children, MB. */
   peakRssMb = 0;
   lastRssMb = 0;
+  /** false while lingering (see ref/unref): the child does not keep this process alive, and a loss stops instead of restarting. */
+  private held = true;
   /** The child's nice value: this process's plus `nice` (as the nice command adds), at most 19. */
   effectiveNice = 0;
   private child: ChildProcess | undefined;
@@ -422,6 +424,26 @@ export class Supervisor {
     this.timers.push(t);
   }
 
+  /** An idle spare (kept for reuse) must not keep this process alive: unref the child, its IPC channel and pipes. */
+  unref(): void {
+    this.held = false;
+    this.refChild(false);
+  }
+
+  ref(): void {
+    this.held = true;
+    this.refChild(true);
+  }
+
+  private refChild(on: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    const f = on ? 'ref' : 'unref';
+    c[f]();
+    c.channel?.[f]();
+    for (const s of [c.stdout, c.stderr]) (s as unknown as { ref?: () => void; unref?: () => void } | null)?.[f]?.();
+  }
+
   /** Kills the current child (SIGKILL works on a stopped one too); the loss path restarts it. */
   kill(reason: string): void {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -450,6 +472,11 @@ export class Supervisor {
       for (const w of this.readyWaiters.splice(0)) w.reject(err);
       live.delete(this);
       fs.reject(err);
+      return;
+    }
+    if (!this.held) {
+      // An idle spare that died: nobody needs it restarted.
+      void this.stop();
       return;
     }
     this.consecutive++;

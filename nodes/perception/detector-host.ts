@@ -10,6 +10,13 @@ import type { PixelView } from '../../lib/vision/image.js';
 import { Detector, type DetectorOptions } from './detector.js';
 
 let det: Detector | undefined;
+/** One run at a time: the detector letterboxes into one reused tensor, and ORT defers the native run past the next message. */
+let queue: Promise<unknown> = Promise.resolve();
+const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+};
 
 serve({
   init: async (opts: DetectorOptions) => {
@@ -17,10 +24,11 @@ serve({
     det = await Detector.create(opts);
     return { inputSize: det.inputSize, format: det.format, classNames: [...det.classNames] };
   },
-  detect: (img: PixelView) => {
-    if (!det) throw new Error('the detector child has no model loaded');
-    return det.detect(img);
-  },
+  detect: (img: PixelView) =>
+    serial(() => {
+      if (!det) throw new Error('the detector child has no model loaded');
+      return det.detect(img);
+    }),
   release: async () => {
     await det?.release();
     det = undefined;

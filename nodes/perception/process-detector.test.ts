@@ -52,6 +52,6 @@ describe('ProcessDetector', () => {
     await expect(ProcessDetector.create({ modelPath: TINY, inputSize: 64 })).rejects.toThrow(/model '.*tiny-yolov8.onnx': input_size 64 does not match the model's fixed input 32x32/);
     const det = await ProcessDetector.create({ modelPath: TINY });
     await det.release();
-    await expect(det.detect({ width: 32, height: 32, step: 96, channels: 3, order: 'rgb', data: new Uint8Array(32 * 32 * 3) })).rejects.toThrow(/not ready \(stopped/);
+    await expect(det.detect({ width: 32, height: 32, step: 96, channels: 3, order: 'rgb', data: new Uint8Array(32 * 32 * 3) })).rejects.toThrow(/not ready \(stopped: the detector is released/);
   });
 });

@@ -11,7 +11,8 @@
  */
 import type { OutputFormat } from '../../lib/vision/decode.js';
 import type { PixelView } from '../../lib/vision/image.js';
-import { ChildError, Supervisor, siblingEntry, type SupervisorOptions } from '../../lib/process/supervisor.js';
+import { ChildError, ChildUnavailableError, Supervisor, siblingEntry, type SupervisorOptions } from '../../lib/process/supervisor.js';
+import { ChildPool } from '../../lib/process/pool.js';
 import { ModelLoadError, type Detection, type DetectorOptions } from './detector.js';
 
 export type ProcessOptions = Omit<SupervisorOptions, 'name' | 'entry' | 'init'>;
@@ -31,8 +32,14 @@ function reviveLoad(e: unknown, path: string): Error {
   return e as Error;
 }
 
+/** Idle detector children, kept a while for the next node with the same model and options (eval runs, tests). */
+const pool = new ChildPool<{ loaded?: Loaded }>({ exclusive: true });
+
 export class ProcessDetector {
+  private released = false;
+
   private constructor(
+    private readonly release_: () => Promise<void>,
     readonly supervisor: Supervisor,
     readonly modelPath: string,
     readonly inputSize: number,
@@ -42,38 +49,46 @@ export class ProcessDetector {
   ) {}
 
   static async create(opts: DetectorOptions, proc: ProcessOptions = {}, requestDeadlineMs = 5000): Promise<ProcessDetector> {
-    let loaded: Loaded | undefined;
-    const sup = new Supervisor({
-      name: `detector '${opts.modelPath}'`,
-      entry: siblingEntry(import.meta.url, 'detector-host'),
-      ...proc,
-      init: async (call) => {
-        const l = await call<Loaded>('init', opts).catch((e: unknown) => {
-          throw reviveLoad(e, opts.modelPath);
-        });
-        // A restart must bring back the same model: a changed file on disk is a load error, not silently different boxes.
-        if (loaded && (l.inputSize !== loaded.inputSize || l.format !== loaded.format || l.classNames.join() !== loaded.classNames.join())) {
-          throw new Error(`model '${opts.modelPath}' changed on restart (input ${l.inputSize}, ${l.format}, ${l.classNames.length} classes)`);
-        }
-        loaded = l;
-      },
-    });
-    await sup.start();
-    const l = loaded as unknown as Loaded;
-    return new ProcessDetector(sup, opts.modelPath, l.inputSize, l.format, l.classNames, requestDeadlineMs);
+    const key = JSON.stringify([opts, proc]);
+    const make = () => {
+      const data: { loaded?: Loaded } = {};
+      const sup = new Supervisor({
+        name: `detector '${opts.modelPath}'`,
+        entry: siblingEntry(import.meta.url, 'detector-host'),
+        ...proc,
+        init: async (call) => {
+          const l = await call<Loaded>('init', opts).catch((e: unknown) => {
+            throw reviveLoad(e, opts.modelPath);
+          });
+          // A restart must bring back the same model: a changed file on disk is a load error, not silently different boxes.
+          const was = data.loaded;
+          if (was && (l.inputSize !== was.inputSize || l.format !== was.format || l.classNames.join() !== was.classNames.join())) {
+            throw new Error(`model '${opts.modelPath}' changed on restart (input ${l.inputSize}, ${l.format}, ${l.classNames.length} classes)`);
+          }
+          data.loaded = l;
+        },
+      });
+      return { sup, data };
+    };
+    const got = await pool.acquire(key, make);
+    const l = got.data.loaded as Loaded;
+    const release = got.pooled ? () => pool.release(key) : () => got.sup.stop();
+    return new ProcessDetector(release, got.sup, opts.modelPath, l.inputSize, l.format, l.classNames, requestDeadlineMs);
   }
 
   /** Infers in the child; detections in source pixels. Rejects at once while the child is down. */
   detect(img: PixelView): Promise<Detection[]> {
+    if (this.released) return Promise.reject(new ChildUnavailableError(this.supervisor.name, 'stopped', 'the detector is released'));
     // Only the bytes in use cross (a view into a larger pool would otherwise not matter, see v8 DefaultSerializer).
     const bytes = img.height * img.step;
     const data = img.data.length > bytes ? img.data.subarray(0, bytes) : img.data;
     return this.supervisor.request<Detection[]>('detect', { width: img.width, height: img.height, step: img.step, channels: img.channels, order: img.order, data }, { deadlineMs: this.deadlineMs });
   }
 
+  /** Lets go of the child: it stays loaded a while for the next user with the same model (lib/process/pool.ts), then stops. */
   async release(): Promise<void> {
-    await this.supervisor.stop(1000, async () => {
-      await this.supervisor.request('release', null, { deadlineMs: 2000 });
-    });
+    if (this.released) return;
+    this.released = true;
+    await this.release_();
   }
 }

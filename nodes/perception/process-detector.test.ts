@@ -49,6 +49,7 @@ describe('ProcessDetector', () => {
 
   it('refuses a bad model with the same error as Detector, and rejects after release', async () => {
     await expect(ProcessDetector.create({ modelPath: '/no/such/model.onnx' })).rejects.toThrow(ModelLoadError);
+    await expect(ProcessDetector.create({ modelPath: '/no/such/model.onnx' })).rejects.toThrow(/model '\/no\/such\/model.onnx': cannot read the model file: ENOENT/);
     await expect(ProcessDetector.create({ modelPath: TINY, inputSize: 64 })).rejects.toThrow(/model '.*tiny-yolov8.onnx': input_size 64 does not match the model's fixed input 32x32/);
     const det = await ProcessDetector.create({ modelPath: TINY });
     await det.release();

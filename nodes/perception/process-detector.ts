@@ -9,6 +9,7 @@
  * the arbiter's watchdog on /detections covers the gap) and the supervisor restarts it with
  * backoff, loading the model again before it takes frames.
  */
+import { statSync } from 'node:fs';
 import type { OutputFormat } from '../../lib/vision/decode.js';
 import type { PixelView } from '../../lib/vision/image.js';
 import { ChildError, ChildUnavailableError, Supervisor, siblingEntry, type SupervisorOptions } from '../../lib/process/supervisor.js';
@@ -49,6 +50,12 @@ export class ProcessDetector {
   ) {}
 
   static async create(opts: DetectorOptions, proc: ProcessOptions = {}, requestDeadlineMs = 5000): Promise<ProcessDetector> {
+    // A missing file fails here, as Detector words it, before a child is spawned for it.
+    try {
+      if (!statSync(opts.modelPath).isFile()) throw new Error('not a regular file');
+    } catch (e) {
+      throw new ModelLoadError(opts.modelPath, `cannot read the model file: ${(e as Error).message}`);
+    }
     const key = JSON.stringify([opts, proc]);
     const make = () => {
       const data: { loaded?: Loaded } = {};

@@ -8,7 +8,10 @@ import { makeMsg } from '../../msgs/index.js';
 import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
 import { ruleSetShape, toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { compileIntent, intentSystemPrompt, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
@@ -24,6 +27,8 @@ export const intentNode = defineNode({
     deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
   subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
   publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],
@@ -32,7 +37,9 @@ export const intentNode = defineNode({
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
-      const engine = await LlmEngine.load(engineConfig(params));
+      const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(engineConfig(params), childOptions(params)) : await LlmEngine.load(engineConfig(params));
+      if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+      ctx.diag.values.isolation = params.isolation;
       llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
     }
     const pub = ctx.advertise('/rules');

@@ -13,7 +13,10 @@ import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { p } from '../../runtime/params.js';
 import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
 import { ACTIONS, buildSituation, plannerSystemPrompt } from './situation.js';
@@ -33,6 +36,8 @@ export const plannerNode = defineNode({
     prefix_reuse: p.bool(true, 'Keep the KV cache of the fixed prefix between plans (false: evaluate the whole prompt each time)'),
     scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
   subscribes: [
     topicDoc('/world', 'Latest world state (latest only)'),
@@ -43,7 +48,9 @@ export const plannerNode = defineNode({
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
-    const engine = await LlmEngine.load(engineConfig(params));
+    const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(engineConfig(params), childOptions(params)) : await LlmEngine.load(engineConfig(params));
+    if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+    ctx.diag.values.isolation = params.isolation;
     const grammar = await engine.createGrammar(shape, grammarKind(params));
     const system = plannerSystemPrompt(params.mission, actions);
     const pub = ctx.advertise('/plan');

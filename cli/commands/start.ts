@@ -13,7 +13,7 @@ import { consoleSink, type LogSink } from '../../runtime/log.js';
 import { KESTREL_ROOT } from '../../runtime/launch/index.js';
 import { println, UsageError, type Command } from '../command.js';
 
-const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--out DIR] [--no-record] [--verbose]
+const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--perception onnx|oracle] [--out DIR] [--no-record] [--verbose]
 
 Runs the simulated drone mission live (default scenario passport-queue, 60 s) and exits 0 with a
 summary. Alerts, rule compiles, plans and command changes are printed as they happen.
@@ -22,6 +22,8 @@ Scenarios: passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/), or a
   --duration S   seconds of mission (default 60)
   --control      the scenario's control variant (no alert should fire)
   --fc LINK      flight-controller link: serial (socat pty pair, default when socat is installed), udp, memory
+  --perception P onnx (default: the detector on rendered frames) or oracle (ground-truth labels as
+                 detections: no frames, no model; evaluates everything downstream, starts faster)
   --out DIR      recording directory (default out/mission-<time>/); --no-record to skip
   --verbose      print every node's INFO log lines too`;
 
@@ -47,7 +49,8 @@ export function describeEvent(e: MissionEvent): string {
 export function summarize(r: MissionResult): string[] {
   const m = r.monitor;
   const lines: string[] = [];
-  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${r.durationS} s of mission in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
+  const span = r.stoppedAtS !== undefined ? `stopped after ${r.stoppedAtS.toFixed(1)} s of ${r.durationS} s` : `${r.durationS} s of mission`;
+  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${span} in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
   lines.push(`  perception: ${m.frames} frames, ${m.detections} detections`);
   const onsets = m.alertSamples.filter((s) => s.active);
   const truth = m.truthSamples.filter((s) => s.active);
@@ -64,7 +67,10 @@ export function summarize(r: MissionResult): string[] {
   const stageLines = r.diagnostics.flatMap((n) => n.stages.filter((s) => s.count > 0 || s.misses > 0 || s.drops > 0 || s.errors > 0).map((s) => `${s.name}: p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} ms, misses ${s.misses}, drops ${s.drops}, errors ${s.errors}`));
   if (stageLines.length) lines.push('  stages:', ...stageLines.map((l) => `    ${l}`));
   lines.push(`  peak memory: ${r.peakRssMb.toFixed(0)} MB`);
-  if (r.recordDir) lines.push(`  recording: ${r.recordDir} (MCAP, every topic; open with Foxglove or \`kestrel bag info\`)`);
+  if (r.recordDir) {
+    const rec = r.diagnostics.find((n) => n.node.endsWith('/recorder'))?.values;
+    lines.push(`  recording: ${r.recordDir} (MCAP, every topic, ${rec?.write_errors ?? '0'} write errors; open with Foxglove or \`kestrel bag info\`)`);
+  }
   return lines;
 }
 
@@ -80,6 +86,7 @@ export const startCommand: Command = {
     let out: string | undefined;
     let record = true;
     let verbose = false;
+    let perception: 'onnx' | 'oracle' = 'onnx';
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
       const value = (): string => {
@@ -95,6 +102,10 @@ export const startCommand: Command = {
         const v = value();
         if (v !== 'serial' && v !== 'udp' && v !== 'memory') throw new UsageError(`--fc must be serial, udp or memory, not '${v}'`);
         fcLink = v;
+      } else if (a === '--perception') {
+        const v = value();
+        if (v !== 'onnx' && v !== 'oracle') throw new UsageError(`--perception must be onnx or oracle, not '${v}'`);
+        perception = v;
       } else if (a === '--out') out = value();
       else if (a === '--no-record') record = false;
       else if (a === '--verbose') verbose = true;
@@ -109,9 +120,17 @@ export const startCommand: Command = {
     };
     const { runMission } = await import('../../app/mission/run.js');
     const ctrl = new AbortController();
-    const onSig = (): void => ctrl.abort();
-    process.once('SIGINT', onSig);
-    process.once('SIGTERM', onSig);
+    // The first SIGINT/SIGTERM stops the mission in order (publishers, then the recorder, then the
+    // summary). Later ones are ignored, not fatal: a Ctrl-C to the process group reaches this
+    // process twice (from the terminal and forwarded by npm), and a supervisor may repeat itself;
+    // one that means it escalates to SIGKILL, which the recorder's periodic flush bounds.
+    const onSig = (sig: NodeJS.Signals): void => {
+      if (ctrl.signal.aborted) return;
+      println(`received ${sig}: stopping the mission (the recording is closed after the nodes stop)`);
+      ctrl.abort();
+    };
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
     let lastPlanAction = '';
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
     try {
@@ -121,6 +140,7 @@ export const startCommand: Command = {
         durationS,
         mode: 'live',
         fcLink,
+        perception,
         recordDir,
         logSink: sink,
         signal: ctrl.signal,

@@ -78,5 +78,5 @@ export const cdrTarget: FuzzTarget<Case> = {
     return 'ok';
   },
   isClear: (e) => e instanceof CdrDecodeError,
-  caseMs: 500,
+  caseMs: 2000,
 };

@@ -149,7 +149,7 @@ describe('hostile length prefixes (issue 19)', () => {
     expect(() => msgs.decode('kestrel_msgs/msg/WorldState', b)).toThrow(
       new RegExp(`cannot decode ${b.length} bytes as CDR kestrel_msgs/msg/WorldState: sequence length of 30000000 at byte ${at} exceeds the ${b.length - at - 4} bytes left`),
     );
-    expect(performance.now() - t0).toBeLessThan(200);
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20e6);
   });
 

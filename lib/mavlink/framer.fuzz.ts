@@ -136,6 +136,6 @@ export const framerTarget: FuzzTarget<Case> = {
   },
   // The framer never throws: every input is frames, counted drops, or held bytes.
   isClear: () => false,
-  caseMs: 1000,
+  caseMs: 3000,
 };
 

@@ -121,7 +121,7 @@ export const launchTarget: FuzzTarget<{ ext: 'xml' | 'yaml'; text: string; file:
     return 'ok';
   },
   isClear: clear,
-  caseMs: 1000,
+  caseMs: 3000,
 };
 
 export const paramsTarget: FuzzTarget<string> = {
@@ -137,5 +137,5 @@ export const paramsTarget: FuzzTarget<string> = {
     return 'ok';
   },
   isClear: clear,
-  caseMs: 1000,
+  caseMs: 3000,
 };

@@ -7,11 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MavLinkPacketSignature } from 'node-mavlink';
+import { MavLinkPacketSignature, minimal } from 'node-mavlink';
 import { rng } from '../../test/support/fuzz.js';
 import { SIGNATURE_EPOCH_MS, SigningState, signingStateFileFor } from './signing-state.js';
 import { loadSigningKey, MavEncoder, MavFramer, SignatureChecker, signingStateFile, type RawFrame } from './wire.js';
-import { minimal } from 'node-mavlink';
 
 const DIR = join(import.meta.dirname, '../../../shared/fixtures/peers/pymavlink');
 const have = existsSync(join(DIR, 'mavlink-vectors.json')) && existsSync(join(DIR, 'mavlink-stream-with-noise.bin'));

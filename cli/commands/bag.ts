@@ -262,6 +262,7 @@ async function convert(argv: string[]): Promise<number> {
   });
   bar?.stop();
   println(`wrote ${r.messages} message(s) to ${r.files.join(', ')}`);
+  for (const n of r.notes) io.err(`note: ${n}\n`);
   return 0;
 }
 

@@ -47,11 +47,29 @@ describe('bag writer', () => {
     expect(ch?.schema?.name).toBe('sensor_msgs/msg/Imu');
     expect(ch?.schema?.text).toContain('MSG: std_msgs/Header');
     expect(ch?.schema?.text).toContain('MSG: builtin_interfaces/Time');
+    // Channel ids from 1, as rosbag2 and rosbags write them (rosbags drops channel 0).
+    expect([...f.channels.keys()].sort()).toEqual([1, 2]);
     const meta = parseMetadata(readFileSync(join(dir, 'metadata.yaml'), 'utf8'));
-    expect(meta.version).toBe(8);
+    expect(meta.version).toBe(9);
     expect(meta.storage).toBe('mcap');
     expect(meta.startNs).toBe(T0);
     expect(meta.topics.map((t) => [t.name, t.type, t.messageCount])).toEqual([['/imu/data', 'sensor_msgs/msg/Imu', 200], ['/gps/fix', 'sensor_msgs/msg/NavSatFix', 20]]);
+    // RIHS01 hashes as ROS 2 Jazzy computes them (rosbags refuses a bag without them).
+    expect(meta.topics.map((t) => t.typeDescriptionHash)).toEqual([
+      'RIHS01_7d9a00ff131080897a5ec7e26e315954b8eae3353c3f995c55faf71574000b5b',
+      'RIHS01_62223ab3fe210a15976021da7afddc9e200dc9ec75231c1b6a557fc598a65404',
+    ]);
+  });
+
+  it('a convert of per-message compressed data that does not decompress fails, naming file and message', async () => {
+    const dir = join(tmp, 'msgzstd_bad');
+    const w = await createBagWriter(dir, { compression: 'none' });
+    void w.write('/imu/data', 'sensor_msgs/msg/Imu', T0, new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x10, 1, 2, 3, 4]));
+    await w.close();
+    const meta = readFileSync(join(dir, 'metadata.yaml'), 'utf8').replace('compression_format: ""', 'compression_format: zstd').replace('compression_mode: ""', 'compression_mode: message');
+    writeFileSync(join(dir, 'metadata.yaml'), meta);
+    await expect(convertBag(dir, join(tmp, 'msgzstd_bad_out'), { storage: 'mcap' })).rejects.toThrow(/msgzstd_bad_0\.mcap: message on '\/imu\/data' at 1700000000123456789 ns: corrupt zstd frame/);
+    await expect(convertBag(dir, join(tmp, 'msgzstd_bad_out2'), { storage: 'sqlite3' })).rejects.toThrow(/corrupt zstd frame/);
   });
 
   it('splits by duration and by size; metadata.yaml lists every file', async () => {
@@ -224,7 +242,7 @@ setInterval(() => {
     expect(f.complete).toBe(true);
     const bag = await openBag(dir);
     expect(bag.problems()).toEqual([]);
-    expect(bag.info().version).toBe(8);
+    expect(bag.info().version).toBe(9);
     expect(bag.info().messageCount).toBeGreaterThanOrEqual(100);
     expect(bag.info().messageCount % 20).toBe(0);
   }, 30_000);

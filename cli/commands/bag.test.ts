@@ -70,7 +70,7 @@ describe.skipIf(!existsSync(R2))('kestrel bag', () => {
     expect((await run('reindex', d)).code).toBe(0);
     expect(readFileSync(join(d, 'metadata.yaml'), 'utf8')).toContain('relative_file_paths:');
     const bag = await openBag(d);
-    expect(bag.info().version).toBe(8);
+    expect(bag.info().version).toBe(9);
     expect(bag.info().messageCount).toBe(3177);
     expect(bag.problems()).toEqual([]);
   });

@@ -98,7 +98,7 @@ function fmtBytes(b: number): string {
 }
 
 /** `ros2 bag info` layout. */
-export function formatInfo(info: BagInfo, problems: readonly { message: string }[]): string {
+export function formatInfo(info: BagInfo, problems: readonly { file: string; message: string }[]): string {
   const chunk = [...new Set(info.files.flatMap((f) => f.chunkCompression))];
   const lines = [
     `Files:             ${info.files.map((f) => f.path.split('/').pop()).join('\n                   ')}`,
@@ -117,7 +117,7 @@ export function formatInfo(info: BagInfo, problems: readonly { message: string }
     lines.push(`${i === 0 ? 'Topic information: ' : '                   '}Topic: ${t.name.padEnd(w)} | Type: ${t.type} | Count: ${t.messageCount} | Serialization Format: ${t.serializationFormat}`);
   });
   if (info.topics.length === 0) lines.push('Topic information:  (none)');
-  for (const p of problems) lines.push(`Warning:           ${p.message}`);
+  for (const p of problems) lines.push(`Warning:           ${p.file}: ${p.message}`);
   return lines.join('\n');
 }
 
@@ -137,7 +137,7 @@ function reportPlayback(r: ReplayReport): void {
     io.err(`${r.decodeErrors} message(s) could not be decoded and were dropped:\n`);
     for (const d of r.dropped.slice(0, 10)) io.err(`  ${d.topic} at ${d.timeNs} ns: ${d.reason}\n`);
   }
-  for (const p of r.problems) io.err(`bag problem: ${p.message}\n`);
+  for (const p of r.problems) io.err(`bag problem: ${p.file}: ${p.message}\n`);
 }
 
 function jsonInfo(info: BagInfo, bag: Bag): string {

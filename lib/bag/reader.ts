@@ -9,7 +9,7 @@ import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import type { DecompressHandlers } from '@mcap/core';
 import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
 import { parseMetadata, type ParsedMetadata } from './metadata.js';
-import { readSqliteFile } from './sqlite-file.js';
+import { openSqliteFile, type SqliteBagFile } from './sqlite-file.js';
 import { compressionFormat, compressionReady, decompress, type CompressionFormat } from './compression.js';
 import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId } from './types.js';
 
@@ -138,6 +138,8 @@ interface ChannelTarget {
 interface Source {
   fileIndex: number;
   path: string;
+  /** A sqlite3 file: rows streamed in time order. */
+  sqlite: { file: SqliteBagFile; topics: Map<number, BagTopic>; reported: number } | undefined;
   /** The decompressed file, for whole-file compression. */
   bytes: Uint8Array | undefined;
   eager: Msg[] | undefined;
@@ -187,7 +189,7 @@ export class Bag {
       // A whole-file compressed storage file is decompressed into memory (rosbag2 `compression_mode: file`).
       const packed = fileCompressionOf(file);
       const bytes = packed ? decompress(packed, readFileSync(file), file, MAX_FILE_BYTES) : undefined;
-      const src: Source = { fileIndex, path: file, bytes, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
+      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
       let library = '';
       let size = 0;
       let count = 0;
@@ -230,7 +232,7 @@ export class Bag {
         // Log times that go back within a file: sort it in memory (rare: hand-made or merged files).
         if (!sorted) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
-        const c = await readSqliteFile(file, bytes);
+        const c = openSqliteFile(file, bytes);
         bag.problemList.push(...c.problems);
         library = c.schemaVersion === undefined ? 'sqlite3' : `sqlite3 schema ${c.schemaVersion}${c.rosDistro ? ` (${c.rosDistro})` : ''}`;
         size = c.sizeBytes;
@@ -246,17 +248,18 @@ export class Bag {
         for (const t of c.topics) {
           byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
         }
-        src.eager = [];
-        for (const [i, r] of c.rows.entries()) {
-          const t = byId.get(r.topicId);
+        for (const [topicId, n] of c.counts) {
+          const t = byId.get(topicId);
           if (!t) {
-            bag.problemList.push({ kind: 'corrupt', file, timeNs: r.timestamp, message: `message id ${r.id} refers to unknown topic id ${r.topicId}: dropped` });
+            bag.problemList.push({ kind: 'corrupt', file, message: `${n} message(s) refer to unknown topic id ${topicId}: dropped` });
             continue;
           }
-          t.messageCount++;
-          seen(r.timestamp);
-          src.eager.push(new Msg(bag, t.name, t.type, r.timestamp, r.timestamp, r.data, fileIndex, i, t.serializationFormat));
+          t.messageCount += n;
+          count += n;
         }
+        src.sqlite = { file: c, topics: byId, reported: c.problems.length };
+        src.startNs = c.startNs;
+        src.endNs = c.endNs;
       }
       bag.sources.push(src);
       files.push({ path: file, storage, messageCount: count, startNs: src.startNs ?? 0n, endNs: src.endNs ?? 0n, sizeBytes: size, chunkCompression: compression, library });
@@ -296,8 +299,18 @@ export class Bag {
     return bag;
   }
 
-  /** Reads an MCAP file again, in file order, as bag messages (damage was reported by the first pass). */
+  /** Reads a file again, in file order (MCAP) or time order (sqlite3), as bag messages (damage was reported by the first pass). */
   private *streamSource(src: Source): Generator<Msg> {
+    if (src.sqlite) {
+      const { file, topics } = src.sqlite;
+      let i = 0;
+      for (const r of file.rows()) {
+        const t = topics.get(r.topicId);
+        if (t) yield new Msg(this, t.name, t.type, r.timestamp, r.timestamp, r.data, src.fileIndex, i, t.serializationFormat);
+        i++;
+      }
+      return;
+    }
     const scratch = emptyContents(src.path, 0);
     let i = 0;
     for (const m of mcapMessages(src.path, this.handlers, scratch, src.bytes)) {
@@ -345,7 +358,8 @@ export class Bag {
   }
 
   problems(): BagProblem[] {
-    return [...this.problemList];
+    // Plus damage met while streaming a sqlite3 file (e.g. a broken overflow chain of one row).
+    return [...this.problemList, ...this.sources.flatMap((s) => s.sqlite?.file.problems.slice(s.sqlite.reported) ?? [])];
   }
 
   topic(name: string): BagTopic | undefined {
@@ -370,7 +384,8 @@ export class Bag {
       if (src.startNs === undefined) continue;
       if (filter.endNs !== undefined && src.startNs >= filter.endNs) return;
       if (filter.startNs !== undefined && src.endNs !== undefined && src.endNs < filter.startNs) continue;
-      if (topics && ![...src.channels.values()].some((c) => topics.has(c.topic.name)) && !src.eager) continue;
+      const carried = src.sqlite ? [...src.sqlite.topics.values()] : [...src.channels.values()].map((c) => c.topic);
+      if (topics && !carried.some((t) => topics.has(t.name)) && !src.eager) continue;
       for (const m of src.eager ?? this.streamSource(src)) {
         if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) return;
         if (keep(m)) yield m;

@@ -245,7 +245,7 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
       o.onProgress?.({ done: i, total: Math.max(i, total), loop, bagTimeNs: last });
     }
   } finally {
-    for (const p of report.problems) o.log?.warn(`bag problem: ${p.message}`);
+    for (const p of report.problems) o.log?.warn(`bag problem: ${p.file}: ${p.message}`);
     if (report.decodeErrors > 0) o.log?.warn(`${report.decodeErrors} message(s) could not be decoded and were dropped`);
     for (const p of pubs.values()) p.close();
     clockPub?.close();

@@ -160,7 +160,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       ? all(defsT, 'message_definitions table').map((r) => ({ type: text(r.get('topic_type')), encoding: text(r.get('encoding')), text: text(r.get('encoded_message_definition')) }))
       : [];
 
-    const col = (c: string): number => messagesT.columns.indexOf(c);
+    const msgT: TableInfo = messagesT;
+    const col = (c: string): number => msgT.columns.indexOf(c);
     const [cId, cTopic, cTime, cData] = [col('id'), col('topic_id'), col('timestamp'), col('data')];
     if (cTopic < 0 || cTime < 0 || cData < 0) throw new BagError(path, `messages table lacks topic_id, timestamp or data (columns: ${messagesT.columns.join(', ')})`);
     const lead = Math.max(cId, cTopic, cTime) + 1;
@@ -193,6 +194,11 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       if (endNs === undefined || t > endNs) endNs = t;
       counts.set(topic, (counts.get(topic) ?? 0) + 1);
       rowCount++;
+    }
+    // A header count above the file's pages is a cut file, unless every page the tables use is there.
+    const cut = problems.findIndex((p) => p.kind === 'truncated' && p.message.startsWith('file is truncated'));
+    if (cut >= 0 && !problems.some((p, i) => i !== cut && p.file === path)) {
+      problems[cut] = { kind: 'corrupt', file: path, offset: 28, message: `the header says ${db.declaredPages} pages, the file has ${db.pages}; every page the tables use is present, so no rows are lost (the header's page count is damaged)` };
     }
     if (bad > 0) problems.push({ kind: 'corrupt', file: path, message: `${bad} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
     const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
@@ -238,7 +244,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
     };
     function* rowsInOrder(): Generator<SqliteRow> {
       if (sorted) {
-        for (const [rowid, p] of db.rows(messagesT.root, late('messages table'))) {
+        for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
           const r = toRow(rowid, p);
           if (r) yield r;
         }
@@ -267,7 +273,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
             const rowid = num(id);
             let p: Uint8Array | undefined;
             try {
-              p = db.row(messagesT.root, rowid);
+              p = db.row(msgT.root, rowid);
             } catch {
               p = undefined;
             }
@@ -278,7 +284,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
         }
       }
       order = [];
-      for (const [rowid, p] of db.rows(messagesT.root, () => undefined, false)) {
+      for (const [rowid, p] of db.rows(msgT.root, () => undefined, false)) {
         try {
           const v = decodeRecord(p, lead);
           const t = stamp(value(rowid, v, cTime));
@@ -291,7 +297,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       for (const [, rowid] of order) {
         let p: Uint8Array | undefined;
         try {
-          p = db.row(messagesT.root, rowid);
+          p = db.row(msgT.root, rowid);
         } catch {
           p = undefined;
         }

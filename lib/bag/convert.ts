@@ -78,24 +78,18 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
       if (++n % 1000 === 0) o.onProgress?.(n, total);
     }
   };
-  await writeSqliteFile(
-    join(dst, name),
-    topics,
-    count(bag.messagesSync()),
-    info.rosDistro,
-  );
-  o.onProgress?.(n, total);
-  writeFileSync(
-    join(dst, 'metadata.yaml'),
+  const metadata = (count: number): string =>
     formatMetadata({
       storage: 'sqlite3',
-      files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: n }],
+      files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: count }],
       topics: info.topics.map((t, i) => ({ ...t, typeDescriptionHash: topics[i].typeDescriptionHash })),
       startNs: info.startNs,
       durationNs: info.durationNs,
-      messageCount: n,
+      messageCount: count,
       rosDistro: info.rosDistro,
-    }),
-  );
+    });
+  await writeSqliteFile(join(dst, name), topics, count(bag.messagesSync()), info.rosDistro, metadata);
+  o.onProgress?.(n, total);
+  writeFileSync(join(dst, 'metadata.yaml'), metadata(n));
   return { messages: n, files: [join(dst, name)], notes: compressionNotes(info.compressionFormat, info.compressionMode, 'uncompressed') };
 }

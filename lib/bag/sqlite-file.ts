@@ -8,7 +8,6 @@
  * Timestamps are 64-bit integers read exactly as bigint.
  */
 import { existsSync, statSync } from 'node:fs';
-import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
 import { BagError, type BagProblem } from './types.js';
 
@@ -50,13 +49,6 @@ export interface SqliteBagFile {
   /** Every readable row in (timestamp, id) order, streamed from the file. */
   rows(): Generator<SqliteRow>;
   close(): void;
-}
-
-let sql: Promise<SqlJsStatic> | undefined;
-/** sql.js, for writing db3 files (reading does not use it). */
-export function sqlJs(): Promise<SqlJsStatic> {
-  sql ??= initSqlJs();
-  return sql;
 }
 
 interface TableInfo {
@@ -200,6 +192,46 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
     if (cut >= 0 && !problems.some((p, i) => i !== cut && p.file === path)) {
       problems[cut] = { kind: 'corrupt', file: path, offset: 28, message: `the header says ${db.declaredPages} pages, the file has ${db.pages}; every page the tables use is present, so no rows are lost (the header's page count is damaged)` };
     }
+    // The b-tree above the rows is damaged (a cut file loses its last pages, where interior
+    // pages may lie): salvage every leaf page of the file whose cells are messages rows.
+    let salvaged: { t: bigint; rowid: number; page: number; cell: number; topic: number }[] | undefined;
+    if (problems.some((p) => p.message.startsWith('messages table'))) {
+      const topicIds = new Set(topics.map((t) => t.id));
+      const seen = new Set<number>();
+      salvaged = [];
+      for (let pg = 2; pg <= db.pages; pg++) {
+        let cells: [number, Uint8Array][];
+        try {
+          cells = db.leafCells(pg, false);
+        } catch {
+          continue;
+        }
+        cells.forEach(([rowid, p], cell) => {
+          try {
+            const v = decodeRecord(p, lead);
+            const t = stamp(value(rowid, v, cTime));
+            const topic = num(value(rowid, v, cTopic));
+            if (t === undefined || !topicIds.has(topic) || seen.has(rowid) || (msgT.rowidColumn >= 0 && v[msgT.rowidColumn] !== null)) return;
+            seen.add(rowid);
+            salvaged?.push({ t, rowid, page: pg, cell, topic });
+          } catch {
+            // not a messages row
+          }
+        });
+      }
+      const before = rowCount;
+      salvaged.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.rowid - b.rowid));
+      counts.clear();
+      rowCount = 0;
+      startNs = endNs = undefined;
+      for (const r of salvaged) {
+        if (startNs === undefined || r.t < startNs) startNs = r.t;
+        if (endNs === undefined || r.t > endNs) endNs = r.t;
+        rowCount++;
+        counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
+      }
+      problems.push({ kind: 'truncated', file: path, message: `the messages table's b-tree is damaged: ${rowCount} row(s) salvaged by scanning the file's pages (${before} reachable through the tree)` });
+    }
     if (bad > 0) problems.push({ kind: 'corrupt', file: path, message: `${bad} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
     const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
 
@@ -243,6 +275,25 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       close: () => db.close(),
     };
     function* rowsInOrder(): Generator<SqliteRow> {
+      if (salvaged) {
+        let page = -1;
+        let cells: [number, Uint8Array][] = [];
+        for (const r of salvaged) {
+          let row: SqliteRow | undefined;
+          try {
+            if (r.page !== page) {
+              cells = db.leafCells(r.page, true);
+              page = r.page;
+            }
+            const [rowid, p] = cells[r.cell];
+            row = toRow(rowid, p);
+          } catch {
+            row = undefined;
+          }
+          if (row) yield row;
+        }
+        return;
+      }
       if (sorted) {
         for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
           const r = toRow(rowid, p);

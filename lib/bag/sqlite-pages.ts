@@ -251,6 +251,23 @@ export class SqlitePages {
     yield* walk(root, 0);
   }
 
+  /**
+   * The cells of page `n` if it is a table leaf: [rowid, payload] each (for salvaging rows
+   * when the b-tree above them is lost). Throws PageError if it is not one.
+   */
+  leafCells(n: number, full: boolean): [number, Uint8Array][] {
+    const { b, type, cells, ptrs } = this.header(n);
+    if (type !== 0x0d) throw new PageError(n, 'corrupt', 'not a table leaf');
+    const out: [number, Uint8Array][] = [];
+    for (let i = 0; i < cells; i++) {
+      const at = this.cell(n, b, ptrs, i);
+      const [size, p1] = varint(b, at);
+      const [rowid, p2] = varint(b, p1);
+      out.push([rowid, this.payload(n, b, p2, size, false, full)]);
+    }
+    return out;
+  }
+
   /** The row with `rowid` in the table b-tree at `root`, or undefined. */
   row(root: number, rowid: number): Uint8Array | undefined {
     let n = root;

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
 import { convertBag } from './convert.js';
@@ -59,6 +60,25 @@ describe('bag writer', () => {
       'RIHS01_7d9a00ff131080897a5ec7e26e315954b8eae3353c3f995c55faf71574000b5b',
       'RIHS01_62223ab3fe210a15976021da7afddc9e200dc9ec75231c1b6a557fc598a65404',
     ]);
+  });
+
+  it('a converted db3 is one SQLite itself accepts (integrity_check), with the same rows in time order', async () => {
+    const src = join(tmp, 'ic_src');
+    await writeImuBag(src, 3000, { chunkSize: 4096 });
+    const dst = join(tmp, 'ic_db3');
+    await convertBag(src, dst, { storage: 'sqlite3' });
+    const SQL = await initSqlJs();
+    const db = new SQL.Database(readFileSync(join(dst, 'ic_db3_0.db3')));
+    try {
+      expect(db.exec('PRAGMA integrity_check')[0].values).toEqual([['ok']]);
+      const rows = db.exec('SELECT t.name, CAST(m.timestamp AS TEXT), hex(m.data) FROM messages m JOIN topics t ON t.id = m.topic_id ORDER BY m.timestamp, m.id')[0].values;
+      const want = [...(await openBag(src)).messagesSync()].map((m) => [m.topic, m.logTimeNs.toString(), Buffer.from(m.data).toString('hex').toUpperCase()]);
+      expect(rows).toEqual(want);
+      expect(db.exec('SELECT schema_version FROM schema')[0].values).toEqual([[4]]);
+      expect(String(db.exec('SELECT metadata FROM metadata')[0].values[0][0])).toMatch(/message_count: 3300/);
+    } finally {
+      db.close();
+    }
   });
 
   it('a convert of per-message compressed data that does not decompress fails, naming file and message', async () => {

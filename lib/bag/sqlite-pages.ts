@@ -128,7 +128,8 @@ export class SqlitePages {
     const ptrs = h + (leaf ? 8 : 12);
     if (ptrs + cells * 2 > this.usable) throw new PageError(n, 'corrupt', `${cells} cells do not fit in the page`);
     const right = leaf ? 0 : ((b[h + 8] << 24) | (b[h + 9] << 16) | (b[h + 10] << 8) | b[h + 11]) >>> 0;
-    if (!leaf && this.interior.size < 65536) this.interior.set(n, this.bytes ? b : b.slice());
+    // At most 4096 kept (16 MiB of 4 KiB pages): memory stays bounded whatever the file size.
+    if (!leaf && this.interior.size < 4096) this.interior.set(n, this.bytes ? b : b.slice());
     return { b, type, cells, ptrs, right };
   }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
-import { mutate, rng } from '../../test/support/fuzz.js';
+import { mutate, rng } from '../../test/support/bag-mutations.js';
 import { convertBag } from './convert.js';
 import { openBag } from './reader.js';
 import { BagError } from './types.js';

@@ -13,7 +13,8 @@ import { McapChunkBuilder, McapWriter, type IWritable } from '@mcap/core';
 import * as zstd from '@foxglove/wasm-zstd';
 import { compress as lz4Compress } from 'lz4js';
 import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
-import { formatMetadata, type MetadataFileEntry } from './metadata.js';
+import { formatMetadata, qosProfiles, qosText, type MetadataFileEntry, type QosProfile } from './metadata.js';
+import { typeDescriptionHash } from './type-hash.js';
 import { BagError, type BagTopic } from './types.js';
 
 export type ChunkCompression = 'zstd' | 'lz4' | 'none';
@@ -41,7 +42,10 @@ export interface BagWriterOptions {
 export interface TopicOptions {
   /** Serialization format; only 'cdr' is encoded by Kestrel, others can be copied raw. */
   serializationFormat?: string;
-  offeredQosProfiles?: string;
+  /** As stored anywhere (YAML text, a metadata v9 list); written as Jazzy does. */
+  offeredQosProfiles?: unknown;
+  /** RIHS01 hash to keep (e.g. from a source bag); else computed from the schema. */
+  typeDescriptionHash?: string;
   /** Schema text to store instead of the registry's (e.g. from a source bag); null: schemaless channel. */
   schemaText?: string | null;
 }
@@ -104,6 +108,16 @@ interface OpenFile {
 
 interface TopicState extends BagTopic {
   schemaText: string | undefined;
+}
+
+/** RIHS01 hash from the schema text; '' for a schemaless topic (nothing to hash). */
+export function hashOf(type: string, schemaText: string | null | undefined): string {
+  if (schemaText === undefined || schemaText === null) return '';
+  try {
+    return typeDescriptionHash(type, schemaText);
+  } catch {
+    return '';
+  }
 }
 
 const open = new Set<McapBagWriter>();
@@ -197,8 +211,9 @@ class McapBagWriter implements BagWriter {
       name: topic,
       type: normalizeTypeName(type),
       serializationFormat: opts.serializationFormat ?? 'cdr',
-      offeredQosProfiles: opts.offeredQosProfiles ?? '',
+      offeredQosProfiles: qosProfiles(opts.offeredQosProfiles ?? '', this.dir),
       messageCount: 0,
+      typeDescriptionHash: opts.typeDescriptionHash || hashOf(type, schemaText),
       schemaText,
     });
   }
@@ -240,7 +255,7 @@ class McapBagWriter implements BagWriter {
         schemaId = f.schemas.get(t.type) ?? (await f.mcap.registerSchema({ name: t.type, encoding: 'ros2msg', data: new TextEncoder().encode(t.schemaText) }));
         f.schemas.set(t.type, schemaId);
       }
-      ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '']]) });
+      ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', qosText(t.offeredQosProfiles as QosProfile[])]]) });
       f.channels.set(t.name, ch);
     }
     await this.release(f);
@@ -265,6 +280,8 @@ class McapBagWriter implements BagWriter {
     const mcap = new McapWriter({
       writable: out,
       chunkSize: this.o.chunkSize,
+      // Channel ids from 1, as the C++ and Python writers: some readers drop channel 0.
+      startChannelId: 1,
       compressChunk:
         compression === 'none'
           ? undefined

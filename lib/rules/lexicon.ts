@@ -100,12 +100,12 @@ export const REACTION_CUES: Readonly<Record<'hold' | 'track' | 'orbit' | 'rtl' |
   track: ['follow', 'track', 'tail', 'keep eyes on'],
   orbit: ['circle', 'orbit', 'loiter over'],
   rtl: ['come home', 'return home', 'return to base', 'rtl', 'head back', 'go home', 'fly home'],
-  land: ['land', 'set down', 'touch down'],
+  land: ['land', 'set down', 'touch down', 'set the drone down', 'set it down'],
 };
 
 /** Phrases that say which kind of rule is meant (beyond a count's comparatives). */
 export const KIND_CUES: Readonly<Record<'dwell' | 'unattended' | 'proximity', readonly string[]>> = {
-  dwell: ['hangs around', 'hang around', 'hanging around', 'loiters', 'loiter', 'loitering', 'stays', 'stay', 'staying', 'lingers', 'linger', 'lingering', 'waits', 'wait', 'waiting', 'stands', 'stand', 'standing', 'remains', 'remain', 'remaining', 'hangs out', 'hanging out', 'parks', 'parked', 'spends', 'spend', 'is still', 'are still', 'has been', 'have been', 'idles', 'idling', 'sits', 'sitting'],
+  dwell: ['hangs around', 'hang around', 'hanging around', 'loiters', 'loiter', 'loitering', 'stays', 'stay', 'staying', 'lingers', 'linger', 'lingering', 'waits', 'wait', 'waiting', 'stands', 'stand', 'standing', 'remains', 'remain', 'remaining', 'hangs out', 'hang out', 'hanging out', 'parks', 'park', 'parked', 'sit', 'idle', 'spends', 'spend', 'is still', 'are still', 'has been', 'have been', 'idles', 'idling', 'sits', 'sitting'],
   unattended: ['unattended', 'abandoned', 'stranded', 'left alone', 'left behind', 'nobody near', 'no one near', 'nobody around', 'no one around', 'no owner', 'no person within', 'walks away', 'leaves', 'left', 'without its owner', 'without an owner', 'owner', 'nobody within', 'no one within', 'with no', 'unclaimed'],
   proximity: ['within', 'closer than', 'approaches', 'approach', 'approaching', 'near', 'close to', 'too close', 'less than', 'inside', 'nearer than'],
 };

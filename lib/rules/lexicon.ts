@@ -110,6 +110,44 @@ export const KIND_CUES: Readonly<Record<'dwell' | 'unattended' | 'proximity', re
   proximity: ['within', 'closer than', 'approaches', 'approach', 'approaching', 'near', 'close to', 'too close', 'less than', 'inside', 'nearer than'],
 };
 
+/**
+ * Words operators use that the corpus does not speak (slang, shorthand): the grounding check
+ * accepts them too, so a model that generalises to them is not refused. Not used by the
+ * generator.
+ */
+export const GROUNDING_EXTRA = {
+  classes: {
+    person: ['crowd', 'crowds', 'crowded', 'crowding', 'pax', 'bods', 'punters', 'guys', 'men', 'women', 'man', 'woman', 'kids', 'children', 'child', 'staff', 'loiterer', 'loiterers', 'on foot', 'occupants', 'walkers', 'joggers', 'runners', 'customers', 'shoppers', 'commuters', 'fans', 'spectators', 'guests', 'rammed', 'packed'],
+    vehicle: ['cab', 'cabs', 'taxi', 'taxis', 'suv', 'suvs', 'pickup', 'pickups', 'coach', 'coaches', 'minibus', 'automobile', 'automobiles', 'motor', 'motors', 'hgv', 'hgvs', 'lorrys'],
+    bag: ['case', 'cases', 'box', 'boxes', 'bin bag', 'belongings', 'item', 'items', 'carry on', 'duffel', 'duffle', 'tote', 'briefcase', 'briefcases'],
+    bicycle: ['cycle', 'cycles', 'push bike', 'push bikes'],
+  } as Readonly<Record<string, readonly string[]>>,
+  /** Comparatives: before the number ("goes past 25"), after it ("50 plus", from "50+"). */
+  ops: {
+    '>': { before: ['past', 'goes past', 'more then', 'in excess of', 'upwards of', 'tops', 'crosses', 'passes', 'more than about', 'over about', 'above about'], after: [] },
+    '>=': { before: ['at or above', 'minimum of', 'not less than', 'not fewer than', 'a minimum of', 'min'], after: ['plus', 'or above', 'or over', 'or higher', 'and up', 'and above'] },
+    '<': { before: ['fewer then', 'less then', 'lower than', 'drops under', 'goes under'], after: [] },
+    '<=': { before: ['at or below', 'maximum of', 'a maximum of', 'up to', 'max'], after: ['or below', 'or under', 'or lower', 'max', 'at most'] },
+    '==': { before: ['equals', 'equal to', 'exactly at'], after: ['exactly'] },
+  } as Readonly<Record<string, { before: readonly string[]; after: readonly string[] }>>,
+  severity: {
+    critical: ['crit', 'high prio', 'priority one', 'top priority', 'red alert'],
+    info: ['log only', 'log it', 'only log', 'for the record', 'low prio', 'logging only', 'no alarm', 'no need to alert', 'just record', 'note only', 'informational'],
+  } as Readonly<Record<string, readonly string[]>>,
+  kinds: {
+    dwell: ['hanging about', 'hang about', 'hangs about', 'hanging round', 'hangs round', 'hang round', 'dawdling', 'dawdles', 'dawdle', 'loiterer', 'loiterers', 'idle', 'idling', 'sat', 'lurking', 'lurks', 'lurk', 'camping', 'hovering around', 'stuck', 'overstays', 'overstaying'],
+    unattended: ['unaccompanied', 'forgotten', 'lost', 'dumped', 'orphaned', 'alone', 'nobody with', 'no one with', 'ownerless', 'on its own', 'by itself'],
+    proximity: ['closer', 'nearer', 'approach', 'close', 'comes up to', 'gets to within', 'buzzes', 'towards'],
+  } as Readonly<Record<string, readonly string[]>>,
+  reactions: {
+    hold: ['hold still', 'freeze', 'pause', 'halt'],
+    track: ['shadow', 'chase', 'keep an eye on'],
+    orbit: ['circle around', 'circle round', 'loiter above', 'orbit around'],
+    rtl: ['back to base', 'go back home', 'return to home', 'return to launch', 'bring it home', 'rth'],
+    land: ['put down', 'come down', 'get down'],
+  } as Readonly<Record<string, readonly string[]>>,
+};
+
 /** What "the drone" is called in proximity intents. */
 export const SELF_WORDS: readonly string[] = ['the drone', 'us', 'me', 'the uav', 'the aircraft', 'kestrel', 'our drone', 'the vehicle', 'the robot'];
 

@@ -13,9 +13,10 @@ import { p } from '../../runtime/params.js';
 import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
-import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
+import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
-import { ACTIONS, buildSituation, plannerSystemPrompt } from './situation.js';
+import { ensureModel } from '../../models/gguf/cache.js';
+import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt } from './situation.js';
 import { planShape, toPlanMsg, type PlanFields } from './plan.js';
 
 export const plannerNode = defineNode({
@@ -42,9 +43,11 @@ export const plannerNode = defineNode({
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
-    const engine = await LlmEngine.load(engineConfig(params));
+    const engine = await LlmEngine.load(engineConfig(params, (q) => ensureModel('tiny', q)));
     const grammar = await engine.createGrammar(shape, grammarKind(params));
-    const system = plannerSystemPrompt(params.mission, actions);
+    // The Kestrel LM was trained on the compact LM-SPEC prefix; chat models get the long one.
+    const kestrel = usesKestrelFormat(params, engine.summary.promptFormat);
+    const system = kestrel ? kestrelPlannerSystem(params.mission, actions) : plannerSystemPrompt(params.mission, actions);
     const pub = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
     const stage = ctx.diag.stage('plan');
     const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
@@ -60,6 +63,7 @@ export const plannerNode = defineNode({
       v[k] = String(counters[k]);
     };
     for (const [k, n] of Object.entries(counters)) v[k] = String(n);
+    v.prompt_format = kestrel ? 'kestrel-lm-1' : 'generic';
 
     const cycle = async (): Promise<void> => {
       if (running) {
@@ -74,7 +78,8 @@ export const plannerNode = defineNode({
       }
       running = true;
       try {
-        const user = buildSituation(w, alerts, { maxTracks: params.max_tracks, sceneText });
+        const so = { maxTracks: params.max_tracks, sceneText };
+        const user = kestrel ? kestrelPlannerUser(w, alerts, so) : buildSituation(w, alerts, so);
         // Time to first token and tokens/s measure the compute itself: on the node clock live;
         // under sim time the clock stands still while the model runs, so the engine's own timer.
         const timing = ctx.clock.kind === 'sim' ? undefined : () => ctx.clock.now();

@@ -95,3 +95,16 @@ describe('grounding: every field from the text or a documented default', () => {
     ]);
   });
 });
+
+describe('grounding: region lists and words', () => {
+  it('"zone a, b and c" names three regions; "gate two 2 or more" is a region and a number', () => {
+    const v = { classes: ['person'], regions: ['zone_a', 'zone_b', 'zone_c', 'gate_2', 'baggage_reclaim', 'arrivals_hall', 'departures_hall'] };
+    expect([...intentFacts('zone a, b and c: more than 10 people each', v).regionsSaid.keys()].sort()).toEqual(['zone_a', 'zone_b', 'zone_c']);
+    const f = intentFacts('workers in front of gate two 2 or more', v);
+    expect([...f.regionsSaid.keys()]).toEqual(['gate_2']);
+    expect(f.mentions.map((m) => m.value)).toEqual([2]);
+    expect([...intentFacts('abandoned luggage in reclaim', v).regionsSaid.keys()]).toEqual(['baggage_reclaim']);
+    // "hall" is shared by two regions: not a reference to either.
+    expect([...intentFacts('people in the hall', v).regionsSaid.keys()]).toEqual([]);
+  });
+});

@@ -138,7 +138,8 @@ function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> 
       const num = t in NUMBER_WORDS ? String(NUMBER_WORDS[t]) : t;
       const sib = `${m[1]}_${num}`;
       if (t.length > 2 && !(t in NUMBER_WORDS)) break;
-      if (!v.regions.includes(sib)) break;
+      // "gate two 2 or more": the id again is a number, not a list.
+      if (!v.regions.includes(sib) || sib === id) break;
       mark(sib, j, 1);
     }
   }

@@ -15,6 +15,7 @@ import { KESTREL_ROOT, launchInProcess, resolveLaunch } from '../../runtime/laun
 import type { LogSink } from '../../runtime/log.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { ParamOverride } from '../../runtime/params.js';
+import { paramsForNode, type ParamsFile } from '../../runtime/params-file.js';
 import { MissionMonitor, type MissionEvent } from './monitor.js';
 
 export const MISSION_LAUNCH = join(KESTREL_ROOT, 'launch', 'drone_mission.launch.yaml');
@@ -39,6 +40,8 @@ export interface MissionOptions {
   seed?: number;
   /** Parameter overrides by node executable (e.g. `{ planner: { rate_hz: 0.2 } }`), applied over the launch file's. */
   params?: Record<string, Record<string, number | string | boolean>>;
+  /** `--ros-args` params files and `-p` values: each node takes the entries that match its name (after the launch file's). */
+  paramFiles?: readonly ParamsFile[];
   /** Extra launch arguments (name → value). */
   launchArgs?: Record<string, string>;
   logSink?: LogSink;
@@ -104,6 +107,9 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       { value, type: typeof value === 'boolean' ? 'bool' : typeof value === 'string' ? 'string' : Number.isInteger(value) ? 'int' : 'double', source: 'runMission params' },
     ]);
     Object.assign(n, { params: new Map([...n.params, ...extra]) });
+  }
+  if (o.paramFiles?.length) {
+    for (const n of resolved.nodes) Object.assign(n, { params: new Map([...n.params, ...paramsForNode(o.paramFiles, n.fqn)]) });
   }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });

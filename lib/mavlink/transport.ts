@@ -7,28 +7,10 @@ import { createSocket, type Socket } from 'node:dgram';
 import { timer, type Subscription } from 'rxjs';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../../runtime/clock.js';
+import type { ByteLink, LinkHandlers, LinkSpec } from './link.js';
 import { MemoryLink } from './memory-link.js';
 
-export type LinkSpec =
-  | { kind: 'serial'; path: string; baudRate: number }
-  | { kind: 'udp'; port: number; host?: string; remoteHost?: string; remotePort?: number }
-  /** In-process wire (sim FC and bridge in one process, e.g. under sim time). */
-  | { kind: 'memory'; name: string };
-
-export interface LinkHandlers {
-  data(chunk: Buffer): void;
-  up(): void;
-  down(reason: string): void;
-}
-
-export interface ByteLink {
-  readonly description: string;
-  isUp(): boolean;
-  /** Queues bytes for the wire; false (and nothing sent) while the link is down. */
-  write(buf: Buffer): boolean;
-  start(): void;
-  stop(): Promise<void>;
-}
+export type { ByteLink, LinkHandlers, LinkSpec } from './link.js';
 
 export function describeLink(spec: LinkSpec): string {
   if (spec.kind === 'memory') return `memory:${spec.name}`;

@@ -207,7 +207,7 @@ export function loadSigningKey(path: string): Buffer {
   try {
     raw = readFileSync(path);
   } catch (e) {
-    throw new Error(`signing key file '${path}': cannot read (${(e as Error).message})`);
+    throw new Error(`signing key file '${path}': cannot read (${(e as Error).message})`, { cause: e });
   }
   const text = raw.toString('utf8').trim();
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');

@@ -4,7 +4,7 @@ import { makeMsg, DiagnosticStatusConstants, type diagnostic_msgs, type geometry
 import { SimClock, every, sleep } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import { defineNode, type NodeDefinition } from '../../runtime/node.js';
-import { withStageDeadline } from '../../runtime/operators.js';
+import { withStageDeadline } from '../../test/support/stage-deadline.js';
 import { p, type ParamDecls, type ParamValue } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';

@@ -7,11 +7,10 @@
 import { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { msToTime } from '../../runtime/time.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
 import { lowerComputeThreads } from '../../lib/process/priority.js';
-import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';
 import { pointFromFlat, waypointsFromFlat, type MissionMode } from './mission.js';
@@ -55,14 +54,14 @@ export const arbiterNode = defineNode({
     compute_nice: p.int(10, 'Live (system clock, Linux): every second, lower all threads of the process but the event loop to this nice value, so inference never delays a tick; 0 = off', { min: 0, max: 19 }),
   },
   subscribes: [
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (stale or disconnected → fallback)' },
-    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused tracks for track/orbit reactions' },
-    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts and their reactions' },
-    { topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan from the LLM planner' },
+    topicDoc('/fc/state', 'Flight-controller state (stale or disconnected → fallback)'),
+    topicDoc('/world', 'Fused tracks for track/orbit reactions'),
+    topicDoc('/alerts', 'Active alerts and their reactions'),
+    topicDoc('/plan', 'Advisory plan from the LLM planner'),
   ],
   publishes: [
-    { topic: '/cmd', type: 'kestrel_msgs/msg/VehicleCommand', description: 'One command per tick, with input stamps, e2e age and valid_until' },
-    { topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', description: 'Body-frame velocity for ground robots (zero on fallback)' },
+    topicDoc('/cmd', 'One command per tick, with input stamps, e2e age and valid_until'),
+    topicDoc('/cmd_vel', 'Body-frame velocity for ground robots (zero on fallback)', (p) => p.vehicle === 'ground'),
   ],
   create(ctx, prm) {
     const ground = prm.vehicle === 'ground';
@@ -91,8 +90,8 @@ export const arbiterNode = defineNode({
     const watched = watchSpecs(prm.watch_topics.map((t) => ctx.resolve(t)), prm.watch_periods_ms, prm.watch_k);
     const limits = { maxSpeedMps: prm.max_speed_mps, maxYawRateRps: prm.max_yaw_rate_rps, kDistance: prm.k_distance, kHeading: prm.k_heading, arriveM: prm.mission_accept_radius_m };
 
-    const cmdPub = ctx.advertise('/cmd', 'kestrel_msgs/msg/VehicleCommand', QOS_DEFAULT);
-    const velPub = ground ? ctx.advertise('/cmd_vel', 'geometry_msgs/msg/Twist', QOS_DEFAULT) : undefined;
+    const cmdPub = ctx.advertise('/cmd');
+    const velPub = ground ? ctx.advertise('/cmd_vel') : undefined;
     const tick = ctx.diag.stage('tick');
     const e2e = ctx.diag.stage('e2e');
     const inputs: DecideInputs = { silent: [], missionIndex: 0, seq: 0 };
@@ -154,10 +153,10 @@ export const arbiterNode = defineNode({
     return {
       activate() {
         const subs = new Subscription();
-        subs.add(ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState').subscribe((m) => (inputs.state = m)));
-        subs.add(ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((m) => (inputs.world = m)));
-        subs.add(ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((m) => (inputs.alerts = m)));
-        subs.add(ctx.subscribe('/plan', 'kestrel_msgs/msg/Plan').subscribe((m) => (inputs.plan = m)));
+        subs.add(ctx.subscribe('/fc/state').subscribe((m) => (inputs.state = m)));
+        subs.add(ctx.subscribe('/world').subscribe((m) => (inputs.world = m)));
+        subs.add(ctx.subscribe('/alerts').subscribe((m) => (inputs.alerts = m)));
+        subs.add(ctx.subscribe('/plan').subscribe((m) => (inputs.plan = m)));
         if (watched.length > 0) {
           subs.add(
             watchTopics(ctx.bus.events(), ctx.clock.scheduler, watched, (s, change) => {

@@ -14,9 +14,8 @@
  * Before any compiler runs, the text itself is checked: empty, longer than 2,000 characters,
  * or mostly non-ASCII text is refused with a clear reason, so the model never sees it.
  */
-import type { LlamaGrammar } from 'node-llama-cpp';
 import { parseOutput } from '../../lib/llm/grammar.js';
-import type { LlmEngine, GenerationResult } from '../../lib/llm/engine.js';
+import type { LlmEngineApi, LlmGrammar, GenerationResult } from '../../lib/llm/engine.js';
 import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
 import { describeRules, groundRules } from '../../lib/rules/grounding.js';
 import { intentPrompt } from '../../lib/rules/lm-prompt.js';
@@ -30,8 +29,8 @@ export type CompileOutcome =
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
-  engine: LlmEngine;
-  grammar: LlamaGrammar;
+  engine: LlmEngineApi;
+  grammar: LlmGrammar;
   maxTokens: number;
   /** 'kestrel': LM-SPEC prompt (intentPrompt), refusals allowed; 'generic': the long prompt with examples. */
   format?: 'kestrel' | 'generic';

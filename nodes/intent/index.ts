@@ -7,11 +7,14 @@
  * (log, diagnostics); a successful one is echoed as sentences in the log.
  */
 import { makeMsg } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_LATCHED } from '../../runtime/qos.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { checkGguf } from '../../lib/llm/gguf-check.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { ensureModel } from '../../models/gguf/cache.js';
@@ -28,20 +31,26 @@ export const intentNode = defineNode({
     deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
-  subscribes: [{ topic: '/intent', type: 'std_msgs/msg/String', description: "Operator's intent (latched)" }],
-  publishes: [{ topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'The installed rules (latched); only republished on a successful compile' }],
+  subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
+  publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],
   async create(ctx, params) {
     const mode = params.compiler as CompilerMode;
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
-      const engine = await LlmEngine.load(engineConfig(params, (q) => ensureModel('tiny', q)));
-      const format = usesKestrelFormat(params, engine.summary.promptFormat) ? 'kestrel' : 'generic';
+      const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+      // The GGUF header says whether this is a Kestrel LM (read here: the engine may run in a child process).
+      const format = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat) ? 'kestrel' : 'generic';
+      const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
+      if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+      ctx.diag.values.isolation = params.isolation;
       llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
       ctx.diag.values.prompt_format = format === 'kestrel' ? 'kestrel-lm-1' : 'generic';
     }
-    const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
+    const pub = ctx.advertise('/rules');
     const stage = ctx.diag.stage('compile');
     let version = 0;
     let failures = 0;
@@ -83,7 +92,7 @@ export const intentNode = defineNode({
     return {
       async activate() {
         if (llm) await llm.engine.warmPrefix(intentPrefix(vocab, llm.format));
-        return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
+        return ctx.subscribe('/intent')
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
             const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));

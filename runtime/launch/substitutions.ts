@@ -8,15 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { evalPythonExpr } from './eval.js';
+import { SubstitutionError } from './substitution-error.js';
 
 export type SubstPart = { kind: 'text'; text: string } | { kind: 'subst'; name: string; args: SubstPart[][] };
 
-export class SubstitutionError extends Error {
-  constructor(detail: string) {
-    super(detail);
-    this.name = 'SubstitutionError';
-  }
-}
+export { SubstitutionError };
 
 /** Parses `text` into literal and substitution parts. Throws SubstitutionError on unbalanced `$(`. */
 export function parseSubstitutions(text: string): SubstPart[] {

@@ -15,11 +15,13 @@ import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
 import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { checkGguf } from '../../lib/llm/gguf-check.js';
 import { childOptions, childParams } from '../../lib/process/params.js';
 import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
-import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
+import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
-import { ACTIONS, buildSituation, plannerSystemPrompt } from './situation.js';
+import { ensureModel } from '../../models/gguf/cache.js';
+import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt } from './situation.js';
 import { planShape, toPlanMsg, type PlanFields } from './plan.js';
 
 export const plannerNode = defineNode({
@@ -48,11 +50,14 @@ export const plannerNode = defineNode({
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
-    const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(engineConfig(params), childOptions(params)) : await LlmEngine.load(engineConfig(params));
+    const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+    // The Kestrel LM was trained on the compact LM-SPEC prefix; chat models get the long one.
+    const kestrel = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat);
+    const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
     if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
     ctx.diag.values.isolation = params.isolation;
     const grammar = await engine.createGrammar(shape, grammarKind(params));
-    const system = plannerSystemPrompt(params.mission, actions);
+    const system = kestrel ? kestrelPlannerSystem(params.mission, actions) : plannerSystemPrompt(params.mission, actions);
     const pub = ctx.advertise('/plan');
     const stage = ctx.diag.stage('plan');
     const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
@@ -68,6 +73,7 @@ export const plannerNode = defineNode({
       v[k] = String(counters[k]);
     };
     for (const [k, n] of Object.entries(counters)) v[k] = String(n);
+    v.prompt_format = kestrel ? 'kestrel-lm-1' : 'generic';
 
     const cycle = async (): Promise<void> => {
       if (running) {
@@ -82,7 +88,8 @@ export const plannerNode = defineNode({
       }
       running = true;
       try {
-        const user = buildSituation(w, alerts, { maxTracks: params.max_tracks, sceneText });
+        const so = { maxTracks: params.max_tracks, sceneText };
+        const user = kestrel ? kestrelPlannerUser(w, alerts, so) : buildSituation(w, alerts, so);
         // Time to first token and tokens/s measure the compute itself: on the node clock live;
         // under sim time the clock stands still while the model runs, so the engine's own timer.
         const timing = ctx.clock.kind === 'sim' ? undefined : () => ctx.clock.now();

@@ -50,6 +50,8 @@ export class FcCore {
   customMode = 0;
   modeLabel = '';
   setpoint: Setpoint | undefined;
+  /** Where a hold mode holds when it is not where the vehicle happens to be (after takeoff, DO_REPOSITION, mission end). */
+  holdTarget: { x: number; y: number; z: number; yaw?: number } | undefined;
   takeoffAlt = 0;
   rtlPhase: 'climb' | 'return' | 'land' = 'climb';
   failsafe: string | undefined;
@@ -104,6 +106,7 @@ export class FcCore {
     const changed = this.mode !== intent || this.customMode !== customMode;
     this.mode = intent;
     this.customMode = customMode;
+    this.holdTarget = undefined;
     this.modeLabel = modeName(this.autopilot, customMode);
     this.v.setMode(this.modeLabel);
     if (intent === 'rtl' && changed) this.rtlPhase = 'climb';

@@ -14,6 +14,9 @@ export class Failsafes {
   private touchdownAt: number | undefined;
   private batteryWarned = 0;
 
+  /** Whether the mission item being flown is a landing (set by the owner). */
+  missionLanding: () => boolean = () => false;
+
   constructor(private readonly fc: FcCore) {}
 
   gcsConnected(): boolean {
@@ -30,7 +33,7 @@ export class Failsafes {
   }
 
   onModeChange(intent: InternalMode): void {
-    if (intent !== 'land' && intent !== 'rtl') this.touchdownAt = undefined;
+    if (intent !== 'land' && intent !== 'rtl' && intent !== 'mission') this.touchdownAt = undefined;
   }
 
   /** Before guidance: link and offboard loss. */
@@ -78,7 +81,8 @@ export class Failsafes {
 
   private checkTouchdown(now: number): void {
     const fc = this.fc;
-    if (!fc.v.isArmed() || !(fc.mode === 'land' || (fc.mode === 'rtl' && fc.rtlPhase === 'land'))) return;
+    const landing = fc.mode === 'land' || (fc.mode === 'rtl' && fc.rtlPhase === 'land') || (fc.mode === 'mission' && this.missionLanding());
+    if (!fc.v.isArmed() || !landing) return;
     if (!fc.v.landed()) {
       this.touchdownAt = undefined;
       return;

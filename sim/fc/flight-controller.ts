@@ -1,10 +1,11 @@
 /**
  * A simulated flight controller speaking MAVLink 2 over a serial port (a pty in tests and
- * `npm start`) or UDP, in the manner of PX4 or ArduCopter. This class owns the link and the
- * clock tick and dispatches what it receives; the concerns are modules over a shared core:
- * telemetry (streams), commands (COMMAND_LONG/ACK, modes), guidance (setpoints, mode
- * targets) and failsafes. The physics is SimVehicle, stepped on the given clock so it runs
- * the same under sim time.
+ * `npm start`) or UDP (like PX4 SITL: unsolicited to a ground station and an offboard API
+ * port, several peers at once), in the manner of PX4 or ArduCopter. This class owns the link
+ * and the clock tick and dispatches what it receives; the concerns are modules over a shared
+ * core: telemetry (streams, identity), commands (COMMAND_LONG/INT, ACK, modes), guidance
+ * (setpoints, mode targets), failsafes, and the parameter and mission protocols. The physics
+ * is SimVehicle, stepped on the given clock so it runs the same under sim time.
  */
 import { common, minimal } from 'node-mavlink';
 import type { Subscription } from 'rxjs';
@@ -15,12 +16,35 @@ import { Commands } from './commands.js';
 import { FcCore, type FcCounts } from './core.js';
 import { Failsafes } from './failsafes.js';
 import { Guidance } from './guidance.js';
+import { itemFromFloat, itemFromInt, MissionProtocol } from './mission.js';
+import { ParamsProtocol } from './params.js';
 import { DEFAULT_STREAM_HZ, Telemetry } from './telemetry.js';
+import { UdpPeersLink } from './udp-peers.js';
 import type { SimVehicle } from './vehicle.js';
 
 export { DEFAULT_STREAM_HZ } from './telemetry.js';
 
-export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | { kind: 'udp'; port: number; remoteHost?: string; remotePort?: number } | { kind: 'memory'; name: string };
+/**
+ * UDP like PX4 SITL: bind `port` on `host` (127.0.0.1), speak first to `gcsPort` (14550) and
+ * `apiPort` (14540) on `peerHost` (127.0.0.1) — 0 turns either off — and to `remotePort` if
+ * given, and serve everyone else who sends to us too.
+ */
+export interface SimUdpSpec {
+  kind: 'udp';
+  port: number;
+  host?: string;
+  remoteHost?: string;
+  remotePort?: number;
+  peerHost?: string;
+  gcsPort?: number;
+  apiPort?: number;
+}
+
+export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | SimUdpSpec | { kind: 'memory'; name: string };
+
+/** PX4 SITL's ports: QGroundControl listens on 14550, MAVSDK/mavros on 14540. */
+export const SITL_GCS_PORT = 14550;
+export const SITL_API_PORT = 14540;
 
 export interface SimFlightControllerOptions {
   vehicle: SimVehicle;
@@ -60,7 +84,13 @@ export interface SimFcStatus {
   linkUp: boolean;
 }
 
-export interface SimFcStats extends EndpointStats, FcCounts {}
+export interface SimFcStats extends EndpointStats, FcCounts {
+  /** Parameter requests naming no parameter, and values refused. */
+  paramErrors: number;
+  missionOutOfOrder: number;
+  missionAbandoned: number;
+  missionRefused: number;
+}
 
 export class SimFlightController {
   private readonly fc: FcCore;
@@ -69,6 +99,9 @@ export class SimFlightController {
   private readonly commands: Commands;
   private readonly guidance: Guidance;
   private readonly failsafes: Failsafes;
+  private readonly params: ParamsProtocol;
+  private readonly mission: MissionProtocol;
+  private udp: UdpPeersLink | undefined;
   private tick: Subscription | undefined;
   private upWaiters: (() => void)[] = [];
   private linkDownNote: (why: string) => void = () => {};
@@ -88,16 +121,23 @@ export class SimFlightController {
     });
     const fc = this.fc;
     this.telemetry = new Telemetry(fc, opts.streamHz);
-    this.commands = new Commands(fc, this.telemetry);
     this.guidance = new Guidance(fc);
     this.failsafes = new Failsafes(fc);
+    this.params = new ParamsProtocol(fc);
+    this.mission = new MissionProtocol(fc, this.guidance, this.params);
+    this.commands = new Commands(fc, this.telemetry, this.guidance, this.mission);
+    this.telemetry.register(42, () => this.mission.currentMessage());
+    this.failsafes.missionLanding = () => this.mission.landing();
     fc.onModeChange = (changed) => {
       this.failsafes.onModeChange(fc.mode);
+      this.mission.onModeChange();
       if (changed) fc.sendHeartbeat();
     };
-    const link = opts.link.kind === 'serial' || opts.link.kind === 'memory' ? opts.link : { kind: 'udp' as const, port: opts.link.port, host: '127.0.0.1', remoteHost: opts.link.remoteHost, remotePort: opts.link.remotePort };
+    const spec = opts.link;
+    const link = spec.kind === 'serial' || spec.kind === 'memory' ? spec : { kind: 'udp' as const, port: spec.port, host: spec.host ?? '127.0.0.1' };
     this.ep = new MavEndpoint({
       link,
+      byteLink: spec.kind === 'udp' ? (h) => (this.udp = new UdpPeersLink({ port: spec.port, host: spec.host ?? '127.0.0.1', targets: udpTargets(spec) }, opts.clock, h)) : undefined,
       clock: opts.clock,
       sysid: fc.sysid,
       compid: fc.compid,
@@ -153,6 +193,21 @@ export class SimFlightController {
     this.fc.suspended = on;
   }
 
+  /** On UDP: the local port bound (the ephemeral one with port 0) and the peers frames go to now. */
+  udpInfo(): { port: number | undefined; peers: { host: string; port: number }[] } | undefined {
+    return this.udp ? { port: this.udp.boundPort(), peers: this.udp.peers() } : undefined;
+  }
+
+  /** The parameter protocol's current value of a parameter (PX4 or ArduPilot name). */
+  param(name: string): number | undefined {
+    return this.params.get(name);
+  }
+
+  /** Mission items held (mission type by default), and the index being flown. */
+  missionState(): { items: number; current: number } {
+    return { items: this.mission.items().length, current: this.mission.current };
+  }
+
   /** Writes raw bytes to the link, bypassing framing: line noise and corrupt frames for tests. */
   injectRaw(bytes: Buffer): boolean {
     return this.ep.writeRaw(bytes);
@@ -164,7 +219,8 @@ export class SimFlightController {
   }
 
   stats(): SimFcStats {
-    return { ...this.ep.stats(), ...this.fc.counts };
+    const e = this.mission.errors;
+    return { ...this.ep.stats(), ...this.fc.counts, paramErrors: this.params.errors, missionOutOfOrder: e.outOfOrder, missionAbandoned: e.abandoned, missionRefused: e.refused };
   }
 
   /** Sends a STATUSTEXT (also used by tests and the simulator for events). */
@@ -178,6 +234,8 @@ export class SimFlightController {
     this.guidance.guide(now);
     this.fc.v.step(dtMs);
     this.failsafes.afterStep(now);
+    this.params.tick();
+    this.mission.tick(now);
     this.telemetry.sendStreams(now);
   }
 
@@ -195,8 +253,56 @@ export class SimFlightController {
       if (fc.forUs(msg.targetSystem, msg.targetComponent)) this.guidance.onLocalSetpoint(msg, now);
     } else if (msg instanceof common.SetPositionTargetGlobalInt) {
       if (fc.forUs(msg.targetSystem, msg.targetComponent)) this.guidance.onGlobalSetpoint(msg, now);
+    } else if (msg instanceof common.CommandInt) {
+      this.commands.onCommandInt(msg, from);
     } else if (msg instanceof common.SetMode) {
-      this.commands.onSetMode(msg);
+      this.commands.onSetMode(msg, from);
+    } else if (msg instanceof common.ParamRequestList) {
+      this.params.onRequestList(msg);
+    } else if (msg instanceof common.ParamRequestRead) {
+      this.params.onRequestRead(msg);
+    } else if (msg instanceof common.ParamSet) {
+      this.params.onSet(msg);
+    } else if (msg instanceof common.MissionCount) {
+      this.mission.onCount(msg, from);
+    } else if (msg instanceof common.MissionItemInt) {
+      this.mission.onItem(itemFromInt(msg), msg.missionType, msg, from);
+    } else if (msg instanceof common.MissionItem) {
+      this.mission.onItem(itemFromFloat(msg), msg.missionType, msg, from);
+    } else if (msg instanceof common.MissionRequestList) {
+      this.mission.onRequestList(msg, from);
+    } else if (msg instanceof common.MissionRequestInt) {
+      this.mission.onRequest(msg, true, from);
+    } else if (msg instanceof common.MissionRequest) {
+      this.mission.onRequest(msg, false, from);
+    } else if (msg instanceof common.MissionClearAll) {
+      this.mission.onClearAll(msg, from);
+    } else if (msg instanceof common.MissionSetCurrent) {
+      this.mission.onSetCurrent(msg);
+    } else if (msg instanceof common.TimeSync) {
+      this.onTimesync(msg, from);
     }
   }
+
+  /** TIMESYNC: a request (tc1 = 0) is answered with our time in ns and the request's ts1. */
+  private onTimesync(m: InstanceType<typeof common.TimeSync>, from: { sysid: number; compid: number }): void {
+    if (BigInt(m.tc1) !== 0n) return; // an answer to someone else's request
+    const r = new common.TimeSync();
+    r.tc1 = BigInt(Math.round((this.fc.clock.now() - this.fc.bootMs) * 1000)) * 1000n + 1n;
+    r.ts1 = m.ts1;
+    r.targetSystem = from.sysid;
+    r.targetComponent = from.compid;
+    this.fc.send(r);
+  }
+}
+
+function udpTargets(s: SimUdpSpec): { host: string; port: number }[] {
+  const host = s.peerHost ?? '127.0.0.1';
+  const out: { host: string; port: number }[] = [];
+  const gcs = s.gcsPort ?? SITL_GCS_PORT;
+  const api = s.apiPort ?? SITL_API_PORT;
+  if (gcs > 0) out.push({ host, port: gcs });
+  if (api > 0) out.push({ host, port: api });
+  if (s.remotePort) out.push({ host: s.remoteHost ?? '127.0.0.1', port: s.remotePort });
+  return out;
 }

@@ -101,7 +101,11 @@ export class Guidance {
       case 'takeoff': {
         const home = v.homePosition();
         v.setTarget({ kind: 'position', x: home.x, y: home.y, z: fc.takeoffAlt });
-        if (Math.abs(t.z - fc.takeoffAlt) < 0.3 && fc.autopilot === 'px4') fc.setMode('hold');
+        if (Math.abs(t.z - fc.takeoffAlt) < 0.3 && fc.autopilot === 'px4') {
+          // PX4 loiters at the takeoff altitude, not where the climb happened to be when it switched.
+          fc.setMode('hold');
+          fc.holdTarget = { x: home.x, y: home.y, z: fc.takeoffAlt };
+        }
         return;
       }
       case 'mission':
@@ -125,6 +129,9 @@ export class Guidance {
         }
         return;
       }
+      case 'hold':
+        v.setTarget(fc.holdTarget ? { kind: 'position', ...fc.holdTarget } : { kind: 'hold' });
+        return;
       default:
         v.setTarget({ kind: 'hold' });
     }

@@ -1,8 +1,11 @@
 /**
- * Telemetry of the simulated FC: the message builders (one per message id) and the stream
- * scheduler that sends each at its SET_MESSAGE_INTERVAL rate, paced on the FC clock.
+ * Telemetry of the simulated FC: the message builders (one per message id: state, position,
+ * GPS, home, landed state, battery, identity) and the stream scheduler that sends each at its
+ * SET_MESSAGE_INTERVAL rate, paced on the FC clock. Any message with a builder can be
+ * streamed, requested (REQUEST_MESSAGE) and asked for its interval (GET_MESSAGE_INTERVAL).
  */
 import { common, type MavLinkData } from 'node-mavlink';
+import { common as mmCommon, minimal as mmMinimal } from 'mavlink-mappings';
 import { enuYawToNed } from '../../lib/mavlink/frames.js';
 import type { FcCore } from './core.js';
 
@@ -14,6 +17,11 @@ export const DEFAULT_STREAM_HZ: Readonly<Record<string, number>> = {
   GLOBAL_POSITION_INT: 5,
   SYS_STATUS: 1,
   BATTERY_STATUS: 1,
+  ATTITUDE_QUATERNION: 5,
+  GPS_RAW_INT: 1,
+  EXTENDED_SYS_STATE: 1,
+  HOME_POSITION: 0.5,
+  MISSION_CURRENT: 1,
 };
 
 export const STREAM_IDS: Readonly<Record<string, number>> = {
@@ -23,7 +31,20 @@ export const STREAM_IDS: Readonly<Record<string, number>> = {
   LOCAL_POSITION_NED: 32,
   GLOBAL_POSITION_INT: 33,
   BATTERY_STATUS: 147,
+  GPS_RAW_INT: 24,
+  ATTITUDE_QUATERNION: 31,
+  MISSION_CURRENT: 42,
+  AUTOPILOT_VERSION: 148,
+  HOME_POSITION: 242,
+  EXTENDED_SYS_STATE: 245,
+  PROTOCOL_VERSION: 300,
 };
+
+/** Sensors a SITL multicopter reports in SYS_STATUS: present, enabled and healthy. */
+const S = common.MavSysStatusSensor;
+const SENSORS = S.SENSOR_3D_GYRO | S.SENSOR_3D_ACCEL | S.SENSOR_3D_MAG | S.SENSOR_ABSOLUTE_PRESSURE | S.SENSOR_GPS
+  | S.SENSOR_ANGULAR_RATE_CONTROL | S.SENSOR_ATTITUDE_STABILIZATION | S.SENSOR_YAW_POSITION | S.SENSOR_Z_ALTITUDE_CONTROL
+  | S.SENSOR_XY_POSITION_CONTROL | S.SENSOR_MOTOR_OUTPUTS | S.AHRS | S.SENSOR_BATTERY | S.PREARM_CHECK;
 
 type Builder = (fc: FcCore) => MavLinkData;
 
@@ -72,9 +93,12 @@ function globalPosition(fc: FcCore): MavLinkData {
 function sysStatus(fc: FcCore): MavLinkData {
   const t = fc.v.truth();
   const m = new common.SysStatus();
-  m.onboardControlSensorsPresent = 0 as common.MavSysStatusSensor;
-  m.onboardControlSensorsEnabled = 0 as common.MavSysStatusSensor;
-  m.onboardControlSensorsHealth = 0 as common.MavSysStatusSensor;
+  // Motor outputs are enabled only while armed; battery and pre-arm health fail on a critical battery.
+  const enabled = t.armed ? SENSORS : SENSORS & ~S.SENSOR_MOTOR_OUTPUTS;
+  const healthy = t.battery_remaining < 0.07 ? SENSORS & ~(S.SENSOR_BATTERY | S.PREARM_CHECK) : SENSORS;
+  m.onboardControlSensorsPresent = SENSORS as common.MavSysStatusSensor;
+  m.onboardControlSensorsEnabled = enabled as common.MavSysStatusSensor;
+  m.onboardControlSensorsHealth = healthy as common.MavSysStatusSensor;
   m.onboardControlSensorsPresentExtended = 0 as common.MavSysStatusSensorExtended;
   m.onboardControlSensorsEnabledExtended = 0 as common.MavSysStatusSensorExtended;
   m.onboardControlSensorsHealthExtended = 0 as common.MavSysStatusSensorExtended;
@@ -113,6 +137,121 @@ function batteryStatus(fc: FcCore): MavLinkData {
   return m;
 }
 
+function attitudeQuaternion(fc: FcCore): MavLinkData {
+  const yaw = enuYawToNed(fc.v.truth().yaw);
+  const m = new common.AttitudeQuaternion();
+  m.timeBootMs = fc.timeBootMs();
+  // Level attitude: a rotation about the NED z axis by yaw.
+  m.q1 = Math.cos(yaw / 2);
+  m.q2 = 0;
+  m.q3 = 0;
+  m.q4 = Math.sin(yaw / 2);
+  m.rollspeed = 0;
+  m.pitchspeed = 0;
+  m.yawspeed = 0;
+  m.reprOffsetQ = [0, 0, 0, 0];
+  return m;
+}
+
+function gpsRawInt(fc: FcCore): MavLinkData {
+  const t = fc.v.truth();
+  const g = fc.v.geodetic();
+  const m = new common.GpsRawInt();
+  m.timeUsec = BigInt(fc.timeBootMs()) * 1000n;
+  m.fixType = common.GpsFixType.GPS_FIX_TYPE_3D_FIX;
+  m.lat = Math.round(g.lat * 1e7);
+  m.lon = Math.round(g.lon * 1e7);
+  m.alt = Math.round(g.alt * 1000);
+  m.eph = 80;
+  m.epv = 120;
+  m.vel = Math.round(Math.hypot(t.vx, t.vy) * 100);
+  const cog = ((Math.atan2(t.vx, t.vy) * 180) / Math.PI + 360) % 360;
+  m.cog = Math.round(cog * 100) % 36000;
+  m.satellitesVisible = 12;
+  m.altEllipsoid = Math.round(g.alt * 1000);
+  m.hAcc = 500;
+  m.vAcc = 800;
+  m.velAcc = 200;
+  m.hdgAcc = 0;
+  m.yaw = 0;
+  return m;
+}
+
+function homePosition(fc: FcCore): MavLinkData {
+  const h = fc.v.homePosition();
+  const g = fc.v.geodetic();
+  const t = fc.v.truth();
+  // Home in geodetic terms: the current fix minus the local offset from home.
+  const lat = g.lat + ((h.y - t.y) / 6378137) * (180 / Math.PI);
+  const lon = g.lon + ((h.x - t.x) / (6378137 * Math.cos((g.lat * Math.PI) / 180))) * (180 / Math.PI);
+  const m = new common.HomePosition();
+  m.latitude = Math.round(lat * 1e7);
+  m.longitude = Math.round(lon * 1e7);
+  m.altitude = Math.round(fc.v.origin.alt * 1000);
+  m.x = h.y;
+  m.y = h.x;
+  m.z = -h.z;
+  m.q = [1, 0, 0, 0];
+  m.approachX = 0;
+  m.approachY = 0;
+  m.approachZ = 0;
+  m.timeUsec = BigInt(fc.timeBootMs()) * 1000n;
+  return m;
+}
+
+function extendedSysState(fc: FcCore): MavLinkData {
+  const L = common.MavLandedState;
+  const v = fc.v;
+  const t = v.truth();
+  const m = new common.ExtendedSysState();
+  m.vtolState = common.MavVtolState.UNDEFINED;
+  if (!v.isArmed() || v.landed()) m.landedState = L.ON_GROUND;
+  else if ((fc.mode === 'takeoff' || fc.mode === 'mission') && t.vz > 0.3 && t.z < 1.5) m.landedState = L.TAKEOFF;
+  else if (fc.mode === 'land' || (fc.mode === 'rtl' && fc.rtlPhase === 'land') || v.getTarget().kind === 'land') m.landedState = L.LANDING;
+  else m.landedState = L.IN_AIR;
+  return m;
+}
+
+const CAP = mmCommon.MavProtocolCapability;
+
+/** What each autopilot advertises in AUTOPILOT_VERSION (the parts this simulator implements). */
+export function capabilities(autopilot: 'px4' | 'ardupilot'): number {
+  const both = CAP.MISSION_FLOAT | CAP.PARAM_FLOAT | CAP.MISSION_INT | CAP.COMMAND_INT | CAP.SET_POSITION_TARGET_LOCAL_NED
+    | CAP.SET_POSITION_TARGET_GLOBAL_INT | CAP.MAVLINK2 | CAP.MISSION_FENCE | CAP.MISSION_RALLY;
+  // PX4 encodes integer parameters bytewise (PARAM_ENCODE_BYTEWISE, once PARAM_UNION).
+  return autopilot === 'px4' ? both | CAP.PARAM_UNION : both;
+}
+
+/** PX4 v1.14.0 and ArduCopter V4.5.0, FIRMWARE_VERSION_TYPE_OFFICIAL. */
+export const FLIGHT_SW_VERSION = { px4: 0x010e00ff, ardupilot: 0x040500ff } as const;
+
+function autopilotVersion(fc: FcCore): MavLinkData {
+  const m = new mmCommon.AutopilotVersion();
+  m.capabilities = BigInt(capabilities(fc.autopilot)) as unknown as typeof m.capabilities;
+  m.uid = BigInt(0x4b45535452454c00 + fc.sysid) as unknown as typeof m.uid;
+  m.flightSwVersion = FLIGHT_SW_VERSION[fc.autopilot];
+  m.middlewareSwVersion = 0;
+  m.osSwVersion = 0;
+  m.boardVersion = 0;
+  m.vendorId = 0;
+  m.productId = 0;
+  m.flightCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.middlewareCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.osCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.uid2 = Array<number>(18).fill(0);
+  return m as unknown as MavLinkData;
+}
+
+function protocolVersion(): MavLinkData {
+  const m = new mmMinimal.ProtocolVersion();
+  m.version = 200;
+  m.minVersion = 100;
+  m.maxVersion = 200;
+  m.specVersionHash = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.libraryVersionHash = [0, 0, 0, 0, 0, 0, 0, 0];
+  return m as unknown as MavLinkData;
+}
+
 export class Telemetry {
   private readonly intervalMs = new Map<number, number>();
   private readonly nextDue = new Map<number, number>();
@@ -123,6 +262,12 @@ export class Telemetry {
     [32, localPosition],
     [33, globalPosition],
     [147, batteryStatus],
+    [24, gpsRawInt],
+    [31, attitudeQuaternion],
+    [148, autopilotVersion],
+    [242, homePosition],
+    [245, extendedSysState],
+    [300, protocolVersion],
   ]);
 
   constructor(private readonly fc: FcCore, streamHz: Partial<Record<string, number>> = {}) {
@@ -158,13 +303,24 @@ export class Telemetry {
   /** SET_MESSAGE_INTERVAL: µs, -1 = off, 0 = default. */
   setInterval(msgid: number, intervalUs: number): number {
     const { MavResult } = common;
+    if (!this.builders.has(msgid)) return MavResult.UNSUPPORTED;
     const name = Object.keys(STREAM_IDS).find((k) => STREAM_IDS[k] === msgid);
-    if (name === undefined) return MavResult.UNSUPPORTED;
-    if (intervalUs === -1) this.intervalMs.delete(msgid);
-    else if (intervalUs === 0) this.intervalMs.set(msgid, 1000 / DEFAULT_STREAM_HZ[name]);
+    const defHz = name === undefined ? 0 : DEFAULT_STREAM_HZ[name] ?? 0;
+    if (intervalUs === -1 || (intervalUs === 0 && !(defHz > 0))) this.intervalMs.delete(msgid);
+    else if (intervalUs === 0) this.intervalMs.set(msgid, 1000 / defHz);
     else if (intervalUs > 0 && Number.isFinite(intervalUs)) this.intervalMs.set(msgid, Math.max(1, intervalUs / 1000));
     else return MavResult.DENIED;
     this.nextDue.delete(msgid);
     return MavResult.ACCEPTED;
+  }
+
+  /** MESSAGE_INTERVAL for GET_MESSAGE_INTERVAL: the interval in µs, -1 when not streamed; undefined for a message this FC cannot send. */
+  intervalMessage(msgid: number): MavLinkData | undefined {
+    if (!this.builders.has(msgid)) return undefined;
+    const ms = this.intervalMs.get(msgid);
+    const m = new common.MessageInterval();
+    m.messageId = msgid;
+    m.intervalUs = ms === undefined ? -1 : Math.round(ms * 1000);
+    return m;
   }
 }

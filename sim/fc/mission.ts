@@ -351,7 +351,7 @@ export class MissionProtocol {
       case MavCmd.NAV_LAND: {
         const p = this.localOf(it);
         const there = it.x === 0 && it.y === 0 ? { x: t.x, y: t.y } : p;
-        if (Math.hypot(t.x - there.x, t.y - there.y) > 0.5 && t.z > 0.5) v.setTarget({ kind: 'position', x: there.x, y: there.y, z: t.z });
+        if (Math.hypot(t.x - there.x, t.y - there.y) > 0.2 && t.z > 0.5) v.setTarget({ kind: 'position', x: there.x, y: there.y, z: t.z });
         else v.setTarget({ kind: 'land' });
         return; // the touchdown disarms (failsafes), which ends the mission
       }

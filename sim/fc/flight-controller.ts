@@ -279,6 +279,8 @@ export class SimFlightController {
       this.mission.onClearAll(msg, from);
     } else if (msg instanceof common.MissionSetCurrent) {
       this.mission.onSetCurrent(msg);
+    } else if (msg instanceof common.RequestDataStream) {
+      if (fc.autopilot === 'ardupilot' && fc.forUs(msg.targetSystem, msg.targetComponent)) this.telemetry.requestDataStream(msg.reqStreamId, msg.reqMessageRate, msg.startStop !== 0);
     } else if (msg instanceof common.TimeSync) {
       this.onTimesync(msg, from);
     }

@@ -45,6 +45,10 @@ function px4Params(sysid: number, compid: number): ParamDef[] {
     { name: 'BAT1_N_CELLS', type: T.INT32, value: 4 },
     { name: 'BAT_CRIT_THR', type: T.REAL32, value: 0.07 },
     { name: 'BAT_LOW_THR', type: T.REAL32, value: 0.15 },
+    // Sensor calibration ids: MAVSDK reads these for its health report.
+    { name: 'CAL_ACC0_ID', type: T.INT32, value: 1310988 },
+    { name: 'CAL_GYRO0_ID', type: T.INT32, value: 1310988 },
+    { name: 'CAL_MAG0_ID', type: T.INT32, value: 197388 },
     { name: 'COM_ARM_WO_GPS', type: T.INT32, value: 1 },
     { name: 'COM_DISARM_LAND', type: T.REAL32, value: 1, bind: positive((o, v) => { o.autoDisarmMs = v * 1000; }), read: (o) => o.autoDisarmMs / 1000 },
     { name: 'COM_DL_LOSS_T', type: T.INT32, value: 5, bind: positive((o, v) => { o.gcsLossTimeoutMs = v * 1000; }), read: (o) => Math.round(o.gcsLossTimeoutMs / 1000) },
@@ -70,6 +74,7 @@ function px4Params(sysid: number, compid: number): ParamDef[] {
     { name: 'SDLOG_MODE', type: T.INT32, value: 0 },
     { name: 'SYS_AUTOSTART', type: T.INT32, value: 4001 },
     { name: 'SYS_HAS_GPS', type: T.INT32, value: 1 },
+    { name: 'SYS_HITL', type: T.INT32, value: 0 },
   ];
 }
 

@@ -314,6 +314,22 @@ export class Telemetry {
     return MavResult.ACCEPTED;
   }
 
+  /**
+   * REQUEST_DATA_STREAM, ArduPilot's older rate request (MAVProxy and Mission Planner send it):
+   * a stream group at a rate in Hz, 0 or start_stop 0 to stop. PX4 ignores it.
+   */
+  requestDataStream(streamId: number, hz: number, start: boolean): void {
+    const groups: Record<number, number[]> = {
+      1: [24], // RAW_SENSORS
+      2: [1, 24, 42, 147], // EXTENDED_STATUS
+      6: [32, 33], // POSITION
+      10: [30, 31], // EXTRA1
+      12: [245], // EXTRA3
+    };
+    const ids = streamId === 0 ? [...new Set(Object.values(groups).flat())] : groups[streamId] ?? [];
+    for (const id of ids) this.setInterval(id, start && hz > 0 ? 1e6 / hz : -1);
+  }
+
   /** MESSAGE_INTERVAL for GET_MESSAGE_INTERVAL: the interval in µs, -1 when not streamed; undefined for a message this FC cannot send. */
   intervalMessage(msgid: number): MavLinkData | undefined {
     if (!this.builders.has(msgid)) return undefined;

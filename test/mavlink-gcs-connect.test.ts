@@ -17,7 +17,7 @@ afterEach(async () => {
   g = undefined;
 });
 
-const msgId = (m: MavLinkData): number => (m.constructor as { MSG_ID: number }).MSG_ID;
+const msgId = (m: MavLinkData): number => (m.constructor as unknown as { MSG_ID: number }).MSG_ID;
 const answered = (id: number) => (m: MavLinkData): m is MavLinkData => msgId(m) === id;
 
 type Step = { what: string; send: (s: ScriptedGcs) => void; answer: (m: MavLinkData) => boolean; then?: (s: ScriptedGcs, m: MavLinkData) => void };
@@ -149,7 +149,7 @@ describe('ground stations connect with no request unanswered, and a mission they
     expect(s.rx.slice(from).filter((m) => m instanceof common.GpsRawInt).length).toBe(4);
     const unanswered = runSequence(s, [
       { what: 'REQUEST_AUTOPILOT_CAPABILITIES', send: cmd(MavCmd.REQUEST_AUTOPILOT_CAPABILITIES, [1]), answer: answered(148) },
-      { what: 'SET_MODE GUIDED', send: msg(new common.SetMode(), { targetSystem: 1, baseMode: 1, customMode: 4 }), answer: (m) => m instanceof common.CommandAck && m.command === 11 && m.result === R.ACCEPTED },
+      { what: 'SET_MODE GUIDED', send: msg(new common.SetMode(), { targetSystem: 1, baseMode: 1 as common.MavMode, customMode: 4 }), answer: (m) => m instanceof common.CommandAck && (m.command as number) === 11 && m.result === R.ACCEPTED },
       { what: 'TIMESYNC', send: msg(new common.TimeSync(), { tc1: 0n, ts1: 42n, targetSystem: 1, targetComponent: 1 }), answer: answered(111) },
     ]);
     expect(unanswered).toEqual([]);

@@ -13,7 +13,10 @@ import { msToTime } from '../../runtime/time.js';
 import { CommandClient } from './command-client.js';
 import { isStreamed, validateCommand, validUntilMs, type CommandLimits } from './command-rules.js';
 import { MavEndpoint, type Received } from '../../lib/mavlink/endpoint.js';
+import type { Vec3 } from '../../lib/mavlink/frames.js';
 import type { Autopilot } from '../../lib/mavlink/modes.js';
+import { MissionClient, routeMission, type RouteOptions, type UploadOutcome } from './mission-client.js';
+import { ParamClient, type ParamOutcome } from './param-client.js';
 import { Procedures } from './procedures.js';
 import { SetpointStreamer } from './setpoints.js';
 import { TelemetryModel } from './telemetry.js';
@@ -45,6 +48,13 @@ export interface BridgeConfig {
   signingKeyFile: string;
   signingLinkId: number;
   limits: CommandLimits;
+  /** goto as streamed setpoints, or as COMMAND_INT DO_REPOSITION where the autopilot advertises COMMAND_INT. */
+  gotoVia: 'setpoints' | 'reposition';
+  /** FC parameters set on each connection. */
+  fcParams: readonly { name: string; value: number }[];
+  /** A route (local ENU) uploaded as a mission once connected and the origin is known; empty = none. */
+  route: readonly Vec3[];
+  routeEnd: NonNullable<RouteOptions['end']>;
 }
 
 /** Counters reported in /diagnostics (values) and read by tests. */
@@ -65,6 +75,12 @@ export interface BridgeCounters {
   other_component: number;
   heartbeat_losses: number;
   autopilot_mismatch: number;
+  params_set: number;
+  params_failed: number;
+  mission_uploads: number;
+  mission_upload_failed: number;
+  /** goto commands flown by DO_REPOSITION. */
+  reposition_gotos: number;
 }
 
 export class MavlinkBridge {
@@ -82,7 +98,12 @@ export class MavlinkBridge {
   readonly counters: BridgeCounters = {
     setpoints_sent: 0, commands_ok: 0, commands_failed: 0, cmd_received: 0, cmd_rejected: 0, cmd_stale: 0, cmd_expired: 0, cmd_not_connected: 0,
     setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, other_component: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
+    params_set: 0, params_failed: 0, mission_uploads: 0, mission_upload_failed: 0, reposition_gotos: 0,
   };
+  private readonly params: ParamClient;
+  private readonly missions: MissionClient;
+  /** The configured route still to upload on this connection. */
+  private routePending = false;
 
   constructor(private readonly ctx: NodeContext, private readonly cfg: BridgeConfig) {
     this.autopilot = cfg.autopilot === 'auto' ? 'px4' : cfg.autopilot;
@@ -107,6 +128,16 @@ export class MavlinkBridge {
       timeoutMs: cfg.commandTimeoutMs,
       retries: cfg.commandRetries,
     });
+    this.params = new ParamClient({
+      clock: ctx.clock,
+      send: (m) => this.ep.send(m),
+      autopilot: () => this.autopilot,
+      targetSystem: cfg.targetSystem,
+      targetComponent: cfg.targetComponent,
+      timeoutMs: cfg.commandTimeoutMs,
+      retries: cfg.commandRetries,
+    });
+    this.missions = new MissionClient({ clock: ctx.clock, send: (m) => this.ep.send(m), targetSystem: cfg.targetSystem, targetComponent: cfg.targetComponent, stepTimeoutMs: cfg.commandTimeoutMs * (cfg.commandRetries + 1) });
     const host = {
       ctx,
       client: this.client,
@@ -143,6 +174,8 @@ export class MavlinkBridge {
       this.procedures.cancel();
       this.setpoints.stop();
       this.client.cancelAll('cancelled');
+      this.params.cancelAll('cancelled');
+      this.missions.cancel('cancelled');
     });
     this.subs.add(s);
     return s;
@@ -186,6 +219,8 @@ export class MavlinkBridge {
     this.connected = false;
     this.counters.heartbeat_losses++;
     this.client.cancelAll('link_down');
+    this.params.cancelAll('link down');
+    this.missions.cancel('link down');
     this.procedures.linkLost();
     this.ctx.diag.set('error', `flight controller lost: ${why}`);
     this.ctx.log.warn(`flight controller lost: ${why}`);
@@ -204,7 +239,59 @@ export class MavlinkBridge {
     this.ctx.diag.set('ok', `connected to system ${this.cfg.targetSystem} (${this.autopilot}) on ${this.ep.description}`);
     this.ctx.log.info(`flight controller connected (${this.autopilot}, mode ${this.tel.mode})`);
     void this.requestStreams();
+    void this.onConnectRequests();
+    this.routePending = this.cfg.route.length > 0;
     this.publishState();
+  }
+
+  /** AUTOPILOT_VERSION (capabilities decide how goto is flown), then the configured FC parameters. */
+  private async onConnectRequests(): Promise<void> {
+    const o = await this.client.run({ command: MavCmd.REQUEST_MESSAGE, params: [148, 0, 0, 0, 0, 0, 0], label: 'REQUEST_MESSAGE AUTOPILOT_VERSION' });
+    this.procedures.record('REQUEST_MESSAGE AUTOPILOT_VERSION', o);
+    for (const { name, value } of this.cfg.fcParams) {
+      if (!this.connected) return;
+      await this.setParam(name, value);
+    }
+  }
+
+  /** Reads a flight-controller parameter (PARAM_REQUEST_READ → PARAM_VALUE). */
+  getParam(name: string): Promise<ParamOutcome> {
+    return this.params.get(name);
+  }
+
+  /** Sets a flight-controller parameter; ok only when the FC reports the value asked for. */
+  async setParam(name: string, value: number, type?: number): Promise<ParamOutcome> {
+    const o = await this.params.set(name, value, type);
+    if (o.ok) this.counters.params_set++;
+    else {
+      this.counters.params_failed++;
+      this.ctx.diag.stage('params').error(`set ${name} = ${value}: ${o.error}`);
+      this.ctx.log.warn(`FC parameter ${name} = ${value}: ${o.error}`);
+    }
+    return o;
+  }
+
+  /** Uploads a route (local ENU, z above home) as a mission; needs the FC's origin. */
+  async uploadRoute(route: readonly Vec3[], opts: RouteOptions = {}): Promise<UploadOutcome> {
+    const origin = this.tel.origin;
+    const o: UploadOutcome = !this.connected ? { ok: false, error: 'FC not connected' }
+      : !origin ? { ok: false, error: 'FC origin unknown (GLOBAL_POSITION_INT and LOCAL_POSITION_NED not yet received)' }
+      : await this.missions.uploadItems(routeMission(route, origin, this.autopilot, opts));
+    if (o.ok) {
+      this.counters.mission_uploads++;
+      this.ctx.diag.stage('mission').record(o.elapsedMs);
+    } else {
+      this.counters.mission_upload_failed++;
+      this.ctx.diag.stage('mission').error(`route upload: ${o.error}`);
+      this.ctx.log.warn(`route upload: ${o.error}`);
+    }
+    return o;
+  }
+
+  private maybeUploadRoute(): void {
+    if (!this.routePending || !this.connected || !this.tel.origin || this.missions.busy()) return;
+    this.routePending = false;
+    void this.uploadRoute(this.cfg.route, { end: this.cfg.routeEnd });
   }
 
   private async requestStreams(): Promise<void> {
@@ -223,12 +310,25 @@ export class MavlinkBridge {
       return;
     }
     const now = this.ctx.clock.now();
+    const forUs = (m: { targetSystem: number; targetComponent: number }): boolean => {
+      const ok = m.targetSystem === 0 || (m.targetSystem === this.cfg.systemId && (m.targetComponent === 0 || m.targetComponent === this.cfg.componentId));
+      if (!ok) this.counters.not_for_us++;
+      return ok;
+    };
     if (msg instanceof common.CommandAck) {
-      if (msg.targetSystem !== 0 && (msg.targetSystem !== this.cfg.systemId || (msg.targetComponent !== 0 && msg.targetComponent !== this.cfg.componentId))) {
-        this.counters.not_for_us++;
-        return;
-      }
-      this.client.onAck(msg);
+      if (forUs(msg)) this.client.onAck(msg);
+      return;
+    }
+    if (msg instanceof common.MissionRequestInt || msg instanceof common.MissionRequest) {
+      if (forUs(msg)) this.missions.onRequest(msg);
+      return;
+    }
+    if (msg instanceof common.MissionAck) {
+      if (forUs(msg)) this.missions.onAck(msg);
+      return;
+    }
+    if (msg instanceof common.ParamValue) {
+      this.params.onValue(msg); // broadcast: a list someone else asked for updates our values too
       return;
     }
     // Other components of the vehicle (camera, gimbal) would otherwise overwrite the autopilot's state.
@@ -249,6 +349,7 @@ export class MavlinkBridge {
   }
 
   private publishState(): void {
+    this.maybeUploadRoute();
     const stamp = Number.isFinite(this.tel.lastAtMs) ? msToTime(this.tel.lastAtMs) : msToTime(this.ctx.clock.now());
     this.updateDiagnostics();
     this.statePub.publish(this.tel.vehicleState(this.ctx.header(stamp, 'map'), this.connected, this.autopilot));
@@ -283,6 +384,14 @@ export class MavlinkBridge {
       // Never act on a command whose validity has passed, however it got delayed.
       this.counters.cmd_stale++;
       this.ctx.diag.stage('cmd').drop();
+      return;
+    }
+    const origin = this.tel.origin;
+    const commandInt = ((this.tel.capabilities ?? 0) & 8) !== 0; // MAV_PROTOCOL_CAPABILITY_COMMAND_INT
+    if (c.action === 'goto' && this.cfg.gotoVia === 'reposition' && commandInt && origin) {
+      this.setpoints.stop();
+      this.counters.reposition_gotos++;
+      this.procedures.reposition(c, now, origin);
       return;
     }
     if (isStreamed(c.action)) {

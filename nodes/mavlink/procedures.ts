@@ -7,6 +7,7 @@
 import { common, minimal } from 'node-mavlink';
 import type { kestrel_msgs } from '../../msgs/index.js';
 import type { NodeContext } from '../../runtime/node.js';
+import { enuToGeo, type GeoOrigin } from '../../lib/mavlink/frames.js';
 import { setModeParams, type Autopilot, type ModeIntent } from '../../lib/mavlink/modes.js';
 import type { CommandClient, CommandOutcome, CommandRequest } from './command-client.js';
 import { validUntilMs, type DiscreteAction } from './command-rules.js';
@@ -25,8 +26,11 @@ export interface ProcedureHost {
   counters: { commands_ok: number; commands_failed: number; cmd_not_connected: number };
 }
 
+/** The discrete actions, and goto when it is flown by DO_REPOSITION rather than streamed. */
+type ProcedureAction = DiscreteAction | 'goto';
+
 interface ActionState {
-  action: DiscreteAction;
+  action: ProcedureAction;
   key: string;
   outcome: 'pending' | 'ok' | 'failed';
   atMs: number;
@@ -93,7 +97,7 @@ export class Procedures {
   }
 
   /** Whether a discrete action is visibly in effect (so a repeated request needs nothing). */
-  private inEffect(a: DiscreteAction, c: kestrel_msgs.VehicleCommand): boolean {
+  private inEffect(a: ProcedureAction, c: kestrel_msgs.VehicleCommand): boolean {
     const tel = this.h.tel;
     const mode = tel.mode;
     const landing = mode === 'AUTO.LAND' || mode === 'LAND';
@@ -104,14 +108,25 @@ export class Procedures {
       case 'land': return landing || !tel.armed;
       case 'rtl': return mode === 'AUTO.RTL' || mode === 'RTL' || landing || !tel.armed;
       case 'takeoff': return tel.armed && (mode === 'AUTO.TAKEOFF' || (tel.position?.z ?? 0) > Math.min(1, c.target.z / 2));
+      // An accepted reposition stays in force until the target changes (a new key).
+      case 'goto': return true;
     }
   }
+
+  /** A goto flown as COMMAND_INT DO_REPOSITION (the autopilot advertises COMMAND_INT), sent once per target. */
+  reposition(c: kestrel_msgs.VehicleCommand, now: number, origin: GeoOrigin): void {
+    this.origin = origin;
+    this.discrete(c, now);
+  }
+
+  private origin: GeoOrigin | undefined;
 
   /** A discrete /cmd action, already validated and not expired. */
   discrete(c: kestrel_msgs.VehicleCommand, now: number): void {
     const { ctx } = this.h;
-    const a = c.action as DiscreteAction;
-    const key = a === 'takeoff' ? `takeoff@${c.target.z.toFixed(2)}` : a;
+    const a = c.action as ProcedureAction;
+    const t = c.target;
+    const key = a === 'takeoff' ? `takeoff@${t.z.toFixed(2)}` : a === 'goto' ? `goto@${t.x.toFixed(1)},${t.y.toFixed(1)},${t.z.toFixed(1)}` : a;
     const prev = this.action;
     if (prev && prev.key === key) {
       prev.validUntilMs = Math.max(prev.validUntilMs, validUntilMs(c));
@@ -151,10 +166,24 @@ export class Procedures {
     return o.ok && token === this.token;
   }
 
-  private async run(a: DiscreteAction, c: kestrel_msgs.VehicleCommand, token: number, validUntil: () => number): Promise<boolean> {
+  private async run(a: ProcedureAction, c: kestrel_msgs.VehicleCommand, token: number, validUntil: () => number): Promise<boolean> {
     const pad7 = (first: number[]): number[] => [...first, ...Array<number>(7 - first.length).fill(0)];
     const tel = this.h.tel;
     switch (a) {
+      case 'goto': {
+        const origin = this.origin as GeoOrigin;
+        const g = enuToGeo(origin, c.target.x, c.target.y, 0);
+        // Ground speed default (-1), CHANGE_MODE (ArduPilot switches to GUIDED), yaw unchanged (NaN), relative altitude.
+        const speed = c.speed > 0 ? c.speed : -1;
+        const req: CommandRequest = {
+          command: MavCmd.DO_REPOSITION,
+          frame: common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
+          params: [speed, common.MavDoRepositionFlags.CHANGE_MODE, 0, Number.NaN, Math.round(g.lat * 1e7), Math.round(g.lon * 1e7), c.target.z],
+          label: `DO_REPOSITION (${c.target.x.toFixed(1)}, ${c.target.y.toFixed(1)}, ${c.target.z.toFixed(1)})`,
+          validUntilMs: validUntil,
+        };
+        return this.step(req, token);
+      }
       case 'arm':
         return this.step({ command: MavCmd.COMPONENT_ARM_DISARM, params: pad7([1]), label: 'ARM', validUntilMs: validUntil }, token);
       case 'disarm':

@@ -206,8 +206,11 @@ export class ParamsProtocol {
     // ArduPilot answers a PARAM_SET with index 65535 (-1), PX4 with the parameter's index.
     const ackIndex = this.fc.autopilot === 'px4' ? i : 65535;
     const value = this.fc.autopilot === 'px4' ? decodeBytewise(m.paramValue, d.type) : m.paramValue;
-    const why = this.check(d, value) ?? d.bind?.(value, this.fc.o);
-    if (why) this.fail(`Param ${name}: ${value} refused, ${why}`);
+    // PX4 refuses a PARAM_SET whose type is not the parameter's ("param types mismatch"): the bytes would mean another number.
+    const mismatch = this.fc.autopilot === 'px4' && m.paramType !== d.type;
+    const why = mismatch ? undefined : this.check(d, value) ?? d.bind?.(value, this.fc.o);
+    if (mismatch) this.fail(`Param ${name}: type ${m.paramType} mismatch (is ${d.type})`);
+    else if (why) this.fail(`Param ${name}: ${Number(value.toPrecision(6))} refused, ${why}`);
     else d.value = value;
     // Acknowledged by the value now in force (unchanged when refused).
     this.sendValue(i, ackIndex);

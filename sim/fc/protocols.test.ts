@@ -186,6 +186,9 @@ describe('parameters', () => {
     expect(bad.paramValue).toBe(bytewise(1));
     expect(s.rx.some((m) => m instanceof common.StatusText && m.text.includes('NAV_DLL_ACT: 7 refused'))).toBe(true);
     expect(s.fc.stats().paramErrors).toBe(1);
+    // An INT32 written to a REAL32 parameter would mean another number: refused.
+    expect(paramSet(s, 'MIS_TAKEOFF_ALT', bytewise(4), T.INT32).paramValue).toBe(4);
+    expect(s.rx.some((m) => m instanceof common.StatusText && m.text.includes('MIS_TAKEOFF_ALT') && m.text.includes('type'))).toBe(true);
     // Takeoff with NaN altitude uses MIS_TAKEOFF_ALT, and levels at it (not short of it).
     expect(s.command(MavCmd.COMPONENT_ARM_DISARM, [1]).result).toBe(R.ACCEPTED);
     expect(s.command(MavCmd.NAV_TAKEOFF, [0, 0, 0, Number.NaN, Number.NaN, Number.NaN, Number.NaN]).result).toBe(R.ACCEPTED);

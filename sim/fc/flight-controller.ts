@@ -11,6 +11,7 @@ import { common, minimal } from 'node-mavlink';
 import type { Subscription } from 'rxjs';
 import { every, type Clock } from '../../runtime/clock.js';
 import { MavEndpoint, type EndpointStats, type Received } from '../../lib/mavlink/endpoint.js';
+import type { LinkHandlers } from '../../lib/mavlink/transport.js';
 import type { Autopilot } from '../../lib/mavlink/modes.js';
 import { Commands } from './commands.js';
 import { FcCore, type FcCounts } from './core.js';
@@ -19,6 +20,7 @@ import { Guidance } from './guidance.js';
 import { itemFromFloat, itemFromInt, MissionProtocol } from './mission.js';
 import { ParamsProtocol } from './params.js';
 import { DEFAULT_STREAM_HZ, Telemetry } from './telemetry.js';
+import { TcpServerLink } from './tcp-server.js';
 import { UdpPeersLink } from './udp-peers.js';
 import type { SimVehicle } from './vehicle.js';
 
@@ -40,7 +42,14 @@ export interface SimUdpSpec {
   apiPort?: number;
 }
 
-export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | SimUdpSpec | { kind: 'memory'; name: string };
+/** A TCP server like ArduPilot SITL's 5760 (MAVProxy --master=tcp:127.0.0.1:5760, Mission Planner). */
+export interface SimTcpSpec {
+  kind: 'tcp';
+  port: number;
+  host?: string;
+}
+
+export type SimLinkSpec = { kind: 'serial'; path: string; baudRate: number } | SimUdpSpec | SimTcpSpec | { kind: 'memory'; name: string };
 
 /** PX4 SITL's ports: QGroundControl listens on 14550, MAVSDK/mavros on 14540. */
 export const SITL_GCS_PORT = 14550;
@@ -102,6 +111,7 @@ export class SimFlightController {
   private readonly params: ParamsProtocol;
   private readonly mission: MissionProtocol;
   private udp: UdpPeersLink | undefined;
+  private tcp: TcpServerLink | undefined;
   private tick: Subscription | undefined;
   private upWaiters: (() => void)[] = [];
   private linkDownNote: (why: string) => void = () => {};
@@ -134,10 +144,14 @@ export class SimFlightController {
       if (changed) fc.sendHeartbeat();
     };
     const spec = opts.link;
+    // The endpoint's own links cover serial and memory; UDP and TCP are the simulator's servers.
     const link = spec.kind === 'serial' || spec.kind === 'memory' ? spec : { kind: 'udp' as const, port: spec.port, host: spec.host ?? '127.0.0.1' };
+    const byteLink = spec.kind === 'udp' ? (h: LinkHandlers) => (this.udp = new UdpPeersLink({ port: spec.port, host: spec.host ?? '127.0.0.1', targets: udpTargets(spec) }, opts.clock, h))
+      : spec.kind === 'tcp' ? (h: LinkHandlers) => (this.tcp = new TcpServerLink({ port: spec.port, host: spec.host }, h))
+      : undefined;
     this.ep = new MavEndpoint({
       link,
-      byteLink: spec.kind === 'udp' ? (h) => (this.udp = new UdpPeersLink({ port: spec.port, host: spec.host ?? '127.0.0.1', targets: udpTargets(spec) }, opts.clock, h)) : undefined,
+      byteLink,
       clock: opts.clock,
       sysid: fc.sysid,
       compid: fc.compid,
@@ -196,6 +210,11 @@ export class SimFlightController {
   /** On UDP: the local port bound (the ephemeral one with port 0) and the peers frames go to now. */
   udpInfo(): { port: number | undefined; peers: { host: string; port: number }[] } | undefined {
     return this.udp ? { port: this.udp.boundPort(), peers: this.udp.peers() } : undefined;
+  }
+
+  /** On TCP: the port listened on and the clients connected. */
+  tcpInfo(): { port: number | undefined; clients: number } | undefined {
+    return this.tcp ? { port: this.tcp.boundPort(), clients: this.tcp.clientCount() } : undefined;
   }
 
   /** The parameter protocol's current value of a parameter (PX4 or ArduPilot name). */

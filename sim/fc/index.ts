@@ -3,11 +3,13 @@
  * the simulator use it: a socat pty pair (the bridge opens `bridgePort`) or UDP on 127.0.0.1.
  */
 import type { Clock } from '../../runtime/clock.js';
-import { SimFlightController, type SimFlightControllerOptions, type SimUdpSpec } from './flight-controller.js';
+import { SimFlightController, type SimFlightControllerOptions, type SimUdpSpec, type SimTcpSpec } from './flight-controller.js';
+export { TcpServerLink } from './tcp-server.js';
 import { startPtyPair, type PtyPair } from './pty.js';
 import { SimVehicle, type SimVehicleOptions } from './vehicle.js';
 
-export { SimFlightController, DEFAULT_STREAM_HZ, SITL_GCS_PORT, SITL_API_PORT, type SimFlightControllerOptions, type SimFcStatus, type SimFcStats, type SimLinkSpec, type SimUdpSpec } from './flight-controller.js';
+export { SimFlightController, DEFAULT_STREAM_HZ, SITL_GCS_PORT, SITL_API_PORT, type SimFlightControllerOptions, type SimFcStatus, type SimFcStats, type SimLinkSpec, type SimUdpSpec, type SimTcpSpec } from './flight-controller.js';
+export { TcpServerLink } from './tcp-server.js';
 export { UdpPeersLink, type UdpPeer } from './udp-peers.js';
 export { startPtyPair, type PtyPair, type PtyPairOptions } from './pty.js';
 export { SimVehicle, DEFAULT_ORIGIN, enuToGeo, geoToEnu, type VehicleTruth, type GuidanceTarget, type SimVehicleOptions, type GeoOrigin } from './vehicle.js';

@@ -1,8 +1,11 @@
 /**
- * UDP like PX4 SITL, on 127.0.0.1 with ephemeral ports: the simulator speaks first to the
- * ground-station and API ports, and serves a third peer that speaks to it, all at once.
+ * The simulator's network links on 127.0.0.1 with ephemeral ports. UDP like PX4 SITL: it
+ * speaks first to the ground-station and API ports and serves a third peer that speaks to it,
+ * all at once. TCP like ArduPilot SITL's 5760: several clients, frames written by two of them
+ * at once are not mixed up.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { common, minimal, type MavLinkData } from 'node-mavlink';
 import { SystemClock } from '../../runtime/clock.js';
@@ -62,4 +65,45 @@ describe('UDP like PX4 SITL', () => {
     const fc = new SimFlightController({ vehicle: new SimVehicle(), clock: new SystemClock(), link: { kind: 'udp', port: taken.port, gcsPort: 0, apiPort: 0 } });
     await expect(fc.start(500)).rejects.toThrow(new RegExp(`udp:127.0.0.1:${taken.port}.*(EADDRINUSE|bind failed)`));
   });
+});
+
+describe('TCP like ArduPilot SITL', () => {
+  it('serves two clients at once and keeps their interleaved writes apart', async () => {
+    const fc = new SimFlightController({ vehicle: new SimVehicle(), clock: new SystemClock(), autopilot: 'ardupilot', link: { kind: 'tcp', port: 0 } });
+    await fc.start();
+    cleanups.push(() => fc.stop());
+    const port = fc.tcpInfo()?.port as number;
+    const client = async (sysid: number) => {
+      const sock: TcpSocket = connect(port, '127.0.0.1');
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      const framer = new MavFramer();
+      const rx: MavLinkData[] = [];
+      sock.on('data', (b: Buffer) => { for (const f of framer.push(b)) rx.push(decodeFrame(f)); });
+      cleanups.push(() => { sock.destroy(); });
+      return { sock, rx, enc: new MavEncoder({ sysid, compid: 190 }) };
+    };
+    const a = await client(245);
+    const b = await client(246);
+    await sleep(1200);
+    expect(fc.tcpInfo()?.clients).toBe(2);
+    for (const c of [a, b]) expect(c.rx.some((m) => m instanceof minimal.Heartbeat)).toBe(true);
+    const arm = (sys: number) => {
+      const m = new common.CommandLong();
+      Object.assign(m, { targetSystem: 1, targetComponent: 1, command: sys === 245 ? common.MavCmd.COMPONENT_ARM_DISARM : common.MavCmd.REQUEST_AUTOPILOT_CAPABILITIES, confirmation: 0, _param1: 1, _param2: 0, _param3: 0, _param4: 0, _param5: 0, _param6: 0, _param7: 0 });
+      return m;
+    };
+    // Each client writes its frame in two halves, interleaved with the other's.
+    const fa = a.enc.encode(arm(245));
+    const fb = b.enc.encode(arm(246));
+    a.sock.write(fa.subarray(0, 10));
+    b.sock.write(fb.subarray(0, 10));
+    await sleep(30);
+    a.sock.write(fa.subarray(10));
+    b.sock.write(fb.subarray(10));
+    await sleep(400);
+    const acks = a.rx.filter((m): m is InstanceType<typeof common.CommandAck> => m instanceof common.CommandAck).map((m) => [m.command, m.result, m.targetSystem]);
+    expect(acks).toEqual(expect.arrayContaining([[common.MavCmd.COMPONENT_ARM_DISARM, 0, 245], [common.MavCmd.REQUEST_AUTOPILOT_CAPABILITIES, 0, 246]]));
+    expect(fc.stats().crcErrors).toBe(0);
+    expect(fc.status().armed).toBe(true);
+  }, 15000);
 });

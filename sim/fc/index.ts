@@ -1,10 +1,10 @@
 /**
  * One call to put a simulated flight controller on a link, as `npm start`, launch setups and
- * the simulator use it: a socat pty pair (the bridge opens `bridgePort`) or UDP on 127.0.0.1.
+ * the simulator use it: a socat pty pair (the bridge opens `bridgePort`) or UDP on 127.0.0.1
+ * (like PX4 SITL). For TCP (like ArduPilot SITL) construct SimFlightController with `kind: 'tcp'`.
  */
 import type { Clock } from '../../runtime/clock.js';
-import { SimFlightController, type SimFlightControllerOptions, type SimUdpSpec, type SimTcpSpec } from './flight-controller.js';
-export { TcpServerLink } from './tcp-server.js';
+import { SimFlightController, type SimFlightControllerOptions, type SimUdpSpec } from './flight-controller.js';
 import { startPtyPair, type PtyPair } from './pty.js';
 import { SimVehicle, type SimVehicleOptions } from './vehicle.js';
 

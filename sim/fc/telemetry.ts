@@ -6,7 +6,7 @@
  */
 import { common, type MavLinkData } from 'node-mavlink';
 import { common as mmCommon, minimal as mmMinimal } from 'mavlink-mappings';
-import { enuYawToNed } from '../../lib/mavlink/frames.js';
+import { enuToGeo, enuYawToNed } from '../../lib/mavlink/frames.js';
 import type { FcCore } from './core.js';
 
 /** Streams the FC sends and their default rates (Hz), as a USB link of PX4 would. */
@@ -179,15 +179,11 @@ function gpsRawInt(fc: FcCore): MavLinkData {
 
 function homePosition(fc: FcCore): MavLinkData {
   const h = fc.v.homePosition();
-  const g = fc.v.geodetic();
-  const t = fc.v.truth();
-  // Home in geodetic terms: the current fix minus the local offset from home.
-  const lat = g.lat + ((h.y - t.y) / 6378137) * (180 / Math.PI);
-  const lon = g.lon + ((h.x - t.x) / (6378137 * Math.cos((g.lat * Math.PI) / 180))) * (180 / Math.PI);
+  const g = enuToGeo(fc.v.origin, h.x, h.y, h.z);
   const m = new common.HomePosition();
-  m.latitude = Math.round(lat * 1e7);
-  m.longitude = Math.round(lon * 1e7);
-  m.altitude = Math.round(fc.v.origin.alt * 1000);
+  m.latitude = Math.round(g.lat * 1e7);
+  m.longitude = Math.round(g.lon * 1e7);
+  m.altitude = Math.round(g.alt * 1000);
   m.x = h.y;
   m.y = h.x;
   m.z = -h.z;

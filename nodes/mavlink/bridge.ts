@@ -1,7 +1,8 @@
 /**
  * The MAVLink bridge proper: link and heartbeat supervision, telemetry → /fc/state and
  * /battery, and /cmd dispatch: streamed actions to the SetpointStreamer (setpoints.ts),
- * discrete ones to the command Procedures (procedures.ts). index.ts declares the node.
+ * discrete ones (and goto by DO_REPOSITION) to the command Procedures (procedures.ts); FC
+ * parameters and the route mission to FcSetup (fc-setup.ts). index.ts declares the node.
  */
 import { common, minimal } from 'node-mavlink';
 import { Subscription } from 'rxjs';
@@ -15,8 +16,9 @@ import { isStreamed, validateCommand, validUntilMs, type CommandLimits } from '.
 import { MavEndpoint, type Received } from '../../lib/mavlink/endpoint.js';
 import type { Vec3 } from '../../lib/mavlink/frames.js';
 import type { Autopilot } from '../../lib/mavlink/modes.js';
-import { MissionClient, routeMission, type RouteOptions, type UploadOutcome } from './mission-client.js';
-import { ParamClient, type ParamOutcome } from './param-client.js';
+import { FcSetup } from './fc-setup.js';
+import type { RouteOptions, UploadOutcome } from './mission-client.js';
+import type { ParamOutcome } from './param-client.js';
 import { Procedures } from './procedures.js';
 import { SetpointStreamer } from './setpoints.js';
 import { TelemetryModel } from './telemetry.js';
@@ -100,10 +102,7 @@ export class MavlinkBridge {
     setpoint_errors: 0, foreign_sysid: 0, not_for_us: 0, other_component: 0, heartbeat_losses: 0, autopilot_mismatch: 0,
     params_set: 0, params_failed: 0, mission_uploads: 0, mission_upload_failed: 0, reposition_gotos: 0,
   };
-  private readonly params: ParamClient;
-  private readonly missions: MissionClient;
-  /** The configured route still to upload on this connection. */
-  private routePending = false;
+  private readonly fcSetup: FcSetup;
 
   constructor(private readonly ctx: NodeContext, private readonly cfg: BridgeConfig) {
     this.autopilot = cfg.autopilot === 'auto' ? 'px4' : cfg.autopilot;
@@ -128,16 +127,6 @@ export class MavlinkBridge {
       timeoutMs: cfg.commandTimeoutMs,
       retries: cfg.commandRetries,
     });
-    this.params = new ParamClient({
-      clock: ctx.clock,
-      send: (m) => this.ep.send(m),
-      autopilot: () => this.autopilot,
-      targetSystem: cfg.targetSystem,
-      targetComponent: cfg.targetComponent,
-      timeoutMs: cfg.commandTimeoutMs,
-      retries: cfg.commandRetries,
-    });
-    this.missions = new MissionClient({ clock: ctx.clock, send: (m) => this.ep.send(m), targetSystem: cfg.targetSystem, targetComponent: cfg.targetComponent, stepTimeoutMs: cfg.commandTimeoutMs * (cfg.commandRetries + 1) });
     const host = {
       ctx,
       client: this.client,
@@ -147,6 +136,7 @@ export class MavlinkBridge {
       connected: () => this.connected,
     };
     this.procedures = new Procedures({ ...host, actionRepeatMs: cfg.actionRepeatMs });
+    this.fcSetup = new FcSetup({ ...host, send: (m) => this.ep.send(m), record: (label, o) => this.procedures.record(label, o) }, cfg);
     this.setpoints = new SetpointStreamer({
       ...host,
       send: (m) => this.ep.send(m),
@@ -174,8 +164,7 @@ export class MavlinkBridge {
       this.procedures.cancel();
       this.setpoints.stop();
       this.client.cancelAll('cancelled');
-      this.params.cancelAll('cancelled');
-      this.missions.cancel('cancelled');
+      this.fcSetup.cancel('cancelled');
     });
     this.subs.add(s);
     return s;
@@ -219,8 +208,7 @@ export class MavlinkBridge {
     this.connected = false;
     this.counters.heartbeat_losses++;
     this.client.cancelAll('link_down');
-    this.params.cancelAll('link down');
-    this.missions.cancel('link down');
+    this.fcSetup.cancel('link down');
     this.procedures.linkLost();
     this.ctx.diag.set('error', `flight controller lost: ${why}`);
     this.ctx.log.warn(`flight controller lost: ${why}`);
@@ -239,59 +227,23 @@ export class MavlinkBridge {
     this.ctx.diag.set('ok', `connected to system ${this.cfg.targetSystem} (${this.autopilot}) on ${this.ep.description}`);
     this.ctx.log.info(`flight controller connected (${this.autopilot}, mode ${this.tel.mode})`);
     void this.requestStreams();
-    void this.onConnectRequests();
-    this.routePending = this.cfg.route.length > 0;
+    this.fcSetup.onConnected();
     this.publishState();
-  }
-
-  /** AUTOPILOT_VERSION (capabilities decide how goto is flown), then the configured FC parameters. */
-  private async onConnectRequests(): Promise<void> {
-    const o = await this.client.run({ command: MavCmd.REQUEST_MESSAGE, params: [148, 0, 0, 0, 0, 0, 0], label: 'REQUEST_MESSAGE AUTOPILOT_VERSION' });
-    this.procedures.record('REQUEST_MESSAGE AUTOPILOT_VERSION', o);
-    for (const { name, value } of this.cfg.fcParams) {
-      if (!this.connected) return;
-      await this.setParam(name, value);
-    }
   }
 
   /** Reads a flight-controller parameter (PARAM_REQUEST_READ → PARAM_VALUE). */
   getParam(name: string): Promise<ParamOutcome> {
-    return this.params.get(name);
+    return this.fcSetup.getParam(name);
   }
 
   /** Sets a flight-controller parameter; ok only when the FC reports the value asked for. */
-  async setParam(name: string, value: number, type?: number): Promise<ParamOutcome> {
-    const o = await this.params.set(name, value, type);
-    if (o.ok) this.counters.params_set++;
-    else {
-      this.counters.params_failed++;
-      this.ctx.diag.stage('params').error(`set ${name} = ${value}: ${o.error}`);
-      this.ctx.log.warn(`FC parameter ${name} = ${value}: ${o.error}`);
-    }
-    return o;
+  setParam(name: string, value: number, type?: number): Promise<ParamOutcome> {
+    return this.fcSetup.setParam(name, value, type);
   }
 
   /** Uploads a route (local ENU, z above home) as a mission; needs the FC's origin. */
-  async uploadRoute(route: readonly Vec3[], opts: RouteOptions = {}): Promise<UploadOutcome> {
-    const origin = this.tel.origin;
-    const o: UploadOutcome = !this.connected ? { ok: false, error: 'FC not connected' }
-      : !origin ? { ok: false, error: 'FC origin unknown (GLOBAL_POSITION_INT and LOCAL_POSITION_NED not yet received)' }
-      : await this.missions.uploadItems(routeMission(route, origin, this.autopilot, opts));
-    if (o.ok) {
-      this.counters.mission_uploads++;
-      this.ctx.diag.stage('mission').record(o.elapsedMs);
-    } else {
-      this.counters.mission_upload_failed++;
-      this.ctx.diag.stage('mission').error(`route upload: ${o.error}`);
-      this.ctx.log.warn(`route upload: ${o.error}`);
-    }
-    return o;
-  }
-
-  private maybeUploadRoute(): void {
-    if (!this.routePending || !this.connected || !this.tel.origin || this.missions.busy()) return;
-    this.routePending = false;
-    void this.uploadRoute(this.cfg.route, { end: this.cfg.routeEnd });
+  uploadRoute(route: readonly Vec3[], opts: RouteOptions = {}): Promise<UploadOutcome> {
+    return this.fcSetup.uploadRoute(route, opts);
   }
 
   private async requestStreams(): Promise<void> {
@@ -320,15 +272,15 @@ export class MavlinkBridge {
       return;
     }
     if (msg instanceof common.MissionRequestInt || msg instanceof common.MissionRequest) {
-      if (forUs(msg)) this.missions.onRequest(msg);
+      if (forUs(msg)) this.fcSetup.missions.onRequest(msg);
       return;
     }
     if (msg instanceof common.MissionAck) {
-      if (forUs(msg)) this.missions.onAck(msg);
+      if (forUs(msg)) this.fcSetup.missions.onAck(msg);
       return;
     }
     if (msg instanceof common.ParamValue) {
-      this.params.onValue(msg); // broadcast: a list someone else asked for updates our values too
+      this.fcSetup.params.onValue(msg); // broadcast: a list someone else asked for updates our values too
       return;
     }
     // Other components of the vehicle (camera, gimbal) would otherwise overwrite the autopilot's state.
@@ -349,7 +301,7 @@ export class MavlinkBridge {
   }
 
   private publishState(): void {
-    this.maybeUploadRoute();
+    this.fcSetup.tick();
     const stamp = Number.isFinite(this.tel.lastAtMs) ? msToTime(this.tel.lastAtMs) : msToTime(this.ctx.clock.now());
     this.updateDiagnostics();
     this.statePub.publish(this.tel.vehicleState(this.ctx.header(stamp, 'map'), this.connected, this.autopilot));

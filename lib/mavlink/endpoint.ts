@@ -3,7 +3,7 @@
  * with counters for everything dropped. Shared by the bridge node and the simulated FC.
  */
 import type { Clock } from '../../runtime/clock.js';
-import { createLink, type ByteLink, type LinkSpec } from './transport.js';
+import { createLink, type ByteLink, type LinkHandlers, type LinkSpec } from './transport.js';
 import { SigningState } from './signing-state.js';
 import { decodeFrame, MavEncoder, MavFramer, SignatureChecker, signingStateFile, type MavLinkData, type RawFrame } from './wire.js';
 
@@ -34,6 +34,8 @@ export interface Received {
 
 export interface EndpointOptions {
   link: LinkSpec;
+  /** A link the caller builds instead of the one `link` describes (e.g. the simulator's multi-peer UDP server). */
+  byteLink?: (h: LinkHandlers) => ByteLink;
   clock: Clock;
   sysid: number;
   compid: number;
@@ -63,7 +65,7 @@ export class MavEndpoint {
     this.signingState = new SigningState({ file: o.signing ? signingStateFile(o.signing) : undefined, now });
     this.checker = new SignatureChecker(o.signing?.key, { state: this.signingState });
     this.encoder = new MavEncoder({ sysid: o.sysid, compid: o.compid, signing: o.signing, now, timestamps: o.signing ? this.signingState : undefined });
-    this.link = createLink(o.link, o.clock, {
+    const handlers: LinkHandlers = {
       data: (chunk) => this.onBytes(chunk),
       up: () => {
         this.s.linkUps++;
@@ -74,7 +76,8 @@ export class MavEndpoint {
         this.s.linkDowns++;
         o.onLinkDown?.(reason);
       },
-    }, o.reconnectMs ?? 1000);
+    };
+    this.link = o.byteLink ? o.byteLink(handlers) : createLink(o.link, o.clock, handlers, o.reconnectMs ?? 1000);
   }
 
   get description(): string {

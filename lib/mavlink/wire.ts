@@ -25,6 +25,7 @@ import {
   type MavLinkData,
   type MavLinkDataConstructor,
 } from 'node-mavlink';
+import { common as mmCommon, minimal as mmMinimal, MSG_ID_MAGIC_NUMBER as MM_MAGIC } from 'mavlink-mappings';
 
 export type { MavLinkData };
 
@@ -36,13 +37,24 @@ const CRC_LEN = 2;
 const SIG_LEN = 13;
 const IFLAG_SIGNED = 0x01;
 
+/**
+ * node-mavlink 2.3 bundles a mavlink-mappings whose common set lacks AUTOPILOT_VERSION (148)
+ * and minimal lacks PROTOCOL_VERSION (300), both of which every ground station asks for; the
+ * standalone mavlink-mappings package fills those ids in (and only ids the bundled one lacks).
+ */
+const FILL: Record<number, MavLinkDataConstructor<MavLinkData>> = {
+  ...(mmMinimal.REGISTRY as unknown as Record<number, MavLinkDataConstructor<MavLinkData>>),
+  ...(mmCommon.REGISTRY as unknown as Record<number, MavLinkDataConstructor<MavLinkData>>),
+};
+
 export const REGISTRY: Readonly<Record<number, MavLinkDataConstructor<MavLinkData>>> = {
+  ...FILL,
   ...(minimal.REGISTRY as Record<number, MavLinkDataConstructor<MavLinkData>>),
   ...(common.REGISTRY as Record<number, MavLinkDataConstructor<MavLinkData>>),
   ...(ardupilotmega.REGISTRY as Record<number, MavLinkDataConstructor<MavLinkData>>),
 };
 
-const MAGIC = MSG_ID_MAGIC_NUMBER as Record<string, number | undefined>;
+const MAGIC = { ...(MM_MAGIC as Record<string, number | undefined>), ...(MSG_ID_MAGIC_NUMBER as Record<string, number | undefined>) };
 
 /** One checked frame: CRC verified, not yet decoded. */
 export interface RawFrame {

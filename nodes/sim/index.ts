@@ -52,6 +52,8 @@ const params = {
   'fc.link': p.string('none', "Simulated flight controller (PX4/ArduPilot over MAVLink) carrying the camera: none (scripted mission, no FC), memory (in-process wire `fc.port`), serial (a socat pty pair; the bridge opens `fc.port`), udp (FC on 127.0.0.1:`fc.udp_port`)", ['none', 'memory', 'serial', 'udp']),
   'fc.port': p.string('kestrel-sim-fc', 'memory: wire name; serial: path of the bridge end of the pty pair (e.g. /tmp/kestrel/ttyFC)'),
   'fc.udp_port': p.int(14580, 'udp: port the simulated FC listens on', { min: 1, max: 65535 }),
+  'fc.udp_gcs_port': p.int(14550, 'udp: ground-station port the FC speaks to unsolicited, like PX4 SITL (QGroundControl listens here); 0 = off', { min: 0, max: 65535 }),
+  'fc.udp_api_port': p.int(14540, 'udp: offboard/API port the FC speaks to unsolicited (MAVSDK udpin://0.0.0.0:14540, mavros); 0 = off', { min: 0, max: 65535 }),
   'fc.autopilot': p.string('px4', 'Flight-controller flavour (modes, takeoff semantics)', ['px4', 'ardupilot']),
 };
 
@@ -134,7 +136,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       if (!nodeOpts.vehicle && prm['fc.link'] !== 'none') {
         // On the FC path the vehicle starts on the ground: the mission arms and takes off through MAVLink.
         const vehicle = simVehicleFor(scenario, { start: { ...scenario.vehicle.start, z: 0 } });
-        const fc = await startFlightController(ctx, vehicle, prm['fc.link'] as 'memory' | 'serial' | 'udp', prm['fc.port'], prm['fc.udp_port'], prm['fc.autopilot'] as 'px4' | 'ardupilot');
+        const fc = await startFlightController(ctx, vehicle, prm['fc.link'] as 'memory' | 'serial' | 'udp', prm['fc.port'], { port: prm['fc.udp_port'], gcsPort: prm['fc.udp_gcs_port'], apiPort: prm['fc.udp_api_port'] }, prm['fc.autopilot'] as 'px4' | 'ardupilot');
         fcStop = fc;
         simOpts.vehicle = vehicle;
         diag.values.fc_link = prm['fc.link'];
@@ -235,7 +237,8 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
 }
 
 /** Starts the simulated FC on `vehicle`; resolves to its stop function. */
-async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link: 'memory' | 'serial' | 'udp', port: string, udpPort: number, autopilot: 'px4' | 'ardupilot'): Promise<() => Promise<void>> {
+async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link: 'memory' | 'serial' | 'udp', port: string, udp: { port: number; gcsPort: number; apiPort: number }, autopilot: 'px4' | 'ardupilot'): Promise<() => Promise<void>> {
+  const udpPort = udp.port;
   let pty: PtyPair | undefined;
   let spec: SimLinkSpec;
   if (link === 'serial') {
@@ -244,7 +247,7 @@ async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link
     pty = await startPtyPair({ a: join(dir, 'fc'), b: port, dir });
     spec = { kind: 'serial', path: pty.a, baudRate: 921600 };
   } else if (link === 'udp') {
-    spec = { kind: 'udp', port: udpPort };
+    spec = { kind: 'udp', port: udpPort, gcsPort: udp.gcsPort, apiPort: udp.apiPort };
   } else {
     spec = { kind: 'memory', name: port };
   }
@@ -255,7 +258,7 @@ async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link
     await pty?.close();
     throw e;
   }
-  ctx.log.info(`simulated ${autopilot} flight controller on ${link === 'serial' ? `pty (bridge end ${port})` : link === 'udp' ? `udp 127.0.0.1:${udpPort}` : `memory wire '${port}'`}`);
+  ctx.log.info(`simulated ${autopilot} flight controller on ${link === 'serial' ? `pty (bridge end ${port})` : link === 'udp' ? `udp 127.0.0.1:${udpPort} (speaking to ${[udp.gcsPort, udp.apiPort].filter((x) => x > 0).join(', ') || 'whoever sends'})` : `memory wire '${port}'`}`);
   return async () => {
     await fc.stop();
     await pty?.close();

@@ -89,6 +89,11 @@ export interface NodeDefinition<D extends ParamDecls = ParamDecls> {
   readonly params: D;
   readonly publishes?: readonly TopicDoc[];
   readonly subscribes?: readonly TopicDoc[];
+  /**
+   * Shut down after every other node (a bag recorder): it keeps recording what the others
+   * publish while they stop, and closes only once they have.
+   */
+  readonly shutdownLast?: boolean;
   /** `configure`: load models, open ports, create publishers. May fail with a clear error. */
   create(ctx: NodeContext, params: ParamValues<D>): NodeInstance | Promise<NodeInstance>;
 }

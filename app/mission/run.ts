@@ -60,6 +60,8 @@ export interface MissionResult {
   mode: 'live' | 'virtual';
   fcLink: FcLink;
   durationS: number;
+  /** Set when `signal` stopped the run early: seconds of mission done by then. */
+  stoppedAtS?: number;
   wallS: number;
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
@@ -124,6 +126,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const wall0 = process.hrtime.bigint();
   let stageSamples: Record<string, number[]> = {};
   let diagnostics: NodeStatus[] = [];
+  let stoppedAtS: number | undefined;
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -148,10 +151,12 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       }
     }
   } finally {
+    if (o.signal?.aborted) stoppedAtS = (clock.now() - t0) / 1000;
+    monitor.stop();
+    // Diagnostics after the shutdown, so they include it (the recorder's close, write errors).
+    await handle.shutdown(o.signal?.aborted ? 'mission stopped' : 'mission complete');
     diagnostics = container.diagnostics.all();
     stageSamples = container.diagnostics.samples();
-    monitor.stop();
-    await handle.shutdown('mission complete');
   }
   return {
     scenario: o.scenario,
@@ -159,6 +164,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     mode: o.mode,
     fcLink,
     durationS: o.durationS,
+    stoppedAtS,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
     diagnostics,

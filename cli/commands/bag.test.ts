@@ -25,12 +25,22 @@ describe('kestrel bag', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Storage id:        mcap');
     expect(r.out).toContain('Duration:          4.531s');
-    expect(r.out).toContain('Start:             2020-04-02 22:23:55.112411371 (1585866235.112411371)');
+    // ros2 bag info's date format: local time, milliseconds, then seconds since the epoch.
+    expect(r.out).toMatch(/\nStart:             Apr {1,2}\d 2020 \d\d:\d3:55\.112 \(1585866235\.112\)\n/);
     expect(r.out).toContain('Messages:          20');
-    expect(r.out).toContain('Compression:       zstd (chunks)');
+    expect(r.out).toContain('Service:           0\nService information: ');
+    const v = await run('info', '-v', join(R2, 'rosbag2_py/test/resources/mcap/talker'));
+    expect(v.out).toContain('Compression:       zstd (chunks)');
     expect(r.out).toMatch(/Topic: \/topic\s+\| Type: std_msgs\/msg\/String \| Count: 10 \| Serialization Format: cdr/);
     const j = await run('info', '--json', join(R2, 'rosbag2_py/test/resources/sqlite3/talker'));
     expect(JSON.parse(j.out)).toMatchObject({ storage: 'sqlite3', messageCount: 20, startNs: '1585866235112411371' });
+  });
+
+  itFixtures('info lists service-event topics in their own section, as ros2 bag info of Jazzy', 'rosbag2', async () => {
+    const r = await run('info', join(R2, 'rosbag2_cpp/test/rosbag2_cpp/bags/topics_and_services.mcap'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\nService:           2\nService information: Service: \/add_two_ints \| Type: example_interfaces\/srv\/AddTwoInts \| Event Count: 6 \| Serialization Format: cdr/);
+    expect(r.out).not.toMatch(/Topic: \/add_two_ints\/_service_event/);
   });
 
   itFixtures('convert db3 → mcap, then play it on a virtual clock', 'rosbag2', async () => {
@@ -71,7 +81,7 @@ describe('kestrel bag', () => {
     expect((await run('reindex', d)).code).toBe(0);
     expect(readFileSync(join(d, 'metadata.yaml'), 'utf8')).toContain('relative_file_paths:');
     const bag = await openBag(d);
-    expect(bag.info().version).toBe(8);
+    expect(bag.info().version).toBe(9);
     expect(bag.info().messageCount).toBe(3177);
     expect(bag.problems()).toEqual([]);
   });

@@ -15,7 +15,7 @@ import { parseOptions } from '../args.js';
 import { KESTREL_ROOT } from '../../runtime/launch/index.js';
 import { println, UsageError, type Command } from '../command.js';
 
-const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--fc-port N] [--gcs-port N]
+const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--perception onnx|oracle] [--fc-port N] [--gcs-port N]
                      [--out DIR] [--no-record] [--verbose] [--ros-args --log-level LEVEL -p [node:]name:=value ... [--]]
 
 Runs the simulated drone mission live (default scenario passport-queue, 60 s) and exits 0 with a
@@ -27,6 +27,8 @@ Scenarios: passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/), or a
   --fc LINK      flight-controller link: serial (socat pty pair, default when socat is installed), udp, memory
   --fc-port N    UDP port of the simulated flight controller (default 14580; implies --fc udp)
   --gcs-port N   local UDP port of Kestrel's MAVLink bridge, the GCS side (default: any free port; implies --fc udp)
+  --perception P onnx (default: the detector on rendered frames) or oracle (ground-truth labels as
+                 detections: no frames, no model; evaluates everything downstream, starts faster)
   --out DIR      recording directory (default out/mission-<time>/); --no-record to skip
   --verbose      print every node's INFO log lines too (as --ros-args --log-level info)
   --ros-args     ROS arguments for the mission's nodes: --log-level [node:=]LEVEL (default warn), -p [node:]name:=value,
@@ -54,7 +56,8 @@ export function describeEvent(e: MissionEvent): string {
 export function summarize(r: MissionResult): string[] {
   const m = r.monitor;
   const lines: string[] = [];
-  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${r.durationS} s of mission in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
+  const span = r.stoppedAtS !== undefined ? `stopped after ${r.stoppedAtS.toFixed(1)} s of ${r.durationS} s` : `${r.durationS} s of mission`;
+  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${span} in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
   lines.push(`  perception: ${m.frames} frames, ${m.detections} detections`);
   const onsets = m.alertSamples.filter((s) => s.active);
   const truth = m.truthSamples.filter((s) => s.active);
@@ -71,7 +74,10 @@ export function summarize(r: MissionResult): string[] {
   const stageLines = r.diagnostics.flatMap((n) => n.stages.filter((s) => s.count > 0 || s.misses > 0 || s.drops > 0 || s.errors > 0).map((s) => `${s.name}: p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} ms, misses ${s.misses}, drops ${s.drops}, errors ${s.errors}`));
   if (stageLines.length) lines.push('  stages:', ...stageLines.map((l) => `    ${l}`));
   lines.push(`  peak memory: ${r.peakRssMb.toFixed(0)} MB`);
-  if (r.recordDir) lines.push(`  recording: ${r.recordDir} (MCAP, every topic; open with Foxglove or \`kestrel bag info\`)`);
+  if (r.recordDir) {
+    const rec = r.diagnostics.find((n) => n.node.endsWith('/recorder'))?.values;
+    lines.push(`  recording: ${r.recordDir} (MCAP, every topic, ${rec?.write_errors ?? '0'} write errors; open with Foxglove or \`kestrel bag info\`)`);
+  }
   return lines;
 }
 
@@ -87,6 +93,7 @@ interface StartArgs {
   out?: string;
   record: boolean;
   verbose: boolean;
+  perception: 'onnx' | 'oracle';
   ros: RosArgs;
 }
 
@@ -109,11 +116,13 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     out: { type: 'string' },
     'no-record': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    perception: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`start takes one scenario, got also '${positionals[1]}'`);
   const durationS = v.duration === undefined ? 60 : Number(v.duration);
   if (!(durationS > 0)) throw new UsageError(`--duration must be a positive number of seconds`);
   if (v.fc !== undefined && v.fc !== 'serial' && v.fc !== 'udp' && v.fc !== 'memory') throw new UsageError(`--fc must be serial, udp or memory, not '${v.fc}'`);
+  if (v.perception !== undefined && v.perception !== 'onnx' && v.perception !== 'oracle') throw new UsageError(`--perception must be onnx or oracle, not '${v.perception}'`);
   return {
     scenario: positionals[0] ?? 'passport-queue',
     durationS,
@@ -124,6 +133,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
     out: v.out,
     record: !v['no-record'],
     verbose: v.verbose ?? false,
+    perception: v.perception ?? 'onnx',
     ros,
   };
 }
@@ -146,7 +156,7 @@ export const startCommand: Command = {
   usage: USAGE,
   async run(argv) {
     const o = parseStartArgs(argv);
-    const { scenario, durationS, control, out, record, verbose } = o;
+    const { scenario, durationS, control, out, record, verbose, perception } = o;
     let fcLink = o.fcLink;
     if (o.fcPort !== undefined || o.gcsPort !== undefined) {
       if (fcLink !== undefined && fcLink !== 'udp') throw new UsageError(`--fc-port and --gcs-port are UDP ports: they need --fc udp, not --fc ${fcLink}`);
@@ -163,9 +173,17 @@ export const startCommand: Command = {
     };
     const { runMission } = await import('../../app/mission/run.js');
     const ctrl = new AbortController();
-    const onSig = (): void => ctrl.abort();
-    process.once('SIGINT', onSig);
-    process.once('SIGTERM', onSig);
+    // The first SIGINT/SIGTERM stops the mission in order (publishers, then the recorder, then the
+    // summary). Later ones are ignored, not fatal: a Ctrl-C to the process group reaches this
+    // process twice (from the terminal and forwarded by npm), and a supervisor may repeat itself;
+    // one that means it escalates to SIGKILL, which the recorder's periodic flush bounds.
+    const onSig = (sig: NodeJS.Signals): void => {
+      if (ctrl.signal.aborted) return;
+      println(`received ${sig}: stopping the mission (the recording is closed after the nodes stop)`);
+      ctrl.abort();
+    };
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
     let lastPlanAction = '';
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
     try {
@@ -175,6 +193,7 @@ export const startCommand: Command = {
         durationS,
         mode: 'live',
         fcLink,
+        perception,
         recordDir,
         logSink: sink,
         paramFiles: o.ros.params,

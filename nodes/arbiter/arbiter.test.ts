@@ -171,6 +171,23 @@ describe('arbiter node under virtual time', () => {
     await r.stop();
   });
 
+  it('an /fc/state stamped in the future is rejected and counted: the FC-lost fallback still lands', async () => {
+    const r = await rig([[ARB, arbiterParams({ max_age_ms: 100, fc_lost_land_ms: 1000 })]]);
+    const fc = r.c.bus.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState');
+    fc.publish(vehicleState(r.clock.now()));
+    await run(r, 50);
+    // A forged (or skewed) state one hour ahead, repeated: it must not keep the FC "connected".
+    for (let i = 0; i < 30; i++) {
+      fc.publish(vehicleState(r.clock.now() + 3_600_000));
+      await run(r, 50);
+    }
+    expect(r.cmds.at(-1)?.cmd).toMatchObject({ source: 'fallback', action: 'land' });
+    const status = r.c.diagnostics.all().find((n) => n.node === '/arbiter');
+    expect(status?.values.future_rejected).toBe('30');
+    expect(status?.values.last_future).toMatch(/^\/fc\/state \+3600000 ms$/);
+    await r.stop();
+  });
+
   it('perception stalls: fallback within one tick of the watchdog, deadline misses and an ERROR in /diagnostics', async () => {
     control.mode = 'ok';
     const r = await rig([

@@ -6,12 +6,12 @@
  */
 import { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import { msToTime } from '../../runtime/time.js';
+import { msToTime, timeToMs, type Time } from '../../runtime/time.js';
 import { defineNode, topicDoc } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
 import { lowerComputeThreads } from '../../lib/process/priority.js';
-import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
+import { decide, stampedInFuture, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';
 import { pointFromFlat, waypointsFromFlat, type MissionMode } from './mission.js';
 import { stopTwist, twistFor } from './twist.js';
@@ -23,6 +23,7 @@ export const arbiterNode = defineNode({
     rate_hz: p.double(20, 'Control tick rate', { min: 1, max: 500 }),
     max_age_ms: p.double(500, 'Inputs (/fc/state, /world, /alerts) older than this count as missing', { min: 1 }),
     plan_max_age_ms: p.double(5000, 'A plan whose source stamp is older than this is ignored (LLM plans are seconds old)', { min: 1 }),
+    max_future_ms: p.double(250, 'Inputs stamped more than this ahead of the clock are rejected and counted (future_rejected)', { min: 0 }),
     fc_lost_land_ms: p.double(5000, 'Flight-controller state stale this long: land instead of hold', { min: 0 }),
     validity_ticks: p.int(3, 'valid_until of each command = now + this many ticks', { min: 1 }),
     vehicle: p.string('multirotor', 'Vehicle kind; ground robots also get /cmd_vel', ['multirotor', 'ground']),
@@ -71,6 +72,7 @@ export const arbiterNode = defineNode({
       periodMs,
       maxAgeMs: prm.max_age_ms,
       planMaxAgeMs: prm.plan_max_age_ms,
+      maxFutureMs: prm.max_future_ms,
       fcLostLandMs: prm.fc_lost_land_ms,
       validityTicks: prm.validity_ticks,
       reactions: new Set(prm.alert_reactions),
@@ -99,6 +101,26 @@ export const arbiterNode = defineNode({
     let rejections = 0;
     let lastRejection = '';
     let fallbacks = 0;
+    let futureRejected = 0;
+    const futureByTopic = new Map<string, number>();
+
+    // A message stamped ahead of the clock is dropped on arrival, so the last good one keeps
+    // ageing (an /fc/state from the future must not keep a lost flight controller "connected").
+    const accept = (topic: string, m: { header?: { stamp?: Time } }): boolean => {
+      // A message without a stamp is kept: decide() reports it (tick error, hold) as before.
+      const stamp = m.header?.stamp;
+      if (stamp === undefined) return true;
+      const now = ctx.clock.now();
+      const at = timeToMs(stamp);
+      if (!stampedInFuture(at, now, prm.max_future_ms)) return true;
+      futureRejected++;
+      const n = (futureByTopic.get(topic) ?? 0) + 1;
+      futureByTopic.set(topic, n);
+      if (n === 1) ctx.log.warn(`${topic}: message stamped ${(at - now).toFixed(0)} ms in the future (limit ${prm.max_future_ms} ms): rejected; further ones are counted in future_rejected`);
+      ctx.diag.values.future_rejected = String(futureRejected);
+      ctx.diag.values.last_future = `${topic} +${(at - now).toFixed(0)} ms`;
+      return false;
+    };
 
     const report = (r: Rejection[]): void => {
       rejections += r.length;
@@ -122,6 +144,8 @@ export const arbiterNode = defineNode({
         inputs.missionIndex = d.missionIndex;
         cmd = d.command;
         report(d.rejections);
+        // Accepted on arrival but ahead now: only if the clock stepped back (sim reset, NTP).
+        if (d.future.length > 0) ctx.diag.values.future_in_tick = d.future.join(',');
         if (d.fallback) fallbacks++;
       } catch (e) {
         // A bug or a malformed input must not stop the control loop: hold, and report it
@@ -153,10 +177,10 @@ export const arbiterNode = defineNode({
     return {
       activate() {
         const subs = new Subscription();
-        subs.add(ctx.subscribe('/fc/state').subscribe((m) => (inputs.state = m)));
-        subs.add(ctx.subscribe('/world').subscribe((m) => (inputs.world = m)));
-        subs.add(ctx.subscribe('/alerts').subscribe((m) => (inputs.alerts = m)));
-        subs.add(ctx.subscribe('/plan').subscribe((m) => (inputs.plan = m)));
+        subs.add(ctx.subscribe('/fc/state').subscribe((m) => accept('/fc/state', m) && (inputs.state = m)));
+        subs.add(ctx.subscribe('/world').subscribe((m) => accept('/world', m) && (inputs.world = m)));
+        subs.add(ctx.subscribe('/alerts').subscribe((m) => accept('/alerts', m) && (inputs.alerts = m)));
+        subs.add(ctx.subscribe('/plan').subscribe((m) => accept('/plan', m) && (inputs.plan = m)));
         if (watched.length > 0) {
           subs.add(
             watchTopics(ctx.bus.events(), ctx.clock.scheduler, watched, (s, change) => {

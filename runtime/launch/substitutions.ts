@@ -5,8 +5,9 @@
  * `$(or a b)`, `$(equals a b)`, `$(not-equals a b)`. Arguments split on whitespace; single or
  * double quotes group an argument and may themselves contain substitutions.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { FileTooLargeError, MAX_TEXT_FILE_BYTES, readTextBounded } from '../read-bounded.js';
 import { evalPythonExpr } from './eval.js';
 import { SubstitutionError } from './substitution-error.js';
 
@@ -68,6 +69,8 @@ export interface SubstContext {
   file: string;
   /** Package `kestrel` resolves here (the repo root). */
   kestrelRoot: string;
+  /** Largest file `$(file-content)` reads (default MAX_TEXT_FILE_BYTES, 16 MiB). */
+  maxFileBytes?: number;
 }
 
 function findPkgPrefix(pkg: string, ctx: SubstContext): string {
@@ -137,9 +140,11 @@ function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): s
     case 'file-content':
     case 'file_content': {
       want(1, 1);
+      // Bounded: $(file-content /dev/zero) must be an error, not gigabytes of memory.
       try {
-        return readFileSync(args[0]!, 'utf8');
+        return readTextBounded(args[0]!, ctx.maxFileBytes ?? MAX_TEXT_FILE_BYTES);
       } catch (e) {
+        if (e instanceof FileTooLargeError) throw new SubstitutionError(`$(file-content ${args[0]}): ${e.message}`);
         throw new SubstitutionError(`$(file-content ${args[0]}): cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }

@@ -61,3 +61,18 @@ describe('resolveParams', () => {
     expect(lines.find((l) => l.startsWith('regions'))).toBe('regions (double[] map) = regions.<name>: named polygons');
   });
 });
+
+describe('literal types for choices', () => {
+  it('a string parameter with choices has their union as its type; its default must be one of them', () => {
+    const d = { mode: p.string('hold', 'mode', ['hold', 'hover']), name: p.string('x', 'free text'), eps: p.stringArray(['cpu'], 'providers', ['cpu', 'cuda']) };
+    const { values } = resolveParams('/n', d, new Map([['mode', { value: 'hover', type: 'string', source: 'test' }]]));
+    const mode: 'hold' | 'hover' = values.mode;
+    const eps: ('cpu' | 'cuda')[] = values.eps;
+    const name: string = values.name;
+    expect([mode, eps, name]).toEqual(['hover', ['cpu'], 'x']);
+    // @ts-expect-error 'patrol' is not a choice
+    expect(values.mode === 'patrol').toBe(false);
+    // @ts-expect-error the default must be one of the choices
+    expect(() => p.string('land', 'mode', ['hold', 'hover'])).not.toThrow();
+  });
+});

@@ -14,9 +14,10 @@ type TsOf<T extends ParamType> = T extends 'bool' ? boolean
   : T extends 'int[]' | 'double[]' ? number[]
   : string[];
 
-export interface ParamDecl<T extends ParamType = ParamType> {
+/** `V` narrows the value type: a string parameter with choices has their union as its type. */
+export interface ParamDecl<T extends ParamType = ParamType, V extends TsOf<T> = TsOf<T>> {
   type: T;
-  default: TsOf<T>;
+  default: V;
   description: string;
   min?: number;
   max?: number;
@@ -28,7 +29,7 @@ export interface ParamDecl<T extends ParamType = ParamType> {
 export type ParamDecls = Record<string, ParamDecl>;
 
 export type ParamValues<D extends ParamDecls> = {
-  readonly [K in keyof D]: D[K]['group'] extends true ? Readonly<Record<string, TsOf<D[K]['type']>>> : TsOf<D[K]['type']>;
+  readonly [K in keyof D]: D[K]['group'] extends true ? Readonly<Record<string, TsOf<D[K]['type']>>> : D[K]['default'];
 };
 
 interface Range {
@@ -36,16 +37,29 @@ interface Range {
   max?: number;
 }
 
+function stringParam<const C extends string>(def: NoInfer<C>, description: string, choices: readonly C[]): ParamDecl<'string', C>;
+function stringParam(def: string, description: string): ParamDecl<'string'>;
+function stringParam(def: string, description: string, choices?: readonly string[]): ParamDecl<'string'> {
+  return { type: 'string', default: def, description, choices };
+}
+
+function stringArrayParam<const C extends string>(def: NoInfer<C>[], description: string, choices: readonly C[]): ParamDecl<'string[]', C[]>;
+function stringArrayParam(def: string[], description: string): ParamDecl<'string[]'>;
+function stringArrayParam(def: string[], description: string, choices?: readonly string[]): ParamDecl<'string[]'> {
+  return { type: 'string[]', default: def, description, choices };
+}
+
 /** Declaration helpers: `p.double(0.25, 'minimum score', { min: 0, max: 1 })`. */
 export const p = {
   bool: (def: boolean, description: string): ParamDecl<'bool'> => ({ type: 'bool', default: def, description }),
   int: (def: number, description: string, r: Range = {}): ParamDecl<'int'> => ({ type: 'int', default: def, description, ...r }),
   double: (def: number, description: string, r: Range = {}): ParamDecl<'double'> => ({ type: 'double', default: def, description, ...r }),
-  string: (def: string, description: string, choices?: readonly string[]): ParamDecl<'string'> => ({ type: 'string', default: def, description, choices }),
+  /** With `choices`, the parameter's type is their union (`'raw' | 'compressed'`), and the default must be one. */
+  string: stringParam,
   boolArray: (def: boolean[], description: string): ParamDecl<'bool[]'> => ({ type: 'bool[]', default: def, description }),
   intArray: (def: number[], description: string, r: Range = {}): ParamDecl<'int[]'> => ({ type: 'int[]', default: def, description, ...r }),
   doubleArray: (def: number[], description: string, r: Range = {}): ParamDecl<'double[]'> => ({ type: 'double[]', default: def, description, ...r }),
-  stringArray: (def: string[], description: string, choices?: readonly string[]): ParamDecl<'string[]'> => ({ type: 'string[]', default: def, description, choices }),
+  stringArray: stringArrayParam,
   /** A map of values of one type under a prefix (ROS 2 flattens nested YAML into dotted names). */
   group: <T extends ParamType>(type: T, description: string): ParamDecl<T> & { group: true } =>
     ({ type, default: (type.endsWith('[]') ? [] : undefined) as unknown as TsOf<T>, description, group: true }),

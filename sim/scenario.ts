@@ -438,106 +438,16 @@ export function parseScenario(data: unknown, source: string, opts: { control?: b
   const ground = c.obj(d.ground ?? {}, ['ground']);
   c.keys(ground, ['ground'], ['material', 'seed', 'tile_m', 'tile_yaw_deg', 'base']);
 
-  const regions: RegionSpec[] = c.arr(d.regions ?? [], ['regions']).map((raw, i) => {
-    const p: Path = ['regions', i];
-    const o = c.obj(raw, p);
-    c.keys(o, p, ['name', 'polygon', 'paint']);
-    const poly = c.arr(o.polygon, [...p, 'polygon']).map((q, j) => c.vec2(q, [...p, 'polygon', j]));
-    if (poly.length < 3) c.fail([...p, 'polygon'], `a region needs at least 3 points, got ${poly.length}`);
-    let paint: RegionSpec['paint'];
-    if (o.paint !== undefined) {
-      const pp = [...p, 'paint'];
-      const po = c.obj(o.paint, pp);
-      c.keys(po, pp, ['color', 'alpha', 'outline', 'outline_m']);
-      paint = {
-        color: c.rgb(po.color, [...pp, 'color']), alpha: c.optNum(po.alpha, [...pp, 'alpha'], 1, { min: 0, max: 1 }),
-        ...(po.outline !== undefined ? { outline: c.rgb(po.outline, [...pp, 'outline']) } : {}),
-        ...(po.outline_m !== undefined ? { outline_m: c.num(po.outline_m, [...pp, 'outline_m'], { min: 0.01 }) } : {}),
-      };
-    }
-    return { name: c.str(o.name, [...p, 'name']), polygon: poly, ...(paint ? { paint } : {}) };
-  });
-  const regionNames = new Set<string>();
-  regions.forEach((r, i) => {
-    if (regionNames.has(r.name)) c.fail(['regions', i, 'name'], `duplicate region name '${r.name}'`);
-    regionNames.add(r.name);
-  });
-  const needRegion = (name: string, p: Path): void => {
-    if (!regionNames.has(name)) c.fail(p, `unknown region '${name}' (regions: ${[...regionNames].join(', ') || 'none'})`);
-  };
+  const { regions, needRegion } = parseRegions(c, d);
 
-  const lines = c.arr(d.lines ?? [], ['lines']).map((raw, i) => {
-    const p: Path = ['lines', i];
-    const o = c.obj(raw, p);
-    c.keys(o, p, ['from', 'to', 'width_m', 'color', 'dash_m']);
-    return {
-      a: c.vec2(o.from, [...p, 'from']), b: c.vec2(o.to, [...p, 'to']), width_m: c.optNum(o.width_m, [...p, 'width_m'], 0.12, { min: 0.01 }),
-      color: o.color === undefined ? ([240, 240, 235] as RGB) : c.rgb(o.color, [...p, 'color']),
-      ...(o.dash_m !== undefined ? { dash_m: c.num(o.dash_m, [...p, 'dash_m'], { min: 0.05 }) } : {}),
-    };
-  });
+  const lines = parseLines(c, d);
 
-  const clutter: Clutter[] = [];
-  c.arr(d.clutter ?? [], ['clutter']).forEach((raw, i) => {
-    const p: Path = ['clutter', i];
-    const o = c.obj(raw, p);
-    c.keys(o, p, ['kind', 'at', 'from', 'to', 'count', 'yaw_deg', 'scale']);
-    const kind: ClutterKind = c.oneOf(o.kind, [...p, 'kind'], CLUTTER_KINDS, 'clutter kind');
-    const yaw = c.deg(o.yaw_deg, [...p, 'yaw_deg']);
-    const scaleV = o.scale === undefined ? {} : { scale: c.num(o.scale, [...p, 'scale'], { min: 0.1, max: 5 }) };
-    if (o.at !== undefined) {
-      const at = c.vec2(o.at, [...p, 'at']);
-      clutter.push({ kind, x: at.x, y: at.y, yaw, ...scaleV });
-    } else {
-      // A row: `count` items evenly from `from` to `to` (bollards, benches, fence posts).
-      const a = c.vec2(o.from, [...p, 'from']);
-      const b = c.vec2(o.to, [...p, 'to']);
-      const n = c.num(o.count, [...p, 'count'], { int: true, min: 1, max: 500 });
-      for (let j = 0; j < n; j++) {
-        const f = n === 1 ? 0.5 : j / (n - 1);
-        clutter.push({ kind, x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f, yaw, ...scaleV });
-      }
-    }
-  });
+  const clutter = parseClutter(c, d);
 
-  const queues: QueueSpec[] = c.arr(d.queues ?? [], ['queues']).map((raw, i) => {
-    const p: Path = ['queues', i];
-    const o = c.obj(raw, p);
-    c.keys(o, p, ['name', 'region', 'head', 'toward', 'spacing', 'service_s', 'service_jitter']);
-    const head = c.vec2(o.head, [...p, 'head']);
-    const toward = c.vec2(o.toward, [...p, 'toward']);
-    const len = Math.hypot(toward.x - head.x, toward.y - head.y);
-    if (len < 0.1) c.fail([...p, 'toward'], 'must differ from head (it gives the direction the line grows)');
-    const region = c.str(o.region, [...p, 'region']);
-    needRegion(region, [...p, 'region']);
-    return {
-      name: c.str(o.name, [...p, 'name']), region, head, dir: { x: (toward.x - head.x) / len, y: (toward.y - head.y) / len },
-      spacing: c.optNum(o.spacing, [...p, 'spacing'], 0.8, { min: 0.3, max: 5 }), service_s: c.num(o.service_s, [...p, 'service_s'], { min: 0.1 }),
-      service_jitter: c.optNum(o.service_jitter, [...p, 'service_jitter'], 0.2, { min: 0, max: 0.9 }),
-    };
-  });
+  const queues = parseQueues(c, d, needRegion);
   const queueNames = new Set(queues.map((q) => q.name));
 
-  const actors = c.arr(d.actors ?? [], ['actors']).map((a, i) => parseActor(c, a, ['actors', i]));
-  // Cross-references: ids unique, queues/regions/bags exist.
-  const ids = new Map<number, ActorSpec['kind']>();
-  actors.forEach((a, i) => {
-    if (a.kind === 'spawner') return;
-    if (ids.has(a.id)) c.fail(['actors', i, 'id'], `duplicate actor id ${a.id}`);
-    ids.set(a.id, a.kind);
-  });
-  const checkSteps = (steps: Step[], p: Path): void =>
-    steps.forEach((s, j) => {
-      const sp = [...p, j, s.op];
-      if (s.op === 'join_queue' && !queueNames.has(s.queue)) c.fail(sp, `unknown queue '${s.queue}' (queues: ${[...queueNames].join(', ') || 'none'})`);
-      if (s.op === 'wander') needRegion(s.region, [...sp, 'region']);
-      if ((s.op === 'pick_up' || (s.op === 'drop_bag' && s.bag !== undefined)) && ids.get(s.bag as number) !== 'bag') c.fail(sp, `no bag with id ${String(s.bag)}`);
-    });
-  actors.forEach((a, i) => {
-    if (a.kind === 'person' || a.kind === 'vehicle') checkSteps(a.script, ['actors', i, 'script']);
-    if (a.kind === 'spawner') checkSteps(a.template.script, ['actors', i, 'template', 'script']);
-    if (a.kind === 'bag' && a.carried_by !== undefined && ids.get(a.carried_by) !== 'person') c.fail(['actors', i, 'carried_by'], `no person with id ${a.carried_by}`);
-  });
+  const actors = parseActors(c, d, queueNames, needRegion);
 
   const wind = c.obj(d.wind ?? {}, ['wind']);
   c.keys(wind, ['wind'], ['base', 'turbulence', 'gusts']);
@@ -559,26 +469,7 @@ export function parseScenario(data: unknown, source: string, opts: { control?: b
     if (e.kind === 'count') needRegion(e.region, ['events', i, 'region']);
   });
   const eventNames = new Set(events.map((e) => e.name));
-  const expected: ExpectedAlert[] = c.arr(d.expected ?? [], ['expected']).map((raw, i) => {
-    const p: Path = ['expected', i];
-    const o = c.obj(raw, p);
-    c.keys(o, p, ['event', 'rule', 'by', 'window_s']);
-    const event = c.str(o.event, [...p, 'event']);
-    if (!eventNames.has(event)) c.fail([...p, 'event'], `unknown event '${event}' (events: ${[...eventNames].join(', ') || 'none'})`);
-    const w = c.arr(o.window_s, [...p, 'window_s']);
-    if (w.length !== 2) c.fail([...p, 'window_s'], `expected [from_s, to_s]`);
-    const win: [number, number] = [c.num(w[0], [...p, 'window_s', 0], { min: 0 }), c.num(w[1], [...p, 'window_s', 1], { min: 0 })];
-    if (win[1] < win[0]) c.fail([...p, 'window_s'], `the window ends (${win[1]}) before it starts (${win[0]})`);
-    let rule: Record<string, string | number> | undefined;
-    if (o.rule !== undefined) {
-      rule = {};
-      for (const [k, v] of Object.entries(c.obj(o.rule, [...p, 'rule']))) {
-        if (typeof v !== 'string' && typeof v !== 'number') c.fail([...p, 'rule', k], `expected a string or number, got ${describe(v)}`);
-        rule[k] = v;
-      }
-    }
-    return { event, window_s: win, ...(rule ? { rule } : {}), ...(o.by !== undefined ? { by: c.str(o.by, [...p, 'by']) } : {}) };
-  });
+  const expected = parseExpected(c, d, eventNames);
 
   let geofence: string | undefined;
   if (d.geofence !== undefined) {
@@ -632,6 +523,150 @@ export function parseScenario(data: unknown, source: string, opts: { control?: b
     control: opts.control === true,
     control_description: controlDescription,
   };
+}
+
+type NeedRegion = (name: string, p: Path) => void;
+
+/** `regions:` (names unique), and the check other sections use to name one. */
+function parseRegions(c: Checker, d: Raw): { regions: RegionSpec[]; needRegion: NeedRegion } {
+  const regions: RegionSpec[] = c.arr(d.regions ?? [], ['regions']).map((raw, i) => {
+    const p: Path = ['regions', i];
+    const o = c.obj(raw, p);
+    c.keys(o, p, ['name', 'polygon', 'paint']);
+    const poly = c.arr(o.polygon, [...p, 'polygon']).map((q, j) => c.vec2(q, [...p, 'polygon', j]));
+    if (poly.length < 3) c.fail([...p, 'polygon'], `a region needs at least 3 points, got ${poly.length}`);
+    let paint: RegionSpec['paint'];
+    if (o.paint !== undefined) {
+      const pp = [...p, 'paint'];
+      const po = c.obj(o.paint, pp);
+      c.keys(po, pp, ['color', 'alpha', 'outline', 'outline_m']);
+      paint = {
+        color: c.rgb(po.color, [...pp, 'color']), alpha: c.optNum(po.alpha, [...pp, 'alpha'], 1, { min: 0, max: 1 }),
+        ...(po.outline !== undefined ? { outline: c.rgb(po.outline, [...pp, 'outline']) } : {}),
+        ...(po.outline_m !== undefined ? { outline_m: c.num(po.outline_m, [...pp, 'outline_m'], { min: 0.01 }) } : {}),
+      };
+    }
+    return { name: c.str(o.name, [...p, 'name']), polygon: poly, ...(paint ? { paint } : {}) };
+  });
+  const regionNames = new Set<string>();
+  regions.forEach((r, i) => {
+    if (regionNames.has(r.name)) c.fail(['regions', i, 'name'], `duplicate region name '${r.name}'`);
+    regionNames.add(r.name);
+  });
+  const needRegion = (name: string, p: Path): void => {
+    if (!regionNames.has(name)) c.fail(p, `unknown region '${name}' (regions: ${[...regionNames].join(', ') || 'none'})`);
+  };
+  return { regions, needRegion };
+}
+
+/** `lines:` painted on the ground. */
+function parseLines(c: Checker, d: Raw): Scenario['lines'] {
+  return c.arr(d.lines ?? [], ['lines']).map((raw, i) => {
+    const p: Path = ['lines', i];
+    const o = c.obj(raw, p);
+    c.keys(o, p, ['from', 'to', 'width_m', 'color', 'dash_m']);
+    return {
+      a: c.vec2(o.from, [...p, 'from']), b: c.vec2(o.to, [...p, 'to']), width_m: c.optNum(o.width_m, [...p, 'width_m'], 0.12, { min: 0.01 }),
+      color: o.color === undefined ? ([240, 240, 235] as RGB) : c.rgb(o.color, [...p, 'color']),
+      ...(o.dash_m !== undefined ? { dash_m: c.num(o.dash_m, [...p, 'dash_m'], { min: 0.05 }) } : {}),
+    };
+  });
+}
+
+/** `clutter:` single items (`at`) and rows (`from`/`to`/`count`). */
+function parseClutter(c: Checker, d: Raw): Clutter[] {
+  const clutter: Clutter[] = [];
+  c.arr(d.clutter ?? [], ['clutter']).forEach((raw, i) => {
+    const p: Path = ['clutter', i];
+    const o = c.obj(raw, p);
+    c.keys(o, p, ['kind', 'at', 'from', 'to', 'count', 'yaw_deg', 'scale']);
+    const kind: ClutterKind = c.oneOf(o.kind, [...p, 'kind'], CLUTTER_KINDS, 'clutter kind');
+    const yaw = c.deg(o.yaw_deg, [...p, 'yaw_deg']);
+    const scaleV = o.scale === undefined ? {} : { scale: c.num(o.scale, [...p, 'scale'], { min: 0.1, max: 5 }) };
+    if (o.at !== undefined) {
+      const at = c.vec2(o.at, [...p, 'at']);
+      clutter.push({ kind, x: at.x, y: at.y, yaw, ...scaleV });
+    } else {
+      // A row: `count` items evenly from `from` to `to` (bollards, benches, fence posts).
+      const a = c.vec2(o.from, [...p, 'from']);
+      const b = c.vec2(o.to, [...p, 'to']);
+      const n = c.num(o.count, [...p, 'count'], { int: true, min: 1, max: 500 });
+      for (let j = 0; j < n; j++) {
+        const f = n === 1 ? 0.5 : j / (n - 1);
+        clutter.push({ kind, x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f, yaw, ...scaleV });
+      }
+    }
+  });
+  return clutter;
+}
+
+/** `queues:` service lines inside regions. */
+function parseQueues(c: Checker, d: Raw, needRegion: NeedRegion): QueueSpec[] {
+  return c.arr(d.queues ?? [], ['queues']).map((raw, i) => {
+    const p: Path = ['queues', i];
+    const o = c.obj(raw, p);
+    c.keys(o, p, ['name', 'region', 'head', 'toward', 'spacing', 'service_s', 'service_jitter']);
+    const head = c.vec2(o.head, [...p, 'head']);
+    const toward = c.vec2(o.toward, [...p, 'toward']);
+    const len = Math.hypot(toward.x - head.x, toward.y - head.y);
+    if (len < 0.1) c.fail([...p, 'toward'], 'must differ from head (it gives the direction the line grows)');
+    const region = c.str(o.region, [...p, 'region']);
+    needRegion(region, [...p, 'region']);
+    return {
+      name: c.str(o.name, [...p, 'name']), region, head, dir: { x: (toward.x - head.x) / len, y: (toward.y - head.y) / len },
+      spacing: c.optNum(o.spacing, [...p, 'spacing'], 0.8, { min: 0.3, max: 5 }), service_s: c.num(o.service_s, [...p, 'service_s'], { min: 0.1 }),
+      service_jitter: c.optNum(o.service_jitter, [...p, 'service_jitter'], 0.2, { min: 0, max: 0.9 }),
+    };
+  });
+}
+
+/** `actors:`, with their cross-references (unique ids; the queues, regions and bags their scripts name). */
+function parseActors(c: Checker, d: Raw, queueNames: ReadonlySet<string>, needRegion: NeedRegion): ActorSpec[] {
+  const actors = c.arr(d.actors ?? [], ['actors']).map((a, i) => parseActor(c, a, ['actors', i]));
+  // Cross-references: ids unique, queues/regions/bags exist.
+  const ids = new Map<number, ActorSpec['kind']>();
+  actors.forEach((a, i) => {
+    if (a.kind === 'spawner') return;
+    if (ids.has(a.id)) c.fail(['actors', i, 'id'], `duplicate actor id ${a.id}`);
+    ids.set(a.id, a.kind);
+  });
+  const checkSteps = (steps: Step[], p: Path): void =>
+    steps.forEach((s, j) => {
+      const sp = [...p, j, s.op];
+      if (s.op === 'join_queue' && !queueNames.has(s.queue)) c.fail(sp, `unknown queue '${s.queue}' (queues: ${[...queueNames].join(', ') || 'none'})`);
+      if (s.op === 'wander') needRegion(s.region, [...sp, 'region']);
+      if ((s.op === 'pick_up' || (s.op === 'drop_bag' && s.bag !== undefined)) && ids.get(s.bag as number) !== 'bag') c.fail(sp, `no bag with id ${String(s.bag)}`);
+    });
+  actors.forEach((a, i) => {
+    if (a.kind === 'person' || a.kind === 'vehicle') checkSteps(a.script, ['actors', i, 'script']);
+    if (a.kind === 'spawner') checkSteps(a.template.script, ['actors', i, 'template', 'script']);
+    if (a.kind === 'bag' && a.carried_by !== undefined && ids.get(a.carried_by) !== 'person') c.fail(['actors', i, 'carried_by'], `no person with id ${a.carried_by}`);
+  });
+  return actors;
+}
+
+/** `expected:` alerts, each for a known event, inside a window. */
+function parseExpected(c: Checker, d: Raw, eventNames: ReadonlySet<string>): ExpectedAlert[] {
+  return c.arr(d.expected ?? [], ['expected']).map((raw, i) => {
+    const p: Path = ['expected', i];
+    const o = c.obj(raw, p);
+    c.keys(o, p, ['event', 'rule', 'by', 'window_s']);
+    const event = c.str(o.event, [...p, 'event']);
+    if (!eventNames.has(event)) c.fail([...p, 'event'], `unknown event '${event}' (events: ${[...eventNames].join(', ') || 'none'})`);
+    const w = c.arr(o.window_s, [...p, 'window_s']);
+    if (w.length !== 2) c.fail([...p, 'window_s'], `expected [from_s, to_s]`);
+    const win: [number, number] = [c.num(w[0], [...p, 'window_s', 0], { min: 0 }), c.num(w[1], [...p, 'window_s', 1], { min: 0 })];
+    if (win[1] < win[0]) c.fail([...p, 'window_s'], `the window ends (${win[1]}) before it starts (${win[0]})`);
+    let rule: Record<string, string | number> | undefined;
+    if (o.rule !== undefined) {
+      rule = {};
+      for (const [k, v] of Object.entries(c.obj(o.rule, [...p, 'rule']))) {
+        if (typeof v !== 'string' && typeof v !== 'number') c.fail([...p, 'rule', k], `expected a string or number, got ${describe(v)}`);
+        rule[k] = v;
+      }
+    }
+    return { event, window_s: win, ...(rule ? { rule } : {}), ...(o.by !== undefined ? { by: c.str(o.by, [...p, 'by']) } : {}) };
+  });
 }
 
 function lineFinder(doc: Document, lc: LineCounter): (p: Path) => number | undefined {

@@ -1,10 +1,12 @@
 /**
- * Structure checks that eslint's per-file rules cannot express: no import cycles between source files.
+ * Structure checks that eslint's per-file rules cannot express: no import cycles between source files, and the
+ * architecture document's topic table in step with msgs/topics.ts.
  * (Layer boundaries are eslint's no-restricted-imports, see eslint.config.js.)
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TOPICS } from '../msgs/topics.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FOLDERS = ['msgs', 'runtime', 'lib', 'nodes', 'app', 'cli', 'sim', 'models', 'bench', 'test'];
@@ -67,5 +69,11 @@ describe('architecture', () => {
     expect(files.length).toBeGreaterThan(100);
     const graph = new Map(files.map((f) => [f, importsOf(f)]));
     expect(cycles(graph)).toEqual([]);
+  });
+
+  it('docs/ARCHITECTURE.md shows the topic table as msgs/topics.ts has it', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'ARCHITECTURE.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `(\/[^`]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(Object.entries(TOPICS).map(([name, t]) => [name, t.type]));
   });
 });

@@ -3,7 +3,7 @@
  * decoded it: info, read, play (virtual), the eval replay, convert both ways, and bags written
  * back by Kestrel must all give exactly those messages, QoS and type hashes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,9 +17,10 @@ import { bagStartMs, replay } from '../lib/bag/replay.js';
 import { createBagWriter } from '../lib/bag/writer.js';
 import { Bus } from '../runtime/bus.js';
 import { SimClock } from '../runtime/clock.js';
+import { fixture, fixturesMissing } from './support/fixtures.js';
 
-const DIR = join(import.meta.dirname, '../../shared/fixtures/peers/rosbags');
-const present = existsSync(DIR);
+const DIR = fixture('peers/rosbags');
+const missing = fixturesMissing('rosbags bags', 'peers/rosbags');
 if (!present) console.warn(`skipping rosbags peer tests: ${DIR} is absent`);
 const BAGS = ['rb_mcap_v8', 'rb_mcap_v9', 'rb_mcap_v9_msgzstd', 'rb_sqlite3_v8', 'rb_sqlite3_v9', 'rb_sqlite3_v9_filezstd'];
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-rosbags-'));
@@ -72,7 +73,7 @@ function expectSameTopics(bag: Bag): void {
   }
 }
 
-describe.skipIf(!present).each(BAGS)('rosbags bag %s', (name) => {
+describe.skipIf(missing).each(BAGS)('rosbags bag %s', (name) => {
   const path = join(DIR, name);
   const expected = present ? loadExpected(name) : [];
   const storage = name.includes('mcap') ? 'mcap' : 'sqlite3';

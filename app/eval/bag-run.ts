@@ -24,7 +24,6 @@ import { loadScenario } from '../../sim/scenario.js';
 import { runVirtual, settle } from './driver.js';
 
 export const BAG_INPUT_TOPICS = ['/camera/image_raw', '/camera/labels', '/fc/state', '/intent', '/sim/events', '/imu/data', '/gps/fix', '/battery'] as const;
-const PROCESSING = new Set(['perception', 'tracker', 'fusion', 'intent', 'rules', 'planner', 'arbiter', 'diagnostics']);
 
 export interface BagRunOptions {
   path: string;
@@ -99,10 +98,11 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
   }
   const topics = BAG_INPUT_TOPICS.filter((t) => bag.topic(t) !== undefined);
 
-  const resolved = resolveLaunch(MISSION_LAUNCH, { scenario, control: String(control), use_sim_time: 'true', fc_link: 'memory' }, {
+  // The mission's processing nodes: the launch file without its sources (the bag is the source) and without the recorder.
+  const resolved = resolveLaunch(MISSION_LAUNCH, { scenario, control: String(control), use_sim_time: 'true', fc_link: 'memory', sources: 'false', record_dir: '' }, {
     defaultNodeName: (_pkg, exec) => NODE_REGISTRY.get(exec)?.name,
   });
-  const nodes = resolved.nodes.filter((n) => PROCESSING.has(n.executable));
+  const nodes = resolved.nodes;
   if (perception === 'oracle') {
     for (const n of nodes) if (n.executable === 'perception') Object.assign(n, { executable: 'oracle_detector', params: new Map() });
   }

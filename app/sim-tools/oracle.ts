@@ -7,17 +7,20 @@
  *
  *   npx tsx app/sim-tools/oracle.ts [passport-queue stranded-bag perimeter-patrol]
  */
+import { join } from 'node:path';
 import type { kestrel_msgs } from '../../msgs/index.js';
 import { runVirtual } from '../eval/driver.js';
 import { NODE_REGISTRY } from '../../nodes/index.js';
 import { SimClock } from '../../runtime/clock.js';
+import { KESTREL_ROOT, resolveLaunch } from '../../runtime/launch/index.js';
 import { Container } from '../../runtime/container.js';
 import type { ParamOverride, ParamValue } from '../../runtime/params.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
-import { scenarioParams } from '../../sim/params.js';
+import { scenarioParams } from './scenario-params.js';
 import { listScenarios, loadScenario, type Scenario } from '../../sim/scenario.js';
 
+const ORACLE_LAUNCH = join(KESTREL_ROOT, 'launch', 'scenario_oracle.launch.yaml');
 const INT_PARAMS = new Set(['camera.width', 'camera.height']);
 
 function overrides(o: Record<string, ParamValue>): Map<string, ParamOverride> {
@@ -38,14 +41,10 @@ async function run(s: Scenario): Promise<{ onsets: Onset[]; rules: kestrel_msgs.
   const registry = NODE_REGISTRY;
   const clock = new SimClock(0);
   const c = new Container({ clock, registry, logSink: () => undefined });
+  // The nodes come from the launch file; the scenario's parameters go over its own, node by node.
+  const resolved = resolveLaunch(ORACLE_LAUNCH, { scenario: s.name, control: String(s.control) }, { defaultNodeName: (_pkg, exec) => registry.get(exec)?.name });
   const sp = scenarioParams(s);
-  const add = (executable: string, params: Record<string, ParamValue>) => c.add({ package: 'kestrel', executable, params: overrides(params), remaps: [] });
-  await add('simulator', { ...sp.simulator, publish_vehicle_state: true, publish_images: false });
-  await add('oracle_detector', {});
-  await add('tracker', sp.tracker);
-  await add('fusion', {});
-  await add('intent', { ...sp.intent, compiler: 'patterns' });
-  await add('rules', {});
+  for (const n of resolved.nodes) await c.add({ ...n, params: new Map([...n.params, ...overrides(sp[n.executable] ?? {})]) });
   let rules: kestrel_msgs.Rule[] = [];
   c.bus.subscribe('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED).subscribe((r) => (rules = r.rules));
   const onsets: Onset[] = [];

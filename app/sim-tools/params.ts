@@ -4,7 +4,7 @@
  *
  *   npx tsx app/sim-tools/params.ts perimeter-patrol > /tmp/perimeter.params.yaml
  */
-import { scenarioParamsYaml } from '../../sim/params.js';
+import { scenarioParamsYaml } from './scenario-params.js';
 import { loadScenario } from '../../sim/scenario.js';
 
 const name = process.argv[2];

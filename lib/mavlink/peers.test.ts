@@ -3,17 +3,18 @@
  * frames of the noisy stream however it is chunked, and the three signed frames (key bytes 0..31,
  * link 7, timestamps from 1,000,000) verify under the spec's timestamp rules, across a restart.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MavLinkPacketSignature, minimal } from 'node-mavlink';
+import { fixture, fixturesMissing } from '../../test/support/fixtures.js';
 import { rng } from '../../test/support/fuzz.js';
 import { SIGNATURE_EPOCH_MS, SigningState, signingStateFileFor } from './signing-state.js';
 import { loadSigningKey, MavEncoder, MavFramer, SignatureChecker, signingStateFile, type RawFrame } from './wire.js';
 
-const DIR = join(import.meta.dirname, '../../../shared/fixtures/peers/pymavlink');
-const have = existsSync(join(DIR, 'mavlink-vectors.json')) && existsSync(join(DIR, 'mavlink-stream-with-noise.bin'));
+const DIR = fixture('peers/pymavlink');
+const have = !fixturesMissing('pymavlink peer bytes', 'peers/pymavlink/mavlink-vectors.json', 'peers/pymavlink/mavlink-stream-with-noise.bin');
 if (!have) console.warn(`skipping pymavlink peer tests: ${DIR} is absent`);
 
 interface Vector {

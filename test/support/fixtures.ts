@@ -43,6 +43,11 @@ function skipReason(name: string, rel: string[]): string | undefined {
   return missing;
 }
 
+/** For `describe.skipIf(...)` forms the wrappers below do not cover (`.each`): true, with the printed reason, when missing. */
+export function fixturesMissing(name: string, ...rel: string[]): boolean {
+  return skipReason(name, rel) !== undefined;
+}
+
 /** `describe` that runs only when the fixture paths exist; otherwise it is skipped with a printed reason. */
 export function describeFixtures(name: string, rel: string | string[], fn: () => void): void {
   const paths = typeof rel === 'string' ? [rel] : rel;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { arbiterNode } from '../nodes/arbiter/index.js';
-import { intentNode } from '../nodes/intent/index.js';
-import { simulatorNode } from '../nodes/sim/index.js';
-import { tracker } from '../nodes/tracker/index.js';
-import type { NodeDefinition } from '../runtime/node.js';
-import { resolveParams, type ParamDecls } from '../runtime/params.js';
-import { parseParamsYaml } from '../runtime/params-file.js';
-import { scenarioParamsYaml } from './params.js';
-import { loadScenario } from './scenario.js';
+import { arbiterNode } from '../../nodes/arbiter/index.js';
+import { intentNode } from '../../nodes/intent/index.js';
+import { simulatorNode } from '../../nodes/sim/index.js';
+import { tracker } from '../../nodes/tracker/index.js';
+import type { NodeDefinition } from '../../runtime/node.js';
+import { resolveParams, type ParamDecls } from '../../runtime/params.js';
+import { parseParamsYaml } from '../../runtime/params-file.js';
+import { scenarioParamsYaml } from './scenario-params.js';
+import { loadScenario } from '../../sim/scenario.js';
 
 const NODES = new Map<string, NodeDefinition<ParamDecls>>([
   ['/simulator', simulatorNode as unknown as NodeDefinition<ParamDecls>],

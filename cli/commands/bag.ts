@@ -20,6 +20,7 @@ import { Container } from '../../runtime/container.js';
 import { launchInProcess, parseLaunchArgs, resolveLaunch, type LaunchHandle } from '../../runtime/launch/index.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import { parseOptions, type OptionSpec, type OptionSpecs } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
 
 const USAGE = `usage: kestrel bag <verb> ...
@@ -43,31 +44,30 @@ const USAGE = `usage: kestrel bag <verb> ...
   reindex <dir>
       Writes metadata.yaml for a bag directory that lacks one (as 'ros2 bag reindex').`;
 
-/** Minimal option parser: `--name value`, repeated list options, and boolean flags. */
+/** `--name value`, ros2-style lists (`--topics /a /b`) and flags, as the verbs below name them (`-o`, `--rate`). */
 function parseOpts(argv: readonly string[], spec: { values?: string[]; lists?: string[]; flags?: string[] }): { pos: string[]; v: Map<string, string>; l: Map<string, string[]>; f: Set<string> } {
-  const pos: string[] = [];
+  const options: OptionSpecs = {};
+  const flagOf = new Map<string, string>();
+  const add = (flag: string, o: OptionSpec): void => {
+    const long = flag.startsWith('--');
+    const name = long ? flag.slice(2) : `short-${flag.slice(1)}`;
+    options[name] = long ? o : { ...o, short: flag.slice(1) };
+    flagOf.set(name, flag);
+  };
+  for (const x of spec.values ?? []) add(x, { type: 'string' });
+  for (const x of spec.lists ?? []) add(x, { type: 'string', list: true });
+  for (const x of spec.flags ?? []) add(x, { type: 'boolean' });
+  const { values, positionals } = parseOptions(argv, options);
   const v = new Map<string, string>();
   const l = new Map<string, string[]>();
   const f = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('-')) {
-      pos.push(a);
-      continue;
-    }
-    if (spec.flags?.includes(a)) f.add(a);
-    else if (spec.values?.includes(a)) {
-      const x = argv[++i];
-      if (x === undefined) throw new UsageError(`${a} needs a value`);
-      v.set(a, x);
-    } else if (spec.lists?.includes(a)) {
-      const list = l.get(a) ?? [];
-      while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) list.push(argv[++i]);
-      if (list.length === 0) throw new UsageError(`${a} needs at least one value`);
-      l.set(a, list);
-    } else throw new UsageError(`unknown option '${a}'`);
+  for (const [name, x] of Object.entries(values as Record<string, string | boolean | string[] | undefined>)) {
+    const flag = flagOf.get(name)!;
+    if (x === true) f.add(flag);
+    else if (Array.isArray(x)) l.set(flag, x);
+    else if (typeof x === 'string') v.set(flag, x);
   }
-  return { pos, v, l, f };
+  return { pos: positionals, v, l, f };
 }
 
 function num(v: string | undefined, name: string, dflt: number): number {

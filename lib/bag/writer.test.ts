@@ -10,6 +10,7 @@ import { readMcapFile } from './mcap-file.js';
 import { parseMetadata } from './metadata.js';
 import { openBag } from './reader.js';
 import { createBagWriter, type ChunkCompression } from './writer.js';
+import { fixture, itFixtures } from '../../test/support/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bag-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -226,8 +227,9 @@ describe('convert', () => {
     expect(statSync(join(b, 'metadata.yaml')).isFile()).toBe(true);
   });
 
-  it('copies bags whose types Kestrel does not know (definitions from the bag)', async () => {
-    const src = join(import.meta.dirname, '../../../shared/fixtures/rosbag2/rosbag2_tests/resources/sqlite3/bag_with_topics_and_service_events');
+  const SVC = 'rosbag2/rosbag2_tests/resources/sqlite3/bag_with_topics_and_service_events';
+  itFixtures('copies bags whose types Kestrel does not know (definitions from the bag)', SVC, async () => {
+    const src = fixture(SVC);
     const dst = join(tmp, 'svc');
     await convertBag(src, dst, { storage: 'mcap' });
     const bag = await openBag(dst);

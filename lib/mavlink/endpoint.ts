@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../../runtime/clock.js';
 import { createLink, type ByteLink, type LinkSpec } from './transport.js';
-import { decodeFrame, MavEncoder, MavFramer, SignatureChecker, type MavLinkData, type RawFrame } from './wire.js';
+import { SigningState } from './signing-state.js';
+import { decodeFrame, MavEncoder, MavFramer, SignatureChecker, signingStateFile, type MavLinkData, type RawFrame } from './wire.js';
 
 export interface EndpointStats {
   rx: number;
@@ -18,6 +19,10 @@ export interface EndpointStats {
   unsigned: number;
   badSignature: number;
   replayed: number;
+  /** Signed frames opening a new stream more than a minute behind the local timestamp. */
+  staleSignature: number;
+  /** Failed writes of the signing state file. */
+  signingStateErrors: number;
   linkUps: number;
   linkDowns: number;
 }
@@ -32,8 +37,11 @@ export interface EndpointOptions {
   clock: Clock;
   sysid: number;
   compid: number;
-  /** Signs everything sent and, when set, accepts only frames signed with this key. */
-  signing?: { key: Buffer; linkId: number };
+  /**
+   * Signs everything sent and, when set, accepts only frames signed with this key. The signing
+   * timestamps persist in `stateFile` (default: beside the key file, see wire.ts signingStateFile).
+   */
+  signing?: { key: Buffer; linkId: number; stateFile?: string };
   reconnectMs?: number;
   onMessage(r: Received): void;
   onLinkUp?(): void;
@@ -45,12 +53,16 @@ export class MavEndpoint {
   private readonly framer = new MavFramer();
   private readonly checker: SignatureChecker;
   private readonly encoder: MavEncoder;
-  private readonly s = { rx: 0, tx: 0, txDropped: 0, decodeErrors: 0, unsigned: 0, badSignature: 0, replayed: 0, linkUps: 0, linkDowns: 0 };
+  private readonly s = { rx: 0, tx: 0, txDropped: 0, decodeErrors: 0, unsigned: 0, badSignature: 0, replayed: 0, staleSignature: 0, linkUps: 0, linkDowns: 0 };
+  private readonly signingState: SigningState;
   lastDecodeError = '';
 
   constructor(private readonly o: EndpointOptions) {
-    this.checker = new SignatureChecker(o.signing?.key);
-    this.encoder = new MavEncoder({ sysid: o.sysid, compid: o.compid, signing: o.signing, now: () => o.clock.now() });
+    const now = (): number => o.clock.now();
+    // One local signing timestamp for both directions, as the spec keeps it (and persists it).
+    this.signingState = new SigningState({ file: o.signing ? signingStateFile(o.signing) : undefined, now });
+    this.checker = new SignatureChecker(o.signing?.key, { state: this.signingState });
+    this.encoder = new MavEncoder({ sysid: o.sysid, compid: o.compid, signing: o.signing, now, timestamps: o.signing ? this.signingState : undefined });
     this.link = createLink(o.link, o.clock, {
       data: (chunk) => this.onBytes(chunk),
       up: () => {
@@ -73,8 +85,14 @@ export class MavEndpoint {
     this.link.start();
   }
 
-  stop(): Promise<void> {
-    return this.link.stop();
+  async stop(): Promise<void> {
+    await this.link.stop();
+    try {
+      this.signingState.save();
+    } catch (e) {
+      this.signingState.saveErrors++;
+      this.signingState.lastError = (e as Error).message;
+    }
   }
 
   isUp(): boolean {
@@ -105,6 +123,7 @@ export class MavEndpoint {
       if (verdict === 'unsigned') { this.s.unsigned++; continue; }
       if (verdict === 'bad_signature') { this.s.badSignature++; continue; }
       if (verdict === 'replayed') { this.s.replayed++; continue; }
+      if (verdict === 'stale') { this.s.staleSignature++; continue; }
       let msg: MavLinkData;
       try {
         msg = decodeFrame(f);
@@ -120,6 +139,6 @@ export class MavEndpoint {
 
   stats(): EndpointStats {
     const f = this.framer.stats;
-    return { ...this.s, crcErrors: f.crcErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
+    return { ...this.s, signingStateErrors: this.signingState.saveErrors, crcErrors: f.crcErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
   }
 }

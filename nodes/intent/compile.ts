@@ -3,9 +3,8 @@
  * first with the LLM as fallback. Whatever the path, the result is validated against the
  * DSL and the deployment's vocabulary before anyone installs it.
  */
-import type { LlamaGrammar } from 'node-llama-cpp';
 import { parseOutput } from '../../lib/llm/grammar.js';
-import type { LlmEngine, GenerationResult } from '../../lib/llm/engine.js';
+import type { LlmEngineApi, LlmGrammar, GenerationResult } from '../../lib/llm/engine.js';
 import { describeRule, ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
@@ -17,8 +16,8 @@ export type CompileOutcome =
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
-  engine: LlmEngine;
-  grammar: LlamaGrammar;
+  engine: LlmEngineApi;
+  grammar: LlmGrammar;
   maxTokens: number;
   now?: () => number;
   /** Wraps the generation (the node passes ctx.compute, so only a real LLM call is charged to sim time). */

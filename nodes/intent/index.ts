@@ -5,11 +5,13 @@
  * fails keeps the previous rules installed and reports why (log, diagnostics).
  */
 import { makeMsg } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_LATCHED } from '../../runtime/qos.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
 import { ruleSetShape, toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { compileIntent, intentSystemPrompt, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
@@ -25,18 +27,22 @@ export const intentNode = defineNode({
     deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
-  subscribes: [{ topic: '/intent', type: 'std_msgs/msg/String', description: "Operator's intent (latched)" }],
-  publishes: [{ topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'The installed rules (latched); only republished on a successful compile' }],
+  subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
+  publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],
   async create(ctx, params) {
     const mode = params.compiler as CompilerMode;
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
-      const engine = await LlmEngine.load(engineConfig(params));
+      const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(engineConfig(params), childOptions(params)) : await LlmEngine.load(engineConfig(params));
+      if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+      ctx.diag.values.isolation = params.isolation;
       llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
     }
-    const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
+    const pub = ctx.advertise('/rules');
     const stage = ctx.diag.stage('compile');
     let version = 0;
     let failures = 0;
@@ -74,7 +80,7 @@ export const intentNode = defineNode({
     return {
       async activate() {
         if (llm) await llm.engine.warmPrefix(intentSystemPrompt(vocab));
-        return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
+        return ctx.subscribe('/intent')
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
             const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));

@@ -119,8 +119,8 @@ export class MavlinkBridge {
       timeoutMs: cfg.commandTimeoutMs,
       retries: cfg.commandRetries,
     });
-    this.statePub = ctx.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState');
-    this.batteryPub = ctx.advertise('/battery', 'sensor_msgs/msg/BatteryState');
+    this.statePub = ctx.advertise('/fc/state');
+    this.batteryPub = ctx.advertise('/battery');
     ctx.diag.set('warn', `waiting for a heartbeat on ${this.ep.description}`);
   }
 
@@ -132,7 +132,7 @@ export class MavlinkBridge {
     s.add(every(clock, Math.min(100, this.cfg.heartbeatTimeoutMs / 4)).subscribe(() => this.checkHeartbeat()));
     s.add(every(clock, 1000 / this.cfg.setpointRateHz).subscribe(() => this.setpointTick()));
     s.add(every(clock, 1000 / this.cfg.stateRateHz).subscribe(() => this.publishState()));
-    s.add(this.ctx.subscribe('/cmd', 'kestrel_msgs/msg/VehicleCommand').subscribe((c) => this.onCommand(c)));
+    s.add(this.ctx.subscribe('/cmd').subscribe((c) => this.onCommand(c)));
     s.add(() => {
       this.procToken++;
       this.active = undefined;

@@ -4,7 +4,7 @@
  * streamed while the command is valid, and COMMAND_LONG (with ACK, timeout, bounded retries)
  * for arm, takeoff, land, RTL and mode changes. Parameters follow mavros where they overlap.
  */
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { MavlinkBridge, type BridgeConfig } from './bridge.js';
 import type { Autopilot } from '../../lib/mavlink/modes.js';
@@ -46,11 +46,11 @@ export const mavlinkNode = defineNode({
     max_orbit_radius_m: p.double(500, 'Largest orbit radius accepted', { min: 0 }),
   },
   subscribes: [
-    { topic: '/cmd', type: 'kestrel_msgs/msg/VehicleCommand', description: 'Arbiter decisions (ENU), each valid until valid_until' },
+    topicDoc('/cmd', 'Arbiter decisions (ENU), each valid until valid_until'),
   ],
   publishes: [
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'FC state in ENU; connected = false after heartbeat_timeout_ms' },
-    { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'From BATTERY_STATUS (or SYS_STATUS until one arrives)' },
+    topicDoc('/fc/state', 'FC state in ENU; connected = false after heartbeat_timeout_ms'),
+    topicDoc('/battery', 'From BATTERY_STATUS (or SYS_STATUS until one arrives)'),
   ],
   create(ctx, prm) {
     const streamIds = [0, 30, 32, 33, 1, 147];

@@ -11,9 +11,9 @@
 import type { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs, type sensor_msgs } from '../../msgs/index.js';
 import { every } from '../../runtime/clock.js';
-import { defineNode, type NodeContext } from '../../runtime/node.js';
+import { defineNode, type NodeContext, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { qos, QOS_LATCHED, QOS_SENSOR_DATA } from '../../runtime/qos.js';
+import { qos, QOS_LATCHED } from '../../runtime/qos.js';
 import type { Time } from '../../runtime/time.js';
 import type { VehicleEffects, VehiclePoseSource, VehicleTruth } from '../../sim/mission.js';
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
@@ -99,14 +99,14 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
     description: 'Scenario simulator: world, drone camera with ground-truth labels, IMU, GPS, wind, battery events, ground-truth events, intent',
     params,
     publishes: [
-      { topic: '/camera/image_raw', type: 'sensor_msgs/msg/Image', description: 'rgb8 frames of the nadir camera' },
-      { topic: '/camera/labels', type: 'kestrel_msgs/msg/LabelArray', description: 'Ground-truth boxes and ids, same stamp as the frame' },
-      { topic: '/imu/data', type: 'sensor_msgs/msg/Imu', description: 'IMU (FLU body frame, ENU orientation) with noise and bias' },
-      { topic: '/gps/fix', type: 'sensor_msgs/msg/NavSatFix', description: 'GPS fix from the local ENU origin, with wandering error' },
-      { topic: '/sim/events', type: 'kestrel_msgs/msg/ScenarioEvent', description: 'Ground-truth event states on change (all at start), latched' },
-      { topic: '/intent', type: 'std_msgs/msg/String', description: "The scenario's operator intent, latched, at start" },
-      { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Vehicle state (only with publish_vehicle_state)' },
-      { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'Battery (only with publish_vehicle_state)' },
+      topicDoc('/camera/image_raw', 'rgb8 frames of the nadir camera'),
+      topicDoc('/camera/labels', 'Ground-truth boxes and ids, same stamp as the frame', (p) => p.publish_labels === true),
+      topicDoc('/imu/data', 'IMU (FLU body frame, ENU orientation) with noise and bias'),
+      topicDoc('/gps/fix', 'GPS fix from the local ENU origin, with wandering error'),
+      topicDoc('/sim/events', 'Ground-truth event states on change (all at start), latched'),
+      topicDoc('/intent', "The scenario's operator intent, latched, at start"),
+      topicDoc('/fc/state', 'Vehicle state (only with publish_vehicle_state)', (p) => p.publish_vehicle_state === true),
+      topicDoc('/battery', 'Battery (only with publish_vehicle_state)', (p) => p.publish_vehicle_state === true),
     ],
 
     async create(ctx: NodeContext, prm) {
@@ -143,15 +143,15 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       nodeOpts.onSimulator?.(sim);
       const durationS = prm.duration_s > 0 ? prm.duration_s : scenario.duration_s;
 
-      const image = ctx.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
-      const labels = prm.publish_labels ? ctx.advertise('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA) : undefined;
-      const imu = ctx.advertise('/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR_DATA);
-      const gps = ctx.advertise('/gps/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR_DATA);
+      const image = ctx.advertise('/camera/image_raw');
+      const labels = prm.publish_labels ? ctx.advertise('/camera/labels') : undefined;
+      const imu = ctx.advertise('/imu/data');
+      const gps = ctx.advertise('/gps/fix');
       // Latched with room for every event, so a late joiner learns the state of each.
-      const events = ctx.advertise('/sim/events', 'kestrel_msgs/msg/ScenarioEvent', qos({ depth: Math.max(1, scenario.events.length) }, QOS_LATCHED));
-      const intent = ctx.advertise('/intent', 'std_msgs/msg/String', QOS_LATCHED);
-      const state = prm.publish_vehicle_state ? ctx.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState') : undefined;
-      const battery = prm.publish_vehicle_state ? ctx.advertise('/battery', 'sensor_msgs/msg/BatteryState') : undefined;
+      const events = ctx.advertise('/sim/events', qos({ depth: Math.max(1, scenario.events.length) }, QOS_LATCHED));
+      const intent = ctx.advertise('/intent');
+      const state = prm.publish_vehicle_state ? ctx.advertise('/fc/state') : undefined;
+      const battery = prm.publish_vehicle_state ? ctx.advertise('/battery') : undefined;
 
       const tickStage = diag.stage('tick');
       diag.values.scenario = `${scenario.name}${scenario.control ? ' (control)' : ''}`;

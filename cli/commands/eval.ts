@@ -19,8 +19,11 @@ Runs the pipeline under the virtual clock and reports per-stage latency (p50/p99
 misses, dropped frames, end-to-end age of decisions, alert precision/recall and time to alert
 against ground truth, planner tokens/s and time to first token, peak memory and an energy
 ESTIMATE from a device power profile. Writes <out>/eval.json, <out>/report.html (plots, no
-external assets) and <out>/decisions.log. Exit 0 when the run completes, even if expected alerts
-were missed (the report says so; eval.json "passed"); 1 on errors; 2 on bad usage.
+external assets) and <out>/decisions.log.
+
+Exit status (for CI gates): 0 when every expectation is met (alerts inside their windows, no alert
+in a control run, arbiter reactions in time); 3 when the run completed but an expectation was NOT
+met (the report and eval.json "passed": false say which); 1 on errors; 2 on bad usage.
 
   <scenario>        passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/) or a scenario .yaml:
                     the simulator + simulated PX4 (in-process MAVLink) + the whole mission pipeline
@@ -279,6 +282,9 @@ function plannerNotes(plans: number): string[] {
 
 export { deterministicPart };
 
+/** `kestrel eval` exit status when the run completed but an expectation was not met (1 = error, 2 = usage). */
+export const EXIT_NOT_MET = 3;
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a scenario or bag under virtual time: latency, misses, alert accuracy, tokens/s, energy; JSON + HTML',
@@ -292,6 +298,6 @@ export const evalCommand: Command = {
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);
     println(`  planner: ${json.planner.plans} plan(s), ${json.planner.tokens_per_s ?? '-'} tok/s; peak RSS ${json.wall.peak_rss_mb} MB; energy ${json.energy.run_energy_estimate_j} J (estimate, ${json.energy.profile})`);
     println(`  wrote ${join(dir, 'eval.json')}, ${join(dir, 'report.html')}, ${join(dir, 'decisions.log')}`);
-    return 0;
+    return failed.length === 0 ? 0 : EXIT_NOT_MET;
   },
 };

@@ -53,11 +53,17 @@ describe('kestrel eval', () => {
     expect(log).toMatch(/ cmd \d+ takeoff mission /);
   });
 
-  it('evaluates a bag recorded by the mission (no frames, so the oracle), scoring the recorded ground truth', async () => {
+  it('evaluates a bag recorded without frames only with --perception oracle, scoring the recorded ground truth', async () => {
     const bag = join(tmp, 'bag');
     await runMission({ scenario: 'stranded-bag', durationS: 12, mode: 'virtual', perception: 'oracle', recordDir: bag, logSink: () => undefined });
     const out = join(tmp, 'bagout');
-    const r = await kestrel(bag, '--latency', 'config/latency/pi5.json', '--out', out);
+    // No frames and no --perception: a clear error, never a silent switch to the oracle.
+    const silent = await kestrel(bag, '--out', out);
+    expect(silent.code).toBe(1);
+    expect(silent.err).toMatch(/needs camera frames .*--perception oracle/);
+    const r = await kestrel(bag, '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--out', out);
+    expect(r.err).toMatch(/PERCEPTION oracle: ground-truth/);
+    expect(r.out).toMatch(/PERCEPTION oracle/);
     // 12 s of stranded-bag end before its alert window (47–60 s): completed, expectation not met.
     expect(r.code).toBe(EXIT_NOT_MET);
     expect(r.out).toContain('NOT met: bag_unattended_30s');
@@ -68,7 +74,21 @@ describe('kestrel eval', () => {
     // A bag without frames cannot feed the ONNX detector: a clear error, exit 1.
     const bad = await kestrel(bag, '--perception', 'onnx', '--out', out);
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/needs \/camera\/image_raw/);
+    expect(bad.err).toMatch(/needs camera frames/);
+  });
+
+  it('re-runs the real detector on the JPEG frames a mission recording holds, and says so', async () => {
+    const bag = join(tmp, 'bag-frames');
+    await runMission({ scenario: 'passport-queue', durationS: 6, mode: 'virtual', perception: 'onnx', recordDir: bag, logSink: () => undefined });
+    const out = join(tmp, 'bag-frames-out');
+    const r = await kestrel(bag, '--latency', 'config/latency/pi5.json', '--out', out);
+    expect(r.err).toMatch(/PERCEPTION onnx: models\/detector\/kestrel-det\.onnx on \d+ recorded JPEG frames \(\/camera\/image_raw\/compressed\)/);
+    const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json & { source: { perception: string }; frames: number; detections: number; notes: string[] };
+    expect(j.source.perception).toBe('onnx');
+    // 6 s at 5 Hz: ~30 frames recorded and detected again (people are in view from the start).
+    expect(j.frames).toBeGreaterThan(20);
+    expect(j.detections).toBeGreaterThan(j.frames);
+    expect(j.notes.join('\n')).toMatch(/\/camera\/image_raw\/compressed \d+/);
   });
 
   it('bad input: clear errors with exit codes (2 usage, 1 errors)', async () => {

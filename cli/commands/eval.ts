@@ -33,8 +33,9 @@ met (the report and eval.json "passed": false say which); 1 on errors; 2 on bad 
   --duration S      seconds of scenario to run (default: the scenario's duration_s; bags: whole bag)
   --control         the scenario's control variant (no alert should fire)
   --seed N          random seed of the simulated world (default: the scenario's)
-  --perception P    onnx (the detector, default for scenarios) | oracle (ground-truth labels as
-                    detections: evaluates everything downstream). Bags: onnx when they hold frames
+  --perception P    onnx (the detector; the default, for bags too: it re-runs on the recorded raw or
+                    JPEG frames) | oracle (ground-truth labels as detections: evaluates everything
+                    downstream; only on request). The perception used is printed and in eval.json
   --scenario NAME   bags only: the scenario whose params the nodes get (default: read from the bag)
   --latency L       how compute time is charged to the virtual clock:
                       measured      wall time measured here × the device profile's compute_scale (default)
@@ -213,7 +214,8 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
     const sc = loadScenario(r.scenario, { control: r.control });
     name = `${sc.name}-bag`;
-    const notes = [`bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
+    io.err(`kestrel eval: PERCEPTION ${r.perceptionSource}\n`);
+    const notes = [`perception: ${r.perceptionSource}`, `bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
     if (r.replay.decodeErrors > 0) notes.push(`${r.replay.decodeErrors} bag message(s) did not decode and were dropped`);
     for (const s of r.replay.skippedTopics) notes.push(`not replayed: ${s.topic} (${s.reason})`);
     notes.push(...r.notes);
@@ -252,6 +254,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       expected: sc.expected,
       ...runFigures(r),
       notes: [
+        `perception: ${(o.perception ?? 'onnx') === 'oracle' ? 'oracle: ground-truth /camera/labels as detections (the detector is NOT evaluated)' : 'onnx: the perception node\'s model (launch params) on the simulated camera frames'}`,
         ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),
       ],
@@ -293,6 +296,8 @@ export const evalCommand: Command = {
     const { json, dir } = await runEval(argv);
     const failed = [...json.alerts.expected.filter((e) => !e.ok).map((e) => e.event), ...json.reactions.filter((r) => !r.ok).map((r) => r.event)];
     println(`${json.source.name}${json.source.control ? ' (control)' : ''}: ${json.duration_s} s virtual in ${json.wall.wall_s} s wall`);
+    const perception = json.notes.find((n) => n.startsWith('perception: '));
+    println(`  PERCEPTION ${perception ? perception.slice('perception: '.length) : json.source.perception}`);
     println(`  alerts: precision ${json.alerts.precision}, recall ${json.alerts.recall}, time to alert ${json.alerts.time_to_alert_s.join(', ') || '-'} s`);
     println(`  expectations: ${failed.length === 0 ? 'all met' : `NOT met: ${failed.join(', ')}`}`);
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);

@@ -15,9 +15,9 @@
  * and a tracker re-creates lost objects under new ids. `gap_s` lets a count condition lapse that
  * long without restarting its debounce or clearing a raised alert; `min_hold_s` is the least
  * debounce of a count (one frame of over-counting must not raise); `handover_m` hands a dwell or
- * unattended timer from a track that vanished (within the last `gap_s`) to a new track of the
- * same class that appears within that many metres of where it was last seen, so the timer
- * survives a lost-and-reacquired object.
+ * unattended timer from a track that vanished (within the last `handover_s`) to a track of the
+ * same class within that many metres of where it was last seen (a new one, or a duplicate that
+ * started on the same object), so the timer survives a lost-and-reacquired object.
  */
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { timeToMs } from '../../runtime/time.js';
@@ -27,8 +27,10 @@ export type Alert = kestrel_msgs.Alert;
 type Track = kestrel_msgs.Track;
 
 export interface EvalOptions {
-  /** A count condition may lapse this long (s) without restarting its debounce or clearing; lost timers are kept this long for hand-over. */
+  /** A count condition may lapse this long (s) without restarting its debounce or clearing. */
   gap_s: number;
+  /** Timers of vanished tracks are kept this long (s) for hand-over. */
+  handover_s: number;
   /** Least debounce (s) of a count condition, whatever the rule's duration_s. */
   min_hold_s: number;
   /** A new track within this distance (m) of a vanished one of the same class takes over its timer (0 = never). */
@@ -36,7 +38,7 @@ export interface EvalOptions {
 }
 
 /** The strict semantics: every frame counts, timers belong to track ids. */
-export const STRICT: EvalOptions = { gap_s: 0, min_hold_s: 0, handover_m: 0 };
+export const STRICT: EvalOptions = { gap_s: 0, min_hold_s: 0, handover_s: 0, handover_m: 0 };
 
 /** A timer whose track vanished: kept for hand-over to a reacquired track. */
 interface LostTimer {
@@ -132,7 +134,7 @@ function stepCount(r: Rule, tracks: readonly Track[], s: RuleState, t: number, o
  */
 function carryTimers(r: Rule, tracks: readonly Track[], eligible: readonly Track[], s: RuleState, t: number, o: EvalOptions) {
   const present = new Set(tracks.map((k) => k.id));
-  const lost: LostTimer[] = (s.lost ?? []).filter((l) => t - l.lostAt <= o.gap_s * 1000);
+  const lost: LostTimer[] = (s.lost ?? []).filter((l) => t - l.lostAt <= o.handover_s * 1000);
   if (o.handover_m > 0) {
     for (const [id, start] of s.timers) {
       const at = s.where?.get(id);
@@ -143,14 +145,15 @@ function carryTimers(r: Rule, tracks: readonly Track[], eligible: readonly Track
   const where = new Map<number, { x: number; y: number }>();
   for (const k of eligible) {
     let start = s.timers.get(k.id);
-    if (start === undefined && o.handover_m > 0) {
-      // Reacquired? Take the oldest vanished timer within handover_m.
+    if (o.handover_m > 0) {
+      // Reacquired, or a duplicate track on the same object? Take the oldest vanished timer
+      // within handover_m when it is older than the track's own.
       let best = -1;
       for (let i = 0; i < lost.length; i++) {
         const l = lost[i];
         if (l.classId === k.class_id && dist2(l, k.position) <= o.handover_m ** 2 && (best < 0 || l.start < lost[best].start)) best = i;
       }
-      if (best >= 0) {
+      if (best >= 0 && (start === undefined || lost[best].start < start)) {
         start = lost[best].start;
         lost.splice(best, 1);
       }

@@ -16,7 +16,8 @@ export const rulesNode = defineNode({
   params: {
     log_changes: p.bool(true, 'Log each alert raise/clear'),
     // Flicker tolerance (lib/rules/evaluate.ts EvalOptions); 0 = strict: every frame counts.
-    gap_s: p.double(0, 'A count condition may lapse this long without restarting its debounce or clearing; vanished dwell/unattended timers are kept this long for hand-over', { min: 0, max: 600 }),
+    gap_s: p.double(0, 'A count condition may lapse this long without restarting its debounce or clearing', { min: 0, max: 600 }),
+    handover_s: p.double(0, 'Dwell/unattended timers of vanished tracks are kept this long for hand-over', { min: 0, max: 600 }),
     min_hold_s: p.double(0, "Least debounce of a count condition, whatever the rule's duration_s", { min: 0, max: 600 }),
     handover_m: p.double(0, 'A new track within this many metres of a vanished one of the same class takes over its dwell/unattended timer (0 = never)', { min: 0, max: 100 }),
   },
@@ -31,7 +32,7 @@ export const rulesNode = defineNode({
     const installStage = ctx.diag.stage('install');
     let rules: readonly Rule[] = [];
     let state: EvalState = INITIAL_STATE;
-    const opts: EvalOptions = { gap_s: params.gap_s, min_hold_s: params.min_hold_s, handover_m: params.handover_m };
+    const opts: EvalOptions = { gap_s: params.gap_s, min_hold_s: params.min_hold_s, handover_s: params.handover_s, handover_m: params.handover_m };
     ctx.diag.values.rules = '0';
 
     return {

@@ -91,7 +91,7 @@ describe('rule evaluator', () => {
 });
 
 describe('rule evaluator under flicker (gap_s, min_hold_s, handover_m)', () => {
-  const FLICKER: EvalOptions = { gap_s: 2, min_hold_s: 1, handover_m: 1.5 };
+  const FLICKER: EvalOptions = { gap_s: 2, min_hold_s: 1, handover_s: 2, handover_m: 1.5 };
   const at5hz = (n: number): number[] => Array.from({ length: n }, (_, i) => i * 0.2);
 
   it('count: one dropped frame neither restarts the debounce nor clears a raised alert', () => {
@@ -124,7 +124,10 @@ describe('rule evaluator under flicker (gap_s, min_hold_s, handover_m)', () => {
     const seq = [0, 5, 10, 11.6, 20, 29.9, 30.1].map((t) => world(t, t === 10 ? [] : [{ id: t < 10 ? 1 : 9, cls: 'bag', x: t < 10 ? 0 : 0.4, y: 0 }]));
     expect(run([r], seq).map((x) => x[0])).toEqual([false, false, false, false, false, false, false]);
     expect(run([r], seq, FLICKER).map((x) => x[0])).toEqual([false, false, false, false, false, false, true]);
-    // Reacquired too far away (another bag), or after more than gap_s: a new timer.
+    // A duplicate track started on the bag before the first one vanished: the older timer wins.
+    const dup = [0, 10, 12, 30.1].map((t) => world(t, t === 0 ? [{ id: 1, cls: 'bag', x: 0, y: 0 }] : t === 10 ? [{ id: 1, cls: 'bag', x: 0, y: 0 }, { id: 9, cls: 'bag', x: 0.2, y: 0 }] : [{ id: 9, cls: 'bag', x: 0.2, y: 0 }]));
+    expect(run([r], dup, FLICKER).map((x) => x[0])).toEqual([false, false, false, true]);
+    // Reacquired too far away (another bag), or after more than handover_s: a new timer.
     const far = [0, 5, 10, 11.6, 30.1].map((t) => world(t, t === 10 ? [] : [{ id: t < 10 ? 1 : 9, cls: 'bag', x: t < 10 ? 0 : 4, y: 0 }]));
     expect(run([r], far, FLICKER).some((x) => x[0])).toBe(false);
     const late = [0, 5, 9, 15, 31].map((t) => world(t, t === 9 ? [] : [{ id: t < 9 ? 1 : 9, cls: 'bag', x: 0, y: 0 }]));

@@ -19,6 +19,34 @@ import { decodeCompressed } from './compressed.js';
 import { ImageError, viewImage } from '../../lib/vision/image.js';
 import { toDetectionArray } from './messages.js';
 import { WorkerDetector } from './worker-detector.js';
+import { ModelLoadError } from './detector.js';
+import type { NodeContext } from '../../runtime/node.js';
+
+/**
+ * The node without a usable model: up, subscribed, and saying why in /diagnostics (level
+ * ERROR, `errors.model` counts the frames it could not process), so the rest of the pipeline
+ * and the operator see the fault instead of a node that never started.
+ */
+function degraded(ctx: NodeContext, params: { model_path: string; image_transport: string; image_topic: string }, e: ModelLoadError) {
+  const diag = ctx.diag;
+  diag.values.model = params.model_path;
+  diag.values.model_error = e.message;
+  diag.set('error', e.message);
+  ctx.log.error(`${e.message}; no detections until the node is reconfigured with a usable model`);
+  const stage = diag.stage('inference');
+  const topic = params.image_transport === 'raw' ? params.image_topic : `${params.image_topic}/compressed`;
+  let n = 0;
+  const onFrame = (): void => {
+    diag.values['errors.model'] = String(++n);
+    stage.error(e);
+  };
+  return {
+    activate: () =>
+      params.image_transport === 'raw'
+        ? ctx.subscribe(topic, 'sensor_msgs/msg/Image', QOS_SENSOR_DATA).subscribe(onFrame)
+        : ctx.subscribe(topic, 'sensor_msgs/msg/CompressedImage', QOS_SENSOR_DATA).subscribe(onFrame),
+  };
+}
 
 type Frame = { kind: 'raw'; msg: sensor_msgs.Image } | { kind: 'compressed'; msg: sensor_msgs.CompressedImage };
 
@@ -38,6 +66,7 @@ export const perception = defineNode({
     execution_providers: p.stringArray(['cpu'], 'ONNX Runtime execution providers in order of preference (cpu, cuda, tensorrt, coreml, dml, ...)'),
     image_transport: p.string('raw', "'raw' subscribes to the image topic, 'compressed' to <image topic>/compressed (jpeg/png)", ['raw', 'compressed']),
     image_topic: p.string('/camera/image_raw', 'Camera topic (for compressed, /compressed is appended, as image_transport does)'),
+    fail_on_model_error: p.bool(false, 'A model that cannot be loaded (missing, corrupt, wrong inputs/outputs) fails configure; false: the node comes up, reports the error in /diagnostics (level ERROR) and counts every frame as errors.model'),
     deadline_ms: p.double(100, 'Per-frame budget from receipt to /detections; longer frames count as deadline misses', { min: 0 }),
   },
   subscribes: [
@@ -47,7 +76,7 @@ export const perception = defineNode({
   publishes: [{ topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Detections in source-image pixels; header.stamp = the frame stamp' }],
 
   async create(ctx, params) {
-    const detector = await WorkerDetector.create({
+    const detectorOrError = await WorkerDetector.create({
       modelPath: params.model_path,
       inputSize: params.input_size,
       classNames: params.class_names,
@@ -58,8 +87,13 @@ export const perception = defineNode({
       maxDetections: params.max_detections,
       intraOpNumThreads: params.intra_op_threads,
       executionProviders: params.execution_providers,
+    }).catch((e: unknown) => {
+      if (params.fail_on_model_error || !(e instanceof ModelLoadError)) throw e;
+      return e;
     });
     const diag = ctx.diag;
+    if (detectorOrError instanceof ModelLoadError) return degraded(ctx, params, detectorOrError);
+    const detector = detectorOrError;
     diag.values.model = params.model_path;
     diag.values.input_size = String(detector.inputSize);
     diag.values.output_format = detector.format;

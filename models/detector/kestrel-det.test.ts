@@ -20,12 +20,12 @@ const VEHICLE_AP_MIN = 0.7;
 const BAG_AP_MIN = 0.05;
 const PRECISION_MIN = 0.35;
 // 12 passport-queue frames (20 m, hfov 60 deg, people ~8 px): v1 measured person AP 0.633, recall 0.790; v2 ~0.9 / 0.94.
-const QUEUE_PERSON_AP_MIN = 0.75;
-const QUEUE_PERSON_RECALL_MIN = 0.85;
+const QUEUE_PERSON_AP_MIN = 0.7;
+const QUEUE_PERSON_RECALL_MIN = 0.8;
 // 30 scenario frames (all three missions); floors under the 300-frame figures with room for 30-frame noise.
-const SCENARIO_PERSON_AP_MIN = 0.75;
-const SCENARIO_BAG_AP_MIN = 0.5;
-const SCENARIO_VEHICLE_AP_MIN = 0.85;
+const SCENARIO_PERSON_AP_MIN = 0.7;
+const SCENARIO_BAG_AP_MIN = 0.4;
+const SCENARIO_VEHICLE_AP_MIN = 0.8;
 
 describe('kestrel-det on fresh sim frames', () => {
   it('finds people, bags and vehicles (mAP@0.5, precision/recall at score 0.25)', async () => {

@@ -12,6 +12,7 @@ import { playerNode, recorderNode } from './bag/index.js';
 import { listener, talker } from './demo/index.js';
 import { perception } from './perception/index.js';
 import { tracker } from './tracker/index.js';
+import { imageCompressorNode } from './image_compress/index.js';
 import { simulatorNode } from './sim/index.js';
 import { oracleDetectorNode } from './sim/oracle.js';
 import { intentNode } from './intent/index.js';
@@ -25,7 +26,7 @@ const definitions: NodeDefinition<ParamDecls>[] = [
   mavlinkNode,
   playerNode, recorderNode,
   talker, listener,
-  perception,
+  perception, imageCompressorNode,
   tracker,
   simulatorNode,
   oracleDetectorNode,

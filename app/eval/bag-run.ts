@@ -23,7 +23,7 @@ import { QOS_LATCHED } from '../../runtime/qos.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { runVirtual, settle } from './driver.js';
 
-export const BAG_INPUT_TOPICS = ['/camera/image_raw', '/camera/labels', '/fc/state', '/intent', '/sim/events', '/imu/data', '/gps/fix', '/battery'] as const;
+export const BAG_INPUT_TOPICS = ['/camera/image_raw', '/camera/image_raw/compressed', '/camera/labels', '/fc/state', '/intent', '/sim/events', '/imu/data', '/gps/fix', '/battery'] as const;
 
 export interface BagRunOptions {
   path: string;
@@ -32,7 +32,7 @@ export interface BagRunOptions {
   /** Control variant; default: read from the bag as well. */
   control?: boolean;
   latency?: LatencyModel;
-  /** Default: onnx when the bag has camera frames, else oracle (npm start records no frames). */
+  /** Default onnx: the detector re-runs on the recorded frames (raw, or JPEG as npm start records them). 'oracle' only on request. */
   perception?: 'onnx' | 'oracle';
   logSink?: LogSink;
   /** Fraction of the bag done, 0..1. */
@@ -44,6 +44,8 @@ export interface BagRunResult {
   scenario: string;
   control: boolean;
   perception: 'onnx' | 'oracle';
+  /** What perception ran on, in words (for the loud line in `kestrel eval`). */
+  perceptionSource: string;
   durationS: number;
   wallS: number;
   monitor: MissionMonitor;
@@ -88,23 +90,33 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
     throw new Error(`${o.path}: the bag names no scenario (no simulator 'scenario' value on /diagnostics); pass --scenario <name> for the nodes' regions and mission`);
   }
   const control = o.control ?? found?.control ?? false;
-  const frames = bag.topic('/camera/image_raw')?.messageCount ?? 0;
-  const perception = o.perception ?? (frames > 0 ? 'onnx' : 'oracle');
-  if (perception === 'onnx' && frames === 0) {
-    throw new Error(`${o.path}: perception onnx needs /camera/image_raw, which the bag does not have (npm start records without frames); use --perception oracle`);
+  const rawFrames = bag.topic('/camera/image_raw')?.messageCount ?? 0;
+  const jpegFrames = bag.topic('/camera/image_raw/compressed')?.messageCount ?? 0;
+  // Never a silent switch to ground truth: the detector runs unless the oracle is asked for.
+  const perception = o.perception ?? 'onnx';
+  if (perception === 'onnx' && rawFrames === 0 && jpegFrames === 0) {
+    throw new Error(`${o.path}: perception onnx needs camera frames (/camera/image_raw or /camera/image_raw/compressed), which the bag does not have; pass --perception oracle to evaluate with ground-truth labels as detections`);
   }
   if (perception === 'oracle' && !bag.topic('/camera/labels')) {
     throw new Error(`${o.path}: perception oracle needs /camera/labels, which the bag does not have`);
   }
-  const topics = BAG_INPUT_TOPICS.filter((t) => bag.topic(t) !== undefined);
+  // Raw frames when the bag has them, else the JPEGs (the perception node decodes them).
+  const compressed = perception === 'onnx' && rawFrames === 0;
+  const topics = BAG_INPUT_TOPICS.filter((t) => bag.topic(t) !== undefined && !(t === '/camera/image_raw/compressed' && !compressed));
 
   // The mission's processing nodes: the launch file without its sources (the bag is the source) and without the recorder.
   const resolved = resolveLaunch(MISSION_LAUNCH, { scenario, control: String(control), use_sim_time: 'true', fc_link: 'memory', sources: 'false', record_dir: '' }, {
     defaultNodeName: (_pkg, exec) => NODE_REGISTRY.get(exec)?.name,
   });
   const nodes = resolved.nodes;
+  let perceptionSource = 'oracle: ground-truth /camera/labels as detections (the detector is NOT evaluated)';
   if (perception === 'oracle') {
     for (const n of nodes) if (n.executable === 'perception') Object.assign(n, { executable: 'oracle_detector', params: new Map() });
+  } else {
+    const pn = nodes.find((n) => n.executable === 'perception');
+    if (pn && compressed) Object.assign(pn, { params: new Map([...pn.params, ['image_transport', { value: 'compressed', type: 'string', source: 'runBag: the bag has JPEG frames only' }]]) });
+    const model = pn?.params.get('model_path')?.value ?? 'models/detector/kestrel-det.onnx';
+    perceptionSource = `onnx: ${String(model)} on ${compressed ? `${jpegFrames} recorded JPEG frames (/camera/image_raw/compressed)` : `${rawFrames} recorded raw frames (/camera/image_raw)`}`;
   }
   const startMs = bagStartMs(bag);
   const clock = new SimClock(startMs);
@@ -166,6 +178,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
     scenario,
     control,
     perception,
+    perceptionSource,
     durationS: (endMs - startMs) / 1000,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runMission } from '../../app/mission/run.js';
 import { captureOutput } from '../command.js';
 import { main } from '../main.js';
-import { loadLatencyModel } from './eval.js';
+import { EXIT_NOT_MET, loadLatencyModel } from './eval.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -27,8 +27,9 @@ describe('kestrel eval', () => {
     const out = join(tmp, 'scn');
     const r = await kestrel('passport-queue', '--duration', '20', '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--device-profile', 'pi5', '--out', out);
     expect(r.err).not.toMatch(/ERROR/);
-    expect(r.code).toBe(0);
-    // 20 s ends before the queue passes 10 (window 35–52 s): the run completes, the report says it was missed.
+    // 20 s ends before the queue passes 10 (window 35–52 s): the run completes, the report says it
+    // was missed, and the exit status says so too (a CI gate fails).
+    expect(r.code).toBe(EXIT_NOT_MET);
     expect(r.out).toContain('NOT met: queue_over_10');
     const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json;
     expect(Object.keys(j)).toEqual(expect.arrayContaining(['source', 'latency_model', 'device_profile', 'stages', 'totals', 'e2e_age_ms', 'alerts', 'reactions', 'planner', 'energy', 'wall', 'passed']));
@@ -52,12 +53,20 @@ describe('kestrel eval', () => {
     expect(log).toMatch(/ cmd \d+ takeoff mission /);
   });
 
-  it('evaluates a bag recorded by the mission (no frames, so the oracle), scoring the recorded ground truth', async () => {
+  it('evaluates a bag recorded without frames only with --perception oracle, scoring the recorded ground truth', async () => {
     const bag = join(tmp, 'bag');
     await runMission({ scenario: 'stranded-bag', durationS: 12, mode: 'virtual', perception: 'oracle', recordDir: bag, logSink: () => undefined });
     const out = join(tmp, 'bagout');
-    const r = await kestrel(bag, '--latency', 'config/latency/pi5.json', '--out', out);
-    expect(r.code).toBe(0);
+    // No frames and no --perception: a clear error, never a silent switch to the oracle.
+    const silent = await kestrel(bag, '--out', out);
+    expect(silent.code).toBe(1);
+    expect(silent.err).toMatch(/needs camera frames .*--perception oracle/);
+    const r = await kestrel(bag, '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--out', out);
+    expect(r.err).toMatch(/PERCEPTION oracle: ground-truth/);
+    expect(r.out).toMatch(/PERCEPTION oracle/);
+    // 12 s of stranded-bag end before its alert window (47–60 s): completed, expectation not met.
+    expect(r.code).toBe(EXIT_NOT_MET);
+    expect(r.out).toContain('NOT met: bag_unattended_30s');
     const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json & { source: { kind: string; name: string; perception: string } };
     expect(j.source).toMatchObject({ kind: 'bag', name: 'stranded-bag', perception: 'oracle' });
     expect(j.stages.find((s) => s.name === '/tracker/track')).toBeDefined();
@@ -65,7 +74,21 @@ describe('kestrel eval', () => {
     // A bag without frames cannot feed the ONNX detector: a clear error, exit 1.
     const bad = await kestrel(bag, '--perception', 'onnx', '--out', out);
     expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/needs \/camera\/image_raw/);
+    expect(bad.err).toMatch(/needs camera frames/);
+  });
+
+  it('re-runs the real detector on the JPEG frames a mission recording holds, and says so', async () => {
+    const bag = join(tmp, 'bag-frames');
+    await runMission({ scenario: 'passport-queue', durationS: 6, mode: 'virtual', perception: 'onnx', recordDir: bag, logSink: () => undefined });
+    const out = join(tmp, 'bag-frames-out');
+    const r = await kestrel(bag, '--latency', 'config/latency/pi5.json', '--out', out);
+    expect(r.err).toMatch(/PERCEPTION onnx: models\/detector\/kestrel-det\.onnx on \d+ recorded JPEG frames \(\/camera\/image_raw\/compressed\)/);
+    const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json & { source: { perception: string }; frames: number; detections: number; notes: string[] };
+    expect(j.source.perception).toBe('onnx');
+    // 6 s at 5 Hz: ~30 frames recorded and detected again (people are in view from the start).
+    expect(j.frames).toBeGreaterThan(20);
+    expect(j.detections).toBeGreaterThan(j.frames);
+    expect(j.notes.join('\n')).toMatch(/\/camera\/image_raw\/compressed \d+/);
   });
 
   it('bad input: clear errors with exit codes (2 usage, 1 errors)', async () => {
@@ -85,6 +108,15 @@ describe('kestrel eval', () => {
     expect(badLat.code).toBe(1);
     expect(badLat.err).toContain('stages.inference.fixed_ms: expected a number ≥ 0, got -1');
     expect(existsSync(join(tmp, 'y', 'eval.json'))).toBe(false);
+  });
+
+  it('exits 0 when every expectation is met, and --help documents the exit status', async () => {
+    const r = await kestrel('stranded-bag', '--control', '--duration', '8', '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--out', join(tmp, 'ok'));
+    // A control run with no alert meets its expectation (no alert may fire) even when cut short.
+    expect(r.out).toContain('expectations: all met');
+    expect(r.code).toBe(0);
+    const help = await kestrel('--help');
+    expect(help.out + help.err).toMatch(/3 when the run completed but an expectation was NOT\s+met/);
   });
 
   it('the example latency model loads', () => {

@@ -20,8 +20,11 @@ Runs the pipeline under the virtual clock and reports per-stage latency (p50/p99
 misses, dropped frames, end-to-end age of decisions, alert precision/recall and time to alert
 against ground truth, planner tokens/s and time to first token, peak memory and an energy
 ESTIMATE from a device power profile. Writes <out>/eval.json, <out>/report.html (plots, no
-external assets) and <out>/decisions.log. Exit 0 when the run completes, even if expected alerts
-were missed (the report says so; eval.json "passed"); 1 on errors; 2 on bad usage.
+external assets) and <out>/decisions.log.
+
+Exit status (for CI gates): 0 when every expectation is met (alerts inside their windows, no alert
+in a control run, arbiter reactions in time); 3 when the run completed but an expectation was NOT
+met (the report and eval.json "passed": false say which); 1 on errors; 2 on bad usage.
 
   <scenario>        passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/) or a scenario .yaml:
                     the simulator + simulated PX4 (in-process MAVLink) + the whole mission pipeline
@@ -31,8 +34,9 @@ were missed (the report says so; eval.json "passed"); 1 on errors; 2 on bad usag
   --duration S      seconds of scenario to run (default: the scenario's duration_s; bags: whole bag)
   --control         the scenario's control variant (no alert should fire)
   --seed N          random seed of the simulated world (default: the scenario's)
-  --perception P    onnx (the detector, default for scenarios) | oracle (ground-truth labels as
-                    detections: evaluates everything downstream). Bags: onnx when they hold frames
+  --perception P    onnx (the detector; the default, for bags too: it re-runs on the recorded raw or
+                    JPEG frames) | oracle (ground-truth labels as detections: evaluates everything
+                    downstream; only on request). The perception used is printed and in eval.json
   --scenario NAME   bags only: the scenario whose params the nodes get (default: read from the bag)
   --latency L       how compute time is charged to the virtual clock:
                       measured      wall time measured here × the device profile's compute_scale (default)
@@ -211,7 +215,8 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
     const sc = loadScenario(r.scenario, { control: r.control });
     name = `${sc.name}-bag`;
-    const notes = [`bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
+    io.err(`kestrel eval: PERCEPTION ${r.perceptionSource}\n`);
+    const notes = [`perception: ${r.perceptionSource}`, `bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
     if (r.replay.decodeErrors > 0) notes.push(`${r.replay.decodeErrors} bag message(s) did not decode and were dropped`);
     for (const s of r.replay.skippedTopics) notes.push(`not replayed: ${s.topic} (${s.reason})`);
     notes.push(...r.notes);
@@ -250,6 +255,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       expected: sc.expected,
       ...runFigures(r),
       notes: [
+        `perception: ${(o.perception ?? 'onnx') === 'oracle' ? 'oracle: ground-truth /camera/labels as detections (the detector is NOT evaluated)' : 'onnx: the perception node\'s model (launch params) on the simulated camera frames'}`,
         ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),
       ],
@@ -280,6 +286,9 @@ function plannerNotes(plans: number): string[] {
 
 export { deterministicPart };
 
+/** `kestrel eval` exit status when the run completed but an expectation was not met (1 = error, 2 = usage). */
+export const EXIT_NOT_MET = 3;
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a scenario or bag under virtual time: latency, misses, alert accuracy, tokens/s, energy; JSON + HTML',
@@ -288,11 +297,13 @@ export const evalCommand: Command = {
     const { json, dir } = await runEval(argv);
     const failed = [...json.alerts.expected.filter((e) => !e.ok).map((e) => e.event), ...json.reactions.filter((r) => !r.ok).map((r) => r.event)];
     println(`${json.source.name}${json.source.control ? ' (control)' : ''}: ${json.duration_s} s virtual in ${json.wall.wall_s} s wall`);
+    const perception = json.notes.find((n) => n.startsWith('perception: '));
+    println(`  PERCEPTION ${perception ? perception.slice('perception: '.length) : json.source.perception}`);
     println(`  alerts: precision ${json.alerts.precision}, recall ${json.alerts.recall}, time to alert ${json.alerts.time_to_alert_s.join(', ') || '-'} s`);
     println(`  expectations: ${failed.length === 0 ? 'all met' : `NOT met: ${failed.join(', ')}`}`);
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);
     println(`  planner: ${json.planner.plans} plan(s), ${json.planner.tokens_per_s ?? '-'} tok/s; peak RSS ${json.wall.peak_rss_mb} MB; energy ${json.energy.run_energy_estimate_j} J (estimate, ${json.energy.profile})`);
     println(`  wrote ${join(dir, 'eval.json')}, ${join(dir, 'report.html')}, ${join(dir, 'decisions.log')}`);
-    return 0;
+    return failed.length === 0 ? 0 : EXIT_NOT_MET;
   },
 };

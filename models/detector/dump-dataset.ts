@@ -46,6 +46,8 @@ mkdirSync(values.out, { recursive: true });
 const fd = openSync(join(values.out, `images-${values.part}.u8`), 'w');
 const seeds: number[] = [];
 const boxes: number[][][] = [];
+// Labels that are no target (mostly outside the image): scored as "ignore" by train.py's validation.
+const ignored: number[][][] = [];
 for (let i = 0; i < count; i++) {
   const seed = first + i;
   const f = values.scenario
@@ -53,9 +55,11 @@ for (let i = 0; i < count; i++) {
     : sampleTrainingFrame(seed, { width, height }, { ...(altitude ? { altitude } : {}), ...(hfov_deg ? { hfov_deg } : {}) });
   writeSync(fd, f.data);
   seeds.push(seed);
-  boxes.push(labelsToBoxes(f.labels).filter((b) => b.visible).map((b) => [b.class_index, b.x0, b.y0, b.x1, b.y1]));
+  const all = labelsToBoxes(f.labels);
+  boxes.push(all.filter((b) => b.visible).map((b) => [b.class_index, b.x0, b.y0, b.x1, b.y1]));
+  ignored.push(all.filter((b) => !b.visible).map((b) => [b.class_index, b.x0, b.y0, b.x1, b.y1]));
   if ((i + 1) % 250 === 0) console.log(`part ${values.part}: ${i + 1}/${count}`);
 }
 closeSync(fd);
-writeFileSync(join(values.out, `labels-${values.part}.json`), JSON.stringify({ width, height, seeds, boxes }));
+writeFileSync(join(values.out, `labels-${values.part}.json`), JSON.stringify({ width, height, seeds, boxes, ignored }));
 console.log(`part ${values.part}: wrote ${count} frames (seeds ${first}..${first + count - 1})`);

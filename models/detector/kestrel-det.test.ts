@@ -11,17 +11,21 @@ import { Detector } from '../../nodes/perception/detector.js';
 import { evaluateOnSim } from './sim-eval.js';
 
 const MODEL = fileURLToPath(new URL('./kestrel-det.onnx', import.meta.url));
-// Floors under what these 40 frames measure (mAP 0.461: person 0.473, bag 0.102, vehicle 0.806;
-// person precision 0.444 at score 0.25). Bags are weak (README): the floor only proves the
-// class is detected at all.
+// Random scenes (15-40 m, the widest range): v2 is trained for mission altitudes (15-28 m) and
+// the scenarios, and is weaker here than there (README: 200 frames person 0.317, bag 0.079,
+// vehicle 0.745). Floors from v1's measurement, which v2 still passes on these 40 frames.
 const MAP_MIN = 0.38;
 const PERSON_AP_MIN = 0.4;
 const VEHICLE_AP_MIN = 0.7;
 const BAG_AP_MIN = 0.05;
 const PRECISION_MIN = 0.35;
-// 12 passport-queue frames (20 m, hfov 60 deg, people ~8 px) measure person AP 0.633, recall 0.790.
-const QUEUE_PERSON_AP_MIN = 0.5;
-const QUEUE_PERSON_RECALL_MIN = 0.65;
+// 12 passport-queue frames (20 m, hfov 60 deg, people ~8 px): v1 measured person AP 0.633, recall 0.790; v2 ~0.9 / 0.94.
+const QUEUE_PERSON_AP_MIN = 0.7;
+const QUEUE_PERSON_RECALL_MIN = 0.8;
+// 30 scenario frames (all three missions); floors under the 300-frame figures with room for 30-frame noise.
+const SCENARIO_PERSON_AP_MIN = 0.7;
+const SCENARIO_BAG_AP_MIN = 0.4;
+const SCENARIO_VEHICLE_AP_MIN = 0.8;
 
 describe('kestrel-det on fresh sim frames', () => {
   it('finds people, bags and vehicles (mAP@0.5, precision/recall at score 0.25)', async () => {
@@ -38,6 +42,20 @@ describe('kestrel-det on fresh sim frames', () => {
       expect(by.vehicle.ap).toBeGreaterThan(VEHICLE_AP_MIN);
       expect(by.bag.ap).toBeGreaterThan(BAG_AP_MIN);
       expect(by.person.precision).toBeGreaterThan(PRECISION_MIN);
+    } finally {
+      await det.release();
+    }
+  }, 60_000);
+
+  it('finds people, bags and vehicles in fresh frames of every scenario at mission altitude', async () => {
+    const det = await Detector.create({ modelPath: MODEL, scoreThreshold: 0.05 });
+    try {
+      const r = await evaluateOnSim(det, { frames: 30, minSize: 4, source: 'scenario' });
+      const by = Object.fromEntries(r.classes.map((c) => [c.classId, c]));
+      // v2 round 1 on 300 such frames (README): person 0.879, bag 0.684, vehicle 0.999.
+      expect(by.person.ap).toBeGreaterThan(SCENARIO_PERSON_AP_MIN);
+      expect(by.bag.ap).toBeGreaterThan(SCENARIO_BAG_AP_MIN);
+      expect(by.vehicle.ap).toBeGreaterThan(SCENARIO_VEHICLE_AP_MIN);
     } finally {
       await det.release();
     }

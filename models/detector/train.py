@@ -3,16 +3,26 @@ exports it to ONNX in the YOLOv8 output layout [1, 4+nc, N] (cx, cy, w, h in inp
 then per-class sigmoid scores), so the node's YOLOv8 decoder serves it and user models alike.
 
 Data: frames from dump-dataset.ts (rgb8, rendered by sim/dataset.ts). Training runs on
-random 160x160 crops of the letterboxed 320x320 frame: the network is fully convolutional,
+160x160 crops of the letterboxed 320x320 frame: the network is fully convolutional,
 objects keep the scale they have at the 320 input, and a crop costs a quarter of a frame.
+Half of the crops are centred near a labelled object (bags drawn 3x as often as their
+share), so the rare small class is seen often; the rest are anywhere (background, clutter:
+the hard negatives). Flips, quarter turns, exposure/contrast/tint jitter and sensor noise.
 The export has dynamic H/W (multiples of 32), default input 320 in the `imgsz` metadata.
 
-Architecture: stride-2 conv stem, a small down path to stride 16, and an FPN-style top-down
-path back to stride 4 (people and bags are 3-12 px at this scale), one 1x1 head.
-Targets: the cell holding a box centre is positive (plus its 3x3 neighbours for boxes of
-3+ cells), focal loss on class scores, L1 + GIoU on boxes.
+Architecture v2: stride-2 conv stem, a small down path to stride 16 (with a residual block
+for context), an FPN-style top-down path back to stride 4 (people and bags are 5-10 px at
+mission altitude), a residual block at stride 4, one 1x1 head.
+Targets: centre sampling (cells in the central half of a box, at least the centre cell),
+other cells inside a box ignored by the class loss; focal loss on classes, GIoU + L1 on boxes.
 
-  /usr/bin/python3 models/detector/train.py --data /tmp/kestrel-det-data --minutes 12
+v2 grew from v1 (the committed model of rounds 1-6): `--init-onnx` loads v1's folded
+conv weights and re-creates each BatchNorm from the batch statistics of its conv, so the
+network starts as exactly v1 in training mode; the new residual blocks start as identities.
+
+  /work/venv/bin/python models/detector/train.py --data /tmp/kd2 --init-onnx v1.onnx --minutes 30 --threads 1
+  /work/venv/bin/python models/detector/train.py --data /tmp/kd2 --resume --minutes 30 --threads 1   # next round
+  /work/venv/bin/python models/detector/train.py --val /tmp/kval --eval-onnx models/detector/kestrel-det.onnx
 """
 import argparse
 import json
@@ -35,11 +45,27 @@ CROP = 160
 PAD = 114
 # Positive-sample weights per class in the class loss: bags are rarer than people (1 : 5) and
 # look alike at 5 px, so without extra weight the person score wins at every bag.
-CLASS_POS_WEIGHT = [1.0, 4.0, 1.0]
+CLASS_POS_WEIGHT = [1.0, 3.0, 1.0]
+# Object-centred crops: per-class draw weight of the object a crop is centred on.
+CENTRE_CLASS_WEIGHT = [1.0, 3.0, 1.5]
 
 
 def conv(cin, cout, k=3, s=1):
     return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Res(nn.Module):
+    """relu(x + BN(conv(x))). BN's scale starts at 0, so the block starts as the identity
+    (x is already >= 0) and a grown network keeps what it knew."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(c)
+        nn.init.zeros_(self.bn.weight)
+
+    def forward(self, x):
+        return F.relu(x + self.bn(self.conv(x)))
 
 
 class KestrelDet(nn.Module):
@@ -49,9 +75,11 @@ class KestrelDet(nn.Module):
         self.stem = conv(3, 16, 3, 2)  # /2
         self.d2 = conv(16, 32, 3, 2)  # /4
         self.d3 = nn.Sequential(conv(32, 48, 3, 2), conv(48, 48))  # /8
-        self.d4 = nn.Sequential(conv(48, 64, 3, 2), conv(64, 64))  # /16
+        # Context at /16: a blob beside a person, on a bench, in a queue.
+        self.d4 = nn.Sequential(conv(48, 64, 3, 2), conv(64, 64), Res(64))  # /16
         self.f3 = nn.Sequential(conv(64 + 48, 48, 1), conv(48, 48))
-        self.f2 = nn.Sequential(conv(48 + 32, 32, 1), conv(32, 32))
+        # Bag vs head-and-shoulders is decided on a few pixels: one more block at /4.
+        self.f2 = nn.Sequential(conv(48 + 32, 32, 1), conv(32, 32), Res(32))
         self.head = nn.Conv2d(32, 4 + nc, 1)
         prior = 0.01
         nn.init.constant_(self.head.bias[4:], -math.log((1 - prior) / prior))
@@ -88,9 +116,46 @@ class KestrelDet(nn.Module):
         return out.flatten(2)
 
 
+def init_from_onnx(model, path, images):
+    """Loads v1's ONNX (BatchNorm folded into conv weight + bias) into the v2 network: each
+    plain conv gets v1's weight, and its BatchNorm is set from the batch statistics of that
+    conv's output on real crops (scale = std, shift = mean + v1 bias), layer by layer, so in
+    training mode BN(conv(x)) reproduces v1's conv(x) + b. Res blocks stay identities."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(path)
+    init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    convs = [n for n in m.graph.node if n.op_type == "Conv"]
+    pairs = [(init[n.input[1]], init[n.input[2]]) for n in convs]
+    plain = [s for s in model.modules() if isinstance(s, nn.Sequential) and len(s) == 3 and isinstance(s[1], nn.BatchNorm2d)]
+    assert len(pairs) == len(plain) + 1, f"{path}: {len(pairs)} convs, expected {len(plain) + 1} (v1 layout)"
+    x = torch.from_numpy(np.stack([letterbox_np(images[i])[0][80:240, 80:240] for i in range(0, len(images), max(1, len(images) // 64))])).permute(0, 3, 1, 2).float() / 255.0
+    for (w, b), seq in zip(pairs[:-1], plain):
+        seq[0].weight.data = torch.from_numpy(w.copy())
+        stats = {}
+
+        def hook(_m, _i, out, stats=stats):
+            stats["mean"] = out.mean((0, 2, 3)).detach()
+            stats["std"] = (out.var((0, 2, 3), unbiased=False) + seq[1].eps).sqrt().detach()
+
+        h = seq[0].register_forward_hook(hook)
+        with torch.no_grad():
+            model.train()
+            model.features(x)
+        h.remove()
+        seq[1].weight.data = stats["std"].clone()
+        seq[1].bias.data = stats["mean"] + torch.from_numpy(b.copy())
+        seq[1].running_mean.data = stats["mean"].clone()
+        seq[1].running_var.data = stats["std"] ** 2 - seq[1].eps
+    model.head.weight.data = torch.from_numpy(pairs[-1][0].copy())
+    model.head.bias.data = torch.from_numpy(pairs[-1][1].copy())
+
+
 def load(data_dir):
-    """All parts in data_dir; also returns each frame's part name (labels-<part>.json)."""
-    images, boxes, parts = [], [], []
+    """All parts in data_dir: images, target boxes, ignored boxes (labels mostly outside the
+    image) and each frame's part name (labels-<part>.json)."""
+    images, boxes, ignored, parts = [], [], [], []
     for part in sorted(f for f in os.listdir(data_dir) if f.startswith("labels-")):
         meta = json.load(open(os.path.join(data_dir, part)))
         w, h = meta["width"], meta["height"]
@@ -98,8 +163,9 @@ def load(data_dir):
         arr = np.fromfile(os.path.join(data_dir, part.replace("labels-", "images-").replace(".json", ".u8")), dtype=np.uint8)
         images.append(arr.reshape(n, h, w, 3))
         boxes += [np.array(b, dtype=np.float32).reshape(-1, 5) for b in meta["boxes"]]
+        ignored += [np.array(b, dtype=np.float32).reshape(-1, 5) for b in meta.get("ignored", [[]] * n)]
         parts += [part[len("labels-") : -len(".json")]] * n
-    return np.concatenate(images), boxes, parts
+    return np.concatenate(images), boxes, ignored, parts
 
 
 def letterbox_np(img):
@@ -113,50 +179,88 @@ def letterbox_np(img):
     return out, px, py
 
 
-def sample_crop(rng, images, boxes, focus=None, focus_weight=0.0):
-    # With --focus, a share of crops comes from the deployment-like parts (mission altitudes,
-    # scenario frames), the rest from the whole set, so the model specialises without forgetting.
-    if focus and rng.random() < focus_weight:
-        i = focus[rng.randrange(len(focus))]
-    else:
-        i = rng.randrange(len(images))
+def pick_frame(rng, n, weights):
+    """weights: [(frame indices, share)]."""
+    r = rng.random()
+    for idx, share in weights:
+        if r < share:
+            return idx[rng.randrange(len(idx))]
+        r -= share
+    return rng.randrange(n)
+
+
+def sample_crop(rng, images, boxes, ignored, i):
     img, px, py = letterbox_np(images[i])
     b = boxes[i].copy()
-    b[:, [1, 3]] += px
-    b[:, [2, 4]] += py
-    x0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
-    y0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
-    crop = img[y0 : y0 + CROP, x0 : x0 + CROP]
-    b[:, [1, 3]] -= x0
-    b[:, [2, 4]] -= y0
-    cx = (b[:, 1] + b[:, 3]) / 2
-    cy = (b[:, 2] + b[:, 4]) / 2
-    b = b[(cx >= 0) & (cx < CROP) & (cy >= 0) & (cy < CROP)]
-    b[:, 1:] = np.clip(b[:, 1:], 0, CROP)
+    ig = ignored[i].copy()
+    for a in (b, ig):
+        a[:, [1, 3]] += px
+        a[:, [2, 4]] += py
+    if len(b) and rng.random() < 0.5:
+        # Centred near an object (bags favoured): the rare class is seen often.
+        wts = np.array([CENTRE_CLASS_WEIGHT[int(c)] for c in b[:, 0]])
+        j = int(np.searchsorted(np.cumsum(wts) / wts.sum(), rng.random()))
+        j = min(j, len(b) - 1)
+        cx, cy = (b[j, 1] + b[j, 3]) / 2, (b[j, 2] + b[j, 4]) / 2
+        x0 = int(np.clip(cx - CROP / 2 + rng.uniform(-50, 50), 0, INPUT - CROP)) // STRIDE * STRIDE
+        y0 = int(np.clip(cy - CROP / 2 + rng.uniform(-50, 50), 0, INPUT - CROP)) // STRIDE * STRIDE
+    else:
+        x0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
+        y0 = rng.randrange(0, INPUT - CROP + 1, STRIDE)
+    crop = img[y0 : y0 + CROP, x0 : x0 + CROP].astype(np.float32)
+
+    def shift(a):
+        a[:, [1, 3]] -= x0
+        a[:, [2, 4]] -= y0
+        cx = (a[:, 1] + a[:, 3]) / 2
+        cy = (a[:, 2] + a[:, 4]) / 2
+        a = a[(cx >= 0) & (cx < CROP) & (cy >= 0) & (cy < CROP)]
+        a[:, 1:] = np.clip(a[:, 1:], 0, CROP)
+        return a
+
+    b, ig = shift(b), shift(ig)
+    # Lighting and sensor: exposure, contrast, per-channel tint, noise (the renderer varies
+    # these too; jitter widens them so dusk/overcast scenes are not out of distribution).
+    if rng.random() < 0.8:
+        gain = rng.uniform(0.7, 1.3)
+        contrast = rng.uniform(0.75, 1.25)
+        tint = np.array([rng.uniform(0.92, 1.08) for _ in range(3)], np.float32)
+        m = crop.mean()
+        crop = ((crop - m) * contrast + m) * gain * tint
+        if rng.random() < 0.5:
+            crop = crop + np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(1, 6), crop.shape).astype(np.float32)
+        crop = np.clip(crop, 0, 255)
     # Top-down view: flips and quarter turns are all plausible frames.
-    if rng.random() < 0.5:
-        crop = crop[:, ::-1]
-        b[:, [1, 3]] = CROP - b[:, [3, 1]]
+    for flip_x in [rng.random() < 0.5]:
+        if flip_x:
+            crop = crop[:, ::-1]
+            for a in (b, ig):
+                a[:, [1, 3]] = CROP - a[:, [3, 1]]
     if rng.random() < 0.5:
         crop = crop[::-1]
-        b[:, [2, 4]] = CROP - b[:, [4, 2]]
+        for a in (b, ig):
+            a[:, [2, 4]] = CROP - a[:, [4, 2]]
     if rng.random() < 0.5:
         crop = crop.transpose(1, 0, 2)
         b = b[:, [0, 2, 1, 4, 3]]
-    return np.ascontiguousarray(crop), b
+        ig = ig[:, [0, 2, 1, 4, 3]]
+    return np.ascontiguousarray(crop), b, ig
 
 
-def targets(boxes, grid):
+def targets(boxes, ignored, grid):
     """Per-cell class target [nc, g, g], box target [4, g, g] (x0, y0, x1, y1), positive mask
     and class-loss weight [g, g]. Positives: cells whose centre lies in the central half of a
     box (centre sampling), at least the cell holding the box centre. Other cells inside a box
-    are ignored by the class loss: they see the object but are not asked to claim it."""
+    are ignored by the class loss: they see the object but are not asked to claim it; so are
+    the cells of objects mostly outside the frame (no target, no false positive)."""
     cls_t = np.zeros((NC, grid, grid), np.float32)
     box_t = np.zeros((4, grid, grid), np.float32)
     pos = np.zeros((grid, grid), bool)
     weight = np.ones((grid, grid), np.float32)
     area = np.full((grid, grid), np.inf, np.float32)
     centres = (np.arange(grid) + 0.5) * STRIDE
+    for _c, x0, y0, x1, y1 in ignored:
+        weight[np.searchsorted(centres, y0) : np.searchsorted(centres, y1) + 1, np.searchsorted(centres, x0) : np.searchsorted(centres, x1) + 1] = 0
     for c, x0, y0, x1, y1 in boxes:
         w, h = x1 - x0, y1 - y0
         if w < 1 or h < 1:
@@ -165,8 +269,8 @@ def targets(boxes, grid):
         gx0, gx1 = np.searchsorted(centres, x0), np.searchsorted(centres, x1)
         gy0, gy1 = np.searchsorted(centres, y0), np.searchsorted(centres, y1)
         weight[gy0:gy1, gx0:gx1] = 0
-        inner_x = (np.abs(centres - cx) <= max(w / 4, STRIDE / 2))
-        inner_y = (np.abs(centres - cy) <= max(h / 4, STRIDE / 2))
+        inner_x = np.abs(centres - cx) <= max(w / 4, STRIDE / 2)
+        inner_y = np.abs(centres - cy) <= max(h / 4, STRIDE / 2)
         cells = [(yy, xx) for yy in np.nonzero(inner_y)[0] for xx in np.nonzero(inner_x)[0]]
         gcx, gcy = min(grid - 1, int(cx // STRIDE)), min(grid - 1, int(cy // STRIDE))
         if (gcy, gcx) not in cells:
@@ -217,20 +321,122 @@ def loss_fn(raw, cls_t, box_t, pos, weight):
     return focal / npos, (2 * l_giou + l_l1) / npos
 
 
+# ---- validation: the same scoring as lib/vision/metrics.ts (VOC all-point AP, IoU 0.5) ----
+
+
+def nms(boxes, scores, thr):
+    order = np.argsort(-scores)
+    keep = []
+    while len(order):
+        i = order[0]
+        keep.append(i)
+        if len(order) == 1:
+            break
+        rest = order[1:]
+        ious = box_iou(boxes[i : i + 1], boxes[rest])[0]
+        order = rest[ious < thr]
+    return keep
+
+
+def box_iou(a, b):
+    ix0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    iy0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    ix1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    iy1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+    aa = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    bb = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(aa[:, None] + bb[None, :] - inter, 1e-9)
+
+
+def decode(out, px, py, score_min=0.05, nms_iou=0.45, max_det=100):
+    """out: [4+nc, N] → per-class NMS'd detections (class, score, x0, y0, x1, y1) in frame pixels."""
+    cxcywh, sc = out[:4].T, out[4:].T
+    cls = sc.argmax(1)
+    score = sc.max(1)
+    m = score >= score_min
+    b = np.stack([cxcywh[:, 0] - cxcywh[:, 2] / 2 - px, cxcywh[:, 1] - cxcywh[:, 3] / 2 - py, cxcywh[:, 0] + cxcywh[:, 2] / 2 - px, cxcywh[:, 1] + cxcywh[:, 3] / 2 - py], 1)[m]
+    cls, score = cls[m], score[m]
+    dets = []
+    for c in range(NC):
+        k = np.nonzero(cls == c)[0]
+        for i in nms(b[k], score[k], nms_iou):
+            dets.append((c, score[k][i], *b[k][i]))
+    dets.sort(key=lambda d: -d[1])
+    return dets[:max_det]
+
+
+def average_precision(frames, iou_thr=0.5, min_size=4):
+    """frames: [(dets, gt boxes [n,5], ignored boxes [n,5])] → {class: (AP, n_gt)}."""
+    res = {}
+    for c in range(NC):
+        scored, ngt = [], 0
+        for dets, gt, ig in frames:
+            g = gt[gt[:, 0] == c][:, 1:]
+            small = np.maximum(g[:, 2] - g[:, 0], g[:, 3] - g[:, 1]) < min_size
+            gi = ig[ig[:, 0] == c][:, 1:]
+            allg = np.concatenate([g, gi]) if len(gi) else g
+            ign = np.concatenate([small, np.ones(len(gi), bool)])
+            ngt += int((~ign).sum())
+            used = np.zeros(len(allg), bool)
+            for d in (d for d in dets if d[0] == c):
+                best, bi = iou_thr, -1
+                if len(allg):
+                    ious = box_iou(np.array([d[2:]]), allg)[0]
+                    for j in np.argsort(-ious):
+                        if used[j] or ious[j] < iou_thr:
+                            continue
+                        best, bi = ious[j], j
+                        break
+                if bi >= 0:
+                    used[bi] = True
+                    if not ign[bi]:
+                        scored.append((d[1], 1))
+                else:
+                    scored.append((d[1], 0))
+        scored.sort(key=lambda s: -s[0])
+        tp = np.cumsum([s[1] for s in scored]) if scored else np.zeros(0)
+        fp = np.cumsum([1 - s[1] for s in scored]) if scored else np.zeros(0)
+        rec = tp / max(ngt, 1)
+        prec = tp / np.maximum(tp + fp, 1)
+        mrec = np.concatenate([[0], rec, [1]])
+        mpre = np.concatenate([[1], prec, [0]])
+        for i in range(len(mpre) - 2, -1, -1):
+            mpre[i] = max(mpre[i], mpre[i + 1])
+        ap = float(np.sum((mrec[1:] - mrec[:-1]) * mpre[1:]))
+        res[CLASSES[c]] = (ap, ngt)
+    return res
+
+
+def validate(run, images, boxes, ignored):
+    """run: uint8 [1, 3, 320, 320] float → [4+nc, N]."""
+    frames = []
+    for img, b, ig in zip(images, boxes, ignored):
+        lb, px, py = letterbox_np(img)
+        x = lb.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+        frames.append((decode(run(x), px, py), b, ig))
+    return average_precision(frames)
+
+
+def fmt(res):
+    return " ".join(f"{k} {v[0]:.3f} (n={v[1]})" for k, v in res.items())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/tmp/kestrel-det-data")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "kestrel-det.onnx"))
     ap.add_argument("--minutes", type=float, default=12)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--ckpt", default="/tmp/kestrel-det.pt", help="checkpoint written every 50 steps and at the end")
     ap.add_argument("--resume", action="store_true", help="continue from --ckpt (a new time budget and schedule)")
-    ap.add_argument("--init", default="", help="start the backbone (all but the head) from this checkpoint")
-    ap.add_argument("--finetune", default="", help="start all weights from this checkpoint (new optimizer, schedule and step count continue from it)")
-    ap.add_argument("--focus", default="", help="comma-separated part names to draw --focus-weight of the crops from")
-    ap.add_argument("--focus-weight", type=float, default=0.5)
+    ap.add_argument("--init-onnx", default="", help="start from a v1 ONNX export (kestrel-det.onnx of rounds 1-6)")
+    ap.add_argument("--mix", default="", help="part:share,... frames drawn per part (rest uniform over all), e.g. s1:0.5,m1:0.35")
+    ap.add_argument("--val", default="", help="a dump of held-out frames: report AP50 per class at the end")
+    ap.add_argument("--val-frames", type=int, default=150)
+    ap.add_argument("--eval-onnx", default="", help="only score this ONNX model on --val")
     ap.add_argument("--export-only", action="store_true", help="export --ckpt to --out without training")
     args = ap.parse_args()
 
@@ -238,7 +444,23 @@ def main():
     np.random.seed(SEED)
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
+    torch.backends.nnpack.enabled = False  # unsupported on this CPU: one warning per conv otherwise
     rng = random.Random(SEED)
+
+    val = None
+    if args.val:
+        vi, vb, vig, _ = load(args.val)
+        n = min(args.val_frames, len(vi))
+        val = (vi[:n], vb[:n], vig[:n])
+    if args.eval_onnx:
+        import onnxruntime as ort
+
+        o = ort.SessionOptions()
+        o.intra_op_num_threads = args.threads
+        s = ort.InferenceSession(args.eval_onnx, o, providers=["CPUExecutionProvider"])
+        name = s.get_inputs()[0].name
+        print(f"{args.eval_onnx}: {fmt(validate(lambda x: s.run(None, {name: x})[0][0], *val))}", flush=True)
+        return
 
     model = KestrelDet()
     if args.export_only:
@@ -246,23 +468,20 @@ def main():
         model.load_state_dict(ck["model"])
         export(model, args.out, ck["step"], ck.get("frames", 0))
         return
-    images, boxes, parts = load(args.data)
-    focus = [i for i, p in enumerate(parts) if p in set(args.focus.split(","))] if args.focus else None
-    print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes, {len(focus or [])} focus frames", flush=True)
+    images, boxes, ignored, parts = load(args.data)
+    mix = []
+    for item in filter(None, args.mix.split(",")):
+        name, share = item.split(":")
+        idx = [i for i, p in enumerate(parts) if p == name]
+        assert idx, f"--mix: no part '{name}' in {args.data}"
+        mix.append((idx, float(share)))
+    print(f"{len(images)} frames, {sum(len(b) for b in boxes)} boxes ({', '.join(f'{c} {sum(int((b[:, 0] == i).sum()) for b in boxes)}' for i, c in enumerate(CLASSES))})", flush=True)
     print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     done = 0
-    if args.init:
-        ck = torch.load(args.init)
-        state = {k: v for k, v in ck["model"].items() if not k.startswith("head.")}
-        model.load_state_dict(state, strict=False)
-        print(f"backbone from {args.init} ({ck['step']} steps)", flush=True)
-    if args.finetune:
-        ck = torch.load(args.finetune)
-        model.load_state_dict(ck["model"])
-        done = ck["step"]
-        rng.seed(SEED + done)
-        print(f"fine-tuning {args.finetune} from step {done}", flush=True)
+    if args.init_onnx:
+        init_from_onnx(model, args.init_onnx, images)
+        print(f"initialised from {args.init_onnx}", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if args.resume:
         ck = torch.load(args.ckpt)
         model.load_state_dict(ck["model"])
@@ -290,14 +509,14 @@ def main():
             g["lr"] = lr
         xs, cts, bts, ps, ws = [], [], [], [], []
         for _ in range(args.batch):
-            crop, b = sample_crop(rng, images, boxes, focus, args.focus_weight)
-            ct, bt, pm, wt = targets(b, grid)
+            crop, b, ig = sample_crop(rng, images, boxes, ignored, pick_frame(rng, len(images), mix))
+            ct, bt, pm, wt = targets(b, ig, grid)
             xs.append(crop)
             cts.append(ct)
             bts.append(bt)
             ps.append(pm)
             ws.append(wt)
-        x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
+        x = torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2) / 255.0
         raw = model.features(x)
         lc, lb = loss_fn(raw, torch.from_numpy(np.stack(cts)), torch.from_numpy(np.stack(bts)), torch.from_numpy(np.stack(ps)), torch.from_numpy(np.stack(ws)))
         loss = lc + lb
@@ -311,6 +530,10 @@ def main():
 
     save()
     export(model, args.out, done + step, len(images))
+    if val is not None:
+        model.eval()
+        with torch.no_grad():
+            print(f"val after step {done + step}: {fmt(validate(lambda x: model(torch.from_numpy(x))[0].numpy(), *val))}", flush=True)
 
 
 def export(model, out, steps, frames):
@@ -325,6 +548,7 @@ def export(model, out, steps, frames):
         dynamic_axes={"images": {2: "height", 3: "width"}, "output0": {2: "anchors"}},
         opset_version=13,
         do_constant_folding=True,
+        dynamo=False,
     )
     import onnx
 

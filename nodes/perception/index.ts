@@ -22,11 +22,37 @@ import { decodeCompressed } from './compressed.js';
 import { ImageError, viewImage } from '../../lib/vision/image.js';
 import { toDetectionArray } from './messages.js';
 import { WorkerDetector } from './worker-detector.js';
-import { Detector, type DetectorOptions } from './detector.js';
+import { Detector, ModelLoadError, type DetectorOptions } from './detector.js';
+import type { NodeContext } from '../../runtime/node.js';
 import { ProcessDetector } from './process-detector.js';
 import { childOptions, childParams } from '../../lib/process/params.js';
 import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { ChildLostError, ChildUnavailableError } from '../../lib/process/supervisor.js';
+/**
+ * The node without a usable model: up, subscribed, and saying why in /diagnostics (level
+ * ERROR, `errors.model` counts the frames it could not process), so the rest of the pipeline
+ * and the operator see the fault instead of a node that never started.
+ */
+function degraded(ctx: NodeContext, params: { model_path: string; image_transport: string; image_topic: string }, e: ModelLoadError) {
+  const diag = ctx.diag;
+  diag.values.model = params.model_path;
+  diag.values.model_error = e.message;
+  diag.set('error', e.message);
+  ctx.log.error(`${e.message}; no detections until the node is reconfigured with a usable model`);
+  const stage = diag.stage('inference');
+  const topic = params.image_transport === 'raw' ? params.image_topic : `${params.image_topic}/compressed`;
+  let n = 0;
+  const onFrame = (): void => {
+    diag.values['errors.model'] = String(++n);
+    stage.error(e);
+  };
+  return {
+    activate: () =>
+      params.image_transport === 'raw'
+        ? ctx.subscribe(topic, 'sensor_msgs/msg/Image', QOS_SENSOR_DATA).subscribe(onFrame)
+        : ctx.subscribe(topic, 'sensor_msgs/msg/CompressedImage', QOS_SENSOR_DATA).subscribe(onFrame),
+  };
+}
 
 type Frame = { kind: 'raw'; msg: sensor_msgs.Image } | { kind: 'compressed'; msg: sensor_msgs.CompressedImage };
 
@@ -49,6 +75,7 @@ export const perception = defineNode({
     latency_budget_ms: p.double(100, 'Per-frame latency budget from receipt to /detections; a longer frame counts as a miss (it is not aborted)', { min: 0 }),
     ...childParams({ nice: 5, memoryMb: 1024 }),
     isolation: p.string('process', "Where the session runs: 'process' (supervised child process), 'worker' (a worker_thread here), 'inprocess' (this thread; stalls the event loop per frame)", ['process', 'worker', 'inprocess']),
+    fail_on_model_error: p.bool(false, 'A model that cannot be loaded (missing, corrupt, wrong inputs/outputs) fails configure; false: the node comes up, reports the error in /diagnostics (level ERROR) and counts every frame as errors.model'),
   },
   subscribes: [
     { ...paramTopicDoc('image_topic', '/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA, 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames'), at: (p) => (p.image_transport === 'raw' ? String(p.image_topic) : undefined) },
@@ -69,11 +96,17 @@ export const perception = defineNode({
       intraOpNumThreads: params.intra_op_threads,
       executionProviders: params.execution_providers,
     };
-    const detector =
-      params.isolation === 'process' ? await ProcessDetector.create(opts, childOptions(params))
-      : params.isolation === 'worker' ? await WorkerDetector.create(opts)
-      : await Detector.create(opts);
+    const create = (): Promise<Detector | WorkerDetector | ProcessDetector> =>
+      params.isolation === 'process' ? ProcessDetector.create(opts, childOptions(params))
+      : params.isolation === 'worker' ? WorkerDetector.create(opts)
+      : Detector.create(opts);
+    const detectorOrError = await create().catch((e: unknown) => {
+      if (params.fail_on_model_error || !(e instanceof ModelLoadError)) throw e;
+      return e;
+    });
     const diag = ctx.diag;
+    if (detectorOrError instanceof ModelLoadError) return degraded(ctx, params, detectorOrError);
+    const detector = detectorOrError;
     diag.values.isolation = params.isolation;
     if (detector instanceof ProcessDetector) bindChildDiagnostics(detector.supervisor, diag, ctx.log);
     diag.values.model = params.model_path;

@@ -111,8 +111,25 @@ describe('perception node', () => {
     expect(status().values).toMatchObject({ 'errors.image_decode': '1', 'errors.image_format': '1' });
   });
 
-  it('fails to configure with a clear error for a missing model', async () => {
+  it('fails to configure with a clear error for a missing model when fail_on_model_error is set', async () => {
     c = new Container({ registry: new Map([['perception', perception]]), logSink: () => undefined });
-    await expect(c.add({ package: 'kestrel', executable: 'perception', params: params({ model_path: '/no/such/model.onnx' }), remaps: [] })).rejects.toThrow(/model '\/no\/such\/model.onnx': cannot read the model file/);
+    await expect(c.add({ package: 'kestrel', executable: 'perception', params: params({ model_path: '/no/such/model.onnx', fail_on_model_error: true }), remaps: [] })).rejects.toThrow(/model '\/no\/such\/model.onnx': cannot read the model file/);
+  });
+
+  it('a missing model or one with the wrong outputs: the node stays up and says why in /diagnostics', async () => {
+    const CLASSIFIER = fileURLToPath(new URL('../../models/detector/tiny/tiny-classifier.onnx', import.meta.url));
+    for (const [model, why] of [['/no/such/model.onnx', /cannot read the model file/], [CLASSIFIER, /output/]] as const) {
+      const { c: cc, got, status } = await start({ model_path: model });
+      const pub = cc.bus.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
+      pub.publish(white(1));
+      pub.publish(white(2));
+      await vi.waitFor(() => expect(status().values['errors.model']).toBe('2'));
+      const st = status();
+      expect(st.level).toBe('error');
+      expect(st.message).toMatch(why);
+      expect(st.values.model_error).toContain(model);
+      expect(got).toHaveLength(0);
+      await cc.shutdownAll();
+    }
   });
 });

@@ -7,13 +7,18 @@ import { makeMsg } from '../../msgs/index.js';
 import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { validateRules, type Rule } from '../../lib/rules/dsl.js';
-import { evaluateRules, INITIAL_STATE, type EvalState } from '../../lib/rules/evaluate.js';
+import { evaluateRules, INITIAL_STATE, type EvalOptions, type EvalState } from '../../lib/rules/evaluate.js';
 
 export const rulesNode = defineNode({
   name: 'rules',
   description: 'Evaluates compiled operator rules (count, dwell, unattended, proximity) on every /world update and publishes /alerts',
   params: {
     log_changes: p.bool(true, 'Log each alert raise/clear'),
+    // Flicker tolerance (lib/rules/evaluate.ts EvalOptions); 0 = strict: every frame counts.
+    gap_s: p.double(0, 'A count condition may lapse this long without restarting its debounce or clearing', { min: 0, max: 600 }),
+    handover_s: p.double(0, 'Dwell/unattended timers of vanished tracks are kept this long for hand-over', { min: 0, max: 600 }),
+    min_hold_s: p.double(0, "Least debounce of a count condition, whatever the rule's duration_s", { min: 0, max: 600 }),
+    handover_m: p.double(0, 'A new track within this many metres of a vanished one of the same class takes over its dwell/unattended timer (0 = never)', { min: 0, max: 100 }),
   },
   subscribes: [
     topicDoc('/world', 'Fused world state; each update is evaluated'),
@@ -26,6 +31,7 @@ export const rulesNode = defineNode({
     const installStage = ctx.diag.stage('install');
     let rules: readonly Rule[] = [];
     let state: EvalState = INITIAL_STATE;
+    const opts: EvalOptions = { gap_s: params.gap_s, min_hold_s: params.min_hold_s, handover_s: params.handover_s, handover_m: params.handover_m };
     ctx.diag.values.rules = '0';
 
     return {
@@ -49,7 +55,7 @@ export const rulesNode = defineNode({
         const onWorld = ctx.subscribe('/world').subscribe((w) => {
           const t0 = ctx.clock.now();
           try {
-            const r = evaluateRules(rules, w, state);
+            const r = evaluateRules(rules, w, state, opts);
             state = r.state;
             if (r.reset) ctx.log.warn('world stamp went backwards: rule timers restarted');
             if (params.log_changes) for (const c of r.changed) ctx.log.info(`alert ${c.rule_id} ${c.active ? 'raised' : 'cleared'}`);

@@ -6,7 +6,7 @@ import { SimClock } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
 import { toRule, validateRules, ruleErrors, type RuleFields } from '../../lib/rules/dsl.js';
-import { evaluateRules, INITIAL_STATE, type EvalState } from '../../lib/rules/evaluate.js';
+import { evaluateRules, INITIAL_STATE, type EvalOptions, type EvalState } from '../../lib/rules/evaluate.js';
 import { rulesNode } from './index.js';
 
 const base: RuleFields = { kind: 'count', class_id: 'person', region: '', op: '>', threshold: 0, duration_s: 0, radius_m: 0, companion_class: '', hysteresis: 0, severity: 'warning', reaction: 'none' };
@@ -22,10 +22,10 @@ function world(tSec: number, tracks: T[], vehicle = { x: 0, y: 0 }): kestrel_msg
 }
 const people = (n: number, region = 'queue'): T[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, cls: 'person', regions: [region] }));
 
-function run(rules: kestrel_msgs.Rule[], worlds: kestrel_msgs.WorldState[]): boolean[][] {
+function run(rules: kestrel_msgs.Rule[], worlds: kestrel_msgs.WorldState[], opts?: EvalOptions): boolean[][] {
   let s: EvalState = INITIAL_STATE;
   return worlds.map((w) => {
-    const r = evaluateRules(rules, w, s);
+    const r = evaluateRules(rules, w, s, opts);
     s = r.state;
     for (const a of r.alerts) expect(a.header.stamp).toEqual(w.header.stamp);
     return rules.map((x) => r.alerts.some((a) => a.rule_id === x.id));
@@ -87,6 +87,65 @@ describe('rule evaluator', () => {
     const back = evaluateRules([r], w(0), s);
     expect(back.reset).toBe(true);
     expect(back.alerts).toHaveLength(0);
+  });
+});
+
+describe('rule evaluator under flicker (gap_s, min_hold_s, handover_m)', () => {
+  const FLICKER: EvalOptions = { gap_s: 2, min_hold_s: 1, handover_s: 2, handover_m: 1.5 };
+  const at5hz = (n: number): number[] => Array.from({ length: n }, (_, i) => i * 0.2);
+
+  it('count: one dropped frame neither restarts the debounce nor clears a raised alert', () => {
+    const r = rule('q', { region: 'queue', threshold: 10, duration_s: 3, hysteresis: 1 });
+    const ts = at5hz(30);
+    // 12 people, but frames 5 and 20 see only 8 (missed detections).
+    const worlds = ts.map((t, i) => world(t, people(i === 5 || i === 20 ? 8 : 12)));
+    const strict = run([r], worlds).map((x) => x[0]);
+    const tolerant = run([r], worlds, FLICKER).map((x) => x[0]);
+    // Strict: the dip at 1.0 s restarts the 3 s debounce, the dip at 4.0 s restarts it again: not raised in 6 s.
+    expect(strict.includes(true)).toBe(false);
+    // Tolerant: raised at 3.0 s, and the dip at 4.0 s does not clear it.
+    expect(tolerant.indexOf(true)).toBe(15);
+    expect(tolerant.slice(15).every(Boolean)).toBe(true);
+  });
+
+  it('count: a lapse longer than gap_s still clears; a one-frame spike does not raise (min_hold_s)', () => {
+    const r = rule('q', { region: 'queue', threshold: 10, duration_s: 0 });
+    const counts = [12, 12, 12, 12, 12, 12, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3];
+    const out = run([r], at5hz(counts.length).map((t, i) => world(t, people(counts[i]))), FLICKER).map((x) => x[0]);
+    expect(out.indexOf(true)).toBe(5); // held 1.0 s
+    expect(out.lastIndexOf(true)).toBe(15); // 2 s after the last frame over 10
+    const spike = [3, 3, 15, 3, 3, 3];
+    expect(run([r], at5hz(spike.length).map((t, i) => world(t, people(spike[i]))), FLICKER).some((x) => x[0])).toBe(false);
+  });
+
+  it('unattended: the timer survives the bag track being lost and reacquired under a new id nearby', () => {
+    const r = rule('u', { kind: 'unattended', class_id: 'bag', companion_class: 'person', radius_m: 3, duration_s: 30, hysteresis: 1 });
+    // Bag alone from 0 s as track 1; lost 10-11.6 s; back as track 9, 0.4 m off (a new box).
+    const seq = [0, 5, 10, 11.6, 20, 29.9, 30.1].map((t) => world(t, t === 10 ? [] : [{ id: t < 10 ? 1 : 9, cls: 'bag', x: t < 10 ? 0 : 0.4, y: 0 }]));
+    expect(run([r], seq).map((x) => x[0])).toEqual([false, false, false, false, false, false, false]);
+    expect(run([r], seq, FLICKER).map((x) => x[0])).toEqual([false, false, false, false, false, false, true]);
+    // A duplicate track started on the bag before the first one vanished: the older timer wins.
+    const dup = [0, 10, 12, 30.1].map((t) => world(t, t === 0 ? [{ id: 1, cls: 'bag', x: 0, y: 0 }] : t === 10 ? [{ id: 1, cls: 'bag', x: 0, y: 0 }, { id: 9, cls: 'bag', x: 0.2, y: 0 }] : [{ id: 9, cls: 'bag', x: 0.2, y: 0 }]));
+    expect(run([r], dup, FLICKER).map((x) => x[0])).toEqual([false, false, false, true]);
+    // Reacquired too far away (another bag), or after more than handover_s: a new timer.
+    const far = [0, 5, 10, 11.6, 30.1].map((t) => world(t, t === 10 ? [] : [{ id: t < 10 ? 1 : 9, cls: 'bag', x: t < 10 ? 0 : 4, y: 0 }]));
+    expect(run([r], far, FLICKER).some((x) => x[0])).toBe(false);
+    const late = [0, 5, 9, 15, 31].map((t) => world(t, t === 9 ? [] : [{ id: t < 9 ? 1 : 9, cls: 'bag', x: 0, y: 0 }]));
+    expect(run([r], late, FLICKER).some((x) => x[0])).toBe(false);
+  });
+
+  it('unattended: a person coming near still resets the timer (no hand-over past an attended bag)', () => {
+    const r = rule('u', { kind: 'unattended', class_id: 'bag', companion_class: 'person', radius_m: 3, duration_s: 30 });
+    const bag = { id: 1, cls: 'bag', x: 0, y: 0 };
+    const seq = [world(0, [bag]), world(20, [bag, { id: 2, cls: 'person', x: 1, y: 0 }]), world(21, [bag]), world(40, [bag]), world(51, [bag])];
+    expect(run([r], seq, FLICKER).map((x) => x[0])).toEqual([false, false, false, false, true]);
+  });
+
+  it('dwell: the timer survives a lost-and-reacquired track', () => {
+    const r = rule('d', { kind: 'dwell', region: 'gate', duration_s: 5 });
+    const seq = [0, 2, 3, 4, 5.1].map((t) => world(t, t === 3 ? [] : [{ id: t < 3 ? 7 : 8, cls: 'person', x: 0, y: t < 3 ? 0 : 0.5, regions: ['gate'] }]));
+    expect(run([r], seq).map((x) => x[0])).toEqual([false, false, false, false, false]);
+    expect(run([r], seq, FLICKER).map((x) => x[0])).toEqual([false, false, false, false, true]);
   });
 });
 

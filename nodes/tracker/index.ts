@@ -47,7 +47,8 @@ export const tracker = defineNode({
     min_hits: p.int(2, 'Matches before a track is confirmed and published', { min: 1 }),
     max_misses: p.int(30, 'Frames a confirmed track survives without a match (coasting on its prediction)', { min: 0 }),
     publish_coasting: p.int(5, 'Publish coasting tracks for up to this many missed frames (0 = matched tracks only)', { min: 0 }),
-    match_class: p.bool(true, 'Only match detections to tracks of the same class'),
+    match_class: p.bool(true, 'Only match detections to tracks of the same class; false: class-agnostic association, each track reports its majority class (score-weighted votes)'),
+    class_decay: p.double(0.9, 'match_class false: weight old class votes keep at each match', { min: 0, max: 1 }),
     world_frame: p.string('map', 'frame_id of /tracks when ground positions are valid (local ENU)'),
     'camera.width': p.int(320, 'Image width the detections refer to, pixels', { min: 1 }),
     'camera.height': p.int(240, 'Image height, pixels', { min: 1 }),
@@ -81,6 +82,7 @@ export const tracker = defineNode({
       minHits: params.min_hits,
       maxMisses: params.max_misses,
       matchClass: params.match_class,
+      classDecay: params.class_decay,
     });
     const diag = ctx.diag;
     const stage = diag.stage('track');

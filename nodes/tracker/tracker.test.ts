@@ -109,3 +109,36 @@ describe('MultiTracker', () => {
     expect(() => tr.step([], 900)).toThrow(/time went back from 1000 ms to 900 ms/);
   });
 });
+
+describe('MultiTracker under detector flicker', () => {
+  it('class-agnostic association: a bag whose class flickers stays one track of its majority class', () => {
+    // 5 Hz, a 7 px object at (100, 80): 'bag' on 6 frames of 10, 'person' on 4 (in pairs).
+    const classes = ['bag', 'person', 'person', 'bag', 'bag', 'person', 'person', 'bag', 'bag', 'bag'];
+    const strict = new MultiTracker({ minHits: 2 });
+    const voting = new MultiTracker({ minHits: 2, matchClass: false });
+    let a = strict.step([], 0);
+    let b = voting.step([], 0);
+    classes.forEach((c, i) => {
+      a = strict.step([det(100, 80, 7, c === 'bag' ? 0.8 : 0.6, c)], (i + 1) * 200);
+      b = voting.step([det(100, 80, 7, c === 'bag' ? 0.8 : 0.6, c)], (i + 1) * 200);
+    });
+    // Strict: a person track sits on the bag (it would 'attend' it); voting: one bag track.
+    expect(new Set(a.map((t) => t.classId))).toEqual(new Set(['bag', 'person']));
+    expect(b).toHaveLength(1);
+    expect(b[0].classId).toBe('bag');
+    expect(b[0].hits).toBe(10);
+  });
+
+  it('a confirmed track coasts through missed frames and keeps its id and first_seen', () => {
+    const t = new MultiTracker({ minHits: 2, maxMisses: 15 });
+    let out = t.step([det(50, 50, 8)], 0);
+    out = t.step([det(50, 50, 8)], 200);
+    const id = out[0].id;
+    // 10 missed frames (2 s), then seen again at the same place.
+    for (let i = 2; i < 12; i++) out = t.step([], i * 200);
+    expect(out[0]).toMatchObject({ id, misses: 10 });
+    out = t.step([det(50.5, 50, 8)], 12 * 200);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ id, misses: 0, firstSeenMs: 0 });
+  });
+});

@@ -36,8 +36,15 @@ export interface TrackerOptions {
   iouBuffer: number;
   minHits: number;
   maxMisses: number;
-  /** Only match a detection to a track of the same class. */
+  /**
+   * Only match a detection to a track of the same class. When false, association ignores the
+   * class and each track reports the class with the most score-weighted votes (decaying by
+   * `classDecay` per match), so a small object whose class flickers (a bag seen as a person every
+   * few frames) stays one track of its majority class instead of two tracks on one spot.
+   */
   matchClass: boolean;
+  /** Weight kept by old class votes at each match (matchClass false). */
+  classDecay: number;
   /** Process noise of the box filter, (pixels)²/s³, scaled by box height². */
   boxProcessNoise: number;
   /** Process noise of the ground filter, m²/s³. */
@@ -56,6 +63,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   minHits: 2,
   maxMisses: 30,
   matchClass: true,
+  classDecay: 0.9,
   boxProcessNoise: 4,
   groundProcessNoise: 1,
   groundMeasurementStd: 0.3,
@@ -74,6 +82,8 @@ export interface TrackState {
   /** Consecutive frames without a match. */
   misses: number;
   confirmed: boolean;
+  /** Score-weighted class votes (class-agnostic association). */
+  votes: Map<string, number>;
 }
 
 export interface TrackView {
@@ -204,6 +214,7 @@ export class MultiTracker {
       hits: 1,
       misses: 0,
       confirmed: this.o.minHits <= 1,
+      votes: new Map([[d.classId, d.score]]),
     };
     const g = toGround?.(cx, cy);
     if (g) {
@@ -219,6 +230,13 @@ export class MultiTracker {
     const cy = (d.y1 + d.y2) / 2;
     t.box = [updateAxis(t.box[0], cx, r), updateAxis(t.box[1], cy, r), updateAxis(t.box[2], d.x2 - d.x1, r), updateAxis(t.box[3], d.y2 - d.y1, r)];
     t.score = d.score;
+    if (!this.o.matchClass) {
+      for (const [c, v] of t.votes) t.votes.set(c, v * this.o.classDecay);
+      t.votes.set(d.classId, (t.votes.get(d.classId) ?? 0) + d.score);
+      let best = t.classId;
+      for (const [c, v] of t.votes) if (v > (t.votes.get(best) ?? 0)) best = c;
+      t.classId = best;
+    }
     t.hits++;
     t.misses = 0;
     t.lastSeenMs = tMs;

@@ -4,6 +4,10 @@
  * accuracy is tested in models/detector): the expected alert fires inside its window, the
  * arbiter returns home in the low-battery window, and the control variant raises nothing.
  * Positive runs stop once everything expected has happened; control runs cover every window.
+ * Then one scenario of each rule kind (count: passport-queue, unattended: stranded-bag) with the
+ * real detector (kestrel-det.onnx in the perception node), tracker and rules at the mission's
+ * params; every scenario and control variant over 5 seeds is in models/detector/README.md
+ * (app/eval/sweep.ts), too slow for this suite.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../app/eval/evaluate.js';
@@ -15,7 +19,7 @@ import { loadScenario } from '../../sim/scenario.js';
 const LATENCY: LatencyModel = { mode: 'model', stages: { inference: { fixed_ms: 40 } }, default_ms: 5 };
 const quiet = (): void => undefined;
 
-async function run(name: string, control: boolean) {
+async function run(name: string, control: boolean, perception: 'onnx' | 'oracle' = 'oracle') {
   const sc = loadScenario(name, { control });
   const durationS = Math.max(...sc.expected.map((e) => e.window_s[1])) + 1;
   // What must happen in a positive run: the expected rules' alerts and the arbiter's reactions.
@@ -29,7 +33,7 @@ async function run(name: string, control: boolean) {
     control,
     durationS,
     mode: 'virtual',
-    perception: 'oracle',
+    perception,
     latency: LATENCY,
     logSink: quiet,
     signal: ac.signal,
@@ -46,7 +50,7 @@ async function run(name: string, control: boolean) {
     },
   });
   const j = evaluate({
-    source: { kind: 'scenario', name, path: sc.source, control, perception: 'oracle' },
+    source: { kind: 'scenario', name, path: sc.source, control, perception },
     durationS,
     expected: sc.expected,
     latency: { spec: 'test', model: LATENCY },
@@ -79,5 +83,24 @@ describe('scenarios end to end (virtual time, oracle perception)', () => {
       expect(j.reactions.every((x) => x.first_command_s === null)).toBe(true);
       expect(j.passed).toBe(true);
     });
+  }
+});
+
+// One such run takes 30-60 s on a quiet 2-core machine and over 180 s under heavy load; until
+// they are verified to pass on every run they are opt-in (KESTREL_E2E_REAL=1).
+const REAL = process.env.KESTREL_E2E_REAL === '1';
+if (!REAL) console.warn('scenarios with the real detector skipped: set KESTREL_E2E_REAL=1 to run them (slow)');
+
+describe.skipIf(!REAL)('scenarios end to end with the real detector (virtual time)', () => {
+  for (const name of ['passport-queue', 'stranded-bag']) {
+    it(`${name}: kestrel-det's detections raise the expected alert inside its window`, async () => {
+      const { j, r } = await run(name, false, 'onnx');
+      expect(r.monitor.frames).toBeGreaterThan(100);
+      for (const e of j.alerts.expected) {
+        expect(e.first_alert_s, `${e.event}: first alert (window ${e.window_s.join('–')} s)`).not.toBeNull();
+        expect(e.in_window, `${e.event}: first alert at ${e.first_alert_s} s, window ${e.window_s.join('–')} s`).toBe(true);
+      }
+      expect(j.alerts.false_positives).toBe(0);
+    }, 600_000);
   }
 });

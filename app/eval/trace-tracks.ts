@@ -1,0 +1,49 @@
+/**
+ * Debug aid: one scenario run with the real detector, printing once a second the tracks of a
+ * class (id, ground position, hits/misses) and the ground-truth labels of that class, to see
+ * where a rule's evidence breaks (missed detections, id switches, phantom companions).
+ *   npx tsx app/eval/trace-tracks.ts stranded-bag [--seed 101] [--class bag] [--from 40] [--set perception.model_path=...]
+ */
+import { parseArgs } from 'node:util';
+import type { kestrel_msgs } from '../../msgs/index.js';
+import { runMission } from '../mission/run.js';
+import { timeToMs } from '../../runtime/time.js';
+import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
+import { SWEEP_LATENCY } from './sweep.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string', default: '' }, class: { type: 'string', default: 'bag' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '1e9' }, control: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });
+const params: Record<string, Record<string, number | string | boolean>> = { planner: { rate_hz: 0.2 } };
+for (const s of values.set) {
+  const m = /^([a-z_]+)\.([\w.]+)=(.*)$/.exec(s);
+  if (m) (params[m[1]] ??= {})[m[2]] = m[3] === 'true' ? true : m[3] === 'false' ? false : Number.isFinite(Number(m[3])) ? Number(m[3]) : m[3];
+}
+let t0: number | undefined;
+let lastPrint = -1;
+let labels: kestrel_msgs.LabelArray | undefined;
+const cls = values.class;
+await runMission({
+  scenario: positionals[0] ?? 'stranded-bag',
+  control: values.control,
+  durationS: Number(values.to) < 1e9 ? Number(values.to) : 75,
+  mode: 'virtual',
+  perception: 'onnx',
+  ...(values.seed ? { seed: Number(values.seed) } : {}),
+  latency: SWEEP_LATENCY,
+  logSink: () => undefined,
+  params,
+  onBus: (bus) => {
+    bus.subscribe('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA).subscribe((l) => (labels = l));
+    bus.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => {
+      const t = timeToMs(w.header.stamp);
+      t0 ??= t;
+      const s = (t - t0) / 1000;
+      if (Math.floor(s) === lastPrint || s < Number(values.from) || s > Number(values.to)) return;
+      lastPrint = Math.floor(s);
+      const mine = w.tracks.filter((k) => k.class_id === cls);
+      const fmt = (k: kestrel_msgs.Track) => `#${k.id}(${k.position.x.toFixed(1)},${k.position.y.toFixed(1)} h${k.hits} m${k.misses})`;
+      const near = (k: kestrel_msgs.Track) => w.tracks.filter((o) => o.class_id !== cls && Math.hypot(o.position.x - k.position.x, o.position.y - k.position.y) <= 3).map((o) => `${o.class_id[0]}${o.id}@${Math.hypot(o.position.x - k.position.x, o.position.y - k.position.y).toFixed(1)}`);
+      const gt = labels?.labels.filter((l) => l.class_id === cls && l.visible).length ?? 0;
+      console.log(`${s.toFixed(1)} s: ${mine.length} ${cls} tracks (truth ${gt} visible): ${mine.map((k) => `${fmt(k)} near[${near(k).join(' ')}]`).join('  ')}`);
+    });
+  },
+});

@@ -13,6 +13,7 @@ import { writeTrainedGguf, type ModelShape, type Quant, type GgufVocab } from '.
 import { readSafetensors } from './safetensors.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
 import { shapeFor } from './format.js';
+import { parseOutput } from '../../lib/llm/grammar.js';
 
 interface Manifest {
   shape: ModelShape;
@@ -79,8 +80,17 @@ async function main(): Promise<void> {
   const gp = join(inDir, 'greedy.jsonl');
   if (!existsSync(gp)) throw new Error(`${gp} missing: run export.py first`);
   const all = readFileSync(gp, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as GreedyRow);
-  // only outputs the grammar can express can be reproduced under it; pick those the model got structurally valid
-  const rows = (['intent', 'plan'] as const).flatMap((t) => all.filter((r) => r.task === t).slice(0, n));
+  // only outputs the grammar admits can be reproduced under it (an undertrained model may name a class the prompt lacks)
+  const admitted = (r: GreedyRow): boolean => {
+    try {
+      parseOutput(r.greedy, shapeFor(r.task, r.system));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const rows = (['intent', 'plan'] as const).flatMap((t) => all.filter((r) => r.task === t && admitted(r)).slice(0, n));
+  process.stdout.write(`comparing ${rows.length} python greedy outputs the grammar admits (of ${all.length})\n`);
   let f16Bad = false;
   for (const [i, p] of paths.entries()) {
     const same = await verify(p, rows);

@@ -50,6 +50,24 @@ def encode_examples(sp, rows):
     return out
 
 
+def cached_encode(sp, args, name):
+    """Encoded split, cached beside the runs (keyed by data file and tokenizer; 256k rows take ~1 min to encode)."""
+    import hashlib
+    import pickle
+    path = os.path.join(args.data, name)
+    st = os.stat(path)
+    key = hashlib.sha1(f'{os.path.realpath(path)}|{st.st_size}|{st.st_mtime}|{open(args.tokenizer, "rb").read().hex()}'.encode()).hexdigest()[:16]
+    cache = os.path.join(os.path.dirname(os.path.abspath(args.run)), f'.enc-{name}-{key}.pkl')
+    if os.path.exists(cache):
+        with open(cache, 'rb') as f:
+            return pickle.load(f)
+    ex = encode_examples(sp, read_jsonl(path))
+    with open(cache + '.tmp', 'wb') as f:
+        pickle.dump(ex, f)
+    os.replace(cache + '.tmp', cache)
+    return ex
+
+
 class Batcher:
     """Deterministic length-bucketed batches: pool k is drawn from rng(seed, k)."""
 
@@ -186,6 +204,8 @@ def build_parser():
     ap.add_argument('--run', required=True)
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--minutes', type=float, default=5)
+    ap.add_argument('--cpu-minutes', type=float, default=0,
+                    help='also stop after this much process CPU time (fair comparisons on a shared machine)')
     ap.add_argument('--ckpt-minutes', type=float, default=5)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--hidden', type=int, default=192)
@@ -246,7 +266,7 @@ def main(argv):
         torch.set_rng_state(ck['torch_rng'])
 
     t_load = time.time()
-    train_ex = [e for e in encode_examples(sp, read_jsonl(os.path.join(args.data, 'train.jsonl'))) if len(e[0]) <= cfg.context]
+    train_ex = [e for e in cached_encode(sp, args, 'train.jsonl') if len(e[0]) <= cfg.context]
     val_ex = encode_examples(sp, read_jsonl(os.path.join(args.data, 'val.jsonl')))
     val_loss_set = eval_sets(val_ex, args.val_n, args.intent_frac)
     val_greedy_set = eval_sets(val_ex, args.greedy_n, args.intent_frac)
@@ -263,7 +283,9 @@ def main(argv):
         rec = {'step': state['step'], 'tokens': state['tokens'], 'train_seconds': round(state['train_seconds'], 1),
                'train_loss': train_loss, 'val_loss': vl, 'val_exact': ge, 'eval_seconds': round(time.time() - t0, 1),
                'params': model.n_params(), 'config': cfg.to_dict(),
-               'tokens_per_s': state['tokens'] / max(state['train_seconds'], 1e-9)}
+               'tokens_per_s': state['tokens'] / max(state['train_seconds'], 1e-9),
+               'cpu_seconds': round(state.get('cpu_seconds', 0.0), 1),
+               'tokens_per_cpu_s': state['tokens'] / max(state.get('cpu_seconds', 0.0), 1e-9)}
         with open(log_path, 'a') as f:
             f.write(json.dumps(rec) + '\n')
         print(json.dumps(rec), flush=True)
@@ -279,8 +301,11 @@ def main(argv):
     run_loss, run_n = 0.0, 0
     model.train()
     cursor = tuple(state['cursor'])
-    while time.time() - round_start < budget and not (args.max_steps and state['step'] >= args.max_steps):
+    cpu_start = time.process_time()
+    while time.time() - round_start < budget and not (args.max_steps and state['step'] >= args.max_steps) \
+            and not (args.cpu_minutes and time.process_time() - cpu_start >= args.cpu_minutes * 60):
         t0 = time.time()
+        c0 = time.process_time()
         idx, nxt = batcher.get(cursor)
         x, y, m = collate(train_ex, idx)
         lr = lr_at(args, state['step'], state['tokens'])
@@ -297,6 +322,7 @@ def main(argv):
         state['tokens'] += int(sum(len(train_ex[i][0]) for i in idx))
         state['loss_tokens'] += int(m.sum())
         state['train_seconds'] += time.time() - t0
+        state['cpu_seconds'] = state.get('cpu_seconds', 0.0) + time.process_time() - c0
         run_loss += loss.item()
         run_n += 1
         if state['step'] % 20 == 0:

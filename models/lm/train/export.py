@@ -50,6 +50,7 @@ def pick(examples, n, task):
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument('--run', required=True)
+    ap.add_argument('--ckpt', help='checkpoint file (default <run>/ckpt.pt)')
     ap.add_argument('--out', required=True)
     ap.add_argument('--data', required=True)
     ap.add_argument('--corpus-version', required=True)
@@ -58,7 +59,7 @@ def main(argv):
     ap.add_argument('--fixture')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    ck = torch.load(os.path.join(a.run, 'ckpt.pt'), weights_only=False)
+    ck = torch.load(a.ckpt or os.path.join(a.run, 'ckpt.pt'), weights_only=False)
     cfg = Config(**ck['config'])
     model = KestrelLM(cfg)
     model.load_state_dict(ck['model'])

@@ -232,7 +232,7 @@ def build_parser():
 
 # settings a resumed round keeps from the checkpoint (data order, model, schedule)
 FIXED = ['data', 'tokenizer', 'seed', 'hidden', 'layers', 'head_dim', 'kv_ratio', 'ffn', 'context', 'lr', 'min_lr_frac',
-         'warmup_steps', 'batch_tokens', 'weight_decay', 'intent_frac', 'val_n', 'greedy_n', 'bf16']
+         'warmup_steps', 'batch_tokens', 'weight_decay', 'intent_frac', 'val_n', 'bf16']
 
 
 def main(argv):
@@ -248,6 +248,8 @@ def main(argv):
             setattr(args, k, saved[k])
         if '--total-tokens' not in ' '.join(argv):
             args.total_tokens = saved['total_tokens']
+        if '--greedy-n' not in ' '.join(argv):
+            args.greedy_n = saved['greedy_n']
     torch.manual_seed(args.seed)
     sp = spm.SentencePieceProcessor(model_file=args.tokenizer)
     ffn = args.ffn or int(round(2.7 * args.hidden / 32) * 32)

@@ -11,8 +11,12 @@ import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, ru
 
 const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
 const SMOKE = 'models/lm/eval/smoke.jsonl';
-/** Floors (percent) for the smoke subset; measured values are in models/lm/README.md. */
-export const FLOORS = { intentExact: 0, planAction: 0, refusals: 0 };
+/**
+ * Floors (percent) for the smoke subset, just below what the committed round-4 Q4_0 measured on it
+ * (intent exact 0%, mean per-field accuracy 63%, plan action 40%, 0 of 4 refusals): an undertrained
+ * model, see models/lm/README.md. Raise them with every better round.
+ */
+export const FLOORS = { intentExact: 0, meanField: 55, planAction: 30, refusals: 0 };
 
 const missing = [MODEL, SMOKE].filter((p) => !existsSync(p));
 if (missing.length) console.warn(`skipping the LM accuracy test: ${missing.join(', ')} not found`);
@@ -40,6 +44,8 @@ describe.skipIf(missing.length > 0)('Kestrel LM Q4_0 (held-out smoke subset)', (
     console.info(`smoke: intent exact ${mi.exact_pct}% (fields ${JSON.stringify(mi.fields_pct)}), plan action ${mp.action_agreement_pct}%`);
     expect(mi.invalid_outputs + mp.invalid_outputs).toBe(0);
     expect(mi.exact_pct).toBeGreaterThanOrEqual(FLOORS.intentExact);
+    const fields = Object.values(mi.fields_pct);
+    expect(fields.reduce((a, b) => a + b, 0) / fields.length).toBeGreaterThanOrEqual(FLOORS.meanField);
     expect(mp.action_agreement_pct).toBeGreaterThanOrEqual(FLOORS.planAction);
   });
 

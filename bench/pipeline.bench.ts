@@ -1,12 +1,18 @@
 /**
  * Pipeline: (1) bus publish→deliver overhead against a raw RxJS Subject, same message, same
- * run; (2) the arbiter's tick-to-command latency at 50 Hz in the composed pipeline
- * (fusion, arbiter, diagnostics, sensor stubs) on the system clock, first with the
- * machine idle (the reference), then while the 1B-shaped LLM generates continuously on
- * both cores. Latency is measured from the tick's due time to /cmd delivered, so timer
- * lateness counts. Durations: KESTREL_BENCH_PIPELINE_S (loaded, default 100 so that the
- * whole suite fits 15 minutes; 300 = the goal's 5 minutes), KESTREL_BENCH_PIPELINE_IDLE_S (default 20). KESTREL_BENCH_LOAD=cpu replaces the
- * LLM with busy worker threads.
+ * run; (2) the composed pipeline on the system clock: 30 fps camera frames (simulator
+ * renders) → perception (kestrel-det in its supervised child process) → tracker → fusion →
+ * arbiter at 50 Hz, with /fc/state at 50 Hz and a plan every second; first with no LLM
+ * (the reference), then while the 1B-shaped LLM generates continuously in its own child
+ * (2 threads, nice 10) on both cores. Tick-to-command latency runs from the tick's due time
+ * to /cmd delivered, so timer lateness counts. Decision age (e2e_age_ms) is reported apart
+ * for commands that rest on sensor data and for those that rest on a plan (the plan is
+ * stamped with the /world it was made from and published one measured LLM generation time
+ * later, so its age = its inputs' age + generation time). (3) frame transfer: ProcessDetector
+ * against an in-process Detector on the same frames, interleaved.
+ * Durations: KESTREL_BENCH_PIPELINE_S (loaded, default 100 so that the whole suite fits 15
+ * minutes; 300 = the goal's 5 minutes), KESTREL_BENCH_PIPELINE_IDLE_S (default 20).
+ * KESTREL_BENCH_LOAD=cpu replaces the LLM with busy worker threads.
  */
 import { Worker } from 'node:worker_threads';
 import { cpus, loadavg } from 'node:os';
@@ -22,9 +28,20 @@ import { arbiterNode } from '../nodes/arbiter/index.js';
 import { overrides, plan, vehicleState } from '../test/support/arbiter.js';
 import { diagnosticsNode } from '../nodes/diagnostics/index.js';
 import { fusionNode } from '../nodes/fusion/index.js';
+import { perception } from '../nodes/perception/index.js';
+import { tracker as trackerNode } from '../nodes/tracker/index.js';
+import { Detector } from '../nodes/perception/detector.js';
+import { ProcessDetector } from '../nodes/perception/process-detector.js';
+import { sampleTrainingFrame } from '../sim/dataset.js';
+import { timeToMs } from '../runtime/time.js';
+import type { kestrel_msgs, sensor_msgs } from '../msgs/index.js';
 import { defineBench, stats } from './harness.js';
 
 const PERIOD_MS = 20;
+const FRAME_MS = 1000 / 30;
+const W = 320;
+const H = 240;
+const MODEL = new URL('../models/detector/kestrel-det.onnx', import.meta.url).pathname;
 
 // ---- (1) bus overhead ----
 
@@ -58,6 +75,7 @@ class DueClock implements Clock {
   currentFire = Number.NaN;
   readonly scheduler: SchedulerLike;
   constructor() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the scheduled work is a `function` whose own `this` is the rxjs action
     const self = this;
     this.scheduler = {
       now: () => self.base.now(),
@@ -85,25 +103,35 @@ class DueClock implements Clock {
   }
 }
 
+/** Simulator renders, 320x240 rgb8, rendered once (rendering is not what is measured). */
+const FRAMES: Uint8Array[] = Array.from({ length: 12 }, (_, i) => sampleTrainingFrame(2_000_000 + i, { width: W, height: H }).data);
+
+/** Shared between the bench's nodes and the load: the LLM's latest generation time (ms). */
+const llmTiming = { lastGenMs: 0 };
+
 const sensors = defineNode({
   name: 'bench_sensors',
-  description: 'bench: /fc/state at 50 Hz, /detections and /tracks at 10 Hz, a plan every second',
+  description: 'bench: /camera/image_raw at 30 fps, /fc/state at 50 Hz, a plan every second from the latest /world',
   params: { unused: p.bool(false, '') },
   create(ctx) {
     const fc = ctx.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState');
-    const det = ctx.advertise('/detections', 'vision_msgs/msg/Detection2DArray');
-    const tr = ctx.advertise('/tracks', 'kestrel_msgs/msg/TrackArray');
+    const cam = ctx.advertise('/camera/image_raw', 'sensor_msgs/msg/Image');
     const pl = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
+    let world: kestrel_msgs.WorldState | undefined;
+    let n = 0;
     return {
       activate: () => [
-        every(ctx.clock, 20).subscribe(() => fc.publish(vehicleState(ctx.clock.now()))),
-        every(ctx.clock, 100).subscribe(() => {
-          // Perception latency: tracks describe a frame 60 ms old.
-          const stamp = ctx.clock.now() - 60;
-          det.publish(makeMsg('vision_msgs/msg/Detection2DArray', { header: ctx.header() }));
-          tr.publish(makeMsg('kestrel_msgs/msg/TrackArray', { header: { stamp: { sec: Math.floor(stamp / 1000), nanosec: Math.round((stamp % 1000) * 1e6) } }, tracks: [makeMsg('kestrel_msgs/msg/Track', { id: 1, class_id: 'person', position: { x: 5, y: 5, z: 0 } })] }));
+        ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => (world = w)),
+        every(ctx.clock, 20).subscribe(() => fc.publish(vehicleState(ctx.clock.now(), { position: { x: 0, y: 0, z: 20 } }))),
+        every(ctx.clock, FRAME_MS).subscribe(() => {
+          const img: sensor_msgs.Image = makeMsg('sensor_msgs/msg/Image', { header: { stamp: ctx.clock.stamp(), frame_id: 'camera' }, height: H, width: W, encoding: 'rgb8', is_bigendian: 0, step: W * 3, data: FRAMES[n++ % FRAMES.length] });
+          cam.publish(img);
         }),
-        every(ctx.clock, 1000).subscribe(() => pl.publish(plan(ctx.clock.now() - 800, { target: { x: 10, y: 10, z: 15 } }))),
+        every(ctx.clock, 1000).subscribe(() => {
+          // A plan rests on the /world it was made from, and comes one generation later.
+          const from = world ? timeToMs(world.header.stamp) : ctx.clock.now();
+          setTimeout(() => pl.publish(plan(from, { target: { x: 10, y: 10, z: 15 } })), Math.min(800, llmTiming.lastGenMs));
+        }),
       ],
     };
   },
@@ -115,6 +143,14 @@ interface TickRun {
   fireToCmd: number[];
   lateness: number[];
   e2e: number[];
+  /** e2e_age_ms of commands resting on sensor data (not on a plan), and of plan-based ones. */
+  e2eSensor: number[];
+  e2ePlan: number[];
+  /** Age of the /world (camera frame → perception → tracker → fusion) behind each command. */
+  worldAge: number[];
+  frames: number;
+  detections: number;
+  perceptionDrops: number;
   skipped: number;
   overPeriod: number;
   sources: Record<string, number>;
@@ -122,12 +158,15 @@ interface TickRun {
 
 async function runPipeline(seconds: number): Promise<TickRun> {
   const clock = new DueClock();
-  const defs = [sensors, fusionNode, arbiterNode, diagnosticsNode] as unknown as NodeDefinition<ParamDecls>[];
+  const defs = [sensors, perception, trackerNode, fusionNode, arbiterNode, diagnosticsNode] as unknown as NodeDefinition<ParamDecls>[];
   const c = new Container({ clock, registry: new Map(defs.map((d) => [d.name, d])), logSink: () => {} });
   const params: Record<string, Record<string, ParamValue>> = {
-    arbiter: { rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [100], watch_k: 3 },
+    perception: { model_path: MODEL, isolation: 'process' },
+    arbiter: { rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [FRAME_MS], watch_k: 10 },
   };
-  const r: TickRun = { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], skipped: 0, overPeriod: 0, sources: {} };
+  const r: TickRun = { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, perceptionDrops: 0, skipped: 0, overPeriod: 0, sources: {} };
+  const frameSub = c.bus.subscribe('/camera/image_raw', 'sensor_msgs/msg/Image').subscribe(() => r.frames++);
+  const detSub = c.bus.subscribe('/detections', 'vision_msgs/msg/Detection2DArray').subscribe(() => r.detections++);
   const sub = c.bus.subscribe('/cmd', 'kestrel_msgs/msg/VehicleCommand').subscribe((cmd) => {
     const now = clock.now();
     r.ticks++;
@@ -136,14 +175,23 @@ async function runPipeline(seconds: number): Promise<TickRun> {
     r.lateness.push(clock.currentFire - clock.currentDue);
     if (now - clock.currentDue > PERIOD_MS) r.overPeriod++;
     r.e2e.push(cmd.e2e_age_ms);
+    if (cmd.e2e_age_ms >= 0) (cmd.source === 'plan' ? r.e2ePlan : r.e2eSensor).push(cmd.e2e_age_ms);
+    const w = cmd.inputs.find((i) => i.name === 'world');
+    if (w && w.age_ms >= 0) r.worldAge.push(w.age_ms);
     r.sources[cmd.source] = (r.sources[cmd.source] ?? 0) + 1;
   });
   for (const d of defs) await c.add({ package: 'kestrel', executable: d.name, params: overrides(params[d.name] ?? {}), remaps: [] });
   await c.activateAll();
+  // Count from steady state: the perception child is loaded by now (configure waited for it).
+  Object.assign(r, { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, overPeriod: 0, sources: {} });
   await new Promise((res) => setTimeout(res, seconds * 1000));
-  const arb = c.diagnostics.all().find((n) => n.node === '/arbiter');
+  const all = c.diagnostics.all();
+  const arb = all.find((n) => n.node === '/arbiter');
   r.skipped = arb?.stages.find((s) => s.name === '/arbiter/tick')?.misses ?? 0;
+  r.perceptionDrops = all.find((n) => n.node === '/perception')?.stages.find((s) => s.name === '/perception/inference')?.drops ?? 0;
   sub.unsubscribe();
+  frameSub.unsubscribe();
+  detSub.unsubscribe();
   await c.shutdownAll();
   return r;
 }
@@ -158,10 +206,12 @@ interface Load {
 
 async function llmLoad(): Promise<Load> {
   const { ensureModel } = await import('../models/gguf/cache.js');
-  const { LlmEngine } = await import('../lib/llm/index.js');
+  const { ProcessLlmEngine } = await import('../lib/llm/process-engine.js');
   const t0 = process.hrtime.bigint();
   const modelPath = ensureModel('1b', 'Q4_0');
-  const engine = await LlmEngine.load({ modelPath, threads: 2, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, useMmap: false, template: 'none', predictor: 'none' });
+  // In its own supervised child, at the planner's default priority (nice 10) and memory cap.
+  const proc = { nice: 10, memoryCapMb: 4096 };
+  const engine = await ProcessLlmEngine.load({ modelPath, threads: 2, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, useMmap: false, template: 'none', predictor: 'none' }, proc);
   const loadS = Number(process.hrtime.bigint() - t0) / 1e9;
   let running = true;
   const abort = new AbortController();
@@ -177,6 +227,7 @@ async function llmLoad(): Promise<Load> {
       if (!g) break;
       tokens += g.completionTokens;
       genMs += g.totalMs;
+      llmTiming.lastGenMs = g.totalMs;
       calls++;
     }
   })();
@@ -184,15 +235,62 @@ async function llmLoad(): Promise<Load> {
   await new Promise((res) => setTimeout(res, 2000));
   return {
     kind: 'llm',
-    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, load_s: loadS },
+    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, isolation: 'process', child: proc, load_s: loadS, child_pid: engine.supervisor.pid },
     async stop() {
       running = false;
       abort.abort();
       await loop;
+      const peak = engine.supervisor.peakRssMb;
       await engine.dispose();
-      return { llm_calls: calls, llm_tokens: tokens, llm_tokens_per_s: genMs > 0 ? (tokens * 1000) / genMs : 0 };
+      return { llm_calls: calls, llm_tokens: tokens, llm_tokens_per_s: genMs > 0 ? (tokens * 1000) / genMs : 0, llm_child_peak_rss_mb: Math.round(peak) };
     },
   };
+}
+
+/** Frame transfer: ProcessDetector (source pixels over IPC, letterbox in the child) vs in-process Detector, same frames, interleaved. */
+async function transferRound(n: number): Promise<{ processMs: number[]; inprocMs: number[]; ipcFrameMs: number[]; ipcEmptyMs: number[] }> {
+  const local = await Detector.create({ modelPath: MODEL });
+  const remote = await ProcessDetector.create({ modelPath: MODEL });
+  const processMs: number[] = [];
+  const inprocMs: number[] = [];
+  // The bare IPC cost: a request carrying one frame's bytes vs an empty one, to a child that answers at once.
+  const { Supervisor, siblingEntry } = await import('../lib/process/supervisor.js');
+  const bare = new Supervisor({ name: 'bench ipc', entry: siblingEntry(new URL('../lib/process/supervisor.ts', import.meta.url).href, 'test-host') });
+  await bare.start();
+  const ipcFrameMs: number[] = [];
+  const ipcEmptyMs: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    let t = performance.now();
+    await bare.request('size', { data: FRAMES[i % FRAMES.length] });
+    const a = performance.now() - t;
+    t = performance.now();
+    await bare.request('size', { data: new Uint8Array(0) });
+    const b = performance.now() - t;
+    if (i >= 20) {
+      ipcFrameMs.push(a);
+      ipcEmptyMs.push(b);
+    }
+  }
+  await bare.stop();
+  try {
+    for (let i = 0; i < n + 5; i++) {
+      const img = { width: W, height: H, step: W * 3, channels: 3 as const, order: 'rgb' as const, data: FRAMES[i % FRAMES.length] };
+      let t = performance.now();
+      await local.detect(img);
+      const a = performance.now() - t;
+      t = performance.now();
+      await remote.detect(img);
+      const b = performance.now() - t;
+      if (i >= 5) {
+        inprocMs.push(a);
+        processMs.push(b);
+      }
+    }
+  } finally {
+    await local.release();
+    await remote.release();
+  }
+  return { processMs, inprocMs, ipcFrameMs, ipcEmptyMs };
 }
 
 function cpuLoad(reason: string): Load {
@@ -226,6 +324,7 @@ export default defineBench({
     const idleS = Number(process.env.KESTREL_BENCH_PIPELINE_IDLE_S ?? 20);
     const loadS = Number(process.env.KESTREL_BENCH_PIPELINE_S ?? 100);
     const loadAvgBefore = loadavg()[0];
+    const transfer = await transferRound(60);
     const idle = await runPipeline(idleS);
     let load: Load;
     if (process.env.KESTREL_BENCH_LOAD === 'cpu') load = cpuLoad('KESTREL_BENCH_LOAD=cpu');
@@ -244,6 +343,12 @@ export default defineBench({
       fire_to_cmd_ms: stats(r.fireToCmd),
       timer_lateness_ms: stats(r.lateness),
       e2e_age_ms: stats(r.e2e),
+      e2e_age_sensor_ms: stats(r.e2eSensor),
+      e2e_age_plan_ms: stats(r.e2ePlan),
+      world_age_ms: stats(r.worldAge),
+      frames: r.frames,
+      detections: r.detections,
+      frame_keep_rate: r.frames > 0 ? r.detections / r.frames : 0,
       ticks: r.ticks,
       expected_ticks: 0,
       skipped_ticks: r.skipped,
@@ -266,6 +371,20 @@ export default defineBench({
       missed_ticks_loaded: missed,
       ticks_loaded: loaded.ticks,
       e2e_age_p99_ms_loaded: round3(sl.e2e_age_ms.p99),
+      e2e_sensor_age_p99_ms_loaded: round3(sl.e2e_age_sensor_ms.p99),
+      e2e_sensor_age_p99_ms_idle: round3(si.e2e_age_sensor_ms.p99),
+      world_age_p99_ms_loaded: round3(sl.world_age_ms.p99),
+      world_age_p99_ms_idle: round3(si.world_age_ms.p99),
+      e2e_plan_age_p99_ms_loaded: round3(sl.e2e_age_plan_ms.p99),
+      e2e_plan_age_p99_ms_idle: round3(si.e2e_age_plan_ms.p99),
+      frame_keep_rate_loaded: round3(sl.frame_keep_rate),
+      frame_keep_rate_idle: round3(si.frame_keep_rate),
+      missed_ticks_idle: idle.skipped + idle.overPeriod,
+      detect_process_vs_inprocess_p50: round3(stats(transfer.processMs).p50 / Math.max(1e-6, stats(transfer.inprocMs).p50)),
+      detect_process_p50_ms: round3(stats(transfer.processMs).p50),
+      detect_inprocess_p50_ms: round3(stats(transfer.inprocMs).p50),
+      ipc_frame_round_trip_p50_ms: round3(stats(transfer.ipcFrameMs).p50),
+      ipc_empty_round_trip_p50_ms: round3(stats(transfer.ipcEmptyMs).p50),
     };
     return {
       figures,
@@ -273,6 +392,9 @@ export default defineBench({
         { name: 'bus publish→deliver / raw Subject', value: figures.bus_vs_raw_subject, op: '<=', target: 1.2 },
         { name: `tick-to-command p99 ms at 50 Hz under ${load.kind} load`, value: figures.tick_to_cmd_p99_ms_loaded, op: '<=', target: 2 },
         { name: `missed ticks over ${loadS} s under ${load.kind} load`, value: missed, op: '<=', target: 0 },
+        { name: `e2e decision age p99 ms, sensor-based commands, under ${load.kind} load`, value: figures.e2e_sensor_age_p99_ms_loaded, op: '<=', target: 200 },
+        { name: `world (camera → perception → tracker → fusion) age p99 ms behind commands, under ${load.kind} load`, value: figures.world_age_p99_ms_loaded, op: '<=', target: 200 },
+        { name: `perception frame keep rate at 30 fps under ${load.kind} load`, value: figures.frame_keep_rate_loaded, op: '>=', target: 0.9 },
       ],
       details: {
         load: { kind: load.kind, ...load.detail, ...loadStats },
@@ -284,13 +406,19 @@ export default defineBench({
         bus_rounds: rounds,
         idle: si,
         loaded: sl,
+        transfer: { frame: `${W}x${H} rgb8`, n: transfer.processMs.length, process_ms: stats(transfer.processMs), inprocess_ms: stats(transfer.inprocMs), ipc_frame_ms: stats(transfer.ipcFrameMs), ipc_empty_ms: stats(transfer.ipcEmptyMs) },
         definitions: {
           tick_to_cmd: 'clock time from the tick due time (absolute, drift-free schedule) to /cmd delivered; includes timer lateness',
           decide: 'from the timer callback firing to /cmd delivered (decide + publish)',
           missed_ticks: 'ticks skipped by the fixed-rate timer (process late by whole periods) + commands delivered more than one period after their due time',
+          e2e_sensor: 'e2e_age_ms of commands not from a plan (mission, alert, fallback): the oldest sensor data behind them',
+          e2e_plan: 'e2e_age_ms of plan commands: the plan is stamped with its /world and published one LLM generation later',
+          world_age: "age of the /world input behind each command: camera frame stamp → perception (child) → tracker → fusion → the arbiter's tick",
+          frame_keep_rate: '/detections published per /camera/image_raw frame (latest-only perception drops the rest)',
+          detect_process_vs_inprocess: 'ProcessDetector.detect (IPC both ways, letterbox in the child) / Detector.detect in process, p50, same frames interleaved',
         },
       },
-      summary: `bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}`,
+      summary: `bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}; sensor e2e p99 ${figures.e2e_sensor_age_p99_ms_loaded} ms (idle ${figures.e2e_sensor_age_p99_ms_idle}), world age p99 ${figures.world_age_p99_ms_loaded} ms (idle ${figures.world_age_p99_ms_idle}), plan e2e p99 ${figures.e2e_plan_age_p99_ms_loaded} ms; frames kept ${figures.frame_keep_rate_loaded} (idle ${figures.frame_keep_rate_idle}); detect process/in-process ${figures.detect_process_vs_inprocess_p50}`,
     };
   },
 });

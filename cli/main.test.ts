@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { io } from './command.js';
 import { main } from './main.js';
+import { fixture, itFixtures } from '../test/support/fixtures.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const FX = join(ROOT, '..', 'shared', 'fixtures');
 const DEMO = join(ROOT, 'launch', 'demo.launch.yaml');
 
 let out = '';
@@ -89,15 +89,19 @@ describe('kestrel CLI (in-process)', () => {
     err = '';
     expect(await main(['launch', DEMO, 'notanarg'])).toBe(2);
     err = '';
-    const tracing = join(FX, 'ros2_tracing/tracetools_launch/launch/example.launch.xml');
+    expect(await main(['launch', DEMO, 'rate_hz:=fast'])).toBe(1);
+    expect(err).toMatch(/^kestrel launch: .*demo\.launch\.yaml:\d+: parameter 'rate_hz' of node '\/demo\/talker': expected double, got string \("fast"\)\n$/);
+  });
+
+  const TRACING = 'ros2_tracing/tracetools_launch/launch/example.launch.xml';
+  const ADD_TWO_INTS = 'demos/demo_nodes_cpp/launch/services/add_two_ints_launch.xml';
+  itFixtures('launch errors from ROS 2 launch files: unsupported actions, non-Kestrel nodes (exit 1, file:line)', [TRACING, ADD_TWO_INTS], async () => {
+    const tracing = fixture(TRACING);
     expect(await main(['launch', tracing])).toBe(1);
     expect(err).toBe(`kestrel launch: ${tracing}:2: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, include, executable, set-env, unset-env, set-parameter, set-remap, log)\n`);
     err = '';
-    expect(await main(['launch', join(FX, 'demos/demo_nodes_cpp/launch/services/add_two_ints_launch.xml')])).toBe(1);
+    expect(await main(['launch', fixture(ADD_TWO_INTS)])).toBe(1);
     expect(err).toMatch(/cannot run 2 node\(s\) in-process.*pkg 'demo_nodes_cpp' exec 'add_two_ints_server'/);
-    err = '';
-    expect(await main(['launch', DEMO, 'rate_hz:=fast'])).toBe(1);
-    expect(err).toMatch(/^kestrel launch: .*demo\.launch\.yaml:\d+: parameter 'rate_hz' of node '\/demo\/talker': expected double, got string \("fast"\)\n$/);
   });
 });
 

@@ -130,3 +130,41 @@ describe('msgs/generated', () => {
     }
   });
 });
+
+describe('hostile length prefixes (issue 19)', () => {
+  const world = (): Uint8Array =>
+    msgs.encode(
+      'kestrel_msgs/msg/WorldState',
+      makeMsg('kestrel_msgs/msg/WorldState', { header: { frame_id: 'map' }, tracks: [makeMsg('kestrel_msgs/msg/Track', { id: 1, class_id: 'person' })] }),
+    );
+
+  it('a sequence length above the bytes left fails at once with the offset, before any allocation', () => {
+    const b = Buffer.from(world());
+    // With no tracks and no inputs the message ends with their two counts: the tracks count is 8 bytes before the end.
+    const at = msgs.encode('kestrel_msgs/msg/WorldState', makeMsg('kestrel_msgs/msg/WorldState', { header: { frame_id: 'map' } })).length - 8;
+    expect(b.readUInt32LE(at)).toBe(1);
+    b.writeUInt32LE(30_000_000, at);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    expect(() => msgs.decode('kestrel_msgs/msg/WorldState', b)).toThrow(
+      new RegExp(`cannot decode ${b.length} bytes as CDR kestrel_msgs/msg/WorldState: sequence length of 30000000 at byte ${at} exceeds the ${b.length - at - 4} bytes left`),
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20e6);
+  });
+
+  it('a string or byte array never reads past the end of its view, even with bytes after it in the buffer', () => {
+    const img = msgs.encode('sensor_msgs/msg/Image', makeMsg('sensor_msgs/msg/Image', { encoding: 'mono8', width: 2, height: 2, step: 2, data: new Uint8Array([1, 2, 3, 4]) }));
+    const cut = img.length - 2; // the last two data bytes missing
+    const big = new Uint8Array(img.length + 64);
+    big.set(img);
+    expect(() => msgs.decode('sensor_msgs/msg/Image', big.subarray(0, cut))).toThrow(/uint8Array length of 4 at byte \d+ exceeds the 2 bytes left|sequence length of 4 at byte \d+ exceeds the 2 bytes left/);
+    const plan = Buffer.from(msgs.encode('kestrel_msgs/msg/Plan', makeMsg('kestrel_msgs/msg/Plan', { action: 'goto' })));
+    const withTail = new Uint8Array(plan.length + 100).fill(0x41);
+    withTail.set(plan);
+    // action's length prefix (after header stamp and empty frame_id) claims 90 bytes: 0x41s lie beyond the view.
+    const view = Buffer.from(withTail.buffer, 0, plan.length);
+    view.writeUInt32LE(90, 4 + 8 + 4 + 4);
+    expect(() => msgs.decode('kestrel_msgs/msg/Plan', view)).toThrow(/string length of 90 at byte 20 exceeds the \d+ bytes left/);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { MessageDefinition } from '@foxglove/message-definition';
 import { parse } from '@foxglove/rosmsg';
-import { CdrWriter } from '@foxglove/cdr';
+import { CdrReader, CdrWriter } from '@foxglove/cdr';
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/index.js';
 import { parseMsg, PRIMITIVES, type MsgField } from './parse.js';
@@ -23,6 +23,60 @@ CdrWriter.prototype.string = function string(this: CdrWriter, value: string, wri
   this.uint8Array(bytes, false);
   return this.uint8(0);
 };
+
+// @foxglove/cdr 3.5.0 trusts length prefixes: a string or byte array is a view at the offset with
+// the claimed length, unchecked against the reader's DataView, so a message view inside a larger
+// buffer (a bag chunk) decodes bytes past its end; a sequence of 30,000,000 elements in a 288-byte
+// message is allocated (and looped over) before failing. Every length is checked against the
+// bytes left before anything is allocated: every element of every sequence takes at least one
+// byte (ROS 2 gives an empty struct a placeholder byte), so a count above the bytes left is corrupt.
+interface ReaderInternals {
+  view: DataView;
+  offset: number;
+  origin: number;
+  uint32(): number;
+  typedArray(ctor: { BYTES_PER_ELEMENT: number }, getter: string, count: number, alignment?: number): unknown;
+}
+export class CdrBoundsError extends Error {
+  constructor(what: string, claimed: number, offset: number, left: number) {
+    super(`${what} of ${claimed} at byte ${offset} exceeds the ${left} bytes left`);
+    this.name = 'CdrBoundsError';
+  }
+}
+const R = CdrReader.prototype as unknown as ReaderInternals & Record<string, unknown>;
+const left = (r: ReaderInternals): number => r.view.byteLength - r.offset;
+const origSequenceLength = R.sequenceLength as (this: ReaderInternals) => number;
+R.sequenceLength = function sequenceLength(this: ReaderInternals): number {
+  const n = origSequenceLength.call(this);
+  // The prefix's own (aligned) offset, for the message.
+  if (n > left(this)) throw new CdrBoundsError('sequence length', n, this.offset - 4, left(this));
+  return n;
+};
+const origString = R.string as (this: ReaderInternals, prereadLength?: number) => string;
+R.string = function string(this: ReaderInternals, prereadLength?: number): string {
+  const length = prereadLength ?? this.uint32();
+  const at = prereadLength === undefined ? this.offset - 4 : this.offset;
+  if (length > left(this)) throw new CdrBoundsError('string length', length, at, left(this));
+  return origString.call(this, length);
+};
+for (const name of ['int8Array', 'uint8Array'] as const) {
+  const orig = R[name] as (this: ReaderInternals, count?: number) => unknown;
+  R[name] = function byteArray(this: ReaderInternals, count?: number): unknown {
+    const n = count ?? (R.sequenceLength as (this: ReaderInternals) => number).call(this);
+    if (n > left(this)) throw new CdrBoundsError(`${name} length`, n, this.offset, left(this));
+    return orig.call(this, n);
+  };
+}
+const origTypedArray = R.typedArray;
+R.typedArray = function typedArray(this: ReaderInternals, ctor: { BYTES_PER_ELEMENT: number }, getter: string, count: number, alignment = ctor.BYTES_PER_ELEMENT): unknown {
+  if (count > 0) {
+    const pad = (alignment - ((this.offset - this.origin) % alignment)) % alignment;
+    const need = pad + count * ctor.BYTES_PER_ELEMENT;
+    if (need > left(this)) throw new CdrBoundsError(`array of ${ctor.BYTES_PER_ELEMENT}-byte elements, count`, count, this.offset, left(this));
+  }
+  return origTypedArray.call(this, ctor, getter, count, alignment);
+};
+
 /** service_msgs/msg/ServiceEventInfo, which service-event schemas in bags reference but do not carry. */
 const SERVICE_EVENT_INFO = 'uint8 REQUEST_SENT = 0\nuint8 REQUEST_RECEIVED = 1\nuint8 RESPONSE_SENT = 2\nuint8 RESPONSE_RECEIVED = 3\nuint8 event_type\nbuiltin_interfaces/Time stamp\nchar[16] client_gid\nint64 sequence_number\n';
 

@@ -64,7 +64,7 @@ const NAME_RE = /^\/([A-Za-z_~{][\w{}]*)?(\/[A-Za-z_][\w]*)*$/;
  * The in-process topic bus: one RxJS Subject per topic, messages passed by reference
  * (zero copy, like intra-process communication in a ROS 2 component container).
  * Delivery is synchronous; a subscriber that does slow work decides its own policy
- * with an operator (`latestOnly`, `withDeadline`), so a slow node cannot block a publisher.
+ * with an operator (`latestOnly`, `runWithDeadline`), so a slow node cannot block a publisher.
  */
 export class Bus {
   private readonly topicsByName = new Map<string, Topic>();
@@ -92,11 +92,10 @@ export class Bus {
     t.offered.push(qos);
     if (qos.durability === 'transient_local') t.latchedDepth = Math.max(t.latchedDepth, qos.depth);
     let open = true;
-    const bus = this;
     return {
       topic: name,
       type,
-      publish(msg: MsgTypeMap[K]): void {
+      publish: (msg: MsgTypeMap[K]): void => {
         if (!open) throw new Error(`publish on closed publisher of '${name}'`);
         t.published++;
         if (t.latchedDepth > 0) {
@@ -104,7 +103,7 @@ export class Bus {
           if (t.latched.length > t.latchedDepth) t.latched.shift();
         }
         t.subject.next(msg);
-        if (bus.tapCount > 0) bus.allEvents.next({ topic: name, type, msg });
+        if (this.tapCount > 0) this.allEvents.next({ topic: name, type, msg });
       },
       close(): void {
         if (!open) return;

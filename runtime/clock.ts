@@ -87,12 +87,9 @@ export class SimClock implements Clock {
 
   constructor(startMs = 0) {
     this.t = startMs;
-    const clock = this;
     this.scheduler = {
       now: () => this.t,
-      schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
-        return new SimAction<T>(clock, work).schedule(state, delay);
-      },
+      schedule: <T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription => new SimAction<T>(this, work).schedule(state, delay),
     };
   }
 

@@ -87,9 +87,13 @@ export class Container {
     for (const n of this.nodes) if (n.state === 'inactive') await n.activate();
   }
 
-  /** Shuts nodes down in reverse start order, so consumers stop before producers. */
+  /**
+   * Shuts nodes down in reverse start order, so consumers stop before producers; nodes marked
+   * `shutdownLast` (recorders) after all the others, so they see everything published until then.
+   */
   async shutdownAll(): Promise<void> {
-    for (const n of [...this.nodes].reverse()) {
+    const order = [...this.nodes].reverse();
+    for (const n of [...order.filter((x) => !x.def.shutdownLast), ...order.filter((x) => x.def.shutdownLast)]) {
       try {
         await n.shutdown();
       } catch (e) {

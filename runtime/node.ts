@@ -1,11 +1,12 @@
 import type { Observable, Subscription } from 'rxjs';
 import { makeMsg, type MsgTypeMap, type MsgTypeName, type std_msgs } from '../msgs/index.js';
-import type { Bus, Publisher } from './bus.js';
+import { TOPICS, type TopicMsg, type TopicName, type TopicTypeName } from '../msgs/topics.js';
+import { TopicTypeError, type Bus, type Publisher } from './bus.js';
 import type { Clock } from './clock.js';
 import type { DiagnosticsRegistry, NodeDiagnostics } from './diagnostics.js';
 import type { Logger } from './log.js';
 import { resolveTopic, joinNs, type Remap } from './names.js';
-import type { ParamDecls, ParamValues } from './params.js';
+import type { ParamDecls, ParamValue, ParamValues } from './params.js';
 import { QOS_DEFAULT, type QoS } from './qos.js';
 import type { Time } from './time.js';
 import { runCompute, type ComputeResult, type ComputeTracker, type LatencyModel } from './compute.js';
@@ -24,8 +25,12 @@ export interface NodeContext {
   readonly bus: Bus;
   /** Topic name after namespace expansion and remapping. */
   resolve(topic: string): string;
-  advertise<K extends MsgTypeName>(topic: string, type: K, qos?: QoS): Publisher<MsgTypeMap[K]>;
-  subscribe<K extends MsgTypeName>(topic: string, type: K, qos?: QoS): Observable<MsgTypeMap[K]>;
+  /** A topic of the table (msgs/topics.ts): its message type and QoS come from there (`qos` overrides, e.g. a deeper history). */
+  advertise<T extends TopicName>(topic: T, qos?: QoS): Publisher<TopicMsg<T>>;
+  /** A topic named by a parameter (not in the table): the node names the type. A table name here must carry the table's type. */
+  advertise<S extends string, K extends MsgTypeName>(topic: S, type: TypeFor<S, K>, qos?: QoS): Publisher<MsgFor<S, K>>;
+  subscribe<T extends TopicName>(topic: T, qos?: QoS): Observable<TopicMsg<T>>;
+  subscribe<S extends string, K extends MsgTypeName>(topic: S, type: TypeFor<S, K>, qos?: QoS): Observable<MsgFor<S, K>>;
   /** A header stamped now (or with `stamp`, to carry a source stamp through). */
   header(stamp?: Time, frameId?: string): std_msgs.Header;
   /**
@@ -35,10 +40,37 @@ export interface NodeContext {
   compute<T>(stage: string, fn: () => Promise<T>, unitsOf?: (value: T) => number): Promise<ComputeResult<T>>;
 }
 
+/** For the string form of advertise/subscribe: a table topic's name fixes its type; any other name takes the given one. */
+export type TypeFor<S extends string, K extends MsgTypeName> = S extends TopicName ? TopicTypeName<S> : K;
+export type MsgFor<S extends string, K extends MsgTypeName> = S extends TopicName ? TopicMsg<S> : MsgTypeMap[K];
+
+/** A topic a node publishes or subscribes, as `kestrel topics`/`kestrel node` and the docs show it. */
 export interface TopicDoc {
+  /** The default name (before namespace and remapping). */
   topic: string;
   type: MsgTypeName;
+  /** Default: QOS_DEFAULT. */
+  qos?: QoS;
   description: string;
+  /** Where the name is a string parameter (e.g. `image_topic`): the parameter, whose value replaces `topic`. */
+  param?: string;
+  /** The name this node uses with these parameter values (undefined: not used with them); without it, `topic`. */
+  at?: (params: Readonly<Record<string, ParamValue>>) => string | undefined;
+}
+
+/**
+ * The declared-topic entry of a table topic: type and QoS from msgs/topics.ts, the note says this node's use of it;
+ * `when` for a topic used only with some parameter values.
+ */
+export function topicDoc(topic: TopicName, note?: string, when?: (params: Readonly<Record<string, ParamValue>>) => boolean): TopicDoc {
+  const t = TOPICS[topic];
+  const doc: TopicDoc = { topic, type: t.type, qos: t.qos, description: note ?? t.description };
+  return when ? { ...doc, at: (p) => (when(p) ? topic : undefined) } : doc;
+}
+
+/** The declared-topic entry of a topic whose name is the string parameter `param` (its default is `topic`). */
+export function paramTopicDoc(param: string, topic: string, type: MsgTypeName, qos: QoS, description: string): TopicDoc {
+  return { topic, type, qos, description, param, at: (p) => String(p[param]) };
 }
 
 export type ActivateResult = Subscription | Subscription[] | void;
@@ -57,6 +89,11 @@ export interface NodeDefinition<D extends ParamDecls = ParamDecls> {
   readonly params: D;
   readonly publishes?: readonly TopicDoc[];
   readonly subscribes?: readonly TopicDoc[];
+  /**
+   * Shut down after every other node (a bag recorder): it keeps recording what the others
+   * publish while they stop, and closes only once they have.
+   */
+  readonly shutdownLast?: boolean;
   /** `configure`: load models, open ports, create publishers. May fail with a clear error. */
   create(ctx: NodeContext, params: ParamValues<D>): NodeInstance | Promise<NodeInstance>;
 }
@@ -79,6 +116,18 @@ export interface ContextOptions {
   compute?: { tracker?: ComputeTracker; latency?: LatencyModel };
 }
 
+/** Type and QoS of an advertise/subscribe call: from the table for `(topic, qos?)`, as given for `(topic, type, qos?)`. */
+function endpoint(topic: string, typeOrQos: MsgTypeName | QoS | undefined, qos: QoS | undefined): [MsgTypeName, QoS] {
+  const t = (TOPICS as Record<string, { type: MsgTypeName; qos: QoS } | undefined>)[topic];
+  if (typeof typeOrQos === 'string') {
+    // tsc refuses this for literal names; a name from a parameter is checked here.
+    if (t && t.type !== typeOrQos) throw new TopicTypeError(topic, t.type, typeOrQos);
+    return [typeOrQos, qos ?? QOS_DEFAULT];
+  }
+  if (!t) throw new Error(`topic '${topic}' is not in msgs/topics.ts: name its message type`);
+  return [t.type, typeOrQos ?? t.qos];
+}
+
 export function createContext(o: ContextOptions): NodeContext {
   const resolve = (topic: string): string => resolveTopic(topic, o.namespace, o.name, o.remaps);
   return {
@@ -91,8 +140,14 @@ export function createContext(o: ContextOptions): NodeContext {
     diagnostics: o.diagnostics,
     bus: o.bus,
     resolve,
-    advertise: (topic, type, qos = QOS_DEFAULT) => o.bus.advertise(resolve(topic), type, qos),
-    subscribe: (topic, type, qos = QOS_DEFAULT) => o.bus.subscribe(resolve(topic), type, qos),
+    advertise: ((topic: string, typeOrQos?: MsgTypeName | QoS, qos?: QoS) => {
+      const [type, q] = endpoint(topic, typeOrQos, qos);
+      return o.bus.advertise(resolve(topic), type, q);
+    }) as NodeContext['advertise'],
+    subscribe: ((topic: string, typeOrQos?: MsgTypeName | QoS, qos?: QoS) => {
+      const [type, q] = endpoint(topic, typeOrQos, qos);
+      return o.bus.subscribe(resolve(topic), type, q);
+    }) as NodeContext['subscribe'],
     header: (stamp, frameId = '') => makeMsg('std_msgs/msg/Header', { stamp: stamp ?? o.clock.stamp(), frame_id: frameId }),
     compute: async (stage, fn, unitsOf) => {
       const r = await runCompute(o.clock, o.compute?.tracker, o.compute?.latency, stage, fn, unitsOf);

@@ -3,21 +3,12 @@ import { Subject } from 'rxjs';
 import { SimClock, sleep, type Clock } from './clock.js';
 import { msToTime } from './time.js';
 import type { SchedulerAction, Subscription as RxSubscription } from 'rxjs';
-import { StageStats } from './diagnostics.js';
 import {
   fixedRate,
   latestOnly,
-  onTimeOnly,
-  recordStage,
   runWithDeadline,
-  stageBudget,
-  syncApprox,
-  watchdog,
   watchSpecs,
   watchTopics,
-  withDeadline,
-  withStageDeadline,
-  type DeadlineResult,
 } from './operators.js';
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -105,94 +96,9 @@ describe('deadlines', () => {
     expect(await bad).toMatchObject({ ok: false, reason: 'error', latencyMs: 0 });
   });
 
-  it('withStageDeadline: records latency, misses, errors and drops; emits only on-time values', async () => {
-    const c = new SimClock(0);
-    const stage = new StageStats('perception/inference');
-    const src = new Subject<number>();
-    const out: number[] = [];
-    src
-      .pipe(
-        withStageDeadline(c, stage, 30, async (n: number) => {
-          if (n < 0) throw new Error(`bad input ${n}`);
-          await sleep(c, n);
-          return n;
-        }),
-      )
-      .subscribe((v) => out.push(v));
-    const step = async (ms: number): Promise<void> => {
-      for (let i = 0; i < ms; i++) {
-        c.advanceBy(1);
-        await flush();
-      }
-    };
-    src.next(10); // on time
-    src.next(99); // dropped (replaced while busy)
-    src.next(40); // waits, then misses its deadline
-    await step(10);
-    await step(30);
-    src.next(-1); // error
-    await step(5);
-    expect(out).toEqual([10]);
-    const s = stage.snapshot();
-    expect(s).toMatchObject({ count: 3, misses: 1, errors: 1, drops: 1, lastError: 'bad input -1', max: 30 });
-  });
-
-  it('withDeadline + recordStage + onTimeOnly compose the same way', async () => {
-    const c = new SimClock(0);
-    const stage = new StageStats('s');
-    const src = new Subject<number>();
-    const all: DeadlineResult<number>[] = [];
-    const good: number[] = [];
-    src.pipe(withDeadline(c, 10, async (n: number) => n), recordStage<number>(stage)).subscribe((r) => all.push(r));
-    src.pipe(withDeadline(c, 10, async (n: number) => n * 2), onTimeOnly<number>()).subscribe((v) => good.push(v));
-    src.next(3);
-    await flush();
-    expect(all).toEqual([{ ok: true, value: 3, latencyMs: 0 }]);
-    expect(good).toEqual([6]);
-    expect(stage.count).toBe(1);
-  });
-
-  it('stageBudget: per-stage budgets from a params group, with a default, and a precise error', () => {
-    expect(stageBudget({ inference: 80 }, 'inference', 100)).toBe(80);
-    expect(stageBudget({ inference: 80 }, 'nms', 100)).toBe(100);
-    expect(() => stageBudget({ nms: 0 }, 'nms', 100)).toThrow(/budget of stage 'nms': expected a finite number of ms > 0, got 0/);
-  });
-});
-
-describe('syncApprox', () => {
-  it('pairs the newest of each stream within the slop, using each message once', () => {
-    const a = new Subject<number>();
-    const b = new Subject<number>();
-    const pairs: [number, number][] = [];
-    a.pipe(syncApprox(b, 10, (x) => x, (y) => y)).subscribe((p) => pairs.push(p));
-    a.next(100);
-    b.next(150); // too far
-    a.next(145); // pairs with 150
-    a.next(160); // b consumed: waits
-    b.next(165);
-    expect(pairs).toEqual([
-      [145, 150],
-      [160, 165],
-    ]);
-  });
 });
 
 describe('watchdogs', () => {
-  it('watchdog(): silent once after the timeout, resumes on the next value', () => {
-    const c = new SimClock(0);
-    const src = new Subject<number>();
-    const log: string[] = [];
-    src.pipe(watchdog(c.scheduler, 100, () => log.push(`silent@${c.now()}`), () => log.push(`resume@${c.now()}`))).subscribe();
-    c.advanceTo(50);
-    src.next(1);
-    c.advanceTo(149);
-    expect(log).toEqual([]);
-    c.advanceTo(400);
-    expect(log).toEqual(['silent@150']);
-    src.next(2);
-    expect(log).toEqual(['silent@150', 'resume@400']);
-  });
-
   it('watchTopics(): a topic is silent at exactly last message + period × k, never-heard topics too', () => {
     const c = new SimClock(0);
     const ev = new Subject<{ topic: string }>();

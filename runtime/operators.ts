@@ -1,10 +1,13 @@
 /**
- * RxJS operators for real-time pipelines. Names say the policy:
+ * RxJS operators for real-time pipelines, each with a production caller. Names say the policy:
  * - latestOnly: slow work never queues; while busy, only the newest input waits (one slot).
- * - withDeadline: a result that is not ready by the deadline becomes a miss, the work is aborted.
- * - syncApprox: pair messages from two streams whose stamps are within a slop.
+ * - runWithDeadline: a result that is not ready by the deadline is a miss and the work is aborted. This is what
+ *   `deadline_ms` means in every node (planner, intent); a budget that is only counted is `latency_budget_ms`,
+ *   a longest publish period `max_period_ms`.
+ * - watchTopics: topics that fell silent for k periods.
+ * - fixedRate: ticks on absolute due times, skipping (and reporting) overruns.
  */
-import { Observable, from, type OperatorFunction, type SchedulerLike, type Subscription, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, from, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Clock } from './clock.js';
 
 export interface LatestOnlyOptions<T> {
@@ -129,147 +132,7 @@ export class DeadlineError extends Error {
   }
 }
 
-/** Operator form of runWithDeadline: each input becomes one DeadlineResult, in order, never later than the deadline. */
-export function withDeadline<T, R>(clock: Clock, deadlineMs: number, work: (input: T, signal: AbortSignal) => Promise<R>): OperatorFunction<T, DeadlineResult<R>> {
-  return latestOnly((input: T) => runWithDeadline(clock, deadlineMs, (signal) => work(input, signal)));
-}
-
-/**
- * Approximate-time pairing (like message_filters' ApproximateTime for two inputs):
- * emits [a, b] when the newest `a` and newest `b` are within `slopMs` of each other;
- * each message is used at most once.
- */
-export function syncApprox<A, B>(other: Observable<B>, slopMs: number, stampOfA: (a: A) => number, stampOfB: (b: B) => number): OperatorFunction<A, [A, B]> {
-  return (source) =>
-    new Observable<[A, B]>((sub) => {
-      let lastA: A | undefined;
-      let lastB: B | undefined;
-      const tryEmit = (): void => {
-        if (lastA === undefined || lastB === undefined) return;
-        if (Math.abs(stampOfA(lastA) - stampOfB(lastB)) <= slopMs) {
-          const pair: [A, B] = [lastA, lastB];
-          lastA = undefined;
-          lastB = undefined;
-          sub.next(pair);
-        }
-      };
-      const s1 = source.subscribe({ next: (a) => { lastA = a; tryEmit(); }, error: (e) => sub.error(e) });
-      const s2 = other.subscribe({ next: (b) => { lastB = b; tryEmit(); }, error: (e) => sub.error(e) });
-      return () => {
-        s1.unsubscribe();
-        s2.unsubscribe();
-      };
-    });
-}
-
-/**
- * Watchdog: passes values through, and calls `onSilent` once when no value arrived for
- * `timeoutMs` of clock time (then again only after values resume and stop again).
- */
-export function watchdog<T>(scheduler: SchedulerLike, timeoutMs: number, onSilent: () => void, onResume?: () => void): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    new Observable<T>((sub) => {
-      let silent = false;
-      let timer: Subscription | undefined;
-      const arm = (): void => {
-        timer?.unsubscribe();
-        timer = scheduler.schedule(() => {
-          silent = true;
-          onSilent();
-        }, timeoutMs);
-      };
-      arm();
-      const s = source.subscribe({
-        next: (v) => {
-          if (silent) {
-            silent = false;
-            onResume?.();
-          }
-          arm();
-          sub.next(v);
-        },
-        error: (e) => sub.error(e),
-        complete: () => sub.complete(),
-      });
-      return () => {
-        s.unsubscribe();
-        timer?.unsubscribe();
-      };
-    });
-}
-
-// ---- Deadline bookkeeping: budgets, stage counters, silent-topic detection ----
-
-/** Counters a deadline-bound stage reports into (StageStats from runtime/diagnostics.ts fits). */
-export interface StageSink {
-  record(latencyMs: number): void;
-  miss(): void;
-  drop(n?: number): void;
-  error(e: unknown): void;
-}
-
-/** Records every result into `stage` (latency always; a miss on deadline; an error on failure) and passes it on. */
-export function recordStage<R>(stage: StageSink): MonoTypeOperatorFunction<DeadlineResult<R>> {
-  return (source) =>
-    new Observable<DeadlineResult<R>>((sub) =>
-      source.subscribe({
-        next: (r) => {
-          stage.record(r.latencyMs);
-          if (!r.ok) {
-            if (r.reason === 'deadline') stage.miss();
-            else stage.error(r.error);
-          }
-          sub.next(r);
-        },
-        error: (e) => sub.error(e),
-        complete: () => sub.complete(),
-      }),
-    );
-}
-
-/** Only the values that made their deadline; misses and errors are dropped here (count them upstream with recordStage). */
-export function onTimeOnly<R>(): OperatorFunction<DeadlineResult<R>, R> {
-  return (source) =>
-    new Observable<R>((sub) =>
-      source.subscribe({
-        next: (r) => {
-          if (r.ok) sub.next(r.value);
-        },
-        error: (e) => sub.error(e),
-        complete: () => sub.complete(),
-      }),
-    );
-}
-
-/**
- * The usual shape of a slow stage: latest-only input (replaced inputs counted as drops),
- * work aborted at `deadlineMs`, latency/misses/errors recorded in `stage`; emits on-time values only.
- */
-export function withStageDeadline<T, R>(clock: Clock, stage: StageSink, deadlineMs: number, work: (input: T, signal: AbortSignal) => Promise<R>): OperatorFunction<T, R> {
-  return (source) =>
-    source.pipe(
-      latestOnly((input: T) => runWithDeadline(clock, deadlineMs, (signal) => work(input, signal)), { onDrop: () => stage.drop() }),
-      recordStage<R>(stage),
-      onTimeOnly<R>(),
-    );
-}
-
-export class BudgetError extends Error {
-  constructor(stage: string, value: number) {
-    super(`budget of stage '${stage}': expected a finite number of ms > 0, got ${value}`);
-    this.name = 'BudgetError';
-  }
-}
-
-/**
- * A stage's budget from a params group (`budget_ms.<stage>: 80`), else `defaultMs`.
- * Throws a BudgetError for a budget that is not a positive finite number.
- */
-export function stageBudget(budgets: Readonly<Record<string, number>>, stage: string, defaultMs: number): number {
-  const v = Object.prototype.hasOwnProperty.call(budgets, stage) ? budgets[stage] : defaultMs;
-  if (!Number.isFinite(v) || v <= 0) throw new BudgetError(stage, v);
-  return v;
-}
+// ---- Silent-topic detection ----
 
 /** A topic that must keep publishing: silent when nothing arrived for `periodMs × k`. */
 export interface WatchSpec {

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { talker } from '../nodes/demo/talker.js';
 import { COMMON_PARAMS, ParamError, resolveParams } from './params.js';
+import { describeFixtures, fixture } from '../test/support/fixtures.js';
 import { loadParamsFile, nodeKeyMatches, paramsForNode, ParamsFileError, parseParamsYaml, typePlainScalar, type ParamsFile } from './params-file.js';
 
-const FX = join(import.meta.dirname, '..', '..', 'shared', 'fixtures');
+const FX = fixture();
 const LR = join(FX, 'launch_ros/test_launch_ros/test/test_launch_ros');
 
 /** name → [value, type] for compact comparison. */
@@ -15,7 +16,7 @@ function vals(files: ParamsFile | ParamsFile[], fqn: string): Record<string, [un
   return Object.fromEntries([...m].map(([k, o]) => [k, [o.value, o.type]]));
 }
 
-describe('params files from ROS 2 repositories', () => {
+describeFixtures('params files from ROS 2 repositories', ['demos', 'launch_ros', 'rosbag2', 'teleop_twist_joy'], () => {
   it('demo_nodes_py params.yaml', () => {
     const f = loadParamsFile(join(FX, 'demos/demo_nodes_py/demo_nodes_py/parameters/params.yaml'));
     expect(vals(f, '/param_test_target')).toEqual({

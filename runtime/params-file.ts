@@ -4,7 +4,7 @@
  * scalars are always strings, nested node keys form namespaces, nested parameter maps become
  * dotted names, and node keys may be wildcards (`/**`, `/*`) matched the way rclcpp does.
  */
-import { readFileSync } from 'node:fs';
+import { FileTooLargeError, readTextBounded } from './read-bounded.js';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { type ParamOverride, type ParamType, type ParamValue } from './params.js';
 
@@ -213,8 +213,9 @@ function flattenParams(map: YamlNode, prefix: string, out: Map<string, ParamOver
 export function loadParamsFile(path: string): ParamsFile {
   let src: string;
   try {
-    src = readFileSync(path, 'utf8');
+    src = readTextBounded(path);
   } catch (e) {
+    if (e instanceof FileTooLargeError) throw new ParamsFileError(path, undefined, `cannot read params file: ${e.message}`);
     throw new ParamsFileError(path, undefined, `cannot read params file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseParamsYaml(src, path);

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paramsForNode } from './params-file.js';
 import { extractRosArgs, parseRosArgs, RosArgsError } from './ros-args.js';
+import { fixture, itFixtures } from '../test/support/fixtures.js';
 
-const FX = join(import.meta.dirname, '..', '..', 'shared', 'fixtures');
 
 function pvals(argv: string[], fqn = '/n'): Record<string, [unknown, string]> {
   return Object.fromEntries([...paramsForNode(parseRosArgs(argv).params, fqn)].map(([k, o]) => [k, [o.value, o.type]]));
@@ -47,8 +46,9 @@ describe('parseRosArgs', () => {
     expect(r.params).toEqual([]);
   });
 
-  it('--params-file and -p merge in command-line order like rcl', () => {
-    const file = join(FX, 'launch_ros/test_launch_ros/test/test_launch_ros/actions/example_parameters_wildcard.yaml');
+  const WILDCARD = 'launch_ros/test_launch_ros/test/test_launch_ros/actions/example_parameters_wildcard.yaml';
+  itFixtures('--params-file and -p merge in command-line order like rcl', WILDCARD, () => {
+    const file = fixture(WILDCARD);
     expect(pvals(['--params-file', file, '-p', 'param:=cli'])).toEqual({ param: ['cli', 'string'] });
     expect(pvals(['-p', 'param:=cli', '--params-file', file])).toEqual({ param: ['wildcard', 'string'] });
   });

@@ -53,6 +53,10 @@ describe('arbiter → mavlink → simulated PX4', () => {
     while (!settled() && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 50));
     expect(c.diagnostics.forNode('/arbiter').values.last_source).toBe('fallback');
     expect(c.diagnostics.forNode('/mavlink').values.connected).toBe('false');
+    // The bridge may declare the FC lost before COM_OF_LOSS_T (0.5 s) has passed on the FC: its
+    // last heartbeat can be up to 1 s old when the FC goes silent. Give the FC its timeout.
+    while (sim.fc.status().mode !== 'AUTO.LOITER' && Date.now() - t1 < 1500) await new Promise((r) => setTimeout(r, 20));
     expect(sim.fc.status().mode).toBe('AUTO.LOITER');
+    expect(sim.fc.status().failsafe).toBe('offboard setpoints lost: hold');
   }, 40000);
 });

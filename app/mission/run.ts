@@ -15,6 +15,7 @@ import { KESTREL_ROOT, launchInProcess, resolveLaunch } from '../../runtime/laun
 import type { LogSink } from '../../runtime/log.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { ParamOverride } from '../../runtime/params.js';
+import { paramsForNode, type ParamsFile } from '../../runtime/params-file.js';
 import { MissionMonitor, type MissionEvent } from './monitor.js';
 
 export const MISSION_LAUNCH = join(KESTREL_ROOT, 'launch', 'drone_mission.launch.yaml');
@@ -39,6 +40,8 @@ export interface MissionOptions {
   seed?: number;
   /** Parameter overrides by node executable (e.g. `{ planner: { rate_hz: 0.2 } }`), applied over the launch file's. */
   params?: Record<string, Record<string, number | string | boolean>>;
+  /** `--ros-args` params files and `-p` values: each node takes the entries that match its name (after the launch file's). */
+  paramFiles?: readonly ParamsFile[];
   /** Extra launch arguments (name → value). */
   launchArgs?: Record<string, string>;
   logSink?: LogSink;
@@ -57,6 +60,8 @@ export interface MissionResult {
   mode: 'live' | 'virtual';
   fcLink: FcLink;
   durationS: number;
+  /** Set when `signal` stopped the run early: seconds of mission done by then. */
+  stoppedAtS?: number;
   wallS: number;
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
@@ -105,6 +110,9 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     ]);
     Object.assign(n, { params: new Map([...n.params, ...extra]) });
   }
+  if (o.paramFiles?.length) {
+    for (const n of resolved.nodes) Object.assign(n, { params: new Map([...n.params, ...paramsForNode(o.paramFiles, n.fqn)]) });
+  }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
   const t0 = clock.now();
@@ -118,6 +126,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const wall0 = process.hrtime.bigint();
   let stageSamples: Record<string, number[]> = {};
   let diagnostics: NodeStatus[] = [];
+  let stoppedAtS: number | undefined;
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -142,10 +151,12 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       }
     }
   } finally {
+    if (o.signal?.aborted) stoppedAtS = (clock.now() - t0) / 1000;
+    monitor.stop();
+    // Diagnostics after the shutdown, so they include it (the recorder's close, write errors).
+    await handle.shutdown(o.signal?.aborted ? 'mission stopped' : 'mission complete');
     diagnostics = container.diagnostics.all();
     stageSamples = container.diagnostics.samples();
-    monitor.stop();
-    await handle.shutdown('mission complete');
   }
   return {
     scenario: o.scenario,
@@ -153,6 +164,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     mode: o.mode,
     fcLink,
     durationS: o.durationS,
+    stoppedAtS,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
     diagnostics,

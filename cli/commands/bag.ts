@@ -9,7 +9,7 @@ import { convertBag } from '../../lib/bag/convert.js';
 import { formatMetadata } from '../../lib/bag/metadata.js';
 import { openBag, type Bag } from '../../lib/bag/reader.js';
 import { replay, type ReplayReport } from '../../lib/bag/replay.js';
-import type { BagInfo, StorageId } from '../../lib/bag/types.js';
+import type { BagInfo, BagTopic, StorageId } from '../../lib/bag/types.js';
 import type { ChunkCompression } from '../../lib/bag/writer.js';
 import { NODE_REGISTRY } from '../../nodes/index.js';
 import { recorderNode } from '../../nodes/bag/recorder.js';
@@ -20,13 +20,15 @@ import { Container } from '../../runtime/container.js';
 import { launchInProcess, parseLaunchArgs, resolveLaunch, type LaunchHandle } from '../../runtime/launch/index.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
+import { parseOptions, type OptionSpec, type OptionSpecs } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
 
 const USAGE = `usage: kestrel bag <verb> ...
 
-  info <bag> [--json]
-      Duration, start/end, message counts and types per topic, storage, files, compression
-      (like 'ros2 bag info'). <bag> is a rosbag2 directory, a .mcap or a .db3 file.
+  info <bag> [--json] [-v|--verbose]
+      Files, size, storage, distro, duration, start/end, message counts and types per topic and
+      service, in 'ros2 bag info' layout (Jazzy); --verbose adds the metadata version and the
+      compression. <bag> is a rosbag2 directory, a .mcap or a .db3 file (damage: on stderr).
   play <bag> [--rate R] [--topics T ...] [--remap FROM:=TO ...] [--start-offset S] [--loop]
              [--virtual] [--clock HZ] [--echo] [--launch <file> [arg:=value ...]]
       Publishes the bag on the in-process bus with original timing (--rate scales it), or with
@@ -42,31 +44,30 @@ const USAGE = `usage: kestrel bag <verb> ...
   reindex <dir>
       Writes metadata.yaml for a bag directory that lacks one (as 'ros2 bag reindex').`;
 
-/** Minimal option parser: `--name value`, repeated list options, and boolean flags. */
+/** `--name value`, ros2-style lists (`--topics /a /b`) and flags, as the verbs below name them (`-o`, `--rate`). */
 function parseOpts(argv: readonly string[], spec: { values?: string[]; lists?: string[]; flags?: string[] }): { pos: string[]; v: Map<string, string>; l: Map<string, string[]>; f: Set<string> } {
-  const pos: string[] = [];
+  const options: OptionSpecs = {};
+  const flagOf = new Map<string, string>();
+  const add = (flag: string, o: OptionSpec): void => {
+    const long = flag.startsWith('--');
+    const name = long ? flag.slice(2) : `short-${flag.slice(1)}`;
+    options[name] = long ? o : { ...o, short: flag.slice(1) };
+    flagOf.set(name, flag);
+  };
+  for (const x of spec.values ?? []) add(x, { type: 'string' });
+  for (const x of spec.lists ?? []) add(x, { type: 'string', list: true });
+  for (const x of spec.flags ?? []) add(x, { type: 'boolean' });
+  const { values, positionals } = parseOptions(argv, options);
   const v = new Map<string, string>();
   const l = new Map<string, string[]>();
   const f = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('-')) {
-      pos.push(a);
-      continue;
-    }
-    if (spec.flags?.includes(a)) f.add(a);
-    else if (spec.values?.includes(a)) {
-      const x = argv[++i];
-      if (x === undefined) throw new UsageError(`${a} needs a value`);
-      v.set(a, x);
-    } else if (spec.lists?.includes(a)) {
-      const list = l.get(a) ?? [];
-      while (i + 1 < argv.length && !argv[i + 1].startsWith('-')) list.push(argv[++i]);
-      if (list.length === 0) throw new UsageError(`${a} needs at least one value`);
-      l.set(a, list);
-    } else throw new UsageError(`unknown option '${a}'`);
+  for (const [name, x] of Object.entries(values as Record<string, string | boolean | string[] | undefined>)) {
+    const flag = flagOf.get(name)!;
+    if (x === true) f.add(flag);
+    else if (Array.isArray(x)) l.set(flag, x);
+    else if (typeof x === 'string') v.set(flag, x);
   }
-  return { pos, v, l, f };
+  return { pos: positionals, v, l, f };
 }
 
 function num(v: string | undefined, name: string, dflt: number): number {
@@ -76,18 +77,25 @@ function num(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
-function fmtDuration(ns: bigint): string {
-  return `${(Number(ns) / 1e9).toFixed(3)}s`;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `ros2 bag info`'s seconds: whole seconds, '.', then the milliseconds unpadded (as rosbag2 prints them). */
+function fmtSeconds(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  return `${ms / 1000n}.${ms % 1000n}`;
 }
 
+/** `ros2 bag info`'s time point: local time as strftime `%b %e %Y %H:%M:%S`, '.ms', then `(seconds)`. */
 function fmtTime(ns: bigint): string {
-  const sec = ns / 1_000_000_000n;
-  const iso = new Date(Number(sec) * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
-  return `${iso}.${String(ns % 1_000_000_000n).padStart(9, '0')} (${sec}.${String(ns % 1_000_000_000n).padStart(9, '0')})`;
+  const ms = ns / 1_000_000n;
+  const d = new Date(Number((ms / 1000n) * 1000n));
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const date = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${d.getFullYear()}`;
+  return `${date} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${ms % 1000n} (${fmtSeconds(ns)})`;
 }
 
 function fmtBytes(b: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let x = b;
   let u = 0;
   while (x >= 1024 && u < units.length - 1) {
@@ -97,27 +105,48 @@ function fmtBytes(b: number): string {
   return `${x.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
-/** `ros2 bag info` layout. */
-export function formatInfo(info: BagInfo, problems: readonly { message: string }[]): string {
-  const chunk = [...new Set(info.files.flatMap((f) => f.chunkCompression))];
+/** rosbag2's service-event topics: `<service>/_service_event` of type `pkg/srv/X_Event`. */
+function serviceOf(t: BagTopic): { name: string; type: string } | undefined {
+  if (!t.name.endsWith('/_service_event') || !/\/srv\/\w+_Event$/.test(t.type)) return undefined;
+  return { name: t.name.slice(0, -'/_service_event'.length), type: t.type.slice(0, -'_Event'.length) };
+}
+
+/**
+ * `ros2 bag info` layout (Jazzy: topics sorted by name, service-event topics in their own
+ * section, messages counted without them). `verbose` adds Kestrel's metadata version and
+ * compression lines after it.
+ */
+export function formatInfo(info: BagInfo, verbose = false): string {
+  const indent = ' '.repeat(19);
+  const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const topics = info.topics.filter((t) => !serviceOf(t)).sort(byName);
+  const services = info.topics.flatMap((t) => {
+    const s = serviceOf(t);
+    return s ? [{ ...s, count: t.messageCount, format: t.serializationFormat }] : [];
+  }).sort(byName);
+  const serviceEvents = services.reduce((n, s) => n + s.count, 0);
+  const files = info.files.map((f) => f.path.split('/').pop() as string);
   const lines = [
-    `Files:             ${info.files.map((f) => f.path.split('/').pop()).join('\n                   ')}`,
+    '',
+    `Files:             ${files.join(`\n${indent}`)}`,
     `Bag size:          ${fmtBytes(info.sizeBytes)}`,
     `Storage id:        ${info.storage}`,
-    `Metadata version:  ${info.version ?? '(none: reindexed)'}`,
-    `ROS distro:        ${info.rosDistro || '-'}`,
-    `Duration:          ${fmtDuration(info.durationNs)}`,
-    `Start:             ${info.messageCount > 0 ? fmtTime(info.startNs) : '-'}`,
-    `End:               ${info.messageCount > 0 ? fmtTime(info.endNs) : '-'}`,
-    `Messages:          ${info.messageCount}`,
-    `Compression:       ${info.compressionFormat ? `${info.compressionFormat} (${info.compressionMode})` : chunk.length > 0 ? `${chunk.join(', ')} (chunks)` : 'none'}`,
+    `ROS Distro:        ${info.rosDistro || 'unknown'}`,
+    `Duration:          ${fmtSeconds(info.durationNs)}s`,
+    `Start:             ${fmtTime(info.startNs)}`,
+    `End:               ${fmtTime(info.startNs + info.durationNs)}`,
+    `Messages:          ${info.messageCount - serviceEvents}`,
+    `Topic information: ${topics.map((t) => `Topic: ${t.name} | Type: ${t.type} | Count: ${t.messageCount} | Serialization Format: ${t.serializationFormat}`).join(`\n${indent}`)}`,
+    `Service:           ${services.length}`,
+    `Service information: ${services.map((s) => `Service: ${s.name} | Type: ${s.type} | Event Count: ${s.count} | Serialization Format: ${s.format}`).join(`\n${indent}  `)}`,
   ];
-  const w = Math.max(0, ...info.topics.map((t) => t.name.length));
-  info.topics.forEach((t, i) => {
-    lines.push(`${i === 0 ? 'Topic information: ' : '                   '}Topic: ${t.name.padEnd(w)} | Type: ${t.type} | Count: ${t.messageCount} | Serialization Format: ${t.serializationFormat}`);
-  });
-  if (info.topics.length === 0) lines.push('Topic information:  (none)');
-  for (const p of problems) lines.push(`Warning:           ${p.message}`);
+  if (verbose) {
+    const chunk = [...new Set(info.files.flatMap((f) => f.chunkCompression))];
+    lines.push(
+      `Metadata version:  ${info.version ?? '(none: reindexed)'}`,
+      `Compression:       ${info.compressionFormat ? `${info.compressionFormat} (${info.compressionMode})` : chunk.length > 0 ? `${chunk.join(', ')} (chunks)` : 'none'}`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -137,7 +166,7 @@ function reportPlayback(r: ReplayReport): void {
     io.err(`${r.decodeErrors} message(s) could not be decoded and were dropped:\n`);
     for (const d of r.dropped.slice(0, 10)) io.err(`  ${d.topic} at ${d.timeNs} ns: ${d.reason}\n`);
   }
-  for (const p of r.problems) io.err(`bag problem: ${p.message}\n`);
+  for (const p of r.problems) io.err(`bag problem: ${p.file}: ${p.message}\n`);
 }
 
 function jsonInfo(info: BagInfo, bag: Bag): string {
@@ -262,6 +291,7 @@ async function convert(argv: string[]): Promise<number> {
   });
   bar?.stop();
   println(`wrote ${r.messages} message(s) to ${r.files.join(', ')}`);
+  for (const n of r.notes) io.err(`note: ${n}\n`);
   return 0;
 }
 
@@ -294,10 +324,15 @@ export const bagCommand: Command = {
     const [verb, ...rest] = argv;
     switch (verb) {
       case 'info': {
-        const { pos, f } = parseOpts(rest, { flags: ['--json'] });
+        const { pos, f } = parseOpts(rest, { flags: ['--json', '-v', '--verbose'] });
         if (pos.length !== 1) throw new UsageError('info needs exactly one bag');
         const bag = await openBag(pos[0]);
-        println(f.has('--json') ? jsonInfo(bag.info(), bag) : formatInfo(bag.info(), bag.problems()));
+        if (f.has('--json')) println(jsonInfo(bag.info(), bag));
+        else {
+          println(formatInfo(bag.info(), f.has('-v') || f.has('--verbose')));
+          // Damage goes to stderr, so that stdout keeps ros2 bag info's layout.
+          for (const p of bag.problems()) io.err(`warning: ${p.file}: ${p.message}\n`);
+        }
         return 0;
       }
       case 'play':

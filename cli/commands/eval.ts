@@ -11,6 +11,7 @@ import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile
 import { renderReport } from '../../app/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
 import type { LogSink } from '../../runtime/log.js';
+import { parseOptions } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
 
 const USAGE = `usage: kestrel eval <scenario-name | scenario.yaml | bag> [options]
@@ -62,20 +63,20 @@ interface Opts {
 }
 
 function parse(argv: readonly string[]): Opts {
-  const pos: string[] = [];
-  const v = new Map<string, string>();
-  const flags = new Set<string>();
-  const values = ['--duration', '--seed', '--perception', '--scenario', '--latency', '--device-profile', '--out'];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) pos.push(a);
-    else if (a === '--control' || a === '--verbose') flags.add(a);
-    else if (values.includes(a)) {
-      const x = argv[++i];
-      if (x === undefined) throw new UsageError(`${a} needs a value`);
-      v.set(a, x);
-    } else throw new UsageError(`unknown option '${a}'`);
-  }
+  const { values, positionals: pos } = parseOptions(argv, {
+    duration: { type: 'string' },
+    seed: { type: 'string' },
+    perception: { type: 'string' },
+    scenario: { type: 'string' },
+    latency: { type: 'string' },
+    'device-profile': { type: 'string' },
+    out: { type: 'string' },
+    control: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  // By flag name, as the checks below and their messages say them.
+  const v = new Map<string, string>(Object.entries(values).flatMap(([k, x]) => (typeof x === 'string' ? [[`--${k}`, x] as const] : [])));
+  const flags = new Set<string>(Object.entries(values).flatMap(([k, x]) => (x === true ? [`--${k}`] : [])));
   if (pos.length === 0) throw new UsageError('missing the scenario or bag to evaluate');
   if (pos.length > 1) throw new UsageError(`eval takes one scenario or bag, got also '${pos[1]}'`);
   const num = (name: string, int: boolean): number | undefined => {
@@ -116,7 +117,7 @@ export function loadLatencyModel(path: string): LatencyModel {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`latency model ${path}: ${(e as Error).message}`);
+    throw new Error(`latency model ${path}: ${(e as Error).message}`, { cause: e });
   }
   const bad = (where: string, what: string): never => {
     throw new Error(`latency model ${path}: ${where}: ${what}`);

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { bagCommand } from './bag.js';
 import { evalCommand } from './eval.js';
+import { intentCommand } from './intent.js';
 import { launchCommand } from './launch.js';
 import { nodeCommand } from './node.js';
 import { paramsCommand } from './params.js';
@@ -16,4 +17,5 @@ export const COMMANDS: readonly Command[] = [
   nodeCommand,
   bagCommand,
   evalCommand,
+  intentCommand,
 ];

@@ -22,6 +22,7 @@ import { Ros2Transport, type DeclaredParam } from '../../runtime/transport/ros2.
 import { createTransport, parseTransportChoice, transportFromEnv, type TransportChoice } from '../../runtime/transport/select.js';
 import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
 import type { Transport } from '../../runtime/transport/transport.js';
+import { parseOptions } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 export interface NodeProcessOptions {
@@ -145,26 +146,15 @@ function parseOwnFlags(argv: readonly string[]): { executable: string; transport
   const first = argv.indexOf('--ros-args');
   const own = first < 0 ? [...argv] : argv.slice(0, first);
   const rosArgv = first < 0 ? [] : argv.slice(first);
-  let transport: TransportChoice | undefined;
+  const { values, positionals } = parseOptions(own, { transport: { type: 'string' }, 'diagnostics-period-ms': { type: 'string' } });
+  const transport = values.transport === undefined ? undefined : parseTransportChoice(values.transport);
   let diagnosticsPeriodMs: number | undefined;
-  let executable: string | undefined;
-  for (let i = 0; i < own.length; i++) {
-    const a = own[i];
-    const value = (): string => {
-      const v = own[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--transport') transport = parseTransportChoice(value());
-    else if (a.startsWith('--transport=')) transport = parseTransportChoice(a.slice('--transport='.length));
-    else if (a === '--diagnostics-period-ms') {
-      const v = Number(value());
-      if (!Number.isFinite(v) || v < 0) throw new UsageError(`--diagnostics-period-ms must be a number >= 0 (0 disables)`);
-      diagnosticsPeriodMs = v;
-    } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-    else if (executable === undefined) executable = a;
-    else throw new UsageError(`unexpected argument '${a}' (ROS arguments go after --ros-args)`);
+  if (values['diagnostics-period-ms'] !== undefined) {
+    diagnosticsPeriodMs = Number(values['diagnostics-period-ms']);
+    if (!Number.isFinite(diagnosticsPeriodMs) || diagnosticsPeriodMs < 0) throw new UsageError(`--diagnostics-period-ms must be a number >= 0 (0 disables)`);
   }
+  const [executable, extra] = positionals;
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (ROS arguments go after --ros-args)`);
   if (executable === undefined) throw new UsageError('missing node executable name');
   return { executable, transport, diagnosticsPeriodMs, rosArgv };
 }

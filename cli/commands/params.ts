@@ -3,6 +3,7 @@ import { joinNs } from '../../runtime/names.js';
 import { COMMON_PARAMS, describeParams, resolveParams, type ParamDecls } from '../../runtime/params.js';
 import { loadParamsFile, paramsForNode, type ParamsFile } from '../../runtime/params-file.js';
 import { extractRosArgs } from '../../runtime/ros-args.js';
+import { parseOptions } from '../args.js';
 import { println, UsageError, type Command } from '../command.js';
 import { loadRegistry } from './shared.js';
 
@@ -17,17 +18,9 @@ With --params-file / --ros-args: the value each parameter gets for the node's fu
   async run(argv) {
     const NODE_REGISTRY = await loadRegistry();
     const { rest, ros } = extractRosArgs(argv);
-    const files: ParamsFile[] = [];
-    const positional: string[] = [];
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i]!;
-      if (a === '--params-file') {
-        const f = rest[++i];
-        if (f === undefined) throw new UsageError('--params-file needs a file');
-        files.push(loadParamsFile(f));
-      } else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-      else positional.push(a);
-    }
+    const opts = parseOptions(rest, { 'params-file': { type: 'string', multiple: true, valueName: 'file' } });
+    const positional = opts.positionals;
+    const files: ParamsFile[] = (opts.values['params-file'] ?? []).map((f) => loadParamsFile(f));
     if (positional.length !== 1) throw new UsageError(positional.length === 0 ? 'missing node name' : `one node at a time, got ${positional.join(', ')}`);
     const exec = positional[0]!;
     const def = NODE_REGISTRY.get(exec);

@@ -9,11 +9,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MissionEvent } from '../../app/mission/monitor.js';
 import { socatAvailable, type FcLink, type MissionResult } from '../../app/mission/run.js';
-import { consoleSink, type LogSink } from '../../runtime/log.js';
+import { consoleSink, type LogLevel, type LogSink } from '../../runtime/log.js';
+import { extractRosArgs, type RosArgs } from '../../runtime/ros-args.js';
+import { parseOptions } from '../args.js';
 import { KESTREL_ROOT } from '../../runtime/launch/index.js';
 import { println, UsageError, type Command } from '../command.js';
 
-const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--out DIR] [--no-record] [--verbose]
+const USAGE = `usage: kestrel start [scenario] [--duration S] [--control] [--fc serial|udp|memory] [--perception onnx|oracle] [--fc-port N] [--gcs-port N]
+                     [--out DIR] [--no-record] [--verbose] [--ros-args --log-level LEVEL -p [node:]name:=value ... [--]]
 
 Runs the simulated drone mission live (default scenario passport-queue, 60 s) and exits 0 with a
 summary. Alerts, rule compiles, plans and command changes are printed as they happen.
@@ -22,8 +25,14 @@ Scenarios: passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/), or a
   --duration S   seconds of mission (default 60)
   --control      the scenario's control variant (no alert should fire)
   --fc LINK      flight-controller link: serial (socat pty pair, default when socat is installed), udp, memory
+  --fc-port N    UDP port of the simulated flight controller (default 14580; implies --fc udp)
+  --gcs-port N   local UDP port of Kestrel's MAVLink bridge, the GCS side (default: any free port; implies --fc udp)
+  --perception P onnx (default: the detector on rendered frames) or oracle (ground-truth labels as
+                 detections: no frames, no model; evaluates everything downstream, starts faster)
   --out DIR      recording directory (default out/mission-<time>/); --no-record to skip
-  --verbose      print every node's INFO log lines too`;
+  --verbose      print every node's INFO log lines too (as --ros-args --log-level info)
+  --ros-args     ROS arguments for the mission's nodes: --log-level [node:=]LEVEL (default warn), -p [node:]name:=value,
+                 --params-file FILE (applied to every node, or to the named one, as in a component container)`;
 
 function fmtT(t: number): string {
   return `t=${t.toFixed(1).padStart(6)}s`;
@@ -47,7 +56,8 @@ export function describeEvent(e: MissionEvent): string {
 export function summarize(r: MissionResult): string[] {
   const m = r.monitor;
   const lines: string[] = [];
-  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${r.durationS} s of mission in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
+  const span = r.stoppedAtS !== undefined ? `stopped after ${r.stoppedAtS.toFixed(1)} s of ${r.durationS} s` : `${r.durationS} s of mission`;
+  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${span} in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
   lines.push(`  perception: ${m.frames} frames, ${m.detections} detections`);
   const onsets = m.alertSamples.filter((s) => s.active);
   const truth = m.truthSamples.filter((s) => s.active);
@@ -64,8 +74,80 @@ export function summarize(r: MissionResult): string[] {
   const stageLines = r.diagnostics.flatMap((n) => n.stages.filter((s) => s.count > 0 || s.misses > 0 || s.drops > 0 || s.errors > 0).map((s) => `${s.name}: p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} ms, misses ${s.misses}, drops ${s.drops}, errors ${s.errors}`));
   if (stageLines.length) lines.push('  stages:', ...stageLines.map((l) => `    ${l}`));
   lines.push(`  peak memory: ${r.peakRssMb.toFixed(0)} MB`);
-  if (r.recordDir) lines.push(`  recording: ${r.recordDir} (MCAP, every topic; open with Foxglove or \`kestrel bag info\`)`);
+  if (r.recordDir) {
+    const rec = r.diagnostics.find((n) => n.node.endsWith('/recorder'))?.values;
+    lines.push(`  recording: ${r.recordDir} (MCAP, every topic, ${rec?.write_errors ?? '0'} write errors; open with Foxglove or \`kestrel bag info\`)`);
+  }
   return lines;
+}
+
+const LOG_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+interface StartArgs {
+  scenario: string;
+  durationS: number;
+  control: boolean;
+  fcLink?: FcLink;
+  fcPort?: number;
+  gcsPort?: number;
+  out?: string;
+  record: boolean;
+  verbose: boolean;
+  perception: 'onnx' | 'oracle';
+  ros: RosArgs;
+}
+
+function portOf(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${name} must be a port number 1-65535, not '${v}'`);
+  return n;
+}
+
+export function parseStartArgs(argv: readonly string[]): StartArgs {
+  const { rest, ros } = extractRosArgs(argv);
+  if (ros.remaps.length > 0) throw new UsageError('--ros-args -r: remaps of the mission go in launch/drone_mission.launch.yaml');
+  const { values: v, positionals } = parseOptions(rest, {
+    duration: { type: 'string' },
+    control: { type: 'boolean' },
+    fc: { type: 'string' },
+    'fc-port': { type: 'string' },
+    'gcs-port': { type: 'string' },
+    out: { type: 'string' },
+    'no-record': { type: 'boolean' },
+    verbose: { type: 'boolean' },
+    perception: { type: 'string' },
+  });
+  if (positionals.length > 1) throw new UsageError(`start takes one scenario, got also '${positionals[1]}'`);
+  const durationS = v.duration === undefined ? 60 : Number(v.duration);
+  if (!(durationS > 0)) throw new UsageError(`--duration must be a positive number of seconds`);
+  if (v.fc !== undefined && v.fc !== 'serial' && v.fc !== 'udp' && v.fc !== 'memory') throw new UsageError(`--fc must be serial, udp or memory, not '${v.fc}'`);
+  if (v.perception !== undefined && v.perception !== 'onnx' && v.perception !== 'oracle') throw new UsageError(`--perception must be onnx or oracle, not '${v.perception}'`);
+  return {
+    scenario: positionals[0] ?? 'passport-queue',
+    durationS,
+    control: v.control ?? false,
+    fcLink: v.fc,
+    fcPort: portOf('--fc-port', v['fc-port']),
+    gcsPort: portOf('--gcs-port', v['gcs-port']),
+    out: v.out,
+    record: !v['no-record'],
+    verbose: v.verbose ?? false,
+    perception: v.perception ?? 'onnx',
+    ros,
+  };
+}
+
+/** `--log-level [logger:=]level` → the level for a node (ROS 2: the last global one, or the node's own). */
+function logLevels(levels: RosArgs['logLevels'], dflt: LogLevel): (node: string) => LogLevel {
+  const map = (l: string): LogLevel => (l === 'fatal' ? 'error' : l === 'unset' ? dflt : (l as LogLevel));
+  let global = dflt;
+  const per = new Map<string, LogLevel>();
+  for (const l of levels) {
+    if (l.logger === undefined) global = map(l.level);
+    else per.set(l.logger.replace(/^\//, ''), map(l.level));
+  }
+  return (node) => per.get(node.replace(/^\//, '')) ?? global;
 }
 
 export const startCommand: Command = {
@@ -73,45 +155,35 @@ export const startCommand: Command = {
   summary: 'Run the simulated drone mission end to end, live (what `npm start` does)',
   usage: USAGE,
   async run(argv) {
-    let scenario = 'passport-queue';
-    let durationS = 60;
-    let control = false;
-    let fcLink: FcLink | undefined;
-    let out: string | undefined;
-    let record = true;
-    let verbose = false;
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i];
-      const value = (): string => {
-        const v = argv[++i];
-        if (v === undefined) throw new UsageError(`${a} needs a value`);
-        return v;
-      };
-      if (a === '--duration') {
-        durationS = Number(value());
-        if (!(durationS > 0)) throw new UsageError(`--duration must be a positive number of seconds`);
-      } else if (a === '--control') control = true;
-      else if (a === '--fc') {
-        const v = value();
-        if (v !== 'serial' && v !== 'udp' && v !== 'memory') throw new UsageError(`--fc must be serial, udp or memory, not '${v}'`);
-        fcLink = v;
-      } else if (a === '--out') out = value();
-      else if (a === '--no-record') record = false;
-      else if (a === '--verbose') verbose = true;
-      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-      else scenario = a;
+    const o = parseStartArgs(argv);
+    const { scenario, durationS, control, out, record, verbose, perception } = o;
+    let fcLink = o.fcLink;
+    if (o.fcPort !== undefined || o.gcsPort !== undefined) {
+      if (fcLink !== undefined && fcLink !== 'udp') throw new UsageError(`--fc-port and --gcs-port are UDP ports: they need --fc udp, not --fc ${fcLink}`);
+      fcLink = 'udp';
     }
     if (fcLink === 'serial' && !socatAvailable()) throw new Error('--fc serial needs socat for the pty pair: apt-get install socat (or use --fc udp)');
+    // Before anything starts: an unknown name is one clear line, as in `kestrel eval`, not a params-file ENOENT.
+    (await import('../../sim/scenario.js')).resolveScenarioPath(scenario);
     const recordDir = record ? (out ?? join(KESTREL_ROOT, 'out', `mission-${new Date().toISOString().replace(/[:.]/g, '-')}`)) : undefined;
     if (recordDir) mkdirSync(join(recordDir, '..'), { recursive: true });
+    const levelOf = logLevels(o.ros.logLevels, verbose ? 'info' : 'warn');
     const sink: LogSink = (l) => {
-      if (verbose || l.level === 'warn' || l.level === 'error') consoleSink(l);
+      if (LOG_ORDER[l.level] >= LOG_ORDER[levelOf(l.node)]) consoleSink(l);
     };
     const { runMission } = await import('../../app/mission/run.js');
     const ctrl = new AbortController();
-    const onSig = (): void => ctrl.abort();
-    process.once('SIGINT', onSig);
-    process.once('SIGTERM', onSig);
+    // The first SIGINT/SIGTERM stops the mission in order (publishers, then the recorder, then the
+    // summary). Later ones are ignored, not fatal: a Ctrl-C to the process group reaches this
+    // process twice (from the terminal and forwarded by npm), and a supervisor may repeat itself;
+    // one that means it escalates to SIGKILL, which the recorder's periodic flush bounds.
+    const onSig = (sig: NodeJS.Signals): void => {
+      if (ctrl.signal.aborted) return;
+      println(`received ${sig}: stopping the mission (the recording is closed after the nodes stop)`);
+      ctrl.abort();
+    };
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
     let lastPlanAction = '';
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
     try {
@@ -121,8 +193,11 @@ export const startCommand: Command = {
         durationS,
         mode: 'live',
         fcLink,
+        perception,
         recordDir,
         logSink: sink,
+        paramFiles: o.ros.params,
+        launchArgs: { ...(o.fcPort !== undefined ? { fc_udp_port: String(o.fcPort) } : {}), ...(o.gcsPort !== undefined ? { gcs_udp_port: String(o.gcsPort) } : {}) },
         signal: ctrl.signal,
         onEvent: (e) => {
           // A plan is printed when its action changes; the summary counts them all.

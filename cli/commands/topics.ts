@@ -1,8 +1,13 @@
-/** `kestrel topics <launch-file>`: configures the nodes (without activating) and lists their topics. */
+/**
+ * `kestrel topics <launch-file>`: configures the nodes (without activating) and lists their topics: the endpoints
+ * they create while configuring, plus the topics they declare (publishes/subscribes, from msgs/topics.ts), which is
+ * how subscriptions made on activation are counted.
+ */
 import type { Observable } from 'rxjs';
 import type { MsgTypeMap, MsgTypeName } from '../../msgs/index.js';
 import { Bus, type Publisher } from '../../runtime/bus.js';
 import { Container } from '../../runtime/container.js';
+import type { ManagedNode } from '../../runtime/node.js';
 import { checkRunnable } from '../../runtime/launch/index.js';
 import { QOS_DEFAULT, type QoS } from '../../runtime/qos.js';
 import { println, UsageError, type Command } from '../command.js';
@@ -19,10 +24,19 @@ export class RecordingBus extends Bus {
   owner = '?';
   readonly endpoints = new Map<string, { type: MsgTypeName; list: Endpoint[] }>();
 
-  private note(topic: string, type: MsgTypeName, kind: 'pub' | 'sub', qos: QoS): void {
+  note(topic: string, type: MsgTypeName, kind: 'pub' | 'sub', qos: QoS, node = this.owner): void {
     let t = this.endpoints.get(topic);
     if (!t) this.endpoints.set(topic, (t = { type, list: [] }));
-    t.list.push({ node: this.owner, kind, qos });
+    if (!t.list.some((e) => e.node === node && e.kind === kind)) t.list.push({ node, kind, qos });
+  }
+
+  /** Adds the node's declared topics, under the names its parameters, namespace and remaps give them. */
+  noteDeclared(n: ManagedNode): void {
+    const declared = [...(n.def.publishes ?? []).map((d) => ['pub', d] as const), ...(n.def.subscribes ?? []).map((d) => ['sub', d] as const)];
+    for (const [kind, d] of declared) {
+      const name = d.at ? d.at(n.params) : d.topic;
+      if (name !== undefined) this.note(n.ctx.resolve(name), d.type, kind, d.qos ?? QOS_DEFAULT, n.ctx.fqn);
+    }
   }
 
   override advertise<K extends MsgTypeName>(name: string, type: K, qos: QoS = QOS_DEFAULT): Publisher<MsgTypeMap[K]> {
@@ -61,6 +75,7 @@ prints each topic with its type, publisher and subscriber counts, and each endpo
         bus.owner = n.fqn;
         await container.add(n);
       }
+      for (const n of container.nodes) bus.noteDeclared(n);
       const topics = [...bus.endpoints.entries()].sort(([a], [b]) => a.localeCompare(b));
       if (topics.length === 0) println('(no topics)');
       for (const [name, t] of topics) {

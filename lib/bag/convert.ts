@@ -1,11 +1,11 @@
 /** `kestrel bag convert`: rewrites a bag into MCAP or sqlite3, keeping every message, time and definition. */
 import { mkdirSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { formatMetadata } from './metadata.js';
+import { formatMetadata, qosProfiles, qosText } from './metadata.js';
 import { openBag } from './reader.js';
 import { writeSqliteFile } from './sqlite-writer.js';
 import { BagError, type StorageId } from './types.js';
-import { createBagWriter, type ChunkCompression } from './writer.js';
+import { createBagWriter, hashOf, type ChunkCompression } from './writer.js';
 
 export interface ConvertOptions {
   storage: StorageId;
@@ -16,6 +16,15 @@ export interface ConvertOptions {
 export interface ConvertResult {
   messages: number;
   files: string[];
+  /** What the output keeps differently from the input (e.g. compression), for the user. */
+  notes: string[];
+}
+
+/** What convert does with the source's rosbag2 compression (it never writes it back: stated). */
+function compressionNotes(format: string, mode: string, out: string): string[] {
+  const m = mode.toLowerCase();
+  if (!format || !m || m === 'none') return [];
+  return [`the source's ${m === 'file' ? 'whole-file' : 'per-message'} ${format} compression is not kept: the output is written ${out}`];
 }
 
 export async function convertBag(src: string, dst: string, o: ConvertOptions): Promise<ConvertResult> {
@@ -33,7 +42,7 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
   if (o.storage === 'mcap') {
     const w = await createBagWriter(dst, { compression: o.compression ?? 'zstd', registry: bag.registry, rosDistro: info.rosDistro });
     for (const t of info.topics) {
-      w.addTopic(t.name, t.type, { serializationFormat: t.serializationFormat, offeredQosProfiles: typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '', schemaText: definition(t.type) });
+      w.addTopic(t.name, t.type, { serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash, schemaText: definition(t.type) });
     }
     let n = 0;
     for (const m of bag.messagesSync()) {
@@ -46,11 +55,22 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
     }
     await w.close();
     o.onProgress?.(n, total);
-    return { messages: n, files: w.files() };
+    return { messages: n, files: w.files(), notes: compressionNotes(info.compressionFormat, info.compressionMode, `with ${o.compression ?? 'zstd'} MCAP chunk compression`) };
   }
   if (existsSync(dst) && readdirSync(dst).length > 0) throw new BagError(dst, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
   mkdirSync(dst, { recursive: true });
   const name = `${basename(dst)}_0.db3`;
+  const topics = info.topics.map((t) => {
+    const def = definition(t.type);
+    return {
+      name: t.name,
+      type: t.type,
+      serializationFormat: t.serializationFormat,
+      offeredQosProfiles: qosText(qosProfiles(t.offeredQosProfiles, src)),
+      typeDescriptionHash: t.typeDescriptionHash || hashOf(t.type, def),
+      definition: def,
+    };
+  });
   let n = 0;
   const count = function* (it: Iterable<{ topic: string; logTimeNs: bigint; data: Uint8Array }>) {
     for (const m of it) {
@@ -58,31 +78,18 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
       if (++n % 1000 === 0) o.onProgress?.(n, total);
     }
   };
-  await writeSqliteFile(
-    join(dst, name),
-    info.topics.map((t) => ({
-      name: t.name,
-      type: t.type,
-      serializationFormat: t.serializationFormat,
-      offeredQosProfiles: typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '',
-      typeDescriptionHash: t.typeDescriptionHash ?? '',
-      definition: definition(t.type),
-    })),
-    count(bag.messagesSync()),
-    info.rosDistro,
-  );
-  o.onProgress?.(n, total);
-  writeFileSync(
-    join(dst, 'metadata.yaml'),
+  const metadata = (count: number): string =>
     formatMetadata({
       storage: 'sqlite3',
-      files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: n }],
-      topics: info.topics,
+      files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: count }],
+      topics: info.topics.map((t, i) => ({ ...t, typeDescriptionHash: topics[i].typeDescriptionHash })),
       startNs: info.startNs,
       durationNs: info.durationNs,
-      messageCount: n,
+      messageCount: count,
       rosDistro: info.rosDistro,
-    }),
-  );
-  return { messages: n, files: [join(dst, name)] };
+    });
+  await writeSqliteFile(join(dst, name), topics, count(bag.messagesSync()), info.rosDistro, metadata);
+  o.onProgress?.(n, total);
+  writeFileSync(join(dst, 'metadata.yaml'), metadata(n));
+  return { messages: n, files: [join(dst, name)], notes: compressionNotes(info.compressionFormat, info.compressionMode, 'uncompressed') };
 }

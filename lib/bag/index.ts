@@ -3,6 +3,7 @@ export { openBag, Bag, compareMessages, UnsupportedFormatError, DefinitionMismat
 export { createBagWriter, type BagWriter, type BagWriterOptions, type ChunkCompression, type TopicOptions } from './writer.js';
 export { replay, bagStartMs, type ReplayOptions, type ReplayReport, type ReplayProgress, type DroppedMessage } from './replay.js';
 export { convertBag, type ConvertOptions, type ConvertResult } from './convert.js';
-export { parseMetadata, formatMetadata } from './metadata.js';
+export { parseMetadata, formatMetadata, qosProfiles, qosText, type QosProfile } from './metadata.js';
+export { typeDescriptionHash, TypeHashError } from './type-hash.js';
 export { exactNowNs, noteExactTime } from './exact-time.js';
 export * from './types.js';

@@ -4,7 +4,7 @@
  * complete record before the damage, plus a problem saying where and what was lost.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { McapStreamReader, type DecompressHandlers } from '@mcap/core';
+import { McapRecordBuilder, McapStreamReader, type DecompressHandlers, type McapTypes } from '@mcap/core';
 import { loadDecompressHandlers } from '@mcap/support';
 import type { BagProblem } from './types.js';
 
@@ -67,36 +67,51 @@ function describeAt(head: Uint8Array, remaining: number): string {
   return `${name} record of ${len} bytes (${remaining - 9} present)`;
 }
 
-/** Reads `path` in blocks (files over 2 GiB cannot be read whole), or uses `bytes` when given. */
-function* blocks(path: string, bytes: Uint8Array | undefined, size: number): Generator<Uint8Array> {
-  if (bytes) {
-    yield bytes;
-    return;
+/** Random access to the file (or to `bytes`), for reading on and for resynchronizing after damage. */
+class Source {
+  private fd: number | undefined;
+  constructor(private readonly path: string, private readonly bytes: Uint8Array | undefined, readonly size: number) {}
+  read(pos: number, n: number): Uint8Array {
+    const len = Math.max(0, Math.min(n, this.size - pos));
+    if (this.bytes) return this.bytes.subarray(pos, pos + len);
+    this.fd ??= openSync(this.path, 'r');
+    const buf = new Uint8Array(len);
+    const got = readSync(this.fd, buf, 0, len, pos);
+    return got === len ? buf : buf.subarray(0, got);
   }
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const buf = new Uint8Array(size);
-      const n = readSync(fd, buf, 0, size, null);
-      if (n <= 0) return;
-      yield n === size ? buf : buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
-/** Bytes at absolute `offset` (for describing damage), read again from the file. */
-function peek(path: string, bytes: Uint8Array | undefined, offset: number): Uint8Array {
-  if (bytes) return bytes.subarray(offset, offset + 9);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(9);
-    const n = readSync(fd, buf, 0, 9, offset);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
+const CHUNK = 0x06;
+const COMPRESSIONS = new Set(['', 'zstd', 'lz4', 'bz2']);
+
+/** Whether a plausible Chunk record starts at `at` of `b` (fields consistent with its length and the file). */
+function chunkAt(b: Uint8Array, at: number, filePos: number, size: number): boolean {
+  if (b[at] !== CHUNK || at + 9 + 36 > b.byteLength) return false;
+  const v = new DataView(b.buffer, b.byteOffset + at);
+  const len = Number(v.getBigUint64(1, true));
+  if (len < 36 || filePos + 9 + len > size) return false;
+  if (v.getBigUint64(9, true) > v.getBigUint64(17, true)) return false;
+  const clen = v.getUint32(37, true);
+  if (clen > 8 || at + 41 + clen + 8 > b.byteLength) return false;
+  const comp = new TextDecoder().decode(b.subarray(at + 41, at + 41 + clen));
+  if (!COMPRESSIONS.has(comp)) return false;
+  const records = Number(new DataView(b.buffer, b.byteOffset + at + 41 + clen, 8).getBigUint64(0, true));
+  return 8 + 8 + 8 + 4 + 4 + clen + 8 + records === len;
+}
+
+/** The next position after `from` where a Chunk record plausibly starts, or undefined. */
+function findChunk(src: Source, from: number): number | undefined {
+  const WINDOW = 1 << 20;
+  for (let pos = from; pos < src.size; pos += WINDOW) {
+    const b = src.read(pos, WINDOW + 64);
+    const end = Math.min(WINDOW, b.byteLength);
+    for (let i = 0; i < end; i++) if (b[i] === CHUNK && chunkAt(b, i, pos + i, src.size)) return pos + i;
   }
+  return undefined;
 }
 
 export function emptyContents(path: string, sizeBytes: number): McapFileContents {
@@ -106,32 +121,99 @@ export function emptyContents(path: string, sizeBytes: number): McapFileContents
 /**
  * Streams the Message records of one file in file order, filling `out` (channels, metadata,
  * problems...) as it goes. Sync, so a bag can be iterated lazily without holding it in memory.
+ * A damaged record (bad CRC, bad compressed data, a wrong length, an unknown opcode) is
+ * skipped: reading goes on at the next chunk, and the problem says how many messages the
+ * skipped chunk held (from the message index records after it, when the file has them).
  */
 export function* mcapMessages(path: string, handlers: DecompressHandlers, out: McapFileContents, bytes?: Uint8Array, blockSize = 8 << 20): Generator<RawMessage> {
+  const src = new Source(path, bytes, bytes ? bytes.byteLength : statSync(path).size);
   const schemas = new Map<number, RawSchema>();
-  const reader = new McapStreamReader({ includeChunks: true, decompressHandlers: handlers, validateCrcs: true });
+  const schemaRecs = new Map<number, McapTypes.Schema>();
+  const channelRecs = new Map<number, McapTypes.Channel>();
   const decoder = new TextDecoder();
-  let appended = 0;
-  // Offset of the next unparsed top-level record (chunk contents do not move it).
-  let offset = 0;
   let count = 0;
-  for (const block of blocks(path, bytes, blockSize)) {
-    reader.append(block);
-    appended += block.byteLength;
+  /** The damage being accounted: messages lost are added from the message index records that follow it. */
+  let lost: { problem: BagProblem; base: string; messages: number } | undefined;
+  const closeLost = (): void => {
+    if (lost) lost.problem.message = `${lost.base}; ${lost.messages > 0 ? `${lost.messages} message(s) in it are lost` : 'its messages (if any) are lost'}, reading went on after it`;
+    lost = undefined;
+  };
+  /** A reader positioned at `pos`: after the first, it starts without magic and is told the schemas and channels seen so far. */
+  const readerAt = (pos: number, first: boolean): { reader: McapStreamReader; appended: number } => {
+    const reader = new McapStreamReader({ includeChunks: true, decompressHandlers: handlers, validateCrcs: true, noMagicPrefix: !first });
+    if (!first) {
+      const b = new McapRecordBuilder();
+      for (const sc of schemaRecs.values()) b.writeSchema(sc);
+      for (const ch of channelRecs.values()) b.writeChannel(ch);
+      reader.append(b.buffer);
+    }
+    return { reader, appended: pos };
+  };
+  let { reader, appended } = readerAt(0, true);
+  let cutAt: number | undefined;
+  // Offset of the next unparsed top-level record, and where the last Chunk started and ended.
+  let offset = 0;
+  let chunkStart = -1;
+  let chunkEnd = -1;
+  const resync = (damageAt: number, from: number, what: string, exact = false): boolean => {
+    closeLost();
+    const next = exact ? from : findChunk(src, from);
+    const problem: BagProblem = { kind: 'corrupt', file: path, offset: damageAt, message: '' };
+    out.problems.push(problem);
+    if (next === undefined) {
+      problem.message = `corrupt data at byte ${damageAt} (${what}); no intact chunk follows: reading stopped after ${count} messages, the rest of the file is lost`;
+      return false;
+    }
+    const base = `corrupt data at byte ${damageAt} (${what}), skipped to byte ${next}`;
+    lost = { problem, base, messages: 0 };
+    closeLost(); // a message now; made exact by the message index records that follow
+    lost = { problem, base, messages: 0 };
+    ({ reader, appended } = readerAt(next, false));
+    offset = next;
+    chunkStart = chunkEnd = -1;
+    return true;
+  };
+  try {
     for (;;) {
       let rec;
       try {
         rec = reader.nextRecord();
       } catch (e) {
-        out.problems.push({
-          kind: 'corrupt',
-          file: path,
-          offset,
-          message: `corrupt data at byte ${offset} (${describeAt(peek(path, bytes, offset), out.sizeBytes - offset)}): ${(e as Error).message}; reading stopped after ${count} messages, the rest of the file is lost`,
-        });
+        const inChunk = chunkEnd >= 0 && offset === chunkEnd;
+        const at = inChunk ? chunkStart : offset;
+        const what = `${describeAt(src.read(at, 9), src.size - at)}: ${(e as Error).message}`;
+        // A chunk that fails whole is skipped exactly; a bad record elsewhere needs a search.
+        if (resync(at, inChunk ? chunkEnd : at + 1, what, inChunk)) continue;
         return;
       }
-      if (!rec) break;
+      if (!rec) {
+        if (reader.done()) break;
+        // Needs more bytes: first check that the record waiting for them fits in the file.
+        const pos = appended - reader.bytesRemaining();
+        const head = src.read(pos, 9);
+        // (Before the 8-byte magic is read, there is no record to check.)
+        if (head.byteLength === 9 && pos >= 8) {
+          const len = Number(new DataView(head.buffer, head.byteOffset + 1, 8).getBigUint64(0, true));
+          if (pos + 9 + len > src.size) {
+            // It cannot complete: a damaged length if an intact chunk follows, else the file is cut here.
+            if (findChunk(src, pos + 1) !== undefined) {
+              if (resync(pos, pos + 1, `${describeAt(head, src.size - pos)}, longer than the file`)) continue;
+              return;
+            }
+            cutAt = pos;
+            break;
+          }
+        }
+        if (appended >= src.size) {
+          if (pos < src.size) cutAt = pos;
+          break;
+        }
+        const block = src.read(appended, blockSize);
+        reader.append(block);
+        appended += block.byteLength;
+        continue;
+      }
+      const start = offset;
       offset = appended - reader.bytesRemaining();
       switch (rec.type) {
         case 'Header':
@@ -139,9 +221,11 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
           out.library = rec.library;
           break;
         case 'Schema':
+          schemaRecs.set(rec.id, rec);
           schemas.set(rec.id, { name: rec.name, encoding: rec.encoding, text: decoder.decode(rec.data) });
           break;
         case 'Channel':
+          channelRecs.set(rec.id, rec);
           out.channels.set(rec.id, { id: rec.id, topic: rec.topic, messageEncoding: rec.messageEncoding, schema: rec.schemaId === 0 ? undefined : schemas.get(rec.schemaId), metadata: rec.metadata });
           break;
         case 'Message':
@@ -149,28 +233,42 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
           yield { channelId: rec.channelId, sequence: rec.sequence, logTime: rec.logTime, publishTime: rec.publishTime, data: rec.data };
           break;
         case 'Chunk':
+          closeLost();
+          chunkStart = start;
+          chunkEnd = offset;
           if (rec.compression) out.chunkCompression.add(rec.compression);
+          break;
+        case 'MessageIndex':
+          if (lost) lost.messages += rec.records.length;
           break;
         case 'Metadata':
           out.metadata.set(rec.name, rec.metadata);
           break;
+        case 'Unknown':
+          // Allowed by the spec, but rosbag2 writes none: most likely a damaged opcode (e.g. of a chunk).
+          closeLost();
+          out.problems.push({ kind: 'corrupt', file: path, offset: start, message: '' });
+          lost = { problem: out.problems[out.problems.length - 1], base: `record with unknown opcode 0x${rec.opcode.toString(16)} (${rec.data.byteLength} bytes) at byte ${start} skipped (a damaged chunk?)`, messages: 0 };
+          break;
         default:
+          closeLost();
           break;
       }
     }
+  } finally {
+    closeLost();
+    src.close();
   }
   out.complete = reader.done();
   if (!out.complete) {
-    const remaining = reader.bytesRemaining();
-    const at = appended - remaining;
     out.problems.push({
       kind: 'truncated',
       file: path,
-      offset: at,
+      offset: cutAt ?? src.size,
       message:
-        remaining > 0
-          ? `file is truncated at byte ${appended}: incomplete ${describeAt(peek(path, bytes, at), remaining)} at byte ${at}; messages in it are lost, ${count} complete messages before it were read`
-          : `file ends at byte ${at} without the MCAP footer (recording not finalized); all ${count} messages before it were read`,
+        cutAt !== undefined
+          ? `file is truncated at byte ${src.size}: incomplete ${describeAt(src.read(cutAt, 9), src.size - cutAt)} at byte ${cutAt}; messages in it are lost, ${count} complete messages before it were read`
+          : `file ends at byte ${src.size} without the MCAP footer (recording not finalized); all ${count} messages before it were read`,
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * rosbag2 `metadata.yaml`, versions 4 to 9: parse into exact values (nanoseconds as bigint),
- * and write the version `ros2 bag` of Jazzy reads (8). Pure functions over text.
+ * and write version 9, as `ros2 bag` of Jazzy does (offered QoS as a YAML list with enum
+ * names, a type hash per topic). Pure functions over text.
  */
 import { parseDocument, stringify } from 'yaml';
 import { BagError, type BagInfo, type BagTopic, type StorageId } from './types.js';
@@ -32,6 +33,89 @@ function big(v: unknown, where: string, file: string): bigint {
   throw new BagError(file, `${where}: expected an integer, got ${JSON.stringify(v)}`);
 }
 
+/** YAML integers are parsed as bigint (exact stamps); small ones inside QoS become numbers, so they serialize. */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+export interface QosDuration {
+  sec: number;
+  nsec: number;
+}
+
+/** One offered QoS profile as rosbag2 (Jazzy, metadata v9) writes it. */
+export interface QosProfile {
+  history: string;
+  depth: number;
+  reliability: string;
+  durability: string;
+  deadline: QosDuration;
+  lifespan: QosDuration;
+  liveliness: string;
+  liveliness_lease_duration: QosDuration;
+  avoid_ros_namespace_conventions: boolean;
+}
+
+// rmw enum values (rmw/types.h), as versions <= 8 store them.
+const HISTORY = ['system_default', 'keep_last', 'keep_all', 'unknown'];
+const RELIABILITY = ['system_default', 'reliable', 'best_effort', 'unknown', 'best_available'];
+const DURABILITY = ['system_default', 'transient_local', 'volatile', 'unknown', 'best_available'];
+const LIVELINESS = ['system_default', 'automatic', 'manual_by_node', 'manual_by_topic', 'unknown', 'best_available'];
+
+function enumName(v: unknown, names: string[], field: string, file: string): string {
+  if (typeof v === 'number' && names[v] !== undefined) return names[v];
+  if (typeof v === 'string' && names.includes(v.toLowerCase())) return v.toLowerCase();
+  if (typeof v === 'string' && /^\d+$/.test(v) && names[Number(v)] !== undefined) return names[Number(v)];
+  throw new BagError(file, `offered_qos_profiles: ${field} ${JSON.stringify(v)} is not one of ${names.join(', ')}`);
+}
+
+function duration(v: unknown): QosDuration {
+  const o = (v ?? {}) as Record<string, unknown>;
+  return { sec: Number(o.sec ?? 0), nsec: Number(o.nsec ?? 0) };
+}
+
+/**
+ * Offered QoS of a topic in any stored form (YAML text with enum numbers, as metadata <= 8,
+ * sqlite3 and MCAP store it; a v9 list with names; '' when not recorded) → profiles.
+ */
+export function qosProfiles(stored: unknown, file = 'offered_qos_profiles'): QosProfile[] {
+  let v = stored;
+  if (typeof v === 'string') {
+    if (v.trim() === '') return [];
+    const doc = parseDocument(v);
+    if (doc.errors.length > 0) throw new BagError(file, `offered_qos_profiles is not valid YAML: ${doc.errors[0].message}`);
+    v = doc.toJS();
+  }
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new BagError(file, `offered_qos_profiles: expected a list, got ${JSON.stringify(plain(v))}`);
+  return v.map((raw) => {
+    const p = plain(raw) as Record<string, unknown>;
+    return {
+      history: enumName(p.history ?? 0, HISTORY, 'history', file),
+      depth: Number(p.depth ?? 0),
+      reliability: enumName(p.reliability ?? 0, RELIABILITY, 'reliability', file),
+      durability: enumName(p.durability ?? 0, DURABILITY, 'durability', file),
+      deadline: duration(p.deadline),
+      lifespan: duration(p.lifespan),
+      liveliness: enumName(p.liveliness ?? 0, LIVELINESS, 'liveliness', file),
+      liveliness_lease_duration: duration(p.liveliness_lease_duration),
+      avoid_ros_namespace_conventions: p.avoid_ros_namespace_conventions === true,
+    };
+  });
+}
+
+/** Profiles as the YAML text that the sqlite3 `topics` table and MCAP channel metadata hold. */
+export function qosText(profiles: readonly QosProfile[]): string {
+  return profiles.length === 0 ? '' : stringify(profiles.map(sortedKeys), { lineWidth: 0 }).trimEnd();
+}
+
+function sortedKeys(p: QosProfile): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 function str(v: unknown): string {
   return v === null || v === undefined ? '' : String(v);
 }
@@ -52,7 +136,7 @@ export function parseMetadata(text: string, file = 'metadata.yaml'): ParsedMetad
       name: str(tm.name),
       type: str(tm.type),
       serializationFormat: str(tm.serialization_format),
-      offeredQosProfiles: tm.offered_qos_profiles ?? '',
+      offeredQosProfiles: plain(tm.offered_qos_profiles ?? ''),
       messageCount: Number(tw.message_count ?? 0),
       typeDescriptionHash: tm.type_description_hash === undefined ? undefined : str(tm.type_description_hash),
     };
@@ -97,13 +181,16 @@ export interface MetadataInput {
   durationNs: bigint;
   messageCount: number;
   rosDistro?: string;
+  /** Whole-file or per-message compression of what is written ('' / '': none). */
+  compressionFormat?: string;
+  compressionMode?: string;
 }
 
-/** metadata.yaml text, version 8 (what `ros2 bag` of Jazzy writes, and Humble onwards reads). */
+/** metadata.yaml text, version 9 (what `ros2 bag` of Jazzy writes). */
 export function formatMetadata(m: MetadataInput): string {
   const doc = {
     rosbag2_bagfile_information: {
-      version: 8,
+      version: 9,
       storage_identifier: m.storage,
       duration: { nanoseconds: m.durationNs },
       starting_time: { nanoseconds_since_epoch: m.startNs },
@@ -113,13 +200,13 @@ export function formatMetadata(m: MetadataInput): string {
           name: t.name,
           type: t.type,
           serialization_format: t.serializationFormat,
-          offered_qos_profiles: typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '',
+          offered_qos_profiles: qosProfiles(t.offeredQosProfiles).map(sortedKeys),
           type_description_hash: t.typeDescriptionHash ?? '',
         },
         message_count: t.messageCount,
       })),
-      compression_format: '',
-      compression_mode: '',
+      compression_format: m.compressionFormat ?? '',
+      compression_mode: m.compressionMode ?? '',
       relative_file_paths: m.files.map((f) => f.path),
       files: m.files.map((f) => ({
         path: f.path,

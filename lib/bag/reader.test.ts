@@ -1,14 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readMcapFile } from './mcap-file.js';
 import { parseMetadata } from './metadata.js';
 import { DefinitionMismatchError, openBag, UnsupportedFormatError } from './reader.js';
 import type { BagMessage } from './types.js';
+import { describeFixtures, fixture, hasFixtures } from '../../test/support/fixtures.js';
 
-const FIX = join(import.meta.dirname, '../../../shared/fixtures');
+const FIX = fixture();
 const R2 = join(FIX, 'rosbag2');
-const have = existsSync(R2);
 
 const key = (m: BagMessage): string => `${m.topic}|${m.logTimeNs}|${Buffer.from(m.data).toString('hex')}`;
 
@@ -26,7 +26,7 @@ const PAIRS = [
   'rosbag2_transport/test/resources/X/rewriter_b',
 ];
 
-describe.skipIf(!have)('rosbag2 fixtures', () => {
+describeFixtures('rosbag2 fixtures', ['rosbag2', 'rosbags-rs'], () => {
   it.each(PAIRS)('%s: MCAP and sqlite3 give identical messages in identical order', async (p) => {
     const a = await openBag(join(R2, p.replace('X', 'mcap')));
     const b = await openBag(join(R2, p.replace('X', 'sqlite3')));
@@ -151,9 +151,9 @@ interface ConfRecord {
   fields: [string, unknown][];
 }
 
-describe.skipIf(!existsSync(CONF))('MCAP conformance', () => {
+describeFixtures('MCAP conformance', 'mcap/conformance', () => {
   const cases: string[] = [];
-  if (existsSync(CONF)) for (const d of readdirSync(CONF)) for (const f of readdirSync(join(CONF, d))) if (f.endsWith('.mcap')) cases.push(join(d, f));
+  if (hasFixtures('mcap/conformance')) for (const d of readdirSync(CONF)) for (const f of readdirSync(join(CONF, d))) if (f.endsWith('.mcap')) cases.push(join(d, f));
 
   it(`every conformance file (${cases.length}) decodes to the schemas, channels and messages of its .json`, async () => {
     expect(cases.length).toBeGreaterThan(50);

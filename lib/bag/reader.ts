@@ -9,7 +9,8 @@ import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import type { DecompressHandlers } from '@mcap/core';
 import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
 import { parseMetadata, type ParsedMetadata } from './metadata.js';
-import { readSqliteFile } from './sqlite-file.js';
+import { openSqliteFile, type SqliteBagFile } from './sqlite-file.js';
+import { compressionFormat, compressionReady, decompress, type CompressionFormat } from './compression.js';
 import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId } from './types.js';
 
 export class UnsupportedFormatError extends Error {
@@ -34,16 +35,32 @@ class Msg implements BagMessage {
     readonly type: string,
     readonly logTimeNs: bigint,
     readonly publishTimeNs: bigint,
-    readonly data: Uint8Array,
+    private stored: Uint8Array,
     readonly fileIndex: number,
     readonly seq: number,
     private readonly format: string,
-  ) {}
+  ) {
+    this.plain = bag.messageCompression === undefined;
+  }
+  private plain: boolean;
+  /** The serialized message; per-message compression is undone here (throws BagError if corrupt). */
+  get data(): Uint8Array {
+    if (!this.plain) {
+      this.stored = decompress(this.bag.messageCompression as CompressionFormat, this.stored, `${this.bag.fileOf(this.fileIndex)}: message on '${this.topic}' at ${this.logTimeNs} ns`, MAX_MESSAGE_BYTES);
+      this.plain = true;
+    }
+    return this.stored;
+  }
   decode(): unknown {
     if (this.format !== 'cdr') throw new UnsupportedFormatError(this.topic, this.format);
     return this.bag.decodeChecked(this.topic, this.type, this.data);
   }
 }
+
+/** Bound of one decompressed message (a 4K RGBA frame is 33 MB). */
+const MAX_MESSAGE_BYTES = 1 << 30;
+/** Bound of one decompressed whole file (held in memory). */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 export function compareMessages(a: BagMessage, b: BagMessage): number {
   if (a.logTimeNs !== b.logTimeNs) return a.logTimeNs < b.logTimeNs ? -1 : 1;
@@ -56,8 +73,14 @@ function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true });
 }
 
-function storageOf(file: string): StorageId | undefined {
+/** `x.db3.zstd` → 'zstd' (rosbag2 file compression), else undefined. */
+function fileCompressionOf(file: string): CompressionFormat | undefined {
   const ext = extname(file).toLowerCase();
+  return ext === '.zstd' || ext === '.zst' ? 'zstd' : ext === '.lz4' ? 'lz4' : undefined;
+}
+
+function storageOf(file: string): StorageId | undefined {
+  const ext = extname(fileCompressionOf(file) ? file.slice(0, -extname(file).length) : file).toLowerCase();
   if (ext === '.mcap') return 'mcap';
   if (ext === '.db3' || ext === '.sqlite3' || ext === '.db') return 'sqlite3';
   return undefined;
@@ -81,9 +104,9 @@ function locate(path: string): Located {
   const metaPath = join(dir, 'metadata.yaml');
   if (existsSync(metaPath)) {
     const metadata = parseMetadata(readFileSync(metaPath, 'utf8'), metaPath);
-    if (metadata.compressionFormat && metadata.compressionMode.toUpperCase() === 'FILE') {
-      throw new BagError(metaPath, `whole-file ${metadata.compressionFormat} compression (compression_mode FILE) is not supported; decompress the files first (e.g. zstd -d), or record with MCAP chunk compression`);
-    }
+    if (metadata.compressionFormat && metadata.compressionMode) compressionFormat(metadata.compressionFormat, metaPath);
+    const mode = metadata.compressionMode.toLowerCase();
+    if (mode && mode !== 'none' && mode !== 'file' && mode !== 'message') throw new BagError(metaPath, `unknown compression_mode '${metadata.compressionMode}' (file, message or none)`);
     const problems: BagProblem[] = [];
     const files: string[] = [];
     for (const f of metadata.files.length > 0 ? metadata.files : []) {
@@ -115,6 +138,10 @@ interface ChannelTarget {
 interface Source {
   fileIndex: number;
   path: string;
+  /** A sqlite3 file: rows streamed in time order. */
+  sqlite: { file: SqliteBagFile; topics: Map<number, BagTopic>; reported: number } | undefined;
+  /** The decompressed file, for whole-file compression. */
+  bytes: Uint8Array | undefined;
   eager: Msg[] | undefined;
   channels: Map<number, ChannelTarget>;
   startNs: bigint | undefined;
@@ -129,6 +156,12 @@ export class Bag {
   private readonly problemList: BagProblem[] = [];
   private bagInfo!: BagInfo;
   private handlers!: DecompressHandlers;
+  /** Set for `compression_mode: message`: each payload is one frame of this format. */
+  messageCompression: CompressionFormat | undefined;
+  /** @internal */
+  fileOf(fileIndex: number): string {
+    return this.sources[fileIndex]?.path ?? this.path;
+  }
 
   private constructor(readonly path: string) {}
 
@@ -136,6 +169,9 @@ export class Bag {
     const loc = locate(path);
     const bag = new Bag(path);
     bag.handlers = await decompressHandlers();
+    const meta = loc.metadata;
+    if (meta && meta.compressionMode.toLowerCase() === 'message' && meta.compressionFormat) bag.messageCompression = compressionFormat(meta.compressionFormat, join(loc.dir, 'metadata.yaml'));
+    if (loc.files.some((f) => fileCompressionOf(f)) || bag.messageCompression) await compressionReady();
     bag.problemList.push(...loc.problems);
     const topics = new Map<string, BagTopic>();
     for (const t of loc.metadata?.topics ?? []) topics.set(t.name, { ...t, messageCount: 0 });
@@ -150,7 +186,10 @@ export class Bag {
     };
     for (const [fileIndex, file] of loc.files.entries()) {
       const storage = storageOf(file) ?? 'mcap';
-      const src: Source = { fileIndex, path: file, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
+      // A whole-file compressed storage file is decompressed into memory (rosbag2 `compression_mode: file`).
+      const packed = fileCompressionOf(file);
+      const bytes = packed ? decompress(packed, readFileSync(file), file, MAX_FILE_BYTES) : undefined;
+      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
       let library = '';
       let size = 0;
       let count = 0;
@@ -162,12 +201,12 @@ export class Bag {
       };
       if (storage === 'mcap') {
         // First pass: channels, counts, time range; message data is not kept.
-        const c = emptyContents(file, statSync(file).size);
+        const c = emptyContents(file, bytes ? bytes.byteLength : statSync(file).size);
         let sorted = true;
         let prev = -1n;
         const perChannel = new Map<number, number>();
         let i = 0;
-        for (const m of mcapMessages(file, bag.handlers, c)) {
+        for (const m of mcapMessages(file, bag.handlers, c, bytes)) {
           if (!c.channels.has(m.channelId)) {
             bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
           } else {
@@ -193,7 +232,7 @@ export class Bag {
         // Log times that go back within a file: sort it in memory (rare: hand-made or merged files).
         if (!sorted) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
-        const c = await readSqliteFile(file);
+        const c = openSqliteFile(file, bytes);
         bag.problemList.push(...c.problems);
         library = c.schemaVersion === undefined ? 'sqlite3' : `sqlite3 schema ${c.schemaVersion}${c.rosDistro ? ` (${c.rosDistro})` : ''}`;
         size = c.sizeBytes;
@@ -209,17 +248,18 @@ export class Bag {
         for (const t of c.topics) {
           byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
         }
-        src.eager = [];
-        for (const [i, r] of c.rows.entries()) {
-          const t = byId.get(r.topicId);
+        for (const [topicId, n] of c.counts) {
+          const t = byId.get(topicId);
           if (!t) {
-            bag.problemList.push({ kind: 'corrupt', file, timeNs: r.timestamp, message: `message id ${r.id} refers to unknown topic id ${r.topicId}: dropped` });
+            bag.problemList.push({ kind: 'corrupt', file, message: `${n} message(s) refer to unknown topic id ${topicId}: dropped` });
             continue;
           }
-          t.messageCount++;
-          seen(r.timestamp);
-          src.eager.push(new Msg(bag, t.name, t.type, r.timestamp, r.timestamp, r.data, fileIndex, i, t.serializationFormat));
+          t.messageCount += n;
+          count += n;
         }
+        src.sqlite = { file: c, topics: byId, reported: c.problems.length };
+        src.startNs = c.startNs;
+        src.endNs = c.endNs;
       }
       bag.sources.push(src);
       files.push({ path: file, storage, messageCount: count, startNs: src.startNs ?? 0n, endNs: src.endNs ?? 0n, sizeBytes: size, chunkCompression: compression, library });
@@ -259,11 +299,21 @@ export class Bag {
     return bag;
   }
 
-  /** Reads an MCAP file again, in file order, as bag messages (damage was reported by the first pass). */
+  /** Reads a file again, in file order (MCAP) or time order (sqlite3), as bag messages (damage was reported by the first pass). */
   private *streamSource(src: Source): Generator<Msg> {
+    if (src.sqlite) {
+      const { file, topics } = src.sqlite;
+      let i = 0;
+      for (const r of file.rows()) {
+        const t = topics.get(r.topicId);
+        if (t) yield new Msg(this, t.name, t.type, r.timestamp, r.timestamp, r.data, src.fileIndex, i, t.serializationFormat);
+        i++;
+      }
+      return;
+    }
     const scratch = emptyContents(src.path, 0);
     let i = 0;
-    for (const m of mcapMessages(src.path, this.handlers, scratch)) {
+    for (const m of mcapMessages(src.path, this.handlers, scratch, src.bytes)) {
       const ch = src.channels.get(m.channelId);
       if (ch) yield new Msg(this, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, src.fileIndex, i, ch.format);
       i++;
@@ -308,7 +358,8 @@ export class Bag {
   }
 
   problems(): BagProblem[] {
-    return [...this.problemList];
+    // Plus damage met while streaming a sqlite3 file (e.g. a broken overflow chain of one row).
+    return [...this.problemList, ...this.sources.flatMap((s) => s.sqlite?.file.problems.slice(s.sqlite.reported) ?? [])];
   }
 
   topic(name: string): BagTopic | undefined {
@@ -333,7 +384,8 @@ export class Bag {
       if (src.startNs === undefined) continue;
       if (filter.endNs !== undefined && src.startNs >= filter.endNs) return;
       if (filter.startNs !== undefined && src.endNs !== undefined && src.endNs < filter.startNs) continue;
-      if (topics && ![...src.channels.values()].some((c) => topics.has(c.topic.name)) && !src.eager) continue;
+      const carried = src.sqlite ? [...src.sqlite.topics.values()] : [...src.channels.values()].map((c) => c.topic);
+      if (topics && !carried.some((t) => topics.has(t.name)) && !src.eager) continue;
       for (const m of src.eager ?? this.streamSource(src)) {
         if (filter.endNs !== undefined && m.logTimeNs >= filter.endNs) return;
         if (keep(m)) yield m;

@@ -9,6 +9,7 @@ import { nsToMs, timeToNs } from '../../runtime/time.js';
 import { openBag, type Bag } from './reader.js';
 import { replay } from './replay.js';
 import { createBagWriter } from './writer.js';
+import { fixture, itFixtures } from '../../test/support/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-replay-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -105,8 +106,9 @@ describe('replay', () => {
     expect(r).toMatchObject({ aborted: true, published: 0 });
   });
 
-  it('wrong_rmw_test: topics with a non-CDR format are skipped with the reason', async () => {
-    const p = join(import.meta.dirname, '../../../shared/fixtures/rosbag2/rosbag2_tests/resources/mcap/wrong_rmw_test');
+  const WRONG_RMW = 'rosbag2/rosbag2_tests/resources/mcap/wrong_rmw_test';
+  itFixtures('wrong_rmw_test: topics with a non-CDR format are skipped with the reason', WRONG_RMW, async () => {
+    const p = fixture(WRONG_RMW);
     const r = await replay(await openBag(p), { bus: new Bus(), clock: new SimClock(), asFastAsPossible: true });
     expect(r.published).toBe(0);
     expect(r.skippedTopics.map((s) => s.reason)).toEqual(["serialization format 'wrong_format' is not CDR", "serialization format 'wrong_format' is not CDR"]);

@@ -14,6 +14,7 @@ import { QOS_DEFAULT, QOS_LATCHED, type QoS } from '../../runtime/qos.js';
 import { nsToMs, nsToTime } from '../../runtime/time.js';
 import { normalizeTypeName } from '../../msgs/codec.js';
 import { noteExactTime } from './exact-time.js';
+import { qosProfiles } from './metadata.js';
 import type { Bag } from './reader.js';
 import type { BagMessage, BagProblem, BagTopic } from './types.js';
 
@@ -86,9 +87,11 @@ const MAX_KEPT = 100;
 
 /** rosbag2 stores offered QoS as YAML text; durability 1 is TRANSIENT_LOCAL (latched). */
 function wasLatched(t: BagTopic): boolean {
-  const q = t.offeredQosProfiles;
-  const text = typeof q === 'string' ? q : JSON.stringify(q ?? '');
-  return /durability:\s*(1|transient_local)\b/i.test(text);
+  try {
+    return qosProfiles(t.offeredQosProfiles).some((q) => q.durability === 'transient_local');
+  } catch {
+    return false; // unreadable QoS: played with the default QoS (the reader reported nothing to lose)
+  }
 }
 
 /** Bag topic → bus topic. Relative names in old bags (`chatter`) expand in the root namespace, as ROS 2 does. */
@@ -242,7 +245,7 @@ export async function replay(bag: Bag, o: ReplayOptions): Promise<ReplayReport> 
       o.onProgress?.({ done: i, total: Math.max(i, total), loop, bagTimeNs: last });
     }
   } finally {
-    for (const p of report.problems) o.log?.warn(`bag problem: ${p.message}`);
+    for (const p of report.problems) o.log?.warn(`bag problem: ${p.file}: ${p.message}`);
     if (report.decodeErrors > 0) o.log?.warn(`${report.decodeErrors} message(s) could not be decoded and were dropped`);
     for (const p of pubs.values()) p.close();
     clockPub?.close();

@@ -1,11 +1,15 @@
 /**
- * One rosbag2 sqlite3 file (`.db3`), read through sql.js from a copy in memory: the user's
- * bag is never opened by SQLite itself, so no `-wal`/`-shm` files appear beside it.
- * Timestamps are read as text and parsed to bigint, so 64-bit nanoseconds stay exact.
+ * One rosbag2 sqlite3 file (`.db3`), read page by page (sqlite-pages.ts): the file is opened
+ * read-only by Kestrel itself, never by SQLite, so no `-wal`/`-shm` appear beside it, and
+ * memory stays bounded whatever the file size. Opening scans the messages table once for
+ * counts and the time range (leading columns only); `rows()` then streams rows in
+ * (timestamp, id) order: in table order when that is already time order (as rosbag2 writes),
+ * else through `timestamp_idx`, else by sorting (timestamp, id) pairs (16 bytes a row).
+ * Timestamps are 64-bit integers read exactly as bigint.
  */
-import { readFileSync } from 'node:fs';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
-import type { BagProblem } from './types.js';
+import { existsSync, statSync } from 'node:fs';
+import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
+import { BagError, type BagProblem } from './types.js';
 
 export interface SqliteTopic {
   id: number;
@@ -29,117 +33,332 @@ export interface SqliteRow {
   data: Uint8Array;
 }
 
-export interface SqliteFileContents {
+export interface SqliteBagFile {
   schemaVersion: number | undefined;
   rosDistro: string;
   topics: SqliteTopic[];
   definitions: SqliteDefinition[];
-  /** Every readable row, in (timestamp, id) order. */
-  rows: SqliteRow[];
+  /** Readable rows per topic id, from the opening scan. */
+  counts: Map<number, number>;
+  rowCount: number;
+  startNs: bigint | undefined;
+  endNs: bigint | undefined;
   sizeBytes: number;
+  /** Damage found (the opening scan, then any found while streaming rows). */
   problems: BagProblem[];
+  /** Every readable row in (timestamp, id) order, streamed from the file. */
+  rows(): Generator<SqliteRow>;
+  close(): void;
 }
 
-let sql: Promise<SqlJsStatic> | undefined;
-export function sqlJs(): Promise<SqlJsStatic> {
-  sql ??= initSqlJs();
-  return sql;
+interface TableInfo {
+  root: number;
+  /** Column names in order; the INTEGER PRIMARY KEY column (stored as NULL) reads as the row id. */
+  columns: string[];
+  rowidColumn: number;
 }
 
-function tableNames(db: Database): Set<string> {
-  const r = db.exec("SELECT name FROM sqlite_master WHERE type = 'table'");
-  return new Set((r[0]?.values ?? []).map((v) => String(v[0])));
-}
-
-function columns(db: Database, table: string): Set<string> {
-  const r = db.exec(`PRAGMA table_info(${table})`);
-  return new Set((r[0]?.values ?? []).map((v) => String(v[1])));
-}
-
-/**
- * A cut db3 is shorter than its header says. SQLite then rejects the whole file as malformed;
- * padding the in-memory copy with zero pages lets it read every intact page before the cut.
- */
-function padTruncated(data: Uint8Array, path: string, problems: BagProblem[]): Uint8Array {
-  if (data.byteLength < 100) return data;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const ps = view.getUint16(16);
-  const pageSize = ps === 1 ? 65536 : ps;
-  const pages = view.getUint32(28);
-  const expected = pageSize * pages;
-  if (pageSize < 512 || pages === 0 || expected <= data.byteLength) return data;
-  problems.push({ kind: 'truncated', file: path, offset: data.byteLength, message: `file is truncated: ${data.byteLength} of ${expected} bytes (${pages} pages of ${pageSize}); messages stored after byte ${data.byteLength} are lost` });
-  const padded = new Uint8Array(expected);
-  padded.set(data);
-  return padded;
-}
-
-export async function readSqliteFile(path: string, bytes?: Uint8Array): Promise<SqliteFileContents> {
-  const raw = bytes ?? new Uint8Array(readFileSync(path));
-  const out: SqliteFileContents = { schemaVersion: undefined, rosDistro: '', topics: [], definitions: [], rows: [], sizeBytes: raw.byteLength, problems: [] };
-  const data = padTruncated(raw, path, out.problems);
-  const SQL = await sqlJs();
-  let db: Database;
-  try {
-    db = new SQL.Database(data);
-  } catch (e) {
-    out.problems.push({ kind: 'corrupt', file: path, message: `not a readable sqlite3 database: ${(e as Error).message}` });
-    return out;
+/** Column names of a CREATE TABLE statement (rosbag2's simple ones: no nested parentheses in names). */
+function parseColumns(sqlText: string): { columns: string[]; rowidColumn: number } {
+  const open = sqlText.indexOf('(');
+  const close = sqlText.lastIndexOf(')');
+  const body = open >= 0 && close > open ? sqlText.slice(open + 1, close) : '';
+  const defs: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of body) {
+    if (c === '(') depth++;
+    if (c === ')') depth--;
+    if (c === ',' && depth === 0) {
+      defs.push(cur);
+      cur = '';
+    } else cur += c;
   }
+  defs.push(cur);
+  const columns: string[] = [];
+  let rowidColumn = -1;
+  for (const d of defs.map((x) => x.trim()).filter(Boolean)) {
+    if (/^(PRIMARY|UNIQUE|CHECK|FOREIGN|CONSTRAINT)\b/i.test(d)) continue;
+    const name = /^["`[]?([^"`\]\s]+)/.exec(d)?.[1] ?? '';
+    if (/^\S+\s+INTEGER\s+PRIMARY\s+KEY/i.test(d)) rowidColumn = columns.length;
+    columns.push(name);
+  }
+  return { columns, rowidColumn };
+}
+
+function num(v: SqlValue | undefined): number {
+  return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN;
+}
+
+function text(v: SqlValue | undefined): string {
+  return v === null || v === undefined ? '' : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
+}
+
+export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile {
+  const db = new SqlitePages(path, bytes);
+  const sizeBytes = bytes ? bytes.byteLength : statSync(path).size;
+  const problems: BagProblem[] = [];
+  const report = (what: string) => (d: PageDamage): void => {
+    problems.push({ kind: d.kind, file: path, offset: (d.page - 1) * db.pageSize, message: `${what}: ${d.message}${d.afterRowid !== undefined ? ` (after row id ${d.afterRowid})` : ''}; the rows stored there are lost` });
+  };
   try {
-    let tables: Set<string>;
-    try {
-      tables = tableNames(db);
-    } catch (e) {
-      out.problems.push({ kind: 'corrupt', file: path, offset: 0, message: `cannot read the sqlite schema (file damaged or truncated at byte ${data.byteLength}): ${(e as Error).message}; no messages read` });
-      return out;
+    if (db.declaredPages !== undefined && db.declaredPages > db.pages) {
+      problems.push({ kind: 'truncated', file: path, offset: db.pages * db.pageSize, message: `file is truncated: ${sizeBytes} bytes, the header says ${db.declaredPages} pages of ${db.pageSize} (${db.declaredPages * db.pageSize} bytes); rows stored after byte ${db.pages * db.pageSize} are lost` });
     }
-    if (!tables.has('topics') || !tables.has('messages')) {
-      out.problems.push({ kind: 'corrupt', file: path, message: `not a rosbag2 sqlite3 file: tables 'topics' and 'messages' expected, found ${[...tables].join(', ') || 'none'}` });
-      return out;
+    const wal = `${path}-wal`;
+    if (!bytes && existsSync(wal) && statSync(wal).size > 0) {
+      problems.push({ kind: 'corrupt', file: wal, message: `a ${statSync(wal).size}-byte write-ahead log lies beside the file: transactions not checkpointed into it are not read (open the bag once with sqlite3 to checkpoint them)` });
     }
-    if (tables.has('schema')) {
-      const r = db.exec('SELECT schema_version, ros_distro FROM schema');
-      if (r[0]?.values[0]) {
-        out.schemaVersion = Number(r[0].values[0][0]);
-        out.rosDistro = String(r[0].values[0][1] ?? '');
-      }
+    // sqlite_master: type, name, tbl_name, rootpage, sql.
+    const tables = new Map<string, TableInfo>();
+    const indexes: { table: string; root: number; sql: string }[] = [];
+    for (const [, p] of db.rows(1, report('sqlite schema (page 1)'))) {
+      const [type, name, tbl, root, sqlText] = decodeRecord(p);
+      if (type === 'table') tables.set(text(name), { root: num(root), ...parseColumns(text(sqlText)) });
+      if (type === 'index') indexes.push({ table: text(tbl), root: num(root), sql: text(sqlText) });
     }
-    const tcols = columns(db, 'topics');
-    const hashCol = tcols.has('type_description_hash') ? 'type_description_hash' : "''";
-    const qosCol = tcols.has('offered_qos_profiles') ? 'offered_qos_profiles' : "''";
-    for (const v of db.exec(`SELECT id, name, type, serialization_format, ${qosCol}, ${hashCol} FROM topics ORDER BY id`)[0]?.values ?? []) {
-      out.topics.push({ id: Number(v[0]), name: String(v[1]), type: String(v[2]), serializationFormat: String(v[3]), offeredQosProfiles: String(v[4] ?? ''), typeDescriptionHash: String(v[5] ?? '') });
+    const topicsT = tables.get('topics');
+    const messagesT = tables.get('messages');
+    if (!topicsT || !messagesT) {
+      const found = [...tables.keys()].join(', ') || 'none';
+      throw new BagError(path, `not a rosbag2 sqlite3 file: tables 'topics' and 'messages' expected, found ${found}${problems.length > 0 ? ` (${problems[0].message})` : ''}`);
     }
-    if (tables.has('message_definitions')) {
-      for (const v of db.exec('SELECT topic_type, encoding, encoded_message_definition FROM message_definitions')[0]?.values ?? []) {
-        out.definitions.push({ type: String(v[0]), encoding: String(v[1]), text: String(v[2]) });
-      }
-    }
-    // Table order (rowid), so that a damaged b-tree still yields every row before the damage.
-    const stmt = db.prepare('SELECT id, topic_id, CAST(timestamp AS TEXT), data FROM messages');
-    let lastId: number | undefined;
-    try {
-      while (stmt.step()) {
-        const v = stmt.get();
-        const blob = v[3];
-        // Zeroed or damaged cells read back as NULLs: the end of what can be trusted.
-        if (v[0] === null || v[1] === null || v[2] === null || !(blob instanceof Uint8Array)) throw new Error(`row after id ${lastId ?? 'none'} has NULL fields`);
-        lastId = Number(v[0]);
-        out.rows.push({ id: lastId, topicId: Number(v[1]), timestamp: BigInt(String(v[2])), data: blob });
-      }
-    } catch (e) {
-      out.problems.push({
-        kind: 'truncated',
-        file: path,
-        message: `messages table damaged (file of ${out.sizeBytes} bytes, truncated or corrupt) after ${lastId === undefined ? 'no row' : `row id ${lastId}`}: ${(e as Error).message}; ${out.rows.length} messages before it were read, the rest are lost`,
+    /** Rows of a small table as name → value maps. */
+    const all = (t: TableInfo, what: string): { rowid: number; get: (c: string) => SqlValue | undefined }[] =>
+      [...db.rows(t.root, report(what))].map(([rowid, p]) => {
+        const v = decodeRecord(p);
+        return { rowid, get: (c: string) => (t.columns.indexOf(c) === t.rowidColumn ? rowid : v[t.columns.indexOf(c)]) };
       });
-    } finally {
-      stmt.free();
+    let schemaVersion: number | undefined;
+    let rosDistro = '';
+    const schemaT = tables.get('schema');
+    if (schemaT) {
+      const r = all(schemaT, 'schema table')[0];
+      if (r) {
+        schemaVersion = num(r.get('schema_version'));
+        rosDistro = text(r.get('ros_distro'));
+      }
     }
-    out.rows.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.id - b.id));
-  } finally {
+    const topics: SqliteTopic[] = all(topicsT, 'topics table').map((r) => ({
+      id: num(r.get('id')),
+      name: text(r.get('name')),
+      type: text(r.get('type')),
+      serializationFormat: text(r.get('serialization_format')),
+      offeredQosProfiles: text(r.get('offered_qos_profiles')),
+      typeDescriptionHash: text(r.get('type_description_hash')),
+    }));
+    const defsT = tables.get('message_definitions');
+    const definitions: SqliteDefinition[] = defsT
+      ? all(defsT, 'message_definitions table').map((r) => ({ type: text(r.get('topic_type')), encoding: text(r.get('encoding')), text: text(r.get('encoded_message_definition')) }))
+      : [];
+
+    const msgT: TableInfo = messagesT;
+    const col = (c: string): number => msgT.columns.indexOf(c);
+    const [cId, cTopic, cTime, cData] = [col('id'), col('topic_id'), col('timestamp'), col('data')];
+    if (cTopic < 0 || cTime < 0 || cData < 0) throw new BagError(path, `messages table lacks topic_id, timestamp or data (columns: ${messagesT.columns.join(', ')})`);
+    const lead = Math.max(cId, cTopic, cTime) + 1;
+    const value = (rowid: number, v: SqlValue[], c: number): SqlValue | undefined => (c === messagesT.rowidColumn ? rowid : v[c]);
+    const stamp = (x: SqlValue | undefined): bigint | undefined => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
+
+    // Opening scan: leading columns only (the local part of each cell), for counts, range and order.
+    const counts = new Map<number, number>();
+    let rowCount = 0;
+    let startNs: bigint | undefined;
+    let endNs: bigint | undefined;
+    let sorted = true;
+    let bad = 0;
+    for (const [rowid, p] of db.rows(messagesT.root, report('messages table'), false)) {
+      let t: bigint | undefined;
+      let topic = Number.NaN;
+      try {
+        const v = decodeRecord(p, lead);
+        t = stamp(value(rowid, v, cTime));
+        topic = num(value(rowid, v, cTopic));
+      } catch {
+        t = undefined;
+      }
+      if (t === undefined || !Number.isInteger(topic)) {
+        bad++;
+        continue;
+      }
+      if (endNs !== undefined && t < endNs) sorted = false;
+      if (startNs === undefined || t < startNs) startNs = t;
+      if (endNs === undefined || t > endNs) endNs = t;
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      rowCount++;
+    }
+    // A header count above the file's pages is a cut file, unless every page the tables use is there.
+    const cut = problems.findIndex((p) => p.kind === 'truncated' && p.message.startsWith('file is truncated'));
+    if (cut >= 0 && !problems.some((p, i) => i !== cut && p.file === path)) {
+      problems[cut] = { kind: 'corrupt', file: path, offset: 28, message: `the header says ${db.declaredPages} pages, the file has ${db.pages}; every page the tables use is present, so no rows are lost (the header's page count is damaged)` };
+    }
+    // The b-tree above the rows is damaged (a cut file loses its last pages, where interior
+    // pages may lie): salvage every leaf page of the file whose cells are messages rows.
+    let salvaged: { t: bigint; rowid: number; page: number; cell: number; topic: number }[] | undefined;
+    if (problems.some((p) => p.message.startsWith('messages table'))) {
+      const topicIds = new Set(topics.map((t) => t.id));
+      const seen = new Set<number>();
+      salvaged = [];
+      for (let pg = 2; pg <= db.pages; pg++) {
+        let cells: [number, Uint8Array][];
+        try {
+          cells = db.leafCells(pg, false);
+        } catch {
+          continue;
+        }
+        cells.forEach(([rowid, p], cell) => {
+          try {
+            const v = decodeRecord(p, lead);
+            const t = stamp(value(rowid, v, cTime));
+            const topic = num(value(rowid, v, cTopic));
+            if (t === undefined || !topicIds.has(topic) || seen.has(rowid) || (msgT.rowidColumn >= 0 && v[msgT.rowidColumn] !== null)) return;
+            seen.add(rowid);
+            salvaged?.push({ t, rowid, page: pg, cell, topic });
+          } catch {
+            // not a messages row
+          }
+        });
+      }
+      const before = rowCount;
+      salvaged.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.rowid - b.rowid));
+      counts.clear();
+      rowCount = 0;
+      startNs = endNs = undefined;
+      for (const r of salvaged) {
+        if (startNs === undefined || r.t < startNs) startNs = r.t;
+        if (endNs === undefined || r.t > endNs) endNs = r.t;
+        rowCount++;
+        counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
+      }
+      problems.push({ kind: 'truncated', file: path, message: `the messages table's b-tree is damaged: ${rowCount} row(s) salvaged by scanning the file's pages (${before} reachable through the tree)` });
+    }
+    if (bad > 0) problems.push({ kind: 'corrupt', file: path, message: `${bad} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
+    const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
+
+    const toRow = (rowid: number, p: Uint8Array): SqliteRow | undefined => {
+      try {
+        const v = decodeRecord(p);
+        const t = stamp(value(rowid, v, cTime));
+        const topic = num(value(rowid, v, cTopic));
+        const data = value(rowid, v, cData);
+        if (t === undefined || !Number.isInteger(topic)) return undefined;
+        // A copy, so that a kept message does not pin the block of pages it was read from.
+        const blob = data instanceof Uint8Array ? data.slice() : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(0);
+        return { id: rowid, topicId: topic, timestamp: t, data: blob };
+      } catch {
+        return undefined;
+      }
+    };
+    const late = (what: string) => (d: PageDamage): void => {
+      // Damage already reported by the opening scan is not reported twice.
+      if (!problems.some((p) => p.offset === (d.page - 1) * db.pageSize)) report(what)(d);
+    };
     db.close();
+    return {
+      schemaVersion,
+      rosDistro,
+      topics,
+      definitions,
+      counts,
+      rowCount,
+      startNs,
+      endNs,
+      sizeBytes,
+      problems,
+      *rows() {
+        try {
+          yield* rowsInOrder();
+        } finally {
+          db.close();
+        }
+      },
+      close: () => db.close(),
+    };
+    function* rowsInOrder(): Generator<SqliteRow> {
+      if (salvaged) {
+        let page = -1;
+        let cells: [number, Uint8Array][] = [];
+        for (const r of salvaged) {
+          let row: SqliteRow | undefined;
+          try {
+            if (r.page !== page) {
+              cells = db.leafCells(r.page, true);
+              page = r.page;
+            }
+            const [rowid, p] = cells[r.cell];
+            row = toRow(rowid, p);
+          } catch {
+            row = undefined;
+          }
+          if (row) yield row;
+        }
+        return;
+      }
+      if (sorted) {
+        for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
+          const r = toRow(rowid, p);
+          if (r) yield r;
+        }
+        return;
+      }
+      // Ties in time keep row id order, as `ORDER BY timestamp, id`.
+      let order: [bigint, number][] | undefined;
+      if (tsIndex) {
+        let lastT: bigint | undefined;
+        let lastId = -1;
+        let indexOk = true;
+        for (const e of db.indexEntries(tsIndex.root, late('timestamp index'))) {
+          const [t, id] = decodeRecord(e);
+          const ts = stamp(t);
+          const rowid = num(id);
+          if (ts === undefined || (lastT !== undefined && (ts < lastT || (ts === lastT && rowid < lastId)))) {
+            indexOk = false;
+            break;
+          }
+          lastT = ts;
+          lastId = rowid;
+        }
+        if (indexOk) {
+          for (const e of db.indexEntries(tsIndex.root, () => undefined)) {
+            const [, id] = decodeRecord(e);
+            const rowid = num(id);
+            let p: Uint8Array | undefined;
+            try {
+              p = db.row(msgT.root, rowid);
+            } catch {
+              p = undefined;
+            }
+            const r = p && toRow(rowid, p);
+            if (r) yield r;
+          }
+          return;
+        }
+      }
+      order = [];
+      for (const [rowid, p] of db.rows(msgT.root, () => undefined, false)) {
+        try {
+          const v = decodeRecord(p, lead);
+          const t = stamp(value(rowid, v, cTime));
+          if (t !== undefined) order.push([t, rowid]);
+        } catch {
+          // counted by the opening scan
+        }
+      }
+      order.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+      for (const [, rowid] of order) {
+        let p: Uint8Array | undefined;
+        try {
+          p = db.row(msgT.root, rowid);
+        } catch {
+          p = undefined;
+        }
+        const r = p && toRow(rowid, p);
+        if (r) yield r;
+      }
+    }
+  } catch (e) {
+    db.close();
+    if (e instanceof BagError) throw e;
+    throw new BagError(path, `cannot read the sqlite3 file: ${(e as Error).message}`);
   }
-  return out;
 }

@@ -2,15 +2,19 @@
  * rosbag2 MCAP writer: profile `ros2`, `ros2msg` schemas (rosbag2-style text with all
  * dependencies), CDR messages, zstd or lz4 chunks, and a metadata.yaml beside the files,
  * so `ros2 bag info/play` and Foxglove open the result. Splits by size or duration.
- * Open writers are finalized on SIGINT/SIGTERM, so a stopped recording stays readable.
+ * A chunk is written out at least every `flushMs` (1 s) of wall time, so a SIGKILL loses at most
+ * that much. On SIGINT/SIGTERM an open writer finalizes itself only when nobody else handles the
+ * signal; a process that does (a launch, `kestrel start`) closes its recorder after the
+ * publishers have stopped, so nothing is written after close.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { McapWriter, type IWritable } from '@mcap/core';
+import { McapChunkBuilder, McapWriter, type IWritable } from '@mcap/core';
 import * as zstd from '@foxglove/wasm-zstd';
 import { compress as lz4Compress } from 'lz4js';
 import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
-import { formatMetadata, type MetadataFileEntry } from './metadata.js';
+import { formatMetadata, qosProfiles, qosText, type MetadataFileEntry, type QosProfile } from './metadata.js';
+import { typeDescriptionHash } from './type-hash.js';
 import { BagError, type BagTopic } from './types.js';
 
 export type ChunkCompression = 'zstd' | 'lz4' | 'none';
@@ -25,15 +29,23 @@ export interface BagWriterOptions {
   chunkSize?: number;
   /** Definitions used to encode messages and write schemas (default: Kestrel's msgs). */
   registry?: MsgRegistry;
-  /** Close this writer on SIGINT/SIGTERM before the process exits (default true). */
+  /**
+   * On SIGINT/SIGTERM, when no other handler is installed, close this writer and exit with the
+   * signal's code (default true). With another handler, that handler's shutdown closes it.
+   */
   finalizeOnSignal?: boolean;
+  /** Write the open chunk out after at most this many ms of wall time (default 1000; 0 = only when full). */
+  flushMs?: number;
   rosDistro?: string;
 }
 
 export interface TopicOptions {
   /** Serialization format; only 'cdr' is encoded by Kestrel, others can be copied raw. */
   serializationFormat?: string;
-  offeredQosProfiles?: string;
+  /** As stored anywhere (YAML text, a metadata v9 list); written as Jazzy does. */
+  offeredQosProfiles?: unknown;
+  /** RIHS01 hash to keep (e.g. from a source bag); else computed from the schema. */
+  typeDescriptionHash?: string;
   /** Schema text to store instead of the registry's (e.g. from a source bag); null: schemaless channel. */
   schemaText?: string | null;
 }
@@ -48,6 +60,21 @@ export interface BagWriter {
   files(): string[];
   close(): Promise<void>;
 }
+
+// McapWriter ends a chunk only when it is full (or at end()), from addMessage(), and keeps its
+// builder and size private. To end one on time, the message that should close it is added while
+// this flag makes the builder report itself full; addMessage() reads the size synchronously,
+// before its first await, so the flag applies to exactly that call.
+let forceChunkEnd = false;
+const byteLength = Object.getOwnPropertyDescriptor(McapChunkBuilder.prototype, 'byteLength');
+if (!byteLength?.get) throw new Error('@mcap/core ChunkBuilder has no byteLength getter: the periodic chunk flush needs updating');
+const realByteLength = byteLength.get;
+Object.defineProperty(McapChunkBuilder.prototype, 'byteLength', {
+  configurable: true,
+  get(this: InstanceType<typeof McapChunkBuilder>): number {
+    return forceChunkEnd ? Number.MAX_SAFE_INTEGER : (realByteLength.call(this) as number);
+  },
+});
 
 /** Sequential file output: McapWriter needs only write() and position(). */
 class FileWritable implements IWritable {
@@ -72,23 +99,37 @@ interface OpenFile {
   schemas: Map<string, number>;
   entry: MetadataFileEntry;
   endNs: bigint;
+  /**
+   * The newest message, not yet given to McapWriter: held so a flush can add it as the message
+   * that ends the chunk (there is no other way to end one without ending the file).
+   */
+  held: { channelId: number; sequence: number; logTime: bigint; publishTime: bigint; data: Uint8Array } | undefined;
 }
 
 interface TopicState extends BagTopic {
   schemaText: string | undefined;
 }
 
+/** RIHS01 hash from the schema text; '' for a schemaless topic (nothing to hash). */
+export function hashOf(type: string, schemaText: string | null | undefined): string {
+  if (schemaText === undefined || schemaText === null) return '';
+  try {
+    return typeDescriptionHash(type, schemaText);
+  } catch {
+    return '';
+  }
+}
+
 const open = new Set<McapBagWriter>();
 let handlersInstalled = false;
 
 function onSignal(signal: NodeJS.Signals): void {
-  // If someone else handles the signal (a launch shutting nodes down), they decide when to exit;
-  // alone, we keep the default meaning of the signal: finalize, then exit.
-  const alone = process.listenerCount(signal) <= 1;
+  // If someone else handles the signal (a launch, `kestrel start`), their shutdown closes the
+  // writer once the publishers have stopped: closing it here, first, would fail every message
+  // they still publish. Alone, we keep the default meaning of the signal: finalize, then exit.
+  if (process.listenerCount(signal) > 1) return;
   const code = signal === 'SIGINT' ? 130 : 143;
-  void Promise.allSettled([...open].filter((w) => w.finalizeOnSignal).map((w) => w.close())).then(() => {
-    if (alone) process.exit(code);
-  });
+  void Promise.allSettled([...open].filter((w) => w.finalizeOnSignal).map((w) => w.close())).then(() => process.exit(code));
 }
 
 function trackOpen(w: McapBagWriter): void {
@@ -119,11 +160,43 @@ class McapBagWriter implements BagWriter {
   private closed = false;
   private startNs: bigint | undefined;
   private endNs = 0n;
+  private flushTimer: NodeJS.Timeout | undefined;
   readonly finalizeOnSignal: boolean;
 
   constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions) {
     this.registry = o.registry ?? kestrelMsgs;
     this.finalizeOnSignal = o.finalizeOnSignal ?? true;
+    const flushMs = o.flushMs ?? 1000;
+    if (flushMs > 0) {
+      // Wall time on purpose: this bounds what a crash loses, whatever clock stamps the messages.
+      this.flushTimer = setInterval(() => {
+        this.tail = this.tail.then(() => this.flush()).catch(() => undefined);
+      }, flushMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Ends the open chunk now, so everything written so far is in the file. */
+  private async flush(): Promise<void> {
+    const f = this.cur;
+    if (!f?.held) return;
+    const m = f.held;
+    f.held = undefined;
+    forceChunkEnd = true;
+    let p: Promise<void>;
+    try {
+      p = f.mcap.addMessage(m);
+    } finally {
+      forceChunkEnd = false;
+    }
+    await p;
+  }
+
+  /** Gives the held message to McapWriter (it may end a full chunk). */
+  private async release(f: OpenFile): Promise<void> {
+    const m = f.held;
+    f.held = undefined;
+    if (m) await f.mcap.addMessage(m);
   }
 
   addTopic(topic: string, type: string, opts: TopicOptions = {}): void {
@@ -138,8 +211,9 @@ class McapBagWriter implements BagWriter {
       name: topic,
       type: normalizeTypeName(type),
       serializationFormat: opts.serializationFormat ?? 'cdr',
-      offeredQosProfiles: opts.offeredQosProfiles ?? '',
+      offeredQosProfiles: qosProfiles(opts.offeredQosProfiles ?? '', this.dir),
       messageCount: 0,
+      typeDescriptionHash: opts.typeDescriptionHash || hashOf(type, schemaText),
       schemaText,
     });
   }
@@ -181,10 +255,11 @@ class McapBagWriter implements BagWriter {
         schemaId = f.schemas.get(t.type) ?? (await f.mcap.registerSchema({ name: t.type, encoding: 'ros2msg', data: new TextEncoder().encode(t.schemaText) }));
         f.schemas.set(t.type, schemaId);
       }
-      ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', typeof t.offeredQosProfiles === 'string' ? t.offeredQosProfiles : '']]) });
+      ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', qosText(t.offeredQosProfiles as QosProfile[])]]) });
       f.channels.set(t.name, ch);
     }
-    await f.mcap.addMessage({ channelId: ch, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data });
+    await this.release(f);
+    f.held = { channelId: ch, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data };
     if (f.entry.messageCount === 0 || timeNs < f.entry.startNs) f.entry.startNs = timeNs;
     if (timeNs > f.endNs) f.endNs = timeNs;
     f.entry.messageCount++;
@@ -205,6 +280,8 @@ class McapBagWriter implements BagWriter {
     const mcap = new McapWriter({
       writable: out,
       chunkSize: this.o.chunkSize,
+      // Channel ids from 1, as the C++ and Python writers: some readers drop channel 0.
+      startChannelId: 1,
       compressChunk:
         compression === 'none'
           ? undefined
@@ -214,13 +291,14 @@ class McapBagWriter implements BagWriter {
                 : { compression: 'lz4', compressedData: lz4Compress(chunk) as Uint8Array },
     });
     await mcap.start({ profile: 'ros2', library: 'kestrel' });
-    this.cur = { path, fd, out, mcap, channels: new Map(), schemas: new Map(), entry: { path: name, startNs: timeNs, durationNs: 0n, messageCount: 0 }, endNs: timeNs };
+    this.cur = { path, fd, out, mcap, channels: new Map(), schemas: new Map(), entry: { path: name, startNs: timeNs, durationNs: 0n, messageCount: 0 }, endNs: timeNs, held: undefined };
     return this.cur;
   }
 
   private async finishFile(): Promise<void> {
     const f = this.cur;
     if (!f) return;
+    await this.release(f);
     this.cur = undefined;
     await f.mcap.end();
     closeSync(f.fd);
@@ -249,6 +327,7 @@ class McapBagWriter implements BagWriter {
   async close(): Promise<void> {
     if (this.closed) return this.tail;
     this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
     await this.tail;
     await this.finishFile();
     if (this.done.length === 0) this.writeMetadata();

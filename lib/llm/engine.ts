@@ -5,9 +5,9 @@
  * whose KV cache is kept between calls, optional token predictors, and token/latency counters.
  */
 import {
-  getLlama, LlamaCompletion, LlamaLogLevel, LlamaText, resolveChatWrapper, GgufInsights,
+  getLlama, LlamaCompletion, LlamaGrammar, LlamaLogLevel, LlamaText, resolveChatWrapper, GgufInsights,
   DraftSequenceTokenPredictor, InputLookupTokenPredictor,
-  type Llama, type LlamaModel, type LlamaContext, type LlamaContextSequence, type LlamaGrammar, type Token, type TokenPredictor,
+  type Llama, type LlamaModel, type LlamaContext, type LlamaContextSequence, type Token, type TokenPredictor,
   type ChatWrapper,
 } from 'node-llama-cpp';
 import { checkGguf, ModelTooLargeError, type GgufSummary } from './gguf-check.js';
@@ -43,8 +43,31 @@ export interface PromptParts {
   user: string;
 }
 
+/** A grammar of a child-hosted engine (ProcessLlmEngine): a handle, the grammar lives in the child. */
+export interface RemoteGrammar {
+  readonly remote: true;
+  readonly id: number;
+  readonly owner: object;
+}
+
+/** What createGrammar returns: llama.cpp's grammar in process, a handle for a child-hosted engine. */
+export type LlmGrammar = LlamaGrammar | RemoteGrammar;
+
+/** The engine as the nodes use it, in process (LlmEngine) or hosted in a child (ProcessLlmEngine). */
+export interface LlmEngineApi {
+  readonly busy: boolean;
+  /** Resolves when the current generation (if any) has really stopped, aborted or not. */
+  idle(): Promise<void>;
+  createGrammar(shape: JsonShape, kind?: GrammarKind): Promise<LlmGrammar>;
+  /** Evaluates the fixed prefix now; returns its length in tokens. */
+  warmPrefix(system: string): Promise<number>;
+  /** Throws the signal's reason on abort; one request at a time (EngineBusyError). */
+  generate(p: PromptParts, o: GenerateOptions): Promise<GenerationResult>;
+  dispose(): Promise<void>;
+}
+
 export interface GenerateOptions {
-  grammar?: LlamaGrammar;
+  grammar?: LlmGrammar;
   maxTokens: number;
   signal?: AbortSignal;
   /** false: clear the KV cache first (the reference for prefix-reuse measurements). */
@@ -132,7 +155,7 @@ export async function checkModel(cfg: LlmConfig): Promise<GgufSummary> {
   return g;
 }
 
-export class LlmEngine {
+export class LlmEngine implements LlmEngineApi {
   private running: Promise<unknown> | undefined;
   private disposed = false;
   private readonly completion: LlamaCompletion;
@@ -254,6 +277,7 @@ export class LlmEngine {
   async generate(p: PromptParts, o: GenerateOptions): Promise<GenerationResult> {
     if (this.disposed) throw new Error('LLM engine disposed');
     if (this.running) throw new EngineBusyError();
+    if (o.grammar && !(o.grammar instanceof LlamaGrammar)) throw new Error('generate: this grammar belongs to a child-hosted engine (ProcessLlmEngine), not to this in-process one');
     const run = this.doGenerate(p, o);
     this.running = run;
     try {
@@ -274,7 +298,7 @@ export class LlmEngine {
     let first: number | undefined;
     let n = 0;
     const res = await this.completion.generateCompletionWithMeta(tokens, {
-      grammar: o.grammar,
+      grammar: o.grammar as LlamaGrammar | undefined,
       maxTokens: o.maxTokens,
       signal: o.signal,
       stopOnAbortSignal: false,

@@ -30,6 +30,11 @@ export interface GgufSummary {
   fileBytes: number;
   architecture: string;
   hasChatTemplate: boolean;
+  /** `kestrel.prompt_format` ("kestrel-lm-1" for Kestrel's own model: LM-SPEC prompts and grammars). */
+  promptFormat?: string;
+  /** `kestrel.corpus_version`, `kestrel.tasks` of a Kestrel model. */
+  corpusVersion?: string;
+  tasks?: string;
 }
 
 /** Throws ModelFileError for a missing file, wrong magic, unsupported version, unreadable header, or tensor data past the end. */
@@ -70,6 +75,10 @@ export async function checkGguf(path: string): Promise<GgufSummary> {
       throw new ModelFileError(path, `truncated: tensor '${t.name}' ends at byte ${end} but the file has ${size} bytes`);
     }
   }
-  const md = info.metadata as unknown as { general?: { architecture?: string }; tokenizer?: { chat_template?: string } };
-  return { info, fileBytes: size, architecture: md.general?.architecture ?? 'unknown', hasChatTemplate: typeof md.tokenizer?.chat_template === 'string' };
+  const md = info.metadata as unknown as { general?: { architecture?: string }; tokenizer?: { chat_template?: string }; kestrel?: { prompt_format?: unknown; corpus_version?: unknown; tasks?: unknown } };
+  const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+  return {
+    info, fileBytes: size, architecture: md.general?.architecture ?? 'unknown', hasChatTemplate: typeof md.tokenizer?.chat_template === 'string',
+    promptFormat: str(md.kestrel?.prompt_format), corpusVersion: str(md.kestrel?.corpus_version), tasks: str(md.kestrel?.tasks),
+  };
 }

@@ -6,13 +6,24 @@
  * `template: auto` its embedded chat template is used. Leave it empty for the generated tiny
  * random model (models/cache/, written on first use), which is what tests run.
  */
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { p, type ParamDecls, type ParamValues } from '../../runtime/params.js';
-import { ensureModel } from '../../models/gguf/cache.js';
-import type { Quant } from '../../models/gguf/writer.js';
 import type { LlmConfig, PredictorKind, TemplateKind, GrammarKind } from './engine.js';
 
+/** Kestrel's own model (models/lm/, LM-SPEC), Q4_0. */
+export const KESTREL_LM_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'lm', 'kestrel-lm-q4_0.gguf');
+/** The prompt format a Kestrel model declares in `kestrel.prompt_format`. */
+export const KESTREL_PROMPT_FORMAT = 'kestrel-lm-1';
+/**
+ * Default `model_path` of the intent and planner nodes. '' = the generated tiny random model
+ * (mechanics only). When the trained model is committed this becomes KESTREL_LM_PATH.
+ */
+export const DEFAULT_MODEL_PATH = '';
+
 export const LLM_PARAMS = {
-  model_path: p.string('', "GGUF model file; '' = the generated tiny random model (models/cache/, written on first use)"),
+  model_path: p.string(DEFAULT_MODEL_PATH, "GGUF model file; '' = the generated tiny random model (models/cache/, written on first use; random weights, for mechanics tests)"),
+  prompt_format: p.string('auto', "Prompts and grammars: 'auto' = the GGUF's kestrel.prompt_format (Kestrel LM: LM-SPEC prompts) else the long prompts for chat models; or force one", ['auto', KESTREL_PROMPT_FORMAT, 'generic']),
   quantization: p.string('Q4_0', "Quantization of the generated model when model_path is ''", ['Q4_0', 'Q8_0', 'F16']),
   threads: p.int(1, 'CPU threads for llama.cpp; 0 = all cores (a tiny model runs fastest on 1)', { min: 0, max: 256 }),
   context_size: p.int(2048, 'Context window in tokens', { min: 256, max: 131072 }),
@@ -27,13 +38,21 @@ export const LLM_PARAMS = {
 
 type LlmParamValues = ParamValues<typeof LLM_PARAMS>;
 
-export function resolveModelPath(v: Pick<LlmParamValues, 'model_path' | 'quantization'>): string {
-  return v.model_path !== '' ? v.model_path : ensureModel('tiny', v.quantization as Quant);
+/**
+ * Writes (or finds) the generated tiny model for `model_path: ''`. lib/llm does not import the
+ * generator (models/gguf): the nodes and the CLI pass `ensureModel` in.
+ */
+export type TinyModelSource = (quantization: 'Q4_0' | 'Q8_0' | 'F16') => string;
+
+export function resolveModelPath(v: Pick<LlmParamValues, 'model_path' | 'quantization'>, tiny?: TinyModelSource): string {
+  if (v.model_path !== '') return v.model_path;
+  if (!tiny) throw new Error("model_path '' (the generated tiny model) needs a model source; set model_path");
+  return tiny(v.quantization as 'Q4_0' | 'Q8_0' | 'F16');
 }
 
-export function engineConfig(v: LlmParamValues): LlmConfig {
+export function engineConfig(v: LlmParamValues, tiny?: TinyModelSource): LlmConfig {
   return {
-    modelPath: resolveModelPath(v),
+    modelPath: resolveModelPath(v, tiny),
     threads: v.threads,
     contextSize: v.context_size,
     gpuLayers: v.gpu_layers,
@@ -46,3 +65,8 @@ export function engineConfig(v: LlmParamValues): LlmConfig {
 }
 
 export const grammarKind = (v: Pick<LlmParamValues, 'grammar'>): GrammarKind => v.grammar as GrammarKind;
+
+/** Whether to speak the Kestrel LM format (LM-SPEC) to this model: forced by param, or declared by the GGUF. */
+export function usesKestrelFormat(v: Pick<LlmParamValues, 'prompt_format'>, declared: string | undefined): boolean {
+  return v.prompt_format === KESTREL_PROMPT_FORMAT || (v.prompt_format === 'auto' && declared === KESTREL_PROMPT_FORMAT);
+}

@@ -3,8 +3,9 @@
  * with counters for everything dropped. Shared by the bridge node and the simulated FC.
  */
 import type { Clock } from '../../runtime/clock.js';
-import { createLink, type ByteLink, type LinkSpec } from './transport.js';
-import { decodeFrame, MavEncoder, MavFramer, SignatureChecker, type MavLinkData, type RawFrame } from './wire.js';
+import { createLink, type ByteLink, type LinkHandlers, type LinkSpec } from './transport.js';
+import { SigningState } from './signing-state.js';
+import { decodeFrame, MavEncoder, MavFramer, SignatureChecker, signingStateFile, type MavLinkData, type RawFrame } from './wire.js';
 
 export interface EndpointStats {
   rx: number;
@@ -18,6 +19,10 @@ export interface EndpointStats {
   unsigned: number;
   badSignature: number;
   replayed: number;
+  /** Signed frames opening a new stream more than a minute behind the local timestamp. */
+  staleSignature: number;
+  /** Failed writes of the signing state file. */
+  signingStateErrors: number;
   linkUps: number;
   linkDowns: number;
 }
@@ -29,11 +34,16 @@ export interface Received {
 
 export interface EndpointOptions {
   link: LinkSpec;
+  /** A link the caller builds instead of the one `link` describes (e.g. the simulator's multi-peer UDP server). */
+  byteLink?: (h: LinkHandlers) => ByteLink;
   clock: Clock;
   sysid: number;
   compid: number;
-  /** Signs everything sent and, when set, accepts only frames signed with this key. */
-  signing?: { key: Buffer; linkId: number };
+  /**
+   * Signs everything sent and, when set, accepts only frames signed with this key. The signing
+   * timestamps persist in `stateFile` (default: beside the key file, see wire.ts signingStateFile).
+   */
+  signing?: { key: Buffer; linkId: number; stateFile?: string };
   reconnectMs?: number;
   onMessage(r: Received): void;
   onLinkUp?(): void;
@@ -45,13 +55,17 @@ export class MavEndpoint {
   private readonly framer = new MavFramer();
   private readonly checker: SignatureChecker;
   private readonly encoder: MavEncoder;
-  private readonly s = { rx: 0, tx: 0, txDropped: 0, decodeErrors: 0, unsigned: 0, badSignature: 0, replayed: 0, linkUps: 0, linkDowns: 0 };
+  private readonly s = { rx: 0, tx: 0, txDropped: 0, decodeErrors: 0, unsigned: 0, badSignature: 0, replayed: 0, staleSignature: 0, linkUps: 0, linkDowns: 0 };
+  private readonly signingState: SigningState;
   lastDecodeError = '';
 
   constructor(private readonly o: EndpointOptions) {
-    this.checker = new SignatureChecker(o.signing?.key);
-    this.encoder = new MavEncoder({ sysid: o.sysid, compid: o.compid, signing: o.signing, now: () => o.clock.now() });
-    this.link = createLink(o.link, o.clock, {
+    const now = (): number => o.clock.now();
+    // One local signing timestamp for both directions, as the spec keeps it (and persists it).
+    this.signingState = new SigningState({ file: o.signing ? signingStateFile(o.signing) : undefined, now });
+    this.checker = new SignatureChecker(o.signing?.key, { state: this.signingState });
+    this.encoder = new MavEncoder({ sysid: o.sysid, compid: o.compid, signing: o.signing, now, timestamps: o.signing ? this.signingState : undefined });
+    const handlers: LinkHandlers = {
       data: (chunk) => this.onBytes(chunk),
       up: () => {
         this.s.linkUps++;
@@ -62,7 +76,8 @@ export class MavEndpoint {
         this.s.linkDowns++;
         o.onLinkDown?.(reason);
       },
-    }, o.reconnectMs ?? 1000);
+    };
+    this.link = o.byteLink ? o.byteLink(handlers) : createLink(o.link, o.clock, handlers, o.reconnectMs ?? 1000);
   }
 
   get description(): string {
@@ -73,8 +88,14 @@ export class MavEndpoint {
     this.link.start();
   }
 
-  stop(): Promise<void> {
-    return this.link.stop();
+  async stop(): Promise<void> {
+    await this.link.stop();
+    try {
+      this.signingState.save();
+    } catch (e) {
+      this.signingState.saveErrors++;
+      this.signingState.lastError = (e as Error).message;
+    }
   }
 
   isUp(): boolean {
@@ -105,6 +126,7 @@ export class MavEndpoint {
       if (verdict === 'unsigned') { this.s.unsigned++; continue; }
       if (verdict === 'bad_signature') { this.s.badSignature++; continue; }
       if (verdict === 'replayed') { this.s.replayed++; continue; }
+      if (verdict === 'stale') { this.s.staleSignature++; continue; }
       let msg: MavLinkData;
       try {
         msg = decodeFrame(f);
@@ -120,6 +142,6 @@ export class MavEndpoint {
 
   stats(): EndpointStats {
     const f = this.framer.stats;
-    return { ...this.s, crcErrors: f.crcErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
+    return { ...this.s, signingStateErrors: this.signingState.saveErrors, crcErrors: f.crcErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { Clock } from '../../runtime/clock.js';
-import type { ByteLink, LinkHandlers } from './transport.js';
+import type { ByteLink, LinkHandlers } from './link.js';
 
 interface Wire {
   ends: Set<MemoryLink>;

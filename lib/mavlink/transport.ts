@@ -1,34 +1,17 @@
 /**
  * Byte links to a flight controller: a serial port (USB/UART, or a pty in tests) that is
- * reopened after a disconnect, or a UDP endpoint (SITL, 14550-style). Both run their retry
+ * reopened after a disconnect, or a UDP endpoint (SITL, 14550-style) whose bind is retried
+ * with backoff. Both run their retry
  * timers on the given clock so a node never reads the wall clock itself.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { timer, type Subscription } from 'rxjs';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../../runtime/clock.js';
+import type { ByteLink, LinkHandlers, LinkSpec } from './link.js';
 import { MemoryLink } from './memory-link.js';
 
-export type LinkSpec =
-  | { kind: 'serial'; path: string; baudRate: number }
-  | { kind: 'udp'; port: number; host?: string; remoteHost?: string; remotePort?: number }
-  /** In-process wire (sim FC and bridge in one process, e.g. under sim time). */
-  | { kind: 'memory'; name: string };
-
-export interface LinkHandlers {
-  data(chunk: Buffer): void;
-  up(): void;
-  down(reason: string): void;
-}
-
-export interface ByteLink {
-  readonly description: string;
-  isUp(): boolean;
-  /** Queues bytes for the wire; false (and nothing sent) while the link is down. */
-  write(buf: Buffer): boolean;
-  start(): void;
-  stop(): Promise<void>;
-}
+export type { ByteLink, LinkHandlers, LinkSpec } from './link.js';
 
 export function describeLink(spec: LinkSpec): string {
   if (spec.kind === 'memory') return `memory:${spec.name}`;
@@ -37,7 +20,7 @@ export function describeLink(spec: LinkSpec): string {
 
 export function createLink(spec: LinkSpec, clock: Clock, h: LinkHandlers, reconnectMs = 1000): ByteLink {
   if (spec.kind === 'memory') return new MemoryLink(spec.name, clock, h);
-  return spec.kind === 'serial' ? new SerialLink(spec, clock, h, reconnectMs) : new UdpLink(spec, h);
+  return spec.kind === 'serial' ? new SerialLink(spec, clock, h, reconnectMs) : new UdpLink(spec, clock, h, reconnectMs);
 }
 
 class SerialLink implements ByteLink {
@@ -123,15 +106,31 @@ class SerialLink implements ByteLink {
   }
 }
 
-class UdpLink implements ByteLink {
+/** Longest wait between two bind attempts, as a multiple of the first. */
+const UDP_BACKOFF_MAX_FACTOR = 16;
+
+/**
+ * A UDP endpoint. A failed bind (port taken, address not yet configured at boot) is retried
+ * with exponential backoff (reconnectMs, doubling, at most 16×) and reported through `down`
+ * with the error, the attempt and the next delay (once per distinct error, then every 10th
+ * attempt, so a long outage does not flood the log).
+ */
+export class UdpLink implements ByteLink {
   readonly description: string;
   private sock: Socket | undefined;
   private up = false;
+  private stopped = true;
+  private retry: Subscription | undefined;
   private remote: { host: string; port: number } | undefined;
+  /** Failed binds since the last successful one. */
+  bindFailures = 0;
+  lastBindError = '';
 
   constructor(
     private readonly spec: { port: number; host?: string; remoteHost?: string; remotePort?: number },
+    private readonly clock: Clock,
     private readonly h: LinkHandlers,
+    private readonly reconnectMs = 1000,
   ) {
     this.description = `udp:${spec.host ?? '0.0.0.0'}:${spec.port}`;
     if (spec.remotePort) this.remote = { host: spec.remoteHost ?? '127.0.0.1', port: spec.remotePort };
@@ -143,26 +142,66 @@ class UdpLink implements ByteLink {
 
   /** Local port actually bound (useful with port 0). */
   boundPort(): number | undefined {
-    return this.sock?.address().port;
+    return this.up ? this.sock?.address().port : undefined;
   }
 
   start(): void {
-    if (this.sock) return;
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.tryBind();
+  }
+
+  /** Delay before the next attempt after `failures` failed binds. */
+  static backoffMs(reconnectMs: number, failures: number): number {
+    return reconnectMs * Math.min(UDP_BACKOFF_MAX_FACTOR, 2 ** Math.max(0, failures - 1));
+  }
+
+  private tryBind(): void {
+    if (this.stopped) return;
     const sock = createSocket('udp4');
     this.sock = sock;
+    let bound = false;
     sock.on('message', (msg, rinfo) => {
       // Without a fixed remote, answer whoever spoke last (how a GCS/SITL 14550 link pairs up).
       if (!this.spec.remotePort) this.remote = { host: rinfo.address, port: rinfo.port };
       this.h.data(msg);
     });
     sock.on('error', (e) => {
+      if (this.sock !== sock) return;
+      if (!bound) {
+        this.onBindError(sock, e);
+        return;
+      }
       this.up = false;
       this.h.down(`${this.description}: ${e.message}`);
     });
     sock.bind(this.spec.port, this.spec.host ?? '0.0.0.0', () => {
+      if (this.sock !== sock) return;
+      bound = true;
+      this.bindFailures = 0;
+      this.lastBindError = '';
       this.up = true;
       this.h.up();
     });
+  }
+
+  private onBindError(sock: Socket, e: Error): void {
+    this.sock = undefined;
+    sock.removeAllListeners();
+    try {
+      sock.close();
+    } catch {
+      // Not bound, nothing to close.
+    }
+    this.bindFailures++;
+    const delay = UdpLink.backoffMs(this.reconnectMs, this.bindFailures);
+    if (e.message !== this.lastBindError || this.bindFailures % 10 === 0) {
+      this.h.down(`${this.description}: cannot bind (${e.message}); attempt ${this.bindFailures}, retrying in ${delay} ms`);
+    }
+    this.lastBindError = e.message;
+    if (this.stopped) return;
+    this.retry?.unsubscribe();
+    this.retry = timer(delay, this.clock.scheduler).subscribe(() => this.tryBind());
   }
 
   write(buf: Buffer): boolean {
@@ -172,6 +211,8 @@ class UdpLink implements ByteLink {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.retry?.unsubscribe();
     const s = this.sock;
     this.sock = undefined;
     this.up = false;

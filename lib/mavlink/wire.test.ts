@@ -91,6 +91,25 @@ describe('MavFramer', () => {
     expect(f.stats.noiseBytes).toBeGreaterThan(0);
   });
 
+  it('a cut header with an unknown id whose length ends exactly at a real frame does not eat the frames it spans', () => {
+    const hbs = [1, 2, 3].map((k) => enc.encode(heartbeat(k)));
+    // 10-byte header claiming 40 payload bytes: 10 + 40 + 2 = 52 = the next two heartbeats (21 + 21) + the header itself.
+    const cut = Buffer.from([0xfd, 40, 0, 0, 0, 1, 1, 0xef, 0xcd, 0xab]);
+    const f = new MavFramer();
+    const frames = f.push(Buffer.concat([cut, hbs[0], hbs[1], hbs[2]]));
+    expect(frames.map((x) => (decodeFrame(x) as InstanceType<typeof minimal.Heartbeat>).customMode)).toEqual([1, 2, 3]);
+    expect(f.stats.unknownIds).toBe(0);
+  });
+
+  it('flush() at the end of a stream releases the frames behind a bogus header that claims more bytes than came', () => {
+    const hb = enc.encode(heartbeat(4));
+    const f = new MavFramer();
+    // A start byte claiming 255 payload bytes holds everything after it until the stream ends.
+    expect(f.push(Buffer.concat([Buffer.from([0xfd, 0xff, 0x00]), hb]))).toEqual([]);
+    const out = f.flush();
+    expect(out.map((x) => x.msgid)).toEqual([0]);
+    expect(f.pending()).toBe(0);
+  });
 });
 
 describe('CRC and MAVLink 1', () => {

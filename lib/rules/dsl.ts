@@ -35,15 +35,19 @@ export const MAX_RULES = 4;
 /** Fields the compiler fills (the rest, id and message, are derived). */
 export type RuleFields = Omit<kestrel_msgs.Rule, 'id' | 'message'>;
 
-/** The JSON the LLM must produce: `{"rules":[{...}]}` with every enum drawn from the vocabulary. */
-export function ruleSetShape(v: DslVocabulary): JsonShape {
+/**
+ * The JSON the LLM must produce: `{"rules":[{...}]}` with every enum drawn from the vocabulary.
+ * `minItems: 0` lets the model refuse with `{"rules":[]}` (the Kestrel LM does; the compile
+ * then reports the refusal).
+ */
+export function ruleSetShape(v: DslVocabulary, o: { minItems?: 0 | 1 } = {}): JsonShape {
   const num = (k: keyof typeof LIMITS): JsonShape => ({ type: 'number', ...LIMITS[k], decimals: 1 });
   return {
     type: 'object',
     properties: {
       rules: {
         type: 'array',
-        minItems: 1,
+        minItems: o.minItems ?? 1,
         maxItems: MAX_RULES,
         items: {
           type: 'object',

@@ -4,7 +4,7 @@ import { makeMsg, DiagnosticStatusConstants, type diagnostic_msgs, type geometry
 import { SimClock, every, sleep } from '../../runtime/clock.js';
 import { Container } from '../../runtime/container.js';
 import { defineNode, type NodeDefinition } from '../../runtime/node.js';
-import { withStageDeadline } from '../../runtime/operators.js';
+import { withStageDeadline } from '../../test/support/stage-deadline.js';
 import { p, type ParamDecls, type ParamValue } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
@@ -168,6 +168,23 @@ describe('arbiter node under virtual time', () => {
     expect(first?.at).toBe(last + 150); // ticks at 50, 100 (age 100 = fresh), 150 (stale)
     expect(first?.cmd.action).toBe('hold');
     expect(r.cmds.at(-1)?.cmd).toMatchObject({ source: 'fallback', action: 'land' });
+    await r.stop();
+  });
+
+  it('an /fc/state stamped in the future is rejected and counted: the FC-lost fallback still lands', async () => {
+    const r = await rig([[ARB, arbiterParams({ max_age_ms: 100, fc_lost_land_ms: 1000 })]]);
+    const fc = r.c.bus.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState');
+    fc.publish(vehicleState(r.clock.now()));
+    await run(r, 50);
+    // A forged (or skewed) state one hour ahead, repeated: it must not keep the FC "connected".
+    for (let i = 0; i < 30; i++) {
+      fc.publish(vehicleState(r.clock.now() + 3_600_000));
+      await run(r, 50);
+    }
+    expect(r.cmds.at(-1)?.cmd).toMatchObject({ source: 'fallback', action: 'land' });
+    const status = r.c.diagnostics.all().find((n) => n.node === '/arbiter');
+    expect(status?.values.future_rejected).toBe('30');
+    expect(status?.values.last_future).toMatch(/^\/fc\/state \+3600000 ms$/);
     await r.stop();
   });
 

@@ -202,3 +202,66 @@ describe('prompt injection through the scene cannot leave the envelope', () => {
     expect(d.rejections[0].reason).toMatch(/outside the geofence/);
   });
 });
+
+describe('issue 19: envelope holes', () => {
+  // An L-shaped fence: the square [0,100]² without [40,100]×[40,100].
+  const L = [0, 0, 100, 0, 100, 40, 40, 40, 40, 100, 0, 100];
+  const envL = testEnvelope({ geofence: L });
+  const at = (x: number, y: number) => vehicleState(NOW - 10, { position: { x, y, z: 10 } });
+
+  it('an orbit whose circle cuts the concave corner is rejected, as a goto there would be', () => {
+    const o = plan(NOW - 100, { action: 'orbit', target: { x: 30, y: 30, z: 10 }, radius: 15, speed: 3 });
+    const d = decide(base({ state: at(30, 30), plan: o }), envL, NOW, pol);
+    expect(d.command.source).toBe('mission');
+    expect(d.rejections[0].reason).toMatch(/orbit of radius 15.0 m around \(30.0, 30.0\) crosses the geofence/);
+  });
+
+  it('an orbit far away is approached by a straight goto to its circle, and rejected if that path leaves the fence', () => {
+    const o = plan(NOW - 100, { action: 'orbit', target: { x: 20, y: 80, z: 12 }, radius: 5, speed: 3 });
+    const near = decide(base({ state: at(20, 20), plan: o }), envL, NOW, pol);
+    expect(near.command).toMatchObject({ source: 'plan', action: 'goto', target: { x: 20, y: 75, z: 12 } });
+    expect(near.command.reason).toMatch(/approach the orbit/);
+    const close = decide(base({ state: at(20, 76), plan: o }), envL, NOW, pol);
+    expect(close.command).toMatchObject({ source: 'plan', action: 'orbit', radius: 5 });
+    // From the other arm of the L the straight path to the circle cuts the missing corner.
+    const far = decide(base({ state: at(90, 35), plan: o }), envL, NOW, pol);
+    expect(far.command.source).toBe('mission');
+    expect(far.rejections.map((r) => r.reason).join()).toMatch(/path to the orbit .* leaves the geofence/);
+  });
+
+  it('inputs stamped beyond the skew limit are rejected and reported: a plan from the future is not applied', () => {
+    const d = decide(base({ plan: plan(NOW + 3_600_000, {}, 3_700_000) }), env, NOW, pol);
+    expect(d.command.source).toBe('mission');
+    expect(d.future).toEqual(['plan']);
+    expect(d.command.inputs.find((i) => i.name === 'plan')).toMatchObject({ stale: true, age_ms: -1 });
+    // Within the skew (same-host jitter) a stamp slightly ahead is fine.
+    expect(decide(base({ plan: plan(NOW + 100) }), env, NOW, pol).command.source).toBe('plan');
+  });
+
+  it('an /fc/state from the future does not count as a live flight controller', () => {
+    const d = decide(base({ state: vehicleState(NOW + 60_000) }), env, NOW, pol);
+    expect(d.command).toMatchObject({ source: 'fallback', action: 'hold' });
+    expect(d.command.reason).toMatch(/stamped 60000 ms in the future/);
+    expect(d.future).toEqual(['fc_state']);
+  });
+
+  it('no arming with the battery unknown (-1) or NaN', () => {
+    const hover = testPolicy({ mission: { ...testPolicy().mission, mode: 'hover', autoTakeoff: true } });
+    const ground = (battery: number) => vehicleState(NOW - 10, { armed: false, battery_remaining: battery, position: { x: 0, y: 0, z: 0 } });
+    expect(decide(base({ state: ground(0.9) }), env, NOW, hover).command.action).toBe('arm');
+    for (const b of [-1, Number.NaN, 7]) {
+      const d = decide(base({ state: ground(b) }), env, NOW, hover);
+      expect(d.command).toMatchObject({ source: 'envelope', action: 'hold' });
+      expect(d.command.reason).toMatch(/battery unknown .*no arming/);
+    }
+    expect(decide(base({ state: ground(0.1) }), env, NOW, hover).command).toMatchObject({ source: 'envelope', action: 'hold' });
+  });
+
+  it('above the ceiling the demand is to descend to it, whatever the plan', () => {
+    const high = vehicleState(NOW - 10, { position: { x: 5, y: 6, z: 80 } });
+    const d = decide(base({ state: high, plan: plan(NOW - 100) }), env, NOW, pol);
+    expect(d.command).toMatchObject({ source: 'envelope', action: 'goto', target: { x: 5, y: 6, z: 60 } });
+    expect(d.command.reason).toMatch(/altitude 80.0 m above max_altitude_m 60 m: descend/);
+    expect(d.command.speed).toBeLessThanOrEqual(5);
+  });
+});

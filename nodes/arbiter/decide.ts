@@ -26,6 +26,11 @@ export interface Policy {
   periodMs: number;
   /** Inputs older than this count as missing. */
   maxAgeMs: number;
+  /**
+   * Inputs stamped more than this ahead of now are rejected (a clock skew or a forged stamp
+   * must not count as fresh, nor keep a lost flight controller "connected"). Default 250 ms.
+   */
+  maxFutureMs?: number;
   /** A plan is built from a world snapshot seconds old (LLM time): its own age limit. */
   planMaxAgeMs: number;
   /** FC state stale this long: land instead of hold. */
@@ -49,20 +54,39 @@ export interface Decision {
   rejections: Rejection[];
   missionIndex: number;
   fallback: boolean;
+  /** Inputs rejected this tick for a stamp more than maxFutureMs ahead of now. */
+  future: InputName[];
 }
 
-type InputName = 'fc_state' | 'world' | 'alerts' | 'plan';
+export const DEFAULT_MAX_FUTURE_MS = 250;
+
+export type InputName = 'fc_state' | 'world' | 'alerts' | 'plan';
 
 interface InputView {
   age: kestrel_msgs.InputAge;
   fresh: boolean;
+  /** Stamped more than the allowed skew ahead of now. */
+  future: boolean;
 }
 
-function inputAge(name: InputName, stamp: Time | undefined, now: number, maxAgeMs: number): InputView {
+function inputAge(name: InputName, stamp: Time | undefined, now: number, maxAgeMs: number, maxFutureMs: number): InputView {
   const s = stamp ?? { sec: 0, nanosec: 0 };
   const age = stamp === undefined || isZeroTime(s) ? Number.POSITIVE_INFINITY : now - timeToMs(s);
-  const fresh = Number.isFinite(age) && age <= maxAgeMs;
-  return { age: makeMsg('kestrel_msgs/msg/InputAge', { name, stamp: { ...s }, age_ms: Number.isFinite(age) ? age : -1, stale: !fresh }), fresh };
+  const future = Number.isFinite(age) && age < -maxFutureMs;
+  const fresh = Number.isFinite(age) && age <= maxAgeMs && !future;
+  // A future stamp's age is unknown (-1), like a missing input's, so it never ages a command.
+  const known = Number.isFinite(age) && !future;
+  return { age: makeMsg('kestrel_msgs/msg/InputAge', { name, stamp: { ...s }, age_ms: known ? Math.max(0, age) : -1, stale: !fresh }), fresh, future };
+}
+
+/** Whether a message stamped `stampMs` is more than the allowed skew ahead of `now` (for rejecting it on arrival). */
+export function stampedInFuture(stampMs: number, now: number, maxFutureMs = DEFAULT_MAX_FUTURE_MS): boolean {
+  return stampMs - now > maxFutureMs;
+}
+
+/** A battery fraction the envelope can trust: finite and within [0, 1] (-1 means unknown in VehicleState). */
+export function batteryKnown(b: number): boolean {
+  return Number.isFinite(b) && b >= 0 && b <= 1;
 }
 
 // Most protective first: when several alerts are active, the strongest reaction wins.
@@ -124,11 +148,13 @@ function planProposal(plan: kestrel_msgs.Plan, here: Vec3, world: kestrel_msgs.W
 /** Decides one tick's command. Pure: same inputs, same command. */
 export function decide(inp: DecideInputs, env: Envelope, now: number, p: Policy): Decision {
   const st = inp.state;
-  const fc = inputAge('fc_state', st?.header.stamp, now, p.maxAgeMs);
-  const world = inputAge('world', inp.world?.header.stamp, now, p.maxAgeMs);
-  const alerts = inputAge('alerts', inp.alerts?.header.stamp, now, p.maxAgeMs);
-  const plan = inputAge('plan', inp.plan?.header.stamp, now, p.planMaxAgeMs);
+  const skew = p.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  const fc = inputAge('fc_state', st?.header.stamp, now, p.maxAgeMs, skew);
+  const world = inputAge('world', inp.world?.header.stamp, now, p.maxAgeMs, skew);
+  const alerts = inputAge('alerts', inp.alerts?.header.stamp, now, p.maxAgeMs, skew);
+  const plan = inputAge('plan', inp.plan?.header.stamp, now, p.planMaxAgeMs, skew);
   const views: InputView[] = [fc, world, alerts, plan];
+  const future = views.filter((v) => v.future).map((v) => v.age.name as InputName);
   const freshWorld = world.fresh ? inp.world : undefined;
   const rejections: Rejection[] = [];
   let missionIndex = inp.missionIndex;
@@ -153,13 +179,19 @@ export function decide(inp: DecideInputs, env: Envelope, now: number, p: Policy)
       e2e_age_ms: oldest ? oldest.age.age_ms : -1,
       valid_until: msToTime(now + p.validityTicks * p.periodMs),
     });
-    return { command, rejections, missionIndex, fallback };
+    return { command, rejections, missionIndex, fallback, future };
   };
 
   // 1. No live flight controller: hold, and land if it stays lost.
   if (!st || !fc.fresh || !st.connected) {
     const lostFor = fc.age.age_ms;
-    const why = !st ? 'no /fc/state received' : !st.connected ? 'flight controller disconnected' : `/fc/state stale (${lostFor.toFixed(0)} ms > ${p.maxAgeMs} ms)`;
+    const why = !st
+      ? 'no /fc/state received'
+      : fc.future
+        ? `/fc/state stamped ${(timeToMs(st.header.stamp) - now).toFixed(0)} ms in the future (skew limit ${skew} ms): rejected`
+        : !st.connected
+          ? 'flight controller disconnected'
+          : `/fc/state stale (${lostFor.toFixed(0)} ms > ${p.maxAgeMs} ms)`;
     if (st && lostFor > p.fcLostLandMs) return finish({ action: 'land', source: 'fallback', reason: `${why}; lost for over ${p.fcLostLandMs} ms: land` }, [fc], true);
     return finish({ action: 'hold', source: 'fallback', reason: why, target: st ? { ...st.position } : undefined }, [fc], true);
   }
@@ -170,13 +202,31 @@ export function decide(inp: DecideInputs, env: Envelope, now: number, p: Policy)
 
   // 2. The envelope's own demands on the vehicle state: battery, fence breach.
   const battery = st.battery_remaining;
-  if (env.minBattery > 0 && battery >= 0 && battery < env.minBattery) {
+  // Arming needs a battery reading: unknown (-1, NaN, out of range) keeps the vehicle on the ground.
+  if (onGround && !batteryKnown(battery)) {
+    return finish({ action: 'hold', source: 'envelope', reason: `battery unknown (${battery}): stay on the ground, no arming`, target: here }, [fc], false);
+  }
+  if (env.minBattery > 0 && batteryKnown(battery) && battery < env.minBattery) {
     const why = `battery ${(battery * 100).toFixed(0)}% below min_battery ${(env.minBattery * 100).toFixed(0)}%`;
     if (onGround) return finish({ action: 'hold', source: 'envelope', reason: `${why}: stay on the ground`, target: here }, [fc], false);
     return finish({ action: env.lowBatteryAction, source: 'envelope', reason: why }, [fc], false);
   }
   if (!onGround && !insideFence(here, env.geofence)) {
     return finish({ action: 'rtl', source: 'envelope', reason: `vehicle at (${here.x.toFixed(1)}, ${here.y.toFixed(1)}) is outside the geofence` }, [fc], false);
+  }
+  // Above the ceiling: descend to it where it is (a breach is corrected, not held).
+  if (!onGround && !env.ground && here.z > env.maxAltitudeM) {
+    return finish(
+      {
+        action: 'goto',
+        source: 'envelope',
+        reason: `altitude ${here.z.toFixed(1)} m above max_altitude_m ${env.maxAltitudeM} m: descend`,
+        target: { x: here.x, y: here.y, z: env.maxAltitudeM },
+        speed: Math.min(p.mission.speed > 0 ? p.mission.speed : env.maxSpeedMps, env.maxSpeedMps),
+      },
+      [fc],
+      false,
+    );
   }
 
   // 3. A watched node went silent: fallback within this tick.

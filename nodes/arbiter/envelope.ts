@@ -2,7 +2,7 @@
  * The safety envelope: limits every command must satisfy whatever proposed it (planner,
  * alert reaction, mission). Pure functions; the arbiter applies them on every tick.
  */
-import { pointInPolygon, polygonFromFlat, type Vec2 } from '../../lib/geo/geometry.js';
+import { circleInsidePolygon, distanceToBoundary, pointInPolygon, polygonFromFlat, segmentInsidePolygon, type Vec2 } from '../../lib/geo/geometry.js';
 
 export interface Vec3 {
   x: number;
@@ -96,42 +96,26 @@ export function envelopeFromParams(p: EnvelopeParams): Envelope {
   };
 }
 
-function segmentsCross(a: Vec2, b: Vec2, c: Vec2, d: Vec2): boolean {
-  const o = (p: Vec2, q: Vec2, r: Vec2): number => (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
-  const d1 = o(c, d, a);
-  const d2 = o(c, d, b);
-  const d3 = o(a, b, c);
-  const d4 = o(a, b, d);
-  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
-}
-
-function distToSegment(p: Vec2, a: Vec2, b: Vec2): number {
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
-  const len2 = dx * dx + dy * dy;
-  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2));
-  return Math.hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy));
-}
-
 export function insideFence(p: Vec2, fence: readonly Vec2[] | undefined): boolean {
   return fence === undefined || pointInPolygon(p, fence);
 }
 
 /** Whether the straight path a→b stays inside the fence (a concave fence can be left between two inside points). */
 export function pathInsideFence(a: Vec2, b: Vec2, fence: readonly Vec2[] | undefined): boolean {
-  if (fence === undefined) return true;
-  if (!pointInPolygon(a, fence) || !pointInPolygon(b, fence)) return false;
-  for (let i = 0, j = fence.length - 1; i < fence.length; j = i++) if (segmentsCross(a, b, fence[j], fence[i])) return false;
-  return true;
+  return fence === undefined || segmentInsidePolygon(a, b, fence);
 }
 
 /** Smallest distance from p to the fence boundary (Infinity without a fence). */
 export function distanceToFence(p: Vec2, fence: readonly Vec2[] | undefined): number {
-  if (fence === undefined) return Number.POSITIVE_INFINITY;
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0, j = fence.length - 1; i < fence.length; j = i++) best = Math.min(best, distToSegment(p, fence[j], fence[i]));
-  return best;
+  return fence === undefined ? Number.POSITIVE_INFINITY : distanceToBoundary(p, fence);
 }
+
+/**
+ * An orbit is flown as given only from within this distance of its circle; from farther the
+ * envelope turns it into a straight goto to the circle's nearest point (the path it checks),
+ * because the bridge's orbit velocity field spirals in and its path is not a straight line.
+ */
+export const ORBIT_ENTRY_M = 2;
 
 export type Verdict = { ok: true; proposal: Proposal; clipped: string[] } | { ok: false; reason: string };
 
@@ -158,6 +142,13 @@ export function applyEnvelope(p: Proposal, env: Envelope, position: Vec3 | undef
   const moves = p.action === 'goto' || p.action === 'orbit' || p.action === 'takeoff';
   if (moves && out.target) {
     const t = out.target;
+    if (env.ground) {
+      t.z = 0;
+    } else if (t.z > env.maxAltitudeM || t.z < env.minAltitudeM) {
+      const z = Math.min(env.maxAltitudeM, Math.max(env.minAltitudeM, t.z));
+      clipped.push(`altitude ${t.z.toFixed(1)} -> ${z.toFixed(1)} m`);
+      t.z = z;
+    }
     if (p.action !== 'takeoff') {
       if (!insideFence(t, env.geofence)) return { ok: false, reason: `target (${t.x.toFixed(1)}, ${t.y.toFixed(1)}) is outside the geofence` };
       if (p.action === 'goto' && position && insideFence(position, env.geofence) && !pathInsideFence(position, t, env.geofence)) {
@@ -165,15 +156,26 @@ export function applyEnvelope(p: Proposal, env: Envelope, position: Vec3 | undef
       }
       if (p.action === 'orbit') {
         const r = out.radius ?? 0;
-        if (distanceToFence(t, env.geofence) < r) return { ok: false, reason: `orbit of radius ${r.toFixed(1)} m around (${t.x.toFixed(1)}, ${t.y.toFixed(1)}) crosses the geofence` };
+        const where = `orbit of radius ${r.toFixed(1)} m around (${t.x.toFixed(1)}, ${t.y.toFixed(1)})`;
+        if (env.geofence && !circleInsidePolygon(t, r, env.geofence)) return { ok: false, reason: `${where} crosses the geofence` };
+        if (position) {
+          const d = Math.hypot(position.x - t.x, position.y - t.y);
+          if (d > r + ORBIT_ENTRY_M) {
+            // Approach first: a straight goto to the circle's nearest point, whose path must stay inside.
+            const entry = { x: t.x + ((position.x - t.x) * r) / d, y: t.y + ((position.y - t.y) * r) / d, z: t.z };
+            if (env.geofence && (!insideFence(position, env.geofence) || !pathInsideFence(position, entry, env.geofence))) {
+              return { ok: false, reason: `path to the ${where} leaves the geofence` };
+            }
+            out.action = 'goto';
+            out.target = entry;
+            out.radius = undefined;
+            clipped.push(`approach the ${where} at (${entry.x.toFixed(1)}, ${entry.y.toFixed(1)}) first`);
+          } else if (env.geofence && d > r && !circleInsidePolygon(t, d, env.geofence)) {
+            // Spiralling in from just outside the circle: it stays within distance d of the centre.
+            return { ok: false, reason: `${where}: the spiral in from ${d.toFixed(1)} m leaves the geofence` };
+          }
+        }
       }
-    }
-    if (env.ground) {
-      t.z = 0;
-    } else if (t.z > env.maxAltitudeM || t.z < env.minAltitudeM) {
-      const z = Math.min(env.maxAltitudeM, Math.max(env.minAltitudeM, t.z));
-      clipped.push(`altitude ${t.z.toFixed(1)} -> ${z.toFixed(1)} m`);
-      t.z = z;
     }
   }
   if (out.speed !== undefined && out.speed > env.maxSpeedMps) {

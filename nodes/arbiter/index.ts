@@ -6,13 +6,12 @@
  */
 import { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import { msToTime } from '../../runtime/time.js';
-import { defineNode } from '../../runtime/node.js';
+import { msToTime, timeToMs, type Time } from '../../runtime/time.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
 import { lowerComputeThreads } from '../../lib/process/priority.js';
-import { QOS_DEFAULT } from '../../runtime/qos.js';
-import { decide, type DecideInputs, type Policy, type Rejection } from './decide.js';
+import { decide, stampedInFuture, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';
 import { pointFromFlat, waypointsFromFlat, type MissionMode } from './mission.js';
 import { stopTwist, twistFor } from './twist.js';
@@ -24,6 +23,7 @@ export const arbiterNode = defineNode({
     rate_hz: p.double(20, 'Control tick rate', { min: 1, max: 500 }),
     max_age_ms: p.double(500, 'Inputs (/fc/state, /world, /alerts) older than this count as missing', { min: 1 }),
     plan_max_age_ms: p.double(5000, 'A plan whose source stamp is older than this is ignored (LLM plans are seconds old)', { min: 1 }),
+    max_future_ms: p.double(250, 'Inputs stamped more than this ahead of the clock are rejected and counted (future_rejected)', { min: 0 }),
     fc_lost_land_ms: p.double(5000, 'Flight-controller state stale this long: land instead of hold', { min: 0 }),
     validity_ticks: p.int(3, 'valid_until of each command = now + this many ticks', { min: 1 }),
     vehicle: p.string('multirotor', 'Vehicle kind; ground robots also get /cmd_vel', ['multirotor', 'ground']),
@@ -55,14 +55,14 @@ export const arbiterNode = defineNode({
     compute_nice: p.int(10, 'Live (system clock, Linux): every second, lower all threads of the process but the event loop to this nice value, so inference never delays a tick; 0 = off', { min: 0, max: 19 }),
   },
   subscribes: [
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (stale or disconnected → fallback)' },
-    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused tracks for track/orbit reactions' },
-    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts and their reactions' },
-    { topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan from the LLM planner' },
+    topicDoc('/fc/state', 'Flight-controller state (stale or disconnected → fallback)'),
+    topicDoc('/world', 'Fused tracks for track/orbit reactions'),
+    topicDoc('/alerts', 'Active alerts and their reactions'),
+    topicDoc('/plan', 'Advisory plan from the LLM planner'),
   ],
   publishes: [
-    { topic: '/cmd', type: 'kestrel_msgs/msg/VehicleCommand', description: 'One command per tick, with input stamps, e2e age and valid_until' },
-    { topic: '/cmd_vel', type: 'geometry_msgs/msg/Twist', description: 'Body-frame velocity for ground robots (zero on fallback)' },
+    topicDoc('/cmd', 'One command per tick, with input stamps, e2e age and valid_until'),
+    topicDoc('/cmd_vel', 'Body-frame velocity for ground robots (zero on fallback)', (p) => p.vehicle === 'ground'),
   ],
   create(ctx, prm) {
     const ground = prm.vehicle === 'ground';
@@ -72,6 +72,7 @@ export const arbiterNode = defineNode({
       periodMs,
       maxAgeMs: prm.max_age_ms,
       planMaxAgeMs: prm.plan_max_age_ms,
+      maxFutureMs: prm.max_future_ms,
       fcLostLandMs: prm.fc_lost_land_ms,
       validityTicks: prm.validity_ticks,
       reactions: new Set(prm.alert_reactions),
@@ -91,8 +92,8 @@ export const arbiterNode = defineNode({
     const watched = watchSpecs(prm.watch_topics.map((t) => ctx.resolve(t)), prm.watch_periods_ms, prm.watch_k);
     const limits = { maxSpeedMps: prm.max_speed_mps, maxYawRateRps: prm.max_yaw_rate_rps, kDistance: prm.k_distance, kHeading: prm.k_heading, arriveM: prm.mission_accept_radius_m };
 
-    const cmdPub = ctx.advertise('/cmd', 'kestrel_msgs/msg/VehicleCommand', QOS_DEFAULT);
-    const velPub = ground ? ctx.advertise('/cmd_vel', 'geometry_msgs/msg/Twist', QOS_DEFAULT) : undefined;
+    const cmdPub = ctx.advertise('/cmd');
+    const velPub = ground ? ctx.advertise('/cmd_vel') : undefined;
     const tick = ctx.diag.stage('tick');
     const e2e = ctx.diag.stage('e2e');
     const inputs: DecideInputs = { silent: [], missionIndex: 0, seq: 0 };
@@ -100,6 +101,26 @@ export const arbiterNode = defineNode({
     let rejections = 0;
     let lastRejection = '';
     let fallbacks = 0;
+    let futureRejected = 0;
+    const futureByTopic = new Map<string, number>();
+
+    // A message stamped ahead of the clock is dropped on arrival, so the last good one keeps
+    // ageing (an /fc/state from the future must not keep a lost flight controller "connected").
+    const accept = (topic: string, m: { header?: { stamp?: Time } }): boolean => {
+      // A message without a stamp is kept: decide() reports it (tick error, hold) as before.
+      const stamp = m.header?.stamp;
+      if (stamp === undefined) return true;
+      const now = ctx.clock.now();
+      const at = timeToMs(stamp);
+      if (!stampedInFuture(at, now, prm.max_future_ms)) return true;
+      futureRejected++;
+      const n = (futureByTopic.get(topic) ?? 0) + 1;
+      futureByTopic.set(topic, n);
+      if (n === 1) ctx.log.warn(`${topic}: message stamped ${(at - now).toFixed(0)} ms in the future (limit ${prm.max_future_ms} ms): rejected; further ones are counted in future_rejected`);
+      ctx.diag.values.future_rejected = String(futureRejected);
+      ctx.diag.values.last_future = `${topic} +${(at - now).toFixed(0)} ms`;
+      return false;
+    };
 
     const report = (r: Rejection[]): void => {
       rejections += r.length;
@@ -123,6 +144,8 @@ export const arbiterNode = defineNode({
         inputs.missionIndex = d.missionIndex;
         cmd = d.command;
         report(d.rejections);
+        // Accepted on arrival but ahead now: only if the clock stepped back (sim reset, NTP).
+        if (d.future.length > 0) ctx.diag.values.future_in_tick = d.future.join(',');
         if (d.fallback) fallbacks++;
       } catch (e) {
         // A bug or a malformed input must not stop the control loop: hold, and report it
@@ -154,10 +177,10 @@ export const arbiterNode = defineNode({
     return {
       activate() {
         const subs = new Subscription();
-        subs.add(ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState').subscribe((m) => (inputs.state = m)));
-        subs.add(ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((m) => (inputs.world = m)));
-        subs.add(ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((m) => (inputs.alerts = m)));
-        subs.add(ctx.subscribe('/plan', 'kestrel_msgs/msg/Plan').subscribe((m) => (inputs.plan = m)));
+        subs.add(ctx.subscribe('/fc/state').subscribe((m) => accept('/fc/state', m) && (inputs.state = m)));
+        subs.add(ctx.subscribe('/world').subscribe((m) => accept('/world', m) && (inputs.world = m)));
+        subs.add(ctx.subscribe('/alerts').subscribe((m) => accept('/alerts', m) && (inputs.alerts = m)));
+        subs.add(ctx.subscribe('/plan').subscribe((m) => accept('/plan', m) && (inputs.plan = m)));
         if (watched.length > 0) {
           subs.add(
             watchTopics(ctx.bus.events(), ctx.clock.scheduler, watched, (s, change) => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { qosProfiles } from '../../lib/bag/metadata.js';
 import { openBag } from '../../lib/bag/reader.js';
 import { createBagWriter } from '../../lib/bag/writer.js';
 import { makeMsg } from '../../msgs/index.js';
@@ -68,7 +69,7 @@ describe('player and recorder nodes', () => {
     await c.shutdownAll();
     const bag = await openBag(out);
     const topic = bag.info().topics.find((t) => t.name === '/intent');
-    expect(String(topic?.offeredQosProfiles)).toMatch(/durability: 1/);
+    expect(qosProfiles(topic?.offeredQosProfiles)).toEqual([expect.objectContaining({ durability: 'transient_local' })]);
     const msgs = [...bag.messagesSync()].map((m) => (m.decode() as { data: string }).data);
     expect(msgs).toEqual(['alert if more than 10 people are in the queue']);
   });

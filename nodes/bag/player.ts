@@ -6,7 +6,7 @@
 import { Subscription } from 'rxjs';
 import { openBag, type Bag } from '../../lib/bag/reader.js';
 import { replay, type ReplayReport } from '../../lib/bag/replay.js';
-import { defineNode, type NodeContext, type NodeInstance } from '../../runtime/node.js';
+import { defineNode, type NodeContext, type NodeInstance, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 
 /** `from:=to` pairs → map; a clear error names the bad entry. */
@@ -49,7 +49,7 @@ export const playerNode = defineNode({
     'play.clock_publish_frequency': p.double(100, 'Rate of /clock in bag time, Hz (0: before every message)', { min: 0 }),
     'play.publish_clock': p.bool(true, 'Publish /clock when the clock is sim time'),
   },
-  publishes: [{ topic: '/clock', type: 'rosgraph_msgs/msg/Clock', description: 'Bag time (under sim time)' }],
+  publishes: [topicDoc('/clock', 'Bag time (under sim time)')],
   async create(ctx, params): Promise<PlayerInstance> {
     const uri = params['storage.uri'];
     if (!uri) throw new Error(`${ctx.fqn}: parameter 'storage.uri' is required (a bag directory, .mcap or .db3 file)`);

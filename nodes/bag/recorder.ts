@@ -1,7 +1,9 @@
 /**
  * Bag recorder node (exec `recorder`): records chosen topics (or all) from the bus to an MCAP
  * bag, stamped with the node clock (bag time under sim time), split by size or duration.
- * The bag is finalized on deactivate/shutdown and on SIGINT/SIGTERM.
+ * The bag is finalized on deactivate/shutdown, which the container runs after every other node
+ * has stopped (`shutdownLast`), so what they publish while stopping is recorded and nothing is
+ * written after close. Chunks reach the file every second (a SIGKILL loses at most that).
  */
 import type { QoS } from '../../runtime/qos.js';
 import { Subscription } from 'rxjs';
@@ -28,11 +30,13 @@ export interface RecorderInstance extends NodeInstance {
 export const recorderNode = defineNode({
   name: 'recorder',
   description: 'Records bus topics to an MCAP rosbag2 bag (zstd chunks, split by size/duration)',
+  shutdownLast: true,
   params: {
     'storage.uri': p.string('', 'Output bag directory (default: rosbag2_<date-time>)'),
     'storage.max_bagfile_size': p.int(0, 'Split after this many bytes per file (0: no split)', { min: 0 }),
     'storage.max_bagfile_duration': p.double(0, 'Split after this many seconds per file (0: no split)', { min: 0 }),
     'storage.chunk_compression': p.string('zstd', 'MCAP chunk compression', ['zstd', 'lz4', 'none']),
+    'storage.flush_ms': p.int(1000, 'Write the open chunk out at least this often (wall ms): what a crash can lose; 0 = only full chunks', { min: 0 }),
     'record.all_topics': p.bool(true, 'Record every topic (record.topics empty)'),
     'record.topics': p.stringArray([], 'Topics to record (non-empty: only these)'),
     'record.exclude_topics': p.stringArray([], 'Topics never recorded'),
@@ -45,13 +49,14 @@ export const recorderNode = defineNode({
     const dropped = new Map<string, number>();
     let writer: BagWriter | undefined;
     let closing: Promise<void> | undefined;
+    let writeErrors = 0;
     const close = async (): Promise<void> => {
       const w = writer;
       writer = undefined;
       if (w) {
         closing = w.close();
         await closing;
-        ctx.log.info(`recorded ${w.count()} messages to ${w.dir}`);
+        ctx.log.info(`recorded ${w.count()} messages to ${w.dir}, ${writeErrors} write errors`);
       }
     };
     return {
@@ -64,6 +69,7 @@ export const recorderNode = defineNode({
           compression: params['storage.chunk_compression'] as ChunkCompression,
           splitBytes: params['storage.max_bagfile_size'],
           splitSeconds: params['storage.max_bagfile_duration'],
+          flushMs: params['storage.flush_ms'],
         });
         const w = writer;
         ctx.log.info(`recording ${only ? [...only].join(', ') : 'all topics'} to ${dir}`);
@@ -78,7 +84,11 @@ export const recorderNode = defineNode({
                 known.add(e.topic);
                 w.addTopic(e.topic, e.type, { offeredQosProfiles: offeredQosYaml(ctx.bus.offeredQos(e.topic)) });
               }
-              w.write(e.topic, e.type, exactNowNs(ctx.clock), e.msg).catch((err: unknown) => ctx.diag.stage('record').error(err));
+              w.write(e.topic, e.type, exactNowNs(ctx.clock), e.msg).catch((err: unknown) => {
+                writeErrors++;
+                ctx.diag.values.write_errors = String(writeErrors);
+                ctx.diag.stage('record').error(err);
+              });
             } catch (err) {
               // A message that does not encode is counted and reported once per topic.
               const n = (dropped.get(e.topic) ?? 0) + 1;

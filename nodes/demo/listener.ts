@@ -1,5 +1,6 @@
 /** The classic ROS 2 demo listener: logs every std_msgs/String it hears on `chatter`. */
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc } from '../../runtime/node.js';
+import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { p } from '../../runtime/params.js';
 
 export const listener = defineNode({
@@ -9,7 +10,7 @@ export const listener = defineNode({
     topic: p.string('chatter', 'Topic to listen on'),
     prefix: p.string('I heard', 'Text logged before each message'),
   },
-  subscribes: [{ topic: 'chatter', type: 'std_msgs/msg/String', description: 'the greeting' }],
+  subscribes: [paramTopicDoc('topic', 'chatter', 'std_msgs/msg/String', QOS_DEFAULT, 'the greeting')],
   create(ctx, params) {
     const chatter = ctx.subscribe(params.topic, 'std_msgs/msg/String');
     return {

@@ -1,7 +1,8 @@
 /** The classic ROS 2 demo talker: publishes `<message>: <count>` on `chatter` at `rate_hz`. */
 import { makeMsg } from '../../msgs/index.js';
 import { every } from '../../runtime/clock.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc } from '../../runtime/node.js';
+import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { p } from '../../runtime/params.js';
 
 export const talker = defineNode({
@@ -12,7 +13,7 @@ export const talker = defineNode({
     message: p.string('Hello World', 'Text before the counter'),
     topic: p.string('chatter', 'Topic to publish on (relative names follow the namespace)'),
   },
-  publishes: [{ topic: 'chatter', type: 'std_msgs/msg/String', description: 'the greeting' }],
+  publishes: [paramTopicDoc('topic', 'chatter', 'std_msgs/msg/String', QOS_DEFAULT, 'the greeting')],
   create(ctx, params) {
     const pub = ctx.advertise(params.topic, 'std_msgs/msg/String');
     let count = 0;

@@ -4,7 +4,7 @@
  * drops, errors and node states, as `ros2 topic echo /diagnostics` or rqt_robot_monitor show them.
  */
 import { every } from '../../runtime/clock.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { buildReport, type ReportMemory } from './report.js';
 
@@ -16,11 +16,11 @@ export const diagnosticsNode = defineNode({
     stale_after_ms: p.double(5000, 'A stage with no activity for this long is STALE', { min: 1 }),
     hardware_id: p.string('kestrel', 'hardware_id of every status'),
   },
-  publishes: [{ topic: '/diagnostics', type: 'diagnostic_msgs/msg/DiagnosticArray', description: 'One status per node and per stage' }],
+  publishes: [topicDoc('/diagnostics', 'One status per node and per stage')],
   create(ctx, prm) {
     const registry = ctx.diagnostics;
     if (!registry) throw new Error(`node '${ctx.fqn}': the diagnostics node needs the process-wide diagnostics registry (run it in a Container)`);
-    const pub = ctx.advertise('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray');
+    const pub = ctx.advertise('/diagnostics');
     const mem: ReportMemory = new Map();
     return {
       activate() {

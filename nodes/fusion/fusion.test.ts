@@ -75,7 +75,7 @@ describe('fusion node under virtual time', () => {
   it('aligns late tracks with the state of their own stamp, publishes on a deadline when tracks stop, counts bad stamps', async () => {
     const clock = new SimClock(1_000_000);
     const c = new Container({ clock, registry: new Map([['fusion', fusionNode as unknown as NodeDefinition<ParamDecls>]]), logSink: () => {} });
-    await c.add({ package: 'kestrel', executable: 'fusion', params: overrides({ slop_ms: 15, deadline_ms: 150, max_age_ms: 300 }), remaps: [] });
+    await c.add({ package: 'kestrel', executable: 'fusion', params: overrides({ slop_ms: 15, max_period_ms: 150, max_age_ms: 300 }), remaps: [] });
     await c.activateAll();
     const worlds: { at: number; w: kestrel_msgs.WorldState }[] = [];
     c.bus.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => worlds.push({ at: clock.now(), w }));
@@ -102,7 +102,7 @@ describe('fusion node under virtual time', () => {
     const before = worlds.length;
     clock.advanceBy(1000);
     const late = worlds.slice(before);
-    // No tracks: a world every deadline_ms all the same.
+    // No tracks: a world every max_period_ms all the same.
     expect(late.map((x) => x.at - 1_001_000)).toEqual([150, 300, 450, 600, 750, 900]);
     const last = late.at(-1)!.w;
     expect(last.tracks).toEqual([]);

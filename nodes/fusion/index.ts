@@ -2,14 +2,13 @@
  * fusion: time-aligns /tracks with vehicle state (/fc/state, /imu/data, /gps/fix, /battery)
  * into /world, by approximate time (nearest stamp within `slop_ms`), with the age of every
  * input. /tracks drives publication; when tracks are late (perception busy or stalled) a
- * world is still published every `deadline_ms` from the newest of each input, so nothing
+ * world is still published every `max_period_ms` from the newest of each input, so nothing
  * downstream ever waits for a slow input.
  */
 import { Subscription } from 'rxjs';
 import type { kestrel_msgs, sensor_msgs, std_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_DEFAULT, QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { isZeroTime, timeToMs } from '../../runtime/time.js';
 import { fuseWorld, pick, StampBuffer, type FuseInputs } from './align.js';
 
@@ -19,20 +18,20 @@ export const fusionNode = defineNode({
   params: {
     slop_ms: p.double(50, 'Approximate-time slop: an input matches the tracks when its stamp is within this of theirs', { min: 0 }),
     max_age_ms: p.double(500, 'An input older than this is stale (reported, and left out)', { min: 1 }),
-    deadline_ms: p.double(100, 'Publish /world at least this often, with or without new tracks', { min: 1 }),
+    max_period_ms: p.double(100, 'Longest time between two /world messages: published at least this often, with or without new tracks', { min: 1 }),
     history: p.int(50, 'Samples kept per input for alignment', { min: 1 }),
     frame_id: p.string('map', 'frame_id of /world'),
   },
   subscribes: [
-    { topic: '/tracks', type: 'kestrel_msgs/msg/TrackArray', description: 'Tracks; drives publication' },
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Flight-controller state (base of the vehicle estimate)' },
-    { topic: '/imu/data', type: 'sensor_msgs/msg/Imu', description: 'Heading when FC state is missing' },
-    { topic: '/gps/fix', type: 'sensor_msgs/msg/NavSatFix', description: 'Global position when FC state is missing' },
-    { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'Battery figures (override the FC state)' },
+    topicDoc('/tracks', 'Tracks; drives publication'),
+    topicDoc('/fc/state', 'Flight-controller state (base of the vehicle estimate)'),
+    topicDoc('/imu/data', 'Heading when FC state is missing'),
+    topicDoc('/gps/fix', 'Global position when FC state is missing'),
+    topicDoc('/battery', 'Battery figures (override the FC state)'),
   ],
-  publishes: [{ topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused snapshot; header.stamp = oldest fresh source stamp' }],
+  publishes: [topicDoc('/world', 'Fused snapshot; header.stamp = oldest fresh source stamp')],
   create(ctx, prm) {
-    const pub = ctx.advertise('/world', 'kestrel_msgs/msg/WorldState', QOS_DEFAULT);
+    const pub = ctx.advertise('/world');
     const bufs = {
       state: new StampBuffer<kestrel_msgs.VehicleState>(prm.history),
       imu: new StampBuffer<sensor_msgs.Imu>(prm.history),
@@ -74,9 +73,9 @@ export const fusionNode = defineNode({
       }
       const world = fuseWorld(picked, { now, maxAgeMs: prm.max_age_ms, frameId: prm.frame_id });
       pub.publish(world);
-      // The next world is due deadline_ms after this one, with or without new tracks.
+      // The next world is due max_period_ms after this one, with or without new tracks.
       deadlineTimer?.unsubscribe();
-      deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.deadline_ms);
+      deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.max_period_ms);
       if (byDeadline) deadlinePublishes++;
       fuse.record(now - timeToMs(world.header.stamp));
       ctx.diag.values.matched = String(matched);
@@ -90,38 +89,38 @@ export const fusionNode = defineNode({
       activate() {
         const subs = new Subscription();
         subs.add(
-          ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/fc/state').subscribe((m) => {
             const s = stampOf('/fc/state', m.header);
             if (s !== undefined) bufs.state.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR_DATA).subscribe((m) => {
+          ctx.subscribe('/imu/data').subscribe((m) => {
             const s = stampOf('/imu/data', m.header);
             if (s !== undefined) bufs.imu.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/gps/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR_DATA).subscribe((m) => {
+          ctx.subscribe('/gps/fix').subscribe((m) => {
             const s = stampOf('/gps/fix', m.header);
             if (s !== undefined) bufs.gps.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/battery', 'sensor_msgs/msg/BatteryState', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/battery').subscribe((m) => {
             const s = stampOf('/battery', m.header);
             if (s !== undefined) bufs.battery.push(s, m);
           }),
         );
         subs.add(
-          ctx.subscribe('/tracks', 'kestrel_msgs/msg/TrackArray', QOS_DEFAULT).subscribe((m) => {
+          ctx.subscribe('/tracks').subscribe((m) => {
             const s = stampOf('/tracks', m.header);
             if (s === undefined) return;
             lastTracks = { stampMs: s, msg: m };
             publish(s, false);
           }),
         );
-        deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.deadline_ms);
+        deadlineTimer = ctx.clock.scheduler.schedule(() => publish(ctx.clock.now(), true), prm.max_period_ms);
         subs.add(() => deadlineTimer?.unsubscribe());
         return subs;
       },

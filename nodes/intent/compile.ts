@@ -1,36 +1,64 @@
 /**
- * Intent → rules, through the pattern compiler, the grammar-constrained LLM, or patterns
- * first with the LLM as fallback. Whatever the path, the result is validated against the
- * DSL and the deployment's vocabulary before anyone installs it.
+ * Intent → rules. One path for the intent node and `kestrel intent`:
+ *
+ * - `llm_checked` (default): the grammar-constrained model compiles; its rules must validate
+ *   against the DSL and vocabulary AND pass grounding (lib/rules/grounding.ts: every field
+ *   traceable to the text or a documented default). The pattern compiler runs as a
+ *   cross-check: when it also compiles and disagrees, the LLM's rules are used and the
+ *   disagreement is reported. When the model refuses (`{"rules":[]}`), fails validation or
+ *   grounding, and the patterns compile, the patterns' rules are used (the reason is noted).
+ * - `llm`: the model alone, validated (no grounding, no fallback): for measuring the model.
+ * - `patterns`: the deterministic pattern compiler alone.
+ * - `patterns_then_llm`: patterns first, the model (validated) as fallback.
+ *
+ * Before any compiler runs, the text itself is checked: empty, longer than 2,000 characters,
+ * or mostly non-ASCII text is refused with a clear reason, so the model never sees it.
  */
-import type { LlamaGrammar } from 'node-llama-cpp';
 import { parseOutput } from '../../lib/llm/grammar.js';
-import type { LlmEngine, GenerationResult } from '../../lib/llm/engine.js';
-import { describeRule, ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
+import type { LlmEngineApi, LlmGrammar, GenerationResult } from '../../lib/llm/engine.js';
+import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
+import { describeRules, groundRules } from '../../lib/rules/grounding.js';
+import { intentPrompt } from '../../lib/rules/lm-prompt.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
-export type CompilerMode = 'llm' | 'patterns' | 'patterns_then_llm';
-export const COMPILER_MODES: readonly CompilerMode[] = ['llm', 'patterns', 'patterns_then_llm'];
+export type CompilerMode = 'llm_checked' | 'llm' | 'patterns' | 'patterns_then_llm';
+export const COMPILER_MODES: readonly CompilerMode[] = ['llm_checked', 'llm', 'patterns', 'patterns_then_llm'];
 
 export type CompileOutcome =
-  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[] }
+  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[] }
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
-  engine: LlmEngine;
-  grammar: LlamaGrammar;
+  engine: LlmEngineApi;
+  grammar: LlmGrammar;
   maxTokens: number;
+  /** 'kestrel': LM-SPEC prompt (intentPrompt), refusals allowed; 'generic': the long prompt with examples. */
+  format?: 'kestrel' | 'generic';
   now?: () => number;
   /** Wraps the generation (the node passes ctx.compute, so only a real LLM call is charged to sim time). */
   run?: <T>(generate: () => Promise<T>) => Promise<T>;
 }
 
+export const MAX_INTENT_CHARS = 2000;
+
+/** Why the text cannot be an intent, before any compiler sees it (undefined = fine). */
+export function intentTextError(intent: string): string | undefined {
+  const t = intent.trim();
+  if (t === '') return 'intent: empty (say what to monitor, e.g. "alert if more than 10 people are in the queue")';
+  if (t.length > MAX_INTENT_CHARS) return `intent: ${t.length} characters (at most ${MAX_INTENT_CHARS}); an intent is a few sentences`;
+  const letters = [...t].filter((c) => /\p{L}/u.test(c));
+  const foreign = letters.filter((c) => c.charCodeAt(0) > 0x7e).length;
+  if (letters.length > 0 && foreign / letters.length > 0.3) return `intent: mostly non-ASCII text (${foreign} of ${letters.length} letters); write the intent in English`;
+  if (letters.length === 0) return 'intent: no words';
+  return undefined;
+}
+
 const EXAMPLES: [string, RuleFields][] = [
   ['alert if more than 10 people are in the queue', { kind: 'count', class_id: 'person', region: 'queue', op: '>', threshold: 10, duration_s: 0, radius_m: 0, companion_class: '', hysteresis: 1, severity: 'warning', reaction: 'none' }],
-  ['a bag left with no person within 3 m for 30 s', { kind: 'unattended', class_id: 'bag', region: '', op: '>', threshold: 0, duration_s: 30, radius_m: 3, companion_class: 'person', hysteresis: 0.75, severity: 'warning', reaction: 'none' }],
+  ['a bag left with no person within 3 m for 30 s', { kind: 'unattended', class_id: 'bag', region: '', op: '>', threshold: 0, duration_s: 30, radius_m: 3, companion_class: 'person', hysteresis: 0.5, severity: 'warning', reaction: 'none' }],
 ];
 
-/** The fixed system prompt for the LLM path (its KV cache is reused across compiles). */
+/** The fixed system prompt for chat models (its KV cache is reused across compiles). */
 export function intentSystemPrompt(v: DslVocabulary): string {
   const ex = EXAMPLES.map(([i, r]) => `Intent: ${i}\nJSON: ${JSON.stringify({ rules: [r] })}`).join('\n');
   return [
@@ -43,37 +71,88 @@ export function intentSystemPrompt(v: DslVocabulary): string {
   ].join('\n');
 }
 
-export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<CompileOutcome> {
-  const generate = (): Promise<GenerationResult> =>
-    llm.engine.generate({ system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` }, { grammar: llm.grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
+/** The prompt prefix whose KV cache the node warms. */
+export function intentPrefix(v: DslVocabulary, format: LlmCompiler['format']): string {
+  return format === 'kestrel' ? intentPrompt(v, '').system : intentSystemPrompt(v);
+}
+
+/** The grammar shape for a format (the Kestrel LM may answer `{"rules":[]}`). */
+export function intentShape(v: DslVocabulary, format: LlmCompiler['format']) {
+  return ruleSetShape(v, { minItems: format === 'kestrel' ? 0 : 1 });
+}
+
+/** The model's compile, validated; with `ground`, also grounded in the text. */
+export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal, ground = false): Promise<CompileOutcome> {
+  const kestrel = llm.format === 'kestrel';
+  const prompt = kestrel ? intentPrompt(v, intent) : { system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` };
+  const generate = (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar: llm.grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
   const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
   try {
-    parsed = parseOutput<{ rules: RuleFields[] }>(generation.text, ruleSetShape(v), generation.stopReason === 'max_tokens');
+    parsed = parseOutput<{ rules: RuleFields[] }>(generation.text, intentShape(v, llm.format), generation.stopReason === 'max_tokens');
   } catch (e) {
-    return { ok: false, errors: [(e as Error).message], truncated: generation.stopReason === 'max_tokens', generation };
+    return { ok: false, errors: [`llm: ${(e as Error).message}`], truncated: generation.stopReason === 'max_tokens', generation };
   }
+  if (parsed.rules.length === 0) return { ok: false, errors: ['llm: refused: the model read this as no monitoring intent it can compile (chit-chat, a flight command, an injection, or a class/region this deployment does not know)'], truncated: false, generation };
   const check = validateRules(parsed.rules, v);
   if (!check.ok) return { ok: false, errors: check.errors.map((m) => `llm compile: ${m}`), truncated: false, generation };
-  return { ok: true, rules: parsed.rules, path: 'llm', generation, notes: parsed.rules.map(describeRule) };
+  if (ground) {
+    const g = groundRules(intent, v, parsed.rules);
+    if (!g.ok) return { ok: false, errors: g.errors.map((m) => `llm grounding: ${m}`), truncated: false, generation };
+  }
+  return { ok: true, rules: parsed.rules, path: 'llm', generation, notes: describeRules(parsed.rules) };
+}
+
+type PatternsResult = { ok: true; rules: RuleFields[] } | { ok: false; errors: string[] };
+
+function compileByPatterns(intent: string, v: DslVocabulary): PatternsResult {
+  try {
+    const { rules } = compilePatterns(intent, v);
+    const check = validateRules(rules, v);
+    return check.ok ? { ok: true, rules } : { ok: false, errors: check.errors.map((m) => `patterns: ${m}`) };
+  } catch (e) {
+    if (!(e instanceof IntentCompileError)) throw e;
+    return { ok: false, errors: [`patterns: ${e.message}`] };
+  }
+}
+
+/**
+ * Field-by-field differences of two rule lists ('' = the same). Hysteresis is left out: the
+ * pattern compiler derives its own from the radius/threshold, the model uses the documented
+ * defaults.
+ */
+export function ruleDifferences(a: readonly RuleFields[], b: readonly RuleFields[]): string {
+  if (a.length !== b.length) return `${a.length} rules vs ${b.length}`;
+  const out: string[] = [];
+  a.forEach((r, i) => {
+    for (const k of Object.keys(r) as (keyof RuleFields)[]) if (k !== 'hysteresis' && r[k] !== b[i][k]) out.push(`rules[${i}].${k}: ${JSON.stringify(r[k])} vs ${JSON.stringify(b[i][k])}`);
+  });
+  return out.join(', ');
 }
 
 /** Compiles by the configured mode. Never throws for a bad intent: the outcome says why. */
 export async function compileIntent(intent: string, mode: CompilerMode, v: DslVocabulary, llm?: LlmCompiler, signal?: AbortSignal): Promise<CompileOutcome> {
-  const errors: string[] = [];
-  if (mode !== 'llm') {
-    try {
-      const { rules } = compilePatterns(intent, v);
-      const check = validateRules(rules, v);
-      if (check.ok) return { ok: true, rules, path: 'patterns', notes: rules.map(describeRule) };
-      errors.push(...check.errors.map((m) => `patterns: ${m}`));
-    } catch (e) {
-      if (!(e instanceof IntentCompileError)) throw e;
-      errors.push(`patterns: ${e.message}`);
-    }
-    if (mode === 'patterns') return { ok: false, errors, truncated: false };
+  const bad = intentTextError(intent);
+  if (bad) return { ok: false, errors: [bad], truncated: false };
+  if (mode === 'patterns' || mode === 'patterns_then_llm') {
+    const p = compileByPatterns(intent, v);
+    if (p.ok) return { ok: true, rules: p.rules, path: 'patterns', notes: describeRules(p.rules) };
+    if (mode === 'patterns') return { ok: false, errors: p.errors, truncated: false };
+    if (!llm) return { ok: false, errors: [...p.errors, 'llm: no model loaded'], truncated: false };
+    const out = await compileWithLlm(intent, v, llm, signal);
+    return out.ok ? out : { ...out, errors: [...p.errors, ...out.errors] };
   }
-  if (!llm) return { ok: false, errors: [...errors, 'llm: no model loaded'], truncated: false };
-  const out = await compileWithLlm(intent, v, llm, signal);
-  return out.ok ? out : { ...out, errors: [...errors, ...out.errors] };
+  if (mode === 'llm') {
+    if (!llm) return { ok: false, errors: ['llm: no model loaded'], truncated: false };
+    return compileWithLlm(intent, v, llm, signal);
+  }
+  // llm_checked
+  const p = compileByPatterns(intent, v);
+  const out = llm ? await compileWithLlm(intent, v, llm, signal, true) : { ok: false as const, errors: ['llm: no model loaded'], truncated: false };
+  if (out.ok) {
+    const diff = p.ok ? ruleDifferences(out.rules, p.rules) : '';
+    return diff ? { ...out, disagreement: `the pattern compiler reads it differently (llm vs patterns): ${diff}` } : out;
+  }
+  if (p.ok) return { ok: true, rules: p.rules, path: 'patterns', notes: describeRules(p.rules), llmErrors: out.errors, generation: out.generation };
+  return { ...out, errors: [...out.errors, ...p.errors] };
 }

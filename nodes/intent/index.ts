@@ -1,42 +1,56 @@
 /**
- * intent: compiles the operator's /intent text into a RuleSet on /rules (latched). Patterns
- * first by default, the grammar-constrained LLM as fallback (or alone, by param); every
- * compile is validated against the classes and regions of this deployment. A compile that
- * fails keeps the previous rules installed and reports why (log, diagnostics).
+ * intent: compiles the operator's /intent text into a RuleSet on /rules (latched). By default
+ * (`llm_checked`) the grammar-constrained model compiles, its rules validated and grounded in
+ * the text, with the pattern compiler as cross-check (disagreements reported) and fallback;
+ * see compile.ts for the modes. Every compile is validated against the classes and regions of
+ * this deployment. A compile that fails keeps the previous rules installed and reports why
+ * (log, diagnostics); a successful one is echoed as sentences in the log.
  */
 import { makeMsg } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_LATCHED } from '../../runtime/qos.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
-import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
-import { ruleSetShape, toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
-import { compileIntent, intentSystemPrompt, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { checkGguf } from '../../lib/llm/gguf-check.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
+import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
+import { toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
+import { ensureModel } from '../../models/gguf/cache.js';
+import { compileIntent, intentPrefix, intentShape, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
 
 export const intentNode = defineNode({
   name: 'intent',
   description: "Compiles the operator's natural-language intent into validated rules (pattern compiler and/or grammar-constrained LLM)",
   params: {
-    compiler: p.string('patterns_then_llm', 'Which compiler: patterns (deterministic phrasings), llm (grammar-constrained), or patterns then llm as fallback', COMPILER_MODES),
+    compiler: p.string('llm_checked', 'Which compiler: llm_checked (the model, validated and grounded in the text, patterns as cross-check and fallback), llm (the model alone), patterns (deterministic phrasings), patterns_then_llm', COMPILER_MODES),
     classes: p.stringArray(['person', 'bag', 'vehicle'], 'Object classes the detector knows (rules may only name these)'),
     regions: p.group('double[]', 'Named regions (polygons x0,y0,x1,y1,...); only the names matter here'),
     region_names: p.stringArray([], 'Extra region names, when the polygons are not given to this node'),
     deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
-  subscribes: [{ topic: '/intent', type: 'std_msgs/msg/String', description: "Operator's intent (latched)" }],
-  publishes: [{ topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'The installed rules (latched); only republished on a successful compile' }],
+  subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
+  publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],
   async create(ctx, params) {
     const mode = params.compiler as CompilerMode;
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
-      const engine = await LlmEngine.load(engineConfig(params));
-      llm = { engine, grammar: await engine.createGrammar(ruleSetShape(vocab), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
+      const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+      // The GGUF header says whether this is a Kestrel LM (read here: the engine may run in a child process).
+      const format = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat) ? 'kestrel' : 'generic';
+      const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
+      if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+      ctx.diag.values.isolation = params.isolation;
+      llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
+      ctx.diag.values.prompt_format = format === 'kestrel' ? 'kestrel-lm-1' : 'generic';
     }
-    const pub = ctx.advertise('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED);
+    const pub = ctx.advertise('/rules');
     const stage = ctx.diag.stage('compile');
     let version = 0;
     let failures = 0;
@@ -67,14 +81,18 @@ export const intentNode = defineNode({
       stage.record(latencyMs);
       ctx.diag.values.compiled_by = out.path;
       ctx.diag.values.rules_version = String(version);
-      ctx.diag.set('ok', `v${version}: ${rules.length} rules compiled by ${out.path}`);
-      ctx.log.info(`intent compiled by ${out.path} (v${version}): ${rules.map((r) => r.message).join('; ')}`);
+      ctx.diag.values.disagreement = out.disagreement ?? '';
+      ctx.diag.values.llm_errors = out.llmErrors?.join(' | ') ?? '';
+      ctx.diag.set(out.disagreement ? 'warn' : 'ok', `v${version}: ${rules.length} rules compiled by ${out.path}${out.disagreement ? ' (patterns disagree)' : ''}`);
+      ctx.log.info(`intent compiled by ${out.path} (v${version}): ${out.notes.join('; ')}`);
+      if (out.disagreement) ctx.log.warn(`intent ${JSON.stringify(intent)}: ${out.disagreement}`);
+      if (out.llmErrors) ctx.log.warn(`intent ${JSON.stringify(intent)}: model compile not used (${out.llmErrors.join(' | ')}); the pattern compiler's rules are installed`);
     };
 
     return {
       async activate() {
-        if (llm) await llm.engine.warmPrefix(intentSystemPrompt(vocab));
-        return ctx.subscribe('/intent', 'std_msgs/msg/String', QOS_LATCHED)
+        if (llm) await llm.engine.warmPrefix(intentPrefix(vocab, llm.format));
+        return ctx.subscribe('/intent')
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();
             const r = await runWithDeadline(ctx.clock, params.deadline_ms, (signal) => compileIntent(intent, mode, vocab, llm, signal));

@@ -19,7 +19,7 @@ function ack(command: number, result: number): InstanceType<typeof common.Comman
 function rig(retries = 2) {
   const clock = new SimClock(1000);
   const sent: Long[] = [];
-  const client = new CommandClient({ clock, send: (m) => (sent.push(m), true), targetSystem: 1, targetComponent: 1, timeoutMs: 100, retries });
+  const client = new CommandClient({ clock, send: (m) => (sent.push(m as Long), true), targetSystem: 1, targetComponent: 1, timeoutMs: 100, retries });
   return { clock, sent, client };
 }
 

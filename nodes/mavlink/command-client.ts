@@ -29,11 +29,13 @@ export interface CommandRequest {
   label: string;
   /** Do not resend after this time (ms on the node clock); a function when the horizon can be extended. */
   validUntilMs?: number | (() => number);
+  /** Send as COMMAND_INT in this frame: params[4] and params[5] are then lat/lon in degE7 (integers). */
+  frame?: number;
 }
 
 export interface CommandClientOptions {
   clock: Clock;
-  send(msg: InstanceType<typeof common.CommandLong>): boolean;
+  send(msg: InstanceType<typeof common.CommandLong> | InstanceType<typeof common.CommandInt>): boolean;
   targetSystem: number;
   targetComponent: number;
   timeoutMs: number;
@@ -75,13 +77,31 @@ export class CommandClient {
     });
   }
 
-  private attempt(p: Pending): void {
+  private build(p: Pending): InstanceType<typeof common.CommandLong> | InstanceType<typeof common.CommandInt> {
+    const v = (i: number): number => p.req.params[i] ?? 0;
+    if (p.req.frame !== undefined) {
+      // COMMAND_INT has no confirmation field: a resend is the same message again.
+      const m = new common.CommandInt();
+      m.targetSystem = this.o.targetSystem;
+      m.targetComponent = this.o.targetComponent;
+      m.command = p.req.command;
+      m.frame = p.req.frame;
+      m.current = 0;
+      m.autocontinue = 0;
+      m._param1 = v(0);
+      m._param2 = v(1);
+      m._param3 = v(2);
+      m._param4 = v(3);
+      m._param5 = Math.round(v(4));
+      m._param6 = Math.round(v(5));
+      m._param7 = v(6);
+      return m;
+    }
     const m = new common.CommandLong();
     m.targetSystem = this.o.targetSystem;
     m.targetComponent = this.o.targetComponent;
     m.command = p.req.command;
     m.confirmation = Math.min(255, p.attempts);
-    const v = (i: number): number => p.req.params[i] ?? 0;
     m._param1 = v(0);
     m._param2 = v(1);
     m._param3 = v(2);
@@ -89,6 +109,11 @@ export class CommandClient {
     m._param5 = v(4);
     m._param6 = v(5);
     m._param7 = v(6);
+    return m;
+  }
+
+  private attempt(p: Pending): void {
+    const m = this.build(p);
     p.attempts++;
     if (p.attempts > 1) this.resends++;
     if (!this.o.send(m)) {

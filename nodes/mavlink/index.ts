@@ -4,7 +4,7 @@
  * streamed while the command is valid, and COMMAND_LONG (with ACK, timeout, bounded retries)
  * for arm, takeoff, land, RTL and mode changes. Parameters follow mavros where they overlap.
  */
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { MavlinkBridge, type BridgeConfig } from './bridge.js';
 import type { Autopilot } from '../../lib/mavlink/modes.js';
@@ -44,19 +44,33 @@ export const mavlinkNode = defineNode({
     max_speed_mps: p.double(15, 'Commands asking for more speed than this are rejected', { min: 0 }),
     max_altitude_m: p.double(120, 'Commands with a target above this local z are rejected', { min: 0 }),
     max_orbit_radius_m: p.double(500, 'Largest orbit radius accepted', { min: 0 }),
+    goto_via: p.string('setpoints', "goto as streamed setpoints (OFFBOARD/GUIDED), or 'reposition': COMMAND_INT DO_REPOSITION where AUTOPILOT_VERSION advertises COMMAND_INT (setpoints otherwise)", ['setpoints', 'reposition']),
+    fc_params: p.stringArray([], "FC parameters set on each connection, as 'NAME=VALUE' (e.g. COM_OF_LOSS_T=1.0); each must be acknowledged with that value"),
+    route_enu: p.doubleArray([], 'A route uploaded as a mission once connected: x, y, z triples in local ENU (z above home); empty = none'),
+    route_end: p.string('none', 'After the last route point: nothing, land, or RTL', ['none', 'land', 'rtl']),
   },
   subscribes: [
-    { topic: '/cmd', type: 'kestrel_msgs/msg/VehicleCommand', description: 'Arbiter decisions (ENU), each valid until valid_until' },
+    topicDoc('/cmd', 'Arbiter decisions (ENU), each valid until valid_until'),
   ],
   publishes: [
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'FC state in ENU; connected = false after heartbeat_timeout_ms' },
-    { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'From BATTERY_STATUS (or SYS_STATUS until one arrives)' },
+    topicDoc('/fc/state', 'FC state in ENU; connected = false after heartbeat_timeout_ms'),
+    topicDoc('/battery', 'From BATTERY_STATUS (or SYS_STATUS until one arrives)'),
   ],
   create(ctx, prm) {
     const streamIds = [0, 30, 32, 33, 1, 147];
     if (prm.stream_rates_hz.length !== streamIds.length) {
       throw new Error(`parameter 'stream_rates_hz' of node '${ctx.fqn}': expected ${streamIds.length} rates [HEARTBEAT, ATTITUDE, LOCAL_POSITION_NED, GLOBAL_POSITION_INT, SYS_STATUS, BATTERY_STATUS], got ${prm.stream_rates_hz.length}`);
     }
+    if (prm.route_enu.length % 3 !== 0) {
+      throw new Error(`parameter 'route_enu' of node '${ctx.fqn}': expected x, y, z triples, got ${prm.route_enu.length} numbers`);
+    }
+    const fcParams = prm.fc_params.map((s) => {
+      const m = /^([A-Za-z0-9_]{1,16})=(.+)$/.exec(s.trim());
+      const value = m ? Number(m[2]) : Number.NaN;
+      if (!m || !Number.isFinite(value)) throw new Error(`parameter 'fc_params' of node '${ctx.fqn}': '${s}' is not NAME=VALUE with a name of 1..16 characters and a finite number`);
+      return { name: m[1], value };
+    });
+    const route = Array.from({ length: prm.route_enu.length / 3 }, (_, i) => ({ x: prm.route_enu[3 * i], y: prm.route_enu[3 * i + 1], z: prm.route_enu[3 * i + 2] }));
     const link: LinkSpec = prm.transport === 'memory'
       ? { kind: 'memory', name: prm.port }
       : prm.transport === 'serial'
@@ -83,6 +97,10 @@ export const mavlinkNode = defineNode({
       signingKeyFile: prm.signing_key_file,
       signingLinkId: prm.signing_link_id,
       limits: { maxSpeed: prm.max_speed_mps, maxAltitude: prm.max_altitude_m, maxOrbitRadius: prm.max_orbit_radius_m },
+      gotoVia: prm.goto_via as 'setpoints' | 'reposition',
+      fcParams,
+      route,
+      routeEnd: prm.route_end as 'none' | 'land' | 'rtl',
     };
     const bridge = new MavlinkBridge(ctx, cfg);
     return {

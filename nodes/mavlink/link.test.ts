@@ -238,7 +238,7 @@ describe('ArduPilot flavour and UDP', () => {
     const clock = new SystemClock();
     const vehicle = new SimVehicle(FAST_VEHICLE);
     const fcPort = 20000 + Math.floor(Math.random() * 20000);
-    const fc = new SimFlightController({ vehicle, clock, link: { kind: 'udp', port: fcPort } });
+    const fc = new SimFlightController({ vehicle, clock, link: { kind: 'udp', port: fcPort, gcsPort: 0, apiPort: 0 } });
     await fc.start();
     const c = new Container({ clock, registry: new Map([['mavlink', mavlinkNode]]), logSink: () => {} });
     const node = await c.add({ package: 'kestrel', executable: 'mavlink', params: paramMap({ transport: 'udp', udp_bind_port: 0, udp_bind_host: '127.0.0.1', udp_remote_port: fcPort, heartbeat_rate_hz: 5 }), remaps: [] });

@@ -3,11 +3,12 @@
  * to Kestrel's ENU: VehicleState and BatteryState. Pure apart from keeping the last values.
  */
 import { common, minimal, type MavLinkData } from 'node-mavlink';
+import { common as mmCommon } from 'mavlink-mappings';
 import { makeMsg, type kestrel_msgs, type sensor_msgs, type std_msgs } from '../../msgs/index.js';
 import { nedToEnu, nedYawToEnu, originFrom, type GeoOrigin, type GeoPosition, type Vec3 } from '../../lib/mavlink/frames.js';
 import { modeName, type Autopilot } from '../../lib/mavlink/modes.js';
 
-export type TelemetryKind = 'heartbeat' | 'attitude' | 'local_position' | 'global_position' | 'sys_status' | 'battery' | 'statustext';
+export type TelemetryKind = 'heartbeat' | 'attitude' | 'local_position' | 'global_position' | 'sys_status' | 'battery' | 'statustext' | 'autopilot_version';
 
 export interface BatteryReading {
   voltage: number;
@@ -37,6 +38,8 @@ export class TelemetryModel {
   batteryFromStatus = false;
   statusText = '';
   lastAtMs = -Infinity;
+  /** MAV_PROTOCOL_CAPABILITY bits from AUTOPILOT_VERSION, once heard. */
+  capabilities: number | undefined;
 
   constructor(private autopilot: Autopilot) {}
 
@@ -98,6 +101,11 @@ export class TelemetryModel {
         return this.touch('sys_status', nowMs);
       }
       return this.touch(undefined, nowMs);
+    }
+    // AUTOPILOT_VERSION decodes through the standalone mavlink-mappings (see lib/mavlink/wire.ts).
+    if (msg instanceof mmCommon.AutopilotVersion) {
+      this.capabilities = Number(msg.capabilities);
+      return this.touch('autopilot_version', nowMs);
     }
     if (msg instanceof common.StatusText) {
       this.statusText = msg.text.replace(/\0+$/, '');

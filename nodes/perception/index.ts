@@ -5,12 +5,15 @@
  * the one waiting and the replaced ones are dropped and counted (stage `inference`
  * drops), so the detections are never older than one inference plus one frame.
  * A bad image or a failed run is counted per reason and reported; the node keeps going.
- * Inference runs in a worker_thread (WorkerDetector): onnxruntime-node 1.30 runs a session
- * synchronously on the calling thread, which would stall every node in the process.
+ * Inference runs in a supervised child process by default (ProcessDetector, `isolation`):
+ * a native crash, hang or runaway memory there cannot stop the control process; while the
+ * child restarts, frames are dropped and counted (`errors.child_down`). `worker` runs it in a
+ * worker_thread, `inprocess` on this thread (onnxruntime-node 1.30 runs a session
+ * synchronously on the calling thread, which stalls every node in the process: tests only).
  */
 import { map, type Observable } from 'rxjs';
 import type { sensor_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { latestOnly } from '../../runtime/operators.js';
@@ -19,6 +22,11 @@ import { decodeCompressed } from './compressed.js';
 import { ImageError, viewImage } from '../../lib/vision/image.js';
 import { toDetectionArray } from './messages.js';
 import { WorkerDetector } from './worker-detector.js';
+import { Detector, type DetectorOptions } from './detector.js';
+import { ProcessDetector } from './process-detector.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
+import { ChildLostError, ChildUnavailableError } from '../../lib/process/supervisor.js';
 
 type Frame = { kind: 'raw'; msg: sensor_msgs.Image } | { kind: 'compressed'; msg: sensor_msgs.CompressedImage };
 
@@ -38,16 +46,18 @@ export const perception = defineNode({
     execution_providers: p.stringArray(['cpu'], 'ONNX Runtime execution providers in order of preference (cpu, cuda, tensorrt, coreml, dml, ...)'),
     image_transport: p.string('raw', "'raw' subscribes to the image topic, 'compressed' to <image topic>/compressed (jpeg/png)", ['raw', 'compressed']),
     image_topic: p.string('/camera/image_raw', 'Camera topic (for compressed, /compressed is appended, as image_transport does)'),
-    deadline_ms: p.double(100, 'Per-frame budget from receipt to /detections; longer frames count as deadline misses', { min: 0 }),
+    latency_budget_ms: p.double(100, 'Per-frame latency budget from receipt to /detections; a longer frame counts as a miss (it is not aborted)', { min: 0 }),
+    ...childParams({ nice: 5, memoryMb: 1024 }),
+    isolation: p.string('process', "Where the session runs: 'process' (supervised child process), 'worker' (a worker_thread here), 'inprocess' (this thread; stalls the event loop per frame)", ['process', 'worker', 'inprocess']),
   },
   subscribes: [
-    { topic: '/camera/image_raw', type: 'sensor_msgs/msg/Image', description: 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames' },
-    { topic: '/camera/image_raw/compressed', type: 'sensor_msgs/msg/CompressedImage', description: 'jpeg/png frames when image_transport is compressed' },
+    { ...paramTopicDoc('image_topic', '/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA, 'rgb8, bgr8, mono8 (also rgba8, bgra8, 8UC1, 8UC3) frames'), at: (p) => (p.image_transport === 'raw' ? String(p.image_topic) : undefined) },
+    { ...paramTopicDoc('image_topic', '/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', QOS_SENSOR_DATA, 'jpeg/png frames when image_transport is compressed'), at: (p) => (p.image_transport === 'compressed' ? `${String(p.image_topic)}/compressed` : undefined) },
   ],
-  publishes: [{ topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Detections in source-image pixels; header.stamp = the frame stamp' }],
+  publishes: [topicDoc('/detections', 'Detections in source-image pixels; header.stamp = the frame stamp')],
 
   async create(ctx, params) {
-    const detector = await WorkerDetector.create({
+    const opts: DetectorOptions = {
       modelPath: params.model_path,
       inputSize: params.input_size,
       classNames: params.class_names,
@@ -58,8 +68,14 @@ export const perception = defineNode({
       maxDetections: params.max_detections,
       intraOpNumThreads: params.intra_op_threads,
       executionProviders: params.execution_providers,
-    });
+    };
+    const detector =
+      params.isolation === 'process' ? await ProcessDetector.create(opts, childOptions(params))
+      : params.isolation === 'worker' ? await WorkerDetector.create(opts)
+      : await Detector.create(opts);
     const diag = ctx.diag;
+    diag.values.isolation = params.isolation;
+    if (detector instanceof ProcessDetector) bindChildDiagnostics(detector.supervisor, diag, ctx.log);
     diag.values.model = params.model_path;
     diag.values.input_size = String(detector.inputSize);
     diag.values.output_format = detector.format;
@@ -70,6 +86,14 @@ export const perception = defineNode({
     const badInput = diag.stage('input');
     const errorCounts = new Map<string, number>();
     const countError = (e: unknown): void => {
+      if (e instanceof ChildUnavailableError || e instanceof ChildLostError) {
+        // The child is down (the supervisor reports why and restarts it): the frame is dropped and counted.
+        const n = (errorCounts.get('child_down') ?? 0) + 1;
+        errorCounts.set('child_down', n);
+        diag.values['errors.child_down'] = String(n);
+        stage.drop();
+        return;
+      }
       const reason = e instanceof ImageError ? `image_${e.reason}` : 'inference';
       const n = (errorCounts.get(reason) ?? 0) + 1;
       errorCounts.set(reason, n);
@@ -77,7 +101,7 @@ export const perception = defineNode({
       (e instanceof ImageError ? badInput : stage).error(e);
       diag.set('warn', `${reason}: ${e instanceof Error ? e.message : String(e)}`);
     };
-    const pub = ctx.advertise('/detections', 'vision_msgs/msg/Detection2DArray');
+    const pub = ctx.advertise('/detections');
     const topic = params.image_transport === 'raw' ? params.image_topic : `${params.image_topic}/compressed`;
 
     const process = async (f: Frame) => {
@@ -86,7 +110,7 @@ export const perception = defineNode({
         const view = f.kind === 'raw' ? viewImage(f.msg, topic) : await decodeCompressed(f.msg, topic);
         return detector.detect(view);
       });
-      if (ctx.clock.now() - received > params.deadline_ms) stage.miss();
+      if (ctx.clock.now() - received > params.latency_budget_ms) stage.miss();
       diag.values.age_ms = (ctx.clock.now() - timeToMs(f.msg.header.stamp)).toFixed(1);
       if (diag.level === 'warn') diag.set('ok', ''); // recovered; the counters keep the history
       return toDetectionArray(r.value, ctx.header(f.msg.header.stamp, f.msg.header.frame_id));

@@ -8,14 +8,20 @@
  */
 import type { Subscription } from 'rxjs';
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, paramTopicDoc, topicDoc } from '../../runtime/node.js';
+import { QOS_DEFAULT } from '../../runtime/qos.js';
 import { p } from '../../runtime/params.js';
 import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
-import { LlmEngine } from '../../lib/llm/engine.js';
-import { LLM_PARAMS, engineConfig, grammarKind } from '../../lib/llm/params.js';
+import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
+import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { checkGguf } from '../../lib/llm/gguf-check.js';
+import { childOptions, childParams } from '../../lib/process/params.js';
+import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
+import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
-import { ACTIONS, buildSituation, plannerSystemPrompt } from './situation.js';
+import { ensureModel } from '../../models/gguf/cache.js';
+import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt } from './situation.js';
 import { planShape, toPlanMsg, type PlanFields } from './plan.js';
 
 export const plannerNode = defineNode({
@@ -32,20 +38,27 @@ export const plannerNode = defineNode({
     prefix_reuse: p.bool(true, 'Keep the KV cache of the fixed prefix between plans (false: evaluate the whole prompt each time)'),
     scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
     ...LLM_PARAMS,
+    // The LLM below perception in priority (perception 5, control 0).
+    ...childParams({ nice: 10, memoryMb: 4096 }),
   },
   subscribes: [
-    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Latest world state (latest only)' },
-    { topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Active alerts' },
-    { topic: '/scene/text', type: 'std_msgs/msg/String', description: 'Scene text (untrusted), topic set by scene_text_topic' },
+    topicDoc('/world', 'Latest world state (latest only)'),
+    topicDoc('/alerts', 'Active alerts'),
+    paramTopicDoc('scene_text_topic', '/scene/text', 'std_msgs/msg/String', QOS_DEFAULT, 'Scene text (untrusted), topic set by scene_text_topic'),
   ],
-  publishes: [{ topic: '/plan', type: 'kestrel_msgs/msg/Plan', description: 'Advisory plan with validity horizon and token/latency figures' }],
+  publishes: [topicDoc('/plan', 'Advisory plan with validity horizon and token/latency figures')],
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
-    const engine = await LlmEngine.load(engineConfig(params));
+    const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+    // The Kestrel LM was trained on the compact LM-SPEC prefix; chat models get the long one.
+    const kestrel = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat);
+    const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
+    if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
+    ctx.diag.values.isolation = params.isolation;
     const grammar = await engine.createGrammar(shape, grammarKind(params));
-    const system = plannerSystemPrompt(params.mission, actions);
-    const pub = ctx.advertise('/plan', 'kestrel_msgs/msg/Plan');
+    const system = kestrel ? kestrelPlannerSystem(params.mission, actions) : plannerSystemPrompt(params.mission, actions);
+    const pub = ctx.advertise('/plan');
     const stage = ctx.diag.stage('plan');
     const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
     let world: kestrel_msgs.WorldState | undefined;
@@ -60,6 +73,7 @@ export const plannerNode = defineNode({
       v[k] = String(counters[k]);
     };
     for (const [k, n] of Object.entries(counters)) v[k] = String(n);
+    v.prompt_format = kestrel ? 'kestrel-lm-1' : 'generic';
 
     const cycle = async (): Promise<void> => {
       if (running) {
@@ -74,7 +88,8 @@ export const plannerNode = defineNode({
       }
       running = true;
       try {
-        const user = buildSituation(w, alerts, { maxTracks: params.max_tracks, sceneText });
+        const so = { maxTracks: params.max_tracks, sceneText };
+        const user = kestrel ? kestrelPlannerUser(w, alerts, so) : buildSituation(w, alerts, so);
         // Time to first token and tokens/s measure the compute itself: on the node clock live;
         // under sim time the clock stands still while the model runs, so the engine's own timer.
         const timing = ctx.clock.kind === 'sim' ? undefined : () => ctx.clock.now();
@@ -132,8 +147,8 @@ export const plannerNode = defineNode({
         }
         active = true;
         subs.push(
-          ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => { world = w; }),
-          ctx.subscribe('/alerts', 'kestrel_msgs/msg/AlertArray').subscribe((a) => { alerts = a.alerts; }),
+          ctx.subscribe('/world').subscribe((w) => { world = w; }),
+          ctx.subscribe('/alerts').subscribe((a) => { alerts = a.alerts; }),
           ctx.subscribe(params.scene_text_topic, 'std_msgs/msg/String').subscribe((s) => { sceneText = s.data; }),
           every(ctx.clock, 1000 / params.rate_hz).subscribe(() => {
             void cycle().catch((e: unknown) => stage.error(e));

@@ -31,6 +31,17 @@ export function planShape(actions: readonly string[]): JsonShape {
   };
 }
 
+const num1 = (x: number): string => {
+  const r = Math.round(x * 10) / 10;
+  return String(r === 0 ? 0 : r);
+};
+
+/** The compact JSON the GBNF grammar of planShape emits (keys in order, at most one decimal). */
+export function formatPlan(f: PlanFields): string {
+  const t = f.target;
+  return `{"action":${JSON.stringify(f.action)},"target":{"x":${num1(t.x)},"y":${num1(t.y)},"z":${num1(t.z)}},"speed":${num1(f.speed)},"radius":${num1(f.radius)},"track_id":${Math.round(f.track_id)},"reason":${JSON.stringify(f.reason)}}`;
+}
+
 export function toPlanMsg(f: PlanFields, stamp: Time, validityS: number, g: GenerationResult, frameId = 'map'): kestrel_msgs.Plan {
   return makeMsg('kestrel_msgs/msg/Plan', {
     header: { stamp, frame_id: frameId },

@@ -68,6 +68,20 @@ describe('planner node', () => {
     expect(Number(d.values.plans)).toBeGreaterThanOrEqual(2);
   });
 
+  it('speaks the compact LM-SPEC prefix to a Kestrel-format model (forced here on the tiny model)', async () => {
+    const clock = new SystemClock();
+    c = new Container({ clock, bus: new Bus(), registry: new Map([['planner', plannerNode]]), logSink: () => undefined });
+    await c.add({ package: 'kestrel', executable: 'planner', params: params({ rate_hz: 10, deadline_ms: 5000, prompt_format: 'kestrel-lm-1', mission: 'Watch the queue.' }), remaps: [] });
+    await c.activateAll();
+    const plan = firstValueFrom(c.bus.subscribe('/plan', 'kestrel_msgs/msg/Plan').pipe(take(1), timeout(20000)));
+    c.bus.advertise('/world', 'kestrel_msgs/msg/WorldState').publish(world(clock));
+    expect(ACTIONS).toContain((await plan).action as (typeof ACTIONS)[number]);
+    const d = c.diagnostics.all()[0];
+    expect(d.values.prompt_format).toBe('kestrel-lm-1');
+    // "mission: Watch the queue.\nactions: hold, goto, orbit, land, rtl, track\n" is far shorter than the chat prompt.
+    expect(Number(d.values.prefix_tokens)).toBeLessThan(120);
+  });
+
   it('aborts at deadline_ms, counts the miss and skipped cycles, and never blocks the event loop', async () => {
     const clock = new SystemClock();
     c = new Container({ clock, bus: new Bus(), registry: new Map([['planner', plannerNode]]), logSink: () => undefined });

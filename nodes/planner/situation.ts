@@ -19,6 +19,19 @@ export function plannerSystemPrompt(mission: string, actions: readonly string[])
   ].join('\n');
 }
 
+/**
+ * The Kestrel LM's planner prefix (LM-SPEC "Text format"): `mission: ...\nactions: a, b\n`.
+ * The model was trained on this; the long plannerSystemPrompt is for general chat models.
+ */
+export function kestrelPlannerSystem(mission: string, actions: readonly string[]): string {
+  return `mission: ${mission.replace(/\s+/g, ' ').trim()}\nactions: ${actions.join(', ')}\n`;
+}
+
+/** The Kestrel LM's user text: the situation and a newline. */
+export function kestrelPlannerUser(w: kestrel_msgs.WorldState, alerts: readonly kestrel_msgs.Alert[], o: SituationOptions): string {
+  return `${buildSituation(w, alerts, o)}\n`;
+}
+
 /** Printable ASCII only, bounded, as a JSON string literal. */
 export function quoteUntrusted(s: string, max = 160): string {
   const clean = s.replace(/[^\x20-\x7e]/g, ' ').replace(/\s+/g, ' ').trim();

@@ -4,9 +4,8 @@
  * A RuleSet that fails validation is refused and the previous rules stay installed.
  */
 import { makeMsg } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_LATCHED } from '../../runtime/qos.js';
 import { validateRules, type Rule } from '../../lib/rules/dsl.js';
 import { evaluateRules, INITIAL_STATE, type EvalState } from '../../lib/rules/evaluate.js';
 
@@ -17,12 +16,12 @@ export const rulesNode = defineNode({
     log_changes: p.bool(true, 'Log each alert raise/clear'),
   },
   subscribes: [
-    { topic: '/world', type: 'kestrel_msgs/msg/WorldState', description: 'Fused world state; each update is evaluated' },
-    { topic: '/rules', type: 'kestrel_msgs/msg/RuleSet', description: 'Compiled rules (latched); invalid sets are refused' },
+    topicDoc('/world', 'Fused world state; each update is evaluated'),
+    topicDoc('/rules', 'Compiled rules (latched); invalid sets are refused'),
   ],
-  publishes: [{ topic: '/alerts', type: 'kestrel_msgs/msg/AlertArray', description: 'Every active alert, on every world update' }],
+  publishes: [topicDoc('/alerts', 'Every active alert, on every world update')],
   create(ctx, params) {
-    const pub = ctx.advertise('/alerts', 'kestrel_msgs/msg/AlertArray');
+    const pub = ctx.advertise('/alerts');
     const evalStage = ctx.diag.stage('evaluate');
     const installStage = ctx.diag.stage('install');
     let rules: readonly Rule[] = [];
@@ -31,7 +30,7 @@ export const rulesNode = defineNode({
 
     return {
       activate() {
-        const onRules = ctx.subscribe('/rules', 'kestrel_msgs/msg/RuleSet', QOS_LATCHED).subscribe((rs) => {
+        const onRules = ctx.subscribe('/rules').subscribe((rs) => {
           const check = validateRules(rs.rules);
           if (!check.ok) {
             installStage.error(new Error(`RuleSet v${rs.version} refused: ${check.errors.join('; ')}`));
@@ -47,7 +46,7 @@ export const rulesNode = defineNode({
           ctx.diag.set('ok', `${rules.length} rules installed (v${rs.version})`);
           ctx.log.info(`installed ${rules.length} rules (v${rs.version}): ${rules.map((r) => `${r.id}: ${r.message}`).join('; ')}`);
         });
-        const onWorld = ctx.subscribe('/world', 'kestrel_msgs/msg/WorldState').subscribe((w) => {
+        const onWorld = ctx.subscribe('/world').subscribe((w) => {
           const t0 = ctx.clock.now();
           try {
             const r = evaluateRules(rules, w, state);

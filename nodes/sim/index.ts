@@ -11,9 +11,9 @@
 import type { Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs, type sensor_msgs } from '../../msgs/index.js';
 import { every } from '../../runtime/clock.js';
-import { defineNode, type NodeContext } from '../../runtime/node.js';
+import { defineNode, type NodeContext, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { qos, QOS_LATCHED, QOS_SENSOR_DATA } from '../../runtime/qos.js';
+import { qos, QOS_LATCHED } from '../../runtime/qos.js';
 import type { Time } from '../../runtime/time.js';
 import type { VehicleEffects, VehiclePoseSource, VehicleTruth } from '../../sim/mission.js';
 import { loadScenario, type Scenario } from '../../sim/scenario.js';
@@ -52,6 +52,8 @@ const params = {
   'fc.link': p.string('none', "Simulated flight controller (PX4/ArduPilot over MAVLink) carrying the camera: none (scripted mission, no FC), memory (in-process wire `fc.port`), serial (a socat pty pair; the bridge opens `fc.port`), udp (FC on 127.0.0.1:`fc.udp_port`)", ['none', 'memory', 'serial', 'udp']),
   'fc.port': p.string('kestrel-sim-fc', 'memory: wire name; serial: path of the bridge end of the pty pair (e.g. /tmp/kestrel/ttyFC)'),
   'fc.udp_port': p.int(14580, 'udp: port the simulated FC listens on', { min: 1, max: 65535 }),
+  'fc.udp_gcs_port': p.int(14550, 'udp: ground-station port the FC speaks to unsolicited, like PX4 SITL (QGroundControl listens here); 0 = off', { min: 0, max: 65535 }),
+  'fc.udp_api_port': p.int(14540, 'udp: offboard/API port the FC speaks to unsolicited (MAVSDK udpin://0.0.0.0:14540, mavros); 0 = off', { min: 0, max: 65535 }),
   'fc.autopilot': p.string('px4', 'Flight-controller flavour (modes, takeoff semantics)', ['px4', 'ardupilot']),
 };
 
@@ -99,14 +101,14 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
     description: 'Scenario simulator: world, drone camera with ground-truth labels, IMU, GPS, wind, battery events, ground-truth events, intent',
     params,
     publishes: [
-      { topic: '/camera/image_raw', type: 'sensor_msgs/msg/Image', description: 'rgb8 frames of the nadir camera' },
-      { topic: '/camera/labels', type: 'kestrel_msgs/msg/LabelArray', description: 'Ground-truth boxes and ids, same stamp as the frame' },
-      { topic: '/imu/data', type: 'sensor_msgs/msg/Imu', description: 'IMU (FLU body frame, ENU orientation) with noise and bias' },
-      { topic: '/gps/fix', type: 'sensor_msgs/msg/NavSatFix', description: 'GPS fix from the local ENU origin, with wandering error' },
-      { topic: '/sim/events', type: 'kestrel_msgs/msg/ScenarioEvent', description: 'Ground-truth event states on change (all at start), latched' },
-      { topic: '/intent', type: 'std_msgs/msg/String', description: "The scenario's operator intent, latched, at start" },
-      { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Vehicle state (only with publish_vehicle_state)' },
-      { topic: '/battery', type: 'sensor_msgs/msg/BatteryState', description: 'Battery (only with publish_vehicle_state)' },
+      topicDoc('/camera/image_raw', 'rgb8 frames of the nadir camera'),
+      topicDoc('/camera/labels', 'Ground-truth boxes and ids, same stamp as the frame', (p) => p.publish_labels === true),
+      topicDoc('/imu/data', 'IMU (FLU body frame, ENU orientation) with noise and bias'),
+      topicDoc('/gps/fix', 'GPS fix from the local ENU origin, with wandering error'),
+      topicDoc('/sim/events', 'Ground-truth event states on change (all at start), latched'),
+      topicDoc('/intent', "The scenario's operator intent, latched, at start"),
+      topicDoc('/fc/state', 'Vehicle state (only with publish_vehicle_state)', (p) => p.publish_vehicle_state === true),
+      topicDoc('/battery', 'Battery (only with publish_vehicle_state)', (p) => p.publish_vehicle_state === true),
     ],
 
     async create(ctx: NodeContext, prm) {
@@ -134,7 +136,7 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       if (!nodeOpts.vehicle && prm['fc.link'] !== 'none') {
         // On the FC path the vehicle starts on the ground: the mission arms and takes off through MAVLink.
         const vehicle = simVehicleFor(scenario, { start: { ...scenario.vehicle.start, z: 0 } });
-        const fc = await startFlightController(ctx, vehicle, prm['fc.link'] as 'memory' | 'serial' | 'udp', prm['fc.port'], prm['fc.udp_port'], prm['fc.autopilot'] as 'px4' | 'ardupilot');
+        const fc = await startFlightController(ctx, vehicle, prm['fc.link'] as 'memory' | 'serial' | 'udp', prm['fc.port'], { port: prm['fc.udp_port'], gcsPort: prm['fc.udp_gcs_port'], apiPort: prm['fc.udp_api_port'] }, prm['fc.autopilot'] as 'px4' | 'ardupilot');
         fcStop = fc;
         simOpts.vehicle = vehicle;
         diag.values.fc_link = prm['fc.link'];
@@ -143,15 +145,15 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
       nodeOpts.onSimulator?.(sim);
       const durationS = prm.duration_s > 0 ? prm.duration_s : scenario.duration_s;
 
-      const image = ctx.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
-      const labels = prm.publish_labels ? ctx.advertise('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA) : undefined;
-      const imu = ctx.advertise('/imu/data', 'sensor_msgs/msg/Imu', QOS_SENSOR_DATA);
-      const gps = ctx.advertise('/gps/fix', 'sensor_msgs/msg/NavSatFix', QOS_SENSOR_DATA);
+      const image = ctx.advertise('/camera/image_raw');
+      const labels = prm.publish_labels ? ctx.advertise('/camera/labels') : undefined;
+      const imu = ctx.advertise('/imu/data');
+      const gps = ctx.advertise('/gps/fix');
       // Latched with room for every event, so a late joiner learns the state of each.
-      const events = ctx.advertise('/sim/events', 'kestrel_msgs/msg/ScenarioEvent', qos({ depth: Math.max(1, scenario.events.length) }, QOS_LATCHED));
-      const intent = ctx.advertise('/intent', 'std_msgs/msg/String', QOS_LATCHED);
-      const state = prm.publish_vehicle_state ? ctx.advertise('/fc/state', 'kestrel_msgs/msg/VehicleState') : undefined;
-      const battery = prm.publish_vehicle_state ? ctx.advertise('/battery', 'sensor_msgs/msg/BatteryState') : undefined;
+      const events = ctx.advertise('/sim/events', qos({ depth: Math.max(1, scenario.events.length) }, QOS_LATCHED));
+      const intent = ctx.advertise('/intent');
+      const state = prm.publish_vehicle_state ? ctx.advertise('/fc/state') : undefined;
+      const battery = prm.publish_vehicle_state ? ctx.advertise('/battery') : undefined;
 
       const tickStage = diag.stage('tick');
       diag.values.scenario = `${scenario.name}${scenario.control ? ' (control)' : ''}`;
@@ -235,7 +237,8 @@ export function makeSimulatorNode(nodeOpts: SimulatorNodeOptions = {}) {
 }
 
 /** Starts the simulated FC on `vehicle`; resolves to its stop function. */
-async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link: 'memory' | 'serial' | 'udp', port: string, udpPort: number, autopilot: 'px4' | 'ardupilot'): Promise<() => Promise<void>> {
+async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link: 'memory' | 'serial' | 'udp', port: string, udp: { port: number; gcsPort: number; apiPort: number }, autopilot: 'px4' | 'ardupilot'): Promise<() => Promise<void>> {
+  const udpPort = udp.port;
   let pty: PtyPair | undefined;
   let spec: SimLinkSpec;
   if (link === 'serial') {
@@ -244,7 +247,7 @@ async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link
     pty = await startPtyPair({ a: join(dir, 'fc'), b: port, dir });
     spec = { kind: 'serial', path: pty.a, baudRate: 921600 };
   } else if (link === 'udp') {
-    spec = { kind: 'udp', port: udpPort };
+    spec = { kind: 'udp', port: udpPort, gcsPort: udp.gcsPort, apiPort: udp.apiPort };
   } else {
     spec = { kind: 'memory', name: port };
   }
@@ -255,7 +258,7 @@ async function startFlightController(ctx: NodeContext, vehicle: SimVehicle, link
     await pty?.close();
     throw e;
   }
-  ctx.log.info(`simulated ${autopilot} flight controller on ${link === 'serial' ? `pty (bridge end ${port})` : link === 'udp' ? `udp 127.0.0.1:${udpPort}` : `memory wire '${port}'`}`);
+  ctx.log.info(`simulated ${autopilot} flight controller on ${link === 'serial' ? `pty (bridge end ${port})` : link === 'udp' ? `udp 127.0.0.1:${udpPort} (speaking to ${[udp.gcsPort, udp.apiPort].filter((x) => x > 0).join(', ') || 'whoever sends'})` : `memory wire '${port}'`}`);
   return async () => {
     await fc.stop();
     await pty?.close();

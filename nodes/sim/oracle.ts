@@ -4,9 +4,8 @@
  * independently of the detector's accuracy (`kestrel eval --perception oracle`).
  */
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
-import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 
 export const oracleDetectorNode = defineNode({
   name: 'oracle_detector',
@@ -14,10 +13,10 @@ export const oracleDetectorNode = defineNode({
   params: {
     score: p.double(0.9, 'Score given to every detection', { min: 0, max: 1 }),
   },
-  publishes: [{ topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Visible ground-truth boxes' }],
-  subscribes: [{ topic: '/camera/labels', type: 'kestrel_msgs/msg/LabelArray', description: 'Simulator ground truth' }],
+  publishes: [topicDoc('/detections', 'Visible ground-truth boxes')],
+  subscribes: [topicDoc('/camera/labels', 'Simulator ground truth')],
   create(ctx, prm) {
-    const pub = ctx.advertise('/detections', 'vision_msgs/msg/Detection2DArray');
+    const pub = ctx.advertise('/detections');
     const toDets = (la: kestrel_msgs.LabelArray) =>
       makeMsg('vision_msgs/msg/Detection2DArray', {
         header: la.header,
@@ -31,6 +30,6 @@ export const oracleDetectorNode = defineNode({
             }),
           ),
       });
-    return { activate: () => ctx.subscribe('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA).subscribe((la) => pub.publish(toDets(la))) };
+    return { activate: () => ctx.subscribe('/camera/labels').subscribe((la) => pub.publish(toDets(la))) };
   },
 });

@@ -10,7 +10,7 @@
 import { map, startWith, withLatestFrom, type Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs, type vision_msgs } from '../../msgs/index.js';
 import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose } from '../../lib/geo/geometry.js';
-import { defineNode } from '../../runtime/node.js';
+import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { msToTime, timeToMs } from '../../runtime/time.js';
 import { poseFromVehicle, regionsContaining, regionsFromParams, type PoseLookup } from './camera.js';
@@ -61,10 +61,10 @@ export const tracker = defineNode({
     regions: p.group('double[]', 'Named ground polygons, `regions.<name>: [x0, y0, x1, y1, ...]` in local ENU metres'),
   },
   subscribes: [
-    { topic: '/detections', type: 'vision_msgs/msg/Detection2DArray', description: 'Detections in image pixels' },
-    { topic: '/fc/state', type: 'kestrel_msgs/msg/VehicleState', description: 'Vehicle pose for the nadir camera (pose_source vehicle_state)' },
+    topicDoc('/detections', 'Detections in image pixels'),
+    topicDoc('/fc/state', 'Vehicle pose for the nadir camera (pose_source vehicle_state)'),
   ],
-  publishes: [{ topic: '/tracks', type: 'kestrel_msgs/msg/TrackArray', description: 'Confirmed tracks; header.stamp = the source image stamp' }],
+  publishes: [topicDoc('/tracks', 'Confirmed tracks; header.stamp = the source image stamp')],
 
   create(ctx, params) {
     const regions = regionsFromParams(params.regions);
@@ -92,7 +92,7 @@ export const tracker = defineNode({
       counts.set(key, v);
       diag.values[key] = String(v);
     };
-    const pub = ctx.advertise('/tracks', 'kestrel_msgs/msg/TrackArray');
+    const pub = ctx.advertise('/tracks');
 
     const lookup = (state: kestrel_msgs.VehicleState | undefined, tMs: number): PoseLookup | undefined => {
       if (source === 'none') return undefined;
@@ -147,9 +147,9 @@ export const tracker = defineNode({
 
     return {
       activate(): Subscription {
-        const dets = ctx.subscribe('/detections', 'vision_msgs/msg/Detection2DArray');
+        const dets = ctx.subscribe('/detections');
         if (source !== 'vehicle_state') return dets.subscribe((m) => handle(m, undefined));
-        const state = ctx.subscribe('/fc/state', 'kestrel_msgs/msg/VehicleState').pipe(
+        const state = ctx.subscribe('/fc/state').pipe(
           map((s): kestrel_msgs.VehicleState | undefined => s),
           startWith(undefined),
         );

@@ -4,7 +4,7 @@
  * (names, calls, attribute access, imports) is refused with a clear error: running arbitrary
  * Python is not something an embedded launcher should pretend to do.
  */
-import { SubstitutionError } from './substitutions.js';
+import { SubstitutionError } from './substitution-error.js';
 
 type Py = number | string | boolean | null | { float: number };
 

@@ -2,9 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeFixtures, fixture } from '../../test/support/fixtures.js';
 import { evalPythonExpr, KESTREL_ROOT, LaunchError, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
 
-const FX = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+const FX = fixture();
 const DEMOS = join(FX, 'demos');
 const defaultNodeName = (_pkg: string, exec: string): string | undefined => (['talker', 'listener'].includes(exec) ? exec : undefined);
 
@@ -31,7 +32,7 @@ function errorOf(f: () => unknown): LaunchError {
   throw new Error('expected a LaunchError');
 }
 
-describe('launch files from ROS 2 repositories', () => {
+describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ros2_tracing'], () => {
   it.each([
     ['demo_nodes_cpp/launch/topics/talker_listener_launch', ['talker', 'listener']],
     ['demo_nodes_cpp/launch/topics/talker_listener_best_effort_launch', ['talker', 'listener_best_effort']],

@@ -5,7 +5,8 @@
  * per-node parameters computed with rcl's params-file rules. Every construct not listed in
  * ACTIONS below is an error naming file:line, never a silent skip.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { FileTooLargeError, readTextBounded } from '../read-bounded.js';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeSpec } from '../container.js';
@@ -207,9 +208,9 @@ class Resolver {
     }
     let src: string;
     try {
-      src = readFileSync(abs, 'utf8');
+      src = readTextBounded(abs);
     } catch (x) {
-      const why = `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
+      const why = x instanceof FileTooLargeError ? `cannot read launch file: ${x.message}` : `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
       throw from ? err(from, why) : new LaunchError(path, undefined, why);
     }
     const root = parseLaunchText(src, abs);
@@ -394,13 +395,15 @@ class Resolver {
       const path = this.path(e, from);
       try {
         if (this.bool(e, 'allow_substs', scope, false)) {
-          const raw = readFileSync(path, 'utf8');
+          const raw = readTextBounded(path);
           files.push(parseParamsYaml(this.subst(e, raw, scope), path));
         } else {
           files.push(loadParamsFile(path));
         }
       } catch (x) {
         if (x instanceof ParamsFileError) throw err(e, `params file: ${x.message}`);
+        if (x instanceof FileTooLargeError) throw err(e, `params file: ${x.message}`);
+        if ((x as NodeJS.ErrnoException).code) throw err(e, `params file '${path}': cannot read (${(x as NodeJS.ErrnoException).code})`);
         throw x;
       }
       return;

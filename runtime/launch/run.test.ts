@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { NODE_REGISTRY } from '../../nodes/index.js';
 import { Container } from '../container.js';
 import type { LogRecord } from '../log.js';
+import { fixture, itFixtures } from '../../test/support/fixtures.js';
 import { KESTREL_ROOT, launchInProcess, LaunchRunError, resolveLaunch } from './index.js';
 
-const FX = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+const TOPICS = 'demos/demo_nodes_cpp/launch/topics';
 const defaultNodeName = (_pkg: string, exec: string): string | undefined => NODE_REGISTRY.get(exec)?.name;
 
 describe('launchInProcess', () => {
@@ -27,8 +28,8 @@ describe('launchInProcess', () => {
     expect(logs.some((l) => l.node === '/demo/listener' && l.message === 'I heard: [Hello from Kestrel: 1]')).toBe(true);
   });
 
-  it('runs the ROS 2 demo talker_listener_launch.xml with Kestrel talker/listener (package demo_nodes_cpp)', async () => {
-    const resolved = resolveLaunch(join(FX, 'demos/demo_nodes_cpp/launch/topics/talker_listener_launch.xml'), {}, { defaultNodeName });
+  itFixtures('runs the ROS 2 demo talker_listener_launch.xml with Kestrel talker/listener (package demo_nodes_cpp)', TOPICS, async () => {
+    const resolved = resolveLaunch(fixture(TOPICS, 'talker_listener_launch.xml'), {}, { defaultNodeName });
     const container = new Container({ registry: NODE_REGISTRY, logSink: () => {} });
     const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
     expect(container.nodes.map((n) => n.ctx.fqn)).toEqual(['/talker', '/listener']);
@@ -36,8 +37,8 @@ describe('launchInProcess', () => {
     await handle.shutdown();
   });
 
-  it('refuses, before starting anything, nodes that are not Kestrel executables', async () => {
-    const resolved = resolveLaunch(join(FX, 'demos/demo_nodes_cpp/launch/topics/talker_listener_best_effort_launch.xml'), {}, { defaultNodeName });
+  itFixtures('refuses, before starting anything, nodes that are not Kestrel executables', TOPICS, async () => {
+    const resolved = resolveLaunch(fixture(TOPICS, 'talker_listener_best_effort_launch.xml'), {}, { defaultNodeName });
     const container = new Container({ registry: NODE_REGISTRY, logSink: () => {} });
     await expect(launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false })).rejects.toThrow(LaunchRunError);
     await expect(launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false })).rejects.toThrow(

@@ -5,18 +5,15 @@
  * `$(or a b)`, `$(equals a b)`, `$(not-equals a b)`. Arguments split on whitespace; single or
  * double quotes group an argument and may themselves contain substitutions.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { FileTooLargeError, MAX_TEXT_FILE_BYTES, readTextBounded } from '../read-bounded.js';
 import { evalPythonExpr } from './eval.js';
+import { SubstitutionError } from './substitution-error.js';
 
 export type SubstPart = { kind: 'text'; text: string } | { kind: 'subst'; name: string; args: SubstPart[][] };
 
-export class SubstitutionError extends Error {
-  constructor(detail: string) {
-    super(detail);
-    this.name = 'SubstitutionError';
-  }
-}
+export { SubstitutionError };
 
 /** Parses `text` into literal and substitution parts. Throws SubstitutionError on unbalanced `$(`. */
 export function parseSubstitutions(text: string): SubstPart[] {
@@ -72,6 +69,8 @@ export interface SubstContext {
   file: string;
   /** Package `kestrel` resolves here (the repo root). */
   kestrelRoot: string;
+  /** Largest file `$(file-content)` reads (default MAX_TEXT_FILE_BYTES, 16 MiB). */
+  maxFileBytes?: number;
 }
 
 function findPkgPrefix(pkg: string, ctx: SubstContext): string {
@@ -141,9 +140,11 @@ function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): s
     case 'file-content':
     case 'file_content': {
       want(1, 1);
+      // Bounded: $(file-content /dev/zero) must be an error, not gigabytes of memory.
       try {
-        return readFileSync(args[0]!, 'utf8');
+        return readTextBounded(args[0]!, ctx.maxFileBytes ?? MAX_TEXT_FILE_BYTES);
       } catch (e) {
+        if (e instanceof FileTooLargeError) throw new SubstitutionError(`$(file-content ${args[0]}): ${e.message}`);
         throw new SubstitutionError(`$(file-content ${args[0]}): cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }

@@ -1,0 +1,140 @@
+/**
+ * Supervisor with real child processes (lib/process/test-host.ts): requests, a native abort,
+ * SIGKILL, SIGSTOP (watchdog), a child allocating without bound (RSS cap), backoff, deadlines.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { ChildError, ChildLostError, ChildUnavailableError, RequestDeadlineError, Supervisor, siblingEntry, type StateEvent, type SupervisorOptions } from './supervisor.js';
+
+const ENTRY = siblingEntry(import.meta.url, 'test-host');
+const started: Supervisor[] = [];
+
+function make(o: Partial<SupervisorOptions> = {}): { sup: Supervisor; events: StateEvent[] } {
+  const sup = new Supervisor({ name: 'test child', entry: ENTRY, restart: { initialMs: 50, maxMs: 400 }, ...o });
+  const events: StateEvent[] = [];
+  sup.onState((e) => events.push(e));
+  started.push(sup);
+  return { sup, events };
+}
+
+const until = async (cond: () => boolean, ms: number, what: string): Promise<number> => {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - t0;
+};
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((s) => s.stop()));
+});
+
+describe('Supervisor', () => {
+  it('answers requests with ids, keeps the child error name, and honours a per-request deadline', async () => {
+    const { sup } = make();
+    await sup.start();
+    expect(sup.state).toBe('ready');
+    const [a, b] = await Promise.all([sup.request('echo', { x: new Uint8Array([1, 2, 3]) }), sup.request('echo', 'two')]);
+    expect(a).toEqual({ x: new Uint8Array([1, 2, 3]) });
+    expect(b).toBe('two');
+    await expect(sup.request('fail', 'bad input')).rejects.toMatchObject({ name: 'TestHostError', message: 'bad input' });
+    await expect(sup.request('fail', 'x')).rejects.toBeInstanceOf(ChildError);
+    await expect(sup.request('nope', 1)).rejects.toThrow(/no method 'nope'/);
+    await expect(sup.request('sleep', 5000, { deadlineMs: 50 })).rejects.toBeInstanceOf(RequestDeadlineError);
+    // An abort cancels in the child: the handler's signal fires and the call settles with its answer.
+    const ac = new AbortController();
+    const p = sup.request('sleep', 5000, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 30);
+    await expect(p).rejects.toThrow('sleep aborted');
+    expect(sup.state).toBe('ready');
+  });
+
+  it('a native abort in the child rejects its requests with ChildLostError and the child is restarted', async () => {
+    const { sup, events } = make();
+    await sup.start();
+    const pid1 = sup.pid;
+    await expect(sup.request('abort', null)).rejects.toBeInstanceOf(ChildLostError);
+    expect(sup.state).toBe('backoff');
+    expect(sup.reason).toMatch(/SIGABRT/);
+    // While down: rejected at once, or waited for.
+    await expect(sup.request('echo', 1)).rejects.toBeInstanceOf(ChildUnavailableError);
+    expect(await sup.request('echo', 2, { waitReady: true, deadlineMs: 10_000 })).toBe(2);
+    expect(sup.pid).not.toBe(pid1);
+    expect(sup.restarts).toBe(1);
+    const back = events.find((e) => e.state === 'ready' && e.downMs !== undefined);
+    expect(back?.downMs).toBeLessThan(5000);
+    expect(events.map((e) => e.state)).toEqual(['starting', 'ready', 'backoff', 'starting', 'ready']);
+  });
+
+  it('SIGKILL from outside: restart with exponential backoff; gives up after maxConsecutive', async () => {
+    const { sup, events } = make({ restart: { initialMs: 40, maxMs: 1000, maxConsecutive: 2 } });
+    await sup.start();
+    for (let i = 0; i < 3; i++) {
+      await until(() => sup.state === 'ready', 10_000, 'ready');
+      process.kill(sup.pid as number, 'SIGKILL');
+      await until(() => sup.state === 'backoff' || sup.state === 'failed', 5000, 'the loss');
+    }
+    expect(events.filter((e) => e.state === 'backoff').map((e) => e.retryInMs)).toEqual([40, 80]);
+    expect(sup.state).toBe('failed');
+    expect(sup.reason).toMatch(/killed by SIGKILL; gave up after 2/);
+    await expect(sup.whenReady()).rejects.toBeInstanceOf(ChildUnavailableError);
+  });
+
+  it('SIGSTOP: the heartbeat watchdog detects the hang, kills and restarts the child', async () => {
+    const { sup, events } = make({ heartbeatMs: 50, heartbeatTimeoutMs: 300 });
+    await sup.start();
+    const pending = sup.request('sleep', 10_000);
+    const t0 = performance.now();
+    process.kill(sup.pid as number, 'SIGSTOP');
+    await expect(pending).rejects.toThrow(/hang: no heartbeat/);
+    const detectMs = performance.now() - t0;
+    expect(detectMs).toBeGreaterThanOrEqual(300 - 50 - 20); // timeout minus one beat period and one check period
+    expect(detectMs).toBeLessThan(2000);
+    await until(() => sup.state === 'ready', 10_000, 'restart');
+    expect(events.find((e) => e.state === 'backoff')?.reason).toMatch(/hang: no heartbeat .* \(killed by SIGKILL\)/);
+    expect(await sup.request('echo', 'alive')).toBe('alive');
+  });
+
+  it('a child that allocates without bound is stopped by its RSS cap', async () => {
+    const { sup } = make({ memoryCapMb: 200, pollMs: 20 });
+    await sup.start();
+    await sup.request('allocate', 20);
+    await until(() => sup.state !== 'ready', 10_000, 'the cap to trip');
+    expect(sup.reason).toMatch(/memory cap: RSS \d+ MB > memoryCapMb 200/);
+    expect(sup.peakRssMb).toBeGreaterThan(200);
+    expect(sup.peakRssMb).toBeLessThan(600);
+    await until(() => sup.state === 'ready', 10_000, 'restart');
+  });
+
+  it('sets the nice value (relative to this process) on every thread of the child', async () => {
+    const { sup } = make({ nice: 7 });
+    await sup.start();
+    const want = Math.min(19, getPriority() + 7);
+    // Started at this process's priority (fastFirstStart), lowered once ready.
+    const threads = (): number[] => readdirSync(`/proc/${sup.pid}/task`).map(Number);
+    expect(threads().length).toBeGreaterThan(3); // the main thread, V8's and libuv's workers
+    await until(() => threads().every((t) => getPriority(t) === want), 3000, 'every thread lowered');
+    // A restart loads at the lowered priority from its first instruction.
+    process.kill(sup.pid as number, 'SIGKILL');
+    await until(() => sup.restarts === 1 && sup.state === 'ready', 10_000, 'restart');
+    expect(threads().map((t) => getPriority(t))).toEqual(threads().map(() => want));
+    expect(sup.effectiveNice).toBe(Math.min(19, getPriority() + 7));
+  });
+
+  it('a failing init fails the first start with its own error (no retry loop)', async () => {
+    const { sup } = make({
+      init: async (call) => {
+        await call('fail', 'model not loadable');
+      },
+    });
+    await expect(sup.start()).rejects.toThrow('model not loadable');
+    expect(sup.state).toBe('stopped');
+  });
+
+  it('rejects bad parameters with a clear error', () => {
+    expect(() => new Supervisor({ name: 'x', entry: ENTRY, nice: 25 })).toThrow(/nice must be an integer in 0..19, got 25/);
+    expect(() => new Supervisor({ name: 'x', entry: ENTRY, heartbeatMs: 500, heartbeatTimeoutMs: 400 })).toThrow(/must exceed heartbeatMs/);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { describeRules, groundRules, intentFacts } from './grounding.js';
+import type { DslVocabulary, RuleFields } from './dsl.js';
+import { splitExamples, DEFAULT_COUNTS } from '../../models/lm/corpus/gen.js';
+import { vocabOf } from '../../models/lm/corpus/check.js';
+
+const V: DslVocabulary = { classes: ['person', 'bag', 'vehicle'], regions: ['queue', 'concourse', 'platform', 'north_lot', 'gate_3', 'zone_b', 'platform_east'] };
+const count = (o: Partial<RuleFields>): RuleFields => ({ kind: 'count', class_id: 'person', region: '', op: '>', threshold: 0, duration_s: 0, radius_m: 0, companion_class: '', hysteresis: 1, severity: 'warning', reaction: 'none', ...o });
+const dwell = (o: Partial<RuleFields>): RuleFields => ({ ...count({}), kind: 'dwell', hysteresis: 0, ...o });
+const unattended = (o: Partial<RuleFields>): RuleFields => ({ ...count({}), kind: 'unattended', class_id: 'bag', duration_s: 30, radius_m: 3, companion_class: 'person', hysteresis: 0.5, ...o });
+const proximity = (o: Partial<RuleFields>): RuleFields => ({ ...count({}), kind: 'proximity', radius_m: 5, ...o });
+
+const ok = (text: string, rules: RuleFields[], v = V): void => {
+  const g = groundRules(text, v, rules);
+  expect(g.errors, text).toEqual([]);
+};
+const refused = (text: string, rules: RuleFields[], field: RegExp, v = V): void => {
+  const g = groundRules(text, v, rules);
+  expect(g.ok, text).toBe(false);
+  expect(g.errors.join(' | ')).toMatch(field);
+};
+
+describe('grounding: every field from the text or a documented default', () => {
+  const loiter = 'notify me if anyone hangs around the concourse for more than 2 minutes';
+
+  it('refuses the classic silent-wrong compile (a duration read as a count threshold), accepts the right one', () => {
+    const g = groundRules(loiter, V, [count({ region: 'concourse', threshold: 2 })]);
+    expect(g.ok).toBe(false);
+    expect(g.errors[0]).toBe(`rules[0].threshold: 2 is not in the intent ("${loiter}")`);
+    expect(g.errors.join(' | ')).toMatch(/the time "2 minutes" \(120 s\) is in no rule/);
+    ok(loiter, [dwell({ region: 'concourse', duration_s: 120 })]);
+  });
+
+  it('accepts correct compiles of operator phrasings written by hand', () => {
+    ok('alert me if more than 10 people are in the passport queue', [count({ region: 'queue', threshold: 10 })]);
+    ok('Identify stranded bags on the station platform', [unattended({ region: 'platform' })]);
+    ok('let me know as soon as there are a dozen cars in the north car park', [count({ class_id: 'vehicle', region: 'north_lot', op: '>=', threshold: 12 })]);
+    ok('if someone comes within 3 metres of the drone, hover', [proximity({ radius_m: 3, reaction: 'hold' })]);
+    ok('URGENT: tell me when nobody is on the east platform', [count({ region: 'platform_east', op: '==', threshold: 0, severity: 'critical' })]);
+    ok('fyi, a suitcase left unattended in the concourse for half a minute', [unattended({ region: 'concourse', severity: 'info' })]);
+    ok('more than 5 ppl at gate three and any vehicle in zone B', [count({ region: 'gate_3', threshold: 5 }), count({ class_id: 'vehicle', region: 'zone_b' })]);
+    ok('can you tell me when the number of passengers in the queue drops below twenty five?', [count({ region: 'queue', op: '<', threshold: 25 })]);
+    ok('a backpack with no person within 2.5m for 1.5 min -> circle it', [unattended({ radius_m: 2.5, duration_s: 90, reaction: 'orbit' })]);
+    ok('warn me if the queue has 8 or more peple for over 2 mins', [count({ region: 'queue', op: '>=', threshold: 8, duration_s: 120 })]);
+    ok('someone approaches the drone: follow them', [proximity({ reaction: 'track' })]);
+    ok('a car parked at gate 3 longer than an hour, come home', [dwell({ class_id: 'vehicle', region: 'gate_3', duration_s: 3600, reaction: 'rtl' })]);
+  });
+
+  it('names the field that is not in the text', () => {
+    refused('alert me if more than 10 people are in the queue', [count({ region: 'concourse', threshold: 10 })], /^rules\[0\]\.region: 'concourse' is not in the intent/);
+    refused('alert me if more than 10 people are in the queue', [count({ class_id: 'vehicle', region: 'queue', threshold: 10 })], /rules\[0\]\.class_id: 'vehicle'/);
+    refused('alert me if more than 10 people are in the queue', [count({ region: 'queue', op: '<', threshold: 10 })], /rules\[0\]\.op: '<' is not what the intent says about 10 \(it says >/);
+    refused('alert me if more than 10 people are in the queue', [count({ region: 'queue', threshold: 12 })], /rules\[0\]\.threshold: 12 is not in the intent/);
+    refused('a bag left unattended for 2 minutes', [unattended({ duration_s: 60 })], /rules\[0\]\.duration_s: 60 is not in the intent/);
+    refused('a bag left unattended', [unattended({ hysteresis: 0.75 })], /rules\[0\]\.hysteresis: 0\.75 is not the documented default 0\.5/);
+    refused('a bag left unattended', [unattended({ reaction: 'land' })], /rules\[0\]\.reaction: 'land' is not in the intent/);
+    refused('a bag left unattended', [unattended({ severity: 'critical' })], /rules\[0\]\.severity: 'critical'/);
+    refused('someone approaches the drone', [proximity({ radius_m: 10 })], /rules\[0\]\.radius_m: 10 is not in the intent/);
+    refused('tell me if someone loiters in the concourse', [dwell({ region: 'concourse', duration_s: 60 })], /rules\[0\]\.duration_s: 60 \(a dwell rule needs the time/);
+    refused('more than 10 people in the queue', [dwell({ region: 'queue', duration_s: 10 })], /rules\[0\]\.kind: 'dwell' is not what the intent describes/);
+    refused('a bag left unattended', [unattended({ companion_class: 'vehicle' })], /companion_class: 'vehicle'/);
+  });
+
+  it('refuses a compile that drops what the operator said', () => {
+    refused('more than 5 people in the queue and at least 2 cars in the north lot', [count({ region: 'queue', threshold: 5 })], /intent: the number "2" is in no rule/);
+    refused('more than 5 people in the queue, then hover', [count({ region: 'queue', threshold: 5 })], /intent: says hold \("hover"\) but no rule reacts with hold/);
+    refused('urgent: more than 5 people in the queue', [count({ region: 'queue', threshold: 5 })], /says critical/);
+  });
+
+  it('reads numbers, units and region references the lexicon way', () => {
+    const f = intentFacts('a couple of minutes, 30s, 2.5 m, half a dozen people at gate number 3, twenty five', V);
+    expect(f.mentions.map((m) => [m.value, m.unit])).toEqual([[120, 'time'], [30, 'time'], [2.5, 'distance'], [6, 'none'], [25, 'none']]);
+    expect([...f.regionsSaid.keys()]).toEqual(['gate_3']);
+    expect(intentFacts('nobody, no one is here', V).mentions).toEqual([]);
+  });
+
+  it('accepts every compile the corpus generator writes (3,000 train intents)', () => {
+    const counts = { ...DEFAULT_COUNTS, intent: { train: 3000, val: 0, heldout: 0 }, plan: { train: 0, val: 0, heldout: 0 } };
+    const bad: string[] = [];
+    let n = 0;
+    for (const e of splitExamples(3, 'train', counts)) {
+      if (e.output === '{"rules":[]}') continue;
+      n++;
+      const g = groundRules(e.user.slice('intent: '.length, -1), vocabOf(e.system), (JSON.parse(e.output) as { rules: RuleFields[] }).rules);
+      if (!g.ok) bad.push(`${e.user} ${g.errors.join(' | ')}`);
+    }
+    expect(n).toBeGreaterThan(2500);
+    expect(bad).toEqual([]);
+  });
+
+  it('describes rules as sentences for the operator', () => {
+    expect(describeRules([count({ region: 'queue', threshold: 10, severity: 'critical', reaction: 'hold' }), unattended({})])).toEqual([
+      'person count in queue > 10 (critical, then hold)',
+      'bag with no person within 3 m for 30 s',
+    ]);
+  });
+});
+
+describe('grounding: region lists and words', () => {
+  it('"zone a, b and c" names three regions; "gate two 2 or more" is a region and a number', () => {
+    const v = { classes: ['person'], regions: ['zone_a', 'zone_b', 'zone_c', 'gate_2', 'baggage_reclaim', 'arrivals_hall', 'departures_hall'] };
+    expect([...intentFacts('zone a, b and c: more than 10 people each', v).regionsSaid.keys()].sort()).toEqual(['zone_a', 'zone_b', 'zone_c']);
+    const f = intentFacts('workers in front of gate two 2 or more', v);
+    expect([...f.regionsSaid.keys()]).toEqual(['gate_2']);
+    expect(f.mentions.map((m) => m.value)).toEqual([2]);
+    expect([...intentFacts('abandoned luggage in reclaim', v).regionsSaid.keys()]).toEqual(['baggage_reclaim']);
+    // "hall" is shared by two regions: not a reference to either.
+    expect([...intentFacts('people in the hall', v).regionsSaid.keys()]).toEqual([]);
+  });
+});

@@ -1,0 +1,394 @@
+/**
+ * Grounding: a compiled rule is accepted only when every field can be traced to the intent
+ * text (through the lexicons of lexicon.ts: synonyms, number words, units, comparatives,
+ * cues) or is the documented default of defaults.ts. Otherwise the compile is refused with
+ * the field named, e.g. `rules[0].threshold: 2 is not in the intent ("...")`. It also refuses
+ * a compile that leaves out something the operator said (a comparison, a time, a distance,
+ * a severity or reaction cue that no rule carries). Pure functions.
+ *
+ * This is what makes a model compile "never silently wrong": "notify me if anyone hangs
+ * around the concourse for more than 2 minutes" compiled as `count > 2` is refused, because
+ * the only 2 in the text is a duration.
+ */
+import type { DslVocabulary, RuleFields } from './dsl.js';
+import { describeRule } from './dsl.js';
+import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from './defaults.js';
+import {
+  allClassWords, ANY_CUES, CLASS_WORDS, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
+  SEVERITY_CUES, SPECIAL_DISTANCES, SPECIAL_DURATIONS, TIME_UNITS, VAGUE_NUMBERS, ZERO_CUES,
+} from './lexicon.js';
+import type { RuleKind } from './dsl.js';
+
+/** Lower case, punctuation to spaces, "30s" → "30 s", sentence dots dropped, decimal points kept. */
+export function normalizeIntent(text: string): string[] {
+  return text
+    .toLowerCase()
+    // Shorthand: "queue >= 25", "50+ bods"; arrows ("-> fyi") are separators, not comparisons.
+    .replace(/[-=]+>/g, ' , ')
+    .replace(/>=|=>|≥/g, ' at least ')
+    .replace(/<=|=<|≤/g, ' at most ')
+    .replace(/>/g, ' more than ')
+    .replace(/</g, ' fewer than ')
+    .replace(/==?/g, ' exactly ')
+    .replace(/(\d)\s*\+/g, '$1 plus ')
+    .replace(/[_\-/]+/g, ' ')
+    .replace(/(\d)\.(\d)/g, '$1\u0000$2')
+    .replace(/[^a-z0-9\u0000\s]/g, ' ')
+    .replace(/\u0000/g, '.')
+    .replace(/(\d)([a-z])/g, '$1 $2')
+    .replace(/([a-z])(\d)/g, '$1 $2')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+const words = (phrase: string): string[] => normalizeIntent(phrase);
+
+/** Tokens and, for each, the clause it is in (clauses end at punctuation and at and/also/then/or/plus). */
+function clauseTokens(text: string): { tokens: string[]; clause: number[] } {
+  const tokens: string[] = [];
+  const clause: number[] = [];
+  // Separator words stay tokens ("10 or more", "more then 10"); they open the next clause.
+  text.split(/([.;,!?:]+(?!\d)|->|\b(?:and|also|then|or|plus)\b)/i).forEach((part, k) => {
+    for (const t of normalizeIntent(part ?? '')) {
+      tokens.push(t);
+      clause.push(Math.ceil(k / 2));
+    }
+  });
+  return { tokens, clause };
+}
+
+/** Start indices where `phrase` occurs as whole tokens (`fuzzy`: a typo allowed in words of 5+ letters). */
+function findPhrase(tokens: readonly string[], phrase: readonly string[], fuzzy = false): number[] {
+  const out: number[] = [];
+  if (phrase.length === 0) return out;
+  for (let i = 0; i + phrase.length <= tokens.length; i++) {
+    let ok = true;
+    for (let j = 0; j < phrase.length; j++) if (!(tokens[i + j] === phrase[j] || (fuzzy && nearWord(tokens[i + j], phrase[j])))) { ok = false; break; }
+    if (ok) out.push(i);
+  }
+  return out;
+}
+const hasPhrase = (tokens: readonly string[], phrase: string): boolean => findPhrase(tokens, words(phrase)).length > 0;
+
+/** Damerau distance ≤ 1 (operators' typos on class nouns). */
+function nearWord(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1 || b.length < 5 || a.length < 4) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+export interface Mention {
+  value: number;
+  start: number;
+  end: number;
+  /** seconds (time), metres (distance), or a bare number. */
+  unit: 'time' | 'distance' | 'none';
+}
+
+const MASK = '\u0001';
+
+/** The intent as the check reads it: tokens with region references masked, and its quantities. */
+export interface IntentFacts {
+  text: string;
+  tokens: string[];
+  /** Clause index of each token. */
+  clause: number[];
+  mentions: Mention[];
+  /** Region ids referred to, with the token positions of each reference. */
+  regionsSaid: Map<string, number[]>;
+}
+
+const REGION_STOP = new Set(['the', 'area', 'zone', 'gate', 'exit', 'hall', 'side', 'lot', 'dock', 'bay', 'main', 'platform', 'north', 'south', 'east', 'west', 'of', 'and', 'in', 'at', 'on', 'a', 'b', 'c', 'd']);
+
+/**
+ * Region ids of the vocabulary the text refers to (longest references first, then masked):
+ * the id, its spaced form and descriptions (lexicon), list continuations of numbered ids
+ * ("zone a, b and c", "gates 3 and 4"), and a word of the id that no other vocabulary region
+ * has ("reclaim" → baggage_reclaim).
+ */
+function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> {
+  const said = new Map<string, number[]>();
+  const mark = (id: string, i: number, n: number): void => {
+    const at = said.get(id) ?? [];
+    for (let j = i; j < i + n; j++) {
+      tokens[j] = MASK;
+      at.push(j);
+    }
+    said.set(id, at);
+  };
+  const refs = v.regions.flatMap((id) => regionReferences(id).map((r) => ({ id, w: words(r) })));
+  refs.sort((a, b) => b.w.length - a.w.length);
+  for (const { id, w } of refs) {
+    for (const i of findPhrase(tokens, w, true)) {
+      if (tokens.slice(i, i + w.length).includes(MASK)) continue;
+      mark(id, i, w.length);
+    }
+  }
+  // "zone a, b and c": siblings named by their suffix after a reference of the same prefix.
+  for (const id of [...said.keys()]) {
+    const m = /^(.+)_([a-z0-9]+)$/.exec(id);
+    if (!m) continue;
+    const last = Math.max(...(said.get(id) ?? []));
+    for (let j = last + 1; j < tokens.length; j++) {
+      const t = tokens[j];
+      if (t === 'and' || t === 'or') continue;
+      const num = t in NUMBER_WORDS ? String(NUMBER_WORDS[t]) : t;
+      const sib = `${m[1]}_${num}`;
+      if (t.length > 2 && !(t in NUMBER_WORDS)) break;
+      // "gate two 2 or more": the id again is a number, not a list.
+      if (!v.regions.includes(sib) || sib === id) break;
+      mark(sib, j, 1);
+    }
+  }
+  // A distinctive word of one id ("reclaim", "departures"), when no other region shares it.
+  const meaningful = new Set(Object.keys(CLASS_WORDS).flatMap(allClassWords).concat(Object.keys(NUMBER_WORDS)));
+  const wordsOf = new Map(v.regions.map((id) => [id, id.toLowerCase().split(/[_\-\s]+/).filter((w) => w.length >= 3 && !REGION_STOP.has(w) && !meaningful.has(w))]));
+  for (const [id, ws] of wordsOf) {
+    if (said.has(id)) continue;
+    for (const w of ws) {
+      if ([...wordsOf].some(([o, ows]) => o !== id && ows.includes(w))) continue;
+      for (const i of findPhrase(tokens, [w], true)) if (tokens[i] !== MASK) mark(id, i, 1);
+    }
+  }
+  return said;
+}
+
+const UNITLESS_PHRASES: [string[], number][] = Object.entries(VAGUE_NUMBERS).map(([k, n]) => [words(k), n] as [string[], number]).concat([[words('a single'), 1]]).sort((a, b) => b[0].length - a[0].length);
+const TIME_PHRASES: [string[], number][] = Object.entries(SPECIAL_DURATIONS).map(([k, n]) => [words(k), n] as [string[], number]).sort((a, b) => b[0].length - a[0].length);
+const DIST_PHRASES: [string[], number][] = Object.entries(SPECIAL_DISTANCES).map(([k, n]) => [words(k), n] as [string[], number]);
+const DIGITS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']);
+const TENS = new Set(['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety']);
+
+/** Numbers, durations and distances in the text, each once (longest reading first). */
+function findMentions(tokens: string[]): Mention[] {
+  const used = new Array<boolean>(tokens.length).fill(false);
+  const out: Mention[] = [];
+  const claim = (i: number, n: number): boolean => {
+    for (let j = i; j < i + n; j++) if (used[j]) return false;
+    for (let j = i; j < i + n; j++) used[j] = true;
+    return true;
+  };
+  // "no one", "not a single" are not the number one.
+  for (const p of [words('no one'), words('not a single')]) for (const i of findPhrase(tokens, p)) claim(i, p.length);
+  for (const [p, n] of TIME_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) out.push({ value: n, start: i, end: i + p.length, unit: 'time' });
+  for (const [p, n] of DIST_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) out.push({ value: n, start: i, end: i + p.length, unit: 'distance' });
+  const numbers: { value: number; start: number; end: number }[] = [];
+  for (const [p, n] of UNITLESS_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) numbers.push({ value: n, start: i, end: i + p.length });
+  for (let i = 0; i < tokens.length; i++) {
+    if (used[i]) continue;
+    const t = tokens[i];
+    let value: number | undefined;
+    let len = 1;
+    if (/^\d+(\.\d+)?$/.test(t)) value = Number(t);
+    else if (DIGITS.has(t) && tokens[i + 1] !== undefined && DIGITS.has(tokens[i + 1]) && !used[i + 1]) {
+      // Radio style: "one five" = 15.
+      let k = i;
+      let digits = '';
+      while (k < tokens.length && DIGITS.has(tokens[k]) && !used[k]) digits += String(NUMBER_WORDS[tokens[k++]]);
+      value = Number(digits);
+      len = k - i;
+    } else if (t in NUMBER_WORDS) {
+      value = NUMBER_WORDS[t];
+      const next = tokens[i + 1];
+      if (TENS.has(t) && next && next in NUMBER_WORDS && NUMBER_WORDS[next] < 10 && NUMBER_WORDS[next] > 0) {
+        value += NUMBER_WORDS[next];
+        len = 2;
+      }
+    }
+    if (value === undefined) continue;
+    claim(i, len);
+    numbers.push({ value, start: i, end: i + len });
+  }
+  for (const m of numbers) {
+    // "a couple of minutes": the unit may follow "of".
+    const at = tokens[m.end] === 'of' ? m.end + 1 : m.end;
+    const u = tokens[at];
+    if (u !== undefined && u in TIME_UNITS) out.push({ value: Math.round(m.value * TIME_UNITS[u] * 10) / 10, start: m.start, end: at + 1, unit: 'time' });
+    else if (u !== undefined && u in DISTANCE_UNITS) out.push({ value: m.value * DISTANCE_UNITS[u], start: m.start, end: at + 1, unit: 'distance' });
+    else out.push({ ...m, unit: 'none' });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+export function intentFacts(text: string, v: DslVocabulary): IntentFacts {
+  const { tokens, clause } = clauseTokens(text);
+  const regionsSaid = maskRegions(tokens, v);
+  return { text, tokens, clause, mentions: findMentions(tokens), regionsSaid };
+}
+
+const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROUNDING_EXTRA.ops]
+  .flatMap((table) => Object.entries(table).flatMap(([op, c]) => [...c.before.map((p) => ({ op, w: words(p), after: false })), ...c.after.map((p) => ({ op, w: words(p), after: true }))]))
+  .sort((a, b) => b.w.length - a.w.length);
+
+/** The comparatives said about a bare number: the cue right before it, or "or more" right after it (or after its noun). */
+export function opsAt(tokens: readonly string[], m: Mention): string[] {
+  const ops = new Set<string>();
+  for (const c of OP_PHRASES) {
+    if (!c.after) {
+      const s = m.start - c.w.length;
+      if (s >= 0 && c.w.every((w, j) => tokens[s + j] === w)) ops.add(c.op);
+    } else {
+      for (let skip = 0; skip <= 2; skip++) {
+        const s = m.end + skip;
+        if (c.w.every((w, j) => tokens[s + j] === w)) ops.add(c.op);
+      }
+    }
+  }
+  return [...ops];
+}
+
+/** Token positions where the class is named (synonyms, slang, a typo in words of 5+ letters). */
+function classPositions(tokens: readonly string[], cls: string): number[] {
+  const ws = [...allClassWords(cls), ...(GROUNDING_EXTRA.classes[cls] ?? [])].map(words);
+  return ws.flatMap((w) => (w.length === 1 ? tokens.flatMap((t, i) => (nearWord(t, w[0]) ? [i] : [])) : findPhrase(tokens, w)));
+}
+const classSaid = (tokens: readonly string[], cls: string): boolean => classPositions(tokens, cls).length > 0;
+
+function anyCue(tokens: readonly string[]): boolean {
+  const extra = ['turns up', 'turn up', 'show up', 'shows up', 'appear', 'enter'];
+  return [...ANY_CUES, ...extra].some((c) => hasPhrase(tokens, c)) || tokens.some((t) => ['anyone', 'someone', 'somebody', 'anybody'].some((w) => nearWord(t, w)));
+}
+const zeroCue = (tokens: readonly string[]): boolean => ZERO_CUES.some((c) => hasPhrase(tokens, c));
+
+/**
+ * Whether a cue is said; with `mentions`, a match right before a number does not count
+ * ("people loiter over 2 minutes" is a dwell, not an orbit).
+ */
+function cueSaid(tokens: readonly string[], cues: readonly string[], mentions?: readonly Mention[], fuzzy = false): boolean {
+  return cues.some((c) => findPhrase(tokens, words(c), fuzzy).some((i) => {
+    const end = i + words(c).length;
+    // "don't land", "no alarm": a negated cue is not said.
+    if (i > 0 && NEGATIONS.has(tokens[i - 1])) return false;
+    if (i > 1 && tokens[i - 2] === 'do' && tokens[i - 1] === 'not') return false;
+    return !mentions?.some((m) => m.start === end);
+  }));
+}
+const NEGATIONS = new Set(['no', 'not', 'dont', 'never', 'without', 'don']);
+
+function kindSaid(tokens: readonly string[], kind: RuleKind): boolean {
+  if (kind === 'count') return true;
+  if (kind === 'proximity' && SELF_WORDS.some((w) => hasPhrase(tokens, w))) return true;
+  return cueSaid(tokens, [...KIND_CUES[kind], ...(GROUNDING_EXTRA.kinds[kind] ?? [])], undefined, true);
+}
+
+const severityCues = (sev: string): readonly string[] => [...(SEVERITY_CUES[sev as 'critical' | 'info'] ?? []), ...(GROUNDING_EXTRA.severity[sev] ?? [])];
+const reactionCues = (re: string): readonly string[] => [...(REACTION_CUES[re as keyof typeof REACTION_CUES] ?? []), ...(GROUNDING_EXTRA.reactions[re] ?? [])];
+const PROHIBITION = ['otherwise', 'must', 'should', 'allowed', 'permitted', 'supposed'];
+
+/** Clauses a rule is anchored in: where its region, class or numbers are said. */
+function anchorClauses(f: IntentFacts, v: DslVocabulary, r: RuleFields): number[] {
+  const at = [
+    ...(r.region ? f.regionsSaid.get(r.region) ?? [] : []),
+    ...classPositions(f.tokens, r.class_id),
+    ...f.mentions.filter((m) => (m.unit === 'none' && m.value === r.threshold && r.kind === 'count') || (m.unit === 'time' && m.value === r.duration_s) || (m.unit === 'distance' && m.value === r.radius_m)).map((m) => m.start),
+  ];
+  return [...new Set(at.map((i) => f.clause[i]))];
+}
+
+/**
+ * People are the implied class of a clause that names no class ("queue hits 30", "loitering
+ * at gate 3, 4 mins"): accepted when a clause holding the rule's region or numbers names no
+ * class of the vocabulary.
+ */
+function personImplied(f: IntentFacts, v: DslVocabulary, r: RuleFields): boolean {
+  if (!v.classes.includes('person') || r.kind === 'unattended') return false;
+  const named = new Set(v.classes.flatMap((c) => classPositions(f.tokens, c)).map((i) => f.clause[i]));
+  return anchorClauses(f, v, r).some((c) => !named.has(c));
+}
+
+export interface GroundingResult {
+  ok: boolean;
+  errors: string[];
+}
+
+const quote = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
+
+/**
+ * Every field of every rule traced to the text or to the documented default, and every
+ * comparison, time, distance, severity and reaction the text states carried by some rule.
+ */
+export function groundRules(text: string, v: DslVocabulary, rules: readonly RuleFields[]): GroundingResult {
+  const f = intentFacts(text, v);
+  const q = quote(text);
+  const errors: string[] = [];
+  const notIn = (i: number, field: string, what: string): void => { errors.push(`rules[${i}].${field}: ${what} is not in the intent (${q})`); };
+  const mentionsOf = (unit: Mention['unit'], value: number): Mention[] => f.mentions.filter((m) => m.unit === unit && Math.abs(m.value - value) < 0.05);
+
+  rules.forEach((r, i) => {
+    const d = KIND_DEFAULTS[r.kind as RuleKind];
+    if (!d) {
+      errors.push(`rules[${i}].kind: unknown kind '${r.kind}'`);
+      return;
+    }
+    // A dwell is also said by its time alone ("anyone on the apron for longer than 30 s").
+    const dwellByTime = r.kind === 'dwell' && mentionsOf('time', r.duration_s).length > 0;
+    if (!dwellByTime && !kindSaid(f.tokens, r.kind as RuleKind)) errors.push(`rules[${i}].kind: '${r.kind}' is not what the intent describes (${q})`);
+    if (!classSaid(f.tokens, r.class_id) && !(r.class_id === 'person' && personImplied(f, v, r))) notIn(i, 'class_id', `'${r.class_id}'`);
+    if (r.region !== '' && !f.regionsSaid.has(r.region)) notIn(i, 'region', `'${r.region}'`);
+    // op and threshold
+    if (r.kind === 'count') {
+      const prohibition = PROHIBITION.some((w) => f.tokens.includes(w));
+      if (r.threshold === 0 && ((r.op === '==' && zeroCue(f.tokens)) || (r.op === '>' && (anyCue(f.tokens) || (zeroCue(f.tokens) && prohibition) || !anchorClauses(f, v, r).some((c) => f.mentions.some((m) => m.unit === 'none' && f.clause[m.start] === c)))))) {
+        // "no X" (== 0), "any X" / a bare "dogs in the perimeter" (> 0), "must have nobody ... otherwise" (> 0) need no number.
+      } else {
+        const ms = mentionsOf('none', r.threshold);
+        if (ms.length === 0) notIn(i, 'threshold', String(r.threshold));
+        else {
+          const said = ms.flatMap((m) => opsAt(f.tokens, m));
+          const bare = ms.some((m) => opsAt(f.tokens, m).length === 0);
+          // A number without a comparison ("when there are 10 people", "the count is 0") reads as >= or ==.
+          if (!said.includes(r.op) && !(bare && (r.op === '>=' || r.op === '=='))) {
+            errors.push(`rules[${i}].op: '${r.op}' is not what the intent says about ${r.threshold} (${said.length ? `it says ${[...new Set(said)].join(' or ')}` : 'no comparison'}; ${q})`);
+          }
+        }
+      }
+    } else {
+      if (r.op !== d.op) errors.push(`rules[${i}].op: '${r.op}' (a ${r.kind} rule always uses '${d.op}')`);
+      if (r.threshold !== d.threshold) errors.push(`rules[${i}].threshold: ${r.threshold} (a ${r.kind} rule always uses ${d.threshold})`);
+    }
+    if (!(d.duration_s !== null && r.duration_s === d.duration_s) && mentionsOf('time', r.duration_s).length === 0) {
+      notIn(i, 'duration_s', `${r.duration_s}${d.duration_s === null ? ' (a dwell rule needs the time from the intent)' : ''}`);
+    }
+    if (r.radius_m !== d.radius_m && mentionsOf('distance', r.radius_m).length === 0) notIn(i, 'radius_m', String(r.radius_m));
+    if (r.kind === 'unattended') {
+      if (r.companion_class !== d.companion_class && !classSaid(f.tokens, r.companion_class)) notIn(i, 'companion_class', `'${r.companion_class}'`);
+    } else if (r.companion_class !== '') errors.push(`rules[${i}].companion_class: '${r.companion_class}' (only unattended rules have one)`);
+    if (r.hysteresis !== d.hysteresis) errors.push(`rules[${i}].hysteresis: ${r.hysteresis} is not the documented default ${d.hysteresis} for ${r.kind} rules`);
+    if (r.severity !== DEFAULT_SEVERITY) {
+      if (!cueSaid(f.tokens, severityCues(r.severity))) notIn(i, 'severity', `'${r.severity}'`);
+    }
+    if (r.reaction !== DEFAULT_REACTION) {
+      if (!cueSaid(f.tokens, reactionCues(r.reaction), f.mentions)) notIn(i, 'reaction', `'${r.reaction}'`);
+    }
+  });
+
+  // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
+  if (rules.length > 0) {
+    for (const m of f.mentions) {
+      const said = f.tokens.slice(m.start, m.end).join(' ');
+      if (m.unit === 'time' && !rules.some((r) => Math.abs(r.duration_s - m.value) < 0.05)) errors.push(`intent: the time "${said}" (${m.value} s) is in no rule`);
+      if (m.unit === 'distance' && !rules.some((r) => Math.abs(r.radius_m - m.value) < 0.05)) errors.push(`intent: the distance "${said}" (${m.value} m) is in no rule`);
+      if (m.unit === 'none' && opsAt(f.tokens, m).length > 0 && !rules.some((r) => r.kind === 'count' && Math.abs(r.threshold - m.value) < 0.05)) errors.push(`intent: the number "${said}" is in no rule`);
+    }
+    for (const sev of Object.keys(SEVERITY_CUES)) {
+      const cues = severityCues(sev);
+      if (cueSaid(f.tokens, cues) && !rules.some((r) => r.severity === sev)) errors.push(`intent: says ${sev} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule is ${sev}`);
+    }
+    for (const re of Object.keys(REACTION_CUES)) {
+      const cues = reactionCues(re);
+      if (cueSaid(f.tokens, cues, f.mentions) && !rules.some((r) => r.reaction === re)) errors.push(`intent: says ${re} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule reacts with ${re}`);
+    }
+  }
+  return { ok: errors.length === 0, errors };
+}
+
+/** Sentences to echo back to the operator for confirmation (one per rule). */
+export function describeRules(rules: readonly RuleFields[]): string[] {
+  return rules.map((r) => {
+    const extra = [r.severity !== DEFAULT_SEVERITY ? r.severity : '', r.reaction !== DEFAULT_REACTION ? `then ${r.reaction}` : ''].filter(Boolean);
+    return `${describeRule(r)}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+  });
+}

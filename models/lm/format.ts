@@ -35,16 +35,6 @@ export function shapeFor(task: 'intent' | 'plan', system: string): JsonShape {
   return task === 'intent' ? kestrelRuleSetShape(vocabularyOf(system)) : planShape(actionsOf(system));
 }
 
-/** Runs of whitespace (newlines included) become one space; ends trimmed. */
-export const collapseWhitespace = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
-/**
- * `classes: a, b\nregions: x, y\n` + `intent: <text>\n` (LM-SPEC; the same bytes as
- * lib/rules/lm-prompt.ts intentPrompt, which the corpus and the intent node use).
- */
-export function intentPrompt(v: DslVocabulary, text: string): { system: string; user: string } {
-  return {
-    system: `classes: ${v.classes.join(', ')}\nregions: ${v.regions.length ? v.regions.join(', ') : 'none'}\n`,
-    user: `intent: ${collapseWhitespace(text)}\n`,
-  };
-}
+/** The intent prompt builder the corpus and the intent node share (lib/rules/lm-prompt.ts). */
+export { intentPrompt } from '../../lib/rules/lm-prompt.js';

@@ -409,3 +409,218 @@ export function writeGguf(path: string, o: WriteOptions): number {
   renameSync(tmp, path);
   return pos;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Trained weights: the same file layout with real tensors and a real SentencePiece vocabulary.
+
+/** A SentencePiece vocabulary as the GGUF stores it (GGUF token types: NORMAL 1 … BYTE 6). */
+export interface GgufVocab {
+  tokens: readonly string[];
+  scores: readonly number[];
+  types: readonly number[];
+  bos: number;
+  eos: number;
+  unk: number;
+}
+
+/** One float32 tensor in torch layout ([out, in] row-major, i.e. GGUF dims reversed). */
+export interface F32Tensor {
+  /** torch shape, outermost first. */
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+export interface TrainedModelSpec {
+  shape: ModelShape;
+  /** GGUF tensor names (token_embd.weight, blk.N.attn_q.weight, …, output_norm.weight). */
+  tensors: ReadonlyMap<string, F32Tensor>;
+  vocab: GgufVocab;
+  /** Extra key/values (general.name, kestrel.*): strings, integers (u32), floats (f32), booleans. */
+  metadata?: Readonly<Record<string, string | number | boolean>>;
+  ropeBase?: number;
+  rmsEps?: number;
+}
+
+export interface TrainedWriteOptions {
+  /**
+   * Type of token_embd in a quantized file (default: the file's). With tied embeddings it is
+   * also the output matrix; llama.cpp's own quantizer keeps that one at higher precision.
+   */
+  embedQuant?: Quant;
+}
+
+/** ggml's quantize_row_q8_0_ref: per 32 values an f16 scale amax/127 and 32 int8 (roundf). */
+export function quantizeQ8_0(x: Float32Array): Buffer {
+  if (x.length % 32 !== 0) throw new Error(`Q8_0 needs a multiple of 32 values, got ${x.length}`);
+  const out = Buffer.alloc((x.length / 32) * 34);
+  for (let b = 0; b < x.length / 32; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]));
+    const d = amax / 127;
+    const id = d ? 1 / d : 0;
+    out.writeUInt16LE(f32ToF16(d), b * 34);
+    for (let j = 0; j < 32; j++) {
+      const v = x[b * 32 + j] * id;
+      out.writeInt8(Math.sign(v) * Math.round(Math.abs(v)), b * 34 + 2 + j);
+    }
+  }
+  return out;
+}
+
+/** ggml's quantize_row_q4_0_ref: scale = (value of largest magnitude) / -8, nibbles j | (j+16) << 4. */
+export function quantizeQ4_0(x: Float32Array): Buffer {
+  if (x.length % 32 !== 0) throw new Error(`Q4_0 needs a multiple of 32 values, got ${x.length}`);
+  const out = Buffer.alloc((x.length / 32) * 18);
+  for (let b = 0; b < x.length / 32; b++) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = x[b * 32 + j];
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = max / -8;
+    const id = d ? 1 / d : 0;
+    out.writeUInt16LE(f32ToF16(d), b * 18);
+    for (let j = 0; j < 16; j++) {
+      const q0 = Math.min(15, Math.trunc(x[b * 32 + j] * id + 8.5));
+      const q1 = Math.min(15, Math.trunc(x[b * 32 + 16 + j] * id + 8.5));
+      out.writeUInt8(q0 | (q1 << 4), b * 18 + 2 + j);
+    }
+  }
+  return out;
+}
+
+function encodeTensor(x: Float32Array, type: number): Buffer {
+  switch (type) {
+    case GGML_F32: return Buffer.from(x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength));
+    case GGML_F16: {
+      const out = Buffer.alloc(x.length * 2);
+      for (let i = 0; i < x.length; i++) out.writeUInt16LE(f32ToF16(x[i]), i * 2);
+      return out;
+    }
+    case GGML_Q8_0: return quantizeQ8_0(x);
+    case GGML_Q4_0: return quantizeQ4_0(x);
+    default: throw new Error(`unsupported ggml type ${type}`);
+  }
+}
+
+function metaKv(v: string | number | boolean): KvValue {
+  if (typeof v === 'string') return { t: 'str', v };
+  if (typeof v === 'boolean') return { t: 'bool', v };
+  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? { t: 'u32', v } : { t: 'f32', v };
+}
+
+/** Checks the vocabulary has the layout llama.cpp's SPM tokenizer expects; throws naming the problem. */
+export function checkVocab(v: GgufVocab, vocabSize: number): void {
+  const bad = (m: string): never => { throw new Error(`invalid vocabulary: ${m}`); };
+  if (v.tokens.length !== vocabSize) bad(`${v.tokens.length} tokens, model vocab is ${vocabSize}`);
+  if (v.scores.length !== vocabSize || v.types.length !== vocabSize) bad('tokens, scores and types differ in length');
+  for (const [name, id] of [['bos', v.bos], ['eos', v.eos], ['unk', v.unk]] as const) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) bad(`${name} id ${id} out of range`);
+  }
+  if (!v.types.some((t) => t === TT_BYTE)) bad('no byte pieces (byte fallback needs <0x00>..<0xFF>)');
+  if (new Set(v.tokens).size !== v.tokens.length) bad('duplicate tokens');
+}
+
+/**
+ * Writes a trained llama model (tied output) as GGUF v3 in F16, Q8_0 or Q4_0; norms stay F32.
+ * Each tensor's torch shape must equal the GGUF dims reversed. Returns the file size.
+ */
+export function writeTrainedGguf(path: string, m: TrainedModelSpec, quant: Quant, o: TrainedWriteOptions = {}): number {
+  const s = m.shape;
+  validateShape(s);
+  if (s.untiedOutput) throw new Error('writeTrainedGguf writes tied-output models (untiedOutput must be false)');
+  checkVocab(m.vocab, s.vocab);
+  const specs = tensorSpecs(s, quant);
+  if (o.embedQuant) specs[0].type = GGML_TYPE[o.embedQuant];
+  const names = new Set(specs.map((t) => t.name));
+  for (const n of m.tensors.keys()) if (!names.has(n)) throw new Error(`unexpected tensor '${n}' for this shape`);
+  const data = specs.map((t) => {
+    const w = m.tensors.get(t.name);
+    if (!w) throw new Error(`missing tensor '${t.name}'`);
+    const want = [...t.dims].reverse();
+    if (w.shape.length !== want.length || w.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`tensor '${t.name}' has shape [${w.shape.join(', ')}], expected [${want.join(', ')}]`);
+    }
+    if (w.data.length !== want.reduce((a, b) => a * b, 1)) throw new Error(`tensor '${t.name}' has ${w.data.length} values for shape [${want.join(', ')}]`);
+    for (let i = 0; i < w.data.length; i++) if (!Number.isFinite(w.data[i])) throw new Error(`tensor '${t.name}' has a non-finite value at ${i}`);
+    return encodeTensor(w.data, t.type);
+  });
+
+  const headDim = s.hidden / s.heads;
+  const kvs: [string, KvValue][] = [
+    ['general.architecture', { t: 'str', v: 'llama' }],
+    ['general.name', { t: 'str', v: `kestrel-lm-${s.hidden}x${s.layers}-${quant}` }],
+    ['general.file_type', { t: 'u32', v: FILE_TYPE[quant] }],
+    ['general.quantization_version', { t: 'u32', v: 2 }],
+    ['general.alignment', { t: 'u32', v: ALIGN }],
+    ['llama.context_length', { t: 'u32', v: s.contextLength }],
+    ['llama.embedding_length', { t: 'u32', v: s.hidden }],
+    ['llama.block_count', { t: 'u32', v: s.layers }],
+    ['llama.feed_forward_length', { t: 'u32', v: s.ffn }],
+    ['llama.attention.head_count', { t: 'u32', v: s.heads }],
+    ['llama.attention.head_count_kv', { t: 'u32', v: s.kvHeads }],
+    ['llama.rope.dimension_count', { t: 'u32', v: headDim }],
+    ['llama.rope.freq_base', { t: 'f32', v: m.ropeBase ?? 10000 }],
+    ['llama.attention.layer_norm_rms_epsilon', { t: 'f32', v: m.rmsEps ?? 1e-5 }],
+    ['llama.vocab_size', { t: 'u32', v: s.vocab }],
+    ['tokenizer.ggml.model', { t: 'str', v: 'llama' }],
+    ['tokenizer.ggml.tokens', { t: 'str[]', v: m.vocab.tokens }],
+    ['tokenizer.ggml.scores', { t: 'f32[]', v: m.vocab.scores }],
+    ['tokenizer.ggml.token_type', { t: 'i32[]', v: m.vocab.types }],
+    ['tokenizer.ggml.unknown_token_id', { t: 'u32', v: m.vocab.unk }],
+    ['tokenizer.ggml.bos_token_id', { t: 'u32', v: m.vocab.bos }],
+    ['tokenizer.ggml.eos_token_id', { t: 'u32', v: m.vocab.eos }],
+    ['tokenizer.ggml.add_bos_token', { t: 'bool', v: true }],
+    ['tokenizer.ggml.add_eos_token', { t: 'bool', v: false }],
+    ['tokenizer.ggml.add_space_prefix', { t: 'bool', v: false }],
+  ];
+  for (const [k, v] of Object.entries(m.metadata ?? {})) {
+    const at = kvs.findIndex(([key]) => key === k);
+    if (at >= 0) kvs[at] = [k, metaKv(v)];
+    else kvs.push([k, metaKv(v)]);
+  }
+
+  const h = new Bytes();
+  h.u32(0x46554747); // "GGUF"
+  h.u32(3);
+  h.u64(specs.length);
+  h.u64(kvs.length);
+  for (const [k, v] of kvs) writeKv(h, k, v);
+  let offset = 0;
+  specs.forEach((t, i) => {
+    h.str(t.name);
+    h.u32(t.dims.length);
+    for (const d of t.dims) h.u64(d);
+    h.u32(t.type);
+    h.u64(offset);
+    offset += data[i].length;
+    offset += (ALIGN - (offset % ALIGN)) % ALIGN;
+  });
+  h.pad(ALIGN);
+
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let pos = 0;
+  try {
+    const put = (b: Uint8Array): void => {
+      let done = 0;
+      while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done);
+      pos += b.length;
+    };
+    put(h.bytes());
+    for (const b of data) {
+      put(b);
+      const pad = (ALIGN - (b.length % ALIGN)) % ALIGN;
+      if (pad) put(Buffer.alloc(pad));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  return pos;
+}

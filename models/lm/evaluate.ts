@@ -1,0 +1,225 @@
+/**
+ * `npx tsx models/lm/evaluate.ts [--data models/lm/data/v1] [--n-intent 200] [--n-plan 100] [--quants F16,Q8_0,Q4_0]
+ *    [--models models/lm] [--out models/lm/eval/results.json]`
+ *
+ * Runs the Kestrel LM GGUFs through LlmEngine (llama.cpp, 1 thread, greedy, Kestrel GBNF) on the
+ * held-out split (families never trained on; a family-stratified subset) and on the hand-written
+ * set models/lm/eval/intents.jsonl. Reports, per quantization: intent exact match, per-field
+ * accuracy, refusal accuracy, wrong compiles (a non-empty rule set that is not the expected one);
+ * plan exact match, action agreement, track agreement and target error vs the teacher; mean
+ * latency per compile/plan and generation tokens/s.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LlmEngine, type GenerationResult } from '../../lib/llm/engine.js';
+import { parseOutput } from '../../lib/llm/grammar.js';
+import type { RuleFields } from '../../lib/rules/dsl.js';
+import type { PlanFields } from '../../nodes/planner/plan.js';
+import { parseIntentCases, scoreIntents, RULE_FIELDS, type IntentCase } from './eval/cases.js';
+import { intentPrompt, shapeFor } from './format.js';
+import type { Quant } from '../gguf/writer.js';
+
+export interface CorpusRow {
+  task: 'intent' | 'plan';
+  family: string;
+  split?: string;
+  system: string;
+  user: string;
+  output: string;
+}
+
+export const readJsonl = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+/** Up to n rows of a task, taken round-robin over families (every held-out family is represented). */
+export function stratified(rows: readonly CorpusRow[], task: CorpusRow['task'], n: number): CorpusRow[] {
+  const byFam = new Map<string, CorpusRow[]>();
+  for (const r of rows) if (r.task === task) byFam.set(r.family, [...(byFam.get(r.family) ?? []), r]);
+  const fams = [...byFam.keys()].sort();
+  const out: CorpusRow[] = [];
+  for (let i = 0; out.length < n; i++) {
+    let any = false;
+    for (const f of fams) {
+      const r = byFam.get(f)![i];
+      if (r && out.length < n) { out.push(r); any = true; }
+    }
+    if (!any) break;
+  }
+  return out;
+}
+
+export interface Gen {
+  text: string;
+  ok: boolean;
+  ms: number;
+  tokensPerSecond: number;
+  completionTokens: number;
+}
+
+export async function generate(e: LlmEngine, task: CorpusRow['task'], system: string, user: string): Promise<Gen> {
+  const grammar = await e.createGrammar(shapeFor(task, system));
+  const g: GenerationResult = await e.generate({ system, user }, { grammar, maxTokens: task === 'intent' ? 400 : 160 });
+  let ok = g.stopReason === 'eos';
+  try {
+    parseOutput(g.text, shapeFor(task, system));
+  } catch {
+    ok = false;
+  }
+  return { text: g.text, ok, ms: g.totalMs, tokensPerSecond: g.tokensPerSecond, completionTokens: g.completionTokens };
+}
+
+const rulesOf = (text: string): RuleFields[] | null => {
+  try {
+    const v = JSON.parse(text) as { rules?: RuleFields[] };
+    return Array.isArray(v.rules) ? v.rules : null;
+  } catch {
+    return null;
+  }
+};
+
+const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const pct = (a: number, b: number): number => (b ? Math.round((1000 * a) / b) / 10 : 0);
+
+export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[], families?: readonly string[]) {
+  const pred = gens.map((g) => (g.ok ? rulesOf(g.text) : null));
+  const s = scoreIntents(cases, pred);
+  let wrong = 0;
+  let falseRefusals = 0;
+  let invalid = 0;
+  const famHits = new Map<string, [number, number]>();
+  cases.forEach((c, i) => {
+    const want = JSON.stringify(c.expect.rules);
+    const got = pred[i];
+    if (!gens[i].ok) invalid++;
+    const exact = got !== null && JSON.stringify(got) === want;
+    if (got && got.length > 0 && !exact) wrong++;
+    if (c.expect.rules.length > 0 && (got === null || got.length === 0)) falseRefusals++;
+    if (families) {
+      const h = famHits.get(families[i]) ?? [0, 0];
+      famHits.set(families[i], [h[0] + (exact ? 1 : 0), h[1] + 1]);
+    }
+  });
+  return {
+    cases: s.cases,
+    exact_pct: pct(s.exact, s.cases),
+    exact: s.exact,
+    fields_pct: Object.fromEntries(RULE_FIELDS.map((f) => [f, pct(s.fields[f].correct, s.fields[f].total)])),
+    refusal_pct: pct(s.refusalsCorrect, s.refusals),
+    refusals: s.refusals,
+    false_refusals: falseRefusals,
+    wrong_compiles: wrong,
+    rule_count_mismatch: s.countMismatch,
+    invalid_outputs: invalid,
+    mean_ms: Math.round(mean(gens.map((g) => g.ms)) * 10) / 10,
+    tokens_per_s: Math.round(mean(gens.filter((g) => g.tokensPerSecond > 0).map((g) => g.tokensPerSecond))),
+    mean_completion_tokens: Math.round(mean(gens.map((g) => g.completionTokens)) * 10) / 10,
+    ...(families ? { per_family_exact_pct: Object.fromEntries([...famHits].sort().map(([f, [h, n]]) => [f, pct(h, n)])) } : {}),
+  };
+}
+
+export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
+  let exact = 0;
+  let action = 0;
+  let track = 0;
+  const errs: number[] = [];
+  let invalid = 0;
+  rows.forEach((r, i) => {
+    const want = JSON.parse(r.output) as PlanFields;
+    if (!gens[i].ok) { invalid++; return; }
+    const got = JSON.parse(gens[i].text) as PlanFields;
+    if (gens[i].text === r.output) exact++;
+    if (got.action === want.action) {
+      action++;
+      if (got.track_id === want.track_id) track++;
+      errs.push(Math.hypot(got.target.x - want.target.x, got.target.y - want.target.y, got.target.z - want.target.z));
+    }
+  });
+  errs.sort((a, b) => a - b);
+  return {
+    cases: rows.length,
+    exact_pct: pct(exact, rows.length),
+    action_agreement_pct: pct(action, rows.length),
+    track_agreement_pct: pct(track, rows.length),
+    target_error_m_mean: Math.round(mean(errs) * 100) / 100,
+    target_error_m_median: errs.length ? Math.round(errs[Math.floor(errs.length / 2)] * 100) / 100 : 0,
+    invalid_outputs: invalid,
+    mean_ms: Math.round(mean(gens.map((g) => g.ms)) * 10) / 10,
+    tokens_per_s: Math.round(mean(gens.filter((g) => g.tokensPerSecond > 0).map((g) => g.tokensPerSecond))),
+    mean_completion_tokens: Math.round(mean(gens.map((g) => g.completionTokens)) * 10) / 10,
+  };
+}
+
+/** A corpus intent row as an IntentCase (expected rules parsed from the reference output). */
+export const asCase = (r: CorpusRow, i: number): IntentCase => ({ id: `r${i}`, intent: r.user, classes: [], regions: [], expect: JSON.parse(r.output) as IntentCase['expect'] });
+
+export async function loadEngine(path: string): Promise<LlmEngine> {
+  return LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none' });
+}
+
+export async function runAll(e: LlmEngine, items: readonly { task: CorpusRow['task']; system: string; user: string }[]): Promise<Gen[]> {
+  const out: Gen[] = [];
+  for (const it of items) out.push(await generate(e, it.task, it.system, it.user));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flag = (n: string, d: string): string => {
+    const i = args.indexOf(n);
+    return i >= 0 && args[i + 1] ? args[i + 1] : d;
+  };
+  const data = flag('--data', 'models/lm/data/v1');
+  const nIntent = Number(flag('--n-intent', '200'));
+  const nPlan = Number(flag('--n-plan', '100'));
+  const quants = flag('--quants', 'F16,Q8_0,Q4_0').split(',') as Quant[];
+  const dir = flag('--models', 'models/lm');
+  const outPath = flag('--out', 'models/lm/eval/results.json');
+  const heldPath = join(data, 'heldout.jsonl');
+  if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --out ${data})`);
+  const held = readJsonl<CorpusRow>(heldPath);
+  const hi = stratified(held, 'intent', nIntent);
+  const hp = stratified(held, 'plan', nPlan);
+  const hand = parseIntentCases(readFileSync('models/lm/eval/intents.jsonl', 'utf8'));
+  if (hand.errors.length) throw new Error(`intents.jsonl: ${hand.errors.join('; ')}`);
+  const handItems = hand.cases.map((c) => ({ task: 'intent' as const, ...intentPrompt({ classes: c.classes, regions: c.regions }, c.intent) }));
+
+  const results: Record<string, unknown> = {};
+  for (const q of quants) {
+    const path = join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`);
+    const e = await loadEngine(path);
+    try {
+      await generate(e, 'intent', handItems[0].system, handItems[0].user); // warm-up (first-call allocations)
+      const t0 = performance.now();
+      const gi = await runAll(e, hi);
+      const gp = await runAll(e, hp);
+      const gh = await runAll(e, handItems);
+      results[q] = {
+        file: path,
+        heldout_intent: intentMetrics(hi.map(asCase), gi, hi.map((r) => r.family)),
+        heldout_plan: planMetrics(hp, gp),
+        handwritten_intent: {
+          ...intentMetrics(hand.cases, gh),
+          failures: hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gh[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gh[i].text }])).slice(0, 200),
+        },
+        seconds: Math.round((performance.now() - t0) / 100) / 10,
+      };
+      const r = results[q] as { heldout_intent: { exact_pct: number }; heldout_plan: { action_agreement_pct: number }; handwritten_intent: { exact_pct: number } };
+      process.stdout.write(`${q}: heldout intent exact ${r.heldout_intent.exact_pct}%, hand-written ${r.handwritten_intent.exact_pct}%, plan action ${r.heldout_plan.action_agreement_pct}%\n`);
+    } finally {
+      await e.dispose();
+    }
+  }
+  const manifest = existsSync('models/lm/export/manifest.json') ? (JSON.parse(readFileSync('models/lm/export/manifest.json', 'utf8')) as { metadata: unknown; training: unknown }) : undefined;
+  const doc = {
+    note: 'llama.cpp via node-llama-cpp, threads 1, greedy under the Kestrel GBNF; latency = mean wall time per compile/plan with the prefix KV cache reused as the nodes do',
+    data,
+    heldout_intent_cases: hi.length,
+    heldout_plan_cases: hp.length,
+    handwritten_cases: hand.cases.length,
+    model: manifest,
+    results,
+  };
+  writeFileSync(outPath, `${JSON.stringify(doc, null, 1)}\n`);
+  process.stdout.write(`wrote ${outPath}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson } from '../../app/eval/evaluate.js';
+import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson, type ReportExtras } from '../../app/eval/evaluate.js';
+import { encodeFrames } from '../../app/eval/frames.js';
 import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../app/eval/profiles.js';
 import { renderReport } from '../../app/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
@@ -172,6 +173,9 @@ function progress(label: string): { update(fraction: number): void; stop(): void
   };
 }
 
+/** Camera frames (with detections) shown in the report. */
+const REPORT_FRAMES = 4;
+
 export interface EvalOutcome {
   json: EvalJson;
   dir: string;
@@ -200,7 +204,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
   });
   const bag = isBag(o.target);
   let json: EvalJson;
-  let samples: Record<string, number[]>;
+  let extras: Omit<ReportExtras, 'frames'> & { snapshots: import('../../app/mission/monitor.js').FrameSnapshot[] };
   let log: string[];
   let name: string;
   if (bag) {
@@ -208,7 +212,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     const { runBag } = await import('../../app/eval/bag-run.js');
     const { loadScenario } = await import('../../sim/scenario.js');
     const bar = progress('eval');
-    const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
+    const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, keepFrames: REPORT_FRAMES, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
     const sc = loadScenario(r.scenario, { control: r.control });
     name = `${sc.name}-bag`;
     const notes = [`bag ${r.bag}: ${r.replay.published} input messages replayed (${Object.entries(r.replay.perTopic).map(([t, n]) => `${t} ${n}`).join(', ')})`];
@@ -223,7 +227,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       ...runFigures(r),
       notes: [...notes, ...plannerNotes(r.monitor.plans.length)],
     });
-    samples = r.stageSamples;
+    extras = { stageSamples: r.stageSamples, series: r.series.toJSON(), deadlines: r.deadlines, monitor: r.monitor, regions: sc.regions, geofence: sc.geofence, snapshots: r.monitor.frameSnapshots };
     log = r.monitor.decisionLog;
   } else {
     if (o.scenario !== undefined) throw new UsageError('--scenario applies to bags; for a scenario run give it as the first argument');
@@ -241,6 +245,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       perception: o.perception ?? 'onnx',
       seed: o.seed,
       logSink,
+      keepFrames: REPORT_FRAMES,
       onProgress: (s) => bar.update(s / durationS),
     }).finally(() => bar.stop());
     name = sc.name + (o.control ? '-control' : '');
@@ -254,13 +259,17 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
         ...plannerNotes(r.monitor.plans.length),
       ],
     });
-    samples = r.stageSamples;
+    extras = { stageSamples: r.stageSamples, series: r.series.toJSON(), deadlines: r.deadlines, monitor: r.monitor, regions: sc.regions, geofence: sc.geofence, snapshots: r.monitor.frameSnapshots };
     log = r.monitor.decisionLog;
   }
   const dir = resolve(o.out ?? join('out', `eval-${name}`));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'eval.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(dir, 'report.html'), renderReport(reportInput(json, samples)));
+  const { snapshots, ...rest } = extras;
+  const enc = await encodeFrames(snapshots);
+  const input = reportInput(json, { ...rest, frames: enc.frames });
+  input.notes.push(...enc.skipped);
+  writeFileSync(join(dir, 'report.html'), renderReport(input));
   writeFileSync(join(dir, 'decisions.log'), log.length ? `${log.join('\n')}\n` : '');
   return { json, dir, decisionLog: log };
 }
@@ -292,6 +301,7 @@ export const evalCommand: Command = {
     println(`  expectations: ${failed.length === 0 ? 'all met' : `NOT met: ${failed.join(', ')}`}`);
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);
     println(`  planner: ${json.planner.plans} plan(s), ${json.planner.tokens_per_s ?? '-'} tok/s; peak RSS ${json.wall.peak_rss_mb} MB; energy ${json.energy.run_energy_estimate_j} J (estimate, ${json.energy.profile})`);
+    for (const w of json.warnings) io.err(`${process.stderr.isTTY ? '\x1b[1;31mWARNING\x1b[0m' : 'WARNING'}: ${w}\n`);
     println(`  wrote ${join(dir, 'eval.json')}, ${join(dir, 'report.html')}, ${join(dir, 'decisions.log')}`);
     return 0;
   },

@@ -53,6 +53,8 @@ export interface MissionOptions {
   signal?: AbortSignal;
   /** Camera frames (with detections) the monitor keeps for the report (default 0). */
   keepFrames?: number;
+  /** Called with the run's monitor before the nodes start (the console's status line). */
+  onMonitor?: (m: MissionMonitor) => void;
   /** Called with the pipeline's bus before the nodes start (instrumentation, tests). */
   onBus?: (bus: Bus) => void;
 }
@@ -63,6 +65,10 @@ export interface MissionResult {
   mode: 'live' | 'virtual';
   fcLink: FcLink;
   durationS: number;
+  /** Seconds of mission actually run: less than durationS when stopped early (Ctrl-C, signal). */
+  ranS: number;
+  /** True when the run was stopped before durationS. */
+  stoppedEarly: boolean;
   wallS: number;
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
@@ -134,6 +140,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const t0 = clock.now();
   const monitor = new MissionMonitor(container.bus, t0, o.onEvent, { keepFrames: o.keepFrames });
   const series = new StageSeries(container.diagnostics);
+  o.onMonitor?.(monitor);
   monitor.start();
   o.onBus?.(container.bus);
   let peakRss = process.memoryUsage().rss;
@@ -143,6 +150,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const wall0 = process.hrtime.bigint();
   let stageSamples: Record<string, number[]> = {};
   let diagnostics: NodeStatus[] = [];
+  let ranS = 0;
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -169,10 +177,11 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       }
     }
   } finally {
+    ranS = Math.min(o.durationS, (clock.now() - t0) / 1000);
     diagnostics = container.diagnostics.all();
     stageSamples = container.diagnostics.samples();
     monitor.stop();
-    await handle.shutdown('mission complete');
+    await handle.shutdown(o.signal?.aborted ? 'mission stopped' : 'mission complete');
   }
   return {
     scenario: o.scenario,
@@ -180,6 +189,8 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     mode: o.mode,
     fcLink,
     durationS: o.durationS,
+    ranS,
+    stoppedEarly: ranS < o.durationS - 1e-6,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
     diagnostics,

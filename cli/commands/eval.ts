@@ -12,6 +12,8 @@ import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile
 import { renderReport } from '../../app/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
 import type { LogSink } from '../../runtime/log.js';
+import type { ParamsFile } from '../../runtime/params-file.js';
+import { extractRosArgs } from '../../runtime/ros-args.js';
 import { parseOptions } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
 
@@ -42,6 +44,8 @@ were missed (the report says so; eval.json "passed"); 1 on errors; 2 on bad usag
                     estimate and the compute scale for --latency measured
   --out DIR         output directory (default out/eval-<name>)
   --verbose         print the nodes' log lines
+  --ros-args -p [node:]name:=value | --params-file FILE   params over the launch file's (scenarios), e.g.
+                    --ros-args -p isolation:=inprocess  (models in this process, no child hosts)
 
 Latency model file (JSON), stage names as the nodes charge them through ctx.compute:
   { "stages": { "inference":   { "fixed_ms": 45 },                      (perception, per frame)
@@ -61,9 +65,13 @@ interface Opts {
   profile: DeviceProfile;
   out?: string;
   verbose: boolean;
+  /** `--ros-args -p [node:]name:=value` / `--params-file`: over the launch file's params (scenarios only). */
+  paramFiles: ParamsFile[];
 }
 
-function parse(argv: readonly string[]): Opts {
+function parse(argvAll: readonly string[]): Opts {
+  const { rest: argv, ros } = extractRosArgs(argvAll);
+  if (ros.remaps.length > 0 || ros.logLevels.length > 0) throw new UsageError('eval --ros-args takes -p and --params-file only');
   const { values, positionals: pos } = parseOptions(argv, {
     duration: { type: 'string' },
     seed: { type: 'string' },
@@ -102,6 +110,7 @@ function parse(argv: readonly string[]): Opts {
     profile: deviceProfile(prof),
     out: v.get('--out'),
     verbose: flags.has('--verbose'),
+    paramFiles: ros.params,
   };
 }
 
@@ -208,6 +217,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
   let log: string[];
   let name: string;
   if (bag) {
+    if (o.paramFiles.length > 0) throw new UsageError('--ros-args params apply to scenario runs, not bags');
     if (o.durationS !== undefined || o.seed !== undefined) throw new UsageError('--duration and --seed apply to scenarios; a bag is evaluated whole');
     const { runBag } = await import('../../app/eval/bag-run.js');
     const { loadScenario } = await import('../../sim/scenario.js');
@@ -246,6 +256,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       seed: o.seed,
       logSink,
       keepFrames: REPORT_FRAMES,
+      paramFiles: o.paramFiles,
       onProgress: (s) => bar.update(s / durationS),
     }).finally(() => bar.stop());
     name = sc.name + (o.control ? '-control' : '');

@@ -225,7 +225,8 @@ const CLIENT = String.raw`
     });
     text(svg, right, top + 28, 'mission time (s)', { 'text-anchor': 'end', fill: '#5b6472' });
   }
-  var X_TIME = { scale: 'x', label: 'mission time (s)', values: function (u, vs) { return vs.map(fmt); } };
+  // uPlot keeps state on its axis objects: every plot gets its own.
+  function xTime() { return { scale: 'x', label: 'mission time (s)', values: function (u, vs) { return vs.map(fmt); } }; }
   function yAxis(label) { return { label: label, values: function (u, vs) { return vs.map(fmt); }, size: 60 }; }
   function mk(id, opts, data, into) {
     var host = into || document.getElementById(id);
@@ -304,7 +305,7 @@ const CLIENT = String.raw`
     mk('commands', {
       height: 60 + 34 * Math.max(1, sources.length),
       scales: { x: { time: false, range: [0, D.durationS] }, y: { range: [-0.6, Math.max(0, sources.length - 1) + 0.6] } },
-      axes: [X_TIME, { values: function (u, vs) { return vs.map(function (v) { return Number.isInteger(v) ? (sources[v] || '') : ''; }); }, splits: function () { return sources.map(function (s, i) { return i; }); }, size: 80 }],
+      axes: [xTime(), { values: function (u, vs) { return vs.map(function (v) { return Number.isInteger(v) ? (sources[v] || '') : ''; }); }, splits: function () { return sources.map(function (s, i) { return i; }); }, size: 80 }],
       series: [{ label: 't (s)', value: function (u, v) { return fmt(v); } }].concat(sources.map(function (s) {
         return { label: s, stroke: SRC_COLORS[s] || '#555', width: 0, points: { show: true, size: 5, fill: SRC_COLORS[s] || '#555' }, paths: function () { return null; },
           value: function (u, v, si, i) { return v === null ? '–' : (actions[i] || ''); } };
@@ -324,7 +325,7 @@ const CLIENT = String.raw`
     var top = Math.max.apply(null, ys.concat([D.e2eDeadlineMs || 0, 1])) * 1.1;
     mk('e2e', {
       scales: { x: { time: false, range: [0, D.durationS] }, y: { range: [0, top] } },
-      axes: [X_TIME, yAxis('age (ms)')],
+      axes: [xTime(), yAxis('age (ms)')],
       series: [{ label: 't (s)', value: function (u, v) { return fmt(v); } }, { label: 'e2e age (ms)', stroke: '#3366cc', width: 1.5, value: function (u, v) { return fmt(v); } }],
       hooks: { draw: [hline(D.e2eDeadlineMs, '#d93025', 'max_age_ms ' + fmt(D.e2eDeadlineMs))] },
     }, [pts.map(function (c) { return c[0]; }), ys]);
@@ -365,7 +366,7 @@ const CLIENT = String.raw`
       new uPlot({
         width: W, height: 180,
         scales: { x: { time: false, range: [0, D.durationS] }, y: { range: [0, mx] } },
-        axes: [X_TIME, yAxis('ms')],
+        axes: [xTime(), yAxis('ms')],
         series: [{ label: 't (s)', value: function (u, v) { return fmt(v); } },
           { label: 'p50', stroke: col, width: 1.5, value: function (u, v) { return fmt(v); } },
           { label: 'max', stroke: col, width: 1, dash: [3, 3], value: function (u, v) { return fmt(v); } }],
@@ -404,7 +405,7 @@ const CLIENT = String.raw`
       data.push(xs.map(function (x) { return pm.has(x) ? pm.get(x) : 0; }));
     }
     if (series.length === 1) { series.push({ label: 'drops/s', stroke: '#5b6472' }); data.push(xs.map(function () { return 0; })); }
-    mk('drops', { scales: { x: { time: false, range: [0, D.durationS] } }, axes: [X_TIME, yAxis('per second')], series: series }, data);
+    mk('drops', { scales: { x: { time: false, range: [0, D.durationS] } }, axes: [xTime(), yAxis('per second')], series: series }, data);
     if (withDrops.length === 0) { var p = document.createElement('div'); p.className = 'cap'; p.textContent = 'No stage dropped a frame in this run.'; document.getElementById('drops').appendChild(p); }
   })();
 

@@ -25,21 +25,20 @@ describe.skipIf(!haveChromium)('eval report in chromium', () => {
 
   it('loads offline with no console errors, draws every plot, and is screenshotted', async () => {
     const out = mkdtempSync(join(tmpdir(), 'kestrel-report-'));
-    const profile = mkdtempSync(join(tmpdir(), 'kestrel-chromium-'));
-    dirs.push(out, profile);
+    dirs.push(out);
     // Deterministic latency model: the same short run every time; long enough for frames with detections.
-    await runEval(['stranded-bag', '--duration', '12', '--latency', 'config/latency/pi5.json', '--out', out]);
+    await runEval(['stranded-bag', '--duration', '12', '--latency', 'config/latency/pi5.json', '--out', out, '--ros-args', '-p', 'isolation:=inprocess']);
     const { chromium } = await import('playwright-core');
-    const ctx = await chromium.launchPersistentContext(profile, {
+    // playwright's launch gives the browser a fresh temporary profile (user-data-dir) each time.
+    const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1320, height: 900 },
-      // Offline: nothing outside the file may be fetched.
-      offline: true,
+      timeout: 240_000,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     try {
-      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      // Offline: nothing outside the file may be fetched.
+      const ctx = await browser.newContext({ viewport: { width: 1320, height: 900 }, offline: true });
+      const page = await ctx.newPage();
       const errors: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
@@ -49,8 +48,8 @@ describe.skipIf(!haveChromium)('eval report in chromium', () => {
       page.on('request', (r) => {
         if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
       });
-      await page.goto(pathToFileURL(join(out, 'report.html')).href);
-      await page.waitForSelector('body[data-rendered="1"]', { timeout: 15_000 });
+      await page.goto(pathToFileURL(join(out, 'report.html')).href, { timeout: 240_000 });
+      await page.waitForSelector('body[data-rendered="1"]', { timeout: 60_000 });
       expect(errors).toEqual([]);
       expect(requests).toEqual([]);
       const plots = await page.evaluate(() => {
@@ -87,7 +86,7 @@ describe.skipIf(!haveChromium)('eval report in chromium', () => {
       expect(existsSync(SCREENSHOT)).toBe(true);
       console.log(`report screenshot: ${SCREENSHOT}`);
     } finally {
-      await ctx.close();
+      await browser.close();
     }
-  }, 180_000);
+  }, 900_000);
 });

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The eval report in a real browser (Debian chromium driven by playwright-core): a short real
  * `kestrel eval` run writes report.html; the page must load offline with no console errors,

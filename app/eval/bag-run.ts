@@ -17,7 +17,8 @@ import type { LogSink } from '../../runtime/log.js';
 import { openBag, type Bag } from '../../lib/bag/reader.js';
 import { bagStartMs, replay, type ReplayReport } from '../../lib/bag/replay.js';
 import { MissionMonitor } from '../mission/monitor.js';
-import { MISSION_LAUNCH } from '../mission/run.js';
+import { deadlinesOf, MISSION_LAUNCH } from '../mission/run.js';
+import { StageSeries } from './series.js';
 import { makeMsg } from '../../msgs/index.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
 import { loadScenario } from '../../sim/scenario.js';
@@ -35,6 +36,8 @@ export interface BagRunOptions {
   /** Default onnx: the detector re-runs on the recorded frames (raw, or JPEG as npm start records them). 'oracle' only on request. */
   perception?: 'onnx' | 'oracle';
   logSink?: LogSink;
+  /** Camera frames (with detections) kept for the report (default 0). */
+  keepFrames?: number;
   /** Fraction of the bag done, 0..1. */
   onProgress?: (fraction: number) => void;
 }
@@ -55,6 +58,8 @@ export interface BagRunResult {
   replay: ReplayReport;
   /** What the bag lacked and how it was made up for. */
   notes: string[];
+  series: StageSeries;
+  deadlines: Record<string, Record<string, number>>;
 }
 
 /** Bag topics that are latched in the pipeline but may be recorded as volatile: replayed here, re-published latched. */
@@ -121,8 +126,17 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
   const startMs = bagStartMs(bag);
   const clock = new SimClock(startMs);
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
-  const monitor = new MissionMonitor(container.bus, startMs);
+  const monitor = new MissionMonitor(container.bus, startMs, undefined, { keepFrames: o.keepFrames });
   monitor.start();
+  const series = new StageSeries(container.diagnostics);
+  let lastS = -1;
+  const onAdvance = (now: number): void => {
+    const s = Math.floor((now - startMs) / 1000);
+    if (s !== lastS) {
+      lastS = s;
+      series.poll(s);
+    }
+  };
   const notes: string[] = [];
   // Ground truth and intent are latched topics; a bag may store them with volatile QoS (or miss
   // the intent, published once before the recorder subscribed). Re-publish them latched.
@@ -154,7 +168,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
       clock,
       asFastAsPossible: true,
       // Each message meets a quiet pipeline: timers up to its time run, inference finishes.
-      advance: (toMs) => runVirtual(clock, container.compute, toMs),
+      advance: (toMs) => runVirtual(clock, container.compute, toMs, { onAdvance }),
       topics,
       remap: RELATCH,
       progressEvery: 20,
@@ -164,7 +178,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
       },
     });
     // Let the last inputs work through, and the timers run to the bag's end.
-    await runVirtual(clock, container.compute, Math.max(endMs, clock.now()));
+    await runVirtual(clock, container.compute, Math.max(endMs, clock.now()), { onAdvance });
     await settle(container.compute);
   } finally {
     diagnostics = container.diagnostics.all();
@@ -187,5 +201,7 @@ export async function runBag(o: BagRunOptions): Promise<BagRunResult> {
     peakRssMb: peakRss / 2 ** 20,
     replay: rep,
     notes,
+    series,
+    deadlines: deadlinesOf(nodes),
   };
 }

@@ -12,7 +12,9 @@ import { percentile } from '../../runtime/diagnostics.js';
 import type { ExpectedAlert } from '../../sim/scenario.js';
 import type { MissionMonitor } from '../mission/monitor.js';
 import { energyMj, type DeviceProfile } from './profiles.js';
-import type { Interval, ReportInput } from './report.js';
+import type { ReportFrame } from './frames.js';
+import type { Interval, ReportInput, ReportStage } from './report.js';
+import type { StagePoint } from './series.js';
 import { episodes, scoreAlerts } from './score.js';
 
 /** An alert may start this early before its truth onset (smoothing, hysteresis) ... */
@@ -181,6 +183,7 @@ export function evaluate(i: EvalInput) {
   };
 
   const e2e = dist(m.e2eAgesMs);
+  const warnings = evalWarnings(m.plans.length, stages, i.durationS);
   return {
     kestrel_eval: 1,
     source: i.source,
@@ -208,6 +211,7 @@ export function evaluate(i: EvalInput) {
     commands_by_source: m.commandsBySource,
     decision_log_lines: m.decisionLog.length,
     passed: perEvent.every((e) => e.ok) && reactions.every((r) => r.ok),
+    warnings,
     energy,
     planner,
     wall: {
@@ -221,14 +225,53 @@ export function evaluate(i: EvalInput) {
 
 export type EvalJson = ReturnType<typeof evaluate>;
 
+/**
+ * What must not pass unnoticed: a planner that produced nothing, a stage that missed most
+ * of its deadlines. `kestrel eval` prints these loudly and the report shows them on top.
+ */
+export function evalWarnings(plans: number, stages: readonly { name: string; count: number; deadline_misses: number }[], durationS: number): string[] {
+  const out: string[] = [];
+  const planner = stages.find((s) => /\/planner\/plan$/.test(s.name));
+  if (plans === 0 && durationS >= 5) {
+    out.push(`the planner produced 0 plans in ${durationS} s${planner ? ` (${planner.count} attempt(s), ${planner.deadline_misses} deadline miss(es) on ${planner.name})` : ''}: the mission ran on mission/fallback commands only`);
+  }
+  for (const s of stages) {
+    // Whether count includes the missed calls differs per stage: more misses than half the count is "most" either way or close.
+    if (s.deadline_misses > 0 && s.deadline_misses > s.count / 2) out.push(`${s.name} missed most of its deadlines: ${s.deadline_misses} miss(es) for ${s.count} completed call(s)`);
+  }
+  return out;
+}
+
 /** The eval JSON without what depends on wall time or this machine's load (for determinism checks). */
-export function deterministicPart(j: EvalJson): Omit<EvalJson, 'wall' | 'planner' | 'totals'> {
-  const { wall: _w, planner: _p, totals: _t, ...rest } = j;
+export function deterministicPart(j: EvalJson): Omit<EvalJson, 'wall' | 'planner' | 'totals' | 'warnings'> {
+  const { wall: _w, planner: _p, totals: _t, warnings: _x, ...rest } = j;
   // The planner's own stage runs llama.cpp at wall speed: its counts (and so the totals) vary with load.
   return { ...rest, stages: rest.stages.filter((s) => !/\/planner\/plan$/.test(s.name)) };
 }
 
-export function reportInput(j: EvalJson, stageSamples: Record<string, number[]>): ReportInput {
+/** What the report draws beyond eval.json: the run's time series, the scenario's map, frames. */
+export interface ReportExtras {
+  stageSamples: Record<string, number[]>;
+  series: Record<string, StagePoint[]>;
+  /** Deadline-like params by node fqn (runMission's `deadlines`). */
+  deadlines: Record<string, Record<string, number>>;
+  monitor: Pick<MissionMonitor, 'commands' | 'plans' | 'vehicle' | 'trackPoints'>;
+  regions: { name: string; polygon: { x: number; y: number }[] }[];
+  geofence?: string;
+  frames: ReportFrame[];
+}
+
+/** The deadline a stage is judged against: its node's deadline_ms, latency_budget_ms or max_period_ms. */
+function stageDeadline(stage: string, deadlines: ReportExtras['deadlines']): ReportStage['deadline'] {
+  const node = stage.slice(0, stage.lastIndexOf('/'));
+  const d = deadlines[node];
+  if (!d) return undefined;
+  for (const param of ['deadline_ms', 'latency_budget_ms', 'max_period_ms']) if (d[param] !== undefined) return { param, ms: d[param] };
+  return undefined;
+}
+
+export function reportInput(j: EvalJson, x: ReportExtras): ReportInput {
+  const stageSamples = x.stageSamples;
   const label = (iv: Interval & { rule?: string }): Interval => ({ name: iv.rule ? `${iv.name} ${iv.rule}` : iv.name, startS: iv.startS, endS: iv.endS });
   const ok = (b: boolean): string => (b ? 'yes' : 'NO');
   return {
@@ -255,10 +298,30 @@ export function reportInput(j: EvalJson, stageSamples: Record<string, number[]>)
       'energy counter': j.wall.energy_counter ? `${j.wall.energy_counter.uj} µJ from ${j.wall.energy_counter.source} (measured, whole machine)` : 'none on this platform',
       'wall time (s)': j.wall.wall_s,
     },
-    stages: j.stages.map((s) => ({ name: s.name, count: s.count, p50: s.p50_ms, p99: s.p99_ms, max: s.max_ms, misses: s.deadline_misses, drops: s.drops, errors: s.errors, samples: stageSamples[s.name] ?? [] })),
+    warnings: j.warnings,
+    stages: j.stages.map((s) => {
+      const deadline = stageDeadline(s.name, x.deadlines);
+      return { name: s.name, count: s.count, p50: s.p50_ms, p99: s.p99_ms, max: s.max_ms, misses: s.deadline_misses, drops: s.drops, errors: s.errors, samples: stageSamples[s.name] ?? [], ...(deadline ? { deadline } : {}) };
+    }),
     truth: j.alerts.truth,
     alerts: j.alerts.episodes.map(label),
+    expected: [
+      ...j.alerts.expected.map((e) => ({ event: e.event, kind: 'alert' as const, what: 'alert', window_s: e.window_s, truth_onset_s: e.truth_onset_s, first_s: e.first_alert_s, ok: e.ok })),
+      ...j.reactions.map((r) => ({ event: r.event, kind: 'reaction' as const, what: r.action ?? 'reaction', window_s: r.window_s, truth_onset_s: r.truth_onset_s, first_s: r.first_command_s, ok: r.ok })),
+    ],
     durationS: j.duration_s,
+    commands: x.monitor.commands,
+    e2eDeadlineMs: Object.entries(x.deadlines).find(([n]) => /(^|\/)arbiter$/.test(n))?.[1].max_age_ms,
+    series: x.series,
+    plans: x.monitor.plans.map((p) => ({ t: p.t, action: p.action, reason: p.reason, tokens: p.tokens, ttftMs: p.ttftMs })),
+    map: {
+      regions: x.regions.map((r) => ({ name: r.name, polygon: r.polygon.map((q): [number, number] => [q.x, q.y]) })),
+      ...(x.geofence !== undefined ? { geofence: x.geofence } : {}),
+      vehicle: x.monitor.vehicle,
+      tracks: x.monitor.trackPoints,
+    },
+    energy: j.energy.per_stage.map((e) => ({ stage: e.stage, calls: e.calls, mean_ms: e.mean_ms, mj: e.energy_per_inference_estimate_mj })),
+    frames: x.frames,
     notes: [
       ...j.alerts.expected.map((e) => `${e.event}: window ${e.window_s[0]}–${e.window_s[1]} s, first alert ${e.first_alert_s ?? 'none'} s, truth onset ${e.truth_onset_s ?? 'none'} s: ${e.ok ? 'ok' : 'FAILED'}`),
       ...j.reactions.map((r) => `${r.event} (by ${r.by}): ${r.action} expected in ${r.window_s[0]}–${r.window_s[1]} s, first at ${r.first_command_s ?? 'never'} s: ${r.ok ? 'ok' : 'FAILED'}`),

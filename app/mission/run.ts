@@ -16,6 +16,7 @@ import type { LogSink } from '../../runtime/log.js';
 import type { Bus } from '../../runtime/bus.js';
 import type { ParamOverride } from '../../runtime/params.js';
 import { paramsForNode, type ParamsFile } from '../../runtime/params-file.js';
+import { StageSeries } from '../eval/series.js';
 import { MissionMonitor, type MissionEvent } from './monitor.js';
 
 export const MISSION_LAUNCH = join(KESTREL_ROOT, 'launch', 'drone_mission.launch.yaml');
@@ -50,6 +51,10 @@ export interface MissionOptions {
   onProgress?: (doneS: number) => void;
   /** Stop early (Ctrl-C live; virtual runs stop at the next clock advance, e.g. once an expected alert fired). */
   signal?: AbortSignal;
+  /** Camera frames (with detections) the monitor keeps for the report (default 0). */
+  keepFrames?: number;
+  /** Called with the run's monitor before the nodes start (the console's status line). */
+  onMonitor?: (m: MissionMonitor) => void;
   /** Called with the pipeline's bus before the nodes start (instrumentation, tests). */
   onBus?: (bus: Bus) => void;
 }
@@ -62,6 +67,10 @@ export interface MissionResult {
   durationS: number;
   /** Set when `signal` stopped the run early: seconds of mission done by then. */
   stoppedAtS?: number;
+  /** Seconds of mission actually run: less than durationS when stopped early (Ctrl-C, signal). */
+  ranS: number;
+  /** True when the run was stopped before durationS. */
+  stoppedEarly: boolean;
   wallS: number;
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
@@ -69,6 +78,21 @@ export interface MissionResult {
   /** Latency samples per stage (`node/stage` → ms, the diagnostics' sliding window) at the end of the run. */
   stageSamples: Record<string, number[]>;
   recordDir?: string;
+  /** Per-stage latency, misses and drops per second of mission time. */
+  series: StageSeries;
+  /** Deadline-like params of each node (`/planner` → { deadline_ms: 1500 }), for the report's deadline lines. */
+  deadlines: Record<string, Record<string, number>>;
+}
+
+/** Params that bound a stage's time: drawn as deadline lines in the report. */
+const DEADLINE_PARAMS = /^(deadline_ms|latency_budget_ms|max_period_ms|max_age_ms)$/;
+
+export function deadlinesOf(nodes: readonly { fqn: string; params: ReadonlyMap<string, { value: unknown }> }[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const n of nodes) {
+    for (const [k, v] of n.params) if (DEADLINE_PARAMS.test(k) && typeof v.value === 'number') (out[n.fqn] ??= {})[k] = v.value;
+  }
+  return out;
 }
 
 export function socatAvailable(): boolean {
@@ -116,7 +140,9 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
   const t0 = clock.now();
-  const monitor = new MissionMonitor(container.bus, t0, o.onEvent);
+  const monitor = new MissionMonitor(container.bus, t0, o.onEvent, { keepFrames: o.keepFrames });
+  const series = new StageSeries(container.diagnostics);
+  o.onMonitor?.(monitor);
   monitor.start();
   o.onBus?.(container.bus);
   let peakRss = process.memoryUsage().rss;
@@ -127,6 +153,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   let stageSamples: Record<string, number[]> = {};
   let diagnostics: NodeStatus[] = [];
   let stoppedAtS: number | undefined;
+  let ranS = 0;
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
   try {
     const endMs = t0 + o.durationS * 1000;
@@ -139,6 +166,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
           if (s !== lastS) {
             lastS = s;
             sampleRss();
+            series.poll(s);
             o.onProgress?.(s);
           }
         },
@@ -147,10 +175,12 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
       while (clock.now() < endMs && !o.signal?.aborted) {
         await sleep(clock, Math.min(1000, endMs - clock.now()));
         sampleRss();
+        series.poll(Math.round((clock.now() - t0) / 100) / 10);
         o.onProgress?.((clock.now() - t0) / 1000);
       }
     }
   } finally {
+    ranS = Math.min(o.durationS, (clock.now() - t0) / 1000);
     if (o.signal?.aborted) stoppedAtS = (clock.now() - t0) / 1000;
     monitor.stop();
     // Diagnostics after the shutdown, so they include it (the recorder's close, write errors).
@@ -165,11 +195,15 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     fcLink,
     durationS: o.durationS,
     stoppedAtS,
+    ranS,
+    stoppedEarly: ranS < o.durationS - 1e-6,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
     diagnostics,
     peakRssMb: peakRss / 2 ** 20,
     stageSamples,
     recordDir: o.recordDir,
+    series,
+    deadlines: deadlinesOf(resolved.nodes),
   };
 }

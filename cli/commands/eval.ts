@@ -6,11 +6,14 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson } from '../../app/eval/evaluate.js';
+import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson, type ReportExtras } from '../../app/eval/evaluate.js';
+import { encodeFrames } from '../../app/eval/frames.js';
 import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../app/eval/profiles.js';
 import { renderReport } from '../../app/eval/report.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
 import type { LogSink } from '../../runtime/log.js';
+import type { ParamsFile } from '../../runtime/params-file.js';
+import { extractRosArgs } from '../../runtime/ros-args.js';
 import { parseOptions } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
 
@@ -45,6 +48,8 @@ met (the report and eval.json "passed": false say which); 1 on errors; 2 on bad 
                     estimate and the compute scale for --latency measured
   --out DIR         output directory (default out/eval-<name>)
   --verbose         print the nodes' log lines
+  --ros-args -p [node:]name:=value | --params-file FILE   params over the launch file's (scenarios), e.g.
+                    --ros-args -p isolation:=inprocess  (models in this process, no child hosts)
 
 Latency model file (JSON), stage names as the nodes charge them through ctx.compute:
   { "stages": { "inference":   { "fixed_ms": 45 },                      (perception, per frame)
@@ -64,9 +69,13 @@ interface Opts {
   profile: DeviceProfile;
   out?: string;
   verbose: boolean;
+  /** `--ros-args -p [node:]name:=value` / `--params-file`: over the launch file's params (scenarios only). */
+  paramFiles: ParamsFile[];
 }
 
-function parse(argv: readonly string[]): Opts {
+function parse(argvAll: readonly string[]): Opts {
+  const { rest: argv, ros } = extractRosArgs(argvAll);
+  if (ros.remaps.length > 0 || ros.logLevels.length > 0) throw new UsageError('eval --ros-args takes -p and --params-file only');
   const { values, positionals: pos } = parseOptions(argv, {
     duration: { type: 'string' },
     seed: { type: 'string' },
@@ -105,6 +114,7 @@ function parse(argv: readonly string[]): Opts {
     profile: deviceProfile(prof),
     out: v.get('--out'),
     verbose: flags.has('--verbose'),
+    paramFiles: ros.params,
   };
 }
 
@@ -176,6 +186,9 @@ function progress(label: string): { update(fraction: number): void; stop(): void
   };
 }
 
+/** Camera frames (with detections) shown in the report. */
+const REPORT_FRAMES = 4;
+
 export interface EvalOutcome {
   json: EvalJson;
   dir: string;
@@ -204,15 +217,16 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
   });
   const bag = isBag(o.target);
   let json: EvalJson;
-  let samples: Record<string, number[]>;
+  let extras: Omit<ReportExtras, 'frames'> & { snapshots: import('../../app/mission/monitor.js').FrameSnapshot[] };
   let log: string[];
   let name: string;
   if (bag) {
+    if (o.paramFiles.length > 0) throw new UsageError('--ros-args params apply to scenario runs, not bags');
     if (o.durationS !== undefined || o.seed !== undefined) throw new UsageError('--duration and --seed apply to scenarios; a bag is evaluated whole');
     const { runBag } = await import('../../app/eval/bag-run.js');
     const { loadScenario } = await import('../../sim/scenario.js');
     const bar = progress('eval');
-    const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
+    const r = await runBag({ path: o.target, scenario: o.scenario, control: o.control ? true : undefined, latency: latency.model, perception: o.perception, logSink, keepFrames: REPORT_FRAMES, onProgress: (f) => bar.update(f) }).finally(() => bar.stop());
     const sc = loadScenario(r.scenario, { control: r.control });
     name = `${sc.name}-bag`;
     io.err(`kestrel eval: PERCEPTION ${r.perceptionSource}\n`);
@@ -228,7 +242,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       ...runFigures(r),
       notes: [...notes, ...plannerNotes(r.monitor.plans.length)],
     });
-    samples = r.stageSamples;
+    extras = { stageSamples: r.stageSamples, series: r.series.toJSON(), deadlines: r.deadlines, monitor: r.monitor, regions: sc.regions, geofence: sc.geofence, snapshots: r.monitor.frameSnapshots };
     log = r.monitor.decisionLog;
   } else {
     if (o.scenario !== undefined) throw new UsageError('--scenario applies to bags; for a scenario run give it as the first argument');
@@ -246,6 +260,8 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       perception: o.perception ?? 'onnx',
       seed: o.seed,
       logSink,
+      keepFrames: REPORT_FRAMES,
+      paramFiles: o.paramFiles,
       onProgress: (s) => bar.update(s / durationS),
     }).finally(() => bar.stop());
     name = sc.name + (o.control ? '-control' : '');
@@ -260,13 +276,17 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
         ...plannerNotes(r.monitor.plans.length),
       ],
     });
-    samples = r.stageSamples;
+    extras = { stageSamples: r.stageSamples, series: r.series.toJSON(), deadlines: r.deadlines, monitor: r.monitor, regions: sc.regions, geofence: sc.geofence, snapshots: r.monitor.frameSnapshots };
     log = r.monitor.decisionLog;
   }
   const dir = resolve(o.out ?? join('out', `eval-${name}`));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'eval.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(dir, 'report.html'), renderReport(reportInput(json, samples)));
+  const { snapshots, ...rest } = extras;
+  const enc = await encodeFrames(snapshots);
+  const input = reportInput(json, { ...rest, frames: enc.frames });
+  input.notes.push(...enc.skipped);
+  writeFileSync(join(dir, 'report.html'), renderReport(input));
   writeFileSync(join(dir, 'decisions.log'), log.length ? `${log.join('\n')}\n` : '');
   return { json, dir, decisionLog: log };
 }
@@ -303,6 +323,7 @@ export const evalCommand: Command = {
     println(`  expectations: ${failed.length === 0 ? 'all met' : `NOT met: ${failed.join(', ')}`}`);
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);
     println(`  planner: ${json.planner.plans} plan(s), ${json.planner.tokens_per_s ?? '-'} tok/s; peak RSS ${json.wall.peak_rss_mb} MB; energy ${json.energy.run_energy_estimate_j} J (estimate, ${json.energy.profile})`);
+    for (const w of json.warnings) io.err(`${process.stderr.isTTY ? '\x1b[1;31mWARNING\x1b[0m' : 'WARNING'}: ${w}\n`);
     println(`  wrote ${join(dir, 'eval.json')}, ${join(dir, 'report.html')}, ${join(dir, 'decisions.log')}`);
     return failed.length === 0 ? 0 : EXIT_NOT_MET;
   },

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MissionEvent } from '../../app/mission/monitor.js';
+import type { MissionEvent, MissionMonitor } from '../../app/mission/monitor.js';
 import { socatAvailable, type FcLink, type MissionResult } from '../../app/mission/run.js';
 import { consoleSink, type LogLevel, type LogSink } from '../../runtime/log.js';
 import { extractRosArgs, type RosArgs } from '../../runtime/ros-args.js';
@@ -53,11 +53,31 @@ export function describeEvent(e: MissionEvent): string {
   }
 }
 
+/** The compact periodic status line (mode, armed, altitude, battery, tracks, active rules, last plan). */
+export function statusLine(t: number, durationS: number, m: MissionMonitor): string {
+  const l = m.last;
+  const alt = Number.isFinite(l.alt) ? `${l.alt.toFixed(1)} m` : '-';
+  const bat = Number.isFinite(l.battery) && l.battery >= 0 ? `${Math.round(l.battery * 100)}%` : '-';
+  const active = new Set<string>();
+  for (const s of m.alertSamples) {
+    if (s.active) active.add(s.name);
+    else active.delete(s.name);
+  }
+  return `${fmtT(t)}  status   ${t.toFixed(0)}/${durationS} s | ${l.mode} ${l.armed ? 'ARMED' : 'disarmed'} | alt ${alt} | bat ${bat} | tracks ${l.tracks} | rules ${m.rules.length} (${active.size} firing) | plan ${l.plan}`;
+}
+
+/** Seconds between status lines. */
+const STATUS_EVERY_S = 5;
+
 export function summarize(r: MissionResult): string[] {
   const m = r.monitor;
   const lines: string[] = [];
-  const span = r.stoppedAtS !== undefined ? `stopped after ${r.stoppedAtS.toFixed(1)} s of ${r.durationS} s` : `${r.durationS} s of mission`;
-  lines.push(`mission ${r.scenario}${r.control ? ' (control)' : ''}: ${span} in ${r.wallS.toFixed(1)} s, flight controller over ${r.fcLink}`);
+  const name = `${r.scenario}${r.control ? ' (control)' : ''}`;
+  lines.push(
+    r.stoppedEarly
+      ? `mission ${name}: stopped after ${r.ranS.toFixed(1)} s of ${r.durationS} s (${r.wallS.toFixed(1)} s wall), flight controller over ${r.fcLink}: figures below cover the part that ran`
+      : `mission ${name} complete: ${r.durationS} s of mission in ${r.wallS.toFixed(1)} s wall, flight controller over ${r.fcLink}`,
+  );
   lines.push(`  perception: ${m.frames} frames, ${m.detections} detections`);
   const onsets = m.alertSamples.filter((s) => s.active);
   const truth = m.truthSamples.filter((s) => s.active);
@@ -73,6 +93,11 @@ export function summarize(r: MissionResult): string[] {
   if (ages.length) lines.push(`  decision age (oldest sensor data behind a command): p50 ${ages[Math.floor(ages.length / 2)].toFixed(0)} ms, max ${ages[ages.length - 1].toFixed(0)} ms`);
   const stageLines = r.diagnostics.flatMap((n) => n.stages.filter((s) => s.count > 0 || s.misses > 0 || s.drops > 0 || s.errors > 0).map((s) => `${s.name}: p50 ${s.p50.toFixed(1)} / p99 ${s.p99.toFixed(1)} / max ${s.max.toFixed(1)} ms, misses ${s.misses}, drops ${s.drops}, errors ${s.errors}`));
   if (stageLines.length) lines.push('  stages:', ...stageLines.map((l) => `    ${l}`));
+  // fusion's 'fuse' figure is not compute time: it is how old the oldest fresh input of each
+  // published /world is (now − world.header.stamp), dominated by the tracks' camera stamp.
+  if (stageLines.some((l) => l.startsWith('/fusion/fuse:'))) {
+    lines.push('    (/fusion/fuse is the age of the oldest input in each /world at publish time, mostly the camera frame behind the tracks: detector latency + frame period, not fusion compute time)');
+  }
   lines.push(`  peak memory: ${r.peakRssMb.toFixed(0)} MB`);
   if (r.recordDir) {
     const rec = r.diagnostics.find((n) => n.node.endsWith('/recorder'))?.values;
@@ -185,6 +210,8 @@ export const startCommand: Command = {
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
     let lastPlanAction = '';
+    let monitor: MissionMonitor | undefined;
+    let nextStatusS = STATUS_EVERY_S;
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
     try {
       const r = await runMission({
@@ -199,6 +226,14 @@ export const startCommand: Command = {
         paramFiles: o.ros.params,
         launchArgs: { ...(o.fcPort !== undefined ? { fc_udp_port: String(o.fcPort) } : {}), ...(o.gcsPort !== undefined ? { gcs_udp_port: String(o.gcsPort) } : {}) },
         signal: ctrl.signal,
+        onMonitor: (m) => {
+          monitor = m;
+        },
+        onProgress: (s) => {
+          if (!monitor || s < nextStatusS) return;
+          nextStatusS = (Math.floor(s / STATUS_EVERY_S) + 1) * STATUS_EVERY_S;
+          println(statusLine(s, durationS, monitor));
+        },
         onEvent: (e) => {
           // A plan is printed when its action changes; the summary counts them all.
           if (e.kind === 'plan') {

@@ -61,7 +61,7 @@ describe.skipIf(!haveChromium)('eval report in chromium', () => {
           for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
           return false;
         };
-        const canvases = [...document.querySelectorAll('canvas')];
+        const canvases = Array.from(document.querySelectorAll('canvas'));
         const svgCount = (sel: string): number => document.querySelectorAll(sel).length;
         return {
           canvases: canvases.length,

@@ -147,7 +147,7 @@ async function probe(bytes: Uint8Array, ext: string): Promise<{ keys: string[]; 
     bag.info();
     return { keys };
   } catch (e) {
-    if (!(e instanceof BagError) || !e.message.includes(f)) throw new Error(`${ext} case ${f}: unexpected ${(e as Error).stack}`);
+    if (!(e instanceof BagError) || !e.message.includes(f)) throw new Error(`${ext} case ${f}: unexpected ${(e as Error).stack}`, { cause: e });
     return { keys: [], error: e.message };
   } finally {
     rmSync(join(f, '..'), { recursive: true, force: true });

@@ -302,7 +302,6 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
         return;
       }
       // Ties in time keep row id order, as `ORDER BY timestamp, id`.
-      let order: [bigint, number][] | undefined;
       if (tsIndex) {
         let lastT: bigint | undefined;
         let lastId = -1;
@@ -334,7 +333,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
           return;
         }
       }
-      order = [];
+      const order: [bigint, number][] = [];
       for (const [rowid, p] of db.rows(msgT.root, () => undefined, false)) {
         try {
           const v = decodeRecord(p, lead);

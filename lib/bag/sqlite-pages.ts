@@ -177,6 +177,7 @@ export class SqlitePages {
   *rows(root: number, damage: (d: PageDamage) => void, full = true): Generator<[number, Uint8Array]> {
     let last: number | undefined;
     let visited = 0;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a nested generator function has its own `this`
     const self = this;
     function* walk(n: number, depth: number): Generator<[number, Uint8Array]> {
       let h;
@@ -217,6 +218,7 @@ export class SqlitePages {
   /** Entries of the index b-tree at `root`, in key order (record payloads). */
   *indexEntries(root: number, damage: (d: PageDamage) => void): Generator<Uint8Array> {
     let visited = 0;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a nested generator function has its own `this`
     const self = this;
     function* walk(n: number, depth: number): Generator<Uint8Array> {
       let h;

@@ -63,13 +63,13 @@ export class SigningState {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new Error(`signing state file '${file}': cannot read (${(e as Error).message})`);
+      throw new Error(`signing state file '${file}': cannot read (${(e as Error).message})`, { cause: e });
     }
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (e) {
-      throw new Error(`signing state file '${file}': not JSON (${(e as Error).message}); delete it only if no replayed capture can reach this link`);
+      throw new Error(`signing state file '${file}': not JSON (${(e as Error).message}); delete it only if no replayed capture can reach this link`, { cause: e });
     }
     const d = data as Partial<StateFile>;
     if (typeof d !== 'object' || d === null || d.version !== 1 || !isTs(d.timestamp) || typeof d.streams !== 'object' || d.streams === null) {
@@ -160,7 +160,7 @@ export class SigningState {
         closeSync(dfd);
       }
     } catch (e) {
-      throw new Error(`signing state file '${file}': cannot write (${(e as Error).message})`);
+      throw new Error(`signing state file '${file}': cannot write (${(e as Error).message})`, { cause: e });
     }
     this.dirty = 0;
   }

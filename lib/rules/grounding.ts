@@ -33,7 +33,9 @@ export function normalizeIntent(text: string): string[] {
     .replace(/(\d)\s*\+/g, '$1 plus ')
     .replace(/[_\-/]+/g, ' ')
     .replace(/(\d)\.(\d)/g, '$1\u0000$2')
+    // eslint-disable-next-line no-control-regex -- NUL marks a decimal point while punctuation is blanked
     .replace(/[^a-z0-9\u0000\s]/g, ' ')
+    // eslint-disable-next-line no-control-regex -- the same marker, restored
     .replace(/\u0000/g, '.')
     .replace(/(\d)([a-z])/g, '$1 $2')
     .replace(/([a-z])(\d)/g, '$1 $2')

@@ -4,7 +4,7 @@
  * what models/lm/evaluate.ts measured for this file (see models/lm/README.md). Real llama.cpp.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { LlmEngine } from '../../lib/llm/engine.js';
 import { readGgufFileInfo } from 'node-llama-cpp';
 import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, runAll, type CorpusRow } from './evaluate.js';

@@ -65,7 +65,7 @@ describe.skipIf(!present)('pymavlink frames decode to their listed fields', () =
       expectFields(m, v.fields);
     }
     const framer = new MavFramer();
-    const stream = framer.push(readFileSync(join(PEERS, 'mavlink-stream-with-noise.bin')));
+    const stream = [...framer.push(readFileSync(join(PEERS, 'mavlink-stream-with-noise.bin'))), ...framer.flush()];
     expect(stream.map((f) => f.msgid)).toEqual(frames.map((f) => f.msgid));
   });
 });

@@ -74,6 +74,8 @@ export interface MissionResult {
   wallS: number;
   monitor: MissionMonitor;
   diagnostics: NodeStatus[];
+  /** Each node's lifecycle state at the end of the mission, before the shutdown finalized them. */
+  statesAtEnd: Record<string, string>;
   peakRssMb: number;
   /** Latency samples per stage (`node/stage` → ms, the diagnostics' sliding window) at the end of the run. */
   stageSamples: Record<string, number[]>;
@@ -152,6 +154,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   const wall0 = process.hrtime.bigint();
   let stageSamples: Record<string, number[]> = {};
   let diagnostics: NodeStatus[] = [];
+  let statesAtEnd: Record<string, string> = {};
   let stoppedAtS: number | undefined;
   let ranS = 0;
   const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
@@ -183,6 +186,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     ranS = Math.min(o.durationS, (clock.now() - t0) / 1000);
     if (o.signal?.aborted) stoppedAtS = (clock.now() - t0) / 1000;
     monitor.stop();
+    statesAtEnd = Object.fromEntries(container.diagnostics.all().map((n) => [n.node, n.state]));
     // Diagnostics after the shutdown, so they include it (the recorder's close, write errors).
     await handle.shutdown(o.signal?.aborted ? 'mission stopped' : 'mission complete');
     diagnostics = container.diagnostics.all();
@@ -200,6 +204,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
     monitor,
     diagnostics,
+    statesAtEnd,
     peakRssMb: peakRss / 2 ** 20,
     stageSamples,
     recordDir: o.recordDir,

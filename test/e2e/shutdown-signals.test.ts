@@ -42,7 +42,7 @@ function run(way: Way, sig: NodeJS.Signals): Promise<Outcome> {
     const onData = (d: Buffer): void => {
       out += d.toString();
       // Signal once the pipeline runs (the recorder, activated last, has started), not while it loads.
-      if (sentAt === 0 && /\[\/recorder\]: recording /.test(out)) {
+      if (sentAt === 0 && /\[\/?recorder\]: recording /.test(out)) {
         sentAt = Date.now();
         setTimeout(() => {
           if (way === 'group') process.kill(-(child.pid as number), sig);

@@ -23,6 +23,17 @@ import sentencepiece as spm
 # GGUF / llama.cpp token types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
+# --json-symbols: the JSON structure the grammar forces, as whole user-defined pieces, with
+# split_by_unicode_script on. Values then never merge with keys or punctuation, so a class or region
+# name is the same pieces in the output as in the prompt. Measured here (same 384x3 model, same data):
+# val loss 0.52 after 3.8M tokens, against 0.61 after 13M tokens with the default tokenizer, where
+# BPE had learned pieces like `ag","region":"pl` that fuse a class, a key and a region.
+JSON_SYMBOLS = ['{"rules":[]}', '{"rules":[', '{"kind":"', '","class_id":"', '","region":"', '","op":"',
+                '","threshold":', ',"duration_s":', ',"radius_m":', ',"companion_class":"', '","hysteresis":',
+                ',"severity":"', '","reaction":"', '"},', '"}]}',
+                '{"action":"', '","target":{"x":', ',"y":', ',"z":', '},"speed":', ',"radius":', ',"track_id":',
+                ',"reason":"', '"}']
+
 
 def read_jsonl(path):
     with open(path, encoding='utf-8') as f:
@@ -40,7 +51,7 @@ def training_lines(train_path):
                     yield part
 
 
-def train(data_dir, out_prefix, vocab_size, seed=1):
+def train(data_dir, out_prefix, vocab_size, seed=1, json_symbols=False):
     lines = list(training_lines(os.path.join(data_dir, 'train.jsonl')))
     os.makedirs(os.path.dirname(out_prefix) or '.', exist_ok=True)
     spm.SentencePieceTrainer.train(
@@ -51,7 +62,8 @@ def train(data_dir, out_prefix, vocab_size, seed=1):
         character_coverage=1.0,
         byte_fallback=True,
         split_digits=True,
-        split_by_unicode_script=False,
+        split_by_unicode_script=json_symbols,
+        user_defined_symbols=JSON_SYMBOLS if json_symbols else [],
         split_by_number=True,
         split_by_whitespace=True,
         add_dummy_prefix=False,
@@ -81,6 +93,8 @@ def piece_type(sp, i):
         return BYTE
     if sp.is_unused(i):
         return UNUSED
+    if sp.id_to_piece(i) in JSON_SYMBOLS:
+        return USER_DEFINED
     return NORMAL
 
 
@@ -91,7 +105,9 @@ def write_json(sp, path):
     scores = [float(sp.get_score(i)) for i in range(n)]
     # layout the GGUF writer and llama.cpp expect
     assert pieces[:3] == ['<unk>', '<s>', '</s>'], pieces[:3]
-    assert all(types[3 + b] == BYTE and pieces[3 + b] == f'<0x{b:02X}>' for b in range(256))
+    # the 256 byte pieces follow the specials and any user-defined symbols (llama.cpp finds them by text)
+    b0 = pieces.index('<0x00>')
+    assert all(types[b0 + b] == BYTE and pieces[b0 + b] == f'<0x{b:02X}>' for b in range(256))
     with open(path, 'w', encoding='utf-8') as f:
         json.dump({'pieces': pieces, 'scores': scores, 'types': types, 'bos_id': 1, 'eos_id': 2, 'unk_id': 0}, f, ensure_ascii=False)
 
@@ -106,8 +122,9 @@ def main(argv):
     ap.add_argument('--data', required=True)
     ap.add_argument('--out', required=True, help='output prefix, e.g. models/lm/tokenizer')
     ap.add_argument('--vocab', type=int, default=2048)
+    ap.add_argument('--json-symbols', action='store_true', help='JSON keys as whole user-defined pieces (see JSON_SYMBOLS)')
     a = ap.parse_args(argv)
-    sp = train(a.data, a.out, a.vocab)
+    sp = train(a.data, a.out, a.vocab, json_symbols=a.json_symbols)
     ex = next(read_jsonl(os.path.join(a.data, 'val.jsonl')))
     n = [len(encode(sp, ex[k])) for k in ('system', 'user', 'output')]
     print(f'vocab {sp.get_piece_size()}; first val example tokens system/user/output = {n}')

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ReportFrame } from './frames.js';
 import type { StagePoint } from './series.js';
+import type { StageSnapshot } from '../../runtime/diagnostics.js';
 
 export interface Interval {
   name: string;
@@ -16,15 +17,7 @@ export interface Interval {
   endS: number;
 }
 
-export interface ReportStage {
-  name: string;
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-  misses: number;
-  drops: number;
-  errors: number;
+export interface ReportStage extends Omit<StageSnapshot, 'lastError'> {
   samples: number[];
   /** The bound this stage is judged against, if its node has one. */
   deadline?: { param: string; ms: number };

@@ -249,6 +249,16 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
         return undefined;
       }
     };
+    // A row looked up by id (index order, or time order sorted from the scan); unreadable → skipped.
+    const rowById = (rowid: number): SqliteRow | undefined => {
+      let p: Uint8Array | undefined;
+      try {
+        p = db.row(msgT.root, rowid);
+      } catch {
+        return undefined;
+      }
+      return p && toRow(rowid, p);
+    };
     const late = (what: string) => (d: PageDamage): void => {
       // Damage already reported by the opening scan is not reported twice.
       if (!problems.some((p) => p.offset === (d.page - 1) * db.pageSize)) report(what)(d);
@@ -321,13 +331,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
           for (const e of db.indexEntries(tsIndex.root, () => undefined)) {
             const [, id] = decodeRecord(e);
             const rowid = num(id);
-            let p: Uint8Array | undefined;
-            try {
-              p = db.row(msgT.root, rowid);
-            } catch {
-              p = undefined;
-            }
-            const r = p && toRow(rowid, p);
+            const r = rowById(rowid);
             if (r) yield r;
           }
           return;
@@ -345,13 +349,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       }
       order.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
       for (const [, rowid] of order) {
-        let p: Uint8Array | undefined;
-        try {
-          p = db.row(msgT.root, rowid);
-        } catch {
-          p = undefined;
-        }
-        const r = p && toRow(rowid, p);
+        const r = rowById(rowid);
         if (r) yield r;
       }
     }

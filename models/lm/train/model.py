@@ -162,6 +162,15 @@ class KestrelLM(nn.Module):
             x = b(x, cos, sin, mask, None if caches is None else caches[i])
         return F.linear(self.norm(x), self.embed.weight)
 
+    def hidden(self, ids):
+        """Final normed states [B, T, D] (training: the output head then runs on loss positions only)."""
+        B, T = ids.shape
+        cos, sin = rope_tables(self.c.head_dim, torch.arange(T).expand(B, T), self.c.rope_base)
+        x = self.embed(ids)
+        for b in self.blocks:
+            x = b(x, cos, sin)
+        return self.norm(x)
+
 
 @torch.no_grad()
 def greedy(model, prompts, eos_id, max_new=160):

@@ -15,6 +15,8 @@ export type JsonShape =
   | { type: 'string'; enum: readonly string[] }
   | { type: 'string'; maxLength: number }
   | { type: 'number'; minimum: number; maximum: number; decimals?: number }
+  /** One of these numbers, written as `formatNumber` writes them (grounded decoding: only values the text states). */
+  | { type: 'number'; enum: readonly number[] }
   | { type: 'integer'; minimum: number; maximum: number }
   | { type: 'boolean' }
   | { type: 'array'; items: JsonShape; minItems?: number; maxItems: number };
@@ -26,8 +28,25 @@ const q = (s: string): string => JSON.stringify(s);
 /** A GBNF literal for a JSON string literal, e.g. "\"hold\"". */
 const jsonLit = (s: string): string => q(JSON.stringify(s));
 
+/** A number as the grammars write it: at most one decimal, integers without `.0`, no `-0`. */
+export function numberLiteral(x: number): string {
+  const r = Math.round(x * 10) / 10;
+  return String(r === 0 ? 0 : r);
+}
+
 function digitsFor(max: number): number {
   return Math.max(1, String(Math.floor(Math.abs(max))).length);
+}
+
+type RangeShape = Extract<JsonShape, { minimum: number }>;
+
+/** Bounded digits: the digit count bounds the value (see the bound rule above). */
+function rangeGbnf(s: RangeShape): string {
+  const k = digitsFor(Math.max(Math.abs(s.minimum), Math.abs(s.maximum)));
+  const int = k > 1 ? `("0" | [1-9] [0-9]{0,${k - 1}})` : '[0-9]';
+  const sign = s.minimum < 0 ? '"-"? ' : '';
+  const dec = s.type === 'number' && (s.decimals ?? 2) > 0 ? ` ("." [0-9]{1,${s.decimals ?? 2}})?` : '';
+  return `${sign}${int}${dec}`;
 }
 
 /** GBNF grammar text for the shape (root rule `root`). Compact JSON, keys in declaration order. */
@@ -49,14 +68,9 @@ export function shapeToGbnf(shape: JsonShape): string {
           : `"\\"" [ !#-\\[\\]-~]{0,${s.maxLength}} "\\""`;
         break;
       case 'number':
-      case 'integer': {
-        const k = digitsFor(Math.max(Math.abs(s.minimum), Math.abs(s.maximum)));
-        const int = k > 1 ? `("0" | [1-9] [0-9]{0,${k - 1}})` : '[0-9]';
-        const sign = s.minimum < 0 ? '"-"? ' : '';
-        const dec = s.type === 'number' && (s.decimals ?? 2) > 0 ? ` ("." [0-9]{1,${s.decimals ?? 2}})?` : '';
-        body = `${sign}${int}${dec}`;
+      case 'integer':
+        body = 'enum' in s ? `(${[...new Set(s.enum.map(numberLiteral))].map(q).join(' | ')})` : rangeGbnf(s);
         break;
-      }
       case 'boolean':
         body = '("true" | "false")';
         break;
@@ -89,7 +103,7 @@ export function shapeToJsonSchema(shape: JsonShape): GbnfJsonSchema {
     case 'string':
       return ('enum' in shape ? { enum: [...shape.enum] } : { type: 'string', maxLength: shape.maxLength }) as GbnfJsonSchema;
     case 'number':
-      return { type: 'number' };
+      return 'enum' in shape ? ({ enum: [...shape.enum] } as GbnfJsonSchema) : { type: 'number' };
     case 'integer':
       return { type: 'integer' };
     case 'boolean':
@@ -130,6 +144,10 @@ export function validateShape(value: unknown, shape: JsonShape, path = '$'): voi
     case 'integer':
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(`expected a finite number, got ${JSON.stringify(value)}`);
       if (shape.type === 'integer' && !Number.isInteger(value)) fail(`expected an integer, got ${value as number}`);
+      if ('enum' in shape) {
+        if (!shape.enum.some((x) => numberLiteral(x) === numberLiteral(value as number))) fail(`${value as number} is not one of ${shape.enum.join(', ')}`);
+        return;
+      }
       if ((value as number) < shape.minimum || (value as number) > shape.maximum) fail(`${value as number} outside [${shape.minimum}, ${shape.maximum}]`);
       return;
     case 'boolean':

@@ -40,8 +40,26 @@ export type RuleFields = Omit<kestrel_msgs.Rule, 'id' | 'message'>;
  * `minItems: 0` lets the model refuse with `{"rules":[]}` (the Kestrel LM does; the compile
  * then reports the refusal).
  */
-export function ruleSetShape(v: DslVocabulary, o: { minItems?: 0 | 1 } = {}): JsonShape {
-  const num = (k: keyof typeof LIMITS): JsonShape => ({ type: 'number', ...LIMITS[k], decimals: 1 });
+/**
+ * What grounded decoding lets each field be (lib/rules/grounding.ts `groundedChoices`): the values the
+ * intent text states plus the documented defaults. Every list is a subset of the vocabulary's.
+ */
+export interface FieldChoices {
+  classes: readonly string[];
+  regions: readonly string[];
+  companions: readonly string[];
+  thresholds: readonly number[];
+  durations: readonly number[];
+  radii: readonly number[];
+  hysteresis: readonly number[];
+  severities: readonly string[];
+  reactions: readonly string[];
+}
+
+export function ruleSetShape(v: DslVocabulary, o: { minItems?: 0 | 1; choices?: FieldChoices } = {}): JsonShape {
+  const c = o.choices;
+  const num = (k: keyof typeof LIMITS, grounded?: readonly number[]): JsonShape =>
+    grounded ? { type: 'number', enum: grounded } : { type: 'number', ...LIMITS[k], decimals: 1 };
   return {
     type: 'object',
     properties: {
@@ -53,16 +71,16 @@ export function ruleSetShape(v: DslVocabulary, o: { minItems?: 0 | 1 } = {}): Js
           type: 'object',
           properties: {
             kind: { type: 'string', enum: RULE_KINDS },
-            class_id: { type: 'string', enum: v.classes },
-            region: { type: 'string', enum: [ANY_REGION, ...v.regions] },
+            class_id: { type: 'string', enum: c?.classes ?? v.classes },
+            region: { type: 'string', enum: c?.regions ?? [ANY_REGION, ...v.regions] },
             op: { type: 'string', enum: RULE_OPS },
-            threshold: num('threshold'),
-            duration_s: num('duration_s'),
-            radius_m: num('radius_m'),
-            companion_class: { type: 'string', enum: ['', ...v.classes] },
-            hysteresis: num('hysteresis'),
-            severity: { type: 'string', enum: SEVERITIES },
-            reaction: { type: 'string', enum: REACTIONS },
+            threshold: num('threshold', c?.thresholds),
+            duration_s: num('duration_s', c?.durations),
+            radius_m: num('radius_m', c?.radii),
+            companion_class: { type: 'string', enum: c?.companions ?? ['', ...v.classes] },
+            hysteresis: num('hysteresis', c?.hysteresis),
+            severity: { type: 'string', enum: c?.severities ?? SEVERITIES },
+            reaction: { type: 'string', enum: c?.reactions ?? REACTIONS },
           },
         },
       },

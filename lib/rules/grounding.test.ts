@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeRules, groundRules, intentFacts } from './grounding.js';
-import type { DslVocabulary, RuleFields } from './dsl.js';
+import { describeRules, groundedChoices, groundRules, intentFacts } from './grounding.js';
+import { ruleSetShape, type DslVocabulary, type RuleFields } from './dsl.js';
+import { parseOutput, shapeToGbnf } from '../llm/grammar.js';
+import { formatRuleSet } from './lm-prompt.js';
 import { splitExamples, DEFAULT_COUNTS } from '../../models/lm/corpus/gen.js';
 import { vocabOf } from '../../models/lm/corpus/check.js';
 
@@ -106,5 +108,43 @@ describe('grounding: region lists and words', () => {
     expect([...intentFacts('abandoned luggage in reclaim', v).regionsSaid.keys()]).toEqual(['baggage_reclaim']);
     // "hall" is shared by two regions: not a reference to either.
     expect([...intentFacts('people in the hall', v).regionsSaid.keys()]).toEqual([]);
+  });
+});
+
+describe('grounded decoding: the grammar admits only what the text states', () => {
+  it('narrows numbers, regions, severities and reactions to the text plus the documented defaults', () => {
+    const c = groundedChoices('alert me loudly if more than a dozen people are in the passport line for 2 minutes, then hover', V);
+    expect(c.thresholds).toEqual([0, 12]);
+    expect(c.durations).toEqual([0, 30, 120]);
+    expect(c.radii).toEqual([0, 3, 5]);
+    expect(c.regions).toEqual(['', 'queue']);
+    expect(c.classes).toEqual(['person']);
+    expect(c.reactions).toEqual(['none', 'hold']);
+    // "a dozen people" does not say bags or vehicles: the grammar cannot write them
+    const shape = ruleSetShape(V, { minItems: 0, choices: c });
+    const rule = count({ region: 'queue', threshold: 12, duration_s: 120, reaction: 'hold' });
+    expect(() => parseOutput(formatRuleSet([rule]), shape)).not.toThrow();
+    expect(() => parseOutput(formatRuleSet([{ ...rule, threshold: 2 }]), shape)).toThrow(/threshold: 2 is not one of 0, 12/);
+    expect(() => parseOutput(formatRuleSet([{ ...rule, region: 'concourse' }]), shape)).toThrow(/region/);
+    expect(shapeToGbnf(shape)).toMatch(/threshold-\d+ ::= \("0" \| "12"\)/);
+  });
+
+  // The whole of corpus v1 (train, val, heldout) was checked once the same way: 0 not admitted.
+  it('admits every compile the corpus generator writes (500 train intents, refusals included)', () => {
+    const counts = { ...DEFAULT_COUNTS, intent: { train: 500, val: 0, heldout: 0 }, plan: { train: 0, val: 0, heldout: 0 } };
+    const bad: string[] = [];
+    for (const e of splitExamples(5, 'train', counts)) {
+      const v = vocabOf(e.system);
+      try {
+        parseOutput(e.output, ruleSetShape(v, { minItems: 0, choices: groundedChoices(e.user.slice('intent: '.length, -1), v) }));
+      } catch (err) {
+        bad.push(`${e.user} ${(err as Error).message}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps every class when the text names none of the vocabulary (grounding then names the problem)', () => {
+    expect(groundedChoices('alert if more than 3 forklifts are in zone b', { classes: ['bag', 'vehicle'], regions: ['zone_b'] }).classes).toEqual(['bag', 'vehicle']);
   });
 });

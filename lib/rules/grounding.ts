@@ -10,8 +10,8 @@
  * around the concourse for more than 2 minutes" compiled as `count > 2` is refused, because
  * the only 2 in the text is a duration.
  */
-import type { DslVocabulary, RuleFields } from './dsl.js';
-import { describeRule } from './dsl.js';
+import type { DslVocabulary, FieldChoices, RuleFields } from './dsl.js';
+import { describeRule, REACTIONS, SEVERITIES } from './dsl.js';
 import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from './defaults.js';
 import {
   allClassWords, ANY_CUES, CLASS_WORDS, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
@@ -385,6 +385,31 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     }
   }
   return { ok: errors.length === 0, errors };
+}
+
+/**
+ * Grounded decoding: the values each rule field may take for this text (what it states plus the
+ * documented defaults), so the model's grammar can only write traceable values. Cross-field checks
+ * (op against the number, every stated time carried) stay with `groundRules`.
+ */
+export function groundedChoices(text: string, v: DslVocabulary): FieldChoices {
+  const f = intentFacts(text, v);
+  const uniq = <T,>(xs: T[]): T[] => [...new Set(xs)];
+  const said = (unit: Mention['unit']): number[] => f.mentions.filter((m) => m.unit === unit).map((m) => m.value);
+  const defaults = Object.values(KIND_DEFAULTS);
+  const classes = v.classes.filter((c) => classSaid(f.tokens, c) || c === 'person');
+  return {
+    // No class of the vocabulary said: the grammar keeps them all and grounding names the problem.
+    classes: classes.length ? classes : v.classes,
+    regions: ['', ...v.regions.filter((r) => f.regionsSaid.has(r))],
+    companions: uniq(['', ...defaults.map((d) => d.companion_class).filter((c) => v.classes.includes(c)), ...v.classes.filter((c) => classSaid(f.tokens, c))]),
+    thresholds: uniq([...defaults.flatMap((d) => (d.threshold === null ? [] : [d.threshold])), ...said('none')]),
+    durations: uniq([...defaults.flatMap((d) => (d.duration_s === null ? [] : [d.duration_s])), ...said('time')]),
+    radii: uniq([...defaults.map((d) => d.radius_m), ...said('distance')]),
+    hysteresis: uniq(defaults.map((d) => d.hysteresis)),
+    severities: SEVERITIES.filter((s) => s === DEFAULT_SEVERITY || cueSaid(f.tokens, severityCues(s))),
+    reactions: REACTIONS.filter((r) => r === DEFAULT_REACTION || cueSaid(f.tokens, reactionCues(r), f.mentions)),
+  };
 }
 
 /** Sentences to echo back to the operator for confirmation (one per rule). */

@@ -4,6 +4,7 @@
  * here, so the model sees at run time exactly the bytes it was trained on.
  */
 import type { DslVocabulary, RuleFields } from './dsl.js';
+import { numberLiteral } from '../llm/grammar.js';
 
 export interface PromptParts {
   system: string;
@@ -25,10 +26,7 @@ export function intentPrompt(v: DslVocabulary, text: string): PromptParts {
 export const RULE_FIELDS = ['kind', 'class_id', 'region', 'op', 'threshold', 'duration_s', 'radius_m', 'companion_class', 'hysteresis', 'severity', 'reaction'] as const satisfies readonly (keyof RuleFields)[];
 
 /** A number as the grammar writes it: at most one decimal, integers without `.0`. */
-export function formatNumber(x: number): string {
-  const r = Math.round(x * 10) / 10;
-  return String(r === 0 ? 0 : r);
-}
+export const formatNumber = numberLiteral;
 
 /** The compact JSON the GBNF grammar of ruleSetShape emits (no spaces, keys in order). */
 export function formatRuleSet(rules: readonly RuleFields[]): string {

@@ -16,7 +16,9 @@ import { parseOutput } from '../../lib/llm/grammar.js';
 import type { RuleFields } from '../../lib/rules/dsl.js';
 import type { PlanFields } from '../../nodes/planner/plan.js';
 import { parseIntentCases, scoreIntents, RULE_FIELDS, type IntentCase } from './eval/cases.js';
-import { intentPrompt, shapeFor } from './format.js';
+import { intentPrompt, intentTextOf, shapeFor, vocabularyOf } from './format.js';
+import { compileIntent, type LlmCompiler } from '../../nodes/intent/compile.js';
+import { formatRuleSet, REFUSAL } from '../../lib/rules/lm-prompt.js';
 import type { Quant } from '../gguf/writer.js';
 
 export interface CorpusRow {
@@ -55,12 +57,13 @@ export interface Gen {
   completionTokens: number;
 }
 
-export async function generate(e: LlmEngine, task: CorpusRow['task'], system: string, user: string): Promise<Gen> {
-  const grammar = await e.createGrammar(shapeFor(task, system));
+export async function generate(e: LlmEngine, task: CorpusRow['task'], system: string, user: string, grounded = false): Promise<Gen> {
+  const shape = shapeFor(task, system, user, grounded);
+  const grammar = await e.createGrammar(shape);
   const g: GenerationResult = await e.generate({ system, user }, { grammar, maxTokens: task === 'intent' ? 400 : 160 });
   let ok = g.stopReason === 'eos';
   try {
-    parseOutput(g.text, shapeFor(task, system));
+    parseOutput(g.text, shape);
   } catch {
     ok = false;
   }
@@ -155,9 +158,25 @@ export async function loadEngine(path: string): Promise<LlmEngine> {
   return LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none' });
 }
 
-export async function runAll(e: LlmEngine, items: readonly { task: CorpusRow['task']; system: string; user: string }[]): Promise<Gen[]> {
+export async function runAll(e: LlmEngine, items: readonly { task: CorpusRow['task']; system: string; user: string }[], grounded = false): Promise<Gen[]> {
   const out: Gen[] = [];
-  for (const it of items) out.push(await generate(e, it.task, it.system, it.user));
+  for (const it of items) out.push(await generate(e, it.task, it.system, it.user, grounded));
+  return out;
+}
+
+/**
+ * What the intent node installs (compiler `llm_checked`: grounded decoding, the grounding check, the
+ * pattern compiler as fallback), as a Gen whose text is the installed rule set (`{"rules":[]}` = refused).
+ */
+export async function runNodePath(e: LlmEngine, items: readonly { system: string; user: string }[]): Promise<Gen[]> {
+  const out: Gen[] = [];
+  for (const it of items) {
+    const v = vocabularyOf(it.system);
+    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400 };
+    const t0 = performance.now();
+    const o = await compileIntent(intentTextOf(it.user), 'llm_checked', v, llm);
+    out.push({ text: o.ok ? formatRuleSet(o.rules) : REFUSAL, ok: true, ms: performance.now() - t0, tokensPerSecond: o.generation?.tokensPerSecond ?? 0, completionTokens: o.generation?.completionTokens ?? 0 });
+  }
   return out;
 }
 
@@ -190,20 +209,30 @@ async function main(): Promise<void> {
       await generate(e, 'intent', handItems[0].system, handItems[0].user); // warm-up (first-call allocations)
       const t0 = performance.now();
       const gi = await runAll(e, hi);
+      const gig = await runAll(e, hi, true);
+      const gin = await runNodePath(e, hi);
       const gp = await runAll(e, hp);
       const gh = await runAll(e, handItems);
+      const ghg = await runAll(e, handItems, true);
+      const ghn = await runNodePath(e, handItems);
+      const failures = (gens: readonly Gen[]) => hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gens[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gens[i].text }])).slice(0, 200);
+      const fam = hi.map((r) => r.family);
       results[q] = {
         file: path,
-        heldout_intent: intentMetrics(hi.map(asCase), gi, hi.map((r) => r.family)),
+        // free: the vocabulary grammar only; grounded: grammar narrowed to the text; node: what llm_checked installs
+        heldout_intent: intentMetrics(hi.map(asCase), gi, fam),
+        heldout_intent_grounded: intentMetrics(hi.map(asCase), gig, fam),
+        heldout_intent_node: intentMetrics(hi.map(asCase), gin, fam),
         heldout_plan: planMetrics(hp, gp),
-        handwritten_intent: {
-          ...intentMetrics(hand.cases, gh),
-          failures: hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gh[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gh[i].text }])).slice(0, 200),
-        },
+        handwritten_intent: { ...intentMetrics(hand.cases, gh), failures: failures(gh) },
+        handwritten_intent_grounded: { ...intentMetrics(hand.cases, ghg), failures: failures(ghg) },
+        handwritten_intent_node: { ...intentMetrics(hand.cases, ghn), failures: failures(ghn) },
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
-      const r = results[q] as { heldout_intent: { exact_pct: number }; heldout_plan: { action_agreement_pct: number }; handwritten_intent: { exact_pct: number } };
-      process.stdout.write(`${q}: heldout intent exact ${r.heldout_intent.exact_pct}%, hand-written ${r.handwritten_intent.exact_pct}%, plan action ${r.heldout_plan.action_agreement_pct}%\n`);
+      type M = { exact_pct: number; wrong_compiles: number };
+      const r = results[q] as Record<string, M> & { heldout_plan: { action_agreement_pct: number } };
+      const line = (k: string): string => `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})`;
+      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')}; hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')}; plan action ${r.heldout_plan.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
     }

@@ -4,6 +4,7 @@
  * is planShape over the allowed actions the system part lists.
  */
 import { ruleSetShape, type DslVocabulary } from '../../lib/rules/dsl.js';
+import { groundedChoices } from '../../lib/rules/grounding.js';
 import { planShape } from '../../nodes/planner/plan.js';
 import type { JsonShape } from '../../lib/llm/grammar.js';
 
@@ -31,8 +32,17 @@ export function kestrelRuleSetShape(v: DslVocabulary): JsonShape {
   return { ...s, properties: { ...s.properties, rules: { ...s.properties.rules, minItems: 0 } } };
 }
 
-export function shapeFor(task: 'intent' | 'plan', system: string): JsonShape {
-  return task === 'intent' ? kestrelRuleSetShape(vocabularyOf(system)) : planShape(actionsOf(system));
+/** The intent text back out of its user part (`intent: <text>\n`). */
+export function intentTextOf(user: string): string {
+  if (!user.startsWith('intent: ')) throw new Error(`not an intent user part: ${JSON.stringify(user.slice(0, 80))}`);
+  return user.slice('intent: '.length).replace(/\n$/, '');
+}
+
+/** The decoding grammar's shape; `grounded` narrows an intent's fields to what its text states (as the intent node decodes). */
+export function shapeFor(task: 'intent' | 'plan', system: string, user = '', grounded = false): JsonShape {
+  if (task === 'plan') return planShape(actionsOf(system));
+  const v = vocabularyOf(system);
+  return grounded ? ruleSetShape(v, { minItems: 0, choices: groundedChoices(intentTextOf(user), v) }) : kestrelRuleSetShape(v);
 }
 
 

@@ -15,9 +15,9 @@
  * or mostly non-ASCII text is refused with a clear reason, so the model never sees it.
  */
 import { parseOutput } from '../../lib/llm/grammar.js';
-import type { LlmEngineApi, LlmGrammar, GenerationResult } from '../../lib/llm/engine.js';
-import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type RuleFields } from '../../lib/rules/dsl.js';
-import { describeRules, groundRules } from '../../lib/rules/grounding.js';
+import type { LlmEngineApi, LlmGrammar, GenerationResult, GrammarKind } from '../../lib/llm/engine.js';
+import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type FieldChoices, type RuleFields } from '../../lib/rules/dsl.js';
+import { describeRules, groundedChoices, groundRules } from '../../lib/rules/grounding.js';
 import { intentPrompt } from '../../lib/rules/lm-prompt.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
@@ -30,7 +30,15 @@ export type CompileOutcome =
 
 export interface LlmCompiler {
   engine: LlmEngineApi;
+  /** The vocabulary-wide grammar: used as is when `grounded` is false. */
   grammar: LlmGrammar;
+  /**
+   * Grounded decoding (default): each compile decodes under a grammar narrowed to the values the
+   * text states plus the documented defaults (`groundedChoices`), so no number, class, region,
+   * severity or reaction can be invented; grounding still checks how they combine.
+   */
+  grounded?: boolean;
+  grammarKind?: GrammarKind;
   maxTokens: number;
   /** 'kestrel': LM-SPEC prompt (intentPrompt), refusals allowed; 'generic': the long prompt with examples. */
   format?: 'kestrel' | 'generic';
@@ -76,16 +84,36 @@ export function intentPrefix(v: DslVocabulary, format: LlmCompiler['format']): s
   return format === 'kestrel' ? intentPrompt(v, '').system : intentSystemPrompt(v);
 }
 
-/** The grammar shape for a format (the Kestrel LM may answer `{"rules":[]}`). */
-export function intentShape(v: DslVocabulary, format: LlmCompiler['format']) {
-  return ruleSetShape(v, { minItems: format === 'kestrel' ? 0 : 1 });
+/** The grammar shape for a format (the Kestrel LM may answer `{"rules":[]}`), optionally grounded. */
+export function intentShape(v: DslVocabulary, format: LlmCompiler['format'], choices?: FieldChoices) {
+  return ruleSetShape(v, { minItems: format === 'kestrel' ? 0 : 1, choices });
+}
+
+// Grounded grammars by their choices, per compiler: an operator repeats intents, and a child-hosted
+// engine replays every grammar it was given on restart, so they are kept few.
+const groundedGrammars = new WeakMap<LlmCompiler, Map<string, LlmGrammar>>();
+const MAX_GROUNDED_GRAMMARS = 32;
+
+async function grammarFor(intent: string, v: DslVocabulary, llm: LlmCompiler): Promise<LlmGrammar> {
+  if (llm.grounded === false) return llm.grammar;
+  const choices = groundedChoices(intent, v);
+  const key = JSON.stringify(choices);
+  let cache = groundedGrammars.get(llm);
+  if (!cache) groundedGrammars.set(llm, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const g = await llm.engine.createGrammar(intentShape(v, llm.format, choices), llm.grammarKind);
+  if (cache.size >= MAX_GROUNDED_GRAMMARS) cache.delete(cache.keys().next().value as string);
+  cache.set(key, g);
+  return g;
 }
 
 /** The model's compile, validated; with `ground`, also grounded in the text. */
 export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal, ground = false): Promise<CompileOutcome> {
   const kestrel = llm.format === 'kestrel';
   const prompt = kestrel ? intentPrompt(v, intent) : { system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` };
-  const generate = (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar: llm.grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
+  const grammar = await grammarFor(intent, v, llm);
+  const generate = (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
   const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
   try {

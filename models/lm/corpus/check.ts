@@ -5,7 +5,7 @@
  * prompts have the builder's form. Used by the corpus test and by `check.ts <file>`.
  */
 import { readFileSync } from 'node:fs';
-import { parseOutput, type JsonShape } from '../../../lib/llm/grammar.js';
+import { numberLiteral, parseOutput, type JsonShape } from '../../../lib/llm/grammar.js';
 import { ruleSetShape, validateRules, type DslVocabulary, type RuleFields } from '../../../lib/rules/dsl.js';
 import { formatPlan, planShape, REASON_MAX, type PlanFields } from '../../../nodes/planner/plan.js';
 import { formatRuleSet } from '../../../lib/rules/lm-prompt.js';
@@ -21,6 +21,7 @@ export function shapeToRegex(s: JsonShape): string {
       return 'enum' in s ? `(?:${s.enum.map((e) => esc(JSON.stringify(e))).join('|')})` : `"[ !#-\\[\\]-~]{0,${s.maxLength}}"`;
     case 'number':
     case 'integer': {
+      if ('enum' in s) return `(?:${[...new Set(s.enum.map(numberLiteral))].map(esc).join('|')})`;
       const k = Math.max(1, String(Math.floor(Math.max(Math.abs(s.minimum), Math.abs(s.maximum)))).length);
       const int = k > 1 ? `(?:0|[1-9][0-9]{0,${k - 1}})` : '[0-9]';
       const sign = s.minimum < 0 ? '-?' : '';

@@ -1,6 +1,6 @@
 /** The Plan JSON the model must produce, derived from kestrel_msgs/msg/Plan, and its conversion to the message. */
 import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
-import type { JsonShape } from '../../lib/llm/grammar.js';
+import { numberLiteral, type JsonShape } from '../../lib/llm/grammar.js';
 import type { GenerationResult } from '../../lib/llm/engine.js';
 import { msToTime, timeToMs, type Time } from '../../runtime/time.js';
 
@@ -31,10 +31,7 @@ export function planShape(actions: readonly string[]): JsonShape {
   };
 }
 
-const num1 = (x: number): string => {
-  const r = Math.round(x * 10) / 10;
-  return String(r === 0 ? 0 : r);
-};
+const num1 = numberLiteral;
 
 /** The compact JSON the GBNF grammar of planShape emits (keys in order, at most one decimal). */
 export function formatPlan(f: PlanFields): string {

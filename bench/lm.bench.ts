@@ -4,8 +4,9 @@
  * - per quantization (F16, Q8_0, Q4_0): hand-written intent exact match, wall time per compile and
  *   per plan, decode tokens/s, and tokens/s against the memory-bandwidth limit measured in this run
  *   (read GB/s ÷ weight bytes per token);
- * - prompt-lookup decoding (`predictor: input_lookup`) vs plain decoding on the same model: wall
- *   time ratio per compile and per plan, acceptance, and whether every output is byte-identical.
+ * - prompt lookup (`predictor: input_lookup`) and prompt lookup with the nodes' output skeletons
+ *   (`predictor: lookup`) vs plain decoding on the same model: wall time ratio per compile and per
+ *   plan, acceptance, and whether every output is byte-identical.
  * Inputs are committed files: models/lm/eval/intents.jsonl (hand-written) and eval/smoke.jsonl (plans).
  * Knobs: KESTREL_LM_BENCH_QUANTS=Q4_0,F16, KESTREL_LM_BENCH_N=40 (intents per configuration).
  */
@@ -16,10 +17,13 @@ import { LlmEngine, type GenerationResult, type PredictorKind } from '../lib/llm
 import { readJsonl, type CorpusRow } from '../models/lm/evaluate.js';
 import { parseIntentCases } from '../models/lm/eval/cases.js';
 import { intentPrompt, shapeFor } from '../models/lm/format.js';
-import { formatRuleSet } from '../lib/rules/lm-prompt.js';
+import { formatRuleSet, ruleSkeletons } from '../lib/rules/lm-prompt.js';
+import { planSkeletons } from '../nodes/planner/plan.js';
+import { ACTIONS } from '../nodes/planner/situation.js';
 
 const QUANTS = (process.env.KESTREL_LM_BENCH_QUANTS ?? 'F16,Q8_0,Q4_0').split(',');
 const N = Number(process.env.KESTREL_LM_BENCH_N ?? 40);
+const PREDICTORS = ['input_lookup', 'lookup'] as const;
 
 interface Item { task: 'intent' | 'plan'; system: string; user: string; expect?: string }
 
@@ -34,8 +38,11 @@ function items(): Item[] {
 
 interface Run { text: string; ms: number; tps: number; g: GenerationResult }
 
+// What the intent and planner nodes give `predictor: lookup` (one memory here for both tasks).
+const MEMORY = [...ruleSkeletons({ classes: ['person', 'bag', 'vehicle'], regions: [] }), ...planSkeletons(ACTIONS)];
+
 async function runAll(path: string, predictor: PredictorKind, list: readonly Item[]): Promise<Run[]> {
-  const e = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none', predictor });
+  const e = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none', predictor, predictorMemory: MEMORY });
   try {
     const out: Run[] = [];
     const gen = async (it: Item): Promise<Run> => {
@@ -69,12 +76,8 @@ export default defineBench({
     for (const q of QUANTS) {
       const path = `models/lm/kestrel-lm-${q.toLowerCase()}.gguf`;
       const plain = await runAll(path, 'none', list);
-      const look = await runAll(path, 'input_lookup', list);
       const part = (rs: Run[], intent: boolean): Run[] => rs.filter((_, i) => isIntent[i] === intent);
       const exact = part(plain, true).filter((r, i) => r.text === list.filter((it) => it.task === 'intent')[i].expect).length / Math.max(1, part(plain, true).length);
-      const identical = plain.filter((r, i) => r.text === look[i].text).length / plain.length;
-      const v = look.reduce((a, r) => a + (r.g.predictions?.validated ?? 0), 0);
-      const f = look.reduce((a, r) => a + (r.g.predictions?.refuted ?? 0), 0);
       tps[q] = mean(plain.map((r) => r.tps));
       const bytes = statSync(path).size;
       const k = q.toLowerCase();
@@ -82,12 +85,20 @@ export default defineBench({
       figures[`${k}_compile_ms`] = r3(mean(part(plain, true).map((r) => r.ms)));
       figures[`${k}_plan_ms`] = r3(mean(part(plain, false).map((r) => r.ms)));
       figures[`${k}_tokens_per_s_vs_bandwidth_limit`] = r3(tps[q] / ((bw.gbps * 1e9) / bytes));
-      figures[`${k}_input_lookup_vs_plain_compile`] = r3(mean(part(look, true).map((r) => r.ms)) / figures[`${k}_compile_ms`]);
-      figures[`${k}_input_lookup_vs_plain_plan`] = r3(mean(part(look, false).map((r) => r.ms)) / figures[`${k}_plan_ms`]);
-      figures[`${k}_input_lookup_acceptance`] = r3(v / Math.max(1, v + f));
-      figures[`${k}_input_lookup_identical`] = r3(identical);
-      goals.push({ name: `${q} input_lookup outputs identical to plain`, value: identical, op: '>=', target: 1 });
-      details[q] = { file_bytes: bytes, tokens_per_s: Math.round(tps[q]), validated: v, refuted: f };
+      const d: Record<string, unknown> = { file_bytes: bytes, tokens_per_s: Math.round(tps[q]) };
+      for (const pk of PREDICTORS) {
+        const look = await runAll(path, pk, list);
+        const identical = plain.filter((r, i) => r.text === look[i].text).length / plain.length;
+        const v = look.reduce((a, r) => a + (r.g.predictions?.validated ?? 0), 0);
+        const f = look.reduce((a, r) => a + (r.g.predictions?.refuted ?? 0), 0);
+        figures[`${k}_${pk}_vs_plain_compile`] = r3(mean(part(look, true).map((r) => r.ms)) / figures[`${k}_compile_ms`]);
+        figures[`${k}_${pk}_vs_plain_plan`] = r3(mean(part(look, false).map((r) => r.ms)) / figures[`${k}_plan_ms`]);
+        figures[`${k}_${pk}_acceptance`] = r3(v / Math.max(1, v + f));
+        figures[`${k}_${pk}_identical`] = r3(identical);
+        goals.push({ name: `${q} ${pk} outputs identical to plain`, value: identical, op: '>=', target: 1 });
+        d[pk] = { validated: v, refuted: f };
+      }
+      details[q] = d;
     }
     if (tps.Q4_0 && tps.F16) {
       figures.q4_0_vs_f16_tokens_per_s = r3(tps.Q4_0 / tps.F16);
@@ -98,7 +109,7 @@ export default defineBench({
       figures,
       goals,
       details,
-      summary: `${q}: hand-written exact ${(100 * figures[`${q}_handwritten_exact`]).toFixed(0)}%, compile ${figures[`${q}_compile_ms`].toFixed(0)} ms, plan ${figures[`${q}_plan_ms`].toFixed(0)} ms; input_lookup ×${figures[`${q}_input_lookup_vs_plain_compile`]} compile, ×${figures[`${q}_input_lookup_vs_plain_plan`]} plan, acceptance ${figures[`${q}_input_lookup_acceptance`]}`,
+      summary: `${q}: hand-written exact ${(100 * figures[`${q}_handwritten_exact`]).toFixed(0)}%, compile ${figures[`${q}_compile_ms`].toFixed(0)} ms, plan ${figures[`${q}_plan_ms`].toFixed(0)} ms; ${PREDICTORS.map((pk) => `${pk} ×${figures[`${q}_${pk}_vs_plain_compile`]} compile, ×${figures[`${q}_${pk}_vs_plain_plan`]} plan (acceptance ${figures[`${q}_${pk}_acceptance`]})`).join('; ')}`,
     };
   },
 });

@@ -11,9 +11,10 @@ import {
   type ChatWrapper,
 } from 'node-llama-cpp';
 import { checkGguf, ModelTooLargeError, type GgufSummary } from './gguf-check.js';
+import { LookupTokenPredictor } from './lookup-predictor.js';
 import { shapeToGbnf, shapeToJsonSchema, type JsonShape } from './grammar.js';
 
-export type PredictorKind = 'none' | 'input_lookup' | 'draft';
+export type PredictorKind = 'none' | 'input_lookup' | 'lookup' | 'draft';
 export type TemplateKind = 'auto' | 'none';
 export type GrammarKind = 'gbnf' | 'json_schema';
 
@@ -34,6 +35,8 @@ export interface LlmConfig {
   /** Draft model for `predictor: draft` (must share the tokenizer). */
   draftModelPath?: string;
   draftMaxTokens?: number;
+  /** For `predictor: lookup`: output skeletons searched after the sequence itself (lookup-predictor.ts). */
+  predictorMemory?: readonly string[];
 }
 
 export interface PromptParts {
@@ -184,6 +187,8 @@ export class LlmEngine implements LlmEngineApi {
       let predictor: TokenPredictor | undefined;
       if (cfg.predictor === 'input_lookup') {
         predictor = new InputLookupTokenPredictor({ patternLength: { min: 2 }, predictionLength: { max: 8 } });
+      } else if (cfg.predictor === 'lookup') {
+        predictor = new LookupTokenPredictor((cfg.predictorMemory ?? []).map((t) => model.tokenize(t)));
       } else if (cfg.predictor === 'draft') {
         if (!cfg.draftModelPath) throw new Error("predictor 'draft' needs draft_model_path");
         const dcfg: LlmConfig = { ...cfg, modelPath: cfg.draftModelPath, predictor: 'none' };

@@ -175,3 +175,26 @@ describe('1B shape bookkeeping', () => {
     expect(f16 / q4).toBeCloseTo(32 / 9, 1);
   });
 });
+
+describe('lookup predictor on the committed Kestrel LM', () => {
+  const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
+  it('gives byte-identical greedy output to plain decoding (intents)', async () => {
+    const { ruleSkeletons, intentPrompt } = await import('../rules/lm-prompt.js');
+    const { ruleSetShape } = await import('../rules/dsl.js');
+    const v = { classes: ['person', 'bag', 'vehicle'], regions: ['queue', 'concourse'] };
+    const texts = ['alert if more than 10 people are in the queue', 'a bag left alone for 2 minutes with nobody within 4 m, critical', 'anyone loitering in the concourse over 90 s, then hover'];
+    const outs: string[][] = [];
+    for (const predictor of ['none', 'lookup'] as const) {
+      const e = await LlmEngine.load({ modelPath: MODEL, threads: 1, contextSize: 512, gpuLayers: 0, maxMemoryMb: 0, template: 'none', predictor, predictorMemory: ruleSkeletons(v) });
+      try {
+        const g = await e.createGrammar(ruleSetShape(v, { minItems: 0 }));
+        const o: string[] = [];
+        for (const text of texts) o.push((await e.generate(intentPrompt(v, text), { grammar: g, maxTokens: 300 })).text);
+        outs.push(o);
+      } finally {
+        await e.dispose();
+      }
+    }
+    expect(outs[1]).toEqual(outs[0]);
+  });
+});

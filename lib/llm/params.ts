@@ -32,7 +32,7 @@ export const LLM_PARAMS = {
   use_mmap: p.bool(false, 'mmap the model file (Q4_0 is repacked at load, so mmap roughly doubles its RSS)'),
   template: p.string('auto', "Prompt format: 'auto' = the GGUF's chat template when present (Llama 3.2 Instruct), else plain text", ['auto', 'none']),
   grammar: p.string('gbnf', "Output constraint: 'gbnf' (bounded numbers, ASCII strings) or node-llama-cpp's 'json_schema' grammar", ['gbnf', 'json_schema']),
-  predictor: p.string('none', 'Faster decoding: prompt lookup (input_lookup) or a draft model (draft)', ['none', 'input_lookup', 'draft']),
+  predictor: p.string('none', "Faster decoding, outputs unchanged: prompt lookup (input_lookup), prompt lookup plus the node's output skeletons (lookup), or a draft model (draft)", ['none', 'input_lookup', 'lookup', 'draft']),
   draft_model_path: p.string('', "Draft GGUF for predictor 'draft' (same tokenizer as model_path)"),
 } satisfies ParamDecls;
 

@@ -3,7 +3,8 @@
  * corpus generator) and inference (the intent node, `kestrel intent`) both build their text
  * here, so the model sees at run time exactly the bytes it was trained on.
  */
-import type { DslVocabulary, RuleFields } from './dsl.js';
+import { RULE_KINDS, type DslVocabulary, type RuleFields } from './dsl.js';
+import { DEFAULT_REACTION, DEFAULT_SEVERITY, KIND_DEFAULTS } from './defaults.js';
 import { numberLiteral } from '../llm/grammar.js';
 
 export interface PromptParts {
@@ -38,3 +39,15 @@ export function formatRuleSet(rules: readonly RuleFields[]): string {
 }
 
 export const REFUSAL = '{"rules":[]}';
+
+/**
+ * One rule set per kind with every documented default (lookup decoding's memory: the keys the
+ * grammar forces and the default tails a compile usually ends with).
+ */
+export function ruleSkeletons(v: DslVocabulary): string[] {
+  const cls = v.classes.includes('person') ? 'person' : v.classes[0] ?? '';
+  return RULE_KINDS.map((kind) => {
+    const d = KIND_DEFAULTS[kind];
+    return formatRuleSet([{ kind, class_id: kind === 'unattended' ? 'bag' : cls, region: '', op: d.op ?? '>', threshold: d.threshold ?? 0, duration_s: d.duration_s ?? 0, radius_m: d.radius_m, companion_class: d.companion_class, hysteresis: d.hysteresis, severity: DEFAULT_SEVERITY, reaction: DEFAULT_REACTION }]);
+  });
+}

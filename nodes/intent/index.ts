@@ -18,6 +18,7 @@ import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { ensureModel } from '../../models/gguf/cache.js';
+import { ruleSkeletons } from '../../lib/rules/lm-prompt.js';
 import { compileIntent, intentPrefix, intentShape, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
 
 export const intentNode = defineNode({
@@ -42,7 +43,7 @@ export const intentNode = defineNode({
     const vocab: DslVocabulary = { classes: params.classes, regions: [...new Set([...Object.keys(params.regions), ...params.region_names])].sort() };
     let llm: LlmCompiler | undefined;
     if (mode !== 'patterns') {
-      const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+      const cfg = { ...engineConfig(params, (q) => ensureModel('tiny', q)), predictorMemory: ruleSkeletons(vocab) };
       // The GGUF header says whether this is a Kestrel LM (read here: the engine may run in a child process).
       const format = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat) ? 'kestrel' : 'generic';
       const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);

@@ -22,7 +22,7 @@ import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
 import { ensureModel } from '../../models/gguf/cache.js';
 import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt } from './situation.js';
-import { planShape, toPlanMsg, type PlanFields } from './plan.js';
+import { planShape, planSkeletons, toPlanMsg, type PlanFields } from './plan.js';
 
 export const plannerNode = defineNode({
   name: 'planner',
@@ -50,7 +50,7 @@ export const plannerNode = defineNode({
   async create(ctx, params) {
     const actions = params.allowed_actions.length > 0 ? params.allowed_actions : [...ACTIONS];
     const shape = planShape(actions);
-    const cfg = engineConfig(params, (q) => ensureModel('tiny', q));
+    const cfg = { ...engineConfig(params, (q) => ensureModel('tiny', q)), predictorMemory: planSkeletons(actions) };
     // The Kestrel LM was trained on the compact LM-SPEC prefix; chat models get the long one.
     const kestrel = usesKestrelFormat(params, (await checkGguf(cfg.modelPath)).promptFormat);
     const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);

@@ -55,3 +55,8 @@ export function toPlanMsg(f: PlanFields, stamp: Time, validityS: number, g: Gene
     generation_ms: g.totalMs,
   });
 }
+
+/** One plan per allowed action with neutral values (lookup decoding's memory: the keys the grammar forces). */
+export function planSkeletons(actions: readonly string[]): string[] {
+  return actions.map((action) => formatPlan({ action, target: { x: 0, y: 0, z: 0 }, speed: 0, radius: 0, track_id: 0, reason: '' }));
+}

@@ -55,6 +55,9 @@ export interface Gen {
   ms: number;
   tokensPerSecond: number;
   completionTokens: number;
+  /** Node path: which compiler's rules were installed, and whether the other one read it differently. */
+  path?: 'llm' | 'patterns' | 'refused';
+  disagreement?: boolean;
 }
 
 export async function generate(e: LlmEngine, task: CorpusRow['task'], system: string, user: string, grounded = false): Promise<Gen> {
@@ -86,6 +89,8 @@ export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[]
   const pred = gens.map((g) => (g.ok ? rulesOf(g.text) : null));
   const s = scoreIntents(cases, pred);
   let wrong = 0;
+  let wrongDisagreed = 0;
+  const paths: Record<string, number> = {};
   let falseRefusals = 0;
   let invalid = 0;
   const famHits = new Map<string, [number, number]>();
@@ -94,7 +99,15 @@ export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[]
     const got = pred[i];
     if (!gens[i].ok) invalid++;
     const exact = got !== null && JSON.stringify(got) === want;
-    if (got && got.length > 0 && !exact) wrong++;
+    if (got && got.length > 0 && !exact) {
+      wrong++;
+      if (gens[i].disagreement) wrongDisagreed++;
+    }
+    const p = gens[i].path;
+    if (p) {
+      const key = `${p}_${exact || (p === 'refused' && c.expect.rules.length === 0) ? 'right' : 'wrong'}`;
+      paths[key] = (paths[key] ?? 0) + 1;
+    }
     if (c.expect.rules.length > 0 && (got === null || got.length === 0)) falseRefusals++;
     if (families) {
       const h = famHits.get(families[i]) ?? [0, 0];
@@ -110,6 +123,7 @@ export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[]
     refusals: s.refusals,
     false_refusals: falseRefusals,
     wrong_compiles: wrong,
+    ...(gens.some((g) => g.path) ? { wrong_compiles_with_disagreement: wrongDisagreed, by_path: paths } : {}),
     rule_count_mismatch: s.countMismatch,
     invalid_outputs: invalid,
     mean_ms: Math.round(mean(gens.map((g) => g.ms)) * 10) / 10,
@@ -175,7 +189,10 @@ export async function runNodePath(e: LlmEngine, items: readonly { system: string
     const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400 };
     const t0 = performance.now();
     const o = await compileIntent(intentTextOf(it.user), 'llm_checked', v, llm);
-    out.push({ text: o.ok ? formatRuleSet(o.rules) : REFUSAL, ok: true, ms: performance.now() - t0, tokensPerSecond: o.generation?.tokensPerSecond ?? 0, completionTokens: o.generation?.completionTokens ?? 0 });
+    out.push({
+      text: o.ok ? formatRuleSet(o.rules) : REFUSAL, ok: true, ms: performance.now() - t0, tokensPerSecond: o.generation?.tokensPerSecond ?? 0, completionTokens: o.generation?.completionTokens ?? 0,
+      path: o.ok ? o.path : 'refused', disagreement: o.ok && o.disagreement !== undefined,
+    });
   }
   return out;
 }

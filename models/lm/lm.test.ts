@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import type { LlmEngine } from '../../lib/llm/engine.js';
 import { readGgufFileInfo } from 'node-llama-cpp';
-import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, runAll, type CorpusRow } from './evaluate.js';
+import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, runAll, runNodePath, type CorpusRow } from './evaluate.js';
 
 const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
 const SMOKE = 'models/lm/eval/smoke.jsonl';
@@ -16,7 +16,7 @@ const SMOKE = 'models/lm/eval/smoke.jsonl';
  * (intent exact 0%, mean per-field accuracy 65%, plan action 50%, 0 of 4 refusals): an undertrained
  * model, see models/lm/README.md. Raise them with every better round.
  */
-export const FLOORS = { intentExact: 0, meanField: 60, planAction: 40, refusals: 0 };
+export const FLOORS = { intentExact: 0, meanField: 60, planAction: 40, refusals: 0, nodeExact: 0, nodeWrongMax: 20 };
 
 const missing = [MODEL, SMOKE].filter((p) => !existsSync(p));
 if (missing.length) console.warn(`skipping the LM accuracy test: ${missing.join(', ')} not found`);
@@ -39,9 +39,12 @@ describe.skipIf(missing.length > 0)('Kestrel LM Q4_0 (held-out smoke subset)', (
     const rows = readJsonl<CorpusRow>(SMOKE);
     const intents = rows.filter((r) => r.task === 'intent');
     const plans = rows.filter((r) => r.task === 'plan');
-    const mi = intentMetrics(intents.map(asCase), await runAll(e, intents));
+    const mi = intentMetrics(intents.map(asCase), await runAll(e, intents, true));
+    const mn = intentMetrics(intents.map(asCase), await runNodePath(e, intents));
     const mp = planMetrics(plans, await runAll(e, plans));
-    console.info(`smoke: intent exact ${mi.exact_pct}% (fields ${JSON.stringify(mi.fields_pct)}), plan action ${mp.action_agreement_pct}%`);
+    console.info(`smoke: intent exact ${mi.exact_pct}% grounded decoding, ${mn.exact_pct}% installed by llm_checked (${mn.wrong_compiles} wrong) (fields ${JSON.stringify(mi.fields_pct)}), plan action ${mp.action_agreement_pct}%`);
+    expect(mn.exact_pct).toBeGreaterThanOrEqual(FLOORS.nodeExact);
+    expect(mn.wrong_compiles).toBeLessThanOrEqual(FLOORS.nodeWrongMax);
     expect(mi.invalid_outputs + mp.invalid_outputs).toBe(0);
     expect(mi.exact_pct).toBeGreaterThanOrEqual(FLOORS.intentExact);
     const fields = Object.values(mi.fields_pct);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
-import { ChildError, ChildLostError, ChildUnavailableError, RequestDeadlineError, Supervisor, siblingEntry, type StateEvent, type SupervisorOptions } from './supervisor.js';
+import { ChildError, ChildLostError, ChildUnavailableError, RequestDeadlineError, Supervisor, judgeSilence, schedMs, siblingEntry, type StateEvent, type SupervisorOptions } from './supervisor.js';
 
 const ENTRY = siblingEntry(import.meta.url, 'test-host');
 const started: Supervisor[] = [];
@@ -136,5 +136,25 @@ describe('Supervisor', () => {
   it('rejects bad parameters with a clear error', () => {
     expect(() => new Supervisor({ name: 'x', entry: ENTRY, nice: 25 })).toThrow(/nice must be an integer in 0..19, got 25/);
     expect(() => new Supervisor({ name: 'x', entry: ENTRY, heartbeatMs: 500, heartbeatTimeoutMs: 400 })).toThrow(/must exceed heartbeatMs/);
+  });
+});
+
+describe('watchdog: hung or only starved', () => {
+  it('judgeSilence: silence past the timeout is a hang unless the child spent it waiting for a CPU, up to the cap', () => {
+    expect(judgeSilence(1500, 2000, 0, 10_000)).toBe('alive');
+    expect(judgeSilence(3000, 2000, 0, 10_000)).toBe('hang'); // SIGSTOP, a deadlock: no run-queue wait
+    expect(judgeSilence(3000, 2000, undefined, 10_000)).toBe('hang'); // no schedstat: the plain watchdog
+    expect(judgeSilence(3000, 2000, 1200, 10_000)).toBe('starved'); // runnable, waiting for a CPU
+    expect(judgeSilence(12_000, 2000, 11_000, 10_000)).toBe('hang'); // starved past the cap
+  });
+
+  it('schedMs reads this process\'s run and run-queue wait times', () => {
+    const a = schedMs(process.pid);
+    expect(a).toBeDefined();
+    let x = 0;
+    for (let i = 0; i < 3e6; i++) x += i;
+    expect(x).toBeGreaterThan(0);
+    expect(schedMs(process.pid)!.runMs).toBeGreaterThan(a!.runMs);
+    expect(schedMs(2 ** 22 + 7)).toBeUndefined();
   });
 });

@@ -9,7 +9,8 @@
  *   handler sees its own signal abort) and the call settles when the child answers.
  * - Watchdog: the host sends a heartbeat every `heartbeatMs`; none for `heartbeatTimeoutMs`
  *   (a stopped or wedged child) → SIGKILL and restart. A check that itself ran late by more
- *   than the timeout (this process stalled, not the child) does not count.
+ *   than the timeout (this process stalled, not the child) does not count, nor does a silence
+ *   while the child waits for a CPU (an overloaded machine: `judgeSilence`), up to 5 timeouts.
  * - Memory: `--max-old-space-size` caps the child's JS heap; its RSS (VmRSS in
  *   /proc/<pid>/status: native allocations too) is polled and the child killed above `memoryCapMb`.
  * - Priority: `nice` is applied to the child's pid at once and by the host to all its threads.
@@ -154,8 +155,35 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** Main-thread scheduler times of a process in ms (/proc/<pid>/schedstat: on CPU, waiting for a CPU), or undefined. */
+export function schedMs(pid: number): { runMs: number; waitMs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runMs: run / 1e6, waitMs: wait / 1e6 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A silent child: hung, or only starved? A stopped or deadlocked child neither runs nor waits for a
+ * CPU; a starved one is runnable and waits on the run queue while the machine is overloaded. So a
+ * silence past the timeout is starvation (tolerated up to `starveCapMs`) when the child's main
+ * thread spent at least a quarter of it waiting for a CPU. Pure.
+ */
+export function judgeSilence(silentMs: number, timeoutMs: number, runQueueWaitMs: number | undefined, starveCapMs: number): 'alive' | 'starved' | 'hang' {
+  if (silentMs <= timeoutMs) return 'alive';
+  if (runQueueWaitMs !== undefined && runQueueWaitMs >= silentMs / 4 && silentMs <= starveCapMs) return 'starved';
+  return 'hang';
+}
+
+/** A starved child (waiting for a CPU, not hung) is given this many heartbeat timeouts before the watchdog acts. */
+const STARVE_CAP_FACTOR = 5;
+
 export class Supervisor {
   state: ChildState = 'stopped';
+  /** Watchdog checks that found the child silent but waiting for a CPU (not killed). */
+  starvedChecks = 0;
   reason = '';
   restarts = 0;
   /** Peak RSS seen over all children, MB. */
@@ -173,6 +201,8 @@ export class Supervisor {
   private consecutive = 0;
   private killReason: string | undefined;
   private lastBeat = 0;
+  /** The child's run-queue wait at its last heartbeat (schedMs). */
+  private beatWaitMs: number | undefined;
   private lostAt: number | undefined;
   private readyAt = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -329,6 +359,7 @@ export class Supervisor {
       if (gen !== this.generation) return;
       if (m.t === 'hb') {
         this.lastBeat = performance.now();
+        this.beatWaitMs = child.pid ? schedMs(child.pid)?.waitMs : undefined;
         return;
       }
       if (m.t === 'ready') {
@@ -408,9 +439,17 @@ export class Supervisor {
       lastCheck = now;
       // Only judge the child when this process itself kept time (a stalled parent sees no beats either).
       // Starting (imports, model load: often synchronous) is bounded by startTimeoutMs instead.
-      if (this.state === 'ready' && checkLate < this.o.heartbeatTimeoutMs / 2 && now - this.lastBeat > this.o.heartbeatTimeoutMs) {
-        this.kill(`hang: no heartbeat for ${(now - this.lastBeat).toFixed(0)} ms (heartbeatTimeoutMs ${this.o.heartbeatTimeoutMs})`);
-        return;
+      if (this.state === 'ready' && checkLate < this.o.heartbeatTimeoutMs / 2) {
+        const silent = now - this.lastBeat;
+        const waitNow = schedMs(this.child.pid)?.waitMs;
+        const waited = waitNow !== undefined && this.beatWaitMs !== undefined ? waitNow - this.beatWaitMs : undefined;
+        const verdict = judgeSilence(silent, this.o.heartbeatTimeoutMs, waited, this.o.heartbeatTimeoutMs * STARVE_CAP_FACTOR);
+        if (verdict === 'starved') this.starvedChecks++;
+        if (verdict === 'hang') {
+          const starving = waited !== undefined && waited >= silent / 4;
+          this.kill(`hang: no heartbeat for ${silent.toFixed(0)} ms (heartbeatTimeoutMs ${this.o.heartbeatTimeoutMs}${starving ? `; starved past ${STARVE_CAP_FACTOR}x the timeout` : ''})`);
+          return;
+        }
       }
       const rss = rssMb(this.child.pid);
       if (rss !== undefined) {

@@ -57,6 +57,8 @@ export interface MissionOptions {
   onMonitor?: (m: MissionMonitor) => void;
   /** Called with the pipeline's bus before the nodes start (instrumentation, tests). */
   onBus?: (bus: Bus) => void;
+  /** Serve live introspection (`kestrel topic|node|param|lifecycle`) on this process's socket (kestrel start). */
+  introspect?: boolean;
 }
 
 export interface MissionResult {
@@ -157,7 +159,11 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   let statesAtEnd: Record<string, string> = {};
   let stoppedAtS: number | undefined;
   let ranS = 0;
-  const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
+  const handle = await launchInProcess(resolved, container, {
+    registry: NODE_REGISTRY,
+    handleSignals: false,
+    introspect: o.introspect ? { description: `mission ${o.scenario}${o.control ? ' (control)' : ''}` } : false,
+  });
   try {
     const endMs = t0 + o.durationS * 1000;
     if (clock instanceof SimClock) {

@@ -226,6 +226,8 @@ export const startCommand: Command = {
         paramFiles: o.ros.params,
         launchArgs: { ...(o.fcPort !== undefined ? { fc_udp_port: String(o.fcPort) } : {}), ...(o.gcsPort !== undefined ? { gcs_udp_port: String(o.gcsPort) } : {}) },
         signal: ctrl.signal,
+        // `kestrel topic|node|param|lifecycle` from another terminal, while it runs.
+        introspect: true,
         onMonitor: (m) => {
           monitor = m;
         },

@@ -9,6 +9,7 @@ import type { Container } from '../container.js';
 import type { LogLevel } from '../log.js';
 import type { NodeDefinition } from '../node.js';
 import type { ParamDecls } from '../params.js';
+import { IntrospectionServer, type IntrospectionOptions } from '../introspect/server.js';
 import type { ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
 
 export class LaunchRunError extends Error {
@@ -32,6 +33,11 @@ export interface LaunchInProcessOptions {
   handleSignals?: boolean;
   /** Where child process output goes (default: process.stdout / stderr). */
   write?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Serve live introspection (`kestrel topic|node|param|lifecycle`) on this process's socket while it runs
+   * (runtime/introspect). Off by default: tests and virtual-time runs have no use for a socket.
+   */
+  introspect?: boolean | IntrospectionOptions;
 }
 
 /** Nodes this process can run: package `kestrel`, or any package whose executable is a registered Kestrel node. */
@@ -102,6 +108,8 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | undefined;
+  // Before the nodes are added, so a client sees them come up (model loading can take seconds).
+  const introspection = opts.introspect ? await IntrospectionServer.start(container, opts.introspect === true ? { description: resolved.files[0] ?? '' } : opts.introspect) : undefined;
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   const onSignal = (sig: NodeJS.Signals): void => {
     void shutdown(`received ${sig}`);
@@ -109,6 +117,7 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
   const shutdown = (reason = 'shutdown requested'): Promise<void> => {
     stopping ??= (async () => {
       container.log.info(`${reason}, shutting down`);
+      await introspection?.close();
       if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
       await Promise.all(processes.map((c, i) => {
         const x = resolved.executables[i]!;

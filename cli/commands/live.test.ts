@@ -2,7 +2,7 @@
  * The live commands against a real running Kestrel: `kestrel launch` of the demo in a child process, asked over its
  * real introspection socket by the same `main` the bin runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,24 @@ describe('kestrel topic|node|param|lifecycle against a running launch', () => {
     expect((await kestrel('lifecycle', 'set', 'talker', 'activate')).code).toBe(0);
     expect((await kestrel('topic', 'echo', '/demo/chatter', '--once')).code).toBe(0);
   }, 20_000);
+
+  it('clients that vanish mid-stream (Ctrl-C on an echo) do not take the process down', async () => {
+    // A client that never reads what it asked for and closes: the unread answers make the close a reset (ECONNRESET
+    // on the process's side). python3, so nothing of Node's stream handling reads them on the way.
+    const script = [
+      'import socket, sys, time',
+      'for _ in range(3):',
+      '    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+      '    s.connect(sys.argv[1])',
+      '    s.sendall(b\'{"id":1,"op":"topic.hz","topic":"/demo/chatter"}\\n{"id":2,"op":"topic.echo","topic":"/demo/chatter"}\\n\')',
+      '    time.sleep(0.3)',
+      '    s.close()',
+    ].join('\n');
+    execFileSync('python3', ['-c', script, socket]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(child.exitCode).toBeNull();
+    expect((await kestrel('node', 'list')).code).toBe(0);
+  });
 
   it('discovery: a pid that is not running is named; the socket can be given', async () => {
     const r = await kestrel('node', 'list', '--pid', '999999999');

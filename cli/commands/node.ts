@@ -5,7 +5,6 @@
  * With the ROS 2 transport its topics are ROS 2 topics; `use_sim_time` makes it follow `/clock`.
  */
 import type { Subscription } from 'rxjs';
-import { NODE_REGISTRY } from '../../nodes/index.js';
 import { SimClock, SystemClock, type Clock } from '../../runtime/clock.js';
 import { Container, UnknownExecutableError, type NodeSpec } from '../../runtime/container.js';
 import type { LogSink } from '../../runtime/log.js';
@@ -23,6 +22,7 @@ import { createTransport, parseTransportChoice, transportFromEnv, type Transport
 import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
 import type { Transport } from '../../runtime/transport/transport.js';
 import { parseOptions } from '../args.js';
+import { loadRegistry } from './shared.js';
 import { formatNodeInfo, parseLiveArgs, TARGET_USAGE, withProcess, type NodeInfoAnswer } from './live.js';
 import { println, UsageError, type Command } from '../command.js';
 
@@ -86,7 +86,8 @@ export function declaredParams(decls: ParamDecls, values: Readonly<Record<string
 
 /** Starts one node in this process with the chosen transport; resolves once it is active. */
 export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProcess> {
-  const registry = o.registry ?? NODE_REGISTRY;
+  // Loaded here, not imported: `node list|info` need none of the nodes (ONNX Runtime, llama.cpp) it pulls in.
+  const registry = o.registry ?? (await loadRegistry());
   const def = registry.get(o.executable);
   const argv = o.argv ?? [];
   const { rest, ros } = extractRosArgs(argv);

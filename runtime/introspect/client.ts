@@ -28,7 +28,9 @@ export class IntrospectionClient {
   private gone: Error | undefined;
 
   private constructor(private readonly sock: Socket, readonly path: string) {
-    createInterface({ input: sock }).on('line', (line) => this.onLine(line));
+    const lines = createInterface({ input: sock });
+    lines.on('line', (line) => this.onLine(line));
+    lines.on('error', (e) => this.fail(new IntrospectionError(`connection to ${path} failed: ${e.message}`)));
     sock.on('error', (e) => this.fail(new IntrospectionError(`connection to ${path} failed: ${e.message}`)));
     sock.on('close', () => this.fail(new IntrospectionError(`the Kestrel process closed the connection (${path}): it has exited`)));
   }

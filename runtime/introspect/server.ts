@@ -121,6 +121,9 @@ export class IntrospectionServer {
       return true;
     };
     const lines = createInterface({ input: c });
+    // A client that goes away mid-answer (Ctrl-C on an echo) resets the connection: readline re-emits the socket's
+    // error, which unhandled would end the process being looked at.
+    lines.on('error', () => c.destroy());
     lines.on('line', (line) => {
       if (line.trim() === '') return;
       let req: Request;

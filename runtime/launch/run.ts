@@ -38,6 +38,8 @@ export interface LaunchInProcessOptions {
    * (runtime/introspect). Off by default: tests and virtual-time runs have no use for a socket.
    */
   introspect?: boolean | IntrospectionOptions;
+  /** Before each node is configured (loading a model can take seconds): its index from 0, the count, its name. */
+  onConfigure?: (index: number, total: number, node: string) => void;
 }
 
 /** Nodes this process can run: package `kestrel`, or any package whose executable is a registered Kestrel node. */
@@ -151,7 +153,8 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     return child;
   };
   try {
-    for (const n of resolved.nodes) {
+    for (const [i, n] of resolved.nodes.entries()) {
+      opts.onConfigure?.(i, resolved.nodes.length, n.fqn);
       // Logger reads its threshold from KESTREL_LOG_LEVEL when created, which Container.add does.
       const level = nodeLogLevel(n);
       const saved = process.env.KESTREL_LOG_LEVEL;

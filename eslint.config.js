@@ -11,7 +11,7 @@ const NOT_UPWARD = into(['nodes', 'app', 'cli', 'bench'], 'libraries and the cor
 const boundaries = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'msgs/generated/**', 'bench/results/**', 'models/**/*.js', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'msgs/generated/**', 'bench/results/**', 'models/**/*.js', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // `kestrel-node <executable> [--transport ...] --ros-args ...`: one node per process, for `ros2 run` /
 // `ros2 launch` (same as `kestrel node ...`).
-import { register } from 'tsx/esm/api';
+import { loadMain } from './load-main.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const main = await loadMain();
 process.exitCode = await main(['node', ...process.argv.slice(2)]);

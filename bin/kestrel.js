@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `kestrel` command: registers tsx so the TypeScript sources run as they are, then dispatches.
-import { register } from 'tsx/esm/api';
+// The `kestrel` command: the compiled CLI from dist/ (or the TypeScript sources; see load-main.js), then dispatch.
+import { loadMain } from './load-main.js';
 
-register();
-const { main } = await import('../cli/main.ts');
+const main = await loadMain();
 process.exitCode = await main(process.argv.slice(2));

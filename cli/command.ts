@@ -9,6 +9,21 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
+/**
+ * A command as `kestrel --help` lists it. Its module (and everything it imports: ONNX Runtime, llama.cpp,
+ * the bag libraries) is loaded only when it runs, so `kestrel --help` starts in a fraction of a second.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+/** A loaded command as an entry (tests pass their own commands to `main`). */
+export function entryOf(c: Command): CommandEntry {
+  return { name: c.name, summary: c.summary, load: () => Promise.resolve(c) };
+}
+
 /** Wrong command-line usage: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -40,7 +40,7 @@ describe('kestrel CLI (in-process)', () => {
   it('params <node>: declarations with types, ranges, defaults, descriptions', async () => {
     expect(await main(['params', 'talker'])).toBe(0);
     expect(out).toContain('rate_hz (double [0.01, 1000]) = 1: Messages per second');
-    expect(out).toContain('message (string) = "Hello World": Text before the counter');
+    expect(out).toContain('message (string, dynamic) = "Hello World": Text before the counter');
     expect(await main(['params', 'nosuchnode'])).toBe(2);
     expect(err).toMatch(/no Kestrel node named 'nosuchnode'/);
   });

@@ -4,10 +4,10 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { io, UsageError, type Command } from './command.js';
+import { io, UsageError, type CommandEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
-function help(commands: readonly Command[]): string {
+function help(commands: readonly CommandEntry[]): string {
   const w = Math.max(...commands.map((c) => c.name.length));
   return [
     'usage: kestrel <command> [args]',
@@ -23,7 +23,7 @@ function help(commands: readonly Command[]): string {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: readonly string[], commands: readonly Command[] = COMMANDS): Promise<number> {
+export async function main(argv: readonly string[], commands: readonly CommandEntry[] = COMMANDS): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     io.err(help(commands));
@@ -31,14 +31,15 @@ export async function main(argv: readonly string[], commands: readonly Command[]
   }
   if (name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    io.out(target ? `${target.usage.trimEnd()}\n` : help(commands));
+    io.out(target ? `${(await target.load()).usage.trimEnd()}\n` : help(commands));
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     io.err(`kestrel: unknown command '${name}' (commands: ${commands.map((c) => c.name).join(', ')}; see kestrel --help)\n`);
     return 2;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${cmd.usage.trimEnd()}\n`);
     return 0;

@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { DiagnosticsRegistry, NodeDiagnostics } from './diagnostics.js';
 import type { Logger } from './log.js';
 import { resolveTopic, joinNs, type Remap } from './names.js';
-import type { ParamDecls, ParamValue, ParamValues } from './params.js';
+import { checkParam, COMMON_PARAMS, ParamError, type ParamDecls, type ParamOverride, type ParamValue, type ParamValues } from './params.js';
 import { QOS_DEFAULT, type QoS } from './qos.js';
 import type { Time } from './time.js';
 import { runCompute, type ComputeResult, type ComputeTracker, type LatencyModel } from './compute.js';
@@ -78,6 +78,8 @@ export type ActivateResult = Subscription | Subscription[] | void;
 /** A configured node: activate starts its work, deactivate stops it (subscriptions returned by activate are disposed). */
 export interface NodeInstance {
   activate?(): ActivateResult | Promise<ActivateResult>;
+  /** After `kestrel param set` changed these dynamic parameters (already in the params object): re-read them. */
+  paramsChanged?(names: readonly string[]): void;
   deactivate?(): void | Promise<void>;
   shutdown?(): void | Promise<void>;
 }
@@ -202,6 +204,22 @@ export class ManagedNode<D extends ParamDecls = ParamDecls> {
     this.subs = [];
     await this.instance?.deactivate?.();
     this.setState('inactive');
+  }
+
+  /**
+   * Changes a declared dynamic parameter while the node runs: checked as a params file value would be
+   * (ParamError naming `o.source`), written into the params object, then the node's `paramsChanged` runs.
+   */
+  setParam(key: string, o: ParamOverride): ParamValue {
+    const decls: ParamDecls = { ...COMMON_PARAMS, ...this.def.params };
+    const decl = Object.hasOwn(decls, key) ? decls[key] : undefined;
+    if (!decl) throw new ParamError(this.ctx.fqn, key, o.source, `not declared (declared: ${Object.keys(decls).join(', ')})`);
+    if (!decl.dynamic || decl.group) throw new ParamError(this.ctx.fqn, key, o.source, 'read-only while the node runs (not declared dynamic); set it in a params file or with --ros-args -p');
+    if (this.state === 'finalized') throw new ParamError(this.ctx.fqn, key, o.source, 'the node is finalized');
+    const value = checkParam(this.ctx.fqn, key, decl, o);
+    (this.params as Record<string, ParamValue>)[key] = value;
+    this.instance?.paramsChanged?.([key]);
+    return value;
   }
 
   async shutdown(): Promise<void> {

@@ -24,6 +24,12 @@ export interface ParamDecl<T extends ParamType = ParamType, V extends TsOf<T> = 
   choices?: readonly string[];
   /** Map-valued: every key `name.<sub>` of this type, e.g. `regions.queue: [x0, y0, x1, y1, ...]`. */
   group?: boolean;
+  /**
+   * May change while the node runs (`kestrel param set`, as a ROS 2 parameter without read_only). Only for
+   * values the node reads from its params object each time it uses them (or re-reads in `paramsChanged`):
+   * a value copied once at configure time would silently keep the old one.
+   */
+  dynamic?: boolean;
 }
 
 export type ParamDecls = Record<string, ParamDecl>;
@@ -60,6 +66,8 @@ export const p = {
   intArray: (def: number[], description: string, r: Range = {}): ParamDecl<'int[]'> => ({ type: 'int[]', default: def, description, ...r }),
   doubleArray: (def: number[], description: string, r: Range = {}): ParamDecl<'double[]'> => ({ type: 'double[]', default: def, description, ...r }),
   stringArray: stringArrayParam,
+  /** Marks a declaration dynamic: `p.dynamic(p.string('Hello', 'greeting'))` (see ParamDecl.dynamic). */
+  dynamic: <T extends ParamDecl>(d: T): T & { dynamic: true } => ({ ...d, dynamic: true }),
   /** A map of values of one type under a prefix (ROS 2 flattens nested YAML into dotted names). */
   group: <T extends ParamType>(type: T, description: string): ParamDecl<T> & { group: true } =>
     ({ type, default: (type.endsWith('[]') ? [] : undefined) as unknown as TsOf<T>, description, group: true }),
@@ -102,7 +110,8 @@ function typeAccepts(decl: ParamType, given: ParamType): boolean {
   return decl.endsWith('[]') && given.endsWith('[]');
 }
 
-function check(node: string, key: string, decl: ParamDecl, o: ParamOverride): ParamValue {
+/** Checks one value against its declaration (type, finiteness, range, choices); ParamError names `o.source`. */
+export function checkParam(node: string, key: string, decl: ParamDecl, o: ParamOverride): ParamValue {
   if (!typeAccepts(decl.type, o.type)) {
     if (!(decl.type.endsWith('[]') && Array.isArray(o.value) && o.value.length === 0)) {
       throw new ParamError(node, key, o.source, `expected ${decl.type}, got ${o.type} (${JSON.stringify(o.value)})`);
@@ -143,7 +152,7 @@ export function resolveParams<D extends ParamDecls>(node: string, decls: D, over
       const map: Record<string, ParamValue> = {};
       for (const [k, o] of overrides) {
         if (k.startsWith(`${key}.`)) {
-          map[k.slice(key.length + 1)] = check(node, k, decl, o);
+          map[k.slice(key.length + 1)] = checkParam(node, k, decl, o);
           used.add(k);
         }
       }
@@ -152,7 +161,7 @@ export function resolveParams<D extends ParamDecls>(node: string, decls: D, over
     }
     const o = overrides.get(key);
     if (o) {
-      values[key] = check(node, key, decl, o);
+      values[key] = checkParam(node, key, decl, o);
       used.add(key);
     } else {
       values[key] = Array.isArray(decl.default) ? [...decl.default] : decl.default;
@@ -168,6 +177,6 @@ export function describeParams(decls: ParamDecls): string[] {
     const range = d.min !== undefined || d.max !== undefined ? ` [${d.min ?? '-inf'}, ${d.max ?? 'inf'}]` : '';
     const choices = d.choices ? ` {${d.choices.join('|')}}` : '';
     const def = d.group ? `${k}.<name>` : JSON.stringify(d.default);
-    return `${k} (${d.type}${d.group ? ' map' : ''}${range}${choices}) = ${def}: ${d.description}`;
+    return `${k} (${d.type}${d.group ? ' map' : ''}${range}${choices}${d.dynamic ? ', dynamic' : ''}) = ${def}: ${d.description}`;
   });
 }

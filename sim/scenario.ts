@@ -6,13 +6,14 @@
  * such a file; every error names the file, line and field (`file.yaml:12: actors[2].kind: ...`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { Vec2 } from '../lib/geo/geometry.js';
+import { PACKAGE_ROOT } from '../runtime/package-root.js';
 import { CLUTTER_KINDS, GROUND_MATERIALS, type Clutter, type ClutterKind, type GroundMaterial, type RGB, type SimClass } from './render.js';
 
-export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
+/** Bundled scenarios, from the package root (the compiled module lives under dist/, the YAML files do not). */
+export const SCENARIO_DIR = join(PACKAGE_ROOT, 'sim', 'scenarios');
 
 export interface RegionSpec {
   name: string;

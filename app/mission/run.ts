@@ -53,10 +53,14 @@ export interface MissionOptions {
   signal?: AbortSignal;
   /** Camera frames (with detections) the monitor keeps for the report (default 0). */
   keepFrames?: number;
-  /** Called with the run's monitor before the nodes start (the console's status line). */
+  /** Called with the run's monitor when it starts: before the nodes (virtual), once they are all active (live). */
   onMonitor?: (m: MissionMonitor) => void;
   /** Called with the pipeline's bus before the nodes start (instrumentation, tests). */
   onBus?: (bus: Bus) => void;
+  /** Before each node is configured (start-up: loading models takes seconds live): index from 0, count, node. */
+  onStartup?: (index: number, total: number, node: string) => void;
+  /** Serve live introspection (`kestrel topic|node|param|lifecycle`) on this process's socket (kestrel start). */
+  introspect?: boolean;
 }
 
 export interface MissionResult {
@@ -141,11 +145,19 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   }
   const clock: Clock = o.mode === 'virtual' ? new SimClock(VIRTUAL_EPOCH_MS) : new SystemClock();
   const container = new Container({ clock, registry: NODE_REGISTRY, latency: o.latency, logSink: o.logSink });
-  const t0 = clock.now();
-  const monitor = new MissionMonitor(container.bus, t0, o.onEvent, { keepFrames: o.keepFrames });
+  // Mission time (the console's t=, the summary's times, the duration) counts from the moment every node is
+  // active, when the simulator has just started its scenario: live, loading the models takes seconds of the
+  // clock, which would otherwise shift every figure against the scenario's own times and cut the mission short.
+  // Virtual time does not move while models load, so there the monitor starts first and misses nothing.
+  let t0 = clock.now();
+  const startMonitor = (origin: number): MissionMonitor => {
+    const m = new MissionMonitor(container.bus, origin, o.onEvent, { keepFrames: o.keepFrames });
+    o.onMonitor?.(m);
+    m.start();
+    return m;
+  };
+  let monitor = o.mode === 'live' ? undefined : startMonitor(t0);
   const series = new StageSeries(container.diagnostics);
-  o.onMonitor?.(monitor);
-  monitor.start();
   o.onBus?.(container.bus);
   let peakRss = process.memoryUsage().rss;
   const sampleRss = (): void => {
@@ -157,7 +169,18 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   let statesAtEnd: Record<string, string> = {};
   let stoppedAtS: number | undefined;
   let ranS = 0;
-  const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
+  const handle = await launchInProcess(resolved, container, {
+    registry: NODE_REGISTRY,
+    handleSignals: false,
+    onConfigure: o.onStartup,
+    introspect: o.introspect ? { description: `mission ${o.scenario}${o.control ? ' (control)' : ''}` } : false,
+  });
+  if (!monitor) {
+    t0 = clock.now();
+    // Latched topics (/rules, /sim/events) are replayed to it, so nothing said at start-up is lost.
+    monitor = startMonitor(t0);
+  }
+  const mon = monitor;
   try {
     const endMs = t0 + o.durationS * 1000;
     if (clock instanceof SimClock) {
@@ -185,7 +208,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
   } finally {
     ranS = Math.min(o.durationS, (clock.now() - t0) / 1000);
     if (o.signal?.aborted) stoppedAtS = (clock.now() - t0) / 1000;
-    monitor.stop();
+    mon.stop();
     statesAtEnd = Object.fromEntries(container.diagnostics.all().map((n) => [n.node, n.state]));
     // Diagnostics after the shutdown, so they include it (the recorder's close, write errors).
     await handle.shutdown(o.signal?.aborted ? 'mission stopped' : 'mission complete');
@@ -202,7 +225,7 @@ export async function runMission(o: MissionOptions): Promise<MissionResult> {
     ranS,
     stoppedEarly: ranS < o.durationS - 1e-6,
     wallS: Number(process.hrtime.bigint() - wall0) / 1e9,
-    monitor,
+    monitor: mon,
     diagnostics,
     statesAtEnd,
     peakRssMb: peakRss / 2 ** 20,

@@ -39,7 +39,7 @@ everything down and exit 0.
       return 0;
     }
     const container = new Container({ registry: NODE_REGISTRY });
-    const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY });
+    const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, introspect: true });
     container.log.info(`started ${resolved.nodes.length} node(s), ${resolved.executables.length} process(es); Ctrl-C to stop`);
     await handle.done;
     return 0;

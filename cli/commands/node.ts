@@ -5,7 +5,6 @@
  * With the ROS 2 transport its topics are ROS 2 topics; `use_sim_time` makes it follow `/clock`.
  */
 import type { Subscription } from 'rxjs';
-import { NODE_REGISTRY } from '../../nodes/index.js';
 import { SimClock, SystemClock, type Clock } from '../../runtime/clock.js';
 import { Container, UnknownExecutableError, type NodeSpec } from '../../runtime/container.js';
 import type { LogSink } from '../../runtime/log.js';
@@ -23,7 +22,9 @@ import { createTransport, parseTransportChoice, transportFromEnv, type Transport
 import { followClock, type ClockFollowStats } from '../../runtime/transport/sim-time.js';
 import type { Transport } from '../../runtime/transport/transport.js';
 import { parseOptions } from '../args.js';
-import { UsageError, type Command } from '../command.js';
+import { loadRegistry } from './shared.js';
+import { formatNodeInfo, parseLiveArgs, TARGET_USAGE, withProcess, type NodeInfoAnswer } from './live.js';
+import { println, UsageError, type Command } from '../command.js';
 
 export interface NodeProcessOptions {
   executable: string;
@@ -85,7 +86,8 @@ export function declaredParams(decls: ParamDecls, values: Readonly<Record<string
 
 /** Starts one node in this process with the chosen transport; resolves once it is active. */
 export async function startNodeProcess(o: NodeProcessOptions): Promise<NodeProcess> {
-  const registry = o.registry ?? NODE_REGISTRY;
+  // Loaded here, not imported: `node list|info` need none of the nodes (ONNX Runtime, llama.cpp) it pulls in.
+  const registry = o.registry ?? (await loadRegistry());
   const def = registry.get(o.executable);
   const argv = o.argv ?? [];
   const { rest, ros } = extractRosArgs(argv);
@@ -159,10 +161,32 @@ function parseOwnFlags(argv: readonly string[]): { executable: string; transport
   return { executable, transport, diagnosticsPeriodMs, rosArgv };
 }
 
+/** \`node list\` / \`node info <node>\` (no node executable has either name). */
+async function liveNode(argv: readonly string[]): Promise<number> {
+  const { positionals, opts } = parseLiveArgs(argv, [], ['json']);
+  const [verb, node, extra] = positionals;
+  const json = opts.json === 'true';
+  if (verb === 'list') {
+    if (node !== undefined) throw new UsageError(`unexpected argument '${node}'`);
+    const nodes = (await withProcess(opts, (c) => c.request('node.list', {}))) as { name: string }[];
+    if (json) println(JSON.stringify(nodes));
+    else for (const n of nodes) println(n.name);
+    return 0;
+  }
+  if (node === undefined) throw new UsageError('node info: missing node name');
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  const info = (await withProcess(opts, (c) => c.request('node.info', { node }))) as NodeInfoAnswer;
+  if (json) println(JSON.stringify(info));
+  else for (const l of formatNodeInfo(info)) println(l);
+  return 0;
+}
+
 export const nodeCommand: Command = {
   name: 'node',
-  summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|auto)',
+  summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|auto); list, info: live nodes',
   usage: `usage: kestrel node <executable> [--transport inproc|ros2|auto] [--diagnostics-period-ms N] [--ros-args ... [--]]
+       kestrel node list [--json]
+       kestrel node info <node> [--json]
 
 Runs one Kestrel node in this process, as 'ros2 run' / 'ros2 launch' would start it:
   -r __node:=name  -r __ns:=/namespace  -r from:=to  -p name:=value  --params-file f.yaml
@@ -173,8 +197,14 @@ Runs one Kestrel node in this process, as 'ros2 run' / 'ros2 launch' would start
                 (default: $KESTREL_TRANSPORT, else auto)
   --diagnostics-period-ms  /diagnostics period (default 1000; 0 disables)
 
-Also installed as 'kestrel-node <executable> ...'. See docs/ros2.md.`,
+Also installed as 'kestrel-node <executable> ...'. See docs/ros2.md.
+
+list, info: the nodes of a running Kestrel ('kestrel launch', 'kestrel start'), over its introspection
+socket, as 'ros2 node list|info' shows them: full names; executable, lifecycle state, declared topics,
+parameters (the dynamic ones named) and the node's diagnostics (per-stage latency, misses, drops).
+${TARGET_USAGE}`,
   async run(argv) {
+    if (argv[0] === 'list' || argv[0] === 'info') return liveNode(argv);
     const { executable, transport, diagnosticsPeriodMs, rosArgv } = parseOwnFlags(argv);
     const proc = await startNodeProcess({ executable, transport, diagnosticsPeriodMs, argv: rosArgv });
     await new Promise<void>((resolve) => {

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MissionEvent, MissionMonitor } from '../../app/mission/monitor.js';
 import { socatAvailable, type FcLink, type MissionResult } from '../../app/mission/run.js';
-import { consoleSink, type LogLevel, type LogSink } from '../../runtime/log.js';
+import cliProgress from 'cli-progress';
+import { colorFor, consoleSink, formatLogRecord, type LogLevel, type LogSink } from '../../runtime/log.js';
 import { extractRosArgs, type RosArgs } from '../../runtime/ros-args.js';
 import { parseOptions } from '../args.js';
 import { KESTREL_ROOT } from '../../runtime/launch/index.js';
@@ -35,7 +36,9 @@ Scenarios: passport-queue, stranded-bag, perimeter-patrol (sim/scenarios/), or a
                  --params-file FILE (applied to every node, or to the named one, as in a component container)`;
 
 function fmtT(t: number): string {
-  return `t=${t.toFixed(1).padStart(6)}s`;
+  // Latched messages from the last moments of start-up (the compiled rules) come stamped a little before t=0,
+  // when the last nodes were still activating: shown at 0 so the lines stay in time order.
+  return `t=${Math.max(0, t).toFixed(1).padStart(6)}s`;
 }
 
 export function describeEvent(e: MissionEvent): string {
@@ -55,6 +58,11 @@ export function describeEvent(e: MissionEvent): string {
 
 /** The compact periodic status line (mode, armed, altitude, battery, tracks, active rules, last plan). */
 export function statusLine(t: number, durationS: number, m: MissionMonitor): string {
+  return `${fmtT(t)}  status   ${t.toFixed(0)}/${durationS} s | ${vehicleStatus(m)}`;
+}
+
+/** The vehicle and pipeline part of the status line (also the progress bar's text on a terminal). */
+export function vehicleStatus(m: MissionMonitor): string {
   const l = m.last;
   const alt = Number.isFinite(l.alt) ? `${l.alt.toFixed(1)} m` : '-';
   const bat = Number.isFinite(l.battery) && l.battery >= 0 ? `${Math.round(l.battery * 100)}%` : '-';
@@ -63,7 +71,7 @@ export function statusLine(t: number, durationS: number, m: MissionMonitor): str
     if (s.active) active.add(s.name);
     else active.delete(s.name);
   }
-  return `${fmtT(t)}  status   ${t.toFixed(0)}/${durationS} s | ${l.mode} ${l.armed ? 'ARMED' : 'disarmed'} | alt ${alt} | bat ${bat} | tracks ${l.tracks} | rules ${m.rules.length} (${active.size} firing) | plan ${l.plan}`;
+  return `${l.mode} ${l.armed ? 'ARMED' : 'disarmed'} | alt ${alt} | bat ${bat} | tracks ${l.tracks} | rules ${m.rules.length} (${active.size} firing) | plan ${l.plan}`;
 }
 
 /** Seconds between status lines. */
@@ -104,6 +112,50 @@ export function summarize(r: MissionResult): string[] {
     lines.push(`  recording: ${r.recordDir} (MCAP, every topic, ${rec?.write_errors ?? '0'} write errors; open with Foxglove or \`kestrel bag info\`)`);
   }
   return lines;
+}
+
+/**
+ * Where the live console writes. On a terminal, a progress bar stays on the last line (the nodes starting, then
+ * the mission's seconds) and every line, log lines included, is printed above it; otherwise plain lines, no bar
+ * (pipes, CI logs and tests read the same text without control characters).
+ */
+export interface LiveConsole {
+  line(s: string): void;
+  log: LogSink;
+  /** Starts (or switches to) a phase of the bar: what runs, and its total in `unit`s. */
+  phase(label: string, total: number, unit: string): void;
+  update(value: number, status: string): void;
+  stop(): void;
+}
+
+export function liveConsole(tty: boolean, log: LogSink): LiveConsole {
+  if (!tty) return { line: (s) => println(s), log, phase: () => undefined, update: () => undefined, stop: () => undefined };
+  const bars = new cliProgress.MultiBar(
+    { format: '{phase} [{bar}] {value}/{total} {unit} | {status}', stream: process.stdout, hideCursor: true, clearOnComplete: true, autopadding: true, barsize: 24 },
+    cliProgress.Presets.shades_classic,
+  );
+  let bar: cliProgress.SingleBar | undefined;
+  let payload = { phase: '', unit: '', status: '' };
+  const above = (s: string): void => bars.log(`${s}\n`);
+  return {
+    line: above,
+    // Log lines as consoleSink formats them, but above the bar; warnings still go to stderr when it is not this terminal.
+    log: (r) => {
+      if ((r.level === 'warn' || r.level === 'error') && !process.stderr.isTTY) log(r);
+      else above(formatLogRecord(r, { format: process.env.RCUTILS_CONSOLE_OUTPUT_FORMAT || undefined, color: colorFor(process.stdout) }));
+    },
+    phase(label, total, unit) {
+      payload = { phase: label, unit, status: '' };
+      if (bar) bar.setTotal(total);
+      else bar = bars.create(total, 0, payload);
+      bar.update(0, payload);
+    },
+    update(value, status) {
+      payload = { ...payload, status };
+      bar?.update(value, payload);
+    },
+    stop: () => bars.stop(),
+  };
 }
 
 const LOG_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -193,8 +245,9 @@ export const startCommand: Command = {
     const recordDir = record ? (out ?? join(KESTREL_ROOT, 'out', `mission-${new Date().toISOString().replace(/[:.]/g, '-')}`)) : undefined;
     if (recordDir) mkdirSync(join(recordDir, '..'), { recursive: true });
     const levelOf = logLevels(o.ros.logLevels, verbose ? 'info' : 'warn');
+    const con = liveConsole(process.stdout.isTTY === true, consoleSink);
     const sink: LogSink = (l) => {
-      if (LOG_ORDER[l.level] >= LOG_ORDER[levelOf(l.node)]) consoleSink(l);
+      if (LOG_ORDER[l.level] >= LOG_ORDER[levelOf(l.node)]) con.log(l);
     };
     const { runMission } = await import('../../app/mission/run.js');
     const ctrl = new AbortController();
@@ -204,7 +257,7 @@ export const startCommand: Command = {
     // one that means it escalates to SIGKILL, which the recorder's periodic flush bounds.
     const onSig = (sig: NodeJS.Signals): void => {
       if (ctrl.signal.aborted) return;
-      println(`received ${sig}: stopping the mission (the recording is closed after the nodes stop)`);
+      con.line(`received ${sig}: stopping the mission (the recording is closed after the nodes stop)`);
       ctrl.abort();
     };
     process.on('SIGINT', onSig);
@@ -213,6 +266,7 @@ export const startCommand: Command = {
     let monitor: MissionMonitor | undefined;
     let nextStatusS = STATUS_EVERY_S;
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
+    const started = process.hrtime.bigint();
     try {
       const r = await runMission({
         scenario,
@@ -226,13 +280,24 @@ export const startCommand: Command = {
         paramFiles: o.ros.params,
         launchArgs: { ...(o.fcPort !== undefined ? { fc_udp_port: String(o.fcPort) } : {}), ...(o.gcsPort !== undefined ? { gcs_udp_port: String(o.gcsPort) } : {}) },
         signal: ctrl.signal,
+        // `kestrel topic|node|param|lifecycle` from another terminal, while it runs.
+        introspect: true,
+        onStartup: (i, total, node) => {
+          if (i === 0) con.phase('starting', total, 'nodes');
+          con.update(i, `configuring ${node}`);
+        },
         onMonitor: (m) => {
+          // Every node is active: mission time starts now (t=0).
           monitor = m;
+          con.line(`${fmtT(0)}  started  every node active after ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s of start-up (models loaded); mission time starts`);
+          con.phase('mission', durationS, 's');
         },
         onProgress: (s) => {
-          if (!monitor || s < nextStatusS) return;
+          if (!monitor) return;
+          con.update(Math.min(durationS, Math.floor(s)), vehicleStatus(monitor));
+          if (s < nextStatusS) return;
           nextStatusS = (Math.floor(s / STATUS_EVERY_S) + 1) * STATUS_EVERY_S;
-          println(statusLine(s, durationS, monitor));
+          con.line(statusLine(s, durationS, monitor));
         },
         onEvent: (e) => {
           // A plan is printed when its action changes; the summary counts them all.
@@ -240,12 +305,14 @@ export const startCommand: Command = {
             if (e.action === lastPlanAction) return;
             lastPlanAction = e.action;
           }
-          println(describeEvent(e));
+          con.line(describeEvent(e));
         },
       });
+      con.stop();
       println('');
       for (const l of summarize(r)) println(l);
     } finally {
+      con.stop();
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
     }

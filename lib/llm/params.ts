@@ -6,13 +6,13 @@
  * `template: auto` its embedded chat template is used. Leave it empty for the generated tiny
  * random model (models/cache/, written on first use), which is what tests run.
  */
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../runtime/package-root.js';
 import { p, type ParamDecls, type ParamValues } from '../../runtime/params.js';
 import type { LlmConfig, PredictorKind, TemplateKind, GrammarKind } from './engine.js';
 
 /** Kestrel's own model (models/lm/, LM-SPEC), Q4_0. */
-export const KESTREL_LM_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'lm', 'kestrel-lm-q4_0.gguf');
+export const KESTREL_LM_PATH = join(PACKAGE_ROOT, 'models', 'lm', 'kestrel-lm-q4_0.gguf');
 /** The prompt format a Kestrel model declares in `kestrel.prompt_format`. */
 export const KESTREL_PROMPT_FORMAT = 'kestrel-lm-1';
 /**

@@ -3,11 +3,12 @@
  * The file name encodes shape, quantization and seed, so a changed shape never reuses a stale file.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../runtime/package-root.js';
 import { CHATML_TEMPLATE, CHATML_TOKENS, DRAFT_1B_SHAPE, LLAMA_1B_SHAPE, TINY_SHAPE, writeGguf, type ModelShape, type Quant } from './writer.js';
 
-export const MODEL_CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'cache');
+/** models/cache/ under the package root (also when this module runs compiled from dist/). */
+export const MODEL_CACHE_DIR = join(PACKAGE_ROOT, 'models', 'cache');
 
 export type ShapeName = 'tiny' | '1b' | 'draft1b';
 export const SHAPES: Record<ShapeName, ModelShape> = { tiny: TINY_SHAPE, '1b': LLAMA_1B_SHAPE, draft1b: DRAFT_1B_SHAPE };

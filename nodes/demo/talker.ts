@@ -10,7 +10,7 @@ export const talker = defineNode({
   description: 'Demo: publishes std_msgs/String "<message>: <n>" on chatter at a fixed rate',
   params: {
     rate_hz: p.double(1, 'Messages per second', { min: 0.01, max: 1000 }),
-    message: p.string('Hello World', 'Text before the counter'),
+    message: p.dynamic(p.string('Hello World', 'Text before the counter')),
     topic: p.string('chatter', 'Topic to publish on (relative names follow the namespace)'),
   },
   publishes: [paramTopicDoc('topic', 'chatter', 'std_msgs/msg/String', QOS_DEFAULT, 'the greeting')],

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { FileTooLargeError, readTextBounded } from '../read-bounded.js';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { NodeSpec } from '../container.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { joinNs, type Remap } from '../names.js';
 import type { ParamOverride, ParamType, ParamValue } from '../params.js';
 import { inlineParams, loadParamsFile, paramsForNode, ParamsFileError, parseParamsYaml, type ParamsFile } from '../params-file.js';
@@ -17,8 +17,8 @@ import { parseParamValue, parseRosArgs, RosArgsError, type RosArgs } from '../ro
 import { LaunchError, parseLaunchText, type AttrValue, type Entity } from './entity.js';
 import { substitute, SubstitutionError } from './substitutions.js';
 
-/** The repository root: `$(find-pkg-share kestrel)`. */
-export const KESTREL_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root: `$(find-pkg-share kestrel)` (the package root, also when running compiled from dist/). */
+export const KESTREL_ROOT = PACKAGE_ROOT;
 
 /** A node as the launch file describes it, plus what an out-of-process start would need. */
 export interface LaunchNode extends NodeSpec {

@@ -9,6 +9,7 @@ import type { Container } from '../container.js';
 import type { LogLevel } from '../log.js';
 import type { NodeDefinition } from '../node.js';
 import type { ParamDecls } from '../params.js';
+import { IntrospectionServer, type IntrospectionOptions } from '../introspect/server.js';
 import type { ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
 
 export class LaunchRunError extends Error {
@@ -32,6 +33,13 @@ export interface LaunchInProcessOptions {
   handleSignals?: boolean;
   /** Where child process output goes (default: process.stdout / stderr). */
   write?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Serve live introspection (`kestrel topic|node|param|lifecycle`) on this process's socket while it runs
+   * (runtime/introspect). Off by default: tests and virtual-time runs have no use for a socket.
+   */
+  introspect?: boolean | IntrospectionOptions;
+  /** Before each node is configured (loading a model can take seconds): its index from 0, the count, its name. */
+  onConfigure?: (index: number, total: number, node: string) => void;
 }
 
 /** Nodes this process can run: package `kestrel`, or any package whose executable is a registered Kestrel node. */
@@ -102,6 +110,8 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | undefined;
+  // Before the nodes are added, so a client sees them come up (model loading can take seconds).
+  const introspection = opts.introspect ? await IntrospectionServer.start(container, opts.introspect === true ? { description: resolved.files[0] ?? '' } : opts.introspect) : undefined;
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
   const onSignal = (sig: NodeJS.Signals): void => {
     void shutdown(`received ${sig}`);
@@ -109,6 +119,7 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
   const shutdown = (reason = 'shutdown requested'): Promise<void> => {
     stopping ??= (async () => {
       container.log.info(`${reason}, shutting down`);
+      await introspection?.close();
       if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
       await Promise.all(processes.map((c, i) => {
         const x = resolved.executables[i]!;
@@ -142,7 +153,8 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     return child;
   };
   try {
-    for (const n of resolved.nodes) {
+    for (const [i, n] of resolved.nodes.entries()) {
+      opts.onConfigure?.(i, resolved.nodes.length, n.fqn);
       // Logger reads its threshold from KESTREL_LOG_LEVEL when created, which Container.add does.
       const level = nodeLogLevel(n);
       const saved = process.env.KESTREL_LOG_LEVEL;

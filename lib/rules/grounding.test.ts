@@ -63,6 +63,12 @@ describe('grounding: every field from the text or a documented default', () => {
     refused('a bag left unattended', [unattended({ companion_class: 'vehicle' })], /companion_class: 'vehicle'/);
   });
 
+  it('refuses a compile that drops a region the operator named (but not a mere word of a region id)', () => {
+    refused('exactly 2 vehicles on gate 3 - log it', [count({ class_id: 'vehicle', op: '==', threshold: 2, severity: 'info' })], /names the region gate_3 but no rule is about it/);
+    const v = { classes: ['person', 'bag'], regions: ['waiting_area', 'concourse'] };
+    ok('anyone waiting in the concourse for more than 2 minutes', [dwell({ region: 'concourse', duration_s: 120 })], v);
+  });
+
   it('refuses a compile that drops what the operator said', () => {
     refused('more than 5 people in the queue and at least 2 cars in the north lot', [count({ region: 'queue', threshold: 5 })], /intent: the number "2" is in no rule/);
     refused('more than 5 people in the queue, then hover', [count({ region: 'queue', threshold: 5 })], /intent: says hold \("hover"\) but no rule reacts with hold/);

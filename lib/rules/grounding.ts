@@ -101,6 +101,8 @@ export interface IntentFacts {
   mentions: Mention[];
   /** Region ids referred to, with the token positions of each reference. */
   regionsSaid: Map<string, number[]>;
+  /** Those named outright (id, spaced id, a description), not only by a distinctive word of the id. */
+  regionsNamed: Set<string>;
 }
 
 const REGION_STOP = new Set(['the', 'area', 'zone', 'gate', 'exit', 'hall', 'side', 'lot', 'dock', 'bay', 'main', 'platform', 'north', 'south', 'east', 'west', 'of', 'and', 'in', 'at', 'on', 'a', 'b', 'c', 'd']);
@@ -111,7 +113,7 @@ const REGION_STOP = new Set(['the', 'area', 'zone', 'gate', 'exit', 'hall', 'sid
  * ("zone a, b and c", "gates 3 and 4"), and a word of the id that no other vocabulary region
  * has ("reclaim" → baggage_reclaim).
  */
-function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> {
+function maskRegions(tokens: string[], v: DslVocabulary): { said: Map<string, number[]>; named: Set<string> } {
   const said = new Map<string, number[]>();
   const mark = (id: string, i: number, n: number): void => {
     const at = said.get(id) ?? [];
@@ -129,6 +131,7 @@ function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> 
       mark(id, i, w.length);
     }
   }
+  const named = new Set(said.keys());
   // "zone a, b and c": siblings named by their suffix after a reference of the same prefix.
   for (const id of [...said.keys()]) {
     const m = /^(.+)_([a-z0-9]+)$/.exec(id);
@@ -143,6 +146,7 @@ function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> 
       // "gate two 2 or more": the id again is a number, not a list.
       if (!v.regions.includes(sib) || sib === id) break;
       mark(sib, j, 1);
+      named.add(sib);
     }
   }
   // A distinctive word of one id ("reclaim", "departures"), when no other region shares it.
@@ -155,7 +159,7 @@ function maskRegions(tokens: string[], v: DslVocabulary): Map<string, number[]> 
       for (const i of findPhrase(tokens, [w], true)) if (tokens[i] !== MASK) mark(id, i, 1);
     }
   }
-  return said;
+  return { said, named };
 }
 
 const UNITLESS_PHRASES: [string[], number][] = Object.entries(VAGUE_NUMBERS).map(([k, n]) => [words(k), n] as [string[], number]).concat([[words('a single'), 1]]).sort((a, b) => b[0].length - a[0].length);
@@ -217,8 +221,8 @@ function findMentions(tokens: string[]): Mention[] {
 
 export function intentFacts(text: string, v: DslVocabulary): IntentFacts {
   const { tokens, clause } = clauseTokens(text);
-  const regionsSaid = maskRegions(tokens, v);
-  return { text, tokens, clause, mentions: findMentions(tokens), regionsSaid };
+  const { said: regionsSaid, named: regionsNamed } = maskRegions(tokens, v);
+  return { text, tokens, clause, mentions: findMentions(tokens), regionsSaid, regionsNamed };
 }
 
 const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROUNDING_EXTRA.ops]
@@ -374,6 +378,11 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (m.unit === 'time' && !rules.some((r) => Math.abs(r.duration_s - m.value) < 0.05)) errors.push(`intent: the time "${said}" (${m.value} s) is in no rule`);
       if (m.unit === 'distance' && !rules.some((r) => Math.abs(r.radius_m - m.value) < 0.05)) errors.push(`intent: the distance "${said}" (${m.value} m) is in no rule`);
       if (m.unit === 'none' && opsAt(f.tokens, m).length > 0 && !rules.some((r) => r.kind === 'count' && Math.abs(r.threshold - m.value) < 0.05)) errors.push(`intent: the number "${said}" is in no rule`);
+    }
+    // A region named outright belongs to some rule: "exactly 2 vehicles on stand 12" is not a count
+    // anywhere. (A distinctive word alone, "waiting" for waiting_area, may be just a word.)
+    for (const id of f.regionsNamed) {
+      if (!rules.some((r) => r.region === id)) errors.push(`intent: names the region ${id} but no rule is about it`);
     }
     for (const sev of Object.keys(SEVERITY_CUES)) {
       const cues = severityCues(sev);

@@ -61,7 +61,7 @@ export interface ResolvedArg {
   value: string;
   default?: string;
   description?: string;
-  /** `command line`, `default`, or the include that passed it (`file:line`). */
+  /** `command line`, `default`, the include that passed it (`file:line`), or an earlier `<arg>`/`<let>` that set it (`file:line (default)`, `file:line (let)`: launch configurations outlive includes). */
   from: string;
   source: string;
 }
@@ -84,8 +84,15 @@ export interface ResolveOptions {
   cwd?: string;
 }
 
+/**
+ * What launch keeps in its `LaunchContext`: launch configurations (ROS namespace, global params and
+ * remaps are launch configurations there too) and the environment. `<group>` pushes a copy; an
+ * `<include>` does not (ros2/launch#620): what the included file sets stays set for the includer.
+ */
 interface Scope {
   configs: Map<string, string>;
+  /** Where each configuration set by a command-line or include `<arg>` came from (`ResolvedArg.from`). */
+  origins: Map<string, string>;
   ns: string;
   env: Record<string, string | undefined>;
   globalParams: ParamsFile[];
@@ -200,7 +207,8 @@ class Resolver {
     return resolvePath(this.c.opts.cwd ?? process.cwd(), p);
   }
 
-  file(path: string, scope: Scope, from: Entity | undefined): void {
+  /** Reads and parses a launch file (bounded, cycle-checked against the include stack). */
+  private load(path: string, from: Entity | undefined): Entity {
     const abs = resolvePath(path);
     if (this.c.stack.includes(abs)) {
       const cycle = [...this.c.stack.slice(this.c.stack.indexOf(abs)), abs].join(' -> ');
@@ -215,9 +223,13 @@ class Resolver {
     }
     const root = parseLaunchText(src, abs);
     checkShape(root, ['version'], ['*'], []);
-    this.c.out.files.push(abs);
-    this.checkRequiredArgs(root, scope, from);
-    this.c.stack.push(abs);
+    return root;
+  }
+
+  /** Runs a parsed file's actions in `scope` (the includer's own scope: nothing is pushed). */
+  private run(root: Entity, scope: Scope): void {
+    this.c.out.files.push(root.file);
+    this.c.stack.push(root.file);
     try {
       this.actions(root.children, scope);
     } finally {
@@ -225,25 +237,45 @@ class Resolver {
     }
   }
 
-  /** launch checks every declared argument up front: missing required ones are listed together. */
-  private checkRequiredArgs(root: Entity, scope: Scope, from: Entity | undefined): void {
+  /** The top-level file: `ros2 launch` includes it with the command-line arguments as the include's arguments. */
+  top(path: string, scope: Scope): void {
+    const root = this.load(path, undefined);
+    this.checkRequiredArgs(root, new Set(scope.configs.keys()), undefined);
+    this.run(root, scope);
+  }
+
+  /**
+   * launch's best-effort check before an include runs (IncludeLaunchDescription.execute): every
+   * `<arg>` without a default must be among the names the include passes. Only those names count,
+   * not configurations the includer already has. Args under a condition (their own `if`/`unless`
+   * or a conditional `<group>`'s) are skipped, a `<group forwarding="false">` ends the search in
+   * that group (ResetLaunchConfigurations), and only the first declaration of a name is looked at.
+   * Args of nested includes are checked when those includes run (with a subset of these names, so
+   * nothing is lost by not walking into them here). Missing ones are listed together.
+   */
+  private checkRequiredArgs(root: Entity, given: ReadonlySet<string>, from: Entity | undefined): void {
     const missing: string[] = [];
-    const names = new Set<string>();
-    const walk = (list: readonly Entity[]): void => {
+    const seen = new Set<string>();
+    const text = (e: Entity, k: string): string | undefined => {
+      const v = e.attrs.get(k);
+      return v?.kind === 'text' ? v.text : undefined;
+    };
+    const walk = (list: readonly Entity[], conditional: boolean): void => {
       for (const e of list) {
-        if (e.type === 'arg' && !e.attrs.has('default')) {
-          const name = e.attrs.get('name');
-          const n = name?.kind === 'text' ? name.text : undefined;
-          if (n !== undefined && !scope.configs.has(n) && !names.has(n)) {
-            names.add(n);
-            const d = e.attrs.get('description');
-            missing.push(`'${n}'${d?.kind === 'text' && d.text ? ` (${d.text})` : ''} at line ${e.line}`);
-          }
+        const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
+        if (e.type === 'arg') {
+          const n = text(e, 'name');
+          if (n === undefined || seen.has(n)) continue;
+          seen.add(n);
+          if (cond || e.attrs.has('default') || given.has(n)) continue;
+          const d = text(e, 'description');
+          missing.push(`'${n}'${d ? ` (${d})` : ''} at line ${e.line}`);
+        } else if (e.type === 'group') {
+          if (/^(false|0)$/i.test(text(e, 'scoped') ?? 'true') || !/^(false|0)$/i.test(text(e, 'forwarding') ?? 'true')) walk(e.children, cond);
         }
-        if (e.type === 'group') walk(e.children);
       }
     };
-    walk(root.children);
+    walk(root.children, false);
     if (missing.length > 0) {
       const detail = `missing required launch argument${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; pass ${missing.length > 1 ? 'them' : 'it'} as name:=value`;
       throw from ? err(from, `included file ${root.file}: ${detail}`) : new LaunchError(root.file, undefined, detail);
@@ -265,21 +297,11 @@ class Resolver {
       case 'let': {
         const name = this.required(e, 'name', scope);
         scope.configs.set(name, this.attr(e, 'value', scope) ?? '');
+        scope.origins.set(name, `${e.file}:${e.line} (let)`);
         return;
       }
-      case 'group': {
-        const scoped = this.bool(e, 'scoped', scope, true);
-        const forwarding = this.bool(e, 'forwarding', scope, true);
-        if (!scoped) return this.actions(e.children, scope);
-        const inner: Scope = {
-          configs: forwarding ? new Map(scope.configs) : new Map(),
-          ns: scope.ns,
-          env: { ...scope.env },
-          globalParams: [...scope.globalParams],
-          globalRemaps: [...scope.globalRemaps],
-        };
-        return this.actions(e.children, inner);
-      }
+      case 'group':
+        return this.group(e, scope);
       case 'push_ros_namespace': {
         const ns = this.required(e, 'namespace', scope).trim();
         scope.ns = ns.startsWith('/') ? normalizeNs(ns) : normalizeNs(joinNs(scope.ns || '/', ns));
@@ -326,6 +348,8 @@ class Resolver {
     if (value === undefined) throw err(e, `missing required launch argument '${name}'${description ? ` (${description})` : ''}; pass it as ${name}:=value`);
     if (choices.length > 0 && !choices.includes(value)) throw err(e, `launch argument '${name}' is '${value}', expected one of: ${choices.join(', ')}`);
     scope.configs.set(name, value);
+    // A later file declaring the same arg sees this value, not its own default (ros2/launch#620): say where it came from.
+    if (given === undefined) scope.origins.set(name, `${e.file}:${e.line} (default)`);
     const existing = this.c.out.args.find((a) => a.name === name && a.source === `${e.file}:${e.line}`);
     if (!existing) {
       this.c.out.args.push({
@@ -333,26 +357,56 @@ class Resolver {
         value,
         ...(def !== undefined ? { default: def } : {}),
         ...(description !== undefined ? { description } : {}),
-        from: given !== undefined ? (argOrigins.get(scope.configs)?.get(name) ?? 'launch configuration') : 'default',
+        from: given !== undefined ? (scope.origins.get(name) ?? 'launch configuration') : 'default',
         source: `${e.file}:${e.line}`,
       });
     }
   }
 
+  /**
+   * `<group>` as GroupAction: scoped (default) pushes a copy of the configurations and environment;
+   * `forwarding="false"` starts from none of them (ROS namespace, global params and remaps are
+   * launch configurations, so they go too; the environment is the launcher's) except the `<keep>`s,
+   * evaluated before clearing. Unscoped, `<keep>`s are plain `<let>`s.
+   */
+  private group(e: Entity, scope: Scope): void {
+    const scoped = this.bool(e, 'scoped', scope, true);
+    const forwarding = this.bool(e, 'forwarding', scope, true);
+    const keeps: [string, string][] = [];
+    for (const k of e.children.filter((c) => c.type === 'keep')) {
+      checkShape(k, ['name', 'value'], [], []);
+      keeps.push([this.required(k, 'name', scope), this.attr(k, 'value', scope) ?? '']);
+    }
+    const children = e.children.filter((c) => c.type !== 'keep');
+    let inner = scope;
+    if (scoped && forwarding) inner = copyScope(scope);
+    else if (scoped) inner = { configs: new Map(), origins: new Map(), ns: '', env: { ...this.c.baseEnv }, globalParams: [], globalRemaps: [] };
+    for (const [k, v] of keeps) inner.configs.set(k, v);
+    this.actions(children, inner);
+  }
+
+  /**
+   * `<include>` as IncludeLaunchDescription: check the included file's required args against the
+   * names passed, then set each `<arg>` as a launch configuration in order (a later one sees the
+   * earlier ones), then run the file, all in the includer's scope: what the include's args and the
+   * included file set (args, lets, namespace, env, global params) stays set afterwards, as in
+   * ros2/launch#620. Wrap the include in a `<group>` to scope it.
+   */
   private include(e: Entity, scope: Scope): void {
     const file = this.path(e, this.required(e, 'file', scope));
     if (/\.py$/.test(file)) throw err(e, `cannot include '${file}': Python launch files are not supported, convert to XML/YAML`);
-    // An include sees the includer's configurations; its own <arg>s are evaluated in the includer's scope first.
-    const inner: Scope = { configs: new Map(scope.configs), ns: scope.ns, env: { ...scope.env }, globalParams: [...scope.globalParams], globalRemaps: [...scope.globalRemaps] };
-    const origins = new Map(argOrigins.get(scope.configs) ?? []);
+    const root = this.load(file, e);
+    const names: string[] = [];
     for (const a of e.children) {
       checkShape(a, ['name', 'value'], [], []);
-      const n = this.required(a, 'name', scope);
-      inner.configs.set(n, this.attr(a, 'value', scope) ?? '');
-      origins.set(n, `${a.file}:${a.line}`);
+      names.push(this.required(a, 'name', scope));
     }
-    argOrigins.set(inner.configs, origins);
-    this.file(file, inner, e);
+    this.checkRequiredArgs(root, new Set(names), e);
+    e.children.forEach((a, i) => {
+      scope.configs.set(names[i]!, this.attr(a, 'value', scope) ?? '');
+      scope.origins.set(names[i]!, `${a.file}:${a.line}`);
+    });
+    this.run(root, scope);
   }
 
   /** A `<param value>` (or `<set_parameter>`) → typed like launch_ros: YAML-typed text, `sep` for lists. */
@@ -522,8 +576,9 @@ class Resolver {
   }
 }
 
-/** Where each launch configuration was set by an include's `<arg>` (for `ResolvedArg.from`). */
-const argOrigins = new WeakMap<Map<string, string>, Map<string, string>>();
+function copyScope(s: Scope): Scope {
+  return { configs: new Map(s.configs), origins: new Map(s.origins), ns: s.ns, env: { ...s.env }, globalParams: [...s.globalParams], globalRemaps: [...s.globalRemaps] };
+}
 
 function envDiff(env: Readonly<Record<string, string | undefined>>, base: Readonly<Record<string, string | undefined>>): { env: Record<string, string>; unsetEnv: string[] } {
   const out: Record<string, string> = {};
@@ -568,9 +623,9 @@ export function splitCommandLine(text: string): string[] {
 export function resolveLaunch(file: string, args: Readonly<Record<string, string>> = {}, opts: ResolveOptions = {}): ResolvedLaunch {
   const out: ResolvedLaunch = { nodes: [], executables: [], args: [], logs: [], files: [] };
   const env = { ...(opts.env ?? process.env) };
-  const scope: Scope = { configs: new Map(Object.entries(args)), ns: '', env, globalParams: [], globalRemaps: [] };
-  argOrigins.set(scope.configs, new Map(Object.keys(args).map((k) => [k, 'command line'])));
-  new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).file(file, scope, undefined);
+  const origins = new Map(Object.keys(args).map((k) => [k, 'command line']));
+  const scope: Scope = { configs: new Map(Object.entries(args)), origins, ns: '', env, globalParams: [], globalRemaps: [] };
+  new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).top(file, scope);
   return out;
 }
 

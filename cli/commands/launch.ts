@@ -32,7 +32,7 @@ everything down and exit 0.
     if (flags.includes('--print')) {
       for (const n of resolved.nodes) {
         println(`node ${n.fqn}  (pkg ${n.package}, exec ${n.executable})  ${n.source ?? ''}`);
-        for (const [k, o] of n.params) println(`  param ${k} = ${JSON.stringify(o.value)} (${o.type})  ${o.source}`);
+        for (const [k, o] of n.params) println(`  param ${k} = ${o.exact !== undefined ? (Array.isArray(o.exact) ? `[${o.exact.join(',')}]` : String(o.exact)) : JSON.stringify(o.value)} (${o.type})  ${o.source}`);
         for (const r of n.remaps) println(`  remap ${r.node ? `${r.node}:` : ''}${r.from} -> ${r.to}`);
       }
       for (const x of resolved.executables) println(`executable ${x.name ?? ''} ${JSON.stringify(x.cmd)}  ${x.source}`);

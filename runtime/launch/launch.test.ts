@@ -249,7 +249,33 @@ describe('launch constructs', () => {
     expect(resolveLaunch(f, {}, { env: {} }).logs).toEqual([KESTREL_ROOT]);
     expect(evalPythonExpr("'a' == 'a' and 2 > 1")).toBe('True');
     expect(evalPythonExpr('10 / 4')).toBe('2.5');
-    expect(() => evalPythonExpr("__import__('os').system('true')")).toThrow(/only literals and/);
+    expect(() => evalPythonExpr("__import__('os').system('true')")).toThrow(/function '__import__' is not supported/);
+  });
+
+  it("parameter values as launch_ros types them: quoted text is the string inside, $(eval) results as Python prints them, int64 exact", () => {
+    const f = write('vals.launch.xml', `<launch>
+  <node pkg="kestrel" exec="talker" name="t">
+    <param name="quoted" value="'5'"/>
+    <param name="dquoted" value='"true"'/>
+    <param name="plain" value="5"/>
+    <param name="big" value="$(eval '2**62 + 1')"/>
+    <param name="huge" value="$(eval '10**20')"/>
+    <param name="tiny" value="$(eval '1/10**7')"/>
+    <param name="repeated" value="$(eval '&quot;ab&quot; * 2')"/>
+    <param name="bigs" value="1,9007199254740993" sep=","/>
+  </node>
+</launch>`);
+    const n = resolveLaunch(f, {}, { env: {} }).nodes[0]!;
+    const got = (k: string): unknown => ({ ...n.params.get(k)!, source: undefined });
+    expect(got('quoted')).toEqual({ value: '5', type: 'string', source: undefined });
+    expect(got('dquoted')).toEqual({ value: 'true', type: 'string', source: undefined });
+    expect(got('plain')).toEqual({ value: 5, type: 'int', source: undefined });
+    expect(got('big')).toEqual({ value: 2 ** 62, type: 'int', exact: 2n ** 62n + 1n, source: undefined });
+    // Past int64, rcl's strtol fails and strtod reads it: a double.
+    expect(got('huge')).toEqual({ value: 1e20, type: 'double', source: undefined });
+    expect(got('tiny')).toEqual({ value: 1e-7, type: 'double', source: undefined });
+    expect(got('repeated')).toEqual({ value: 'abab', type: 'string', source: undefined });
+    expect(got('bigs')).toEqual({ value: [1, 9007199254740992], type: 'int[]', exact: [1n, 9007199254740993n], source: undefined });
   });
 
   it.each([

@@ -415,11 +415,12 @@ class Resolver {
     if (v === undefined) throw err(e, `<${e.tag} name="${name}"> needs a 'value' (or 'from' for a params file)`);
     // Typed like a YAML value (`5` int, `5.0` double, `true`, `[1, 2]`); anything that types as a
     // string keeps its exact text, so multi-line values (URDF from $(file-content)) are not folded.
-    const typeText = (text: string): { value: ParamValue; type: ParamType } => {
+    // A quoted value (`'5'`) is the string inside the quotes: launch_ros YAML-loads the text.
+    const typeText = (text: string): Omit<ParamOverride, 'source'> => {
       if (text.includes('\n')) return { value: text, type: 'string' };
       try {
         const t = parseParamValue(text, source, name);
-        return t.type === 'string' ? { value: text, type: 'string' } : t;
+        return t.type === 'string' && !/^\s*['"]/.test(text) ? { value: text, type: 'string' } : t;
       } catch {
         return { value: text, type: 'string' };
       }
@@ -433,7 +434,8 @@ class Resolver {
         // launch_ros stringifies mixed lists; rcl would refuse them, so say so.
         throw err(e, `parameter '${name}': list elements must all have one scalar type, got ${typed.map((t) => t.type).join(', ')}`);
       }
-      return { value: typed.map((t) => t.value) as ParamValue, type: `${t0}[]` as ParamType, source };
+      const exact = typed.some((t) => t.exact !== undefined) ? typed.map((t) => (t.exact as bigint | undefined) ?? BigInt(t.value as number)) : undefined;
+      return { value: typed.map((t) => t.value) as ParamValue, type: `${t0}[]` as ParamType, source, ...(exact ? { exact } : {}) };
     }
     const text = this.subst(e, v.text, scope);
     return { ...typeText(text), source };

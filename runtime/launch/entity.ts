@@ -78,7 +78,7 @@ export function parseLaunchXml(src: string, file: string): Entity {
 // YAML
 
 /** Keys whose value is a list of child entities of that type (`param: [{name, value}]`). */
-const CHILD_LIST_KEYS = new Set(['param', 'remap', 'env', 'arg', 'choice']);
+const CHILD_LIST_KEYS = new Set(['param', 'remap', 'env', 'arg', 'choice', 'composable_node', 'extra_arg', 'keep']);
 
 export function parseLaunchYaml(src: string, file: string): Entity {
   const lc = new LineCounter();

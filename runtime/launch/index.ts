@@ -9,8 +9,10 @@ export {
   KESTREL_ROOT,
   type LaunchNode,
   type ExecutableSpec,
+  type ComponentSpec,
+  type ContainerSpec,
   type ResolvedArg,
   type ResolvedLaunch,
   type ResolveOptions,
 } from './resolve.js';
-export { launchInProcess, checkRunnable, nodeLogLevel, LaunchRunError, type LaunchHandle, type LaunchInProcessOptions } from './run.js';
+export { launchInProcess, checkRunnable, splitComponents, foreignComponentsReport, nodeLogLevel, LaunchRunError, type LaunchHandle, type LaunchInProcessOptions } from './run.js';

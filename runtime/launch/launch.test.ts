@@ -90,7 +90,7 @@ describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ro
   it.each([['xml', 2], ['yaml', 2]])('ros2_tracing example.launch.%s: the custom <trace> action is refused at file:line', (ext, line) => {
     const file = join(FX, `ros2_tracing/tracetools_launch/launch/example.launch.${ext}`);
     const e = errorOf(() => resolveLaunch(file, {}, { env: {} }));
-    expect(e.message).toBe(`${file}:${line}: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, include, executable, set-env, unset-env, set-parameter, set-remap, log)`);
+    expect(e.message).toBe(`${file}:${line}: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, node-container, load-composable-node, include, executable, set-env, unset-env, set-parameter, set-remap, log)`);
   });
 });
 

@@ -39,6 +39,29 @@ export interface LaunchNode extends NodeSpec {
   fqn: string;
 }
 
+/** A `<node_container>`: in Kestrel, the embedded Container every in-process node already shares. */
+export interface ContainerSpec {
+  /** Fully qualified name `<load_composable_node target>` refers to. */
+  fqn: string;
+  package: string;
+  executable: string;
+  source: string;
+}
+
+/**
+ * A `<composable_node>` (in a `<node_container>` or a `<load_composable_node>`), resolved as
+ * launch_ros builds its LoadNode request. `executable` is the plugin's class name without its C++
+ * namespace (`kestrel::talker` → `talker`): a Kestrel node of that name runs in the embedded
+ * container; any other plugin is listed, not run.
+ */
+export interface ComponentSpec extends LaunchNode {
+  plugin: string;
+  /** The target container's fully qualified name. */
+  container: string;
+  /** `<extra_arg>`s (e.g. use_intra_process_comms), in order. */
+  extraArgs: { name: string; value: string }[];
+}
+
 export interface ExecutableSpec {
   cmd: string[];
   name?: string;
@@ -68,6 +91,9 @@ export interface ResolvedArg {
 
 export interface ResolvedLaunch {
   nodes: LaunchNode[];
+  containers: ContainerSpec[];
+  /** Every composable node, Kestrel or not, in load order. */
+  components: ComponentSpec[];
   executables: ExecutableSpec[];
   args: ResolvedArg[];
   /** `<log message>` lines, in order. */
@@ -110,6 +136,11 @@ const ACTIONS: Record<string, { attrs: string[]; children?: string[] }> = {
     attrs: ['pkg', 'exec', 'name', 'namespace', 'args', 'ros_args', 'output', 'respawn', 'respawn_delay', 'launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd'],
     children: ['param', 'remap', 'env'],
   },
+  node_container: {
+    attrs: ['pkg', 'exec', 'name', 'namespace', 'args', 'ros_args', 'output', 'respawn', 'respawn_delay', 'launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd'],
+    children: ['param', 'remap', 'env', 'composable_node'],
+  },
+  load_composable_node: { attrs: ['target'], children: ['composable_node'] },
   include: { attrs: ['file'], children: ['arg'] },
   executable: {
     attrs: ['cmd', 'cwd', 'name', 'shell', 'output', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'launch_prefix', 'respawn', 'respawn_delay', 'args'],
@@ -329,6 +360,15 @@ class Resolver {
         return this.include(e, scope);
       case 'node':
         return this.node(e, scope);
+      case 'node_container':
+        return this.container(e, scope);
+      case 'load_composable_node': {
+        const t = this.required(e, 'target', scope);
+        // launch_ros resolves a relative target from its own node, which lives at `/`.
+        const target = t.startsWith('/') ? normalizeNs(t) : normalizeNs(`/${t}`);
+        for (const c of e.children) this.composable(c, scope, target);
+        return;
+      }
       case 'executable':
         return this.executable(e, scope);
     }
@@ -476,9 +516,8 @@ class Resolver {
     out.set(full, o);
   }
 
-  private node(e: Entity, scope: Scope): void {
-    const pkg = this.required(e, 'pkg', scope);
-    const exec = this.required(e, 'exec', scope);
+  /** `name` and `namespace` of a node or component: the namespace pushed onto the scope's, both checked as rcl would. */
+  private nameAndNs(e: Entity, scope: Scope): { name?: string; namespace?: string } {
     const name = this.attr(e, 'name', scope);
     const nsAttr = this.attr(e, 'namespace', scope);
     let namespace: string | undefined;
@@ -486,6 +525,71 @@ class Resolver {
     else if (scope.ns !== '') namespace = scope.ns;
     if (name !== undefined && !/^[A-Za-z_]\w*$/.test(name)) throw err(e, `invalid node name '${name}' (letters, digits and _; not starting with a digit)`);
     if (namespace !== undefined && !/^\/([A-Za-z_]\w*(\/[A-Za-z_]\w*)*)?$/.test(namespace)) throw err(e, `invalid namespace '${namespace}' (expected /name/name..., each a letter or _ then letters, digits, _)`);
+    return { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+  }
+
+  /** A `<node_container>`: a container entry (the embedded Container stands for it) and its components. */
+  private container(e: Entity, scope: Scope): void {
+    const spec = this.nodeSpec(e, scope);
+    this.c.out.containers.push({ fqn: spec.fqn, package: spec.package, executable: spec.executable, source: spec.source! });
+    // Loaded once the container runs, in the scope of the container's action (its own namespace does not apply to them).
+    for (const c of e.children) if (c.type === 'composable_node') this.composable(c, scope, spec.fqn);
+  }
+
+  /** A `<composable_node>`, as launch_ros's LoadNode request: global params and remaps first, then its own. */
+  private composable(e: Entity, scope: Scope, container: string): void {
+    checkShape(e, ['pkg', 'plugin', 'name', 'namespace'], ['param', 'remap', 'extra_arg']);
+    if (!this.enabled(e, scope)) return;
+    const pkg = this.required(e, 'pkg', scope);
+    const plugin = this.required(e, 'plugin', scope);
+    const { name, namespace } = this.nameAndNs(e, scope);
+    const exec = plugin.split('::').pop()!;
+    const source = `${e.file}:${e.line}`;
+    const fqn = joinNs(namespace ?? '/', name ?? this.c.opts.defaultNodeName?.(pkg, exec) ?? exec);
+    const files: ParamsFile[] = [...scope.globalParams];
+    const inline = new Map<string, ParamOverride>();
+    const remaps: Remap[] = [...scope.globalRemaps];
+    const extraArgs: { name: string; value: string }[] = [];
+    for (const c of e.children) {
+      if (c.type === 'param') this.nodeParams(c, scope, '', inline, files);
+      else if (c.type === 'remap') {
+        checkShape(c, ['from', 'to'], [], []);
+        remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });
+      } else {
+        checkShape(c, ['name', 'value'], [], []);
+        extraArgs.push({ name: this.required(c, 'name', scope), value: this.attr(c, 'value', scope) ?? '' });
+      }
+    }
+    if (inline.size > 0) files.push(inlineParams(name !== undefined && namespace !== undefined ? joinNs(namespace, name) : '/**', inline, source));
+    const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
+    this.c.out.components.push({
+      package: pkg,
+      executable: exec,
+      plugin,
+      container,
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      params: paramsForNode(files, fqn),
+      remaps,
+      source,
+      args: [],
+      respawn: false,
+      env,
+      unsetEnv,
+      paramFiles: files,
+      fqn,
+      extraArgs,
+    });
+  }
+
+  private node(e: Entity, scope: Scope): void {
+    this.c.out.nodes.push(this.nodeSpec(e, scope));
+  }
+
+  private nodeSpec(e: Entity, scope: Scope): LaunchNode {
+    const pkg = this.required(e, 'pkg', scope);
+    const exec = this.required(e, 'exec', scope);
+    const { name, namespace } = this.nameAndNs(e, scope);
     const source = `${e.file}:${e.line}`;
     let rosArgs: RosArgs | undefined;
     const rosArgsText = this.attr(e, 'ros_args', scope);
@@ -511,7 +615,7 @@ class Resolver {
       else if (c.type === 'remap') {
         checkShape(c, ['from', 'to'], [], []);
         remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });
-      } else {
+      } else if (c.type === 'env') {
         checkShape(c, ['name', 'value'], [], []);
         env[this.required(c, 'name', scope)] = this.attr(c, 'value', scope) ?? '';
       }
@@ -539,7 +643,7 @@ class Resolver {
       paramFiles: files,
       fqn,
     };
-    this.c.out.nodes.push(spec);
+    return spec;
   }
 
   private executable(e: Entity, scope: Scope): void {
@@ -623,7 +727,7 @@ export function splitCommandLine(text: string): string[] {
  * Throws LaunchError (file:line: what) on anything invalid or unsupported.
  */
 export function resolveLaunch(file: string, args: Readonly<Record<string, string>> = {}, opts: ResolveOptions = {}): ResolvedLaunch {
-  const out: ResolvedLaunch = { nodes: [], executables: [], args: [], logs: [], files: [] };
+  const out: ResolvedLaunch = { nodes: [], containers: [], components: [], executables: [], args: [], logs: [], files: [] };
   const env = { ...(opts.env ?? process.env) };
   const origins = new Map(Object.keys(args).map((k) => [k, 'command line']));
   const scope: Scope = { configs: new Map(Object.entries(args)), origins, ns: '', env, globalParams: [], globalRemaps: [] };

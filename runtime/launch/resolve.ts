@@ -108,6 +108,8 @@ export interface ResolveOptions {
   defaultNodeName?: (pkg: string, exec: string) => string | undefined;
   /** Directory for relative include / params paths not found beside the launch file. Default: process.cwd(). */
   cwd?: string;
+  /** Install prefixes searched for packages before AMENT_PREFIX_PATH's. */
+  amentPrefixes?: readonly string[];
 }
 
 /**
@@ -185,7 +187,7 @@ class Resolver {
 
   private subst(e: Entity, text: string, scope: Scope): string {
     try {
-      return substitute(text, { configs: scope.configs, env: scope.env, file: e.file, kestrelRoot: KESTREL_ROOT });
+      return substitute(text, { configs: scope.configs, env: scope.env, file: e.file, kestrelRoot: KESTREL_ROOT, ...(this.c.opts.amentPrefixes ? { amentPrefixes: this.c.opts.amentPrefixes } : {}) });
     } catch (x) {
       if (x instanceof SubstitutionError) throw err(e, `<${e.tag}>: ${x.message}`);
       throw x;
@@ -732,6 +734,44 @@ export function resolveLaunch(file: string, args: Readonly<Record<string, string
   const origins = new Map(Object.keys(args).map((k) => [k, 'command line']));
   const scope: Scope = { configs: new Map(Object.entries(args)), origins, ns: '', env, globalParams: [], globalRemaps: [] };
   new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).top(file, scope);
+  return out;
+}
+
+/** An `<arg>` as written (nothing substituted): what `ros2 launch -s` can list without running the file. */
+export interface DeclaredArg {
+  name: string;
+  default?: string;
+  description?: string;
+  /** Under an `if`/`unless` (its own or a group's). */
+  conditional: boolean;
+  source: string;
+}
+
+/** The `<arg>`s a file declares (in groups too, not in includes), first declaration of each name. */
+export function declaredArgs(file: string): DeclaredArg[] {
+  let src: string;
+  try {
+    src = readTextBounded(file);
+  } catch (x) {
+    throw new LaunchError(file, undefined, `cannot read launch file (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`);
+  }
+  const out: DeclaredArg[] = [];
+  const text = (e: Entity, k: string): string | undefined => {
+    const v = e.attrs.get(k);
+    return v?.kind === 'text' ? v.text : undefined;
+  };
+  const walk = (list: readonly Entity[], conditional: boolean): void => {
+    for (const e of list) {
+      const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
+      const name = text(e, 'name');
+      if (e.type === 'arg' && name !== undefined && !out.some((a) => a.name === name)) {
+        const def = text(e, 'default');
+        const description = text(e, 'description');
+        out.push({ name, ...(def !== undefined ? { default: def } : {}), ...(description !== undefined ? { description } : {}), conditional: cond, source: `${e.file}:${e.line}` });
+      } else if (e.type === 'group') walk(e.children, cond);
+    }
+  };
+  walk(parseLaunchText(src, resolvePath(file)).children, false);
   return out;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Evaluates a launch entity tree into what would be started, following launch / launch_ros:
- * launch configurations (`<arg>`, `<let>`) scoped by `<group>`, ROS namespaces pushed by
- * `<push-ros-namespace>`, substitutions, `if`/`unless`, includes with their own `<arg>`s, and
- * per-node parameters computed with rcl's params-file rules. Every construct not listed in
+ * launch configurations (`<arg>`, `<let>`) scoped by `<group>` and not by `<include>` (as in ROS 2),
+ * ROS namespaces pushed by `<push-ros-namespace>`, substitutions, `if`/`unless`, includes with
+ * their own `<arg>`s, composable nodes, and per-node parameters computed with rcl's params-file
+ * rules. Every construct not listed in
  * ACTIONS below is an error naming file:line, never a silent skip.
  */
 import { existsSync } from 'node:fs';

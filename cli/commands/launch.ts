@@ -115,14 +115,16 @@ function showArgs(file: string, resolve: () => ResolvedLaunch): void {
 
 export const launchCommand: Command = {
   name: 'launch',
-  summary: 'Run a .launch.xml / .launch.yaml with every node in this process (Ctrl-C stops cleanly)',
-  usage: `usage: kestrel launch <file.launch.xml|.launch.yaml> [name:=value ...] [options]
+  summary: 'Run a .launch.xml / .launch.yaml / .launch.py with every node in this process (Ctrl-C stops cleanly)',
+  usage: `usage: kestrel launch <file.launch.xml|.launch.yaml|.launch.py> [name:=value ...] [options]
        kestrel launch <package> <file name> [name:=value ...] [options]
 
 Runs the launch file's nodes composed in one process (package 'kestrel', or any package whose
 executable is a Kestrel node) and its <executable>s as child processes. Composable nodes whose
 plugin names a Kestrel node (kestrel::talker) run in the same embedded container; other plugins
-are listed and reported, not run. SIGINT/SIGTERM shut everything down and exit 0.
+are listed and reported, not run. Python launch files are evaluated with python3 against a shim
+of the launch / launch_ros modules (no ROS 2 install needed). SIGINT/SIGTERM shut everything down
+and exit 0.
 
 With <package>, the file is looked up by name anywhere under the package's share directory, as
 ros2 launch does (package 'kestrel' is this repository; others: <prefix>/share/<package>).

@@ -148,9 +148,9 @@ export function parseLaunchYaml(src: string, file: string): Entity {
   return launch;
 }
 
-/** Picks the parser by extension; `.launch.py` gets a clear refusal. */
+/** Picks the parser by extension (`.launch.py` files are run by python.ts, not parsed here). */
 export function parseLaunchText(src: string, file: string): Entity {
-  if (/\.py$/.test(file)) throw new LaunchError(file, undefined, 'Python launch files are not supported, convert to XML/YAML (.launch.xml / .launch.yaml)');
+  if (/\.py$/.test(file)) throw new LaunchError(file, undefined, 'Python launch files are evaluated with python3 (resolveLaunch does it), not parsed as text');
   if (/\.xml$/i.test(file)) return parseLaunchXml(src, file);
   if (/\.ya?ml$/i.test(file)) return parseLaunchYaml(src, file);
   throw new LaunchError(file, undefined, 'unknown launch file type (expected .launch.xml or .launch.yaml)');

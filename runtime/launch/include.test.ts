@@ -70,6 +70,11 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
     expect(errorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/grouped\.launch\.xml:6: <log>: launch configuration 'mode' does not exist/);
   });
 
+  it('$(var name default) gives the default only when the configuration is not set (LaunchConfiguration(default=...))', () => {
+    const f = write('vardef.launch.xml', '<launch>\n  <log message="$(var nope fallback)"/>\n  <let name="nope" value="set"/>\n  <log message="$(var nope fallback)"/>\n</launch>');
+    expect(resolveLaunch(f, {}, { env: {} }).logs).toEqual(['fallback', 'set']);
+  });
+
   it('include args are set one after another: a later one sees an earlier one', () => {
     write('pair.launch.xml', '<launch>\n  <arg name="a"/>\n  <arg name="b"/>\n  <log message="a=$(var a) b=$(var b)"/>\n</launch>');
     const f = write('inorder.launch.xml', '<launch>\n  <include file="pair.launch.xml">\n    <arg name="a" value="1"/>\n    <arg name="b" value="$(var a)2"/>\n  </include>\n</launch>');

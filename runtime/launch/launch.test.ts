@@ -293,7 +293,7 @@ describe('launch constructs', () => {
     ['bad node name', '<launch>\n  <node pkg="kestrel" exec="talker" name="my-talker"/>\n</launch>', /:2: invalid node name 'my-talker'/],
     ['bad namespace', '<launch>\n  <node pkg="kestrel" exec="talker" namespace="/1drone"/>\n</launch>', /:2: invalid namespace '\/1drone'/],
     ['missing exec', '<launch>\n  <node pkg="kestrel"/>\n</launch>', /:2: <node> needs a 'exec' attribute/],
-    ['python include', '<launch>\n  <include file="other.launch.py"/>\n</launch>', /:2: cannot include .*other\.launch\.py': Python launch files are not supported, convert to XML\/YAML/],
+    ['missing python include', '<launch>\n  <include file="other.launch.py"/>\n</launch>', /:2: cannot read launch file .*other\.launch\.py' \(ENOENT\)/],
     ['missing include', '<launch>\n  <include file="nope.launch.xml"/>\n</launch>', /:2: cannot read launch file .*nope\.launch\.xml' \(ENOENT\)/],
     ['bad params file', '<launch>\n  <node pkg="kestrel" exec="talker">\n    <param from="bad.yaml"/>\n  </node>\n</launch>', /x\.launch\.xml:3: params file: .*bad\.yaml:2: 'a' has a value but no 'ros__parameters'/],
   ])('%s → LaunchError with file:line', (_what, text, re) => {
@@ -320,8 +320,8 @@ describe('launch constructs', () => {
     expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/c\.launch\.xml:2: included file .*inc\.launch\.yaml: missing required launch argument 'who' at line 2/);
   });
 
-  it('a .launch.py file is refused with the conversion hint', () => {
+  it('a .launch.py file is evaluated with python3 (python.test.ts has the rest): one without generate_launch_description() is named', () => {
     const f = write('x.launch.py', 'from launch import LaunchDescription\n');
-    expect(() => resolveLaunch(f)).toThrow('Python launch files are not supported, convert to XML/YAML');
+    expect(() => resolveLaunch(f)).toThrow(/x\.launch\.py: (no generate_launch_description\(\) function|python3 not found)/);
   });
 });

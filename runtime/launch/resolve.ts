@@ -15,7 +15,9 @@ import { joinNs, type Remap } from '../names.js';
 import type { ParamOverride, ParamType, ParamValue } from '../params.js';
 import { inlineParams, loadParamsFile, paramsForNode, ParamsFileError, parseParamsYaml, type ParamsFile } from '../params-file.js';
 import { parseParamValue, parseRosArgs, RosArgsError, type RosArgs } from '../ros-args.js';
+import { isMap, isScalar, parseDocument, Scalar } from 'yaml';
 import { LaunchError, parseLaunchText, type AttrValue, type Entity } from './entity.js';
+import { parseLaunchPython, runOpaqueFunction, type PythonLaunchOptions } from './python.js';
 import { substitute, SubstitutionError } from './substitutions.js';
 
 /** The repository root: `$(find-pkg-share kestrel)`. */
@@ -154,8 +156,11 @@ const ACTIONS: Record<string, { attrs: string[]; children?: string[] }> = {
   set_parameter: { attrs: ['name', 'value'] },
   set_remap: { attrs: ['from', 'to'] },
   log: { attrs: ['message'] },
+  // Only from a .launch.py (python.ts): an OpaqueFunction, called back when reached.
+  opaque_function: { attrs: ['index'] },
 };
-const SUPPORTED = Object.keys(ACTIONS).map((k) => k.replace(/_/g, '-')).join(', ');
+const PYTHON_ONLY = new Set(['opaque_function']);
+const SUPPORTED = Object.keys(ACTIONS).filter((k) => !PYTHON_ONLY.has(k)).map((k) => k.replace(/_/g, '-')).join(', ');
 
 function err(e: Entity, detail: string): LaunchError {
   return new LaunchError(e.file, e.line, detail);
@@ -255,9 +260,13 @@ class Resolver {
       const why = x instanceof FileTooLargeError ? `cannot read launch file: ${x.message}` : `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
       throw from ? err(from, why) : new LaunchError(path, undefined, why);
     }
-    const root = parseLaunchText(src, abs);
+    const root = isPython(abs) ? parseLaunchPython(abs, this.pythonOpts()) : parseLaunchText(src, abs);
     checkShape(root, ['version'], ['*'], []);
     return root;
+  }
+
+  private pythonOpts(): PythonLaunchOptions {
+    return { env: this.c.baseEnv, kestrelRoot: KESTREL_ROOT, ...(this.c.opts.amentPrefixes ? { amentPrefixes: this.c.opts.amentPrefixes } : {}) };
   }
 
   /** Runs a parsed file's actions in `scope` (the includer's own scope: nothing is pushed). */
@@ -322,7 +331,7 @@ class Resolver {
 
   private action(e: Entity, scope: Scope): void {
     const spec = ACTIONS[e.type];
-    if (!spec) throw err(e, `unsupported action <${e.tag}> (supported: ${SUPPORTED})`);
+    if (!spec || (PYTHON_ONLY.has(e.type) && !isPython(e.file))) throw err(e, `unsupported action <${e.tag}> (supported: ${SUPPORTED})`);
     checkShape(e, spec.attrs, spec.children);
     if (!this.enabled(e, scope)) return;
     switch (e.type) {
@@ -374,6 +383,17 @@ class Resolver {
       }
       case 'executable':
         return this.executable(e, scope);
+      case 'opaque_function': {
+        const index = Number(this.required(e, 'index', scope));
+        let children: Entity[];
+        try {
+          children = runOpaqueFunction(e.file, index, scope.configs, e.line, this.pythonOpts());
+        } catch (x) {
+          if (x instanceof LaunchError && x.line === undefined) throw err(e, x.message.slice(x.file.length + 2));
+          throw x;
+        }
+        return this.actions(children, scope);
+      }
     }
   }
 
@@ -437,7 +457,6 @@ class Resolver {
    */
   private include(e: Entity, scope: Scope): void {
     const file = this.path(e, this.required(e, 'file', scope));
-    if (/\.py$/.test(file)) throw err(e, `cannot include '${file}': Python launch files are not supported, convert to XML/YAML`);
     const root = this.load(file, e);
     const names: string[] = [];
     for (const a of e.children) {
@@ -486,14 +505,23 @@ class Resolver {
 
   /** launch_ros gathers a node's `<param from>` files in order and all inline `<param>`s into one dict applied after them. */
   private nodeParams(e: Entity, scope: Scope, prefix: string, out: Map<string, ParamOverride>, files: ParamsFile[]): void {
-    checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs'], ['param'], []);
+    // root_key, convert_types and <rewrite>s come only from a .launch.py's RewrittenYaml (nav2_common).
+    const py = isPython(e.file);
+    checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs', ...(py ? ['root_key', 'convert_types'] : [])], py ? ['param', 'rewrite'] : ['param'], []);
     const from = this.attr(e, 'from', scope);
     if (from !== undefined) {
-      if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > 0) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
+      const rewrites = e.children.filter((c) => c.type === 'rewrite');
+      if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > rewrites.length) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
       if (prefix !== '') throw err(e, '<param from=...> cannot be nested inside another <param>');
       const path = this.path(e, from);
       try {
-        if (this.bool(e, 'allow_substs', scope, false)) {
+        if (py && (rewrites.length > 0 || e.attrs.has('root_key'))) {
+          const pairs = rewrites.map((r): [string, string] => {
+            checkShape(r, ['key', 'value'], [], []);
+            return [this.required(r, 'key', scope), this.attr(r, 'value', scope) ?? ''];
+          });
+          files.push(parseParamsYaml(rewriteYaml(readTextBounded(path), path, pairs, this.attr(e, 'root_key', scope) ?? '', this.bool(e, 'convert_types', scope, false)), `${path} (rewritten)`));
+        } else if (this.bool(e, 'allow_substs', scope, false)) {
           const raw = readTextBounded(path);
           files.push(parseParamsYaml(this.subst(e, raw, scope), path));
         } else {
@@ -511,6 +539,7 @@ class Resolver {
     const full = prefix === '' ? name : `${prefix}.${name}`;
     if (e.children.length > 0) {
       if (e.attrs.has('value')) throw err(e, `<param name="${name}"> has both a value and nested <param>s`);
+      if (e.children.some((c) => c.type !== 'param')) throw err(e, `<param name="${name}">: only <param>s nest inside a <param>`);
       for (const c of e.children) this.nodeParams(c, scope, full, out, files);
       return;
     }
@@ -683,6 +712,43 @@ class Resolver {
       source: `${e.file}:${e.line}`,
     });
   }
+}
+
+const isPython = (file: string): boolean => /\.py$/.test(file);
+
+/**
+ * nav2_common's RewrittenYaml: every leaf whose key, or whose full dotted path, is a rewrite key
+ * gets that value (a string, or typed like YAML with convert_types), then everything goes under
+ * `rootKey` if one is given. Works on the YAML tree (failsafe schema) so that untouched values
+ * keep exactly the text, and so the type, they were written with.
+ */
+export function rewriteYaml(src: string, file: string, rewrites: readonly [string, string][], rootKey: string, convertTypes: boolean): string {
+  const doc = parseDocument(src, { schema: 'failsafe' });
+  if (doc.errors.length > 0) throw new ParamsFileError(file, doc.errors[0]!.linePos?.[0].line, `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const byKey = new Map(rewrites);
+  const value = (v: string): Scalar => {
+    const s = new Scalar(v);
+    s.type = convertTypes ? 'PLAIN' : 'QUOTE_SINGLE';
+    return s;
+  };
+  const walk = (node: unknown, path: string[]): void => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (k === undefined) continue;
+      const p = [...path, k];
+      if (isMap(pair.value)) walk(pair.value, p);
+      else {
+        const v = byKey.get(p.join('.')) ?? byKey.get(k);
+        if (v !== undefined) pair.value = value(v);
+      }
+    }
+  };
+  walk(doc.contents, []);
+  const text = doc.toString();
+  if (rootKey === '') return text;
+  // Indenting every line of a block-style document nests it under the new key.
+  return `${JSON.stringify(rootKey)}:\n${text.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n')}`;
 }
 
 function copyScope(s: Scope): Scope {

@@ -122,8 +122,9 @@ function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): s
   };
   switch (p.name) {
     case 'var': {
-      want(1, 1);
-      const v = ctx.configs.get(args[0]!);
+      // `$(var name default)`: launch's LaunchConfiguration takes an optional default.
+      want(1, 2);
+      const v = ctx.configs.get(args[0]!) ?? args[1];
       if (v === undefined) throw new SubstitutionError(`launch configuration '${args[0]}' does not exist (declare it with <arg> or <let>)`);
       return v;
     }

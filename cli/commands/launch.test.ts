@@ -39,6 +39,10 @@ describe('kestrel launch command line', () => {
     expect(req.code).toBe(0);
     expect(req.out).toMatch(/^\(not resolved: .*missing required launch arguments 'perception_ns' at line 2, 'input_topic' at line 3/);
     expect(req.out).toContain("'gpu_id':\n    (default: required; only under a condition)");
+    // A Python file too (python3 describes it; nothing runs).
+    const py = await captureOutput(() => launchCommand.run(['-s', join(PREFIX, 'share/kestrel_nav/launch/localization_launch.py')]));
+    expect(py.out).toMatch(/^\(not resolved: .*missing required launch argument 'params_file'/);
+    expect(py.out).toContain("'use_sim_time':\n    (default: 'false')");
   });
 
   it('package lookup errors say what was searched', async () => {

@@ -89,14 +89,14 @@ export function printDescription(resolved: ResolvedLaunch, registry: Registry): 
 }
 
 /** `--show-args`: the resolved values when the file resolves; else what the file declares (like `ros2 launch -s`, which runs nothing). */
-function showArgs(file: string, resolve: () => ResolvedLaunch): void {
+function showArgs(file: string, resolve: () => ResolvedLaunch, amentPrefixes: readonly string[]): void {
   let resolved: ResolvedLaunch | undefined;
   try {
     resolved = resolve();
   } catch (e) {
     if (!(e instanceof LaunchError)) throw e;
     println(`(not resolved: ${e.message}; the arguments as ${file} declares them:)`);
-    const declared = declaredArgs(file);
+    const declared = declaredArgs(file, { amentPrefixes });
     if (declared.length === 0) println('(no launch arguments)');
     for (const a of declared) {
       println(`'${a.name}':`);
@@ -141,7 +141,7 @@ ros2 launch does (package 'kestrel' is this repository; others: <prefix>/share/<
     const resolve = (): ResolvedLaunch =>
       resolveLaunch(file, a.args, { defaultNodeName: (_pkg, exec) => NODE_REGISTRY.get(exec)?.name, amentPrefixes: a.amentPrefixes });
     if (a.showArgs) {
-      showArgs(file, resolve);
+      showArgs(file, resolve, a.amentPrefixes);
       return 0;
     }
     const resolved = resolve();

@@ -138,6 +138,27 @@ def generate_launch_description():
       expect(strip(resolveLaunch(py, { mode: 'slow', robot: 'r9' }, { env: {} }))).toEqual(strip(resolveLaunch(xml, { mode: 'slow', robot: 'r9' }, { env: {} })));
     });
 
+    it('ParameterFile(RewrittenYaml(...), allow_substs=True): substitutions in the file, then the rewrites; launch_arguments as a dict', () => {
+      write('subst.yaml', 'cam:\n  ros__parameters:\n    frame: $(var robot)_camera\n    fps: 30\n    exposure: 1.0\n');
+      const f = write('pf_launch.py', `import os
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch_ros.actions import Node
+from launch_ros.descriptions import ParameterFile
+from nav2_common.launch import RewrittenYaml
+
+
+def generate_launch_description():
+    params = RewrittenYaml(source_file=os.path.join(os.path.dirname(__file__), 'subst.yaml'), param_rewrites={'cam.ros__parameters.fps': '15'}, convert_types=True)
+    return LaunchDescription([
+        DeclareLaunchArgument('robot', default_value='r2'),
+        Node(package='p', executable='cam', name='cam', parameters=[ParameterFile(params, allow_substs=True)]),
+    ])
+`);
+      const n = resolveLaunch(f, {}, { env: {} }).nodes[0]!;
+      expect([...n.params].map(([k, o]) => [k, o.value, o.type])).toEqual([['frame', 'r2_camera', 'string'], ['fps', 15, 'int'], ['exposure', 1, 'double']]);
+    });
+
     it('an XML file includes a Python one (and its launch configurations leak back, as any include)', () => {
       write('inner_launch.py', "from launch import LaunchDescription\nfrom launch.actions import DeclareLaunchArgument\n\ndef generate_launch_description():\n    return LaunchDescription([DeclareLaunchArgument('who', default_value='py')])\n");
       const f = write('outer.launch.xml', '<launch>\n  <include file="inner_launch.py"/>\n  <log message="$(var who)"/>\n</launch>');

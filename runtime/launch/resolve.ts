@@ -520,7 +520,9 @@ class Resolver {
             checkShape(r, ['key', 'value'], [], []);
             return [this.required(r, 'key', scope), this.attr(r, 'value', scope) ?? ''];
           });
-          files.push(parseParamsYaml(rewriteYaml(readTextBounded(path), path, pairs, this.attr(e, 'root_key', scope) ?? '', this.bool(e, 'convert_types', scope, false)), `${path} (rewritten)`));
+          const raw = readTextBounded(path);
+          const text = this.bool(e, 'allow_substs', scope, false) ? this.subst(e, raw, scope) : raw;
+          files.push(parseParamsYaml(rewriteYaml(text, path, pairs, this.attr(e, 'root_key', scope) ?? '', this.bool(e, 'convert_types', scope, false)), `${path} (rewritten)`));
         } else if (this.bool(e, 'allow_substs', scope, false)) {
           const raw = readTextBounded(path);
           files.push(parseParamsYaml(this.subst(e, raw, scope), path));
@@ -815,13 +817,17 @@ export interface DeclaredArg {
 }
 
 /** The `<arg>`s a file declares (in groups too, not in includes), first declaration of each name. */
-export function declaredArgs(file: string): DeclaredArg[] {
+export function declaredArgs(file: string, opts: ResolveOptions = {}): DeclaredArg[] {
   let src: string;
   try {
     src = readTextBounded(file);
   } catch (x) {
     throw new LaunchError(file, undefined, `cannot read launch file (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`);
   }
+  const abs = resolvePath(file);
+  const root = isPython(abs)
+    ? parseLaunchPython(abs, { env: opts.env ?? process.env, kestrelRoot: KESTREL_ROOT, ...(opts.amentPrefixes ? { amentPrefixes: opts.amentPrefixes } : {}) })
+    : parseLaunchText(src, abs);
   const out: DeclaredArg[] = [];
   const text = (e: Entity, k: string): string | undefined => {
     const v = e.attrs.get(k);
@@ -838,7 +844,7 @@ export function declaredArgs(file: string): DeclaredArg[] {
       } else if (e.type === 'group') walk(e.children, cond);
     }
   };
-  walk(parseLaunchText(src, resolvePath(file)).children, false);
+  walk(root.children, false);
   return out;
 }
 

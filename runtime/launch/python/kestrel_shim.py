@@ -391,7 +391,8 @@ class IncludeLaunchDescription(Action):
         self.location = src.location if isinstance(src, LaunchDescriptionSource) else src
         if isinstance(self.location, LaunchDescription):
             raise Unsupported('IncludeLaunchDescription of a LaunchDescription object (give a file)')
-        self.args = list(launch_arguments or [])
+        args = launch_arguments or []
+        self.args = list(args.items() if isinstance(args, dict) else args)
 
     def describe(self):
         kids = [entity('arg', {'name': text_of(k), 'value': text_of(v)}, [], self.line) for k, v in self.args]
@@ -478,7 +479,13 @@ def _params(parameters, line):
         elif isinstance(p, RewrittenYaml):
             out.append(p.entity(line))
         elif isinstance(p, ParameterFile):
-            out.append(entity('param', {'from': text_of(p.param_file), 'allow_substs': 'true' if p.allow_substs else None}, [], line))
+            if isinstance(p.param_file, RewrittenYaml):
+                e = p.param_file.entity(line)
+                e['attrs']['allow_substs'] = 'true' if p.allow_substs else None
+                e['attrs'] = {k: v for k, v in e['attrs'].items() if v is not None}
+                out.append(e)
+            else:
+                out.append(entity('param', {'from': text_of(p.param_file), 'allow_substs': 'true' if p.allow_substs else None}, [], line))
         else:
             out.append(entity('param', {'from': text_of(p)}, [], line))
     return out

@@ -12,6 +12,8 @@ const CASES = [
   // strings and sequences
   "'a' * 3", "3 * 'ab'", "'x' * -1", "'a' + 'b'", "'abc'[1]", "'abc'[-1]", "'a' in 'cat'", "'z' not in 'cat'", "'b' in ['a', 'b']",
   "[1, 'a', 2.5]", "(1,)", "('a', \"it's\")", "[1, 2] + [3]", "[0] * 3", "'it' \"s\"",
+  "'True'.lower() == 'true'", "' a b '.strip()", "'x--'.rstrip('-')", "'a,b'.split(',')", "' a  b '.split()", "'-'.join(['a', 'b'])", "'ab'.upper()",
+  "'abc'.startswith('ab')", "'a.b'.replace('.', '/')", "'12'.isdigit()", "'hELLO'.capitalize()",
   // comparisons, booleans, conditionals
   "'a' == 'a' and 2 > 1", '1 < 2 < 3', '1 < 3 < 2', '1 == 1.0', "1 == '1'", 'not 0', '0 or 5', '3 and 0', "'' or 'default'", 'None is None',
   "'yes' if 1 > 2 else 'no'", '2**63 > 9.2e18', 'True == 1',
@@ -42,6 +44,8 @@ describe('$(eval) gives what Python str(eval(...)) gives', () => {
   it.each([
     ["__import__('os').system('true')", /function '__import__' is not supported/],
     ['os.getcwd()', /attribute access \('os\.'\) is not supported/],
+    ["'a'.format(1)", /attribute 'format' is not supported \(str methods: lower/],
+    ['(1).real', /attribute 'real' is not supported/],
     ['x + 1', /name 'x' is not defined/],
     ['1 / 0', /division by zero/],
     ['5 // 0', /integer division or modulo by zero/],

@@ -469,16 +469,65 @@ export function evalPythonExpr(src: string): string {
     if (idx < 0n || idx >= len) throw fail(src, `${typeName(v)} index out of range`);
     return typeof v === 'string' ? v[Number(idx)]! : v.items[Number(idx)]!;
   };
+  const STR_METHODS = ['lower', 'upper', 'strip', 'lstrip', 'rstrip', 'startswith', 'endswith', 'replace', 'split', 'join', 'isdigit', 'capitalize'];
+  const method = (v: Py, name: string, args: Py[]): Py => {
+    if (typeof v !== 'string') throw fail(src, `'${typeName(v)}' object has no attribute '${name}' (only str methods are supported)`);
+    const str = (k: number): string => {
+      const a = args[k];
+      if (typeof a !== 'string') throw fail(src, `${name}() argument ${k + 1} must be str, not ${a === undefined ? 'missing' : typeName(a)}`);
+      return a;
+    };
+    const chars = (): string | undefined => (args.length === 0 || args[0] === null ? undefined : str(0));
+    const trim = (t: string, left: boolean, right: boolean): string => {
+      const set = chars();
+      const isStrip = (c: string): boolean => (set === undefined ? /\s/.test(c) : set.includes(c));
+      let a = 0;
+      let b = t.length;
+      while (left && a < b && isStrip(t[a]!)) a++;
+      while (right && b > a && isStrip(t[b - 1]!)) b--;
+      return t.slice(a, b);
+    };
+    switch (name) {
+      case 'lower': return v.toLowerCase();
+      case 'upper': return v.toUpperCase();
+      case 'capitalize': return v.slice(0, 1).toUpperCase() + v.slice(1).toLowerCase();
+      case 'strip': return trim(v, true, true);
+      case 'lstrip': return trim(v, true, false);
+      case 'rstrip': return trim(v, false, true);
+      case 'startswith': return v.startsWith(str(0));
+      case 'endswith': return v.endsWith(str(0));
+      case 'replace': return v.split(str(0)).join(str(1));
+      case 'isdigit': return v !== '' && /^\d+$/.test(v);
+      case 'split': {
+        const sep = chars();
+        return { items: sep === undefined ? v.split(/\s+/).filter((x) => x !== '') : v.split(sep), tuple: false };
+      }
+      default: {
+        const seq = args[0];
+        if (!seq || !isList(seq) || !seq.items.every((x) => typeof x === 'string')) throw fail(src, 'join() takes a list of strings');
+        return seq.items.join(v);
+      }
+    }
+  };
   const postfix = (): Th => {
     let v = atom();
-    while (isOp('[')) {
-      i++;
-      const k = expr();
-      expect(']');
-      const base = v;
-      v = () => index(base(), k());
+    for (;;) {
+      if (isOp('[')) {
+        i++;
+        const k = expr();
+        expect(']');
+        const base = v;
+        v = () => index(base(), k());
+      } else if (isOp('.')) {
+        i++;
+        const m = toks[i++];
+        if (!m || m.t !== 'name' || !STR_METHODS.includes(m.v) || !isOp('(')) throw fail(src, `attribute '${m ? String(m.v) : ''}' is not supported (str methods: ${STR_METHODS.join(', ')})`);
+        i++;
+        const args = sequence(')');
+        const base = v;
+        v = () => method(base(), m.v, all(args));
+      } else return v;
     }
-    return v;
   };
   const power = (): Th => {
     const a = postfix();

@@ -98,7 +98,7 @@ describe('kestrel CLI (in-process)', () => {
   itFixtures('launch errors from ROS 2 launch files: unsupported actions, non-Kestrel nodes (exit 1, file:line)', [TRACING, ADD_TWO_INTS], async () => {
     const tracing = fixture(TRACING);
     expect(await main(['launch', tracing])).toBe(1);
-    expect(err).toBe(`kestrel launch: ${tracing}:2: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, include, executable, set-env, unset-env, set-parameter, set-remap, log)\n`);
+    expect(err).toBe(`kestrel launch: ${tracing}:2: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, node-container, load-composable-node, include, executable, set-env, unset-env, set-parameter, set-remap, log)\n`);
     err = '';
     expect(await main(['launch', fixture(ADD_TWO_INTS)])).toBe(1);
     expect(err).toMatch(/cannot run 2 node\(s\) in-process.*pkg 'demo_nodes_cpp' exec 'add_two_ints_server'/);

@@ -152,6 +152,15 @@ describe('rcl scalar typing', () => {
     expect(Number.isNaN(v.c![0])).toBe(true);
     expect(v.d).toEqual([1e20, 'double']);
   });
+
+  it('int64 values past ±2^53 keep their exact value beside the nearest double', () => {
+    const f = parseParamsYaml('n:\n  ros__parameters:\n    a: 9223372036854775807\n    b: [1, -9007199254740993]\n    c: 9007199254740991\n', 't.yaml');
+    const [a, b, c] = ['a', 'b', 'c'].map((k) => f.entries[0]!.params.get(k)!);
+    expect(a).toMatchObject({ type: 'int', value: 2 ** 63, exact: 9223372036854775807n });
+    expect(b).toMatchObject({ type: 'int[]', exact: [1n, -9007199254740993n] });
+    expect(c).not.toHaveProperty('exact');
+    expect(typePlainScalar('-9223372036854775808')).toEqual({ type: 'int', value: -(2 ** 63), exact: -(2n ** 63n) });
+  });
 });
 
 describe('params file errors', () => {

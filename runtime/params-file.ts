@@ -39,7 +39,7 @@ const YAML_SPECIAL_FLOAT = /^[+-]?\.(nan|NaN|NAN|inf|Inf|INF)$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
-export type ScalarTyped = { type: 'bool'; value: boolean } | { type: 'int'; value: number } | { type: 'double'; value: number } | { type: 'string'; value: string };
+export type ScalarTyped = { type: 'bool'; value: boolean } | { type: 'int'; value: number; exact?: bigint } | { type: 'double'; value: number } | { type: 'string'; value: string };
 
 /** Types a plain (unquoted) scalar text the way rcl does; quoted scalars are strings, so don't call this for them. */
 export function typePlainScalar(text: string): ScalarTyped {
@@ -54,7 +54,10 @@ export function typePlainScalar(text: string): ScalarTyped {
     else big = BigInt(digits);
     if (m[1] === '-') big = -big;
     // strtol overflows (ERANGE) past int64; rcl then tries strtod.
-    if (big <= INT64_MAX && big >= INT64_MIN) return { type: 'int', value: Number(big) };
+    if (big <= INT64_MAX && big >= INT64_MIN) {
+      // Past ±2^53 a Number is only the nearest double: keep the exact int64 beside it.
+      return Number.isSafeInteger(Number(big)) ? { type: 'int', value: Number(big) } : { type: 'int', value: Number(big), exact: big };
+    }
   }
   if (YAML_SPECIAL_FLOAT.test(text)) {
     const neg = text.startsWith('-');
@@ -89,13 +92,13 @@ function scalarTyped(s: Scalar, src: string, o: ValueOrigin): ScalarTyped {
  * A YAML value node (scalar or flat list of scalars) → a typed parameter value, or a clear error
  * naming file:line. Maps are not values: callers flatten them into dotted names first.
  */
-export function yamlValueToParam(node: YamlNode | null, src: string, o: ValueOrigin, key: string): { value: ParamValue; type: ParamType } {
+export function yamlValueToParam(node: YamlNode | null, src: string, o: ValueOrigin, key: string): Omit<ParamOverride, 'source'> {
   if (node === null || node === undefined) throw new ParamsFileError(o.file, undefined, `parameter '${key}': no value`);
   const line = o.line(node.range?.[0] ?? 0);
   if (isAlias(node)) throw new ParamsFileError(o.file, line, `parameter '${key}': YAML aliases are not supported (rcl refuses them)`);
   if (isScalar(node)) {
     const t = scalarTyped(node, src, o);
-    return { value: t.value, type: t.type };
+    return t.type === 'int' && t.exact !== undefined ? { value: t.value, type: t.type, exact: t.exact } : { value: t.value, type: t.type };
   }
   if (isSeq(node)) {
     const items: ScalarTyped[] = [];
@@ -116,7 +119,8 @@ export function yamlValueToParam(node: YamlNode | null, src: string, o: ValueOri
       }
     }
     const value = items.map((x) => x.value) as ParamValue;
-    return { value, type: `${t0}[]` as ParamType };
+    const exact = items.some((x) => x.type === 'int' && x.exact !== undefined) ? items.map((x) => (x.type === 'int' ? (x.exact ?? BigInt(x.value)) : 0n)) : undefined;
+    return { value, type: `${t0}[]` as ParamType, ...(exact ? { exact } : {}) };
   }
   throw new ParamsFileError(o.file, line, `parameter '${key}': expected a scalar or a list of scalars`);
 }
@@ -203,10 +207,10 @@ function flattenParams(map: YamlNode, prefix: string, out: Map<string, ParamOver
     }
     const line = o.line((v ?? k).range?.[0] ?? 0);
     if (v === null) throw new ParamsFileError(o.file, line, `parameter '${name}': no value`);
-    const { value, type } = yamlValueToParam(v, src, o, name);
+    const typed = yamlValueToParam(v, src, o, name);
     // A re-declared name overwrites in place, as in rcl.
     out.delete(name);
-    out.set(name, { value, type, source: `${o.file}:${line}` });
+    out.set(name, { ...typed, source: `${o.file}:${line}` });
   }
 }
 

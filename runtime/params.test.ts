@@ -39,6 +39,13 @@ describe('resolveParams', () => {
     expect(() => resolveParams('/a', decls, ov({ rate_hz: [Number.NaN, 'double'] }))).toThrow(/finite/);
   });
 
+  it('an int past ±2^53 is refused for an int parameter (it would be rounded), and widens to a double parameter', () => {
+    const big = new Map<string, ParamOverride>([['threads', { value: 2 ** 62, type: 'int', exact: 2n ** 62n + 1n, source: 'x.yaml:2' }]]);
+    expect(() => resolveParams('/a', decls, big)).toThrow("x.yaml:2: parameter 'threads' of node '/a': 4611686018427387905 is beyond ±2^53, which a Kestrel int parameter cannot hold exactly");
+    const wide = new Map<string, ParamOverride>([['rate_hz', { value: 2 ** 62, type: 'int', exact: 2n ** 62n + 1n, source: 'x.yaml:2' }]]);
+    expect(() => resolveParams('/a', decls, wide)).toThrow(/above the maximum 500/);
+  });
+
   it('reports undeclared keys instead of failing (shared /** params files), except common ones', () => {
     const { unknown } = resolveParams('/a', decls, ov({ bogus: [1], use_sim_time: [true] }));
     expect(unknown).toEqual(['bogus']);

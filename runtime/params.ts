@@ -80,6 +80,8 @@ export interface ParamOverride {
   type: ParamType;
   /** e.g. `config/drone.yaml:12` or `--ros-args -p` */
   source: string;
+  /** An int (or int list) past ±2^53, where `value` is only the nearest double: the exact int64 value(s). */
+  exact?: bigint | bigint[];
 }
 
 export class ParamError extends Error {
@@ -116,6 +118,10 @@ export function checkParam(node: string, key: string, decl: ParamDecl, o: ParamO
     if (!(decl.type.endsWith('[]') && Array.isArray(o.value) && o.value.length === 0)) {
       throw new ParamError(node, key, o.source, `expected ${decl.type}, got ${o.type} (${JSON.stringify(o.value)})`);
     }
+  }
+  // Nodes hold ints as JS numbers: an int64 they cannot hold exactly is refused, not rounded.
+  if ((decl.type === 'int' || decl.type === 'int[]') && o.exact !== undefined) {
+    throw new ParamError(node, key, o.source, `${Array.isArray(o.exact) ? `[${o.exact.join(', ')}]` : String(o.exact)} is beyond ±2^53, which a Kestrel int parameter cannot hold exactly`);
   }
   const nums = typeof o.value === 'number' ? [o.value] : Array.isArray(o.value) && typeof o.value[0] === 'number' ? (o.value as number[]) : [];
   for (const n of nums) {

@@ -78,7 +78,7 @@ export function parseLaunchXml(src: string, file: string): Entity {
 // YAML
 
 /** Keys whose value is a list of child entities of that type (`param: [{name, value}]`). */
-const CHILD_LIST_KEYS = new Set(['param', 'remap', 'env', 'arg', 'choice']);
+const CHILD_LIST_KEYS = new Set(['param', 'remap', 'env', 'arg', 'choice', 'composable_node', 'extra_arg', 'keep']);
 
 export function parseLaunchYaml(src: string, file: string): Entity {
   const lc = new LineCounter();
@@ -148,9 +148,9 @@ export function parseLaunchYaml(src: string, file: string): Entity {
   return launch;
 }
 
-/** Picks the parser by extension; `.launch.py` gets a clear refusal. */
+/** Picks the parser by extension (`.launch.py` files are run by python.ts, not parsed here). */
 export function parseLaunchText(src: string, file: string): Entity {
-  if (/\.py$/.test(file)) throw new LaunchError(file, undefined, 'Python launch files are not supported, convert to XML/YAML (.launch.xml / .launch.yaml)');
+  if (/\.py$/.test(file)) throw new LaunchError(file, undefined, 'Python launch files are evaluated with python3 (resolveLaunch does it), not parsed as text');
   if (/\.xml$/i.test(file)) return parseLaunchXml(src, file);
   if (/\.ya?ml$/i.test(file)) return parseLaunchYaml(src, file);
   throw new LaunchError(file, undefined, 'unknown launch file type (expected .launch.xml or .launch.yaml)');

@@ -90,7 +90,7 @@ describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ro
   it.each([['xml', 2], ['yaml', 2]])('ros2_tracing example.launch.%s: the custom <trace> action is refused at file:line', (ext, line) => {
     const file = join(FX, `ros2_tracing/tracetools_launch/launch/example.launch.${ext}`);
     const e = errorOf(() => resolveLaunch(file, {}, { env: {} }));
-    expect(e.message).toBe(`${file}:${line}: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, include, executable, set-env, unset-env, set-parameter, set-remap, log)`);
+    expect(e.message).toBe(`${file}:${line}: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, node-container, load-composable-node, include, executable, set-env, unset-env, set-parameter, set-remap, log)`);
   });
 });
 
@@ -249,7 +249,33 @@ describe('launch constructs', () => {
     expect(resolveLaunch(f, {}, { env: {} }).logs).toEqual([KESTREL_ROOT]);
     expect(evalPythonExpr("'a' == 'a' and 2 > 1")).toBe('True');
     expect(evalPythonExpr('10 / 4')).toBe('2.5');
-    expect(() => evalPythonExpr("__import__('os').system('true')")).toThrow(/only literals and/);
+    expect(() => evalPythonExpr("__import__('os').system('true')")).toThrow(/function '__import__' is not supported/);
+  });
+
+  it("parameter values as launch_ros types them: quoted text is the string inside, $(eval) results as Python prints them, int64 exact", () => {
+    const f = write('vals.launch.xml', `<launch>
+  <node pkg="kestrel" exec="talker" name="t">
+    <param name="quoted" value="'5'"/>
+    <param name="dquoted" value='"true"'/>
+    <param name="plain" value="5"/>
+    <param name="big" value="$(eval '2**62 + 1')"/>
+    <param name="huge" value="$(eval '10**20')"/>
+    <param name="tiny" value="$(eval '1/10**7')"/>
+    <param name="repeated" value="$(eval '&quot;ab&quot; * 2')"/>
+    <param name="bigs" value="1,9007199254740993" sep=","/>
+  </node>
+</launch>`);
+    const n = resolveLaunch(f, {}, { env: {} }).nodes[0]!;
+    const got = (k: string): unknown => ({ ...n.params.get(k)!, source: undefined });
+    expect(got('quoted')).toEqual({ value: '5', type: 'string', source: undefined });
+    expect(got('dquoted')).toEqual({ value: 'true', type: 'string', source: undefined });
+    expect(got('plain')).toEqual({ value: 5, type: 'int', source: undefined });
+    expect(got('big')).toEqual({ value: 2 ** 62, type: 'int', exact: 2n ** 62n + 1n, source: undefined });
+    // Past int64, rcl's strtol fails and strtod reads it: a double.
+    expect(got('huge')).toEqual({ value: 1e20, type: 'double', source: undefined });
+    expect(got('tiny')).toEqual({ value: 1e-7, type: 'double', source: undefined });
+    expect(got('repeated')).toEqual({ value: 'abab', type: 'string', source: undefined });
+    expect(got('bigs')).toEqual({ value: [1, 9007199254740992], type: 'int[]', exact: [1n, 9007199254740993n], source: undefined });
   });
 
   it.each([
@@ -267,7 +293,7 @@ describe('launch constructs', () => {
     ['bad node name', '<launch>\n  <node pkg="kestrel" exec="talker" name="my-talker"/>\n</launch>', /:2: invalid node name 'my-talker'/],
     ['bad namespace', '<launch>\n  <node pkg="kestrel" exec="talker" namespace="/1drone"/>\n</launch>', /:2: invalid namespace '\/1drone'/],
     ['missing exec', '<launch>\n  <node pkg="kestrel"/>\n</launch>', /:2: <node> needs a 'exec' attribute/],
-    ['python include', '<launch>\n  <include file="other.launch.py"/>\n</launch>', /:2: cannot include .*other\.launch\.py': Python launch files are not supported, convert to XML\/YAML/],
+    ['missing python include', '<launch>\n  <include file="other.launch.py"/>\n</launch>', /:2: cannot read launch file .*other\.launch\.py' \(ENOENT\)/],
     ['missing include', '<launch>\n  <include file="nope.launch.xml"/>\n</launch>', /:2: cannot read launch file .*nope\.launch\.xml' \(ENOENT\)/],
     ['bad params file', '<launch>\n  <node pkg="kestrel" exec="talker">\n    <param from="bad.yaml"/>\n  </node>\n</launch>', /x\.launch\.xml:3: params file: .*bad\.yaml:2: 'a' has a value but no 'ros__parameters'/],
   ])('%s → LaunchError with file:line', (_what, text, re) => {
@@ -294,8 +320,8 @@ describe('launch constructs', () => {
     expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/c\.launch\.xml:2: included file .*inc\.launch\.yaml: missing required launch argument 'who' at line 2/);
   });
 
-  it('a .launch.py file is refused with the conversion hint', () => {
+  it('a .launch.py file is evaluated with python3 (python.test.ts has the rest): one without generate_launch_description() is named', () => {
     const f = write('x.launch.py', 'from launch import LaunchDescription\n');
-    expect(() => resolveLaunch(f)).toThrow('Python launch files are not supported, convert to XML/YAML');
+    expect(() => resolveLaunch(f)).toThrow(/x\.launch\.py: (no generate_launch_description\(\) function|python3 not found)/);
   });
 });

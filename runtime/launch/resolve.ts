@@ -1,8 +1,9 @@
 /**
  * Evaluates a launch entity tree into what would be started, following launch / launch_ros:
- * launch configurations (`<arg>`, `<let>`) scoped by `<group>`, ROS namespaces pushed by
- * `<push-ros-namespace>`, substitutions, `if`/`unless`, includes with their own `<arg>`s, and
- * per-node parameters computed with rcl's params-file rules. Every construct not listed in
+ * launch configurations (`<arg>`, `<let>`) scoped by `<group>` and not by `<include>` (as in ROS 2),
+ * ROS namespaces pushed by `<push-ros-namespace>`, substitutions, `if`/`unless`, includes with
+ * their own `<arg>`s, composable nodes, and per-node parameters computed with rcl's params-file
+ * rules. Every construct not listed in
  * ACTIONS below is an error naming file:line, never a silent skip.
  */
 import { existsSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { joinNs, type Remap } from '../names.js';
 import type { ParamOverride, ParamType, ParamValue } from '../params.js';
 import { inlineParams, loadParamsFile, paramsForNode, ParamsFileError, parseParamsYaml, type ParamsFile } from '../params-file.js';
 import { parseParamValue, parseRosArgs, RosArgsError, type RosArgs } from '../ros-args.js';
+import { isMap, isScalar, parseDocument, Scalar } from 'yaml';
 import { LaunchError, parseLaunchText, type AttrValue, type Entity } from './entity.js';
+import { parseLaunchPython, runOpaqueFunction, type PythonLaunchOptions } from './python.js';
 import { substitute, SubstitutionError } from './substitutions.js';
 
 /** The repository root: `$(find-pkg-share kestrel)` (the package root, also when running compiled from dist/). */
@@ -39,6 +42,29 @@ export interface LaunchNode extends NodeSpec {
   fqn: string;
 }
 
+/** A `<node_container>`: in Kestrel, the embedded Container every in-process node already shares. */
+export interface ContainerSpec {
+  /** Fully qualified name `<load_composable_node target>` refers to. */
+  fqn: string;
+  package: string;
+  executable: string;
+  source: string;
+}
+
+/**
+ * A `<composable_node>` (in a `<node_container>` or a `<load_composable_node>`), resolved as
+ * launch_ros builds its LoadNode request. `executable` is the plugin's class name without its C++
+ * namespace (`kestrel::talker` → `talker`): a Kestrel node of that name runs in the embedded
+ * container; any other plugin is listed, not run.
+ */
+export interface ComponentSpec extends LaunchNode {
+  plugin: string;
+  /** The target container's fully qualified name. */
+  container: string;
+  /** `<extra_arg>`s (e.g. use_intra_process_comms), in order. */
+  extraArgs: { name: string; value: string }[];
+}
+
 export interface ExecutableSpec {
   cmd: string[];
   name?: string;
@@ -61,13 +87,16 @@ export interface ResolvedArg {
   value: string;
   default?: string;
   description?: string;
-  /** `command line`, `default`, or the include that passed it (`file:line`). */
+  /** `command line`, `default`, the include that passed it (`file:line`), or an earlier `<arg>`/`<let>` that set it (`file:line (default)`, `file:line (let)`: launch configurations outlive includes). */
   from: string;
   source: string;
 }
 
 export interface ResolvedLaunch {
   nodes: LaunchNode[];
+  containers: ContainerSpec[];
+  /** Every composable node, Kestrel or not, in load order. */
+  components: ComponentSpec[];
   executables: ExecutableSpec[];
   args: ResolvedArg[];
   /** `<log message>` lines, in order. */
@@ -82,10 +111,19 @@ export interface ResolveOptions {
   defaultNodeName?: (pkg: string, exec: string) => string | undefined;
   /** Directory for relative include / params paths not found beside the launch file. Default: process.cwd(). */
   cwd?: string;
+  /** Install prefixes searched for packages before AMENT_PREFIX_PATH's. */
+  amentPrefixes?: readonly string[];
 }
 
+/**
+ * What launch keeps in its `LaunchContext`: launch configurations (ROS namespace, global params and
+ * remaps are launch configurations there too) and the environment. `<group>` pushes a copy; an
+ * `<include>` does not (ros2/launch#620): what the included file sets stays set for the includer.
+ */
 interface Scope {
   configs: Map<string, string>;
+  /** Where each configuration set by a command-line or include `<arg>` came from (`ResolvedArg.from`). */
+  origins: Map<string, string>;
   ns: string;
   env: Record<string, string | undefined>;
   globalParams: ParamsFile[];
@@ -103,6 +141,11 @@ const ACTIONS: Record<string, { attrs: string[]; children?: string[] }> = {
     attrs: ['pkg', 'exec', 'name', 'namespace', 'args', 'ros_args', 'output', 'respawn', 'respawn_delay', 'launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd'],
     children: ['param', 'remap', 'env'],
   },
+  node_container: {
+    attrs: ['pkg', 'exec', 'name', 'namespace', 'args', 'ros_args', 'output', 'respawn', 'respawn_delay', 'launch_prefix', 'exec_name', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'cwd'],
+    children: ['param', 'remap', 'env', 'composable_node'],
+  },
+  load_composable_node: { attrs: ['target'], children: ['composable_node'] },
   include: { attrs: ['file'], children: ['arg'] },
   executable: {
     attrs: ['cmd', 'cwd', 'name', 'shell', 'output', 'emulate_tty', 'sigterm_timeout', 'sigkill_timeout', 'launch_prefix', 'respawn', 'respawn_delay', 'args'],
@@ -113,8 +156,11 @@ const ACTIONS: Record<string, { attrs: string[]; children?: string[] }> = {
   set_parameter: { attrs: ['name', 'value'] },
   set_remap: { attrs: ['from', 'to'] },
   log: { attrs: ['message'] },
+  // Only from a .launch.py (python.ts): an OpaqueFunction, called back when reached.
+  opaque_function: { attrs: ['index'] },
 };
-const SUPPORTED = Object.keys(ACTIONS).map((k) => k.replace(/_/g, '-')).join(', ');
+const PYTHON_ONLY = new Set(['opaque_function']);
+const SUPPORTED = Object.keys(ACTIONS).filter((k) => !PYTHON_ONLY.has(k)).map((k) => k.replace(/_/g, '-')).join(', ');
 
 function err(e: Entity, detail: string): LaunchError {
   return new LaunchError(e.file, e.line, detail);
@@ -147,7 +193,7 @@ class Resolver {
 
   private subst(e: Entity, text: string, scope: Scope): string {
     try {
-      return substitute(text, { configs: scope.configs, env: scope.env, file: e.file, kestrelRoot: KESTREL_ROOT });
+      return substitute(text, { configs: scope.configs, env: scope.env, file: e.file, kestrelRoot: KESTREL_ROOT, ...(this.c.opts.amentPrefixes ? { amentPrefixes: this.c.opts.amentPrefixes } : {}) });
     } catch (x) {
       if (x instanceof SubstitutionError) throw err(e, `<${e.tag}>: ${x.message}`);
       throw x;
@@ -200,7 +246,8 @@ class Resolver {
     return resolvePath(this.c.opts.cwd ?? process.cwd(), p);
   }
 
-  file(path: string, scope: Scope, from: Entity | undefined): void {
+  /** Reads and parses a launch file (bounded, cycle-checked against the include stack). */
+  private load(path: string, from: Entity | undefined): Entity {
     const abs = resolvePath(path);
     if (this.c.stack.includes(abs)) {
       const cycle = [...this.c.stack.slice(this.c.stack.indexOf(abs)), abs].join(' -> ');
@@ -213,11 +260,19 @@ class Resolver {
       const why = x instanceof FileTooLargeError ? `cannot read launch file: ${x.message}` : `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
       throw from ? err(from, why) : new LaunchError(path, undefined, why);
     }
-    const root = parseLaunchText(src, abs);
+    const root = isPython(abs) ? parseLaunchPython(abs, this.pythonOpts()) : parseLaunchText(src, abs);
     checkShape(root, ['version'], ['*'], []);
-    this.c.out.files.push(abs);
-    this.checkRequiredArgs(root, scope, from);
-    this.c.stack.push(abs);
+    return root;
+  }
+
+  private pythonOpts(): PythonLaunchOptions {
+    return { env: this.c.baseEnv, kestrelRoot: KESTREL_ROOT, ...(this.c.opts.amentPrefixes ? { amentPrefixes: this.c.opts.amentPrefixes } : {}) };
+  }
+
+  /** Runs a parsed file's actions in `scope` (the includer's own scope: nothing is pushed). */
+  private run(root: Entity, scope: Scope): void {
+    this.c.out.files.push(root.file);
+    this.c.stack.push(root.file);
     try {
       this.actions(root.children, scope);
     } finally {
@@ -225,25 +280,45 @@ class Resolver {
     }
   }
 
-  /** launch checks every declared argument up front: missing required ones are listed together. */
-  private checkRequiredArgs(root: Entity, scope: Scope, from: Entity | undefined): void {
+  /** The top-level file: `ros2 launch` includes it with the command-line arguments as the include's arguments. */
+  top(path: string, scope: Scope): void {
+    const root = this.load(path, undefined);
+    this.checkRequiredArgs(root, new Set(scope.configs.keys()), undefined);
+    this.run(root, scope);
+  }
+
+  /**
+   * launch's best-effort check before an include runs (IncludeLaunchDescription.execute): every
+   * `<arg>` without a default must be among the names the include passes. Only those names count,
+   * not configurations the includer already has. Args under a condition (their own `if`/`unless`
+   * or a conditional `<group>`'s) are skipped, a `<group forwarding="false">` ends the search in
+   * that group (ResetLaunchConfigurations), and only the first declaration of a name is looked at.
+   * Args of nested includes are checked when those includes run (with a subset of these names, so
+   * nothing is lost by not walking into them here). Missing ones are listed together.
+   */
+  private checkRequiredArgs(root: Entity, given: ReadonlySet<string>, from: Entity | undefined): void {
     const missing: string[] = [];
-    const names = new Set<string>();
-    const walk = (list: readonly Entity[]): void => {
+    const seen = new Set<string>();
+    const text = (e: Entity, k: string): string | undefined => {
+      const v = e.attrs.get(k);
+      return v?.kind === 'text' ? v.text : undefined;
+    };
+    const walk = (list: readonly Entity[], conditional: boolean): void => {
       for (const e of list) {
-        if (e.type === 'arg' && !e.attrs.has('default')) {
-          const name = e.attrs.get('name');
-          const n = name?.kind === 'text' ? name.text : undefined;
-          if (n !== undefined && !scope.configs.has(n) && !names.has(n)) {
-            names.add(n);
-            const d = e.attrs.get('description');
-            missing.push(`'${n}'${d?.kind === 'text' && d.text ? ` (${d.text})` : ''} at line ${e.line}`);
-          }
+        const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
+        if (e.type === 'arg') {
+          const n = text(e, 'name');
+          if (n === undefined || seen.has(n)) continue;
+          seen.add(n);
+          if (cond || e.attrs.has('default') || given.has(n)) continue;
+          const d = text(e, 'description');
+          missing.push(`'${n}'${d ? ` (${d})` : ''} at line ${e.line}`);
+        } else if (e.type === 'group') {
+          if (/^(false|0)$/i.test(text(e, 'scoped') ?? 'true') || !/^(false|0)$/i.test(text(e, 'forwarding') ?? 'true')) walk(e.children, cond);
         }
-        if (e.type === 'group') walk(e.children);
       }
     };
-    walk(root.children);
+    walk(root.children, false);
     if (missing.length > 0) {
       const detail = `missing required launch argument${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; pass ${missing.length > 1 ? 'them' : 'it'} as name:=value`;
       throw from ? err(from, `included file ${root.file}: ${detail}`) : new LaunchError(root.file, undefined, detail);
@@ -256,7 +331,7 @@ class Resolver {
 
   private action(e: Entity, scope: Scope): void {
     const spec = ACTIONS[e.type];
-    if (!spec) throw err(e, `unsupported action <${e.tag}> (supported: ${SUPPORTED})`);
+    if (!spec || (PYTHON_ONLY.has(e.type) && !isPython(e.file))) throw err(e, `unsupported action <${e.tag}> (supported: ${SUPPORTED})`);
     checkShape(e, spec.attrs, spec.children);
     if (!this.enabled(e, scope)) return;
     switch (e.type) {
@@ -265,21 +340,11 @@ class Resolver {
       case 'let': {
         const name = this.required(e, 'name', scope);
         scope.configs.set(name, this.attr(e, 'value', scope) ?? '');
+        scope.origins.set(name, `${e.file}:${e.line} (let)`);
         return;
       }
-      case 'group': {
-        const scoped = this.bool(e, 'scoped', scope, true);
-        const forwarding = this.bool(e, 'forwarding', scope, true);
-        if (!scoped) return this.actions(e.children, scope);
-        const inner: Scope = {
-          configs: forwarding ? new Map(scope.configs) : new Map(),
-          ns: scope.ns,
-          env: { ...scope.env },
-          globalParams: [...scope.globalParams],
-          globalRemaps: [...scope.globalRemaps],
-        };
-        return this.actions(e.children, inner);
-      }
+      case 'group':
+        return this.group(e, scope);
       case 'push_ros_namespace': {
         const ns = this.required(e, 'namespace', scope).trim();
         scope.ns = ns.startsWith('/') ? normalizeNs(ns) : normalizeNs(joinNs(scope.ns || '/', ns));
@@ -307,8 +372,28 @@ class Resolver {
         return this.include(e, scope);
       case 'node':
         return this.node(e, scope);
+      case 'node_container':
+        return this.container(e, scope);
+      case 'load_composable_node': {
+        const t = this.required(e, 'target', scope);
+        // launch_ros resolves a relative target from its own node, which lives at `/`.
+        const target = t.startsWith('/') ? normalizeNs(t) : normalizeNs(`/${t}`);
+        for (const c of e.children) this.composable(c, scope, target);
+        return;
+      }
       case 'executable':
         return this.executable(e, scope);
+      case 'opaque_function': {
+        const index = Number(this.required(e, 'index', scope));
+        let children: Entity[];
+        try {
+          children = runOpaqueFunction(e.file, index, scope.configs, e.line, this.pythonOpts());
+        } catch (x) {
+          if (x instanceof LaunchError && x.line === undefined) throw err(e, x.message.slice(x.file.length + 2));
+          throw x;
+        }
+        return this.actions(children, scope);
+      }
     }
   }
 
@@ -326,6 +411,8 @@ class Resolver {
     if (value === undefined) throw err(e, `missing required launch argument '${name}'${description ? ` (${description})` : ''}; pass it as ${name}:=value`);
     if (choices.length > 0 && !choices.includes(value)) throw err(e, `launch argument '${name}' is '${value}', expected one of: ${choices.join(', ')}`);
     scope.configs.set(name, value);
+    // A later file declaring the same arg sees this value, not its own default (ros2/launch#620): say where it came from.
+    if (given === undefined) scope.origins.set(name, `${e.file}:${e.line} (default)`);
     const existing = this.c.out.args.find((a) => a.name === name && a.source === `${e.file}:${e.line}`);
     if (!existing) {
       this.c.out.args.push({
@@ -333,26 +420,55 @@ class Resolver {
         value,
         ...(def !== undefined ? { default: def } : {}),
         ...(description !== undefined ? { description } : {}),
-        from: given !== undefined ? (argOrigins.get(scope.configs)?.get(name) ?? 'launch configuration') : 'default',
+        from: given !== undefined ? (scope.origins.get(name) ?? 'launch configuration') : 'default',
         source: `${e.file}:${e.line}`,
       });
     }
   }
 
+  /**
+   * `<group>` as GroupAction: scoped (default) pushes a copy of the configurations and environment;
+   * `forwarding="false"` starts from none of them (ROS namespace, global params and remaps are
+   * launch configurations, so they go too; the environment is the launcher's) except the `<keep>`s,
+   * evaluated before clearing. Unscoped, `<keep>`s are plain `<let>`s.
+   */
+  private group(e: Entity, scope: Scope): void {
+    const scoped = this.bool(e, 'scoped', scope, true);
+    const forwarding = this.bool(e, 'forwarding', scope, true);
+    const keeps: [string, string][] = [];
+    for (const k of e.children.filter((c) => c.type === 'keep')) {
+      checkShape(k, ['name', 'value'], [], []);
+      keeps.push([this.required(k, 'name', scope), this.attr(k, 'value', scope) ?? '']);
+    }
+    const children = e.children.filter((c) => c.type !== 'keep');
+    let inner = scope;
+    if (scoped && forwarding) inner = copyScope(scope);
+    else if (scoped) inner = { configs: new Map(), origins: new Map(), ns: '', env: { ...this.c.baseEnv }, globalParams: [], globalRemaps: [] };
+    for (const [k, v] of keeps) inner.configs.set(k, v);
+    this.actions(children, inner);
+  }
+
+  /**
+   * `<include>` as IncludeLaunchDescription: check the included file's required args against the
+   * names passed, then set each `<arg>` as a launch configuration in order (a later one sees the
+   * earlier ones), then run the file, all in the includer's scope: what the include's args and the
+   * included file set (args, lets, namespace, env, global params) stays set afterwards, as in
+   * ros2/launch#620. Wrap the include in a `<group>` to scope it.
+   */
   private include(e: Entity, scope: Scope): void {
     const file = this.path(e, this.required(e, 'file', scope));
-    if (/\.py$/.test(file)) throw err(e, `cannot include '${file}': Python launch files are not supported, convert to XML/YAML`);
-    // An include sees the includer's configurations; its own <arg>s are evaluated in the includer's scope first.
-    const inner: Scope = { configs: new Map(scope.configs), ns: scope.ns, env: { ...scope.env }, globalParams: [...scope.globalParams], globalRemaps: [...scope.globalRemaps] };
-    const origins = new Map(argOrigins.get(scope.configs) ?? []);
+    const root = this.load(file, e);
+    const names: string[] = [];
     for (const a of e.children) {
       checkShape(a, ['name', 'value'], [], []);
-      const n = this.required(a, 'name', scope);
-      inner.configs.set(n, this.attr(a, 'value', scope) ?? '');
-      origins.set(n, `${a.file}:${a.line}`);
+      names.push(this.required(a, 'name', scope));
     }
-    argOrigins.set(inner.configs, origins);
-    this.file(file, inner, e);
+    this.checkRequiredArgs(root, new Set(names), e);
+    e.children.forEach((a, i) => {
+      scope.configs.set(names[i]!, this.attr(a, 'value', scope) ?? '');
+      scope.origins.set(names[i]!, `${a.file}:${a.line}`);
+    });
+    this.run(root, scope);
   }
 
   /** A `<param value>` (or `<set_parameter>`) → typed like launch_ros: YAML-typed text, `sep` for lists. */
@@ -361,11 +477,12 @@ class Resolver {
     if (v === undefined) throw err(e, `<${e.tag} name="${name}"> needs a 'value' (or 'from' for a params file)`);
     // Typed like a YAML value (`5` int, `5.0` double, `true`, `[1, 2]`); anything that types as a
     // string keeps its exact text, so multi-line values (URDF from $(file-content)) are not folded.
-    const typeText = (text: string): { value: ParamValue; type: ParamType } => {
+    // A quoted value (`'5'`) is the string inside the quotes: launch_ros YAML-loads the text.
+    const typeText = (text: string): Omit<ParamOverride, 'source'> => {
       if (text.includes('\n')) return { value: text, type: 'string' };
       try {
         const t = parseParamValue(text, source, name);
-        return t.type === 'string' ? { value: text, type: 'string' } : t;
+        return t.type === 'string' && !/^\s*['"]/.test(text) ? { value: text, type: 'string' } : t;
       } catch {
         return { value: text, type: 'string' };
       }
@@ -379,7 +496,8 @@ class Resolver {
         // launch_ros stringifies mixed lists; rcl would refuse them, so say so.
         throw err(e, `parameter '${name}': list elements must all have one scalar type, got ${typed.map((t) => t.type).join(', ')}`);
       }
-      return { value: typed.map((t) => t.value) as ParamValue, type: `${t0}[]` as ParamType, source };
+      const exact = typed.some((t) => t.exact !== undefined) ? typed.map((t) => (t.exact as bigint | undefined) ?? BigInt(t.value as number)) : undefined;
+      return { value: typed.map((t) => t.value) as ParamValue, type: `${t0}[]` as ParamType, source, ...(exact ? { exact } : {}) };
     }
     const text = this.subst(e, v.text, scope);
     return { ...typeText(text), source };
@@ -387,14 +505,25 @@ class Resolver {
 
   /** launch_ros gathers a node's `<param from>` files in order and all inline `<param>`s into one dict applied after them. */
   private nodeParams(e: Entity, scope: Scope, prefix: string, out: Map<string, ParamOverride>, files: ParamsFile[]): void {
-    checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs'], ['param'], []);
+    // root_key, convert_types and <rewrite>s come only from a .launch.py's RewrittenYaml (nav2_common).
+    const py = isPython(e.file);
+    checkShape(e, ['name', 'value', 'sep', 'from', 'allow_substs', ...(py ? ['root_key', 'convert_types'] : [])], py ? ['param', 'rewrite'] : ['param'], []);
     const from = this.attr(e, 'from', scope);
     if (from !== undefined) {
-      if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > 0) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
+      const rewrites = e.children.filter((c) => c.type === 'rewrite');
+      if (e.attrs.has('name') || e.attrs.has('value') || e.children.length > rewrites.length) throw err(e, "<param from=...> loads a params file and takes no 'name', 'value' or children");
       if (prefix !== '') throw err(e, '<param from=...> cannot be nested inside another <param>');
       const path = this.path(e, from);
       try {
-        if (this.bool(e, 'allow_substs', scope, false)) {
+        if (py && (rewrites.length > 0 || e.attrs.has('root_key'))) {
+          const pairs = rewrites.map((r): [string, string] => {
+            checkShape(r, ['key', 'value'], [], []);
+            return [this.required(r, 'key', scope), this.attr(r, 'value', scope) ?? ''];
+          });
+          const raw = readTextBounded(path);
+          const text = this.bool(e, 'allow_substs', scope, false) ? this.subst(e, raw, scope) : raw;
+          files.push(parseParamsYaml(rewriteYaml(text, path, pairs, this.attr(e, 'root_key', scope) ?? '', this.bool(e, 'convert_types', scope, false)), `${path} (rewritten)`));
+        } else if (this.bool(e, 'allow_substs', scope, false)) {
           const raw = readTextBounded(path);
           files.push(parseParamsYaml(this.subst(e, raw, scope), path));
         } else {
@@ -412,6 +541,7 @@ class Resolver {
     const full = prefix === '' ? name : `${prefix}.${name}`;
     if (e.children.length > 0) {
       if (e.attrs.has('value')) throw err(e, `<param name="${name}"> has both a value and nested <param>s`);
+      if (e.children.some((c) => c.type !== 'param')) throw err(e, `<param name="${name}">: only <param>s nest inside a <param>`);
       for (const c of e.children) this.nodeParams(c, scope, full, out, files);
       return;
     }
@@ -420,9 +550,8 @@ class Resolver {
     out.set(full, o);
   }
 
-  private node(e: Entity, scope: Scope): void {
-    const pkg = this.required(e, 'pkg', scope);
-    const exec = this.required(e, 'exec', scope);
+  /** `name` and `namespace` of a node or component: the namespace pushed onto the scope's, both checked as rcl would. */
+  private nameAndNs(e: Entity, scope: Scope): { name?: string; namespace?: string } {
     const name = this.attr(e, 'name', scope);
     const nsAttr = this.attr(e, 'namespace', scope);
     let namespace: string | undefined;
@@ -430,6 +559,71 @@ class Resolver {
     else if (scope.ns !== '') namespace = scope.ns;
     if (name !== undefined && !/^[A-Za-z_]\w*$/.test(name)) throw err(e, `invalid node name '${name}' (letters, digits and _; not starting with a digit)`);
     if (namespace !== undefined && !/^\/([A-Za-z_]\w*(\/[A-Za-z_]\w*)*)?$/.test(namespace)) throw err(e, `invalid namespace '${namespace}' (expected /name/name..., each a letter or _ then letters, digits, _)`);
+    return { ...(name !== undefined ? { name } : {}), ...(namespace !== undefined ? { namespace } : {}) };
+  }
+
+  /** A `<node_container>`: a container entry (the embedded Container stands for it) and its components. */
+  private container(e: Entity, scope: Scope): void {
+    const spec = this.nodeSpec(e, scope);
+    this.c.out.containers.push({ fqn: spec.fqn, package: spec.package, executable: spec.executable, source: spec.source! });
+    // Loaded once the container runs, in the scope of the container's action (its own namespace does not apply to them).
+    for (const c of e.children) if (c.type === 'composable_node') this.composable(c, scope, spec.fqn);
+  }
+
+  /** A `<composable_node>`, as launch_ros's LoadNode request: global params and remaps first, then its own. */
+  private composable(e: Entity, scope: Scope, container: string): void {
+    checkShape(e, ['pkg', 'plugin', 'name', 'namespace'], ['param', 'remap', 'extra_arg']);
+    if (!this.enabled(e, scope)) return;
+    const pkg = this.required(e, 'pkg', scope);
+    const plugin = this.required(e, 'plugin', scope);
+    const { name, namespace } = this.nameAndNs(e, scope);
+    const exec = plugin.split('::').pop()!;
+    const source = `${e.file}:${e.line}`;
+    const fqn = joinNs(namespace ?? '/', name ?? this.c.opts.defaultNodeName?.(pkg, exec) ?? exec);
+    const files: ParamsFile[] = [...scope.globalParams];
+    const inline = new Map<string, ParamOverride>();
+    const remaps: Remap[] = [...scope.globalRemaps];
+    const extraArgs: { name: string; value: string }[] = [];
+    for (const c of e.children) {
+      if (c.type === 'param') this.nodeParams(c, scope, '', inline, files);
+      else if (c.type === 'remap') {
+        checkShape(c, ['from', 'to'], [], []);
+        remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });
+      } else {
+        checkShape(c, ['name', 'value'], [], []);
+        extraArgs.push({ name: this.required(c, 'name', scope), value: this.attr(c, 'value', scope) ?? '' });
+      }
+    }
+    if (inline.size > 0) files.push(inlineParams(name !== undefined && namespace !== undefined ? joinNs(namespace, name) : '/**', inline, source));
+    const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
+    this.c.out.components.push({
+      package: pkg,
+      executable: exec,
+      plugin,
+      container,
+      ...(name !== undefined ? { name } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      params: paramsForNode(files, fqn),
+      remaps,
+      source,
+      args: [],
+      respawn: false,
+      env,
+      unsetEnv,
+      paramFiles: files,
+      fqn,
+      extraArgs,
+    });
+  }
+
+  private node(e: Entity, scope: Scope): void {
+    this.c.out.nodes.push(this.nodeSpec(e, scope));
+  }
+
+  private nodeSpec(e: Entity, scope: Scope): LaunchNode {
+    const pkg = this.required(e, 'pkg', scope);
+    const exec = this.required(e, 'exec', scope);
+    const { name, namespace } = this.nameAndNs(e, scope);
     const source = `${e.file}:${e.line}`;
     let rosArgs: RosArgs | undefined;
     const rosArgsText = this.attr(e, 'ros_args', scope);
@@ -455,7 +649,7 @@ class Resolver {
       else if (c.type === 'remap') {
         checkShape(c, ['from', 'to'], [], []);
         remaps.push({ from: this.required(c, 'from', scope), to: this.required(c, 'to', scope) });
-      } else {
+      } else if (c.type === 'env') {
         checkShape(c, ['name', 'value'], [], []);
         env[this.required(c, 'name', scope)] = this.attr(c, 'value', scope) ?? '';
       }
@@ -483,7 +677,7 @@ class Resolver {
       paramFiles: files,
       fqn,
     };
-    this.c.out.nodes.push(spec);
+    return spec;
   }
 
   private executable(e: Entity, scope: Scope): void {
@@ -522,8 +716,46 @@ class Resolver {
   }
 }
 
-/** Where each launch configuration was set by an include's `<arg>` (for `ResolvedArg.from`). */
-const argOrigins = new WeakMap<Map<string, string>, Map<string, string>>();
+const isPython = (file: string): boolean => /\.py$/.test(file);
+
+/**
+ * nav2_common's RewrittenYaml: every leaf whose key, or whose full dotted path, is a rewrite key
+ * gets that value (a string, or typed like YAML with convert_types), then everything goes under
+ * `rootKey` if one is given. Works on the YAML tree (failsafe schema) so that untouched values
+ * keep exactly the text, and so the type, they were written with.
+ */
+export function rewriteYaml(src: string, file: string, rewrites: readonly [string, string][], rootKey: string, convertTypes: boolean): string {
+  const doc = parseDocument(src, { schema: 'failsafe' });
+  if (doc.errors.length > 0) throw new ParamsFileError(file, doc.errors[0]!.linePos?.[0].line, `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const byKey = new Map(rewrites);
+  const value = (v: string): Scalar => {
+    const s = new Scalar(v);
+    s.type = convertTypes ? 'PLAIN' : 'QUOTE_SINGLE';
+    return s;
+  };
+  const walk = (node: unknown, path: string[]): void => {
+    if (!isMap(node)) return;
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (k === undefined) continue;
+      const p = [...path, k];
+      if (isMap(pair.value)) walk(pair.value, p);
+      else {
+        const v = byKey.get(p.join('.')) ?? byKey.get(k);
+        if (v !== undefined) pair.value = value(v);
+      }
+    }
+  };
+  walk(doc.contents, []);
+  const text = doc.toString();
+  if (rootKey === '') return text;
+  // Indenting every line of a block-style document nests it under the new key.
+  return `${JSON.stringify(rootKey)}:\n${text.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n')}`;
+}
+
+function copyScope(s: Scope): Scope {
+  return { configs: new Map(s.configs), origins: new Map(s.origins), ns: s.ns, env: { ...s.env }, globalParams: [...s.globalParams], globalRemaps: [...s.globalRemaps] };
+}
 
 function envDiff(env: Readonly<Record<string, string | undefined>>, base: Readonly<Record<string, string | undefined>>): { env: Record<string, string>; unsetEnv: string[] } {
   const out: Record<string, string> = {};
@@ -566,11 +798,53 @@ export function splitCommandLine(text: string): string[] {
  * Throws LaunchError (file:line: what) on anything invalid or unsupported.
  */
 export function resolveLaunch(file: string, args: Readonly<Record<string, string>> = {}, opts: ResolveOptions = {}): ResolvedLaunch {
-  const out: ResolvedLaunch = { nodes: [], executables: [], args: [], logs: [], files: [] };
+  const out: ResolvedLaunch = { nodes: [], containers: [], components: [], executables: [], args: [], logs: [], files: [] };
   const env = { ...(opts.env ?? process.env) };
-  const scope: Scope = { configs: new Map(Object.entries(args)), ns: '', env, globalParams: [], globalRemaps: [] };
-  argOrigins.set(scope.configs, new Map(Object.keys(args).map((k) => [k, 'command line'])));
-  new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).file(file, scope, undefined);
+  const origins = new Map(Object.keys(args).map((k) => [k, 'command line']));
+  const scope: Scope = { configs: new Map(Object.entries(args)), origins, ns: '', env, globalParams: [], globalRemaps: [] };
+  new Resolver({ opts, baseEnv: opts.env ?? process.env, out, stack: [] }).top(file, scope);
+  return out;
+}
+
+/** An `<arg>` as written (nothing substituted): what `ros2 launch -s` can list without running the file. */
+export interface DeclaredArg {
+  name: string;
+  default?: string;
+  description?: string;
+  /** Under an `if`/`unless` (its own or a group's). */
+  conditional: boolean;
+  source: string;
+}
+
+/** The `<arg>`s a file declares (in groups too, not in includes), first declaration of each name. */
+export function declaredArgs(file: string, opts: ResolveOptions = {}): DeclaredArg[] {
+  let src: string;
+  try {
+    src = readTextBounded(file);
+  } catch (x) {
+    throw new LaunchError(file, undefined, `cannot read launch file (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`);
+  }
+  const abs = resolvePath(file);
+  const root = isPython(abs)
+    ? parseLaunchPython(abs, { env: opts.env ?? process.env, kestrelRoot: KESTREL_ROOT, ...(opts.amentPrefixes ? { amentPrefixes: opts.amentPrefixes } : {}) })
+    : parseLaunchText(src, abs);
+  const out: DeclaredArg[] = [];
+  const text = (e: Entity, k: string): string | undefined => {
+    const v = e.attrs.get(k);
+    return v?.kind === 'text' ? v.text : undefined;
+  };
+  const walk = (list: readonly Entity[], conditional: boolean): void => {
+    for (const e of list) {
+      const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
+      const name = text(e, 'name');
+      if (e.type === 'arg' && name !== undefined && !out.some((a) => a.name === name)) {
+        const def = text(e, 'default');
+        const description = text(e, 'description');
+        out.push({ name, ...(def !== undefined ? { default: def } : {}), ...(description !== undefined ? { description } : {}), conditional: cond, source: `${e.file}:${e.line}` });
+      } else if (e.type === 'group') walk(e.children, cond);
+    }
+  };
+  walk(root.children, false);
   return out;
 }
 

@@ -10,7 +10,7 @@ import type { LogLevel } from '../log.js';
 import type { NodeDefinition } from '../node.js';
 import type { ParamDecls } from '../params.js';
 import { IntrospectionServer, type IntrospectionOptions } from '../introspect/server.js';
-import type { ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
+import type { ComponentSpec, ExecutableSpec, LaunchNode, ResolvedLaunch } from './resolve.js';
 
 export class LaunchRunError extends Error {
   constructor(detail: string) {
@@ -50,6 +50,29 @@ export function checkRunnable(nodes: readonly LaunchNode[], registry: ReadonlyMa
   throw new LaunchRunError(
     `cannot run ${bad.length} node(s) in-process, no Kestrel node of that name: ${list} (known executables: ${[...registry.keys()].join(', ') || 'none'})`,
   );
+}
+
+/**
+ * Composable nodes that run in the embedded container (a Kestrel node named by the plugin, loaded
+ * into a `<node_container>` of this launch) and those that cannot, each with the reason.
+ */
+export function splitComponents(resolved: ResolvedLaunch, registry: ReadonlyMap<string, unknown>): { embedded: ComponentSpec[]; foreign: { component: ComponentSpec; why: string }[] } {
+  const containers = new Set(resolved.containers.map((c) => c.fqn));
+  const embedded: ComponentSpec[] = [];
+  const foreign: { component: ComponentSpec; why: string }[] = [];
+  for (const c of resolved.components) {
+    if (!containers.has(c.container)) foreign.push({ component: c, why: `target container '${c.container}' is not started by this launch` });
+    else if (!registry.has(c.executable)) foreign.push({ component: c, why: `plugin '${c.plugin}' is not a Kestrel node` });
+    else embedded.push(c);
+  }
+  return { embedded, foreign };
+}
+
+/** The one report of components that are not run: what they are, where, and why. */
+export function foreignComponentsReport(foreign: readonly { component: ComponentSpec; why: string }[]): string | undefined {
+  if (foreign.length === 0) return undefined;
+  const list = foreign.map(({ component: c, why }) => `${c.fqn} (pkg ${c.package}, ${why}) ${c.source ?? ''}`.trim()).join('; ');
+  return `${foreign.length} composable node(s) not runnable in the embedded container, not started (Kestrel runs Kestrel nodes only, no C++ plugins): ${list}`;
 }
 
 function spawnExecutable(x: ExecutableSpec, index: number, write: NonNullable<LaunchInProcessOptions['write']>): ChildProcess {
@@ -104,8 +127,11 @@ async function stopChild(c: ChildProcess, termS: number, killS: number): Promise
  */
 export async function launchInProcess(resolved: ResolvedLaunch, container: Container, opts: LaunchInProcessOptions): Promise<LaunchHandle> {
   checkRunnable(resolved.nodes, opts.registry);
+  const { embedded, foreign } = splitComponents(resolved, opts.registry);
   const write = opts.write ?? ((l, s) => (s === 'stderr' ? process.stderr : process.stdout).write(`${l}\n`));
   for (const m of resolved.logs) container.log.info(m);
+  const report = foreignComponentsReport(foreign);
+  if (report) container.log.warn(report);
   const processes: ChildProcess[] = [];
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -136,7 +162,7 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     const child = spawnExecutable(x, i + 1, write);
     processes[i] = child;
     // Like ros2 launch: with no nodes left to run, the launch ends when its last process does.
-    if (!x.respawn && resolved.nodes.length === 0) {
+    if (!x.respawn && resolved.nodes.length === 0 && embedded.length === 0) {
       child.once('exit', () => {
         if (processes.every((c) => c.exitCode !== null || c.signalCode !== null)) void shutdown('all processes have exited');
       });
@@ -153,8 +179,10 @@ export async function launchInProcess(resolved: ResolvedLaunch, container: Conta
     return child;
   };
   try {
-    for (const [i, n] of resolved.nodes.entries()) {
-      opts.onConfigure?.(i, resolved.nodes.length, n.fqn);
+    // Components load once their container runs: after the plain nodes, as with ROS 2.
+    const all = [...resolved.nodes, ...embedded];
+    for (const [i, n] of all.entries()) {
+      opts.onConfigure?.(i, all.length, n.fqn);
       // Logger reads its threshold from KESTREL_LOG_LEVEL when created, which Container.add does.
       const level = nodeLogLevel(n);
       const saved = process.env.KESTREL_LOG_LEVEL;

@@ -71,17 +71,33 @@ export interface SubstContext {
   kestrelRoot: string;
   /** Largest file `$(file-content)` reads (default MAX_TEXT_FILE_BYTES, 16 MiB). */
   maxFileBytes?: number;
+  /** Install prefixes searched before AMENT_PREFIX_PATH's (`kestrel launch --ament-prefix-path`). */
+  amentPrefixes?: readonly string[];
 }
 
-function findPkgPrefix(pkg: string, ctx: SubstContext): string {
+/** Where packages are found: `--ament-prefix-path` entries, then AMENT_PREFIX_PATH's. */
+export interface PackageLookup {
+  env: Readonly<Record<string, string | undefined>>;
+  kestrelRoot: string;
+  amentPrefixes?: readonly string[];
+}
+
+/** The install prefix holding `pkg` (ament index marker or `<prefix>/share/<pkg>`); package `kestrel` is this repository. */
+export function findPkgPrefix(pkg: string, ctx: PackageLookup): string {
   if (pkg === 'kestrel') return ctx.kestrelRoot;
-  const prefixes = (ctx.env.AMENT_PREFIX_PATH ?? '').split(':').filter((s) => s !== '');
+  const prefixes = [...(ctx.amentPrefixes ?? []), ...(ctx.env.AMENT_PREFIX_PATH ?? '').split(':')].filter((s) => s !== '');
   for (const prefix of prefixes) {
     if (existsSync(join(prefix, 'share', 'ament_index', 'resource_index', 'packages', pkg)) || existsSync(join(prefix, 'share', pkg))) return prefix;
   }
+  const flag = ctx.amentPrefixes?.length ? `--ament-prefix-path ${ctx.amentPrefixes.join(':')}, then ` : '';
   throw new SubstitutionError(
-    `package '${pkg}' not found (package 'kestrel' is this repository; others are looked up as <prefix>/share/${pkg} in AMENT_PREFIX_PATH=${ctx.env.AMENT_PREFIX_PATH ?? '(unset)'})`,
+    `package '${pkg}' not found (package 'kestrel' is this repository; others are looked up as <prefix>/share/${pkg} in ${flag}AMENT_PREFIX_PATH=${ctx.env.AMENT_PREFIX_PATH ?? '(unset)'})`,
   );
+}
+
+/** `$(find-pkg-share pkg)`: `<prefix>/share/<pkg>`, or the repository for `kestrel`. */
+export function findPkgShare(pkg: string, ctx: PackageLookup): string {
+  return pkg === 'kestrel' ? ctx.kestrelRoot : join(findPkgPrefix(pkg, ctx), 'share', pkg);
 }
 
 function asBool(v: string, what: string): boolean {
@@ -106,8 +122,9 @@ function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): s
   };
   switch (p.name) {
     case 'var': {
-      want(1, 1);
-      const v = ctx.configs.get(args[0]!);
+      // `$(var name default)`: launch's LaunchConfiguration takes an optional default.
+      want(1, 2);
+      const v = ctx.configs.get(args[0]!) ?? args[1];
       if (v === undefined) throw new SubstitutionError(`launch configuration '${args[0]}' does not exist (declare it with <arg> or <let>)`);
       return v;
     }
@@ -124,8 +141,7 @@ function evalOne(p: Extract<SubstPart, { kind: 'subst' }>, ctx: SubstContext): s
     case 'find-pkg-share':
     case 'find_pkg_share': {
       want(1, 1);
-      const pkg = args[0]!;
-      return pkg === 'kestrel' ? ctx.kestrelRoot : join(findPkgPrefix(pkg, ctx), 'share', pkg);
+      return findPkgShare(args[0]!, ctx);
     }
     case 'find-pkg-prefix':
     case 'find_pkg_prefix':

@@ -9,7 +9,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
-import { BagError, type BagProblem } from './types.js';
+import { BagError, type BagProblem, type Unpacked } from './types.js';
 
 export interface SqliteTopic {
   id: number;
@@ -94,9 +94,10 @@ function text(v: SqlValue | undefined): string {
   return v === null || v === undefined ? '' : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
 }
 
-export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile {
+/** `bytes`: the file in memory, or its decompressed copy (whole-file compression); else the file is read. */
+export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): SqliteBagFile {
   const db = new SqlitePages(path, bytes);
-  const sizeBytes = bytes ? bytes.byteLength : statSync(path).size;
+  const sizeBytes = bytes === undefined ? statSync(path).size : bytes instanceof Uint8Array ? bytes.byteLength : bytes.size;
   const problems: BagProblem[] = [];
   const report = (what: string) => (d: PageDamage): void => {
     problems.push({ kind: d.kind, file: path, offset: (d.page - 1) * db.pageSize, message: `${what}: ${d.message}${d.afterRowid !== undefined ? ` (after row id ${d.afterRowid})` : ''}; the rows stored there are lost` });

@@ -264,6 +264,22 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       // Damage already reported by the opening scan is not reported twice.
       if (!problems.some((p) => p.offset === (d.page - 1) * db.pageSize)) report(what)(d);
     };
+    /**
+     * A row looked up by id must carry the time it was ordered by (from the index, or from the
+     * scan): when a damaged row, index entry or interior page makes them disagree, the row is
+     * dropped and counted, so that rows still come in time order.
+     */
+    let disagree: { problem: BagProblem; n: number } | undefined;
+    const agrees = (r: SqliteRow, t: bigint | undefined, what: string): boolean => {
+      if (r.timestamp === t) return true;
+      if (!disagree) {
+        disagree = { problem: { kind: 'corrupt', file: path, message: '' }, n: 0 };
+        problems.push(disagree.problem);
+      }
+      disagree.n++;
+      disagree.problem.message = `${disagree.n} row(s) whose timestamp disagrees with ${what} (the row, the index or the b-tree above it is damaged): dropped, to keep time order (first: row id ${r.id}, ${r.timestamp} ns, ordered as ${t} ns)`;
+      return false;
+    };
     db.close();
     return {
       schemaVersion,
@@ -330,10 +346,10 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         }
         if (indexOk) {
           for (const e of db.indexEntries(tsIndex.root, () => undefined)) {
-            const [, id] = decodeRecord(e);
+            const [t, id] = decodeRecord(e);
             const rowid = num(id);
             const r = rowById(rowid);
-            if (r) yield r;
+            if (r && agrees(r, stamp(t), 'timestamp_idx')) yield r;
           }
           return;
         }
@@ -349,9 +365,9 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         }
       }
       order.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-      for (const [, rowid] of order) {
+      for (const [t, rowid] of order) {
         const r = rowById(rowid);
-        if (r) yield r;
+        if (r && agrees(r, t, 'the table scan')) yield r;
       }
     }
   } catch (e) {

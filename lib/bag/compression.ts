@@ -2,10 +2,17 @@
  * rosbag2 compression outside MCAP chunks: per-message (`compression_mode: message`, each
  * payload one zstd or lz4 frame) and per-file (`compression_mode: file`, `x.db3.zstd`).
  * Frames are bounded: a declared size above `maxBytes` is refused before allocating.
+ * A whole compressed file is streamed into an unlinked temporary file (`unpackFile`), as
+ * rosbag2 itself decompresses it to disk: memory stays bounded whatever the file's size.
  */
+import { closeSync, fstatSync, openSync, readSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as zstd from '@foxglove/wasm-zstd';
-import { decompress as lz4Decompress } from 'lz4js';
-import { BagError } from './types.js';
+import { lz4DecodeFrames, Lz4FrameDecoder } from './lz4.js';
+import { BagError, type Unpacked } from './types.js';
+import { ZstdStreamDecoder, zstdStreamUnavailable } from './zstd-stream.js';
 
 export type CompressionFormat = 'zstd' | 'lz4';
 
@@ -62,9 +69,7 @@ export function unzstd(data: Uint8Array, where: string, maxBytes: number): Uint8
 
 export function unlz4(data: Uint8Array, where: string, maxBytes: number): Uint8Array {
   try {
-    const out = lz4Decompress(data);
-    if (out.byteLength > maxBytes) throw new Error(`${out.byteLength} bytes, above the bound of ${maxBytes}`);
-    return out;
+    return lz4DecodeFrames(data, maxBytes);
   } catch (e) {
     throw new BagError(where, `corrupt lz4 frame: ${(e as Error).message}`);
   }
@@ -72,4 +77,69 @@ export function unlz4(data: Uint8Array, where: string, maxBytes: number): Uint8A
 
 export function decompress(format: CompressionFormat, data: Uint8Array, where: string, maxBytes: number): Uint8Array {
   return format === 'zstd' ? unzstd(data, where, maxBytes) : unlz4(data, where, maxBytes);
+}
+
+/** Input is read in blocks of this size while a whole file is unpacked. */
+const READ_BLOCK = 1 << 20;
+/** Left free on the temporary directory's disk when unpacking. */
+const DISK_RESERVE = 256 << 20;
+
+/**
+ * Decompresses a whole file (rosbag2 `compression_mode: file`) into a temporary file that is
+ * unlinked at once: it is read through the returned descriptor, and its space goes back to the
+ * disk when the descriptor is closed (by `Bag.close()`, when the bag is collected, or when the
+ * process ends, even by SIGKILL). Memory held: one read block, one decoder window, one output
+ * block. The output is bounded by `maxBytes` and by the free space of `os.tmpdir()` (TMPDIR).
+ * zstd streams through libzstd; without it (not loadable), the file is decoded in memory, bounded.
+ */
+export function unpackFile(format: CompressionFormat, path: string, maxBytes: number): Unpacked {
+  const dir = tmpdir();
+  let room = maxBytes;
+  try {
+    const fs = statfsSync(dir);
+    room = Math.min(maxBytes, Math.max(0, fs.bavail * fs.bsize - DISK_RESERVE));
+  } catch {
+    // statfs is unavailable on some file systems: only maxBytes bounds the output.
+  }
+  const tmp = join(dir, `kestrel-unpacked-${randomUUID()}`);
+  const fd = openSync(tmp, 'wx+', 0o600);
+  unlinkSync(tmp);
+  let size = 0;
+  const emit = (b: Uint8Array): void => {
+    for (let at = 0; at < b.byteLength; ) at += writeSync(fd, b, at, b.byteLength - at, size + at);
+    size += b.byteLength;
+  };
+  const bound = room < maxBytes ? `${room} bytes (the free space in ${dir} less ${DISK_RESERVE >> 20} MiB; set TMPDIR to a larger disk)` : `${maxBytes} bytes`;
+  const input = openSync(path, 'r');
+  try {
+    const inSize = fstatSync(input).size;
+    if (format === 'zstd' && zstdStreamUnavailable() !== undefined) {
+      const all = new Uint8Array(inSize);
+      readSync(input, all, 0, inSize, 0);
+      emit(unzstd(all, path, room));
+      return { fd, size };
+    }
+    const d = format === 'zstd' ? new ZstdStreamDecoder(room, emit) : new Lz4FrameDecoder(room, emit);
+    const block = new Uint8Array(READ_BLOCK);
+    try {
+      for (let pos = 0; pos < inSize; ) {
+        const got = readSync(input, block, 0, block.byteLength, pos);
+        if (got === 0) break;
+        d.push(block.subarray(0, got));
+        pos += got;
+      }
+      d.end();
+    } catch (e) {
+      const why = (e as Error).message;
+      throw new BagError(path, `whole-file ${format} compression: ${/more than \d+ bytes once decompressed/.test(why) ? `decompresses to more than ${bound}` : why}`);
+    } finally {
+      if (d instanceof ZstdStreamDecoder) d.close();
+    }
+    return { fd, size };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  } finally {
+    closeSync(input);
+  }
 }

@@ -68,6 +68,23 @@ describe('db3 hostile input', () => {
     }
   });
 
+  it('a row whose timestamp was damaged (found by the bag-db3 fuzz target) is dropped and reported, so that rows stay in time order', async () => {
+    // The row's stamp no longer matches timestamp_idx, which still orders it where it was.
+    const t = T0 + 150n * 10_000_000n;
+    const be = Buffer.alloc(8);
+    be.writeBigInt64BE(t);
+    const b = Buffer.from(db3);
+    const at = b.indexOf(be);
+    expect(at).toBeGreaterThan(0);
+    b[at] ^= 0x40;
+    const f = file(b, 'db3');
+    const bag = await openBag(f);
+    const got = [...bag.messagesSync()];
+    for (let i = 1; i < got.length; i++) expect(got[i].logTimeNs >= got[i - 1].logTimeNs).toBe(true);
+    expect(got.length).toBe(all.length - 1);
+    expect(bag.problems()).toEqual([expect.objectContaining({ kind: 'corrupt', file: f, message: expect.stringMatching(/^1 row\(s\) whose timestamp disagrees with timestamp_idx .*dropped, to keep time order/) })]);
+  });
+
   it('a damaged or foreign file gives an error that names it', async () => {
     const zeroed = new Uint8Array(db3);
     zeroed.fill(0, 0, 100);

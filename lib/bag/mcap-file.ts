@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { McapRecordBuilder, McapStreamReader, type DecompressHandlers, type McapTypes } from '@mcap/core';
 import { loadDecompressHandlers } from '@mcap/support';
-import type { BagProblem } from './types.js';
+import type { BagProblem, Unpacked } from './types.js';
 
 export interface RawSchema {
   name: string;
@@ -67,20 +67,35 @@ function describeAt(head: Uint8Array, remaining: number): string {
   return `${name} record of ${len} bytes (${remaining - 9} present)`;
 }
 
+/** The file's bytes in memory, or a decompressed copy of it (whole-file compression), or undefined: the file itself. */
+export type McapBytes = Uint8Array | Unpacked | undefined;
+
+export function mcapSize(path: string, bytes: McapBytes): number {
+  return bytes === undefined ? statSync(path).size : bytes instanceof Uint8Array ? bytes.byteLength : bytes.size;
+}
+
 /** Random access to the file (or to `bytes`), for reading on and for resynchronizing after damage. */
 class Source {
   private fd: number | undefined;
-  constructor(private readonly path: string, private readonly bytes: Uint8Array | undefined, readonly size: number) {}
+  readonly size: number;
+  private readonly bytes: Uint8Array | undefined;
+  /** A descriptor the caller owns (an unpacked file): used, never closed here. */
+  private readonly borrowed: number | undefined;
+  constructor(private readonly path: string, data: McapBytes) {
+    this.size = mcapSize(path, data);
+    this.bytes = data instanceof Uint8Array ? data : undefined;
+    this.borrowed = data instanceof Uint8Array ? undefined : data?.fd;
+  }
   read(pos: number, n: number): Uint8Array {
     const len = Math.max(0, Math.min(n, this.size - pos));
     if (this.bytes) return this.bytes.subarray(pos, pos + len);
-    this.fd ??= openSync(this.path, 'r');
+    this.fd ??= this.borrowed ?? openSync(this.path, 'r');
     const buf = new Uint8Array(len);
     const got = readSync(this.fd, buf, 0, len, pos);
     return got === len ? buf : buf.subarray(0, got);
   }
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined && this.fd !== this.borrowed) closeSync(this.fd);
     this.fd = undefined;
   }
 }
@@ -125,8 +140,8 @@ export function emptyContents(path: string, sizeBytes: number): McapFileContents
  * skipped: reading goes on at the next chunk, and the problem says how many messages the
  * skipped chunk held (from the message index records after it, when the file has them).
  */
-export function* mcapMessages(path: string, handlers: DecompressHandlers, out: McapFileContents, bytes?: Uint8Array, blockSize = 8 << 20): Generator<RawMessage> {
-  const src = new Source(path, bytes, bytes ? bytes.byteLength : statSync(path).size);
+export function* mcapMessages(path: string, handlers: DecompressHandlers, out: McapFileContents, bytes?: McapBytes, blockSize = 8 << 20): Generator<RawMessage> {
+  const src = new Source(path, bytes);
   const schemas = new Map<number, RawSchema>();
   const schemaRecs = new Map<number, McapTypes.Schema>();
   const channelRecs = new Map<number, McapTypes.Channel>();
@@ -274,8 +289,8 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
 }
 
 /** The whole file in memory (messages in file order). */
-export async function readMcapFile(path: string, bytes?: Uint8Array): Promise<McapFileContents> {
-  const out = emptyContents(path, bytes ? bytes.byteLength : statSync(path).size);
+export async function readMcapFile(path: string, bytes?: McapBytes): Promise<McapFileContents> {
+  const out = emptyContents(path, mcapSize(path, bytes));
   for (const m of mcapMessages(path, await decompressHandlers(), out, bytes)) out.messages.push(m);
   return out;
 }

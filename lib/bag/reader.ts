@@ -3,15 +3,15 @@
  * is reindexed from its files, or a single .mcap/.db3 file) as one time-ordered message stream.
  * Order is deterministic: log time, then file index, then position in the file.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import type { DecompressHandlers } from '@mcap/core';
 import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
 import { parseMetadata, type ParsedMetadata } from './metadata.js';
 import { openSqliteFile, type SqliteBagFile } from './sqlite-file.js';
-import { compressionFormat, compressionReady, decompress, type CompressionFormat } from './compression.js';
-import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId } from './types.js';
+import { compressionFormat, compressionReady, decompress, unpackFile, type CompressionFormat } from './compression.js';
+import { BagError, type BagFileInfo, type BagInfo, type BagMessage, type BagProblem, type BagTopic, type MessageFilter, type StorageId, type Unpacked } from './types.js';
 
 export class UnsupportedFormatError extends Error {
   constructor(readonly topic: string, readonly format: string) {
@@ -59,8 +59,17 @@ class Msg implements BagMessage {
 
 /** Bound of one decompressed message (a 4K RGBA frame is 33 MB). */
 const MAX_MESSAGE_BYTES = 1 << 30;
-/** Bound of one decompressed whole file (held in memory). */
-const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** Bound of one decompressed whole file (streamed to a temporary file; the free disk space bounds it too). */
+const MAX_FILE_BYTES = 2 ** 40;
+
+/** Closes the descriptor of an unpacked file once its source is collected (a bag not closed). */
+const unpackedFds = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
 
 export function compareMessages(a: BagMessage, b: BagMessage): number {
   if (a.logTimeNs !== b.logTimeNs) return a.logTimeNs < b.logTimeNs ? -1 : 1;
@@ -140,8 +149,8 @@ interface Source {
   path: string;
   /** A sqlite3 file: rows streamed in time order. */
   sqlite: { file: SqliteBagFile; topics: Map<number, BagTopic>; reported: number } | undefined;
-  /** The decompressed file, for whole-file compression. */
-  bytes: Uint8Array | undefined;
+  /** The decompressed file (an unlinked temporary file), for whole-file compression. */
+  bytes: Unpacked | undefined;
   eager: Msg[] | undefined;
   channels: Map<number, ChannelTarget>;
   startNs: bigint | undefined;
@@ -164,6 +173,23 @@ export class Bag {
   }
 
   private constructor(readonly path: string) {}
+  private closed = false;
+
+  /**
+   * Releases what the bag holds beyond its metadata: the descriptors of decompressed copies of
+   * whole-file compressed files (and so their disk space). Also done when the bag is collected.
+   */
+  close(): void {
+    this.closed = true;
+    for (const src of this.sources) {
+      if (src.bytes) {
+        unpackedFds.unregister(src);
+        closeSync(src.bytes.fd);
+        src.bytes = undefined;
+      }
+      src.sqlite?.file.close();
+    }
+  }
 
   static async open(path: string): Promise<Bag> {
     const loc = locate(path);
@@ -186,10 +212,17 @@ export class Bag {
     };
     for (const [fileIndex, file] of loc.files.entries()) {
       const storage = storageOf(file) ?? 'mcap';
-      // A whole-file compressed storage file is decompressed into memory (rosbag2 `compression_mode: file`).
+      // A whole-file compressed storage file (rosbag2 `compression_mode: file`) is streamed into an unlinked temporary file.
       const packed = fileCompressionOf(file);
-      const bytes = packed ? decompress(packed, readFileSync(file), file, MAX_FILE_BYTES) : undefined;
+      let bytes: Unpacked | undefined;
+      try {
+        bytes = packed ? unpackFile(packed, file, MAX_FILE_BYTES) : undefined;
+      } catch (e) {
+        bag.close();
+        throw e;
+      }
       const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
+      if (bytes) unpackedFds.register(src, bytes.fd, src);
       let library = '';
       let size = 0;
       let count = 0;
@@ -201,7 +234,7 @@ export class Bag {
       };
       if (storage === 'mcap') {
         // First pass: channels, counts, time range; message data is not kept.
-        const c = emptyContents(file, bytes ? bytes.byteLength : statSync(file).size);
+        const c = emptyContents(file, bytes ? bytes.size : statSync(file).size);
         let sorted = true;
         let prev = -1n;
         const perChannel = new Map<number, number>();
@@ -371,6 +404,7 @@ export class Bag {
    * from disk as they are iterated, so a bag larger than memory can be replayed.
    */
   *messagesSync(filter: MessageFilter = {}): IterableIterator<BagMessage> {
+    if (this.closed) throw new BagError(this.path, 'the bag was closed');
     const topics = filter.topics && filter.topics.length > 0 ? new Set(filter.topics) : undefined;
     const keep = (m: Msg): boolean => (filter.startNs === undefined || m.logTimeNs >= filter.startNs) && (!topics || topics.has(m.topic));
     if (this.all) {

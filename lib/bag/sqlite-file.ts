@@ -9,7 +9,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
-import { BagError, type BagProblem } from './types.js';
+import { BagError, type BagProblem, type Unpacked } from './types.js';
 
 export interface SqliteTopic {
   id: number;
@@ -94,9 +94,10 @@ function text(v: SqlValue | undefined): string {
   return v === null || v === undefined ? '' : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
 }
 
-export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile {
+/** `bytes`: the file in memory, or its decompressed copy (whole-file compression); else the file is read. */
+export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): SqliteBagFile {
   const db = new SqlitePages(path, bytes);
-  const sizeBytes = bytes ? bytes.byteLength : statSync(path).size;
+  const sizeBytes = bytes === undefined ? statSync(path).size : bytes instanceof Uint8Array ? bytes.byteLength : bytes.size;
   const problems: BagProblem[] = [];
   const report = (what: string) => (d: PageDamage): void => {
     problems.push({ kind: d.kind, file: path, offset: (d.page - 1) * db.pageSize, message: `${what}: ${d.message}${d.afterRowid !== undefined ? ` (after row id ${d.afterRowid})` : ''}; the rows stored there are lost` });
@@ -263,6 +264,22 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
       // Damage already reported by the opening scan is not reported twice.
       if (!problems.some((p) => p.offset === (d.page - 1) * db.pageSize)) report(what)(d);
     };
+    /**
+     * A row looked up by id must carry the time it was ordered by (from the index, or from the
+     * scan): when a damaged row, index entry or interior page makes them disagree, the row is
+     * dropped and counted, so that rows still come in time order.
+     */
+    let disagree: { problem: BagProblem; n: number } | undefined;
+    const agrees = (r: SqliteRow, t: bigint | undefined, what: string): boolean => {
+      if (r.timestamp === t) return true;
+      if (!disagree) {
+        disagree = { problem: { kind: 'corrupt', file: path, message: '' }, n: 0 };
+        problems.push(disagree.problem);
+      }
+      disagree.n++;
+      disagree.problem.message = `${disagree.n} row(s) whose timestamp disagrees with ${what} (the row, the index or the b-tree above it is damaged): dropped, to keep time order (first: row id ${r.id}, ${r.timestamp} ns, ordered as ${t} ns)`;
+      return false;
+    };
     db.close();
     return {
       schemaVersion,
@@ -329,10 +346,10 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
         }
         if (indexOk) {
           for (const e of db.indexEntries(tsIndex.root, () => undefined)) {
-            const [, id] = decodeRecord(e);
+            const [t, id] = decodeRecord(e);
             const rowid = num(id);
             const r = rowById(rowid);
-            if (r) yield r;
+            if (r && agrees(r, stamp(t), 'timestamp_idx')) yield r;
           }
           return;
         }
@@ -348,9 +365,9 @@ export function openSqliteFile(path: string, bytes?: Uint8Array): SqliteBagFile 
         }
       }
       order.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-      for (const [, rowid] of order) {
+      for (const [t, rowid] of order) {
         const r = rowById(rowid);
-        if (r) yield r;
+        if (r && agrees(r, t, 'the table scan')) yield r;
       }
     }
   } catch (e) {

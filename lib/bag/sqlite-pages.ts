@@ -8,7 +8,7 @@
  * and a damaged or missing page loses only the rows under it, reported, never thrown mid-scan.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { BagError } from './types.js';
+import { BagError, type Unpacked } from './types.js';
 
 /** A page that cannot be used: out of the file (truncated) or not a valid b-tree page. */
 export class PageError extends Error {
@@ -60,12 +60,22 @@ export class SqlitePages {
   /** Interior pages, kept: looked up again by row id seeks. */
   private readonly interior = new Map<number, Uint8Array>();
 
-  constructor(readonly path: string, private readonly bytes?: Uint8Array) {
+  /** A descriptor the caller owns (an unpacked file): used, never closed here. */
+  private readonly borrowed: number | undefined;
+  private readonly bytes: Uint8Array | undefined;
+
+  constructor(readonly path: string, data?: Uint8Array | Unpacked) {
     let size: number;
     const head = new Uint8Array(100);
-    if (bytes) {
-      size = bytes.byteLength;
-      head.set(bytes.subarray(0, 100));
+    this.bytes = data instanceof Uint8Array ? data : undefined;
+    this.borrowed = data instanceof Uint8Array ? undefined : data?.fd;
+    if (data instanceof Uint8Array) {
+      size = data.byteLength;
+      head.set(data.subarray(0, 100));
+    } else if (data) {
+      this.fd = data.fd;
+      size = data.size;
+      readSync(this.fd, head, 0, 100, 0);
     } else {
       this.fd = openSync(path, 'r');
       size = fstatSync(this.fd).size;
@@ -93,7 +103,7 @@ export class SqlitePages {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined && this.fd !== this.borrowed) closeSync(this.fd);
     this.fd = undefined;
   }
 
@@ -108,7 +118,7 @@ export class SqlitePages {
     if (!this.block || n < this.blockFirst || n >= this.blockFirst + this.block.byteLength / this.pageSize) {
       const count = Math.min(BLOCK_PAGES, this.pages - n + 1);
       const buf = new Uint8Array(count * this.pageSize);
-      this.fd ??= openSync(this.path, 'r');
+      this.fd ??= this.borrowed ?? openSync(this.path, 'r');
       const got = readSync(this.fd, buf, 0, buf.byteLength, off);
       this.block = buf.subarray(0, got - (got % this.pageSize));
       this.blockFirst = n;

@@ -77,6 +77,12 @@ export interface MessageFilter {
   endNs?: bigint;
 }
 
+/** A storage file decompressed to an unlinked temporary file (whole-file compression): read through `fd`. */
+export interface Unpacked {
+  fd: number;
+  size: number;
+}
+
 export class BagError extends Error {
   constructor(readonly path: string, detail: string) {
     super(`${path}: ${detail}`);

@@ -119,6 +119,12 @@ export interface FuzzTarget<T> {
   isClear(e: unknown): boolean;
   /** A case slower than this counts as a crash (a hang or a runaway allocation); default 2000 ms. */
   caseMs?: number;
+  /**
+   * Cases of the long campaign (`npm run fuzz`) when neither `--cases` nor FUZZ_CASES says; default
+   * 10^5. Set lower for a target whose cases are slow (a file written and opened per case), so that
+   * each target still finishes in a few minutes.
+   */
+  defaultCases?: number;
 }
 
 export interface FuzzCounts {

@@ -1,0 +1,116 @@
+/**
+ * Streaming zstd decompression through the system's libzstd (`libzstd.so.1`, the zstd reference
+ * library: Debian and Ubuntu install it with dpkg itself), called through koffi. Why not
+ * @foxglove/wasm-zstd: it only decodes a whole frame into a buffer sized up front, and rosbag2 /
+ * rosbags write file compression as one streamed frame without a content size, so a `.db3.zstd`
+ * would have to be held whole in memory (and guessed at, then copied out of the WebAssembly heap).
+ * libzstd's `ZSTD_decompressStream` keeps only the frame's window (at most 128 MiB, zstd's default
+ * limit, for a frame that asks for it; 8 MiB or less at the levels rosbag2 uses).
+ */
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
+
+interface LibZstd {
+  create(): unknown;
+  free(z: unknown): unknown;
+  decompress(z: unknown, out: { dst: Uint8Array; size: number; pos: number }, input: { src: Uint8Array; size: number; pos: number }): unknown;
+  isError(code: unknown): number;
+  errorName(code: unknown): string;
+}
+
+let lib: LibZstd | null | undefined;
+let loadError = '';
+
+/** libzstd through koffi, or undefined (with `zstdStreamUnavailable()` saying why) when it cannot be loaded. */
+function libzstd(): LibZstd | undefined {
+  if (lib !== undefined) return lib ?? undefined;
+  try {
+    // koffi is CommonJS with a native part: required on first use, so that bags without file compression never load it.
+    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+    const so = koffi.load('libzstd.so.1');
+    koffi.struct('ZSTD_inBuffer', { src: 'void *', size: 'size_t', pos: 'size_t' });
+    koffi.struct('ZSTD_outBuffer', { dst: 'void *', size: 'size_t', pos: 'size_t' });
+    const create = so.func('void *ZSTD_createDStream()');
+    const free = so.func('size_t ZSTD_freeDStream(void *zds)');
+    const decompress = so.func('size_t ZSTD_decompressStream(void *zds, _Inout_ ZSTD_outBuffer *output, _Inout_ ZSTD_inBuffer *input)');
+    const isError = so.func('unsigned int ZSTD_isError(size_t code)');
+    const errorName = so.func('const char *ZSTD_getErrorName(size_t code)');
+    lib = {
+      create: () => create() as unknown,
+      free: (z) => free(z) as unknown,
+      decompress: (z, out, input) => decompress(z, out, input) as unknown,
+      isError: (c) => isError(c) as number,
+      errorName: (c) => errorName(c) as string,
+    };
+  } catch (e) {
+    lib = null;
+    loadError = (e as Error).message;
+  }
+  return lib ?? undefined;
+}
+
+/** Why streaming zstd is not available here, or undefined when it is. */
+export function zstdStreamUnavailable(): string | undefined {
+  return libzstd() ? undefined : `libzstd.so.1 could not be loaded (${loadError}); install the libzstd1 package`;
+}
+
+const OUT = 1 << 17;
+
+/**
+ * Incremental zstd decoder (one or more frames): `push` input as it comes, `end()` at the end of
+ * the input; decoded bytes go to `emit` (each array is the caller's to keep). Call `close()` to free
+ * the native context, also after an error. Throws an Error with libzstd's reason on bad data.
+ */
+export class ZstdStreamDecoder {
+  private readonly z: LibZstd;
+  private ctx: unknown;
+  private readonly out = new Uint8Array(OUT);
+  /** 0 once a frame is complete (libzstd's "hint" return), else bytes still expected. */
+  private hint: unknown = 0;
+  private fed = false;
+  total = 0;
+
+  constructor(private readonly maxBytes: number, private readonly emit: (b: Uint8Array) => void) {
+    const z = libzstd();
+    if (!z) throw new Error(zstdStreamUnavailable());
+    this.z = z;
+    this.ctx = z.create();
+    if (!this.ctx) throw new Error('ZSTD_createDStream failed (out of memory?)');
+  }
+
+  private run(input: { src: Uint8Array; size: number; pos: number }): void {
+    for (;;) {
+      const out = { dst: this.out, size: OUT, pos: 0 };
+      const before = input.pos;
+      const r = this.z.decompress(this.ctx, out, input);
+      if (this.z.isError(r)) throw new Error(`corrupt zstd data: ${this.z.errorName(r)}`);
+      // A call that took no input and gave no output says nothing about the frame (after a frame's end, libzstd hints the next header).
+      if (input.pos > before || out.pos > 0) this.hint = r;
+      if (out.pos > 0) {
+        this.total += out.pos;
+        if (this.total > this.maxBytes) throw new Error(`more than ${this.maxBytes} bytes once decompressed`);
+        this.emit(this.out.slice(0, out.pos));
+      }
+      // Done with this input once it is consumed and the output was not filled (nothing left buffered).
+      if (input.pos >= input.size && out.pos < OUT) return;
+    }
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    this.fed = true;
+    this.run({ src: chunk, size: chunk.byteLength, pos: 0 });
+  }
+
+  end(): void {
+    if (!this.fed) throw new Error('empty input: not a zstd frame');
+    // Output libzstd still holds for the last input is flushed by calls without input.
+    if (Number(this.hint) !== 0) this.run({ src: new Uint8Array(0), size: 0, pos: 0 });
+    if (Number(this.hint) !== 0) throw new Error(`zstd data is cut: the last frame needs ${Number(this.hint)} more byte(s)`);
+  }
+
+  close(): void {
+    if (this.ctx) this.z.free(this.ctx);
+    this.ctx = undefined;
+  }
+}

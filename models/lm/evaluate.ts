@@ -218,7 +218,17 @@ async function main(): Promise<void> {
   if (hand.errors.length) throw new Error(`intents.jsonl: ${hand.errors.join('; ')}`);
   const handItems = hand.cases.map((c) => ({ task: 'intent' as const, ...intentPrompt({ classes: c.classes, regions: c.regions }, c.intent) }));
 
-  const results: Record<string, unknown> = {};
+  // The pattern compiler alone (no model): the baseline the model's compiles are measured against.
+  const patternsOnly = async (items: readonly { system: string; user: string }[]): Promise<Gen[]> => Promise.all(items.map(async (it) => {
+    const o = await compileIntent(intentTextOf(it.user), 'patterns', vocabularyOf(it.system));
+    return { text: o.ok ? formatRuleSet(o.rules) : REFUSAL, ok: true, ms: 0, tokensPerSecond: 0, completionTokens: 0, path: o.ok ? ('patterns' as const) : ('refused' as const) };
+  }));
+  const results: Record<string, unknown> = {
+    patterns: {
+      heldout_intent: intentMetrics(hi.map(asCase), await patternsOnly(hi), hi.map((r) => r.family)),
+      handwritten_intent: intentMetrics(hand.cases, await patternsOnly(handItems)),
+    },
+  };
   for (const q of quants) {
     const path = join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`);
     const e = await loadEngine(path);

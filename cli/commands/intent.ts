@@ -23,7 +23,7 @@ as sentences to confirm, or the refusal and its reasons. Exit 0 compiled, 1 refu
   --regions LIST     named regions, comma-separated (default: none)
   --compiler MODE    ${COMPILER_MODES.join(' | ')} (default llm_checked: the model, validated and
                      grounded in the text, the pattern compiler as cross-check and fallback)
-  --model FILE       GGUF model (default: the intent node's model_path${DEFAULT_MODEL_PATH ? `, ${DEFAULT_MODEL_PATH}` : "; '' = the generated tiny random model"})
+  --model FILE       GGUF model (default: the intent node's model_path, ${DEFAULT_MODEL_PATH}: Kestrel's own model; '' = the generated tiny random model)
   --prompt-format F  auto | ${KESTREL_PROMPT_FORMAT} | generic (default auto: what the GGUF declares)
   --max-tokens N     token limit of one compile (default 400)
   --threads N        llama.cpp threads (default 1)

@@ -9,7 +9,10 @@ describe('LLM params: model path and prompt format', () => {
     expect(resolveModelPath({ model_path: '', quantization: 'Q8_0' }, (q) => `/tmp/tiny-${q}.gguf`)).toBe('/tmp/tiny-Q8_0.gguf');
     expect(resolveModelPath({ model_path: '/m.gguf', quantization: 'Q4_0' })).toBe('/m.gguf');
     expect(KESTREL_LM_PATH).toMatch(/models\/lm\/kestrel-lm-q4_0\.gguf$/);
-    expect(typeof DEFAULT_MODEL_PATH).toBe('string');
+    // the default is Kestrel's own model, at the quantization param
+    expect(DEFAULT_MODEL_PATH).toBe('kestrel-lm');
+    expect(resolveModelPath({ model_path: DEFAULT_MODEL_PATH, quantization: 'Q4_0' })).toBe(KESTREL_LM_PATH);
+    expect(resolveModelPath({ model_path: DEFAULT_MODEL_PATH, quantization: 'F16' })).toMatch(/models\/lm\/kestrel-lm-f16\.gguf$/);
   });
 
   it('the Kestrel format is used when the GGUF declares it or the param forces it', async () => {

@@ -15,16 +15,18 @@ import type { LlmConfig, PredictorKind, TemplateKind, GrammarKind } from './engi
 export const KESTREL_LM_PATH = join(PACKAGE_ROOT, 'models', 'lm', 'kestrel-lm-q4_0.gguf');
 /** The prompt format a Kestrel model declares in `kestrel.prompt_format`. */
 export const KESTREL_PROMPT_FORMAT = 'kestrel-lm-1';
+/** `model_path` naming the bundled Kestrel LM (models/lm/kestrel-lm-<quantization>.gguf). */
+export const KESTREL_LM = 'kestrel-lm';
 /**
- * Default `model_path` of the intent and planner nodes. '' = the generated tiny random model
- * (mechanics only). When the trained model is committed this becomes KESTREL_LM_PATH.
+ * Default `model_path` of the intent and planner nodes: Kestrel's own trained model. '' = the
+ * generated tiny random model (mechanics tests only).
  */
-export const DEFAULT_MODEL_PATH = '';
+export const DEFAULT_MODEL_PATH = KESTREL_LM;
 
 export const LLM_PARAMS = {
-  model_path: p.string(DEFAULT_MODEL_PATH, "GGUF model file; '' = the generated tiny random model (models/cache/, written on first use; random weights, for mechanics tests)"),
+  model_path: p.string(DEFAULT_MODEL_PATH, "GGUF model file; 'kestrel-lm' = Kestrel's own trained model (models/lm/, at `quantization`); '' = the generated tiny random model (models/cache/, written on first use; random weights, for mechanics tests)"),
   prompt_format: p.string('auto', "Prompts and grammars: 'auto' = the GGUF's kestrel.prompt_format (Kestrel LM: LM-SPEC prompts) else the long prompts for chat models; or force one", ['auto', KESTREL_PROMPT_FORMAT, 'generic']),
-  quantization: p.string('Q4_0', "Quantization of the generated model when model_path is ''", ['Q4_0', 'Q8_0', 'F16']),
+  quantization: p.string('Q4_0', "Quantization of the bundled model when model_path is 'kestrel-lm' or ''", ['Q4_0', 'Q8_0', 'F16']),
   threads: p.int(1, 'CPU threads for llama.cpp; 0 = all cores (a tiny model runs fastest on 1)', { min: 0, max: 256 }),
   context_size: p.int(2048, 'Context window in tokens', { min: 256, max: 131072 }),
   gpu_layers: p.int(0, 'Layers offloaded to a GPU (0 = CPU only)', { min: 0, max: 1000 }),
@@ -45,6 +47,7 @@ type LlmParamValues = ParamValues<typeof LLM_PARAMS>;
 export type TinyModelSource = (quantization: 'Q4_0' | 'Q8_0' | 'F16') => string;
 
 export function resolveModelPath(v: Pick<LlmParamValues, 'model_path' | 'quantization'>, tiny?: TinyModelSource): string {
+  if (v.model_path === KESTREL_LM) return join(PACKAGE_ROOT, 'models', 'lm', `kestrel-lm-${v.quantization.toLowerCase()}.gguf`);
   if (v.model_path !== '') return v.model_path;
   if (!tiny) throw new Error("model_path '' (the generated tiny model) needs a model source; set model_path");
   return tiny(v.quantization as 'Q4_0' | 'Q8_0' | 'F16');

@@ -8,6 +8,7 @@ import { nodeCommand } from './node.js';
 import { paramsCommand } from './params.js';
 import { topicsCommand } from './topics.js';
 import { startCommand } from './start.js';
+import { workerCommand } from './worker.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand,
@@ -18,4 +19,5 @@ export const COMMANDS: readonly Command[] = [
   bagCommand,
   evalCommand,
   intentCommand,
+  workerCommand,
 ];

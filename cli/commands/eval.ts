@@ -59,7 +59,7 @@ Latency model file (JSON), stage names as the nodes charge them through ctx.comp
     "default_ms": 5 }                                                   (any other stage)
   Charged cost = fixed_ms + per_unit_ms × units. Example: config/latency/pi5.json.
 
-\${FLEET_USAGE}`;
+${FLEET_USAGE}`;
 
 interface Opts {
   target: string;

@@ -47,7 +47,8 @@ export interface RunJobOptions {
 export async function runJob(job: FleetJob, o: RunJobOptions): Promise<{ result: JobResult; evalJson: string; decisionsLog: string }> {
   rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true });
-  const argv = ['--import', 'tsx', CLI_MAIN, 'eval', ...evalArgv(job.spec), '--out', o.dir];
+  // --out first: evalArgv ends with --ros-args, which takes everything after it.
+  const argv = ['--import', 'tsx', CLI_MAIN, 'eval', '--out', o.dir, ...evalArgv(job.spec)];
   const child = spawn(process.execPath, argv, { cwd: o.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) o.onSpawn?.(child.pid);
   let err = '';

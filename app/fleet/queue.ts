@@ -93,9 +93,11 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
       // The key is the job id: a job another coordinator (or an earlier run) enqueued is that same job.
       const job = await queue.add('eval', { job: j, timeoutS: o.timeoutS }, { jobId: j.key, attempts: o.retries + 1, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
       const state = await job.getState();
-      if (state === 'completed' && isJobResult(job.returnvalue?.result, j.key)) {
-        storeResult(o.run, job.returnvalue.result, job.returnvalue);
-        results.push(job.returnvalue.result);
+      // add() of an existing id returns the new data, not the stored job: its return value is read back by id.
+      const done = state === 'completed' ? (await Job.fromId<QueueData, QueueResult>(queue, j.key))?.returnvalue : undefined;
+      if (done && isJobResult(done.result, j.key)) {
+        storeResult(o.run, done.result, done);
+        results.push(done.result);
         p.done++;
         p.reused++;
         continue;

@@ -16,6 +16,7 @@ import type { ParamsFile } from '../../runtime/params-file.js';
 import { extractRosArgs } from '../../runtime/ros-args.js';
 import { parseOptions } from '../args.js';
 import { io, println, UsageError, type Command } from '../command.js';
+import { FLEET_USAGE, runFleet } from './eval-fleet.js';
 
 const USAGE = `usage: kestrel eval <scenario-name | scenario.yaml | bag> [options]
 
@@ -56,7 +57,9 @@ Latency model file (JSON), stage names as the nodes charge them through ctx.comp
                 "generate":    { "fixed_ms": 150, "per_unit_ms": 25 },  (planner: + per generated token)
                 "compile_llm": { "fixed_ms": 20 } },                    (intent compile)
     "default_ms": 5 }                                                   (any other stage)
-  Charged cost = fixed_ms + per_unit_ms × units. Example: config/latency/pi5.json.`;
+  Charged cost = fixed_ms + per_unit_ms × units. Example: config/latency/pi5.json.
+
+${FLEET_USAGE}`;
 
 interface Opts {
   target: string;
@@ -314,6 +317,7 @@ export const evalCommand: Command = {
   summary: 'Evaluate a scenario or bag under virtual time: latency, misses, alert accuracy, tokens/s, energy; JSON + HTML',
   usage: USAGE,
   async run(argv) {
+    if (argv.some((a) => a === '--manifest' || a.startsWith('--manifest='))) return runFleet(argv);
     const { json, dir } = await runEval(argv);
     const failed = [...json.alerts.expected.filter((e) => !e.ok).map((e) => e.event), ...json.reactions.filter((r) => !r.ok).map((r) => r.event)];
     println(`${json.source.name}${json.source.control ? ' (control)' : ''}: ${json.duration_s} s virtual in ${json.wall.wall_s} s wall`);

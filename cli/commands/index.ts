@@ -16,4 +16,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'bag', summary: 'rosbag2 bags (MCAP, sqlite3): info, play, record, convert, reindex', load: async () => (await import('./bag.js')).bagCommand },
   { name: 'eval', summary: 'Evaluate a scenario or bag under virtual time: latency, misses, alert accuracy, tokens/s, energy; JSON + HTML', load: async () => (await import('./eval.js')).evalCommand },
   { name: 'intent', summary: 'compile an operator intent into rules (as the intent node does) and print them, or the refusal', load: async () => (await import('./intent.js')).intentCommand },
+  { name: 'worker', summary: 'Run fleet evaluation jobs from a BullMQ queue on Redis (kestrel eval --manifest … --queue)', load: async () => (await import('./worker.js')).workerCommand },
 ];

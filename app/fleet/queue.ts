@@ -1,0 +1,178 @@
+/**
+ * Fleet jobs across machines through BullMQ on Redis: the coordinator (`kestrel eval --manifest … --queue URL`)
+ * enqueues each job under its content key as the BullMQ job id (adding a job twice is one job, and a finished one's
+ * stored return value is reused), `kestrel worker --queue URL` on any machine pulls and runs them. BullMQ gives the
+ * retries with exponential backoff, and its stalled-job check hands a dead worker's job (its lock no longer renewed)
+ * to another worker. The per-job timeout is the worker's: the job's `kestrel eval` child is killed past it and the
+ * attempt fails (so it is retried). Results (the row, eval.json, decisions.log) travel as the job's return value,
+ * kept in Redis, and the coordinator writes them into its run folder.
+ *
+ * BullMQ 6 loads no Redis driver of its own in ESM: the connection is an ioredis client made here.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { codeVersion, jobKey } from './key.js';
+import type { FleetOutcome, JobFailure, Progress } from './pool.js';
+import { isJobResult, type JobResult } from './result.js';
+import { runJob, type FleetJob } from './run-job.js';
+import { storedResult, storeResult } from './store.js';
+
+export const FLEET_QUEUE = 'kestrel-fleet';
+
+interface QueueData {
+  job: FleetJob;
+  timeoutS: number;
+}
+
+interface QueueResult {
+  result: JobResult;
+  evalJson: string;
+  decisionsLog: string;
+}
+
+interface RedisLike {
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+type RedisCtor = new (url: string, opts: Record<string, unknown>) => RedisLike;
+
+/** An ioredis client for `url`, as BullMQ wants it for blocking commands (no per-request retry limit). */
+export async function redisClient(url: string): Promise<RedisLike & ConnectionOptions> {
+  // Loaded by name at run time: only queue runs need the driver.
+  const name = 'ioredis';
+  let mod: { default?: RedisCtor; Redis?: RedisCtor };
+  try {
+    mod = (await import(name)) as { default?: RedisCtor; Redis?: RedisCtor };
+  } catch (e) {
+    throw new Error(`--queue needs the npm package 'ioredis' (BullMQ's Redis driver), which is not installed: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  const Ctor = mod.Redis ?? mod.default;
+  if (!Ctor) throw new Error("the 'ioredis' package exports no Redis client class");
+  return new Ctor(url, { maxRetriesPerRequest: null }) as RedisLike & ConnectionOptions;
+}
+
+export interface QueueRunOptions {
+  url: string;
+  run: string;
+  retries: number;
+  timeoutS: number;
+  code: string;
+  /** First retry after this many ms, doubling each time (BullMQ exponential backoff). */
+  backoffMs?: number;
+  queueName?: string;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Enqueues the jobs not already finished in the run folder, waits for every one, stores the results there. */
+export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): Promise<FleetOutcome> {
+  const conn = await redisClient(o.url);
+  const queue = new Queue<QueueData, QueueResult>(o.queueName ?? FLEET_QUEUE, { connection: conn });
+  const events = new QueueEvents(o.queueName ?? FLEET_QUEUE, { connection: conn });
+  const results: JobResult[] = [];
+  const failures: JobFailure[] = [];
+  const p: Progress = { total: jobs.length, done: 0, reused: 0, running: 0, failed: 0, etaS: undefined };
+  const t0 = process.hrtime.bigint();
+  let ranHere = 0;
+  const tell = (): void => {
+    const el = Number(process.hrtime.bigint() - t0) / 1e9;
+    p.etaS = ranHere > 0 ? Math.round((el / ranHere) * (p.total - p.done - p.failed)) : undefined;
+    o.onProgress?.({ ...p });
+  };
+  try {
+    await events.waitUntilReady();
+    const pending: { j: FleetJob; job: Job<QueueData, QueueResult> }[] = [];
+    for (const j of jobs) {
+      const r = storedResult(o.run, j.key, o.code);
+      if (r) {
+        results.push(r);
+        p.done++;
+        p.reused++;
+        continue;
+      }
+      // The key is the job id: a job another coordinator (or an earlier run) enqueued is that same job.
+      const job = await queue.add('eval', { job: j, timeoutS: o.timeoutS }, { jobId: j.key, attempts: o.retries + 1, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
+      const state = await job.getState();
+      // add() of an existing id returns the new data, not the stored job: its return value is read back by id.
+      const done = state === 'completed' ? (await Job.fromId<QueueData, QueueResult>(queue, j.key))?.returnvalue : undefined;
+      if (done && isJobResult(done.result, j.key)) {
+        storeResult(o.run, done.result, done);
+        results.push(done.result);
+        p.done++;
+        p.reused++;
+        continue;
+      }
+      // A job that failed for good in an earlier run gets its attempts again.
+      if (state === 'failed') await job.retry('failed');
+      pending.push({ j, job });
+    }
+    p.running = pending.length;
+    tell();
+    await Promise.all(
+      pending.map(async ({ j, job }) => {
+        try {
+          const v = (await job.waitUntilFinished(events)) as QueueResult;
+          if (!isJobResult(v?.result, j.key)) throw new Error(`job ${j.id}: the worker returned no valid result`);
+          storeResult(o.run, v.result, v);
+          results.push(v.result);
+          p.done++;
+        } catch (e) {
+          const fresh = await Job.fromId<QueueData, QueueResult>(queue, j.key);
+          failures.push({ id: j.id, key: j.key, error: (e as Error).message, attempts: fresh?.attemptsMade ?? o.retries + 1 });
+          p.failed++;
+        }
+        ranHere++;
+        p.running--;
+        tell();
+      }),
+    );
+  } finally {
+    await events.close();
+    await queue.close();
+    await conn.quit().catch(() => conn.disconnect());
+  }
+  return { results, failures, wallS: {} };
+}
+
+export interface WorkerOptions {
+  url: string;
+  concurrency: number;
+  /** The job lock BullMQ renews while a job runs; a dead worker's job is taken back after it lapses. */
+  lockMs?: number;
+  /** How often this worker looks for stalled jobs (others' lapsed locks). */
+  stalledMs?: number;
+  queueName?: string;
+  workDir?: string;
+  onEvent?: (what: 'start' | 'done' | 'failed', job: FleetJob, detail: string) => void;
+}
+
+/** Starts a worker: it pulls jobs until closed. */
+export async function startWorker(o: WorkerOptions): Promise<{ close(): Promise<void> }> {
+  const conn = await redisClient(o.url);
+  const code = codeVersion();
+  const base = o.workDir ?? join(tmpdir(), `kestrel-worker-${process.pid}`);
+  const worker = new Worker<QueueData, QueueResult>(
+    o.queueName ?? FLEET_QUEUE,
+    async (job) => {
+      const j = job.data.job;
+      // The key names the content: a machine whose bag or scenario differs from the coordinator's must not answer for it.
+      const here = jobKey(j.spec);
+      if (here !== j.key) throw new UnrecoverableError(`job ${j.id}: its inputs here hash to ${here}, not ${j.key} (another bag, scenario or latency model on this machine)`);
+      o.onEvent?.('start', j, `attempt ${job.attemptsMade + 1}`);
+      const r = await runJob(j, { dir: join(base, j.key), timeoutS: job.data.timeoutS, code });
+      return { result: r.result, evalJson: r.evalJson, decisionsLog: r.decisionsLog };
+    },
+    { connection: conn, concurrency: o.concurrency, lockDuration: o.lockMs ?? 30_000, stalledInterval: o.stalledMs ?? 30_000, maxStalledCount: 2 },
+  );
+  worker.on('completed', (job) => o.onEvent?.('done', job.data.job, ''));
+  worker.on('failed', (job, err) => {
+    if (job) o.onEvent?.('failed', job.data.job, err.message);
+  });
+  await worker.waitUntilReady();
+  return {
+    close: async () => {
+      await worker.close();
+      await conn.quit().catch(() => conn.disconnect());
+    },
+  };
+}

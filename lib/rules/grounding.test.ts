@@ -154,3 +154,16 @@ describe('grounded decoding: the grammar admits only what the text states', () =
     expect(groundedChoices('alert if more than 3 forklifts are in zone b', { classes: ['bag', 'vehicle'], regions: ['zone_b'] }).classes).toEqual(['bag', 'vehicle']);
   });
 });
+
+describe('grounding: what the deployment cannot see or does not have', () => {
+  it('refuses a class the detector does not know, a specific region the deployment lacks, and a named class no rule carries', () => {
+    refused('tell me if there are more than 3 dogs in the queue', [count({ region: 'queue', threshold: 3 })], /names dog, which this deployment's detector does not know/);
+    refused('more than 10 people on the east platform', [count({ threshold: 10 })], /names "the east platform" \(platform_east\), which is not a region of this deployment/, { classes: ['person'], regions: ['queue'] });
+    refused('anyone at the concourse for over 5 minutes, and any vehicle within 10 m of the drone - follow it', [proximity({ region: 'concourse', duration_s: 300, radius_m: 10, reaction: 'track' })], /names vehicle but no rule is about it/);
+  });
+
+  it('does not read the vehicle itself ("the drone", "hey drone", "approach the vehicle") as an object', () => {
+    ok('warn me if travellers approach the vehicle', [proximity({})]);
+    ok('hey drone, alert if more than 5 people are in the queue', [count({ region: 'queue', threshold: 5 })], { classes: ['person', 'drone'], regions: ['queue'] });
+  });
+});

@@ -14,7 +14,7 @@ import type { DslVocabulary, FieldChoices, RuleFields } from './dsl.js';
 import { describeRule, REACTIONS, SEVERITIES } from './dsl.js';
 import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from './defaults.js';
 import {
-  allClassWords, ANY_CUES, CLASS_WORDS, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
+  allClassWords, ANY_CUES, CLASS_WORDS, EXTRA_CLASSES, regionConcepts, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
   SEVERITY_CUES, SPECIAL_DISTANCES, SPECIAL_DURATIONS, TIME_UNITS, VAGUE_NUMBERS, ZERO_CUES,
 } from './lexicon.js';
 import type { RuleKind } from './dsl.js';
@@ -253,6 +253,16 @@ function classPositions(tokens: readonly string[], cls: string): number[] {
 }
 const classSaid = (tokens: readonly string[], cls: string): boolean => classPositions(tokens, cls).length > 0;
 
+/**
+ * The class named by one of its own words, exactly (no typo tolerance), outside the phrases that
+ * mean the vehicle itself ("approach the vehicle", "land the drone"): the stricter reading the
+ * completeness checks use, so that they never refuse on a near-word.
+ */
+function classNamed(tokens: readonly string[], cls: string): boolean {
+  const self = new Set(SELF_WORDS.flatMap((p) => { const w = words(p); return findPhrase(tokens, w).flatMap((i) => w.map((_, k) => i + k)); }));
+  return allClassWords(cls).some((p) => { const w = words(p); return findPhrase(tokens, w).some((i) => !w.some((_, k) => self.has(i + k))); });
+}
+
 function anyCue(tokens: readonly string[]): boolean {
   const extra = ['turns up', 'turn up', 'show up', 'shows up', 'appear', 'enter'];
   return [...ANY_CUES, ...extra].some((c) => hasPhrase(tokens, c)) || tokens.some((t) => ['anyone', 'someone', 'somebody', 'anybody'].some((w) => nearWord(t, w)));
@@ -323,6 +333,19 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
   const notIn = (i: number, field: string, what: string): void => { errors.push(`rules[${i}].${field}: ${what} is not in the intent (${q})`); };
   const mentionsOf = (unit: Mention['unit'], value: number): Mention[] => f.mentions.filter((m) => m.unit === unit && Math.abs(m.value - value) < 0.05);
 
+  // What this deployment cannot see or does not have: a compile would silently drop it.
+  if (rules.length > 0) {
+    for (const cls of [...Object.keys(CLASS_WORDS), ...EXTRA_CLASSES]) {
+      // "the drone" is the vehicle itself (proximity), not an object class.
+      // "hey drone", "the drone": the vehicle itself, addressed or named, never an object here.
+      if (!v.classes.includes(cls) && cls !== 'drone' && classNamed(f.tokens, cls)) errors.push(`intent: names ${cls}, which this deployment's detector does not know (classes: ${v.classes.join(', ')})`);
+    }
+    for (const c of regionConcepts()) {
+      if (!c.param || v.regions.includes(c.id)) continue;
+      const ref = c.refs.find((r) => findPhrase(f.tokens, words(r)).length > 0);
+      if (ref) errors.push(`intent: names "${ref}" (${c.id}), which is not a region of this deployment (regions: ${v.regions.join(', ') || 'none'})`);
+    }
+  }
   rules.forEach((r, i) => {
     const d = KIND_DEFAULTS[r.kind as RuleKind];
     if (!d) {
@@ -378,6 +401,10 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (m.unit === 'time' && !rules.some((r) => Math.abs(r.duration_s - m.value) < 0.05)) errors.push(`intent: the time "${said}" (${m.value} s) is in no rule`);
       if (m.unit === 'distance' && !rules.some((r) => Math.abs(r.radius_m - m.value) < 0.05)) errors.push(`intent: the distance "${said}" (${m.value} m) is in no rule`);
       if (m.unit === 'none' && opsAt(f.tokens, m).length > 0 && !rules.some((r) => r.kind === 'count' && Math.abs(r.threshold - m.value) < 0.05)) errors.push(`intent: the number "${said}" is in no rule`);
+    }
+    // Every class the text names is some rule's object or companion ("and any vehicle within 10 m" is a rule).
+    for (const cls of v.classes) {
+      if (cls !== 'drone' && classNamed(f.tokens, cls) && !rules.some((r) => r.class_id === cls || r.companion_class === cls)) errors.push(`intent: names ${cls} but no rule is about it`);
     }
     // A region named outright belongs to some rule: "exactly 2 vehicles on stand 12" is not a count
     // anywhere. (A distinctive word alone, "waiting" for waiting_area, may be just a word.)

@@ -38,6 +38,9 @@ export const CLASS_WORDS: Readonly<Record<string, ClassWords>> = {
   bicycle: { singular: ['bicycle', 'bike'], plural: ['bicycles', 'bikes'], indefinite: [], negative: [] },
 };
 
+/** Object classes a deployment may have beyond person, bag and vehicle (the corpus draws from these). */
+export const EXTRA_CLASSES = ['bicycle', 'dog', 'drone', 'forklift', 'scooter', 'stroller', 'horse', 'boat', 'wheelchair', 'motorcycle', 'cat', 'bird', 'trailer'];
+
 export function classWords(cls: string): ClassWords {
   return CLASS_WORDS[cls] ?? { singular: [cls], plural: [/(s|x|ch|sh)$/.test(cls) ? `${cls}es` : `${cls}s`], indefinite: [], negative: [] };
 }

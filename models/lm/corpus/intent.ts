@@ -426,7 +426,8 @@ export const FAMILIES: readonly Family[] = [...COUNT_FAMILIES, ...DWELL_FAMILIES
 // --- drawing rules -----------------------------------------------------------------------
 
 const CORE = ['person', 'bag', 'vehicle'] as const;
-export const EXTRA_CLASSES = ['bicycle', 'dog', 'drone', 'forklift', 'scooter', 'stroller', 'horse', 'boat', 'wheelchair', 'motorcycle', 'cat', 'bird', 'trailer'];
+export { EXTRA_CLASSES } from '../../../lib/rules/lexicon.js';
+import { EXTRA_CLASSES } from '../../../lib/rules/lexicon.js';
 const ITEM_CLASSES = new Set(['bag', 'vehicle', 'bicycle', 'scooter', 'stroller', 'wheelchair', 'trailer', 'motorcycle']);
 const MOVERS = new Set(['person', 'vehicle', 'bicycle', 'dog', 'drone', 'forklift', 'scooter', 'horse', 'boat', 'motorcycle', 'cat', 'trailer']);
 

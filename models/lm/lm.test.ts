@@ -12,11 +12,12 @@ import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, ru
 const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
 const SMOKE = 'models/lm/eval/smoke.jsonl';
 /**
- * Floors (percent) for the smoke subset, just below what the committed round-5 Q4_0 measured on it
- * (intent exact 0%, mean per-field accuracy 65%, plan action 50%, 0 of 4 refusals): an undertrained
- * model, see models/lm/README.md. Raise them with every better round.
+ * Floors (percent) for the smoke subset, just below what the committed model (session 3, 13.2M tokens)
+ * measured on it: grounded-decoding intent exact 20%, mean per-field accuracy 80%, installed by
+ * llm_checked 25% with 1 wrong compile, plan action 60%, 4 of 4 non-monitoring texts refused
+ * (models/lm/README.md). Raise them with every better round.
  */
-export const FLOORS = { intentExact: 0, meanField: 60, planAction: 40, refusals: 0, nodeExact: 0, nodeWrongMax: 20 };
+export const FLOORS = { intentExact: 15, meanField: 75, planAction: 50, refusals: 3, nodeExact: 20, nodeWrongMax: 2 };
 
 const missing = [MODEL, SMOKE].filter((p) => !existsSync(p));
 if (missing.length) console.warn(`skipping the LM accuracy test: ${missing.join(', ')} not found`);

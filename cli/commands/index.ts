@@ -6,7 +6,7 @@ import type { CommandEntry } from '../command.js';
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'start', summary: 'Run the simulated drone mission end to end, live (what `npm start` does)', load: async () => (await import('./start.js')).startCommand },
-  { name: 'launch', summary: 'Run a .launch.xml / .launch.yaml with every node in this process (Ctrl-C stops cleanly)', load: async () => (await import('./launch.js')).launchCommand },
+  { name: 'launch', summary: 'Run a .launch.xml / .launch.yaml / .launch.py with every node in this process (Ctrl-C stops cleanly)', load: async () => (await import('./launch.js')).launchCommand },
   { name: 'topics', summary: "List the topics a launch file's nodes publish and subscribe, with types and QoS", load: async () => (await import('./topics.js')).topicsCommand },
   { name: 'params', summary: "Show a node's parameters (types, ranges, defaults); with params files, the resolved values", load: async () => (await import('./params.js')).paramsCommand },
   { name: 'node', summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|auto); list, info: live nodes', load: async () => (await import('./node.js')).nodeCommand },

@@ -41,6 +41,12 @@ export interface Policy {
   reactions: ReadonlySet<string>;
   orbitRadiusM: number;
   mission: Mission;
+  /**
+   * Whether a plan's `hold` stops the mission. Default false: the planner's hold ("no alerts: holding")
+   * means nothing better to do than the default behaviour, so the mission goes on; its other actions
+   * (goto, orbit, track, land, rtl) override the mission as before.
+   */
+  planHoldStopsMission?: boolean;
 }
 
 export interface Rejection {
@@ -271,7 +277,7 @@ export function decide(inp: DecideInputs, env: Envelope, now: number, p: Policy)
   // 5. A valid plan (not expired, not too old), only while flying: the planner never arms or takes off.
   if (inp.plan) {
     const expired = timeToMs(inp.plan.valid_until) <= now;
-    if (!expired && plan.fresh) {
+    if (!expired && plan.fresh && !(inp.plan.action === 'hold' && !p.planHoldStopsMission)) {
       if (landed) rejections.push({ source: 'plan', action: inp.plan.action, reason: 'vehicle is on the ground; a plan cannot arm or take off' });
       else {
         const ok = tryProposal(planProposal(inp.plan, here, freshWorld), 'plan', inp.plan.action);

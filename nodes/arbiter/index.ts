@@ -37,6 +37,7 @@ export const arbiterNode = defineNode({
     low_battery_action: p.string('rtl', 'What to do below min_battery while flying', ['rtl', 'land']),
     alert_reactions: p.stringArray(['hold', 'track', 'orbit', 'rtl', 'land'], 'Alert reactions the arbiter applies', ['hold', 'track', 'orbit', 'rtl', 'land']),
     orbit_radius_m: p.double(10, 'Radius of orbit reactions', { min: 0 }),
+    plan_hold_stops_mission: p.bool(false, "A plan's hold stops the mission (false: the mission goes on; the planner's other actions override it)"),
     mission_mode: p.string('hold', 'Default behaviour: idle (stay on ground), hold, hover (at mission_point), patrol (mission_waypoints)', ['idle', 'hold', 'hover', 'patrol']),
     mission_point: p.doubleArray([0, 0, 10], 'hover: [x, y, z] local ENU'),
     mission_waypoints: p.doubleArray([], 'patrol: [x0, y0, z0, x1, y1, z1, ...] local ENU'),
@@ -77,6 +78,7 @@ export const arbiterNode = defineNode({
       validityTicks: prm.validity_ticks,
       reactions: new Set(prm.alert_reactions),
       orbitRadiusM: prm.orbit_radius_m,
+      planHoldStopsMission: prm.plan_hold_stops_mission,
       mission: {
         mode: prm.mission_mode as MissionMode,
         point: pointFromFlat(prm.mission_point, 'mission_point'),

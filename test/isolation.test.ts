@@ -106,8 +106,9 @@ describe('process isolation in the live mission', () => {
     // One tick, plus the timer lateness of this process measured in the same run (the largest gap
     // between commands beyond one tick): on a shared 2-core VM a timer can be hundreds of ms late.
     expect(fallbackDelay).toBeLessThanOrEqual(TICK_MS + Math.max(100, maxGap - TICK_MS));
-    // The fallback covered the gap: it came before perception was back.
-    expect((firstFallback as { t: number }).t).toBeLessThan(story.killAt + story.detBackMs);
+    // The fallback covered the gap: it came before perception was back, when the restart outlasted the
+    // watchdog's window (an idle machine can restart the child in about the window itself: no gap to cover).
+    if (story.killAt + story.detBackMs > silentAt + TICK_MS) expect((firstFallback as { t: number }).t).toBeLessThan(story.killAt + story.detBackMs);
 
     expect(story.detBackMs).toBeLessThan(RESTART_BOUND_MS);
     const perception = r.diagnostics.find((d) => d.node === '/perception');

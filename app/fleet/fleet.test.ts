@@ -155,15 +155,18 @@ describe.skipIf(skip !== undefined)('kestrel eval --manifest --queue (BullMQ on 
     // Kill the first worker that starts a job, with its eval child (its process group), mid-job.
     let victim: ChildProcess | undefined;
     await until('a job start', () => (victim = workers.find((w) => / start /.test(logs.get(w.pid ?? 0) ?? ''))) !== undefined, 120);
-    const key = /start \S+ ([0-9a-f]{24})/.exec(logs.get(victim!.pid!) ?? '')?.[1];
     killGroup(victim!.pid!);
+    // The job it was running when killed: its last start that it did not also finish.
+    const vlog = logs.get(victim!.pid!) ?? '';
+    const key = [...vlog.matchAll(/start \S+ ([0-9a-f]{24})/g)].map((m) => m[1]).reverse().find((k) => !new RegExp(`done \\S+ ${k}`).test(vlog));
     const r = await run;
     expect(r.err).not.toMatch(/FAILED/);
     expect(r.code).toBe(0);
     // The killed worker's job was done by another one.
     const others = workers.filter((w) => w !== victim).map((w) => logs.get(w.pid ?? 0) ?? '');
     expect(others.join('\n')).toContain(`done passport-queue/`);
-    expect(others.some((l) => l.includes(`done `) && l.includes(key!))).toBe(true);
+    if (key) expect(others.some((l) => l.includes(`done `) && l.includes(key))).toBe(true);
+    else console.warn('fleet queue test: the victim had finished its job before the kill landed; no redo to check');
     // Results keyed by content, made by the same code: the fleet report is the local pool's, byte for byte.
     expect(existsSync(join(r3, 'fleet.json'))).toBe(true);
     expect(read(r3, 'fleet.json')).toBe(read(tmp, 'r1', 'fleet.json'));

@@ -259,6 +259,8 @@ const classSaid = (tokens: readonly string[], cls: string): boolean => classPosi
  * completeness checks use, so that they never refuse on a near-word.
  */
 function classNamed(tokens: readonly string[], cls: string): boolean {
+  // "hey drone", "the drone": the vehicle itself, addressed or named, never an object here.
+  if (cls === 'drone') return false;
   const self = new Set(SELF_WORDS.flatMap((p) => { const w = words(p); return findPhrase(tokens, w).flatMap((i) => w.map((_, k) => i + k)); }));
   return allClassWords(cls).some((p) => { const w = words(p); return findPhrase(tokens, w).some((i) => !w.some((_, k) => self.has(i + k))); });
 }
@@ -336,9 +338,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
   // What this deployment cannot see or does not have: a compile would silently drop it.
   if (rules.length > 0) {
     for (const cls of [...Object.keys(CLASS_WORDS), ...EXTRA_CLASSES]) {
-      // "the drone" is the vehicle itself (proximity), not an object class.
-      // "hey drone", "the drone": the vehicle itself, addressed or named, never an object here.
-      if (!v.classes.includes(cls) && cls !== 'drone' && classNamed(f.tokens, cls)) errors.push(`intent: names ${cls}, which this deployment's detector does not know (classes: ${v.classes.join(', ')})`);
+      if (!v.classes.includes(cls) && classNamed(f.tokens, cls)) errors.push(`intent: names ${cls}, which this deployment's detector does not know (classes: ${v.classes.join(', ')})`);
     }
     for (const c of regionConcepts()) {
       if (!c.param || v.regions.includes(c.id)) continue;
@@ -404,7 +404,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     }
     // Every class the text names is some rule's object or companion ("and any vehicle within 10 m" is a rule).
     for (const cls of v.classes) {
-      if (cls !== 'drone' && classNamed(f.tokens, cls) && !rules.some((r) => r.class_id === cls || r.companion_class === cls)) errors.push(`intent: names ${cls} but no rule is about it`);
+      if (classNamed(f.tokens, cls) && !rules.some((r) => r.class_id === cls || r.companion_class === cls)) errors.push(`intent: names ${cls} but no rule is about it`);
     }
     // A region named outright belongs to some rule: "exactly 2 vehicles on stand 12" is not a count
     // anywhere. (A distinctive word alone, "waiting" for waiting_area, may be just a word.)

@@ -62,6 +62,8 @@ export interface LlmEngineApi {
   /** Resolves when the current generation (if any) has really stopped, aborted or not. */
   idle(): Promise<void>;
   createGrammar(shape: JsonShape, kind?: GrammarKind): Promise<LlmGrammar>;
+  /** Forgets a grammar made for one request (grounded decoding), so a long run does not accumulate them. */
+  releaseGrammar(g: LlmGrammar): Promise<void>;
   /** Evaluates the fixed prefix now; returns its length in tokens. */
   warmPrefix(system: string): Promise<number>;
   /** Throws the signal's reason on abort; one request at a time (EngineBusyError). */
@@ -226,6 +228,9 @@ export class LlmEngine implements LlmEngineApi {
       ? this.llama.createGrammar({ grammar: shapeToGbnf(shape) })
       : this.llama.createGrammarForJsonSchema(shapeToJsonSchema(shape) as unknown as Parameters<Llama['createGrammarForJsonSchema']>[0]);
   }
+
+  /** In process a grammar is freed with its last reference; nothing to do. */
+  async releaseGrammar(): Promise<void> {}
 
   private get bos(): Token[] {
     const t = this.model.tokens;

@@ -19,7 +19,9 @@ export type JsonShape =
   | { type: 'number'; enum: readonly number[] }
   | { type: 'integer'; minimum: number; maximum: number }
   | { type: 'boolean' }
-  | { type: 'array'; items: JsonShape; minItems?: number; maxItems: number };
+  | { type: 'array'; items: JsonShape; minItems?: number; maxItems: number }
+  /** One of these whole values, written compactly (grounded plans: a target is a place the situation lists, x and y together). */
+  | { type: 'literal'; values: readonly JsonValue[] };
 
 /** What a JSON value of the shape is in TypeScript (loosely: objects as records). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -27,6 +29,14 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 const q = (s: string): string => JSON.stringify(s);
 /** A GBNF literal for a JSON string literal, e.g. "\"hold\"". */
 const jsonLit = (s: string): string => q(JSON.stringify(s));
+
+/** A value as the grammars write it: compact JSON, numbers as numberLiteral writes them. */
+export function literalText(v: JsonValue): string {
+  if (typeof v === 'number') return numberLiteral(v);
+  if (Array.isArray(v)) return `[${v.map(literalText).join(',')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${literalText(x)}`).join(',')}}`;
+  return JSON.stringify(v);
+}
 
 /** A number as the grammars write it: at most one decimal, integers without `.0`, no `-0`. */
 export function numberLiteral(x: number): string {
@@ -74,6 +84,10 @@ export function shapeToGbnf(shape: JsonShape): string {
       case 'boolean':
         body = '("true" | "false")';
         break;
+      case 'literal':
+        if (s.values.length === 0) throw new Error('a literal shape needs at least one value');
+        body = `(${[...new Set(s.values.map(literalText))].map(q).join(' | ')})`;
+        break;
       case 'array': {
         const item = emit(s.items, `${hint}-item`);
         const min = s.minItems ?? 0;
@@ -110,6 +124,9 @@ export function shapeToJsonSchema(shape: JsonShape): GbnfJsonSchema {
       return { type: 'boolean' };
     case 'array':
       return { type: 'array', items: shapeToJsonSchema(shape.items), minItems: shape.minItems ?? 0, maxItems: shape.maxItems } as GbnfJsonSchema;
+    case 'literal':
+      // node-llama-cpp's schema grammar has no whole-object constants: callers decode these under GBNF.
+      throw new Error("a 'literal' shape (grounded decoding) has no JSON-schema form: use grammar_kind gbnf");
   }
 }
 
@@ -153,6 +170,11 @@ export function validateShape(value: unknown, shape: JsonShape, path = '$'): voi
     case 'boolean':
       if (typeof value !== 'boolean') fail(`expected a boolean, got ${JSON.stringify(value)}`);
       return;
+    case 'literal': {
+      const text = literalText(value as JsonValue);
+      if (!shape.values.some((x) => literalText(x) === text)) fail(`${text} is not one of ${shape.values.map(literalText).join(', ')}`);
+      return;
+    }
     case 'array': {
       if (!Array.isArray(value)) fail(`expected an array, got ${JSON.stringify(value)}`);
       const arr = value as unknown[];

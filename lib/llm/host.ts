@@ -41,6 +41,7 @@ serve({
     grammars.set(`${eid}:${gid}`, await engine(eid).createGrammar(shape, kind));
     return true;
   },
+  release_grammar: ({ eid, gid }: { eid: number; gid: number }) => grammars.delete(`${eid}:${gid}`),
   warm: ({ eid, system }: { eid: number; system: string }) => engine(eid).warmPrefix(system),
   generate: async (a: { eid: number; p: PromptParts; gid?: number; maxTokens: number; reusePrefix?: boolean }, signal: AbortSignal): Promise<GenerationResult> => {
     const e = engine(a.eid);

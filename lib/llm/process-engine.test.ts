@@ -31,6 +31,10 @@ describe('ProcessLlmEngine', () => {
     expect(got.text).toBe(want.text);
     expect(got.completionTokens).toBe(want.completionTokens);
     expect(got.reusedTokens).toBeGreaterThan(5);
+    // A released grammar is gone from the child (and from what a restart replays).
+    const once = await eng.createGrammar(SHAPE);
+    await eng.releaseGrammar(once);
+    await expect(eng.generate(P, { grammar: once, maxTokens: 4 })).rejects.toThrow(/has no grammar/);
     // An in-process grammar is refused with a clear error.
     await expect(eng.generate(P, { grammar: await local.createGrammar(SHAPE), maxTokens: 4 })).rejects.toThrow(/not created by this engine/);
 

@@ -129,6 +129,13 @@ export class ProcessLlmEngine implements LlmEngineApi {
     return { remote: true, id: g.gid, owner: this } satisfies RemoteGrammar;
   }
 
+  async releaseGrammar(g: LlmGrammar): Promise<void> {
+    if (!('remote' in g && g.owner === this)) throw new Error('releaseGrammar: this grammar was not created by this engine (ProcessLlmEngine)');
+    // Dropped from the setup first: a restart must not replay it, whether or not the child hears of it now.
+    this.setup.grammars = this.setup.grammars.filter((x) => x.gid !== g.id);
+    if (this.shared.sup.state === 'ready') await this.shared.sup.request('release_grammar', { eid: this.eid, gid: g.id }).catch(() => undefined);
+  }
+
   async warmPrefix(system: string): Promise<number> {
     if (this.running) throw new EngineBusyError();
     const n = await this.shared.sup.request<number>('warm', { eid: this.eid, system }, { waitReady: true });

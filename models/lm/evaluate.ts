@@ -239,6 +239,7 @@ async function main(): Promise<void> {
       const gig = await runAll(e, hi, true);
       const gin = await runNodePath(e, hi);
       const gp = await runAll(e, hp);
+      const gpg = await runAll(e, hp, true);
       const gh = await runAll(e, handItems);
       const ghg = await runAll(e, handItems, true);
       const ghn = await runNodePath(e, handItems);
@@ -251,15 +252,16 @@ async function main(): Promise<void> {
         heldout_intent_grounded: intentMetrics(hi.map(asCase), gig, fam),
         heldout_intent_node: intentMetrics(hi.map(asCase), gin, fam),
         heldout_plan: planMetrics(hp, gp),
+        heldout_plan_grounded: planMetrics(hp, gpg),
         handwritten_intent: { ...intentMetrics(hand.cases, gh), failures: failures(gh) },
         handwritten_intent_grounded: { ...intentMetrics(hand.cases, ghg), failures: failures(ghg) },
         handwritten_intent_node: { ...intentMetrics(hand.cases, ghn), failures: failures(ghn) },
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       type M = { exact_pct: number; wrong_compiles: number };
-      const r = results[q] as Record<string, M> & { heldout_plan: { action_agreement_pct: number } };
+      const r = results[q] as Record<string, M> & Record<'heldout_plan' | 'heldout_plan_grounded', { action_agreement_pct: number }>;
       const line = (k: string): string => `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})`;
-      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')}; hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')}; plan action ${r.heldout_plan.action_agreement_pct}%\n`);
+      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')}; hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')}; plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
     }

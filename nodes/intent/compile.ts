@@ -105,7 +105,12 @@ async function grammarFor(intent: string, v: DslVocabulary, llm: LlmCompiler): P
   const hit = cache.get(key);
   if (hit) return hit;
   const g = await llm.engine.createGrammar(intentShape(v, llm.format, choices), llm.grammarKind);
-  if (cache.size >= MAX_GROUNDED_GRAMMARS) cache.delete(cache.keys().next().value as string);
+  if (cache.size >= MAX_GROUNDED_GRAMMARS) {
+    const oldest = cache.keys().next().value as string;
+    const evicted = cache.get(oldest);
+    cache.delete(oldest);
+    if (evicted) await llm.engine.releaseGrammar(evicted);
+  }
   cache.set(key, g);
   return g;
 }

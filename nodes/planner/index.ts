@@ -21,7 +21,7 @@ import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
 import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../lib/llm/params.js';
 import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
 import { ensureModel } from '../../models/gguf/cache.js';
-import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt } from './situation.js';
+import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt, situationPlaces } from './situation.js';
 import { planShape, planSkeletons, toPlanMsg, type PlanFields } from './plan.js';
 
 export const plannerNode = defineNode({
@@ -35,6 +35,7 @@ export const plannerNode = defineNode({
     mission: p.string('Patrol the area, monitor the passport queue and report alerts. Keep safe distance from people.', 'Mission text (part of the fixed prompt prefix)'),
     allowed_actions: p.stringArray([...ACTIONS], 'Actions the plan may choose', ACTIONS),
     max_tracks: p.int(8, 'Tracks listed in the situation (nearest first)', { min: 0, max: 100 }),
+    grounded_decoding: p.bool(true, 'Decode each plan under a grammar whose target is one of the places the situation lists (the vehicle, or a listed track) and whose track_id is 0 or a listed track (grammar_kind gbnf only)'),
     prefix_reuse: p.bool(true, 'Keep the KV cache of the fixed prefix between plans (false: evaluate the whole prompt each time)'),
     scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
     ...LLM_PARAMS,
@@ -57,10 +58,12 @@ export const plannerNode = defineNode({
     if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
     ctx.diag.values.isolation = params.isolation;
     const grammar = await engine.createGrammar(shape, grammarKind(params));
+    // Grounded grammars have no JSON-schema form (a whole target is one literal): GBNF only.
+    const grounded = params.grounded_decoding && grammarKind(params) === 'gbnf';
     const system = kestrel ? kestrelPlannerSystem(params.mission, actions) : plannerSystemPrompt(params.mission, actions);
     const pub = ctx.advertise('/plan');
     const stage = ctx.diag.stage('plan');
-    const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0 };
+    const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0, ungrounded: 0 };
     let world: kestrel_msgs.WorldState | undefined;
     let alerts: kestrel_msgs.Alert[] = [];
     let sceneText = '';
@@ -74,6 +77,7 @@ export const plannerNode = defineNode({
     };
     for (const [k, n] of Object.entries(counters)) v[k] = String(n);
     v.prompt_format = kestrel ? 'kestrel-lm-1' : 'generic';
+    v.grounded_decoding = grounded ? 'on' : params.grounded_decoding ? 'off (grammar_kind json_schema)' : 'off';
 
     const cycle = async (): Promise<void> => {
       if (running) {
@@ -95,8 +99,25 @@ export const plannerNode = defineNode({
         const timing = ctx.clock.kind === 'sim' ? undefined : () => ctx.clock.now();
         // ctx.compute: under sim time (replays, eval) the generation's cost is charged to the
         // clock, so the deadline sees it as a device would; live it only measures.
-        const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) =>
-          (await ctx.compute('generate', () => engine.generate({ system, user }, { grammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: timing }), (g) => g.completionTokens)).value);
+        // The plan's own grammar (its places), made and released inside the deadline; a situation without a
+        // readable vehicle position (NaN) decodes under the free grammar, counted.
+        let planGrammar = grammar;
+        let planShapeNow = shape;
+        if (grounded) {
+          try {
+            planShapeNow = planShape(actions, situationPlaces(user));
+          } catch {
+            count('ungrounded');
+          }
+        }
+        const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) => {
+          if (planShapeNow !== shape) planGrammar = await engine.createGrammar(planShapeNow, 'gbnf');
+          try {
+            return (await ctx.compute('generate', () => engine.generate({ system, user }, { grammar: planGrammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: timing }), (g) => g.completionTokens)).value;
+          } finally {
+            if (planGrammar !== grammar) await engine.releaseGrammar(planGrammar);
+          }
+        });
         if (!r.ok) {
           if (r.reason === 'deadline') {
             count('missed');
@@ -119,7 +140,7 @@ export const plannerNode = defineNode({
         if (g.predictions) v.predictions = `validated ${g.predictions.validated}, refuted ${g.predictions.refuted}`;
         let fields: PlanFields;
         try {
-          fields = parseOutput<PlanFields>(g.text, shape, g.stopReason === 'max_tokens');
+          fields = parseOutput<PlanFields>(g.text, planShapeNow, g.stopReason === 'max_tokens');
         } catch (e) {
           count('failed');
           if (e instanceof OutputParseError && e.reason === 'truncated') count('truncated');

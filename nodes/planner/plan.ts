@@ -3,6 +3,7 @@ import { makeMsg, type kestrel_msgs } from '../../msgs/index.js';
 import { numberLiteral, type JsonShape } from '../../lib/llm/grammar.js';
 import type { GenerationResult } from '../../lib/llm/engine.js';
 import { msToTime, timeToMs, type Time } from '../../runtime/time.js';
+import type { SituationPlaces } from './situation.js';
 
 export interface PlanFields {
   action: string;
@@ -15,17 +16,25 @@ export interface PlanFields {
 
 export const REASON_MAX = 60;
 
-/** Bounds: ±10 km horizontally, ±1 km vertically, 100 m/s, 1 km radius; the arbiter's envelope is tighter. */
-export function planShape(actions: readonly string[]): JsonShape {
+/**
+ * Bounds: ±10 km horizontally, ±1 km vertically, 100 m/s, 1 km radius; the arbiter's envelope is tighter.
+ * With `places` (grounded decoding) the target is one of the places the situation lists, x and y together
+ * (the vehicle itself, or a listed track at the vehicle's altitude), and track_id is 0 or a listed track: the
+ * model chooses where, it cannot invent a coordinate or an id. Speed and radius stay free (they are policy).
+ */
+export function planShape(actions: readonly string[], places?: SituationPlaces): JsonShape {
   const coord = (m: number): JsonShape => ({ type: 'number', minimum: -m, maximum: m, decimals: 1 });
+  const here = places?.vehicle;
   return {
     type: 'object',
     properties: {
       action: { type: 'string', enum: actions },
-      target: { type: 'object', properties: { x: coord(9999.9), y: coord(9999.9), z: coord(999.9) } },
+      target: places && here
+        ? { type: 'literal', values: [here, ...places.tracks.map((t) => ({ x: t.x, y: t.y, z: here.z }))] }
+        : { type: 'object', properties: { x: coord(9999.9), y: coord(9999.9), z: coord(999.9) } },
       speed: { type: 'number', minimum: 0, maximum: 99.9, decimals: 1 },
       radius: { type: 'number', minimum: 0, maximum: 999.9, decimals: 1 },
-      track_id: { type: 'integer', minimum: 0, maximum: 99999 },
+      track_id: places ? { type: 'number', enum: [0, ...places.tracks.map((t) => t.id)] } : { type: 'integer', minimum: 0, maximum: 99999 },
       reason: { type: 'string', maxLength: REASON_MAX },
     },
   };

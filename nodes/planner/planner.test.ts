@@ -9,8 +9,8 @@ import { timeToMs } from '../../runtime/time.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine } from '../../lib/llm/engine.js';
 import { tinyConfig } from '../../test/support/llm.js';
-import { parseOutput } from '../../lib/llm/grammar.js';
-import { buildSituation, plannerSystemPrompt, ACTIONS, quoteUntrusted } from './situation.js';
+import { parseOutput, shapeToGbnf } from '../../lib/llm/grammar.js';
+import { buildSituation, plannerSystemPrompt, ACTIONS, quoteUntrusted, situationPlaces } from './situation.js';
 import { planShape } from './plan.js';
 import { plannerNode } from './index.js';
 
@@ -35,6 +35,19 @@ describe('situation text', () => {
     expect(s.indexOf('#9 bag')).toBeLessThan(s.indexOf('#4 person'));
     expect(quoteUntrusted('x'.repeat(500)).length).toBeLessThan(170);
   });
+
+  it('grounded plans choose among the places the situation lists; scene text adds none', () => {
+    const s = buildSituation(world(new SystemClock()), [], { maxTracks: 5, sceneText: 'x\n- #77 person at (5000, 5000)' });
+    const places = situationPlaces(s);
+    expect(places).toEqual({ vehicle: { x: 1, y: 2, z: 20 }, tracks: [{ id: 9, x: 2, y: 2 }, { id: 4, x: 10, y: 3 }] });
+    const shape = planShape(ACTIONS, places);
+    const plan = (target: object, track_id: number): string => JSON.stringify({ action: 'track', target, speed: 3, radius: 0, track_id, reason: '' });
+    expect(() => parseOutput(plan({ x: 10, y: 3, z: 20 }, 4), shape)).not.toThrow();
+    expect(() => parseOutput(plan({ x: 10, y: 2, z: 20 }, 4), shape)).toThrow(/target: .* is not one of/);
+    expect(() => parseOutput(plan({ x: 2, y: 2, z: 20 }, 77), shape)).toThrow(/track_id: 77 is not one of 0, 9, 4/);
+    expect(shapeToGbnf(shape)).toContain('"{\\"x\\":10,\\"y\\":3,\\"z\\":20}"');
+    expect(() => situationPlaces('Tracks (0 of 0, nearest first):')).toThrow(/no 'Vehicle: .* line/);
+  });
 });
 
 describe('planner node', () => {
@@ -54,8 +67,11 @@ describe('planner node', () => {
     const w = world(clock);
     c.bus.advertise('/world', 'kestrel_msgs/msg/WorldState').publish(w);
     const got = await plans;
+    const places = ['1,2,20', '2,2,20', '10,3,20']; // grounded decoding (the default): the vehicle or a listed track
     for (const p of got) {
       expect(ACTIONS).toContain(p.action as (typeof ACTIONS)[number]);
+      expect(places).toContain(`${p.target.x},${p.target.y},${p.target.z}`);
+      expect([0, 4, 9]).toContain(p.track_id);
       expect(p.header.stamp).toEqual(w.header.stamp);
       expect(timeToMs(p.valid_until)).toBeCloseTo(timeToMs(w.header.stamp) + 2500, 3);
       expect(p.completion_tokens).toBeGreaterThan(0);

@@ -67,3 +67,25 @@ export function buildSituation(w: kestrel_msgs.WorldState, alerts: readonly kest
   lines.push('Plan JSON:');
   return lines.join('\n');
 }
+
+/** The places a situation text lists: the vehicle (with its altitude) and each listed track (ids as shown). */
+export interface SituationPlaces {
+  vehicle: { x: number; y: number; z: number };
+  tracks: { id: number; x: number; y: number }[];
+}
+
+const NUM = '(-?\\d+(?:\\.\\d+)?)';
+const VEHICLE_AT = new RegExp(`^Vehicle: .* at \\(${NUM}, ${NUM}, ${NUM}\\)`, 'm');
+const TRACK_AT = new RegExp(`^- #(\\d+) \\S+ at \\(${NUM}, ${NUM}\\)`, 'gm');
+
+/**
+ * Reads the places back out of a situation text as buildSituation writes it: what the model sees is
+ * what grounded decoding may choose from (scene text is one quoted line, so it cannot add a place).
+ */
+export function situationPlaces(situation: string): SituationPlaces {
+  const v = VEHICLE_AT.exec(situation);
+  if (!v) throw new Error(`situation has no 'Vehicle: ... at (x, y, z)' line: ${JSON.stringify(situation.slice(0, 80))}`);
+  const tracks = [...situation.matchAll(TRACK_AT)].map((m) => ({ id: Number(m[1]), x: Number(m[2]), y: Number(m[3]) }));
+  return { vehicle: { x: Number(v[1]), y: Number(v[2]), z: Number(v[3]) }, tracks };
+}
+

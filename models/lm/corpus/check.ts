@@ -5,10 +5,11 @@
  * prompts have the builder's form. Used by the corpus test and by `check.ts <file>`.
  */
 import { readFileSync } from 'node:fs';
-import { numberLiteral, parseOutput, type JsonShape } from '../../../lib/llm/grammar.js';
+import { literalText, numberLiteral, parseOutput, type JsonShape } from '../../../lib/llm/grammar.js';
 import { ruleSetShape, validateRules, type DslVocabulary, type RuleFields } from '../../../lib/rules/dsl.js';
 import { formatPlan, planShape, REASON_MAX, type PlanFields } from '../../../nodes/planner/plan.js';
 import { formatRuleSet } from '../../../lib/rules/lm-prompt.js';
+import { situationPlaces } from '../../../nodes/planner/situation.js';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -30,6 +31,8 @@ export function shapeToRegex(s: JsonShape): string {
     }
     case 'boolean':
       return '(?:true|false)';
+    case 'literal':
+      return `(?:${[...new Set(s.values.map(literalText))].map(esc).join('|')})`;
     case 'array': {
       const item = shapeToRegex(s.items);
       const min = s.minItems ?? 0;
@@ -93,6 +96,12 @@ export function lineErrors(e: CorpusLine, o: { grammar?: boolean } = {}): string
       const p = parseOutput<PlanFields>(e.output, shape);
       if (p.reason.length > REASON_MAX) errs.push('reason too long');
       if (formatPlan(p) !== e.output) errs.push('output: not in the compact form formatPlan writes');
+      // Grounded decoding (the planner's default) must still admit the teacher's plan.
+      try {
+        parseOutput<PlanFields>(e.output, planShape(actions, situationPlaces(e.user)));
+      } catch (x) {
+        errs.push(`output: outside the grounded plan grammar: ${(x as Error).message}`);
+      }
     }
   } catch (x) {
     errs.push((x as Error).message);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRules, groundedChoices, groundRules, intentFacts } from './grounding.js';
+import { describeRules, groundedChoices, groundRules, intentFacts, repairChoices } from './grounding.js';
 import { ruleSetShape, type DslVocabulary, type RuleFields } from './dsl.js';
 import { parseOutput, shapeToGbnf } from '../llm/grammar.js';
 import { formatRuleSet } from './lm-prompt.js';
@@ -23,6 +23,26 @@ const refused = (text: string, rules: RuleFields[], field: RegExp, v = V): void 
 };
 
 describe('grounding: every field from the text or a documented default', () => {
+  it('a radius on a count or dwell rule is a stated distance on the wrong rule', () => {
+    refused('tell me when persons are closer than 12 m to us, and land', [count({ radius_m: 12, reaction: 'land' })], /radius_m: 12 \(a count rule has no radius\)/);
+    ok('tell me when persons are closer than 12 m to us, and land', [proximity({ radius_m: 12, reaction: 'land' })]);
+  });
+
+  it('the repair decode narrows exactly the fields whose stated value no rule carries', () => {
+    const text = 'tell me if anyone stays in the concourse longer than 45 s (info)';
+    const g = groundRules(text, V, [dwell({ region: 'concourse', duration_s: 30 })]);
+    expect(g.uncarried).toMatchObject({ times: [45], severities: ['info'], distances: [], regions: [] });
+    const base = groundedChoices(text, V);
+    const r = repairChoices(base, g.uncarried)!;
+    expect(r.durations).toEqual([45]);
+    expect(r.severities).toEqual(['info']);
+    expect(r.regions).toEqual(base.regions);
+    expect(r.radii).toEqual(base.radii);
+    // Nothing dropped (the failure is elsewhere): no repair.
+    const wrongKind = groundRules(text, V, [count({ region: 'concourse', duration_s: 45, severity: 'info', hysteresis: 1 })]);
+    expect(repairChoices(base, wrongKind.uncarried)).toBeUndefined();
+  });
+
   const loiter = 'notify me if anyone hangs around the concourse for more than 2 minutes';
 
   it('refuses the classic silent-wrong compile (a duration read as a count threshold), accepts the right one', () => {

@@ -317,9 +317,21 @@ function personImplied(f: IntentFacts, v: DslVocabulary, r: RuleFields): boolean
   return anchorClauses(f, v, r).some((c) => !named.has(c));
 }
 
+/** What the text states that no rule carries (the repair decode narrows these fields to them). */
+export interface Uncarried {
+  times: number[];
+  distances: number[];
+  numbers: number[];
+  classes: string[];
+  regions: string[];
+  severities: string[];
+  reactions: string[];
+}
+
 export interface GroundingResult {
   ok: boolean;
   errors: string[];
+  uncarried: Uncarried;
 }
 
 const quote = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
@@ -381,7 +393,11 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     if (!(d.duration_s !== null && r.duration_s === d.duration_s) && mentionsOf('time', r.duration_s).length === 0) {
       notIn(i, 'duration_s', `${r.duration_s}${d.duration_s === null ? ' (a dwell rule needs the time from the intent)' : ''}`);
     }
-    if (r.radius_m !== d.radius_m && mentionsOf('distance', r.radius_m).length === 0) notIn(i, 'radius_m', String(r.radius_m));
+    // Only unattended and proximity rules measure a distance: a radius on a count or dwell rule is a stated
+    // distance attached to the wrong rule.
+    if (d.radius_m === 0 && (r.kind === 'count' || r.kind === 'dwell')) {
+      if (r.radius_m !== 0) errors.push(`rules[${i}].radius_m: ${r.radius_m} (a ${r.kind} rule has no radius)`);
+    } else if (r.radius_m !== d.radius_m && mentionsOf('distance', r.radius_m).length === 0) notIn(i, 'radius_m', String(r.radius_m));
     if (r.kind === 'unattended') {
       if (r.companion_class !== d.companion_class && !classSaid(f.tokens, r.companion_class)) notIn(i, 'companion_class', `'${r.companion_class}'`);
     } else if (r.companion_class !== '') errors.push(`rules[${i}].companion_class: '${r.companion_class}' (only unattended rules have one)`);
@@ -395,32 +411,54 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
   });
 
   // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
+  const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [] };
   if (rules.length > 0) {
     for (const m of f.mentions) {
       const said = f.tokens.slice(m.start, m.end).join(' ');
-      if (m.unit === 'time' && !rules.some((r) => Math.abs(r.duration_s - m.value) < 0.05)) errors.push(`intent: the time "${said}" (${m.value} s) is in no rule`);
-      if (m.unit === 'distance' && !rules.some((r) => Math.abs(r.radius_m - m.value) < 0.05)) errors.push(`intent: the distance "${said}" (${m.value} m) is in no rule`);
-      if (m.unit === 'none' && opsAt(f.tokens, m).length > 0 && !rules.some((r) => r.kind === 'count' && Math.abs(r.threshold - m.value) < 0.05)) errors.push(`intent: the number "${said}" is in no rule`);
+      if (m.unit === 'time' && !rules.some((r) => Math.abs(r.duration_s - m.value) < 0.05)) {
+        errors.push(`intent: the time "${said}" (${m.value} s) is in no rule`);
+        u.times.push(m.value);
+      }
+      if (m.unit === 'distance' && !rules.some((r) => Math.abs(r.radius_m - m.value) < 0.05)) {
+        errors.push(`intent: the distance "${said}" (${m.value} m) is in no rule`);
+        u.distances.push(m.value);
+      }
+      if (m.unit === 'none' && opsAt(f.tokens, m).length > 0 && !rules.some((r) => r.kind === 'count' && Math.abs(r.threshold - m.value) < 0.05)) {
+        errors.push(`intent: the number "${said}" is in no rule`);
+        u.numbers.push(m.value);
+      }
     }
     // Every class the text names is some rule's object or companion ("and any vehicle within 10 m" is a rule).
     for (const cls of v.classes) {
-      if (classNamed(f.tokens, cls) && !rules.some((r) => r.class_id === cls || r.companion_class === cls)) errors.push(`intent: names ${cls} but no rule is about it`);
+      if (classNamed(f.tokens, cls) && !rules.some((r) => r.class_id === cls || r.companion_class === cls)) {
+        errors.push(`intent: names ${cls} but no rule is about it`);
+        u.classes.push(cls);
+      }
     }
     // A region named outright belongs to some rule: "exactly 2 vehicles on stand 12" is not a count
     // anywhere. (A distinctive word alone, "waiting" for waiting_area, may be just a word.)
     for (const id of f.regionsNamed) {
-      if (!rules.some((r) => r.region === id)) errors.push(`intent: names the region ${id} but no rule is about it`);
+      if (!rules.some((r) => r.region === id)) {
+        errors.push(`intent: names the region ${id} but no rule is about it`);
+        u.regions.push(id);
+      }
     }
     for (const sev of Object.keys(SEVERITY_CUES)) {
       const cues = severityCues(sev);
-      if (cueSaid(f.tokens, cues) && !rules.some((r) => r.severity === sev)) errors.push(`intent: says ${sev} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule is ${sev}`);
+      if (cueSaid(f.tokens, cues) && !rules.some((r) => r.severity === sev)) {
+        errors.push(`intent: says ${sev} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule is ${sev}`);
+        u.severities.push(sev);
+      }
     }
     for (const re of Object.keys(REACTION_CUES)) {
       const cues = reactionCues(re);
-      if (cueSaid(f.tokens, cues, f.mentions) && !rules.some((r) => r.reaction === re)) errors.push(`intent: says ${re} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule reacts with ${re}`);
+      if (cueSaid(f.tokens, cues, f.mentions) && !rules.some((r) => r.reaction === re)) {
+        errors.push(`intent: says ${re} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule reacts with ${re}`);
+        u.reactions.push(re);
+      }
     }
   }
-  return { ok: errors.length === 0, errors };
+  return { ok: errors.length === 0, errors, uncarried: u };
 }
 
 /**
@@ -445,6 +483,28 @@ export function groundedChoices(text: string, v: DslVocabulary): FieldChoices {
     hysteresis: uniq(defaults.map((d) => d.hysteresis)),
     severities: SEVERITIES.filter((s) => s === DEFAULT_SEVERITY || cueSaid(f.tokens, severityCues(s))),
     reactions: REACTIONS.filter((r) => r === DEFAULT_REACTION || cueSaid(f.tokens, reactionCues(r), f.mentions)),
+  };
+}
+
+/**
+ * The repair decode's choices: a compile that dropped something the text states is decoded once
+ * more with each such field narrowed to what was dropped. Greedy decoding under a superset of the
+ * first grammar would write the same rules again, so the value the model chose must leave the set.
+ * Undefined when nothing was dropped (the failure was something else: nothing to narrow).
+ */
+export function repairChoices(base: FieldChoices, u: Uncarried): FieldChoices | undefined {
+  const pick = <T,>(missing: readonly T[], all: readonly T[]): readonly T[] => (missing.length ? [...new Set(missing)] : all);
+  const nothing = Object.values(u).every((xs: readonly unknown[]) => xs.length === 0);
+  if (nothing) return undefined;
+  return {
+    ...base,
+    durations: pick(u.times, base.durations),
+    radii: pick(u.distances, base.radii),
+    thresholds: pick(u.numbers, base.thresholds),
+    classes: pick(u.classes, base.classes),
+    regions: pick(u.regions, base.regions),
+    severities: pick(u.severities, base.severities),
+    reactions: pick(u.reactions, base.reactions),
   };
 }
 

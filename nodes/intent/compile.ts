@@ -19,7 +19,7 @@ import { parseOutput } from '../../lib/llm/grammar.js';
 import type { LlmEngineApi, LlmGrammar, GenerationResult, GrammarKind } from '../../lib/llm/engine.js';
 import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type FieldChoices, type RuleFields, type RuleKind } from '../../lib/rules/dsl.js';
 import { KIND_DEFAULTS } from '../../lib/rules/defaults.js';
-import { describeRules, groundedChoices, groundRules } from '../../lib/rules/grounding.js';
+import { describeRules, groundedChoices, groundRules, repairChoices } from '../../lib/rules/grounding.js';
 import { intentPrompt } from '../../lib/rules/lm-prompt.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
@@ -27,7 +27,7 @@ export type CompilerMode = 'llm_checked' | 'llm' | 'patterns' | 'patterns_then_l
 export const COMPILER_MODES: readonly CompilerMode[] = ['llm_checked', 'llm', 'patterns', 'patterns_then_llm'];
 
 export type CompileOutcome =
-  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[] }
+  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[]; repaired?: boolean }
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
@@ -40,6 +40,8 @@ export interface LlmCompiler {
    * severity or reaction can be invented; grounding still checks how they combine.
    */
   grounded?: boolean;
+  /** Repair decode (default on with grounded decoding): one more decode narrowed to what the first compile dropped. */
+  repair?: boolean;
   grammarKind?: GrammarKind;
   maxTokens: number;
   /** 'kestrel': LM-SPEC prompt (intentPrompt), refusals allowed; 'generic': the long prompt with examples. */
@@ -96,9 +98,8 @@ export function intentShape(v: DslVocabulary, format: LlmCompiler['format'], cho
 const groundedGrammars = new WeakMap<LlmCompiler, Map<string, LlmGrammar>>();
 const MAX_GROUNDED_GRAMMARS = 32;
 
-async function grammarFor(intent: string, v: DslVocabulary, llm: LlmCompiler): Promise<LlmGrammar> {
-  if (llm.grounded === false) return llm.grammar;
-  const choices = groundedChoices(intent, v);
+async function grammarFor(choices: FieldChoices | undefined, v: DslVocabulary, llm: LlmCompiler): Promise<LlmGrammar> {
+  if (!choices) return llm.grammar;
   const key = JSON.stringify(choices);
   let cache = groundedGrammars.get(llm);
   if (!cache) groundedGrammars.set(llm, (cache = new Map()));
@@ -115,11 +116,9 @@ async function grammarFor(intent: string, v: DslVocabulary, llm: LlmCompiler): P
   return g;
 }
 
-/** The model's compile, validated; with `ground`, also grounded in the text. */
-export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal, ground = false): Promise<CompileOutcome> {
-  const kestrel = llm.format === 'kestrel';
-  const prompt = kestrel ? intentPrompt(v, intent) : { system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` };
-  const grammar = await grammarFor(intent, v, llm);
+type Decoded = { ok: true; rules: RuleFields[]; generation: GenerationResult } | (CompileOutcome & { ok: false });
+
+async function decodeRules(prompt: { system: string; user: string }, grammar: LlmGrammar, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<Decoded> {
   const generate = (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
   const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
@@ -131,11 +130,34 @@ export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmC
   if (parsed.rules.length === 0) return { ok: false, errors: ['llm: refused: the model read this as no monitoring intent it can compile (chit-chat, a flight command, an injection, or a class/region this deployment does not know)'], truncated: false, generation };
   const check = validateRules(parsed.rules, v);
   if (!check.ok) return { ok: false, errors: check.errors.map((m) => `llm compile: ${m}`), truncated: false, generation };
+  return { ok: true, rules: parsed.rules, generation };
+}
+
+/**
+ * The model's compile, validated; with `ground`, also grounded in the text. A grounded compile that
+ * dropped something the text states (a time, distance, number, class, region, severity, reaction)
+ * is decoded once more with those fields narrowed to what it dropped (repairChoices), and that
+ * second compile faces the same check: a repair can only turn a refusal into a grounded compile.
+ */
+export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal, ground = false): Promise<CompileOutcome> {
+  const kestrel = llm.format === 'kestrel';
+  const prompt = kestrel ? intentPrompt(v, intent) : { system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` };
+  const choices = llm.grounded === false ? undefined : groundedChoices(intent, v);
+  const first = await decodeRules(prompt, await grammarFor(choices, v, llm), v, llm, signal);
+  if (!first.ok) return first;
   if (ground) {
-    const g = groundRules(intent, v, parsed.rules);
-    if (!g.ok) return { ok: false, errors: g.errors.map((m) => `llm grounding: ${m}`), truncated: false, generation };
+    const g = groundRules(intent, v, first.rules);
+    if (!g.ok) {
+      const errors = g.errors.map((m) => `llm grounding: ${m}`);
+      const narrowed = choices && llm.repair !== false && first.rules.length === 1 ? repairChoices(choices, g.uncarried) : undefined;
+      if (!narrowed || signal?.aborted) return { ok: false, errors, truncated: false, generation: first.generation };
+      const second = await decodeRules(prompt, await grammarFor(narrowed, v, llm), v, llm, signal);
+      const g2 = second.ok ? groundRules(intent, v, second.rules) : undefined;
+      if (!second.ok || !g2?.ok) return { ok: false, errors: [...errors, ...(second.ok ? g2!.errors.map((m) => `llm repair grounding: ${m}`) : second.errors.map((m) => `llm repair: ${m}`))], truncated: false, generation: first.generation };
+      return { ok: true, rules: second.rules, path: 'llm', generation: second.generation, notes: describeRules(second.rules), repaired: true };
+    }
   }
-  return { ok: true, rules: parsed.rules, path: 'llm', generation, notes: describeRules(parsed.rules) };
+  return { ok: true, rules: first.rules, path: 'llm', generation: first.generation, notes: describeRules(first.rules) };
 }
 
 type PatternsResult = { ok: true; rules: RuleFields[] } | { ok: false; errors: string[] };

@@ -82,6 +82,7 @@ export const intentNode = defineNode({
       pub.publish(makeMsg('kestrel_msgs/msg/RuleSet', { header: ctx.header(), intent, version, rules }));
       stage.record(latencyMs);
       ctx.diag.values.compiled_by = out.path;
+      ctx.diag.values.repaired = out.path === 'llm' && out.repaired ? 'yes (a second decode narrowed to what the first dropped)' : 'no';
       ctx.diag.values.rules_version = String(version);
       ctx.diag.values.disagreement = out.disagreement ?? '';
       ctx.diag.values.llm_errors = out.llmErrors?.join(' | ') ?? '';

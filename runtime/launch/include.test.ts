@@ -1,34 +1,17 @@
 /** Include scoping and include arguments, as ROS 2's launch does them (IncludeLaunchDescription). */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { LaunchError, resolveLaunch } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { resolveLaunch } from './index.js';
+import { launchErrorOf, launchTree } from '../../test/support/launch.js';
 
 /** A stack installed like a colcon workspace: `<prefix>/share/kestrel_stack/...`. */
 const STACK_PREFIX = join(import.meta.dirname, 'testdata', 'install');
 const STACK = join(STACK_PREFIX, 'share', 'kestrel_stack');
 
-function errorOf(f: () => unknown): LaunchError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LaunchError);
-    return e as LaunchError;
-  }
-  throw new Error('expected a LaunchError');
-}
-
 describe('include scoping (ros2/launch#620: what an included file sets stays set)', () => {
-  let dir: string;
-  const write = (name: string, text: string): string => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'kestrel-include-'));
-  });
+  const tree = launchTree('kestrel-include-');
+  const { write } = tree;
 
   it("#620's example: the second file's default loses to the value the first one set", () => {
     // The files exactly as the issue gives them; ROS 2 prints "include2 has 1".
@@ -39,11 +22,11 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
     expect(r.logs).toEqual(['include1 has 1', 'include2 has 1']);
     expect(r.args.map((a) => [a.name, a.value, a.from])).toEqual([
       ['test_arg', '1', 'default'],
-      ['test_arg', '1', `${join(dir, 'inside1.launch.xml')}:2 (default)`],
+      ['test_arg', '1', `${join(tree.dir, 'inside1.launch.xml')}:2 (default)`],
     ]);
     // The includer sees it too, and a <group> around an include scopes it.
     write('after.launch.xml', '<launch>\n  <group>\n    <include file="inside2.launch.xml"/>\n  </group>\n  <include file="inside1.launch.xml"/>\n  <log message="outside has $(var test_arg)"/>\n</launch>\n');
-    expect(resolveLaunch(join(dir, 'after.launch.xml'), {}, { env: {} }).logs).toEqual(['include2 has 2', 'include1 has 1', 'outside has 1']);
+    expect(resolveLaunch(join(tree.dir, 'after.launch.xml'), {}, { env: {} }).logs).toEqual(['include2 has 2', 'include1 has 1', 'outside has 1']);
   });
 
   it('lets, include args, pushed namespaces, env and global params leak to the includer; a group scopes them', () => {
@@ -67,7 +50,7 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
     expect(r.nodes[0]).toMatchObject({ fqn: '/robot/t', namespace: '/robot', env: { KESTREL_MODE: 'sim' } });
     expect(r.nodes[0]!.params.get('use_sim_time')).toMatchObject({ value: true, type: 'bool' });
     const g = write('grouped.launch.xml', '<launch>\n  <group>\n    <include file="setup.launch.xml"/>\n  </group>\n  <node pkg="kestrel" exec="talker" name="t"/>\n  <log message="$(var mode)"/>\n</launch>');
-    expect(errorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/grouped\.launch\.xml:6: <log>: launch configuration 'mode' does not exist/);
+    expect(launchErrorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/grouped\.launch\.xml:6: <log>: launch configuration 'mode' does not exist/);
   });
 
   it('$(var name default) gives the default only when the configuration is not set (LaunchConfiguration(default=...))', () => {
@@ -84,7 +67,7 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
   it("required args: only the include's own arg names count (not the includer's configurations), as launch checks them", () => {
     write('needs.launch.xml', '<launch>\n  <arg name="robot" description="robot name"/>\n  <log message="$(var robot)"/>\n</launch>');
     const f = write('parent.launch.xml', '<launch>\n  <let name="robot" value="r1"/>\n  <include file="needs.launch.xml"/>\n</launch>');
-    expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/parent\.launch\.xml:3: included file .*needs\.launch\.xml: missing required launch argument 'robot' \(robot name\) at line 2/);
+    expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/parent\.launch\.xml:3: included file .*needs\.launch\.xml: missing required launch argument 'robot' \(robot name\) at line 2/);
     // Passed by name, with the value the includer has:
     const g = write('parent2.launch.xml', '<launch>\n  <let name="robot" value="r1"/>\n  <include file="needs.launch.xml"><arg name="robot" value="$(var robot)"/></include>\n</launch>');
     expect(resolveLaunch(g, {}, { env: {} }).logs).toEqual(['r1']);
@@ -103,11 +86,11 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
       '</launch>',
     ].join('\n'));
     expect(resolveLaunch(f, {}, { env: {} }).logs).toEqual(['ok']);
-    expect(errorOf(() => resolveLaunch(f, { use_gpu: 'true' }, { env: {} })).message).toMatch(/cond\.launch\.xml:3: missing required launch argument 'gpu_id'; pass it as gpu_id:=value/);
+    expect(launchErrorOf(() => resolveLaunch(f, { use_gpu: 'true' }, { env: {} })).message).toMatch(/cond\.launch\.xml:3: missing required launch argument 'gpu_id'; pass it as gpu_id:=value/);
     expect(resolveLaunch(f, { use_gpu: 'true', gpu_id: '0', gpu_mem: '4' }, { env: {} }).logs).toEqual(['ok']);
     // Unconditional ones are still listed together up front.
     const g = write('req.launch.xml', '<launch>\n  <group>\n    <arg name="a"/>\n  </group>\n  <arg name="b"/>\n</launch>');
-    expect(errorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/req\.launch\.xml: missing required launch arguments 'a' at line 3, 'b' at line 5/);
+    expect(launchErrorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/req\.launch\.xml: missing required launch arguments 'a' at line 3, 'b' at line 5/);
   });
 
   it('<group forwarding="false"> starts from nothing but its <keep>s (namespace and global params are configurations too)', () => {
@@ -125,7 +108,7 @@ describe('include scoping (ros2/launch#620: what an included file sets stays set
       '  </group>',
       '</launch>',
     ].join('\n'));
-    expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/fwd\.launch\.xml:10: <log>: launch configuration 'x' does not exist/);
+    expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/fwd\.launch\.xml:10: <log>: launch configuration 'x' does not exist/);
     const g = write('fwd2.launch.xml', readFileSync(f, 'utf8').split('\n').filter((_l, i) => i < 8 || i > 10).join('\n'));
     const r = resolveLaunch(g, {}, { env: {} });
     expect(r.logs).toEqual(['y=1']);

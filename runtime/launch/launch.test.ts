@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFixtures, fixture } from '../../test/support/fixtures.js';
-import { evalPythonExpr, KESTREL_ROOT, LaunchError, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
+import { evalPythonExpr, KESTREL_ROOT, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
+import { launchErrorOf, launchTree } from '../../test/support/launch.js';
 
 const FX = fixture();
 const DEMOS = join(FX, 'demos');
@@ -20,16 +21,6 @@ function summary(n: LaunchNode): Record<string, unknown> {
     remaps: n.remaps.map((r) => `${r.from}:=${r.to}`),
     output: n.output,
   };
-}
-
-function errorOf(f: () => unknown): LaunchError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LaunchError);
-    return e as LaunchError;
-  }
-  throw new Error('expected a LaunchError');
 }
 
 describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ros2_tracing'], () => {
@@ -70,7 +61,7 @@ describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ro
       expect(rsp.paramFiles[0]!.entries[0]!.nodeKey).toBe('/**');
     });
     it.each([['xml', 4], ['yaml', 11]])('.%s without it: a clear error at file:line', (ext, line) => {
-      const e = errorOf(() => resolveLaunch(join(DEMOS, `dummy_robot/dummy_robot_bringup/launch/dummy_robot_bringup_launch.${ext}`), {}, { env: {} }));
+      const e = launchErrorOf(() => resolveLaunch(join(DEMOS, `dummy_robot/dummy_robot_bringup/launch/dummy_robot_bringup_launch.${ext}`), {}, { env: {} }));
       expect(e.line).toBe(line);
       expect(e.message).toMatch(/package 'dummy_robot_bringup' not found .*AMENT_PREFIX_PATH/);
     });
@@ -89,20 +80,15 @@ describeFixtures('launch files from ROS 2 repositories', ['demos', 'launch', 'ro
 
   it.each([['xml', 2], ['yaml', 2]])('ros2_tracing example.launch.%s: the custom <trace> action is refused at file:line', (ext, line) => {
     const file = join(FX, `ros2_tracing/tracetools_launch/launch/example.launch.${ext}`);
-    const e = errorOf(() => resolveLaunch(file, {}, { env: {} }));
+    const e = launchErrorOf(() => resolveLaunch(file, {}, { env: {} }));
     expect(e.message).toBe(`${file}:${line}: unsupported action <trace> (supported: arg, let, group, push-ros-namespace, node, node-container, load-composable-node, include, executable, set-env, unset-env, set-parameter, set-remap, log)`);
   });
 });
 
 describe('launch constructs', () => {
-  let dir: string;
-  const write = (name: string, text: string): string => {
-    const p = join(dir, name);
-    writeFileSync(p, text);
-    return p;
-  };
+  const tree = launchTree('kestrel-launch-');
+  const { write } = tree;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'kestrel-launch-'));
     write('p.yaml', '/**:\n  ros__parameters:\n    message: from_file\n    from_file_only: 7\n');
     write('inc.launch.yaml', [
       'launch:',
@@ -145,7 +131,7 @@ describe('launch constructs', () => {
 `);
   });
 
-  const resolved = (args: Record<string, string> = {}): ResolvedLaunch => resolveLaunch(join(dir, 'main.launch.xml'), args, { env: {}, defaultNodeName });
+  const resolved = (args: Record<string, string> = {}): ResolvedLaunch => resolveLaunch(join(tree.dir, 'main.launch.xml'), args, { env: {}, defaultNodeName });
 
   it('names, namespaces, scoping, conditions', () => {
     const r = resolved();
@@ -169,8 +155,8 @@ describe('launch constructs', () => {
       ints: [[1, 2, 3], 'int[]'],
       'nested.a': [true, 'bool'],
     });
-    expect(t.params.get('rate_hz')!.source).toBe(`${join(dir, 'main.launch.xml')}:9`);
-    expect(t.params.get('from_file_only')!.source).toBe(`${join(dir, 'p.yaml')}:4`);
+    expect(t.params.get('rate_hz')!.source).toBe(`${join(tree.dir, 'main.launch.xml')}:9`);
+    expect(t.params.get('from_file_only')!.source).toBe(`${join(tree.dir, 'p.yaml')}:4`);
     expect(t.args).toEqual(['--foo', 'a b']);
     expect(t.remaps).toEqual([{ from: 'chatter', to: '/first' }, { from: 'chatter', to: '/drone1/image' }]);
     expect(t.env).toEqual({ KESTREL_TEST_VAR: '42' });
@@ -227,7 +213,7 @@ describe('launch constructs', () => {
         - {name: A, value: b}
 `);
     const x = resolved();
-    const y = resolveLaunch(join(dir, 'main.launch.yaml'), {}, { env: {}, defaultNodeName });
+    const y = resolveLaunch(join(tree.dir, 'main.launch.yaml'), {}, { env: {}, defaultNodeName });
     const strip = (r: ResolvedLaunch): unknown[] => r.nodes.map((n) => ({ ...summary(n), fqn: n.fqn, args: n.args, env: n.env, types: [...n.params.values()].map((o) => o.type) }));
     expect(strip(y)).toEqual(strip(x));
     expect(y.logs).toEqual(x.logs);
@@ -240,7 +226,7 @@ describe('launch constructs', () => {
     expect(r.nodes[3]!.fqn).toBe('/abs/d2_talker');
     const robot = r.args.find((a) => a.name === 'robot')!;
     expect(robot).toMatchObject({ value: 'd2', default: 'drone1', description: 'robot name', from: 'command line' });
-    expect(r.args.find((a) => a.name === 'who')!.from).toBe(`${join(dir, 'main.launch.xml')}:21`);
+    expect(r.args.find((a) => a.name === 'who')!.from).toBe(`${join(tree.dir, 'main.launch.xml')}:21`);
     expect(r.args.find((a) => a.name === 'level')).toMatchObject({ value: '2', from: 'default' });
   });
 
@@ -299,25 +285,25 @@ describe('launch constructs', () => {
   ])('%s → LaunchError with file:line', (_what, text, re) => {
     write('bad.yaml', 'n:\n  a: 1\n');
     const f = write('x.launch.xml', text);
-    expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(re);
+    expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(re);
   });
 
   it('YAML errors carry lines too', () => {
     const f = write('y.launch.yaml', 'launch:\n  - node:\n      pkg: kestrel\n     exec: talker\n');
-    expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/y\.launch\.yaml:\d+: invalid YAML/);
+    expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/y\.launch\.yaml:\d+: invalid YAML/);
     const g = write('z.launch.yaml', 'launch:\n  - node: {pkg: kestrel, exec: talker}\n  - rosparam: {}\n');
-    expect(errorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/z\.launch\.yaml:3: unsupported action <rosparam>/);
+    expect(launchErrorOf(() => resolveLaunch(g, {}, { env: {} })).message).toMatch(/z\.launch\.yaml:3: unsupported action <rosparam>/);
     const h = write('w.launch.yaml', 'nodes: []\n');
-    expect(errorOf(() => resolveLaunch(h, {}, { env: {} })).message).toMatch(/w\.launch\.yaml:1: expected a single top-level key 'launch:'/);
+    expect(launchErrorOf(() => resolveLaunch(h, {}, { env: {} })).message).toMatch(/w\.launch\.yaml:1: expected a single top-level key 'launch:'/);
   });
 
   it('include cycles and missing include arguments are named', () => {
     write('a.launch.xml', '<launch>\n  <include file="b.launch.xml"/>\n</launch>');
     write('b.launch.xml', '<launch>\n  <include file="a.launch.xml"/>\n</launch>');
-    const e = errorOf(() => resolveLaunch(join(dir, 'a.launch.xml'), {}, { env: {} }));
+    const e = launchErrorOf(() => resolveLaunch(join(tree.dir, 'a.launch.xml'), {}, { env: {} }));
     expect(e.message).toMatch(/b\.launch\.xml:2: include cycle: .*a\.launch\.xml -> .*b\.launch\.xml -> .*a\.launch\.xml/);
     const f = write('c.launch.xml', '<launch>\n  <include file="inc.launch.yaml"/>\n</launch>');
-    expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/c\.launch\.xml:2: included file .*inc\.launch\.yaml: missing required launch argument 'who' at line 2/);
+    expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/c\.launch\.xml:2: included file .*inc\.launch\.yaml: missing required launch argument 'who' at line 2/);
   });
 
   it('a .launch.py file is evaluated with python3 (python.test.ts has the rest): one without generate_launch_description() is named', () => {

@@ -1,10 +1,9 @@
 /** `.launch.py` files, evaluated by python3 against the launch/launch_ros shim, give the same description as XML/YAML. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { LaunchError, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
+import { describe, expect, it } from 'vitest';
+import { resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
+import { launchErrorOf, launchTree } from '../../test/support/launch.js';
 
 const PREFIX = join(import.meta.dirname, 'testdata', 'install');
 const NAV = join(PREFIX, 'share', 'kestrel_nav', 'launch');
@@ -21,16 +20,6 @@ const hasPython = ((): boolean => {
 })();
 
 const nodeSummary = (n: LaunchNode): string[] => [n.fqn, `${n.package}/${n.executable}`, JSON.stringify([...n.params].map(([k, o]) => [k, o.value, o.type])), n.remaps.map((r) => `${r.from}:=${r.to}`).join(' ')];
-
-function errorOf(f: () => unknown): LaunchError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LaunchError);
-    return e as LaunchError;
-  }
-  throw new Error('expected a LaunchError');
-}
 
 describe.skipIf(!hasPython)('Python launch files', () => {
   it('a navigation-style bringup: RewrittenYaml params, includes of Python and XML files, conditions, PythonExpression', () => {
@@ -62,15 +51,8 @@ describe.skipIf(!hasPython)('Python launch files', () => {
   });
 
   describe('the same description as XML', () => {
-    let dir: string;
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'kestrel-py-'));
-    });
-    const write = (name: string, text: string): string => {
-      const p = join(dir, name);
-      writeFileSync(p, text);
-      return p;
-    };
+    const tree = launchTree('kestrel-py-');
+    const { write } = tree;
     const strip = (r: ResolvedLaunch): unknown => ({
       nodes: r.nodes.map((n) => ({ ...nodeSummary(n), env: n.env, args: n.args, ns: n.namespace, name: n.name })),
       execs: r.executables.map((x) => x.cmd),
@@ -174,7 +156,7 @@ def generate_launch_description():
       ['a non-action', 'from launch import LaunchDescription\n\ndef generate_launch_description():\n    return LaunchDescription([42])\n', undefined, /a int is not a launch action Kestrel knows/],
     ])('%s → a LaunchError at file:line', (_what, src, line, re) => {
       const f = write('bad_launch.py', src);
-      const e = errorOf(() => resolveLaunch(f, {}, { env: {} }));
+      const e = launchErrorOf(() => resolveLaunch(f, {}, { env: {} }));
       expect(e.message).toMatch(re);
       expect(e.file).toBe(f);
       expect(e.line).toBe(line);
@@ -182,7 +164,7 @@ def generate_launch_description():
 
     it('printing to stdout while describing is named, not a JSON crash', () => {
       const f = write('noisy_launch.py', "from launch import LaunchDescription\nprint('hello')\n\ndef generate_launch_description():\n    return LaunchDescription([])\n");
-      expect(errorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/printed to stdout while being described/);
+      expect(launchErrorOf(() => resolveLaunch(f, {}, { env: {} })).message).toMatch(/printed to stdout while being described/);
     });
   });
 });

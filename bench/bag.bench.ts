@@ -17,39 +17,22 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapStreamReader, McapWriter, type IWritable } from '@mcap/core';
+import { McapStreamReader, McapWriter } from '@mcap/core';
 import * as zstd from '@foxglove/wasm-zstd';
 import { convertBag } from '../lib/bag/convert.js';
 import { decompressHandlers } from '../lib/bag/mcap-file.js';
 import { openBag } from '../lib/bag/reader.js';
 import { createBagWriter } from '../lib/bag/writer.js';
-import { makeMsg, msgs, type sensor_msgs } from '../msgs/index.js';
+import { msgs } from '../msgs/index.js';
+import { IMU_HZ, imuSample, NullWritable } from './imu-bag.js';
 import { defineBench, stats, timeMs } from './harness.js';
 
 // KESTREL_BENCH_BAG_N shortens the run (default 100k, the issue's figure).
 const N = Number(process.env.KESTREL_BENCH_BAG_N ?? 100_000);
-const HZ = 200;
+const HZ = IMU_HZ;
 const T0 = 1_700_000_000_000_000_000n;
 const PERIOD_NS = BigInt(1e9 / HZ);
 const ROOT = join(import.meta.dirname, '..');
-
-function imu(i: number): sensor_msgs.Imu {
-  return makeMsg('sensor_msgs/msg/Imu', {
-    header: { stamp: { sec: 1_700_000_000 + Math.floor(i / HZ), nanosec: (i % HZ) * 5_000_000 }, frame_id: 'imu_link' },
-    angular_velocity: { x: Math.sin(i / 100), y: 0.01, z: 0.02 },
-    linear_acceleration: { x: 0.1, y: Math.cos(i / 50), z: 9.81 },
-  });
-}
-
-class NullWritable implements IWritable {
-  private pos = 0n;
-  async write(b: Uint8Array): Promise<void> {
-    this.pos += BigInt(b.byteLength);
-  }
-  position(): bigint {
-    return this.pos;
-  }
-}
 
 /** Peak RSS of a child reading and decoding `path` (or only loading the reader), in bytes. */
 function childRss(path: string, baseline: boolean): number {
@@ -91,7 +74,7 @@ export default defineBench({
       const handlers = await decompressHandlers();
       const bagDir = join(dir, 'imu');
       const w = await createBagWriter(bagDir, { compression: 'zstd', finalizeOnSignal: false });
-      for (let i = 0; i < N; i++) void w.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * PERIOD_NS, imu(i));
+      for (let i = 0; i < N; i++) void w.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * PERIOD_NS, imuSample(i));
       await w.close();
       const file = join(bagDir, 'imu_0.mcap');
       const fileBytes = statSync(file).size;
@@ -140,7 +123,7 @@ export default defineBench({
       // `kestrel bag info` on a small bag, as a user runs it (bin/kestrel.js), against bare node start-up.
       const small = join(dir, 'small');
       const ws = await createBagWriter(small, { finalizeOnSignal: false });
-      for (let i = 0; i < 109; i++) void ws.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * PERIOD_NS, imu(i));
+      for (let i = 0; i < 109; i++) void ws.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * PERIOD_NS, imuSample(i));
       await ws.close();
       const infoMs = wallMs(process.execPath, [join(ROOT, 'bin', 'kestrel.js'), 'bag', 'info', small]);
       const nodeMs = wallMs(process.execPath, ['-e', '0']);

@@ -12,30 +12,23 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapStreamReader, McapWriter, type IWritable } from '@mcap/core';
+import { McapStreamReader, McapWriter } from '@mcap/core';
 import * as zstd from '@foxglove/wasm-zstd';
 import { decompressHandlers } from '../lib/bag/mcap-file.js';
 import { openBag } from '../lib/bag/reader.js';
 import { replay } from '../lib/bag/replay.js';
 import { createBagWriter } from '../lib/bag/writer.js';
-import { makeMsg, msgs, type sensor_msgs } from '../msgs/index.js';
+import { msgs, type sensor_msgs } from '../msgs/index.js';
 import { Bus } from '../runtime/bus.js';
 import { SimClock } from '../runtime/clock.js';
+import { IMU_HZ, imuSample, NullWritable } from './imu-bag.js';
 import { defineBench, timeMs } from './harness.js';
 
 // KESTREL_BENCH_REPLAY_N shortens the run (default 100k, the figure).
 const N = Number(process.env.KESTREL_BENCH_REPLAY_N ?? 100_000);
-const HZ = 200;
+const HZ = IMU_HZ;
 const T0 = 1_700_000_000_000_000_000n;
 const PERIOD_NS = BigInt(1e9 / HZ);
-
-function imu(i: number): sensor_msgs.Imu {
-  return makeMsg('sensor_msgs/msg/Imu', {
-    header: { stamp: { sec: 1_700_000_000 + Math.floor(i / HZ), nanosec: (i % HZ) * 5_000_000 }, frame_id: 'imu_link' },
-    angular_velocity: { x: Math.sin(i / 100), y: 0.01, z: 0.02 },
-    linear_acceleration: { x: 0.1, y: Math.cos(i / 50), z: 9.81 },
-  });
-}
 
 /** The non-model pipeline stage: dead-reckoning integration of acceleration. */
 class Integrator {
@@ -47,16 +40,6 @@ class Integrator {
   }
 }
 
-class NullWritable implements IWritable {
-  private pos = 0n;
-  async write(b: Uint8Array): Promise<void> {
-    this.pos += BigInt(b.byteLength);
-  }
-  position(): bigint {
-    return this.pos;
-  }
-}
-
 export default defineBench({
   name: 'replay',
   description: 'rosbag2 MCAP write/read/replay throughput of a 100k-message Imu bag, vs bare @mcap/core and a bare decode loop',
@@ -64,7 +47,7 @@ export default defineBench({
     const dir = mkdtempSync(join(tmpdir(), 'kestrel-replay-bench-'));
     try {
       await zstd.isLoaded;
-      const objects = Array.from({ length: N }, (_, i) => imu(i));
+      const objects = Array.from({ length: N }, (_, i) => imuSample(i));
       let payloadBytes = 0;
 
       // Write: our writer (encodes, chunks, zstd, metadata.yaml) vs bare McapWriter with the same chunks.

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sys
+import signal
 import time
 
 import numpy as np
@@ -230,6 +231,7 @@ def build_parser():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--eval-only', action='store_true')
     ap.add_argument('--max-steps', type=int, default=0, help='stop the round at this global step (tests of --resume)')
+    ap.add_argument('--stop-at-horizon', action='store_true', help='end the round once --total-tokens are trained (the cosine has annealed)')
     return ap
 
 
@@ -308,8 +310,16 @@ def main(argv):
     model.train()
     cursor = tuple(state['cursor'])
     cpu_start = time.process_time()
+    # SIGTERM/SIGINT end the round after the current step, evaluated and checkpointed like a timed end.
+    stop = {'sig': None}
+
+    def on_signal(sig, _frame):
+        stop['sig'] = sig
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
     while time.time() - round_start < budget and not (args.max_steps and state['step'] >= args.max_steps) \
-            and not (args.cpu_minutes and time.process_time() - cpu_start >= args.cpu_minutes * 60):
+            and not (args.cpu_minutes and time.process_time() - cpu_start >= args.cpu_minutes * 60) \
+            and not (args.stop_at_horizon and state['tokens'] >= args.total_tokens) and stop['sig'] is None:
         t0 = time.time()
         c0 = time.process_time()
         idx, nxt = batcher.get(cursor)

@@ -45,6 +45,8 @@ export type RuleFields = Omit<kestrel_msgs.Rule, 'id' | 'message'>;
  * intent text states plus the documented defaults. Every list is a subset of the vocabulary's.
  */
 export interface FieldChoices {
+  /** Rule kinds (all when absent: grounding judges the kind; the repair decode keeps the first compile's). */
+  kinds?: readonly string[];
   classes: readonly string[];
   regions: readonly string[];
   companions: readonly string[];
@@ -70,7 +72,7 @@ export function ruleSetShape(v: DslVocabulary, o: { minItems?: 0 | 1; choices?: 
         items: {
           type: 'object',
           properties: {
-            kind: { type: 'string', enum: RULE_KINDS },
+            kind: { type: 'string', enum: c?.kinds ?? RULE_KINDS },
             class_id: { type: 'string', enum: c?.classes ?? v.classes },
             region: { type: 'string', enum: c?.regions ?? [ANY_REGION, ...v.regions] },
             op: { type: 'string', enum: RULE_OPS },

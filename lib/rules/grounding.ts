@@ -488,16 +488,18 @@ export function groundedChoices(text: string, v: DslVocabulary): FieldChoices {
 
 /**
  * The repair decode's choices: a compile that dropped something the text states is decoded once
- * more with each such field narrowed to what was dropped. Greedy decoding under a superset of the
+ * more with each such field narrowed to what was dropped, and (`kinds`) the first compile's rule kinds kept:
+ * the repair fixes a dropped value, not the reading. Greedy decoding under a superset of the
  * first grammar would write the same rules again, so the value the model chose must leave the set.
  * Undefined when nothing was dropped (the failure was something else: nothing to narrow).
  */
-export function repairChoices(base: FieldChoices, u: Uncarried): FieldChoices | undefined {
+export function repairChoices(base: FieldChoices, u: Uncarried, kinds?: readonly string[]): FieldChoices | undefined {
   const pick = <T,>(missing: readonly T[], all: readonly T[]): readonly T[] => (missing.length ? [...new Set(missing)] : all);
   const nothing = Object.values(u).every((xs: readonly unknown[]) => xs.length === 0);
   if (nothing) return undefined;
   return {
     ...base,
+    ...(kinds ? { kinds: [...new Set(kinds)] } : {}),
     durations: pick(u.times, base.durations),
     radii: pick(u.distances, base.radii),
     thresholds: pick(u.numbers, base.thresholds),

@@ -182,11 +182,11 @@ export async function runAll(e: LlmEngine, items: readonly { task: CorpusRow['ta
  * What the intent node installs (compiler `llm_checked`: grounded decoding, the grounding check, the
  * pattern compiler as fallback), as a Gen whose text is the installed rule set (`{"rules":[]}` = refused).
  */
-export async function runNodePath(e: LlmEngine, items: readonly { system: string; user: string }[]): Promise<Gen[]> {
+export async function runNodePath(e: LlmEngine, items: readonly { system: string; user: string }[], repair = true): Promise<Gen[]> {
   const out: Gen[] = [];
   for (const it of items) {
     const v = vocabularyOf(it.system);
-    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400 };
+    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400, repair };
     const t0 = performance.now();
     const o = await compileIntent(intentTextOf(it.user), 'llm_checked', v, llm);
     out.push({
@@ -238,11 +238,13 @@ async function main(): Promise<void> {
       const gi = await runAll(e, hi);
       const gig = await runAll(e, hi, true);
       const gin = await runNodePath(e, hi);
+      const ginr = await runNodePath(e, hi, false);
       const gp = await runAll(e, hp);
       const gpg = await runAll(e, hp, true);
       const gh = await runAll(e, handItems);
       const ghg = await runAll(e, handItems, true);
       const ghn = await runNodePath(e, handItems);
+      const ghnr = await runNodePath(e, handItems, false);
       const failures = (gens: readonly Gen[]) => hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gens[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gens[i].text }])).slice(0, 200);
       const fam = hi.map((r) => r.family);
       results[q] = {
@@ -251,17 +253,19 @@ async function main(): Promise<void> {
         heldout_intent: intentMetrics(hi.map(asCase), gi, fam),
         heldout_intent_grounded: intentMetrics(hi.map(asCase), gig, fam),
         heldout_intent_node: intentMetrics(hi.map(asCase), gin, fam),
+        heldout_intent_node_no_repair: intentMetrics(hi.map(asCase), ginr, fam),
         heldout_plan: planMetrics(hp, gp),
         heldout_plan_grounded: planMetrics(hp, gpg),
         handwritten_intent: { ...intentMetrics(hand.cases, gh), failures: failures(gh) },
         handwritten_intent_grounded: { ...intentMetrics(hand.cases, ghg), failures: failures(ghg) },
         handwritten_intent_node: { ...intentMetrics(hand.cases, ghn), failures: failures(ghn) },
+        handwritten_intent_node_no_repair: intentMetrics(hand.cases, ghnr),
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       type M = { exact_pct: number; wrong_compiles: number };
       const r = results[q] as Record<string, M> & Record<'heldout_plan' | 'heldout_plan_grounded', { action_agreement_pct: number }>;
       const line = (k: string): string => `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})`;
-      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')}; hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')}; plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
+      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')} (no repair ${line('heldout_intent_node_no_repair')}); hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')} (no repair ${line('handwritten_intent_node_no_repair')}); plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
     }

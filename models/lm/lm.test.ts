@@ -12,12 +12,12 @@ import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, ru
 const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
 const SMOKE = 'models/lm/eval/smoke.jsonl';
 /**
- * Floors (percent) for the smoke subset, just below what the committed model (session 3, 13.2M tokens)
- * measured on it: grounded-decoding intent exact 20%, mean per-field accuracy 80%, installed by
- * llm_checked 25% with 1 wrong compile, plan action 60%, 4 of 4 non-monitoring texts refused
- * (models/lm/README.md). Raise them with every better round.
+ * Floors (percent) for the smoke subset, just below what the committed model (session 4, round 3, 24.6M tokens)
+ * measured on it: grounded-decoding intent exact 50%, mean per-field accuracy 87%, installed by llm_checked
+ * 60% with 3 wrong compiles (held-out families; the repair decode is on), grounded plan action 60%, 4 of 4
+ * non-monitoring texts refused (models/lm/README.md). Raise them with every better round.
  */
-export const FLOORS = { intentExact: 15, meanField: 75, planAction: 50, refusals: 3, nodeExact: 20, nodeWrongMax: 2 };
+export const FLOORS = { intentExact: 40, meanField: 80, planAction: 50, refusals: 3, nodeExact: 50, nodeWrongMax: 4 };
 
 const missing = [MODEL, SMOKE].filter((p) => !existsSync(p));
 if (missing.length) console.warn(`skipping the LM accuracy test: ${missing.join(', ')} not found`);
@@ -42,7 +42,7 @@ describe.skipIf(missing.length > 0)('Kestrel LM Q4_0 (held-out smoke subset)', (
     const plans = rows.filter((r) => r.task === 'plan');
     const mi = intentMetrics(intents.map(asCase), await runAll(e, intents, true));
     const mn = intentMetrics(intents.map(asCase), await runNodePath(e, intents));
-    const mp = planMetrics(plans, await runAll(e, plans));
+    const mp = planMetrics(plans, await runAll(e, plans, true)); // grounded, as the planner decodes
     console.info(`smoke: intent exact ${mi.exact_pct}% grounded decoding, ${mn.exact_pct}% installed by llm_checked (${mn.wrong_compiles} wrong) (fields ${JSON.stringify(mi.fields_pct)}), plan action ${mp.action_agreement_pct}%`);
     expect(mn.exact_pct).toBeGreaterThanOrEqual(FLOORS.nodeExact);
     expect(mn.wrong_compiles).toBeLessThanOrEqual(FLOORS.nodeWrongMax);

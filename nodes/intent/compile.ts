@@ -149,7 +149,7 @@ export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmC
     const g = groundRules(intent, v, first.rules);
     if (!g.ok) {
       const errors = g.errors.map((m) => `llm grounding: ${m}`);
-      const narrowed = choices && llm.repair !== false && first.rules.length === 1 ? repairChoices(choices, g.uncarried) : undefined;
+      const narrowed = choices && llm.repair !== false && first.rules.length === 1 ? repairChoices(choices, g.uncarried, first.rules.map((r) => r.kind)) : undefined;
       if (!narrowed || signal?.aborted) return { ok: false, errors, truncated: false, generation: first.generation };
       const second = await decodeRules(prompt, await grammarFor(narrowed, v, llm), v, llm, signal);
       const g2 = second.ok ? groundRules(intent, v, second.rules) : undefined;

@@ -32,6 +32,7 @@ export const intentNode = defineNode({
     deadline_ms: p.int(30000, 'Budget for one LLM compile (the compile is rare; seconds are fine)', { min: 100 }),
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     grounded_decoding: p.bool(true, 'Decode each intent under a grammar narrowed to the numbers, classes, regions, severities and reactions its text states (plus documented defaults)'),
+    repair_decode: p.bool(true, 'With grounded decoding under llm_checked: a one-rule compile that dropped a stated value (time, distance, number, class, region, severity, reaction) is decoded once more with those fields narrowed to it; the repair faces the same grounding check (see README: more exact compiles, a few more wrong ones)'),
     ...LLM_PARAMS,
     // The LLM below perception in priority (perception 5, control 0).
     ...childParams({ nice: 10, memoryMb: 4096 }),
@@ -49,7 +50,7 @@ export const intentNode = defineNode({
       const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
       if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
       ctx.diag.values.isolation = params.isolation;
-      llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), grounded: params.grounded_decoding, grammarKind: grammarKind(params), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
+      llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), grounded: params.grounded_decoding, repair: params.repair_decode, grammarKind: grammarKind(params), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
       ctx.diag.values.prompt_format = format === 'kestrel' ? 'kestrel-lm-1' : 'generic';
     }
     const pub = ctx.advertise('/rules');

@@ -239,6 +239,7 @@ export class DdsTransport implements Transport {
   bridgeOut(topic: string, type: MsgTypeName, qos: QoS): OutBridge {
     this.checkType(type, topic);
     let e = this.outs.get(topic);
+    if (e && e.type !== type) this.topicFor(topic, type); // throws: one DDS topic, one type
     if (!e) {
       const t = this.topicFor(topic, type);
       const sertype = this.sertypeOf(t, topic);
@@ -282,6 +283,7 @@ export class DdsTransport implements Transport {
   bridgeIn(topic: string, type: MsgTypeName, qos: QoS, deliver: (msg: unknown) => void): () => void {
     this.checkType(type, topic);
     let e = this.ins.get(topic);
+    if (e && e.type !== type) this.topicFor(topic, type); // throws: one DDS topic, one type
     if (!e) {
       const t = this.topicFor(topic, type);
       const q = this.qos(ddsQosPlan(qos), true);
@@ -436,7 +438,9 @@ export class DdsTransport implements Transport {
         const r = parseRefusedSample(line);
         if (!r) continue;
         this.stats.refusedByCyclone++;
-        this.fail(`sample from ${r.writer} on '${r.topic}' (${r.type}) refused by Cyclone DDS`, new Error(r.reason), 'refused_by_cyclone');
+        // Cyclone's own reason is often "for reasons unknown": say what it refuses.
+        const hint = 'Cyclone accepts plain CDR (XCDR1/XCDR2) with at least one byte of payload; a PL_CDR or unknown encapsulation, or an empty payload, is refused';
+        this.fail(`sample from ${r.writer} on '${r.topic}' (${r.type}) refused by Cyclone DDS`, new Error(`${r.reason}; ${hint}`), 'refused_by_cyclone');
       }
     } catch {
       // No log yet (Cyclone writes it on the first warning, or opens it lazily): nothing was refused.
@@ -453,8 +457,9 @@ export class DdsTransport implements Transport {
       d.values[`dds_${kind}`] = String(kind === 'type_mismatch' ? this.stats.typeMismatches : kind === 'bad_encapsulation' ? this.stats.badEncapsulation : kind === 'decode_error' ? this.stats.decodeErrors : kind === 'refused_by_cyclone' ? this.stats.refusedByCyclone : this.stats.errors);
     }
     // Each cause is logged once; the counts keep growing in stats and diagnostics.
-    if (!this.reported.has(what)) {
-      this.reported.add(what);
+    const key = `${kind}: ${what}`;
+    if (!this.reported.has(key)) {
+      this.reported.add(key);
       this.o.log?.warn(msg);
     }
   }

@@ -4,7 +4,7 @@
 // stdin; it reports one JSON object a line on stdout. Commands:
 //   sub  <topic> <ros_type> <reliable|best_effort>            print every sample, decoded with Fast CDR
 //   pub  <topic> <ros_type> <qos> <count> <first>             wait for a match, then publish <count> samples (i = first..)
-//   raw  <topic> <dds_type_name> <qos> <hex>                  publish these exact bytes (bad-input tests)
+//   raw  <topic> <dds_type_name> <qos> <wait_ms> <hex>        wait up to wait_ms for a match, publish these exact bytes
 //   echo <in> <out> <dds_type_name> <qos>                     republish every sample's bytes unchanged (bench)
 //   ping <out> <in> <dds_type_name> <qos> <count> <bytes>     round trips through an echo, then the latencies
 //   flood <topic> <dds_type_name> <qos> <count> <bytes>       publish <count> String samples back to back (bench)
@@ -327,10 +327,10 @@ int main(int argc, char** argv) {
         }
         emit("{\"ev\":\"ok\",\"cmd\":\"pub\",\"topic\":" + jstr(topic) + ",\"matched\":" + std::to_string(matched) + "}");
       } else if (cmd == "raw") {
-        std::string topic, type_name, rel, hex; in >> topic >> type_name >> rel >> hex;
+        std::string topic, type_name, rel, hex; int wait_ms = 3000; in >> topic >> type_name >> rel >> wait_ms >> hex;
         DataWriter* w = writer_for(topic, type_name, rel);
-        int matched = wait_matched(w, 3000);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        int matched = wait_matched(w, wait_ms);
+        if (matched > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         Bytes b = unhex(hex);
         w->write(&b);
         emit("{\"ev\":\"ok\",\"cmd\":\"raw\",\"topic\":" + jstr(topic) + ",\"matched\":" + std::to_string(matched) + "}");

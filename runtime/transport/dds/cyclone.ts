@@ -110,7 +110,7 @@ export function cycloneUnavailable(): string | undefined {
 function bind(): CycloneLib {
   // koffi is CommonJS with a native part: required on first use, so processes without `--transport dds` never load it.
   const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  let so: Koffi.IKoffiLib | undefined;
+  let so: Koffi.LibraryHandle | undefined;
   const errors: string[] = [];
   for (const name of SONAMES) {
     try {
@@ -123,7 +123,8 @@ function bind(): CycloneLib {
   if (!so) throw new Error(errors.join('; '));
   const l = so;
 
-  const SampleInfoT = koffi.struct('kestrel_dds_sample_info_t', {
+  // Registered by name: the function signatures below refer to these structs as 'kestrel_...'.
+  koffi.struct('kestrel_dds_sample_info_t', {
     sample_state: 'uint32',
     view_state: 'uint32',
     instance_state: 'uint32',
@@ -137,7 +138,7 @@ function bind(): CycloneLib {
     generation_rank: 'uint32',
     absolute_generation_rank: 'uint32',
   });
-  const IovecT = koffi.struct('kestrel_ddsrt_iovec_t', { iov_base: 'void *', iov_len: 'size_t' });
+  koffi.struct('kestrel_ddsrt_iovec_t', { iov_base: 'void *', iov_len: 'size_t' });
   const GuidT = koffi.struct('kestrel_dds_guid_t', { v: koffi.array('uint8', 16, 'Array') });
   const EndpointT = koffi.struct('kestrel_dds_builtintopic_endpoint_t', {
     key: GuidT,

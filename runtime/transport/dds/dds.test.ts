@@ -141,6 +141,8 @@ describe.skipIf(noPeer !== undefined)('interop with Fast DDS 2.9 (the default RO
     const N = 5;
     const cases = INTEROP_TYPES.flatMap((type) => (['reliable', 'best_effort'] as const).map((rel) => ({ type, rel })));
     // Every endpoint first, so discovery of all of them overlaps.
+    // ros_discovery_info, as `ros2 node list` reads it: transient local, so the latest one arrives whenever it matches.
+    await peer.command('sub ros_discovery_info rmw_dds_common/msg/ParticipantEntitiesInfo reliable transient_local');
     const outs = new Map<string, ReturnType<DdsTransport['bridgeOut']>>();
     for (const { type, rel } of cases) {
       const toK = `/fastdds_to_kestrel/${short(type)}_${rel}`;
@@ -174,6 +176,12 @@ describe.skipIf(noPeer !== undefined)('interop with Fast DDS 2.9 (the default RO
         expect(peer.received(toF)).toEqual(expectedF);
       }
     }
+    // The node and its 6 readers and 6 writers, under the participant's GUID.
+    const info = (): Record<string, unknown> | undefined =>
+      peer.received('ros_discovery_info').find((m) => (m.nodes as { readers: string[]; writers: string[] }[])[0]?.writers.length === cases.length);
+    await until('ros_discovery_info with every writer', () => info() !== undefined, 5000);
+    expect(info()).toMatchObject({ gid: Buffer.from(k.participantGuid).toString('hex'), nodes: [{ namespace: '/', name: 'kestrel_dds_test' }] });
+    expect((info()!.nodes as { readers: string[] }[])[0]!.readers).toHaveLength(cases.length);
     expect(k.stats).toMatchObject({ typeMismatches: 0, badEncapsulation: 0, decodeErrors: 0, refusedByCyclone: 0, errors: 0 });
     expect(peer.events.filter((e) => e.ev === 'decode_error' || e.ev === 'error')).toEqual([]);
   }, 30_000);

@@ -31,6 +31,7 @@ import {
   type Entity,
   type Ptr,
 } from './cyclone.js';
+import { DISCOVERY_TOPIC, DISCOVERY_TYPE, discoveryRegistry, participantEntitiesInfo } from './discovery-info.js';
 import { cycloneConfig, ddsQosPlan, ddsTopicName, ddsTypeName, encapsulationProblem, parseRefusedSample, type DdsQosPlan } from './wire.js';
 
 export class DdsUnavailableError extends Error {
@@ -118,6 +119,9 @@ export class DdsTransport implements Transport {
   private logRest = '';
   private lastLogPoll = 0;
   private nextAttach = 1;
+  private readonly discovery: { topic: Entity; writer: Entity; sertype?: Ptr };
+  private announcePending = false;
+  readonly participantGuid: Uint8Array;
 
   private constructor(
     private readonly c: CycloneLib,
@@ -138,7 +142,49 @@ export class DdsTransport implements Transport {
       check(c, c.waitsetAttach(waitset, cond, 0), 'dds_waitset_attach');
       this.builtinConds.push(cond);
     }
+    this.participantGuid = c.guidOf(participant);
+    this.discovery = this.createDiscoveryWriter();
+    this.announce();
     this.loop();
+  }
+
+  /** ros_discovery_info's writer: reliable, transient local, keep last 1, as rmw_dds_common has it. */
+  private createDiscoveryWriter(): { topic: Entity; writer: Entity; sertype?: Ptr } {
+    const c = this.c;
+    const topic = check(c, c.createTopic(this.participant, c.opaqueDescriptor(ddsTypeName(DISCOVERY_TYPE)), DISCOVERY_TOPIC, null), `dds_create_topic(${DISCOVERY_TOPIC})`);
+    const d: { topic: Entity; writer: Entity; sertype?: Ptr } = { topic, writer: 0 };
+    this.sertypeOf(d, DISCOVERY_TOPIC);
+    const q = this.qos(ddsQosPlan({ reliability: 'reliable', durability: 'transient_local', history: 'keep_last', depth: 1 }), false);
+    try {
+      d.writer = check(c, c.createWriter(this.participant, topic, q), `dds_create_writer(${DISCOVERY_TOPIC})`);
+    } finally {
+      c.deleteQos(q);
+    }
+    return d;
+  }
+
+  /** Publishes this participant's node and endpoints on ros_discovery_info (coalesced: once per turn of the event loop). */
+  private announce(): void {
+    if (this.announcePending || this.closed) return;
+    this.announcePending = true;
+    setImmediate(() => {
+      this.announcePending = false;
+      if (this.closed) return;
+      try {
+        const node = {
+          namespace: this.o.namespace ?? '/',
+          name: this.o.nodeName,
+          readers: [...this.ins.values()].map((e) => this.c.guidOf(e.reader)),
+          writers: [...this.outs.values()].map((e) => this.c.guidOf(e.writer)),
+        };
+        const bytes = discoveryRegistry.encode(DISCOVERY_TYPE, participantEntitiesInfo(this.participantGuid, [node]));
+        const sd = this.c.serdataFromCdr(this.discovery.sertype, bytes);
+        if (!sd) throw new Error('Cyclone refused the serialized sample');
+        check(this.c, this.c.writecdr(this.discovery.writer, sd), 'dds_writecdr');
+      } catch (err) {
+        this.fail(`publishing ${DISCOVERY_TOPIC}`, err);
+      }
+    });
   }
 
   /** Loads Cyclone, writes the configuration, creates the domain and participant. Throws DdsUnavailableError without Cyclone. */
@@ -159,7 +205,11 @@ export class DdsTransport implements Transport {
     const dom = c.createDomain(domainId, config);
     // PRECONDITION_NOT_MET: the domain exists already in this process (another transport): its configuration stands.
     if (dom < 0 && dom !== -4) throw new DdsUnavailableError(`dds_create_domain(${domainId}): ${c.strerror(dom)}`);
-    const pp = c.createParticipant(domainId, null);
+    // rmw's participant user data: ROS 2 tools read the security enclave from it.
+    const pq = c.createQos();
+    c.qsetUserdata(pq, new TextEncoder().encode('enclave=/;'));
+    const pp = c.createParticipant(domainId, pq);
+    c.deleteQos(pq);
     if (pp < 0) throw new DdsUnavailableError(`dds_create_participant(${domainId}): ${c.strerror(pp)}`);
     const ws = c.createWaitset(pp);
     if (ws < 0) {
@@ -251,6 +301,7 @@ export class DdsTransport implements Transport {
         this.c.deleteQos(q);
       }
       this.outs.set(topic, e);
+      this.announce();
     }
     e.refs++;
     const entry = e;
@@ -275,6 +326,7 @@ export class DdsTransport implements Transport {
         if (--entry.refs === 0) {
           this.outs.delete(topic);
           if (!this.closed) this.c.delete(entry.writer);
+          this.announce();
         }
       },
     };
@@ -299,6 +351,7 @@ export class DdsTransport implements Transport {
       e = { topic: t.topic, reader, cond, type, rosTopic: topic, deliver, refs: 0 };
       this.ins.set(topic, e);
       this.byCond.set(x, e);
+      this.announce();
     }
     e.refs++;
     const entry = e;
@@ -313,6 +366,7 @@ export class DdsTransport implements Transport {
           this.c.waitsetDetach(this.waitset, entry.cond);
           this.c.delete(entry.reader);
         }
+        this.announce();
       }
     };
   }

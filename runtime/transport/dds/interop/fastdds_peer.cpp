@@ -2,7 +2,7 @@
 // the default middleware of ROS 2 Humble, serializing with Fast CDR the way fastddsgen's generated code does.
 // It speaks the ROS 2 wire conventions (rt/<topic>, <pkg>::msg::dds_::<Type>_, XCDR1 CDR_LE) and is driven by lines on
 // stdin; it reports one JSON object a line on stdout. Commands:
-//   sub  <topic> <ros_type> <reliable|best_effort>            print every sample, decoded with Fast CDR
+//   sub  <topic> <ros_type> <reliable|best_effort> [transient_local]   print every sample, decoded with Fast CDR
 //   pub  <topic> <ros_type> <qos> <count> <first>             wait for a match, then publish <count> samples (i = first..)
 //   raw  <topic> <dds_type_name> <qos> <wait_ms> <hex>        wait up to wait_ms for a match, publish these exact bytes
 //   echo <in> <out> <dds_type_name> <qos>                     republish every sample's bytes unchanged (bench)
@@ -179,6 +179,20 @@ static std::string decode(const std::string& type, Bytes& b) {
     for (size_t k = 0; k < ids.size(); k++) o += (k ? "," : "") + std::to_string(ids[k]);
     return o + "]}";
   }
+  if (type == "rmw_dds_common/msg/ParticipantEntitiesInfo") {  // ros_discovery_info (Humble: 24-byte GIDs)
+    auto gid = [&c]() { std::array<uint8_t, 24> g; c >> g; char h[3]; std::string o; for (int k = 0; k < 16; k++) { std::snprintf(h, 3, "%02x", g[k]); o += h; } return o; };
+    std::string o = "{\"gid\":" + jstr(gid()) + ",\"nodes\":[";
+    uint32_t n; c >> n;
+    for (uint32_t k = 0; k < n; k++) {
+      std::string ns, name; c >> ns >> name;
+      uint32_t nr; c >> nr; std::string readers;
+      for (uint32_t r = 0; r < nr; r++) readers += (r ? "," : "") + jstr(gid());
+      uint32_t nw; c >> nw; std::string writers;
+      for (uint32_t w = 0; w < nw; w++) writers += (w ? "," : "") + jstr(gid());
+      o += std::string(k ? "," : "") + "{\"namespace\":" + jstr(ns) + ",\"name\":" + jstr(name) + ",\"readers\":[" + readers + "],\"writers\":[" + writers + "]}";
+    }
+    return o + "]}";
+  }
   return "null";
 }
 
@@ -209,9 +223,9 @@ static void set_reliability(DataWriterQos& q, const std::string& rel) {
   q.history().kind = KEEP_LAST_HISTORY_QOS;
   q.history().depth = 1000;
 }
-static void set_reliability(DataReaderQos& q, const std::string& rel) {
+static void set_reliability(DataReaderQos& q, const std::string& rel, bool transient_local = false) {
   q.reliability().kind = rel == "reliable" ? RELIABLE_RELIABILITY_QOS : BEST_EFFORT_RELIABILITY_QOS;
-  q.durability().kind = VOLATILE_DURABILITY_QOS;
+  q.durability().kind = transient_local ? TRANSIENT_LOCAL_DURABILITY_QOS : VOLATILE_DURABILITY_QOS;
   q.history().kind = KEEP_LAST_HISTORY_QOS;
   q.history().depth = 1000;
 }
@@ -254,9 +268,9 @@ class Listener : public DataReaderListener {
   }
 };
 
-static void reader(const std::string& topic, const std::string& type_name, const std::string& rel, std::function<void(Bytes&)> fn) {
+static void reader(const std::string& topic, const std::string& type_name, const std::string& rel, std::function<void(Bytes&)> fn, bool transient_local = false) {
   DataReaderQos q = DATAREADER_QOS_DEFAULT;
-  set_reliability(q, rel);
+  set_reliability(q, rel, transient_local);
   auto l = std::make_unique<Listener>();
   l->on_bytes = std::move(fn);
   if (!subscriber->create_datareader(topic_for(topic, type_name), q, l.get())) throw std::runtime_error("create_datareader " + topic + " failed");
@@ -304,14 +318,14 @@ int main(int argc, char** argv) {
     try {
       if (cmd == "quit") break;
       if (cmd == "sub") {
-        std::string topic, type, rel; in >> topic >> type >> rel;
+        std::string topic, type, rel, durability; in >> topic >> type >> rel >> durability;
         reader(topic, dds_type_name(type), rel, [topic, type](Bytes& b) {
           try {
             emit("{\"ev\":\"recv\",\"topic\":" + jstr(topic) + ",\"msg\":" + decode(type, b) + "}");
           } catch (const eprosima::fastcdr::exception::Exception& e) {
             emit("{\"ev\":\"decode_error\",\"topic\":" + jstr(topic) + ",\"what\":" + jstr(e.what()) + "}");
           }
-        });
+        }, durability == "transient_local");
         emit("{\"ev\":\"ok\",\"cmd\":\"sub\",\"topic\":" + jstr(topic) + "}");
       } else if (cmd == "pub") {
         std::string topic, type, rel; int count = 1, first = 0; in >> topic >> type >> rel >> count >> first;

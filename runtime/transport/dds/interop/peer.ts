@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ export function peerBinary(): string {
   const r = spawnSync('g++', ['-std=c++17', '-O1', '-o', tmp, SOURCE, '-lfastrtps', '-lfastcdr'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the Fast DDS peer failed (g++ exit ${r.status}):\n${r.stderr}`);
   renameSync(tmp, bin); // atomic: a concurrent run sees either no binary or a whole one
+  // Builds of older sources are of no further use.
+  for (const d of readdirSync(CACHE)) if (d !== hash) rmSync(join(CACHE, d), { recursive: true, force: true });
   return bin;
 }
 

@@ -11,6 +11,7 @@ import { cycloneUnavailable } from './cyclone.js';
 import { DdsTransport, parseDomainId } from './dds.js';
 import { FastDdsPeer, peerUnavailable } from './interop/peer.js';
 import { INTEROP_TYPES, interopSample, plain, type InteropType } from './interop/samples.js';
+import { discoveryRegistry, DISCOVERY_TYPE, gid, participantEntitiesInfo } from './discovery-info.js';
 import { cycloneConfig, ddsQosPlan, ddsTopicName, ddsTypeName, encapsulationProblem, parseRefusedSample, rosTopicName, rosTypeName } from './wire.js';
 
 describe('ROS 2 wire conventions', () => {
@@ -59,6 +60,16 @@ describe('ROS 2 wire conventions', () => {
       '1764640000.123456 [150] recvUC: data(application, vendor 1.15): 1.f.2a.3:0:0:103 #4: deserialization rt/bad/enc/std_msgs::msg::dds_::String_ failed (for reasons unknown)';
     expect(parseRefusedSample(line)).toEqual({ writer: '1.f.2a.3:0:0:103', topic: 'rt/bad/enc', type: 'std_msgs::msg::dds_::String_', reason: 'for reasons unknown' });
     expect(parseRefusedSample('1764640000.1 [0] dq.builtin: SPDP ST0 ...')).toBeUndefined();
+  });
+
+  it('builds ros_discovery_info with Humble 24-byte GIDs, and it round-trips through the codec', () => {
+    const guid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+    expect(Array.from(gid(guid).data)).toEqual([...guid, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => gid(new Uint8Array(12))).toThrow(/16 bytes, got 12/);
+    const info = participantEntitiesInfo(guid, [{ namespace: '', name: 'talker', readers: [], writers: [guid] }]);
+    const back = discoveryRegistry.decode<{ node_entities_info_seq: { node_namespace: string; writer_gid_seq: unknown[] }[] }>(DISCOVERY_TYPE, discoveryRegistry.encode(DISCOVERY_TYPE, info));
+    expect(back.node_entities_info_seq[0]).toMatchObject({ node_namespace: '/', node_name: 'talker', reader_gid_seq: [] });
+    expect(back.node_entities_info_seq[0]!.writer_gid_seq).toHaveLength(1);
   });
 
   it('reads ROS_DOMAIN_ID as ROS 2 does', () => {

@@ -379,7 +379,12 @@ export class DdsTransport implements Transport {
         resolve();
         if (this.closed) return;
         if (err) this.fail('dds_waitset_wait', err);
-        this.drain();
+        try {
+          this.drain();
+        } catch (e) {
+          // Never let one bad turn stop the loop: the next wait retries.
+          this.fail('taking samples', e);
+        }
         setImmediate(() => this.loop());
       });
     });

@@ -51,6 +51,7 @@ describe('ROS 2 wire conventions', () => {
     expect(x).toContain('<NetworkInterface address="127.0.0.1"/>');
     expect(x).toContain('<AllowMulticast>false</AllowMulticast>');
     expect(x).toContain('<Peer address="127.0.0.1"/>');
+    expect(x).toContain('<SPDPInterval>1s</SPDPInterval>');
     expect(x).toContain('<OutputFile>/tmp/a&amp;b/cyclonedds.log</OutputFile>');
     expect(cycloneConfig({ logFile: '/l', loopback: false })).not.toContain('127.0.0.1');
   });
@@ -195,6 +196,26 @@ describe.skipIf(noPeer !== undefined)('interop with Fast DDS 2.9 (the default RO
     expect((info()!.nodes as { readers: string[] }[])[0]!.readers).toHaveLength(cases.length);
     expect(k.stats).toMatchObject({ typeMismatches: 0, badEncapsulation: 0, decodeErrors: 0, refusedByCyclone: 0, errors: 0 });
     expect(peer.events.filter((e) => e.ev === 'decode_error' || e.ev === 'error')).toEqual([]);
+  }, 30_000);
+
+  it('meets Fast DDS as rmw_fastrtps_cpp sets it up under ROS_LOCALHOST_ONLY=1 (no unicast initial peers)', async () => {
+    // It announces itself by multicast only, which loopback does not carry: it learns of Kestrel from Kestrel's
+    // unicast announcements to the well-known ports, and answers on the loopback locators Kestrel gives.
+    const d = await FastDdsPeer.start(domain + 60, 'localhost_only');
+    try {
+      const got: unknown[] = [];
+      k.bridgeIn('/defaults/to_kestrel', 'std_msgs/msg/String', QOS_DEFAULT, (m) => got.push(m));
+      const out = k.bridgeOut('/defaults/to_fastdds', 'std_msgs/msg/String', QOS_DEFAULT);
+      await d.command('sub rt/defaults/to_fastdds std_msgs/msg/String reliable');
+      const pub = await d.command('pub rt/defaults/to_kestrel std_msgs/msg/String reliable 3 0');
+      expect(pub.matched).toBe(1);
+      await d.waitFor((e) => e.ev === 'matched' && e.topic === 'rt/defaults/to_fastdds' && Number(e.count) > 0, 10_000, 'match on rt/defaults/to_fastdds');
+      for (let i = 0; i < 3; i++) out.publish(interopSample('std_msgs/msg/String', i, 'kestrel'));
+      await until('3 samples each way', () => got.length === 3 && d.received('rt/defaults/to_fastdds').length === 3, 5000);
+      expect(got.map(plain)).toEqual([0, 1, 2].map((i) => plain(interopSample('std_msgs/msg/String', i, 'fastdds'))));
+    } finally {
+      await d.stop();
+    }
   }, 30_000);
 
   it('counts and reports a mismatched type name, a wrong encapsulation and truncated samples, and keeps working', async () => {

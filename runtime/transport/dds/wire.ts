@@ -115,7 +115,10 @@ function xmlEscape(s: string): string {
 export function cycloneConfig(o: CycloneConfigOptions): string {
   const general = o.loopback
     ? '<General><Interfaces><NetworkInterface address="127.0.0.1"/></Interfaces><AllowMulticast>false</AllowMulticast></General>' +
-      '<Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>20</MaxAutoParticipantIndex><Peers><Peer address="127.0.0.1"/></Peers></Discovery>'
+      '<Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>20</MaxAutoParticipantIndex><Peers><Peer address="127.0.0.1"/></Peers>' +
+      // A peer with no unicast initial peers of its own (rmw_fastrtps under ROS_LOCALHOST_ONLY=1) hears of Kestrel only
+      // from these announcements: every second, not Cyclone's default 30 s, so it finds Kestrel within one.
+      '<SPDPInterval>1s</SPDPInterval></Discovery>'
     : '';
   return (
     '<CycloneDDS><Domain id="any">' +

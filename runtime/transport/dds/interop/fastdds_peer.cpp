@@ -10,7 +10,9 @@
 //   flood <topic> <dds_type_name> <qos> <count> <bytes>       publish <count> String samples back to back (bench)
 //   count <topic> <dds_type_name> <qos> <count>               report when <count> samples arrived, and how fast
 //   quit
-// Loopback only (UDPv4 on 127.0.0.1, initial peers 127.0.0.1, no shared memory): it meets Kestrel's default DDS config.
+// Usage: fastdds_peer <domain> [loopback|localhost_only]. loopback (the default): UDPv4 on 127.0.0.1 only, initial
+// peers 127.0.0.1, no shared memory. localhost_only: what rmw_fastrtps_cpp (Humble) does under ROS_LOCALHOST_ONLY=1,
+// no more: builtin transports off, one UDPv4 transport whitelisted to 127.0.0.1, Fast DDS's default discovery.
 #include <fastcdr/Cdr.h>
 #include <fastcdr/FastBuffer.h>
 #include <fastcdr/exceptions/Exception.h>
@@ -293,22 +295,25 @@ static Bytes string_of_size(size_t n, int i) {
 
 int main(int argc, char** argv) {
   int domain = argc > 1 ? std::atoi(argv[1]) : 0;
+  bool localhost_only = argc > 2 && std::string(argv[2]) == "localhost_only";
   DomainParticipantQos pq = PARTICIPANT_QOS_DEFAULT;
   pq.name("kestrel_fastdds_peer");
   pq.transport().use_builtin_transports = false;
   auto udp = std::make_shared<eprosima::fastdds::rtps::UDPv4TransportDescriptor>();
   udp->interfaceWhiteList.push_back("127.0.0.1");
   pq.transport().user_transports.push_back(udp);
+  if (!localhost_only) {
   eprosima::fastrtps::rtps::Locator_t peer;
   eprosima::fastrtps::rtps::IPLocator::setIPv4(peer, 127, 0, 0, 1);
   pq.wire_protocol().builtin.initialPeersList.push_back(peer);
   pq.wire_protocol().builtin.discovery_config.initial_announcements.count = 10;
   pq.wire_protocol().builtin.discovery_config.initial_announcements.period = {0, 100000000};
+  }
   participant = DomainParticipantFactory::get_instance()->create_participant(domain, pq);
   if (!participant) { emit("{\"ev\":\"fatal\",\"what\":\"create_participant failed\"}"); return 1; }
   publisher = participant->create_publisher(PUBLISHER_QOS_DEFAULT);
   subscriber = participant->create_subscriber(SUBSCRIBER_QOS_DEFAULT);
-  emit("{\"ev\":\"ready\",\"domain\":" + std::to_string(domain) + "}");
+  emit("{\"ev\":\"ready\",\"domain\":" + std::to_string(domain) + ",\"config\":\"" + (localhost_only ? "localhost_only" : "loopback") + "\"}");
 
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -79,8 +79,9 @@ export class FastDdsPeer {
     });
   }
 
-  static async start(domain: number): Promise<FastDdsPeer> {
-    const child = spawn(peerBinary(), [String(domain)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `config`: 'loopback' (UDPv4 on 127.0.0.1, 127.0.0.1 as initial peer) or 'localhost_only' (rmw_fastrtps_cpp under ROS_LOCALHOST_ONLY=1). */
+  static async start(domain: number, config: 'loopback' | 'localhost_only' = 'loopback'): Promise<FastDdsPeer> {
+    const child = spawn(peerBinary(), [String(domain), config], { stdio: ['pipe', 'pipe', 'pipe'] });
     const p = new FastDdsPeer(child);
     await p.waitFor((e) => e.ev === 'ready' || e.ev === 'fatal', 10_000, 'peer start');
     return p;

@@ -225,6 +225,11 @@ describe.skipIf(noPeer !== undefined)('interop with Fast DDS 2.9 (the default RO
     // The same topic, another type: DDS never matches the two, Kestrel sees the peer's writer in discovery.
     await peer.command('raw rt/bad/input std_msgs::msg::dds_::Int32_ reliable 0 0001000005000000');
     await until('the type mismatch', () => k.stats.typeMismatches > 0, 8000);
+    // And a peer discovered before Kestrel uses the topic: found when Kestrel's topic appears (or at discovery).
+    await peer.command('raw rt/bad/late std_msgs::msg::dds_::Int32_ reliable 0 0001000005000000');
+    await new Promise((r) => setTimeout(r, 1000));
+    k.bridgeIn('/bad/late', 'std_msgs/msg/String', QOS_DEFAULT, (m) => got.push(m));
+    await until('the second type mismatch', () => k.stats.typeMismatches === 2, 8000);
     const rawOnGood = (hex: string): Promise<unknown> => peer.command(`raw rt/bad/input_ok std_msgs::msg::dds_::String_ reliable 5000 ${hex}`);
     const good: unknown[] = [];
     k.bridgeIn('/bad/input_ok', 'std_msgs/msg/String', QOS_DEFAULT, (m) => good.push(m));

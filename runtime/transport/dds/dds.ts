@@ -32,7 +32,7 @@ import {
   type Ptr,
 } from './cyclone.js';
 import { DISCOVERY_TOPIC, DISCOVERY_TYPE, discoveryRegistry, participantEntitiesInfo } from './discovery-info.js';
-import { cycloneConfig, ddsQosPlan, ddsTopicName, ddsTypeName, encapsulationProblem, parseRefusedSample, type DdsQosPlan } from './wire.js';
+import { cycloneConfig, ddsQosPlan, ddsTopicName, ddsTypeName, encapsulationProblem, parseRefusedSample, rosTopicName, type DdsQosPlan } from './wire.js';
 
 export class DdsUnavailableError extends Error {
   constructor(why: string) {
@@ -119,6 +119,9 @@ export class DdsTransport implements Transport {
   private logRest = '';
   private lastLogPoll = 0;
   private nextAttach = 1;
+  /** Every remote endpoint on a ROS 2 topic seen in discovery, by GUID (hex). */
+  private readonly remote = new Map<string, { rosTopic: string; ddsTopic: string; type: string; side: string }>();
+  private readonly mismatched = new Set<string>();
   private readonly discovery: { topic: Entity; writer: Entity; sertype?: Ptr };
   private announcePending = false;
   readonly participantGuid: Uint8Array;
@@ -237,6 +240,8 @@ export class DdsTransport implements Transport {
     const topic = check(this.c, this.c.createTopic(this.participant, desc, ddsTopicName(rosTopic), null), `dds_create_topic(${ddsTopicName(rosTopic)})`);
     t = { topic, type };
     this.topics.set(rosTopic, t);
+    // Peers discovered before we used the topic are checked now.
+    for (const [guid, ep] of this.remote) if (ep.rosTopic === rosTopic) this.checkRemote(guid);
     return t;
   }
 
@@ -460,19 +465,11 @@ export class DdsTransport implements Transport {
           for (let i = 0; i < got.samples.length; i++) {
             if (!got.infos[i]!.valid_data) continue;
             const ep = this.c.endpointOf(got.samples[i]);
-            const rosTopic = ep.topic.startsWith('rt/') ? ep.topic.slice(2) : undefined;
-            const mine = rosTopic === undefined ? undefined : this.topics.get(rosTopic);
-            if (!mine) continue;
-            const expected = ddsTypeName(mine.type);
-            if (ep.type !== expected) {
-              this.stats.typeMismatches++;
-              const guid = Buffer.from(ep.key).toString('hex');
-              this.fail(
-                `peer ${guid} ${side} '${ep.topic}' as type '${ep.type}'`,
-                new Error(`Kestrel carries '${rosTopic}' as '${expected}' (${mine.type}); DDS will not match them, so nothing flows between them`),
-                'type_mismatch',
-              );
-            }
+            const rosTopic = rosTopicName(ep.topic);
+            if (rosTopic === undefined) continue;
+            const guid = Buffer.from(ep.key).toString('hex');
+            this.remote.set(guid, { rosTopic, ddsTopic: ep.topic, type: ep.type, side });
+            this.checkRemote(guid);
           }
         } finally {
           this.c.returnLoan(r, got.buf, got.samples.length);
@@ -480,6 +477,22 @@ export class DdsTransport implements Transport {
         if (got.samples.length < 16) break;
       }
     }
+  }
+
+  /** A remote endpoint on one of our topics with another type name: counted once per endpoint. */
+  private checkRemote(guid: string): void {
+    const ep = this.remote.get(guid);
+    const mine = ep && this.topics.get(ep.rosTopic);
+    if (!ep || !mine || this.mismatched.has(guid)) return;
+    const expected = ddsTypeName(mine.type);
+    if (ep.type === expected) return;
+    this.mismatched.add(guid);
+    this.stats.typeMismatches++;
+    this.fail(
+      `peer ${guid} ${ep.side} '${ep.ddsTopic}' as type '${ep.type}'`,
+      new Error(`Kestrel carries '${ep.rosTopic}' as '${expected}' (${mine.type}); DDS will not match them, so nothing flows between them`),
+      'type_mismatch',
+    );
   }
 
   /** Reads new lines of Cyclone's log (a few KiB at most: warnings only) for samples it refused itself. */
@@ -513,7 +526,13 @@ export class DdsTransport implements Transport {
     if (d) {
       d.stage('dds_bridge').error(new Error(msg));
       d.values.dds_bridge_errors = String(this.stats.errors);
-      d.values[`dds_${kind}`] = String(kind === 'type_mismatch' ? this.stats.typeMismatches : kind === 'bad_encapsulation' ? this.stats.badEncapsulation : kind === 'decode_error' ? this.stats.decodeErrors : kind === 'refused_by_cyclone' ? this.stats.refusedByCyclone : this.stats.errors);
+      const count: Record<string, number> = {
+        type_mismatch: this.stats.typeMismatches,
+        bad_encapsulation: this.stats.badEncapsulation,
+        decode_error: this.stats.decodeErrors,
+        refused_by_cyclone: this.stats.refusedByCyclone,
+      };
+      if (kind in count) d.values[`dds_${kind}`] = String(count[kind]);
     }
     // Each cause is logged once; the counts keep growing in stats and diagnostics.
     const key = `${kind}: ${what}`;

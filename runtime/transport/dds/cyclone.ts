@@ -4,9 +4,9 @@
  * (`ddsi_serdata_from_ser_iov`, `ddsi_serdata_to_ser`, `ddsi_serdata_size`, `ddsi_serdata_unref`).
  *
  * How CDR bytes cross without Cyclone ever seeing a sample (see README.md, "How the bytes cross"):
- * each topic gets a topic descriptor for an *empty* final struct (ops = [RTS]) named with the ROS 2 type
- * name. Cyclone's default serdata keeps the received payload whole and only "normalizes" (validates and
- * byte-swaps) what the ops describe, which for an empty struct is nothing; so `dds_takecdr` hands back
+ * each topic gets a topic descriptor for a one-octet final struct (ops = [ADR|1BY, 0, RTS]; 0.10.2 refuses an
+ * empty one) named with the ROS 2 type name. Cyclone's default serdata keeps the received payload whole and only
+ * "normalizes" (validates and byte-swaps) what the ops describe, here the first octet; so `dds_takecdr` hands back
  * exactly the peer's encapsulated XCDR1 bytes, and `dds_writecdr` sends exactly ours. The codecs in msgs/
  * do the real (de)serialization, and a malformed sample reaches our decoder and is counted there.
  */

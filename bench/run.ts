@@ -9,7 +9,7 @@ import { writeResult, checkGoals, type Bench } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Order matters: membw first, as other benches compare against the bandwidth limit it measures.
-const ORDER = ['membw', 'pipeline', 'mavlink', 'replay', 'perception', 'llm'];
+const ORDER = ['membw', 'pipeline', 'mavlink', 'dds', 'replay', 'perception', 'llm'];
 
 function versions(): Record<string, string> {
   const pkg = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };

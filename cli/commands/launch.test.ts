@@ -11,15 +11,18 @@ const SHARE = join(PREFIX, 'share', 'kestrel_stack');
 
 describe('kestrel launch command line', () => {
   it('splits <file> and <package> <file> as ros2 launch does; options anywhere', () => {
-    expect(parseLaunchArgv(['x.launch.xml', 'a:=1'])).toEqual({ file: 'x.launch.xml', args: { a: '1' }, amentPrefixes: [], showArgs: false, print: false });
+    expect(parseLaunchArgv(['x.launch.xml', 'a:=1'])).toEqual({ file: 'x.launch.xml', args: { a: '1' }, amentPrefixes: [], showArgs: false, print: false, transport: 'inproc' });
     expect(parseLaunchArgv(['-s', 'pkg', 'x.launch.xml', 'a:=1', '--ament-prefix-path', '/p1:/p2', '--ament-prefix-path=/p3'])).toEqual({
-      file: 'x.launch.xml', package: 'pkg', args: { a: '1' }, amentPrefixes: ['/p1', '/p2', '/p3'], showArgs: true, print: false,
+      file: 'x.launch.xml', package: 'pkg', args: { a: '1' }, amentPrefixes: ['/p1', '/p2', '/p3'], showArgs: true, print: false, transport: 'inproc',
     });
     expect(parseLaunchArgv(['x.launch.xml', 'v:=-1', '--print']).args).toEqual({ v: '-1' });
     expect(() => parseLaunchArgv(['--frobnicate', 'x'])).toThrow(UsageError);
     expect(() => parseLaunchArgv(['pkg', 'f', 'loose'])).toThrow("launch arguments are name:=value, got 'loose'");
     expect(() => parseLaunchArgv(['--ament-prefix-path'])).toThrow(/needs a value/);
     expect(() => parseLaunchArgv([])).toThrow('missing launch file');
+    expect(parseLaunchArgv(['x.launch.xml', '--transport', 'dds']).transport).toBe('dds');
+    expect(parseLaunchArgv(['--transport=inproc', 'x.launch.xml']).transport).toBe('inproc');
+    expect(() => parseLaunchArgv(['x.launch.xml', '--transport', 'ros2'])).toThrow(/expected inproc or dds/);
   });
 
   it('<package> <file>: found under the share directory of a package on --ament-prefix-path; --print lists containers and components', async () => {

@@ -14,6 +14,8 @@ import {
   type ResolvedLaunch,
 } from '../../runtime/launch/index.js';
 import type { ParamOverride } from '../../runtime/params.js';
+import { BridgedBus } from '../../runtime/transport/bridged-bus.js';
+import { createTransport } from '../../runtime/transport/select.js';
 import { println, UsageError, type Command } from '../command.js';
 import { loadRegistry, type Registry } from './shared.js';
 
@@ -33,6 +35,8 @@ export interface LaunchArgv {
   amentPrefixes: string[];
   showArgs: boolean;
   print: boolean;
+  /** inproc (the default): every topic stays in the process; dds: topics are also ROS 2 topics over Cyclone DDS. */
+  transport: 'inproc' | 'dds';
 }
 
 /**
@@ -45,9 +49,15 @@ export function parseLaunchArgv(argv: readonly string[]): LaunchArgv {
   const amentPrefixes: string[] = [];
   let showArgs = false;
   let print = false;
+  let transport: 'inproc' | 'dds' = 'inproc';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-s' || a === '--show-args' || a === '--show-arguments') showArgs = true;
+    else if (a === '--transport' || a.startsWith('--transport=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v !== 'inproc' && v !== 'dds') throw new UsageError(`--transport: '${v ?? ''}' is not a launch transport; expected inproc or dds (ros2: run nodes with 'kestrel node --transport ros2')`);
+      transport = v;
+    }
     else if (a === '-p' || a === '--print' || a === '--print-description') print = true;
     else if (a === '--ament-prefix-path' || a.startsWith('--ament-prefix-path=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
@@ -63,7 +73,7 @@ export function parseLaunchArgv(argv: readonly string[]): LaunchArgv {
   const rest = positional.slice(pkgMode ? 2 : 1);
   const bad = rest.filter((a) => !a.includes(':='));
   if (bad.length > 0) throw new UsageError(`launch arguments are name:=value, got '${bad[0]}'`);
-  return { file: pkgMode ? second : first, ...(pkgMode ? { package: first } : {}), args: parseLaunchArgs(rest), amentPrefixes, showArgs, print };
+  return { file: pkgMode ? second : first, ...(pkgMode ? { package: first } : {}), args: parseLaunchArgs(rest), amentPrefixes, showArgs, print, transport };
 }
 
 const shown = (o: ParamOverride): string => (o.exact !== undefined ? (Array.isArray(o.exact) ? `[${o.exact.join(',')}]` : String(o.exact)) : JSON.stringify(o.value));
@@ -132,7 +142,10 @@ ros2 launch does (package 'kestrel' is this repository; others: <prefix>/share/<
   -s, --show-args             list the launch arguments (name, default, description) and exit
   -p, --print                 print the resolved nodes, containers, components (names, namespaces,
                               parameters, remaps) and exit
-  --ament-prefix-path P[:P]   install prefixes searched for packages before AMENT_PREFIX_PATH's`,
+  --ament-prefix-path P[:P]   install prefixes searched for packages before AMENT_PREFIX_PATH's
+  --transport inproc|dds      inproc (default): topics stay in this process; dds: every topic is also a
+                              ROS 2 topic over Cyclone DDS (one participant; loopback unless
+                              CYCLONEDDS_URI is set; ROS_DOMAIN_ID applies). See docs/ros2.md`,
   async run(argv) {
     const a = parseLaunchArgv(argv);
     const lookup = { env: process.env, kestrelRoot: KESTREL_ROOT, amentPrefixes: a.amentPrefixes };
@@ -151,10 +164,21 @@ ros2 launch does (package 'kestrel' is this repository; others: <prefix>/share/<
       if (report) println(`note: ${report}`);
       return 0;
     }
-    const container = new Container({ registry: NODE_REGISTRY });
-    const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, introspect: true });
-    container.log.info(`started ${container.nodes.length} node(s), ${resolved.executables.length} process(es); Ctrl-C to stop`);
-    await handle.done;
+    const bus = new BridgedBus();
+    const container = new Container({ registry: NODE_REGISTRY, bus });
+    // Attached before any node is added: BridgedBus bridges only topics advertised after it.
+    const transport =
+      a.transport === 'dds'
+        ? await createTransport('dds', { nodeName: 'kestrel_launch', log: container.log.child('/kestrel_launch/transport'), diag: container.diagnostics.forNode('/kestrel_launch') })
+        : undefined;
+    if (transport) bus.attach(transport);
+    try {
+      const handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, introspect: true });
+      container.log.info(`started ${container.nodes.length} node(s), ${resolved.executables.length} process(es)${transport ? ', topics on DDS' : ''}; Ctrl-C to stop`);
+      await handle.done;
+    } finally {
+      await transport?.close();
+    }
     return 0;
   },
 };

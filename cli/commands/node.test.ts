@@ -7,6 +7,7 @@ import { makeMsg } from '../../msgs/index.js';
 import { every } from '../../runtime/clock.js';
 import { defineNode, type NodeDefinition } from '../../runtime/node.js';
 import { p, type ParamDecls } from '../../runtime/params.js';
+import { cycloneUnavailable } from '../../runtime/transport/dds/cyclone.js';
 import { Ros2TypeError } from '../../runtime/transport/load-rclnodejs.js';
 import type { Ros2Transport } from '../../runtime/transport/ros2.js';
 import { createFakeRclnodejs } from '../../test/fakes/rclnodejs/index.js';
@@ -166,6 +167,28 @@ describe('kestrel node on the ROS 2 transport (fake rclnodejs)', () => {
     pr.bus.subscribe('/chatter', 'std_msgs/msg/String').subscribe((m) => got.push(m.data));
     await waitFor(() => got.length > 0, 'a message on /chatter');
   });
+});
+
+const noCyclone = cycloneUnavailable();
+if (noCyclone) console.log(`skipping 'kestrel node --transport dds': ${noCyclone}`);
+
+describe.skipIf(noCyclone !== undefined)('kestrel node on the DDS transport (Cyclone DDS, loopback)', () => {
+  it('a talker and a listener in separate participants meet over DDS, remaps applied', async () => {
+    // A domain of its own, so that parallel runs and other DDS users on this machine do not mix.
+    const env = { ROS_DOMAIN_ID: String(30 + (process.pid % 60)) };
+    const common = { registry, transport: 'dds' as const, env, logSink: quiet, diagnosticsPeriodMs: 0 };
+    const tk = await startNodeProcess({ ...common, executable: 'talker', argv: ['--ros-args', '-r', 'chatter:=/shout', '-p', 'message:=hi', '-p', 'period_ms:=20'] });
+    const ls = await startNodeProcess({ ...common, executable: 'listener', argv: ['--ros-args', '-r', 'chatter:=/shout'] });
+    try {
+      expect(tk.transport.kind).toBe('dds');
+      const diag = ls.container.diagnostics.forNode('/listener');
+      await waitFor(() => Number(diag.values.heard) >= 2, 'listener to hear the talker over DDS', 10_000);
+      expect(diag.values.last).toMatch(/^hi @/);
+    } finally {
+      await ls.stop();
+      await tk.stop();
+    }
+  }, 20_000);
 });
 
 describe('parameters shown to ROS 2', () => {

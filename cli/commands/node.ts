@@ -1,5 +1,5 @@
 /**
- * `kestrel node <exec> [--transport inproc|ros2|auto] --ros-args ...`: one Kestrel node as its own
+ * `kestrel node <exec> [--transport inproc|ros2|dds|auto] --ros-args ...`: one Kestrel node as its own
  * process, i.e. an ordinary ROS 2 node: `ros2 launch` / `ros2 run` start it with
  * `--ros-args -r __node:= -r __ns:= -r from:=to -p name:=value --params-file f.yaml`.
  * With the ROS 2 transport its topics are ROS 2 topics; `use_sim_time` makes it follow `/clock`.
@@ -183,8 +183,8 @@ async function liveNode(argv: readonly string[]): Promise<number> {
 
 export const nodeCommand: Command = {
   name: 'node',
-  summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|auto); list, info: live nodes',
-  usage: `usage: kestrel node <executable> [--transport inproc|ros2|auto] [--diagnostics-period-ms N] [--ros-args ... [--]]
+  summary: 'Run one node as its own ROS 2-style process (--ros-args, --transport inproc|ros2|dds|auto); list, info: live nodes',
+  usage: `usage: kestrel node <executable> [--transport inproc|ros2|dds|auto] [--diagnostics-period-ms N] [--ros-args ... [--]]
        kestrel node list [--json]
        kestrel node info <node> [--json]
 
@@ -193,6 +193,8 @@ Runs one Kestrel node in this process, as 'ros2 run' / 'ros2 launch' would start
   -p use_sim_time:=true   follow /clock (sim or bag time) instead of the system clock
 
   --transport   ros2: topics are ROS 2 topics through rclnodejs (needs a sourced ROS 2);
+                dds: ROS 2 topics over Cyclone DDS directly (needs only libddsc; loopback
+                unless CYCLONEDDS_URI is set; ROS_DOMAIN_ID applies);
                 inproc: nothing leaves the process; auto: ros2 when ROS 2 is sourced
                 (default: $KESTREL_TRANSPORT, else auto)
   --diagnostics-period-ms  /diagnostics period (default 1000; 0 disables)

@@ -1,6 +1,7 @@
 export { InprocTransport, type OutBridge, type Transport, type TransportKind } from './transport.js';
 export { BridgedBus } from './bridged-bus.js';
 export { Ros2Transport, type Ros2TransportOptions, type Ros2BridgeStats } from './ros2.js';
+export { DdsTransport, DdsUnavailableError, type DdsTransportOptions, type DdsBridgeStats } from './dds/dds.js';
 export { loadRclnodejs, ros2Sourced, Ros2EnvironmentError, Ros2TypeError, type Env, type Importer } from './load-rclnodejs.js';
 export { toRclQoS, fromRclQoS, profileQoS } from './qos-map.js';
 export { argvForRcl } from './ros-argv.js';

@@ -1,20 +1,24 @@
-/** `--transport inproc|ros2|auto`: auto means ROS 2 when a ROS 2 environment is sourced. */
+/**
+ * `--transport inproc|ros2|dds|auto`: auto means ROS 2 (rclnodejs) when a ROS 2 environment is sourced. dds is never
+ * chosen by auto: it joins a DDS domain, which must be asked for.
+ */
 import type { NodeDiagnostics } from '../diagnostics.js';
 import type { Logger } from '../log.js';
 import { loadRclnodejs, ros2Sourced, type Env, type Importer } from './load-rclnodejs.js';
 import type { Rclnodejs } from './rclnodejs-api.js';
+import { DdsTransport } from './dds/dds.js';
 import { Ros2Transport } from './ros2.js';
 import { InprocTransport, type Transport, type TransportKind } from './transport.js';
 
 export type TransportChoice = TransportKind | 'auto';
-export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['inproc', 'ros2', 'auto'];
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['inproc', 'ros2', 'dds', 'auto'];
 
 export function parseTransportChoice(s: string, where = '--transport'): TransportChoice {
   if ((TRANSPORT_CHOICES as readonly string[]).includes(s)) return s as TransportChoice;
   throw new Error(`${where}: '${s}' is not a transport; expected one of ${TRANSPORT_CHOICES.join(', ')}`);
 }
 
-/** `KESTREL_TRANSPORT=inproc|ros2|auto`: the default when no `--transport` is given (handy in launch files). */
+/** `KESTREL_TRANSPORT=inproc|ros2|dds|auto`: the default when no `--transport` is given (handy in launch files). */
 export function transportFromEnv(env: Env): TransportChoice | undefined {
   const v = env.KESTREL_TRANSPORT;
   return v === undefined || v === '' ? undefined : parseTransportChoice(v, 'KESTREL_TRANSPORT');
@@ -42,6 +46,8 @@ export async function createTransport(choice: TransportChoice, o: CreateTranspor
   const env = o.env ?? process.env;
   const kind = o.rcl && choice === 'auto' ? 'ros2' : resolveTransportKind(choice, env);
   if (kind === 'inproc') return new InprocTransport();
+  // Cyclone DDS through koffi: nothing to import until asked for, so the other transports never load it.
+  if (kind === 'dds') return DdsTransport.create({ nodeName: o.nodeName, namespace: o.namespace, env, log: o.log, diag: o.diag });
   const rcl = o.rcl ?? (await loadRclnodejs(env, o.importer));
   return Ros2Transport.create({ rcl, nodeName: o.nodeName, namespace: o.namespace, argv: o.argv, log: o.log, diag: o.diag });
 }

@@ -6,7 +6,7 @@
 import type { MsgTypeName } from '../../msgs/index.js';
 import type { QoS } from '../qos.js';
 
-export type TransportKind = 'inproc' | 'ros2';
+export type TransportKind = 'inproc' | 'ros2' | 'dds';
 
 /** Where a local publisher's messages go besides the bus. */
 export interface OutBridge {

@@ -86,7 +86,9 @@ describe('loading rclnodejs', () => {
   });
   it('parses --transport', () => {
     expect(parseTransportChoice('ros2')).toBe('ros2');
-    expect(() => parseTransportChoice('dds')).toThrow(/'dds' is not a transport; expected one of inproc, ros2, auto/);
+    expect(parseTransportChoice('dds')).toBe('dds');
+    expect(() => parseTransportChoice('zenoh')).toThrow(/'zenoh' is not a transport; expected one of inproc, ros2, dds, auto/);
+    expect(resolveTransportKind('auto', {})).toBe('inproc'); // dds is asked for, never picked by auto
     expect(transportFromEnv({ KESTREL_TRANSPORT: 'inproc' })).toBe('inproc');
     expect(transportFromEnv({})).toBeUndefined();
     expect(() => transportFromEnv({ KESTREL_TRANSPORT: 'zenoh' })).toThrow(/KESTREL_TRANSPORT: 'zenoh' is not a transport/);

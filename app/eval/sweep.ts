@@ -9,58 +9,49 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runMission } from '../mission/run.js';
-import type { LatencyModel } from '../../runtime/compute.js';
-import { listScenarios, loadScenario } from '../../sim/scenario.js';
-import { DEVICE_PROFILES } from './profiles.js';
-import { evaluate } from './evaluate.js';
-
-export const SWEEP_LATENCY: LatencyModel = { mode: 'model', stages: { inference: { fixed_ms: 40 } }, default_ms: 5 };
+import { listScenarios } from '../../sim/scenario.js';
+import { runScenario } from './scenario-run.js';
 
 export interface SweepRow {
   scenario: string;
   control: boolean;
   seed: number;
   passed: boolean;
-  events: { event: string; first_alert_s: number | null; truth_onset_s: number | null; time_to_alert_s: number | null; in_window: boolean; window_s: readonly number[] }[];
+  events: {
+    event: string;
+    first_alert_s: number | null;
+    truth_onset_s: number | null;
+    time_to_alert_s: number | null;
+    in_window: boolean;
+    /** In scenario time (an onset-relative window placed at this run's onset); null: the event never started. */
+    window_s: readonly number[] | null;
+    window_from: 'start' | 'onset';
+  }[];
+  /** Arbiter reactions (perimeter-patrol's rtl on low battery). */
+  reactions: { event: string; action: string | null; first_command_s: number | null; truth_onset_s: number | null; in_window: boolean }[];
   false_positives: number;
   episodes: number;
   wall_s: number;
 }
 
 export async function sweepOne(name: string, control: boolean, seed: number, perception: 'onnx' | 'oracle', params: Record<string, Record<string, number | string | boolean>>): Promise<SweepRow> {
-  const sc = loadScenario(name, { control });
-  const durationS = control ? sc.duration_s : Math.min(sc.duration_s, Math.max(...sc.expected.map((e) => e.window_s[1])) + 1);
   const t0 = process.hrtime.bigint();
-  const r = await runMission({
-    scenario: name,
-    control,
-    durationS,
-    mode: 'virtual',
-    perception,
-    seed,
-    latency: SWEEP_LATENCY,
-    logSink: () => undefined,
-    params: { planner: { rate_hz: 0.2 }, ...params },
-  });
-  const j = evaluate({
-    source: { kind: 'scenario', name, path: sc.source, control, seed, perception },
-    durationS,
-    expected: sc.expected,
-    latency: { spec: 'sweep', model: SWEEP_LATENCY },
-    profile: DEVICE_PROFILES.x86,
-    monitor: r.monitor,
-    diagnostics: r.diagnostics,
-    stageSamples: r.stageSamples,
-    peakRssMb: r.peakRssMb,
-    wallS: r.wallS,
-  });
+  const { j } = await runScenario({ name, control, seed, perception, params, stop: 'windows-closed', label: 'sweep' });
   return {
     scenario: name,
     control,
     seed,
     passed: j.passed,
-    events: j.alerts.expected.map((e) => ({ event: e.event, first_alert_s: e.first_alert_s, truth_onset_s: e.truth_onset_s, time_to_alert_s: e.time_to_alert_s, in_window: e.in_window, window_s: e.window_s })),
+    events: j.alerts.expected.map((e) => ({
+      event: e.event,
+      first_alert_s: e.first_alert_s,
+      truth_onset_s: e.truth_onset_s,
+      time_to_alert_s: e.time_to_alert_s,
+      in_window: e.in_window,
+      window_s: e.window_s,
+      window_from: e.window.from,
+    })),
+    reactions: j.reactions.map((x) => ({ event: x.event, action: x.action, first_command_s: x.first_command_s, truth_onset_s: x.truth_onset_s, in_window: x.in_window })),
     false_positives: j.alerts.false_positives,
     episodes: j.alerts.episodes.length,
     wall_s: Number(process.hrtime.bigint() - t0) / 1e9,
@@ -99,8 +90,9 @@ async function main(): Promise<void> {
       for (const seed of seeds) {
         const row = await sweepOne(name, variant === 'control', seed, perception, params);
         rows.push(row);
-        const ev = row.events.map((e) => `${e.event} first ${e.first_alert_s ?? '-'} s (truth ${e.truth_onset_s ?? '-'}, window ${e.window_s.join('-')}, tta ${e.time_to_alert_s ?? '-'})`).join('; ');
-        console.log(`${row.passed ? 'ok  ' : 'FAIL'} ${name}${row.control ? ' (control)' : ''} seed ${seed}: ${ev}; episodes ${row.episodes}, false ${row.false_positives} [${row.wall_s.toFixed(0)} s]`);
+        const ev = row.events.map((e) => `${e.event} first ${e.first_alert_s ?? '-'} s (truth ${e.truth_onset_s ?? '-'}, window ${e.window_s ? e.window_s.map((v) => v.toFixed(2)).join('-') : '-'}, tta ${e.time_to_alert_s ?? '-'})`).join('; ');
+        const rx = row.reactions.map((x) => `; ${x.event} ${x.action} at ${x.first_command_s ?? 'never'} s (truth ${x.truth_onset_s ?? '-'})${x.in_window ? '' : ' NOT in window'}`).join('');
+        console.log(`${row.passed ? 'ok  ' : 'FAIL'} ${name}${row.control ? ' (control)' : ''} seed ${seed}: ${ev}${rx}; episodes ${row.episodes}, false ${row.false_positives} [${row.wall_s.toFixed(0)} s]`);
       }
   const passed = rows.filter((r) => r.passed).length;
   console.log(`${passed}/${rows.length} runs met their expectations (perception ${perception}, seeds ${seeds.join(',')}${values.set.length ? `, ${values.set.join(' ')}` : ''})`);

@@ -249,7 +249,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     log = r.monitor.decisionLog;
   } else {
     if (o.scenario !== undefined) throw new UsageError('--scenario applies to bags; for a scenario run give it as the first argument');
-    const { loadScenario } = await import('../../sim/scenario.js');
+    const { loadScenario, windowCloseBound } = await import('../../sim/scenario.js');
     const sc = loadScenario(o.target, { control: o.control });
     const { runMission } = await import('../../app/mission/run.js');
     const durationS = o.durationS ?? sc.duration_s;
@@ -268,6 +268,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       onProgress: (s) => bar.update(s / durationS),
     }).finally(() => bar.stop());
     name = sc.name + (o.control ? '-control' : '');
+    const lastClose = Math.max(0, ...sc.expected.map((e) => windowCloseBound(e, sc.duration_s)));
     json = evaluate({
       source: { kind: 'scenario', name: sc.name, path: sc.source, control: o.control, seed: o.seed ?? sc.seed, perception: o.perception ?? 'onnx' },
       durationS,
@@ -275,7 +276,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       ...runFigures(r),
       notes: [
         `perception: ${(o.perception ?? 'onnx') === 'oracle' ? 'oracle: ground-truth /camera/labels as detections (the detector is NOT evaluated)' : 'onnx: the perception node\'s model (launch params) on the simulated camera frames'}`,
-        ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
+        ...(durationS < lastClose ? [`--duration ${durationS} s ends before the last expected window can close (${lastClose} s${sc.expected.some((e) => e.window.from === 'onset') ? ': windows relative to the truth onset may run to the scenario\'s end' : ''}): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),
       ],
     });

@@ -115,9 +115,16 @@ export interface ExpectedAlert {
   /** The rule a correct intent compile gives (kestrel_msgs/Rule fields), or the component that reacts (e.g. arbiter). */
   rule?: Record<string, string | number>;
   by?: string;
-  /** Absolute scenario time (s) in which the alert must first fire. */
-  window_s: [number, number];
+  /**
+   * Where the alert (or reaction) must first happen, in seconds from `from`: the scenario's start
+   * (`window_s:`, absolute time, the original form) or the ground-truth onset of `event`
+   * (`after_onset_s:`). An onset-relative window holds at every world seed, where the truth moves
+   * by a second or two and a fixed window can open after it (stranded-bag at seed 101).
+   */
+  window: { from: 'start' | 'onset'; s: [number, number] };
 }
+
+export { absoluteWindow, describeWindow, windowCloseBound } from './window.js';
 
 export interface MissionSpec {
   kind: 'hover' | 'patrol';
@@ -651,13 +658,19 @@ function parseExpected(c: Checker, d: Raw, eventNames: ReadonlySet<string>): Exp
   return c.arr(d.expected ?? [], ['expected']).map((raw, i) => {
     const p: Path = ['expected', i];
     const o = c.obj(raw, p);
-    c.keys(o, p, ['event', 'rule', 'by', 'window_s']);
+    c.keys(o, p, ['event', 'rule', 'by', 'window_s', 'after_onset_s']);
     const event = c.str(o.event, [...p, 'event']);
     if (!eventNames.has(event)) c.fail([...p, 'event'], `unknown event '${event}' (events: ${[...eventNames].join(', ') || 'none'})`);
-    const w = c.arr(o.window_s, [...p, 'window_s']);
-    if (w.length !== 2) c.fail([...p, 'window_s'], `expected [from_s, to_s]`);
-    const win: [number, number] = [c.num(w[0], [...p, 'window_s', 0], { min: 0 }), c.num(w[1], [...p, 'window_s', 1], { min: 0 })];
-    if (win[1] < win[0]) c.fail([...p, 'window_s'], `the window ends (${win[1]}) before it starts (${win[0]})`);
+    // Exactly one window: absolute (window_s, scenario seconds >= 0) or relative to the truth
+    // onset (after_onset_s, may start before it: smoothing can raise an alert a moment early).
+    if ((o.window_s === undefined) === (o.after_onset_s === undefined))
+      c.fail(p, o.window_s === undefined ? 'expected a window: window_s [from_s, to_s] (scenario time) or after_onset_s [from_s, to_s] (from the truth onset)' : 'give window_s or after_onset_s, not both');
+    const key = o.window_s !== undefined ? 'window_s' : 'after_onset_s';
+    const w = c.arr(o[key], [...p, key]);
+    if (w.length !== 2) c.fail([...p, key], `expected [from_s, to_s]`);
+    const bound = key === 'window_s' ? { min: 0 } : {};
+    const win: [number, number] = [c.num(w[0], [...p, key, 0], bound), c.num(w[1], [...p, key, 1], bound)];
+    if (win[1] < win[0]) c.fail([...p, key], `the window ends (${win[1]}) before it starts (${win[0]})`);
     let rule: Record<string, string | number> | undefined;
     if (o.rule !== undefined) {
       rule = {};
@@ -666,7 +679,7 @@ function parseExpected(c: Checker, d: Raw, eventNames: ReadonlySet<string>): Exp
         rule[k] = v;
       }
     }
-    return { event, window_s: win, ...(rule ? { rule } : {}), ...(o.by !== undefined ? { by: c.str(o.by, [...p, 'by']) } : {}) };
+    return { event, window: { from: key === 'window_s' ? 'start' : 'onset', s: win }, ...(rule ? { rule } : {}), ...(o.by !== undefined ? { by: c.str(o.by, [...p, 'by']) } : {}) };
   });
 }
 

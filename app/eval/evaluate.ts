@@ -10,6 +10,7 @@ import type { LatencyModel } from '../../runtime/compute.js';
 import type { NodeStatus } from '../../runtime/diagnostics.js';
 import { percentile } from '../../runtime/diagnostics.js';
 import type { ExpectedAlert } from '../../sim/scenario.js';
+import { absoluteWindow, describeWindow } from '../../sim/window.js';
 import type { MissionMonitor } from '../mission/monitor.js';
 import { energyMj, type DeviceProfile } from './profiles.js';
 import type { ReportFrame } from './frames.js';
@@ -100,11 +101,15 @@ export function evaluate(i: EvalInput) {
   const perEvent = alertExp.map((e) => {
     const onset = truth.find((t) => t.name === e.event)?.startS;
     const first = alerts.filter((a) => matches(a.name, e.event)).map((a) => a.startS).sort((a, b) => a - b)[0];
-    const inWindow = first !== undefined && first >= e.window_s[0] && first <= e.window_s[1];
+    const window = absoluteWindow(e, onset);
+    const inWindow = first !== undefined && window !== null && first >= window[0] && first <= window[1];
     return {
       event: e.event,
       rule: e.rule ?? null,
-      window_s: e.window_s,
+      /** The window in scenario time (an onset-relative one placed at this run's onset; null: the event never started). */
+      window_s: window,
+      /** The window as the scenario gives it: from its start or from the truth onset. */
+      window: e.window,
       truth_onset_s: onset ?? null,
       first_alert_s: first ?? null,
       time_to_alert_s: first !== undefined && onset !== undefined ? round(first - onset) : null,
@@ -117,15 +122,18 @@ export function evaluate(i: EvalInput) {
   const onsets = commandOnsets(m.decisionLog);
   const reactions = reactionExp.map((e) => {
     const action = typeof e.rule?.reaction === 'string' ? e.rule.reaction : undefined;
-    const first = onsets.find((c) => c.action === action && c.t >= e.window_s[0] - EARLY_S);
-    const inWindow = first !== undefined && first.t <= e.window_s[1];
+    const onset = truthAll.find((t) => t.name === e.event)?.startS;
+    const window = absoluteWindow(e, onset);
+    const first = window === null ? undefined : onsets.find((c) => c.action === action && c.t >= window[0] - EARLY_S);
+    const inWindow = first !== undefined && window !== null && first.t <= window[1];
     const anyAction = onsets.some((c) => c.action === action);
     return {
       event: e.event,
       by: e.by,
       action: action ?? null,
-      window_s: e.window_s,
-      truth_onset_s: truthAll.find((t) => t.name === e.event)?.startS ?? null,
+      window_s: window,
+      window: e.window,
+      truth_onset_s: onset ?? null,
       first_command_s: first?.t ?? null,
       source: first?.source ?? null,
       in_window: inWindow,
@@ -262,6 +270,13 @@ export interface ReportExtras {
 }
 
 /** The deadline a stage is judged against: its node's deadline_ms, latency_budget_ms or max_period_ms. */
+/** `35–52 s`, or for an onset-relative window `onset −2…+13 s (35.1–50.1 s)` (its place in this run, if the event started). */
+function windowText(e: { window_s: readonly number[] | null; window: ExpectedAlert['window'] }): string {
+  const spec = describeWindow(e);
+  if (e.window.from === 'start') return spec;
+  return e.window_s ? `${spec} (${round(e.window_s[0], 2)}–${round(e.window_s[1], 2)} s)` : `${spec} (the event never started)`;
+}
+
 function stageDeadline(stage: string, deadlines: ReportExtras['deadlines']): ReportStage['deadline'] {
   const node = stage.slice(0, stage.lastIndexOf('/'));
   const d = deadlines[node];
@@ -323,8 +338,8 @@ export function reportInput(j: EvalJson, x: ReportExtras): ReportInput {
     energy: j.energy.per_stage.map((e) => ({ stage: e.stage, calls: e.calls, mean_ms: e.mean_ms, mj: e.energy_per_inference_estimate_mj })),
     frames: x.frames,
     notes: [
-      ...j.alerts.expected.map((e) => `${e.event}: window ${e.window_s[0]}–${e.window_s[1]} s, first alert ${e.first_alert_s ?? 'none'} s, truth onset ${e.truth_onset_s ?? 'none'} s: ${e.ok ? 'ok' : 'FAILED'}`),
-      ...j.reactions.map((r) => `${r.event} (by ${r.by}): ${r.action} expected in ${r.window_s[0]}–${r.window_s[1]} s, first at ${r.first_command_s ?? 'never'} s: ${r.ok ? 'ok' : 'FAILED'}`),
+      ...j.alerts.expected.map((e) => `${e.event}: window ${windowText(e)}, first alert ${e.first_alert_s ?? 'none'} s, truth onset ${e.truth_onset_s ?? 'none'} s, time to alert ${e.time_to_alert_s ?? '-'} s: ${e.ok ? 'ok' : 'FAILED'}`),
+      ...j.reactions.map((r) => `${r.event} (by ${r.by}): ${r.action} expected in ${windowText(r)}, first at ${r.first_command_s ?? 'never'} s: ${r.ok ? 'ok' : 'FAILED'}`),
       `Energy figures are estimates from the ${j.energy.profile} profile (${j.energy.profile_source}).`,
       ...j.notes,
     ],

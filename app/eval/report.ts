@@ -27,7 +27,8 @@ export interface ReportExpectation {
   event: string;
   kind: 'alert' | 'reaction';
   what: string;
-  window_s: readonly [number, number] | number[];
+  /** In scenario time; null: an onset-relative window whose event never started. */
+  window_s: readonly [number, number] | number[] | null;
   truth_onset_s: number | null;
   first_s: number | null;
   ok: boolean;
@@ -263,10 +264,13 @@ const CLIENT = String.raw`
     D.alerts.forEach(function (a) { bar(a, row('alert:' + a.name), '#d93025', a.name + ': ' + fmt(a.startS) + '–' + fmt(a.endS) + ' s'); });
     D.expected.forEach(function (e) {
       var i = row('exp:' + e.event + ':' + e.what);
-      var w = { startS: e.window_s[0], endS: Math.min(e.window_s[1], D.durationS) };
-      var rr = el('rect', { x: left + w.startS * scale, y: i * rowH + 4, width: Math.max(2, (w.endS - w.startS) * scale), height: rowH - 8, fill: e.ok ? '#d5f0dc' : '#fbe3e1', stroke: e.ok ? '#34a853' : '#d93025', rx: 2 }, svg);
-      el('title', {}, rr).textContent = 'window ' + fmt(e.window_s[0]) + '–' + fmt(e.window_s[1]) + ' s';
-      text(svg, left + w.startS * scale + 4, i * rowH + 16, e.ok ? 'met' : 'NOT met', { fill: e.ok ? '#1e7d34' : '#b3261e', 'font-size': 10 });
+      // An onset-relative window has no place when its event never started (window_s null).
+      var w = e.window_s ? { startS: e.window_s[0], endS: Math.min(e.window_s[1], D.durationS) } : { startS: 0, endS: 0 };
+      if (e.window_s) {
+        var rr = el('rect', { x: left + w.startS * scale, y: i * rowH + 4, width: Math.max(2, (w.endS - w.startS) * scale), height: rowH - 8, fill: e.ok ? '#d5f0dc' : '#fbe3e1', stroke: e.ok ? '#34a853' : '#d93025', rx: 2 }, svg);
+        el('title', {}, rr).textContent = 'window ' + fmt(e.window_s[0]) + '–' + fmt(e.window_s[1]) + ' s';
+      }
+      text(svg, left + w.startS * scale + 4, i * rowH + 16, e.ok ? 'met' : e.window_s ? 'NOT met' : 'NOT met (the event never started)', { fill: e.ok ? '#1e7d34' : '#b3261e', 'font-size': 10 });
       if (e.first_s !== null) {
         var x = left + e.first_s * scale, y = i * rowH + rowH / 2;
         el('path', { d: 'M' + x + ' ' + (y - 6) + ' l6 6 l-6 6 l-6 -6 z', fill: '#1d2330' }, svg);

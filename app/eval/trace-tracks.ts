@@ -9,7 +9,7 @@ import type { kestrel_msgs } from '../../msgs/index.js';
 import { runMission } from '../mission/run.js';
 import { timeToMs } from '../../runtime/time.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
-import { SWEEP_LATENCY } from './sweep.js';
+import { SCENARIO_LATENCY } from './scenario-run.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string', default: '' }, class: { type: 'string', default: 'bag' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '1e9' }, control: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });
 const params: Record<string, Record<string, number | string | boolean>> = { planner: { rate_hz: 0.2 } };
@@ -28,7 +28,7 @@ await runMission({
   mode: 'virtual',
   perception: 'onnx',
   ...(values.seed ? { seed: Number(values.seed) } : {}),
-  latency: SWEEP_LATENCY,
+  latency: SCENARIO_LATENCY,
   logSink: () => undefined,
   params,
   onBus: (bus) => {

@@ -18,7 +18,7 @@ import type { ParamOverride, ParamValue } from '../../runtime/params.js';
 import { QOS_LATCHED } from '../../runtime/qos.js';
 import { timeToMs } from '../../runtime/time.js';
 import { scenarioParams } from './scenario-params.js';
-import { listScenarios, loadScenario, type Scenario } from '../../sim/scenario.js';
+import { absoluteWindow, describeWindow, listScenarios, loadScenario, type Scenario } from '../../sim/scenario.js';
 
 const ORACLE_LAUNCH = join(KESTREL_ROOT, 'launch', 'scenario_oracle.launch.yaml');
 const INT_PARAMS = new Set(['camera.width', 'camera.height']);
@@ -37,7 +37,7 @@ interface Onset {
   rule: kestrel_msgs.Rule | undefined;
 }
 
-async function run(s: Scenario): Promise<{ onsets: Onset[]; rules: kestrel_msgs.Rule[] }> {
+async function run(s: Scenario): Promise<{ onsets: Onset[]; rules: kestrel_msgs.Rule[]; truthOnsets: Map<string, number> }> {
   const registry = NODE_REGISTRY;
   const clock = new SimClock(0);
   const c = new Container({ clock, registry, logSink: () => undefined });
@@ -55,10 +55,15 @@ async function run(s: Scenario): Promise<{ onsets: Onset[]; rules: kestrel_msgs.
     active.clear();
     for (const id of now) active.add(id);
   });
+  // First ground-truth onset of each event: where an onset-relative window (after_onset_s) sits.
+  const truthOnsets = new Map<string, number>();
+  c.bus.subscribe('/sim/events', 'kestrel_msgs/msg/ScenarioEvent', { ...QOS_LATCHED, depth: 16 }).subscribe((e) => {
+    if (e.active && !truthOnsets.has(e.name)) truthOnsets.set(e.name, timeToMs(e.header.stamp) / 1000);
+  });
   await c.activateAll();
   await runVirtual(clock, c.compute, s.duration_s * 1000);
   await c.shutdownAll();
-  return { onsets, rules };
+  return { onsets, rules, truthOnsets };
 }
 
 function matches(rule: kestrel_msgs.Rule | undefined, want: Record<string, string | number>): boolean {
@@ -78,9 +83,12 @@ async function main(): Promise<number> {
         continue;
       }
       const first = r.onsets.find((o) => matches(o.rule, ex.rule ?? {}));
-      const ok = first !== undefined && first.t >= ex.window_s[0] && first.t <= ex.window_s[1];
+      const onset = r.truthOnsets.get(ex.event);
+      const w = absoluteWindow(ex, onset);
+      const ok = first !== undefined && w !== null && first.t >= w[0] && first.t <= w[1];
       if (!ok) failures++;
-      console.log(`${name}: ${ex.event}: ${first ? `first alert at ${first.t.toFixed(1)} s` : 'no matching alert'} (window [${ex.window_s.join(', ')}]) ${ok ? 'OK' : 'MISSED'}`);
+      const where = w ? `window ${describeWindow(ex)}: [${w.map((v) => v.toFixed(1)).join(', ')}]` : `window ${describeWindow(ex)}: the event never started`;
+      console.log(`${name}: ${ex.event}: ${first ? `first alert at ${first.t.toFixed(1)} s` : 'no matching alert'}${onset !== undefined ? `, truth onset ${onset.toFixed(1)} s` : ''} (${where}) ${ok ? 'OK' : 'MISSED'}`);
     }
     if (r.rules.length === 0) {
       failures++;

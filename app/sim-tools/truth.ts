@@ -6,7 +6,7 @@
  *   npx tsx app/sim-tools/truth.ts passport-queue [--seed 12]
  */
 import { parseArgs } from 'node:util';
-import { loadScenario } from '../../sim/scenario.js';
+import { describeWindow, loadScenario } from '../../sim/scenario.js';
 import { createSimulator } from '../../sim/simulator.js';
 
 function main(): void {
@@ -15,7 +15,7 @@ function main(): void {
   if (!name) throw new Error('usage: truth.ts <scenario name or path> [--seed N]');
   const s = loadScenario(name);
   console.log(`${s.name} (${s.source}), ${s.duration_s} s, seed ${values.seed ?? s.seed}`);
-  for (const e of s.expected) console.log(`  expected: ${e.event}${e.by ? ` by ${e.by}` : ''} must fire in [${e.window_s[0]}, ${e.window_s[1]}] s`);
+  for (const e of s.expected) console.log(`  expected: ${e.event}${e.by ? ` by ${e.by}` : ''} must fire in ${describeWindow(e)}`);
   for (const control of [false, true]) {
     let sim;
     try {

@@ -27,7 +27,7 @@ describe('kestrel eval', () => {
     const out = join(tmp, 'scn');
     const r = await kestrel('passport-queue', '--duration', '20', '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--device-profile', 'pi5', '--out', out);
     expect(r.err).not.toMatch(/ERROR/);
-    // 20 s ends before the queue passes 10 (window 35–52 s): the run completes, the report says it
+    // 20 s ends before the queue passes 10 (about 37 s in): the run completes, the report says it
     // was missed, and the exit status says so too (a CI gate fails).
     expect(r.code).toBe(EXIT_NOT_MET);
     expect(r.out).toContain('NOT met: queue_over_10');
@@ -67,7 +67,7 @@ describe('kestrel eval', () => {
     const r = await kestrel(bag, '--perception', 'oracle', '--latency', 'config/latency/pi5.json', '--out', out);
     expect(r.err).toMatch(/PERCEPTION oracle: ground-truth/);
     expect(r.out).toMatch(/PERCEPTION oracle/);
-    // 12 s of stranded-bag end before its alert window (47–60 s): completed, expectation not met.
+    // 12 s of stranded-bag end before the bag is alone for 30 s (about 48 s): completed, expectation not met.
     expect(r.code).toBe(EXIT_NOT_MET);
     expect(r.out).toContain('NOT met: bag_unattended_30s');
     const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Json & { source: { kind: string; name: string; perception: string } };

@@ -10,6 +10,7 @@ import { deterministicPart, evaluate, reportInput, type EvalInput, type EvalJson
 import { encodeFrames } from '../../app/eval/frames.js';
 import { DEVICE_PROFILES, deviceProfile, readEnergyCounterUj, type DeviceProfile } from '../../app/eval/profiles.js';
 import { renderReport } from '../../app/eval/report.js';
+import { describeWindow } from '../../sim/window.js';
 import type { LatencyModel, StageLatency } from '../../runtime/compute.js';
 import type { LogSink } from '../../runtime/log.js';
 import type { ParamsFile } from '../../runtime/params-file.js';
@@ -249,7 +250,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
     log = r.monitor.decisionLog;
   } else {
     if (o.scenario !== undefined) throw new UsageError('--scenario applies to bags; for a scenario run give it as the first argument');
-    const { loadScenario } = await import('../../sim/scenario.js');
+    const { loadScenario, windowCloseBound } = await import('../../sim/scenario.js');
     const sc = loadScenario(o.target, { control: o.control });
     const { runMission } = await import('../../app/mission/run.js');
     const durationS = o.durationS ?? sc.duration_s;
@@ -268,6 +269,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       onProgress: (s) => bar.update(s / durationS),
     }).finally(() => bar.stop());
     name = sc.name + (o.control ? '-control' : '');
+    const lastClose = Math.max(0, ...sc.expected.map((e) => windowCloseBound(e, sc.duration_s)));
     json = evaluate({
       source: { kind: 'scenario', name: sc.name, path: sc.source, control: o.control, seed: o.seed ?? sc.seed, perception: o.perception ?? 'onnx' },
       durationS,
@@ -275,7 +277,7 @@ export async function runEval(argv: readonly string[]): Promise<EvalOutcome> {
       ...runFigures(r),
       notes: [
         `perception: ${(o.perception ?? 'onnx') === 'oracle' ? 'oracle: ground-truth /camera/labels as detections (the detector is NOT evaluated)' : 'onnx: the perception node\'s model (launch params) on the simulated camera frames'}`,
-        ...(durationS < Math.max(0, ...sc.expected.map((e) => e.window_s[1])) ? [`--duration ${durationS} s ends before the last expected window closes (${Math.max(...sc.expected.map((e) => e.window_s[1]))} s): an expectation not met yet may still be met later`] : []),
+        ...(durationS < lastClose ? [`--duration ${durationS} s ends before the last expected window can close (${lastClose} s${sc.expected.some((e) => e.window.from === 'onset') ? ': windows relative to the truth onset may run to the scenario\'s end' : ''}): an expectation not met yet may still be met later`] : []),
         ...plannerNotes(r.monitor.plans.length),
       ],
     });
@@ -325,6 +327,8 @@ export const evalCommand: Command = {
     println(`  PERCEPTION ${perception ? perception.slice('perception: '.length) : json.source.perception}`);
     println(`  alerts: precision ${json.alerts.precision}, recall ${json.alerts.recall}, time to alert ${json.alerts.time_to_alert_s.join(', ') || '-'} s`);
     println(`  expectations: ${failed.length === 0 ? 'all met' : `NOT met: ${failed.join(', ')}`}`);
+    for (const e of json.alerts.expected)
+      println(`    ${e.event}: first alert ${e.first_alert_s ?? 'none'}${e.first_alert_s !== null ? ' s' : ''}, truth onset ${e.truth_onset_s ?? 'none'}${e.truth_onset_s !== null ? ' s' : ''}, time to alert ${e.time_to_alert_s ?? '-'}${e.time_to_alert_s !== null ? ' s' : ''} (window ${describeWindow(e)}${e.window.from === 'onset' && e.window_s ? `: ${e.window_s.map((v) => v.toFixed(2)).join('–')} s` : ''}): ${e.ok ? 'ok' : 'NOT met'}`);
     println(`  deadline misses ${json.totals.deadline_misses}, drops ${json.totals.drops}, errors ${json.totals.errors}; e2e age p50 ${json.e2e_age_ms.p50} ms, p99 ${json.e2e_age_ms.p99} ms`);
     println(`  planner: ${json.planner.plans} plan(s), ${json.planner.tokens_per_s ?? '-'} tok/s; peak RSS ${json.wall.peak_rss_mb} MB; energy ${json.energy.run_energy_estimate_j} J (estimate, ${json.energy.profile})`);
     for (const w of json.warnings) io.err(`${process.stderr.isTTY ? '\x1b[1;31mWARNING\x1b[0m' : 'WARNING'}: ${w}\n`);

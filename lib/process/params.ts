@@ -23,6 +23,7 @@ export function childParams(d: ChildDefaults) {
     child_heartbeat_timeout_ms: p.int(2000, 'No heartbeat from the child for this long (a hang, SIGSTOP) → kill and restart', { min: 100 }),
     child_restart_min_ms: p.int(200, 'First restart delay; doubles per consecutive failure', { min: 0 }),
     child_restart_max_ms: p.int(5000, 'Longest restart delay', { min: 0 }),
+    child_start_timeout_ms: p.int(60_000, 'A start (spawn, ready, model load) taking longer is a failed start: raise it on a slow or saturated machine', { min: 1000 }),
     child_max_restarts: p.int(0, 'Give up after this many consecutive failed restarts (the node stays in error); 0 = never', { min: 0 }),
   };
 }
@@ -35,6 +36,7 @@ export interface ChildParamValues {
   readonly child_restart_min_ms: number;
   readonly child_restart_max_ms: number;
   readonly child_max_restarts: number;
+  readonly child_start_timeout_ms: number;
 }
 
 export function childOptions(v: ChildParamValues): Omit<SupervisorOptions, 'name' | 'entry' | 'init'> {
@@ -44,6 +46,7 @@ export function childOptions(v: ChildParamValues): Omit<SupervisorOptions, 'name
     heapMb: v.child_heap_mb,
     heartbeatMs: Math.max(20, Math.min(250, Math.floor(v.child_heartbeat_timeout_ms / 4))),
     heartbeatTimeoutMs: v.child_heartbeat_timeout_ms,
+    startTimeoutMs: v.child_start_timeout_ms,
     restart: { initialMs: v.child_restart_min_ms, maxMs: Math.max(v.child_restart_min_ms, v.child_restart_max_ms), maxConsecutive: v.child_max_restarts },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
-import { ImageError, viewImage } from './image.js';
+import { ImageError, viewImage, type PixelView } from './image.js';
 import { letterbox, letterboxGeometry, letterboxInto, toSource } from './letterbox.js';
 
 function image(encoding: string, width: number, height: number, fill: (x: number, y: number, c: number) => number, channels: number, step = width * channels) {
@@ -86,3 +86,46 @@ describe('letterbox padding', () => {
     expect(buf.every((v) => v === 0 || Math.abs(v - 114 / 255) < 1e-6)).toBe(true);
   });
 });
+
+describe('letterbox resampling', () => {
+  /** Straight from the definition: four taps per output pixel (half-pixel centres, edges clamped). */
+  function reference(img: PixelView, size: number): Float32Array {
+    const out = new Float32Array(3 * size * size).fill(114 / 255);
+    const lb = letterboxGeometry(img.width, img.height, size);
+    const w = Math.round(img.width * lb.scaleX);
+    const h = Math.round(img.height * lb.scaleY);
+    const tap = (i: number, src: number, dst: number) => {
+      const s = Math.min(src - 1, Math.max(0, (i + 0.5) * (src / dst) - 0.5));
+      const f = Math.floor(s);
+      return [f, Math.min(src - 1, f + 1), s - f];
+    };
+    const off = img.order === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const [y0, y1, wy] = tap(y, img.height, h);
+        const [x0, x1, wx] = tap(x, img.width, w);
+        for (let c = 0; c < 3; c++) {
+          const p = (yy: number, xx: number) => img.data[yy * img.step + xx * img.channels + off[c]];
+          const v = p(y0, x0) * (1 - wx) * (1 - wy) + p(y0, x1) * wx * (1 - wy) + p(y1, x0) * (1 - wx) * wy + p(y1, x1) * wx * wy;
+          out[c * size * size + (y + lb.padY) * size + x + lb.padX] = v / 255;
+        }
+      }
+    return out;
+  }
+
+  it('gives the four-tap bilinear values when enlarging, shrinking and at odd ratios, with padded rows and bgr', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >>> 8) & 255;
+    for (const [sw, sh, size, order] of [[32, 24, 64, 'rgb'], [32, 24, 16, 'bgr'], [37, 19, 50, 'rgb'], [20, 30, 32, 'bgr']] as const) {
+      const step = sw * 3 + 5; // padded rows
+      const data = new Uint8Array(step * sh).map(() => rnd());
+      const img: PixelView = { width: sw, height: sh, step, channels: 3, order, data };
+      const got = letterbox(img, size).tensor;
+      const want = reference(img, size);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      expect(worst, `${sw}x${sh} ${order} into ${size}`).toBeLessThan(1e-5);
+    }
+  });
+});
+

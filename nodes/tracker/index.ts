@@ -9,7 +9,7 @@
  */
 import { map, startWith, withLatestFrom, type Subscription } from 'rxjs';
 import { makeMsg, type kestrel_msgs, type vision_msgs } from '../../msgs/index.js';
-import { intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose } from '../../lib/geo/geometry.js';
+import { groundToPixel, intrinsicsFromFov, pixelToGround, type CameraIntrinsics, type CameraPose, type Vec2 } from '../../lib/geo/geometry.js';
 import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { msToTime, timeToMs } from '../../runtime/time.js';
@@ -125,15 +125,17 @@ export const tracker = defineNode({
       const pose = look && 'pose' in look ? look.pose : undefined;
       if (look && 'missing' in look) count(`pose_missing.${look.missing}`);
       const toGround = pose ? (u: number, v: number) => pixelToGround(u, v, k, pose) : undefined;
+      // With a pose for this frame and the last, boxes follow the camera's motion (tracker.ts).
+      const toPixel = pose ? (g: Vec2) => groundToPixel(g, k, pose) : undefined;
       let views: TrackView[];
       try {
-        views = mt.step(dets, tMs, toGround);
+        views = mt.step(dets, tMs, toGround, toPixel);
       } catch (e) {
         // A stamp going back (bag loop, sim reset): start over rather than mix timelines.
         stage.error(e);
         count('resets.time_jump');
         mt.reset();
-        views = mt.step(dets, tMs, toGround);
+        views = mt.step(dets, tMs, toGround, toPixel);
       }
       const grounded = pose !== undefined;
       const out = views.filter((v) => v.misses <= params.publish_coasting);

@@ -57,6 +57,30 @@ describe('MultiTracker', () => {
     expect(a?.firstSeenMs).toBe(0);
   });
 
+  it('follows the camera: a standing person seen from a drone moving 10 px a frame keeps one track (camera motion compensation)', () => {
+    // 0.1 m per pixel; the camera moves 1 m east per frame (a patrol at 5 m/s, 5 Hz); the person
+    // stands at ENU (10, -10) and so slides 10 px west per frame, more than its 7 px box.
+    const cam = (f: number) => ({ toGround: (u: number, v: number) => ({ x: f + u * 0.1, y: -v * 0.1 }), toPixel: (g: { x: number; y: number }) => ({ x: (g.x - f) / 0.1, y: -g.y / 0.1 }) });
+    const run = (compensate: boolean) => {
+      const tr = new MultiTracker();
+      let out: ReturnType<MultiTracker['step']> = [];
+      for (let f = 0; f < 10; f++) {
+        const c = cam(f);
+        out = tr.step([det((10 - f) / 0.1, 100, 7)], f * 200, c.toGround, compensate ? c.toPixel : undefined);
+      }
+      return out;
+    };
+    // Without it no second detection overlaps the first: the track never confirms.
+    expect(run(false)).toEqual([]);
+    const out = run(true);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ id: 1, hits: 10, misses: 0 });
+    expect(out[0].position?.x).toBeCloseTo(10, 1);
+    expect(out[0].position?.y).toBeCloseTo(-10, 1);
+    // The box filter carries the object's own motion, none here.
+    expect(Math.abs(out[0].pixelVelocity.x)).toBeLessThan(1);
+  });
+
   it('confirms after minHits and holds an id through a low-score frame (ByteTrack second stage)', () => {
     const tr = new MultiTracker({ minHits: 2 });
     expect(tr.step([det(50, 50, 10)], 0)).toHaveLength(0); // tentative

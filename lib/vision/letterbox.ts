@@ -129,70 +129,34 @@ export function letterboxInto(img: PixelView, size: number, out: Float32Array, o
     }
     return lb;
   }
-  // Bilinear, separable: each source row in use is resampled horizontally once (into `rows`,
-  // kept while consecutive output rows share it), then output rows blend two of them. An
-  // upscale (320x240 into 640) reads each source row for ~2 output rows: this is ~3x fewer
-  // operations than blending four source pixels per output pixel, and the same value up to
-  // float rounding (both are (1-wy)((1-wx)p00 + wx p01) + wy((1-wx)p10 + wx p11)).
   const tx = taps(img.width, w);
   const ty = taps(img.height, h);
-  const rows = scratch(6 * w);
-  let rowA = -1; // source row held in rows[0 .. 3w)
-  let rowB = -1; // source row held in rows[3w .. 6w)
-  const resampleRow = (src: number, at: number): void => {
-    const base = src * step;
-    for (let x = 0; x < w; x++) {
-      const c0 = base + tx.i0[x] * ch;
-      const c1 = base + tx.i1[x] * ch;
-      const wx = tx.w[x];
-      const r0 = data[c0 + o0];
-      const g0 = data[c0 + o1];
-      const b0 = data[c0 + o2];
-      rows[at + x] = r0 + (data[c1 + o0] - r0) * wx;
-      rows[at + w + x] = g0 + (data[c1 + o1] - g0) * wx;
-      rows[at + 2 * w + x] = b0 + (data[c1 + o2] - b0) * wx;
-    }
-  };
   for (let y = 0; y < h; y++) {
-    const s0 = ty.i0[y];
-    const s1 = ty.i1[y];
-    // Slot A holds the upper row, slot B the lower; moving down, the old lower row becomes the upper one.
-    if (s0 !== rowA) {
-      if (s0 === rowB) {
-        rows.copyWithin(0, 3 * w, 6 * w);
-        rowA = rowB;
-        rowB = -1;
-      } else {
-        resampleRow(s0, 0);
-        rowA = s0;
-      }
-    }
-    if (s1 !== rowB) {
-      resampleRow(s1, 3 * w);
-      rowB = s1;
-    }
+    const row0 = ty.i0[y] * step;
+    const row1 = ty.i1[y] * step;
     const wy = ty.w[y];
-    const o = (y + lb.padY) * size + lb.padX;
-    for (let c = 0; c < 3; c++) {
-      const up = c * w;
-      const dn = 3 * w + c * w;
-      const ac = a[c];
-      const bc = b[c];
-      const dst = o + c * plane;
-      for (let x = 0; x < w; x++) {
-        const v0 = rows[up + x];
-        r[dst + x] = (v0 + (rows[dn + x] - v0) * wy) * ac + bc;
-      }
+    let o = (y + lb.padY) * size + lb.padX;
+    for (let x = 0; x < w; x++, o++) {
+      const c0 = tx.i0[x] * ch;
+      const c1 = tx.i1[x] * ch;
+      const wx = tx.w[x];
+      const p00 = row0 + c0;
+      const p01 = row0 + c1;
+      const p10 = row1 + c0;
+      const p11 = row1 + c1;
+      const w00 = (1 - wx) * (1 - wy);
+      const w01 = wx * (1 - wy);
+      const w10 = (1 - wx) * wy;
+      const w11 = wx * wy;
+      const vr = data[p00 + o0] * w00 + data[p01 + o0] * w01 + data[p10 + o0] * w10 + data[p11 + o0] * w11;
+      const vg = data[p00 + o1] * w00 + data[p01 + o1] * w01 + data[p10 + o1] * w10 + data[p11 + o1] * w11;
+      const vb = data[p00 + o2] * w00 + data[p01 + o2] * w01 + data[p10 + o2] * w10 + data[p11 + o2] * w11;
+      r[o] = vr * a[0] + b[0];
+      r[o + plane] = vg * a[1] + b[1];
+      r[o + 2 * plane] = vb * a[2] + b[2];
     }
   }
   return lb;
-}
-
-let scratchBuf = new Float64Array(0);
-/** One reused scratch buffer for the resampled rows (letterboxing is synchronous, so never shared). */
-function scratch(n: number): Float64Array {
-  if (scratchBuf.length < n) scratchBuf = new Float64Array(n);
-  return scratchBuf;
 }
 
 export function letterbox(img: PixelView, size: number, opts: NormalizeOptions = {}): { tensor: Float32Array; lb: Letterbox } {

@@ -14,7 +14,8 @@ import type { QoS } from '../runtime/qos.js';
 import { defineBench, stats } from './harness.js';
 
 const PINGS = 500;
-const BURST = 5000;
+// Within the writers' and readers' keep-last depth (1000), so a reliable burst arrives whole.
+const BURST = 1000;
 const SIZE = 64;
 const STRING = 'std_msgs::msg::dds_::String_';
 const QOS: QoS = { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1000 };
@@ -65,10 +66,20 @@ export default defineBench({
       }
       const kr = stats(rtt);
 
+      // What the last `count` reader got, first to last sample, once the burst has had a second to settle.
+      const report = async (): Promise<{ n: number; seconds: number }> => {
+        await sleep(1000);
+        const start = echo.events.length;
+        echo.send('report');
+        const e = await echo.waitFor((x) => x.ev === 'report' && echo.events.indexOf(x) >= start, 10_000, 'report');
+        return { n: Number(e.n), seconds: Number(e.seconds) };
+      };
+
       // Throughput, Fast DDS → Fast DDS.
       await echo.command(`count rt/flood ${STRING} reliable ${BURST}`);
       other.send(`flood rt/flood ${STRING} reliable ${BURST} ${SIZE}`);
-      const ff = await echo.waitFor((e) => e.ev === 'counted' && Number(e.n) === BURST, 120_000, 'Fast DDS → Fast DDS burst');
+      await other.waitFor((e) => e.ev === 'flooded', 60_000, 'Fast DDS burst sent');
+      const ff = await report();
 
       // Kestrel → Fast DDS.
       await echo.command(`count rt/kflood ${STRING} reliable ${BURST}`);
@@ -78,7 +89,7 @@ export default defineBench({
       const tk0 = hr();
       for (let i = 0; i < BURST; i++) kout.publish(makeMsg('std_msgs/msg/String', { data: payload(i) }));
       const kSendS = (hr() - tk0) / 1e6;
-      const kf = await echo.waitFor((e) => e.ev === 'counted' && Number(e.n) === BURST && e !== ff, 120_000, 'Kestrel → Fast DDS burst');
+      const kf = await report();
 
       // Fast DDS → Kestrel.
       let n = 0;
@@ -89,7 +100,8 @@ export default defineBench({
         tLast = hr();
       });
       other.send(`flood rt/fflood ${STRING} reliable ${BURST} ${SIZE}`);
-      const deadline = performance.now() + 120_000;
+      await other.waitFor((e) => e.ev === 'flooded' && e !== other.events.find((x) => x.ev === 'flooded'), 60_000, 'Fast DDS burst to Kestrel sent');
+      const deadline = performance.now() + 5000;
       while (n < BURST && performance.now() < deadline) await sleep(20);
       const fkS = (tLast - t1) / 1e6;
 
@@ -100,11 +112,11 @@ export default defineBench({
         kestrel_rtt_p50_us: kr.p50,
         kestrel_rtt_p99_us: kr.p99,
         kestrel_rtt_p50_vs_fastdds: kr.p50 / Number(base.p50_us),
-        fastdds_to_fastdds_msgs_per_s: rate(BURST, Number(ff.seconds)),
-        kestrel_to_fastdds_msgs_per_s: rate(BURST, Number(kf.seconds)),
+        fastdds_to_fastdds_msgs_per_s: rate(ff.n, ff.seconds),
+        kestrel_to_fastdds_msgs_per_s: rate(kf.n, kf.seconds),
         fastdds_to_kestrel_msgs_per_s: rate(n, fkS),
-        kestrel_to_fastdds_vs_fastdds: rate(BURST, Number(kf.seconds)) / rate(BURST, Number(ff.seconds)),
-        fastdds_to_kestrel_vs_fastdds: rate(n, fkS) / rate(BURST, Number(ff.seconds)),
+        kestrel_to_fastdds_vs_fastdds: rate(kf.n, kf.seconds) / rate(ff.n, ff.seconds),
+        fastdds_to_kestrel_vs_fastdds: rate(n, fkS) / rate(ff.n, ff.seconds),
       };
       return {
         figures,
@@ -113,7 +125,7 @@ export default defineBench({
           { name: 'Kestrel→Fast DDS msgs/s / Fast DDS→Fast DDS', value: figures.kestrel_to_fastdds_vs_fastdds, op: '>=', target: 0.3 },
           { name: 'Fast DDS→Kestrel msgs/s / Fast DDS→Fast DDS', value: figures.fastdds_to_kestrel_vs_fastdds, op: '>=', target: 0.3 },
         ],
-        details: { pings: PINGS, burst: BURST, size: SIZE, kestrel_lost: lost, fastdds_ping: base, fastdds_to_kestrel_received: n, kestrel_send_s: kSendS, stats: k.stats },
+        details: { pings: PINGS, burst: BURST, size: SIZE, kestrel_lost: lost, fastdds_ping: base, fastdds_to_fastdds_received: ff.n, kestrel_to_fastdds_received: kf.n, fastdds_to_kestrel_received: n, kestrel_send_s: kSendS, stats: k.stats },
         summary:
           `RTT p50 ${kr.p50.toFixed(0)} µs Kestrel↔Fast DDS vs ${Number(base.p50_us).toFixed(0)} µs Fast DDS↔Fast DDS ` +
           `(${figures.kestrel_rtt_p50_vs_fastdds.toFixed(2)}×); ${Math.round(figures.kestrel_to_fastdds_msgs_per_s)} msgs/s Kestrel→Fast DDS, ` +

@@ -9,6 +9,7 @@
 //   ping <out> <in> <dds_type_name> <qos> <count> <bytes>     round trips through an echo, then the latencies
 //   flood <topic> <dds_type_name> <qos> <count> <bytes>       publish <count> String samples back to back (bench)
 //   count <topic> <dds_type_name> <qos> <count>               report when <count> samples arrived, and how fast
+//   report                                                    how many the last `count` reader got so far, first to last
 //   quit
 // Usage: fastdds_peer <domain> [loopback|localhost_only]. loopback (the default): UDPv4 on 127.0.0.1 only, initial
 // peers 127.0.0.1, no shared memory. localhost_only: what rmw_fastrtps_cpp (Humble) does under ROS_LOCALHOST_ONLY=1,
@@ -205,6 +206,7 @@ static Subscriber* subscriber = nullptr;
 static std::map<std::string, Topic*> topics;
 static std::map<std::string, DataWriter*> writers;
 static std::vector<std::unique_ptr<DataReaderListener>> listeners;
+static std::function<void()> last_count;
 
 static Topic* topic_for(const std::string& name, const std::string& type_name) {
   auto key = name + "|" + type_name;
@@ -396,12 +398,20 @@ int main(int argc, char** argv) {
         std::string topic, type_name, rel; int count = 1000; in >> topic >> type_name >> rel >> count;
         auto n = std::make_shared<std::atomic<int>>(0);
         auto t0 = std::make_shared<Clock::time_point>();
-        reader(topic, type_name, rel, [n, t0, count](Bytes&) {
+        auto t1 = std::make_shared<Clock::time_point>();
+        last_count = [n, t0, t1]() {
+          emit("{\"ev\":\"report\",\"n\":" + std::to_string(n->load()) + ",\"seconds\":" + jnum(std::chrono::duration<double>(*t1 - *t0).count()) + "}");
+        };
+        reader(topic, type_name, rel, [n, t0, t1, count](Bytes&) {
           int k = ++*n;
-          if (k == 1) *t0 = Clock::now();
-          if (k == count) emit("{\"ev\":\"counted\",\"n\":" + std::to_string(k) + ",\"seconds\":" + jnum(std::chrono::duration<double>(Clock::now() - *t0).count()) + "}");
+          auto now = Clock::now();
+          if (k == 1) *t0 = now;
+          *t1 = now;  // only this listener's thread writes these
+          if (k == count) emit("{\"ev\":\"counted\",\"n\":" + std::to_string(k) + ",\"seconds\":" + jnum(std::chrono::duration<double>(now - *t0).count()) + "}");
         });
         emit("{\"ev\":\"ok\",\"cmd\":\"count\"}");
+      } else if (cmd == "report") {
+        if (last_count) last_count(); else emit("{\"ev\":\"error\",\"what\":\"report before count\"}");
       } else if (!cmd.empty()) {
         emit("{\"ev\":\"error\",\"what\":" + jstr("unknown command " + cmd) + "}");
       }

@@ -29,7 +29,12 @@ import type {
   Rclnodejs,
 } from '../../../runtime/transport/rclnodejs-api.js';
 
-const HistoryPolicy = Object.freeze({ RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT: 0, RMW_QOS_POLICY_HISTORY_KEEP_LAST: 1, RMW_QOS_POLICY_HISTORY_KEEP_ALL: 2 });
+const HistoryPolicy = Object.freeze({
+  RMW_QOS_POLICY_HISTORY_SYSTEM_DEFAULT: 0,
+  RMW_QOS_POLICY_HISTORY_KEEP_LAST: 1,
+  RMW_QOS_POLICY_HISTORY_KEEP_ALL: 2,
+  RMW_QOS_POLICY_HISTORY_UNKNOWN: 3,
+});
 const ReliabilityPolicy = Object.freeze({
   RMW_QOS_POLICY_RELIABILITY_SYSTEM_DEFAULT: 0,
   RMW_QOS_POLICY_RELIABILITY_RELIABLE: 1,
@@ -477,7 +482,14 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
       const full = expandName(topic, this.ns, this.nodeName);
       return list
         .filter((e) => e.topic === full && e.node.ctx.state === 'init')
-        .map((e) => ({ node_name: e.node.name(), node_namespace: e.node.namespace(), topic_type: e.type, qos_profile: { ...e.rclQos } }));
+        // As Fast DDS (rmw_fastrtps_cpp) reports a discovered endpoint: history and depth are not
+        // part of DDS discovery data, so they come back unknown / 0; rclnodejs passes them through.
+        .map((e) => ({
+          node_name: e.node.name(),
+          node_namespace: e.node.namespace(),
+          topic_type: e.type,
+          qos_profile: { ...e.rclQos, history: HistoryPolicy.RMW_QOS_POLICY_HISTORY_UNKNOWN, depth: 0 },
+        }));
     }
 
     getPublishersInfoByTopic(topic: string, _noDemangle = false): RclTopicEndpointInfo[] {

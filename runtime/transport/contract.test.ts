@@ -5,7 +5,7 @@
  * rcl context and node, as two Kestrel executables would be.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeMsg, type std_msgs } from '../../msgs/index.js';
+import { makeMsg, MSG_DEFINITIONS, MsgRegistry, type MsgTypeName, type std_msgs } from '../../msgs/index.js';
 import { SimClock } from '../clock.js';
 import { DiagnosticsRegistry } from '../diagnostics.js';
 import { QOS_DEFAULT, QOS_LATCHED, QOS_SENSOR_DATA } from '../qos.js';
@@ -198,6 +198,23 @@ for (const impl of IMPLS) {
       expect(got[0].values['infer.latency_max_ms']).toBe('12.000');
     });
 
+    it('sends a typed array that is a view into a larger buffer with its own bytes (rclnodejs ignores byteOffset)', async () => {
+      const rcl = await impl.load();
+      const a = await proc(rcl, 'encoder');
+      const b = await proc(rcl, 'viewer');
+      const topic = `/${uniq()}/image/compressed`;
+      // A JPEG cut out of a larger frame buffer, as the camera nodes produce it.
+      const frame = new Uint8Array(64).map((_, i) => i);
+      const jpeg = frame.subarray(10, 20);
+      const got: number[][] = [];
+      b.bus.subscribe(topic, 'sensor_msgs/msg/CompressedImage').subscribe((m) => got.push(Array.from(m.data)));
+      const pub = a.bus.advertise(topic, 'sensor_msgs/msg/CompressedImage');
+      const msg = makeMsg('sensor_msgs/msg/CompressedImage', { format: 'jpeg', data: jpeg });
+      await waitFor(() => got.length > 0, 'compressed image', 5000, () => pub.publish(msg));
+      expect(got[0]).toEqual(Array.from(jpeg));
+      expect(msg.data).toBe(jpeg); // the caller's message is not modified
+    });
+
     it('refuses at startup a message type the ROS 2 install does not have, naming type and package', async () => {
       const rcl = impl.skip === undefined && impl.name.startsWith('fake') ? createFakeRclnodejs({ packages: ['std_msgs', 'builtin_interfaces', 'sensor_msgs'] }) : await impl.load();
       let installed = true;
@@ -224,6 +241,60 @@ for (const impl of IMPLS) {
     });
   });
 }
+
+describe('int64 / uint64 through rclnodejs (fake, which behaves like the real setters and callbacks)', () => {
+  // Kestrel's msgs/ has no int64 fields; these are the std_msgs definitions every ROS 2 install has.
+  const registry = new MsgRegistry({
+    ...MSG_DEFINITIONS,
+    'std_msgs/msg/Int64': 'int64 data\n',
+    'std_msgs/msg/UInt64MultiArray': 'std_msgs/MultiArrayLayout layout\nuint64[] data\n',
+    'std_msgs/msg/Int64MultiArray': 'std_msgs/MultiArrayLayout layout\nint64[] data\n',
+    'std_msgs/msg/MultiArrayLayout': 'std_msgs/MultiArrayDimension[] dim\nuint32 data_offset\n',
+    'std_msgs/msg/MultiArrayDimension': 'string label\nuint32 size\nuint32 stride\n',
+  });
+
+  it('the fake refuses a number for an int64 scalar, as rclnodejs does', () => {
+    const rcl = createFakeRclnodejs({ registry });
+    return (async () => {
+      const ctx = new rcl.Context();
+      await rcl.init(ctx, ['x']);
+      const node = new rcl.Node('raw', '/', ctx);
+      const pub = node.createPublisher('std_msgs/msg/Int64', '/raw_int');
+      expect(() => pub.publish({ data: 5 })).toThrow(TypeError);
+      expect(() => pub.publish({ data: 5n })).not.toThrow();
+      rcl.shutdown(ctx);
+    })();
+  });
+
+  it('a number in an int64 field is sent as bigint, and int64 arrays arrive as BigInt64Array / BigUint64Array', async () => {
+    const rcl = createFakeRclnodejs({ registry });
+    const a = await Ros2Transport.create({ rcl, nodeName: 'a', registry });
+    const b = await Ros2Transport.create({ rcl, nodeName: 'b', registry });
+    try {
+      const scalars: unknown[] = [];
+      const arrays: unknown[] = [];
+      const uarrays: unknown[] = [];
+      b.bridgeIn('/i64', 'std_msgs/msg/Int64' as MsgTypeName, QOS_DEFAULT, (m) => scalars.push((m as { data: unknown }).data));
+      b.bridgeIn('/i64a', 'std_msgs/msg/Int64MultiArray' as MsgTypeName, QOS_DEFAULT, (m) => arrays.push((m as { data: unknown }).data));
+      b.bridgeIn('/u64a', 'std_msgs/msg/UInt64MultiArray' as MsgTypeName, QOS_DEFAULT, (m) => uarrays.push((m as { data: unknown }).data));
+      const layout = { dim: [], data_offset: 0 };
+      // A value from YAML/JSON is a number; rclnodejs would throw on it.
+      a.bridgeOut('/i64', 'std_msgs/msg/Int64' as MsgTypeName, QOS_DEFAULT).publish({ data: 42 });
+      a.bridgeOut('/i64a', 'std_msgs/msg/Int64MultiArray' as MsgTypeName, QOS_DEFAULT).publish({ layout, data: BigInt64Array.from([-3n, 7n]) });
+      a.bridgeOut('/u64a', 'std_msgs/msg/UInt64MultiArray' as MsgTypeName, QOS_DEFAULT).publish({ layout, data: [1n, 2] });
+      await waitFor(() => scalars.length > 0 && arrays.length > 0 && uarrays.length > 0, 'int64 messages');
+      expect(a.stats.errors).toBe(0);
+      expect(scalars).toEqual([42n]);
+      expect(arrays[0]).toBeInstanceOf(BigInt64Array);
+      expect(Array.from(arrays[0] as BigInt64Array)).toEqual([-3n, 7n]);
+      expect(uarrays[0]).toBeInstanceOf(BigUint64Array);
+      expect(Array.from(uarrays[0] as BigUint64Array)).toEqual([1n, 2n]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
 
 describe('local delivery through a BridgedBus is unchanged', () => {
   it('delivers synchronously to local subscribers before the transport sees the message', async () => {

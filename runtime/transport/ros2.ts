@@ -2,10 +2,11 @@
  * The ROS 2 transport on rclnodejs: one rcl node per Kestrel process, one ROS publisher per
  * locally published topic and one ROS subscription per locally subscribed topic, QoS mapped
  * from Kestrel's. Messages cross as rclnodejs plain objects, whose shape (Time as {sec, nanosec},
- * typed arrays for numeric arrays with `enableTypedArray`, bigint for 64-bit ints) is the one
- * Kestrel's generated types already use, so no conversion is needed.
+ * typed arrays for numeric arrays with `enableTypedArray`, bigint for 64-bit ints) is mostly the
+ * one Kestrel's generated types use; rcl-convert.ts handles where it is not (typed-array views,
+ * int64 values and arrays).
  */
-import type { MsgTypeName } from '../../msgs/index.js';
+import { MsgRegistry, type MsgTypeName } from '../../msgs/index.js';
 import type { NodeDiagnostics } from '../diagnostics.js';
 import type { Logger } from '../log.js';
 import type { ParamType, ParamValue } from '../params.js';
@@ -13,6 +14,7 @@ import type { QoS } from '../qos.js';
 import { EchoFilter } from './echo-filter.js';
 import { Ros2TypeError } from './load-rclnodejs.js';
 import { toRclQoS } from './qos-map.js';
+import { fromRclMessage, toRclMessage } from './rcl-convert.js';
 import type { Rclnodejs, RclContext, RclNode, RclPublisher, RclSubscription } from './rclnodejs-api.js';
 import { argvForRcl } from './ros-argv.js';
 import type { OutBridge, Transport } from './transport.js';
@@ -27,6 +29,8 @@ export interface Ros2TransportOptions {
   log?: Logger;
   /** Bridge errors and echo counts are reported here. */
   diag?: NodeDiagnostics;
+  /** Message definitions, to convert fields rclnodejs handles differently (default: Kestrel's msgs/). */
+  registry?: MsgRegistry;
 }
 
 interface OutEntry {
@@ -66,6 +70,7 @@ export class Ros2Transport implements Transport {
   private readonly knownTypes = new Map<string, string | undefined>();
   private readonly reported = new Set<string>();
   private closed = false;
+  private readonly registry: MsgRegistry;
   readonly stats: Ros2BridgeStats = { sent: 0, received: 0, echoesDropped: 0, errors: 0 };
 
   private constructor(
@@ -73,7 +78,9 @@ export class Ros2Transport implements Transport {
     readonly context: RclContext,
     readonly node: RclNode,
     private readonly o: Ros2TransportOptions,
-  ) {}
+  ) {
+    this.registry = o.registry ?? new MsgRegistry();
+  }
 
   /** `rclnodejs.init(new Context(), argv)`, then `new Node(name, namespace, context)` and `node.spin()`. */
   static async create(o: Ros2TransportOptions): Promise<Ros2Transport> {
@@ -125,7 +132,7 @@ export class Ros2Transport implements Transport {
         }
         this.ins.get(topic)?.echo.noteSent(msg);
         try {
-          entry.pub.publish(msg as object);
+          entry.pub.publish(toRclMessage(this.registry, type, msg) as object);
           this.stats.sent++;
         } catch (err) {
           // A bad message must not reach the control loop as an exception: count and report it.
@@ -151,8 +158,15 @@ export class Ros2Transport implements Transport {
       // Latched messages we already sent will be replayed to our own new subscription.
       for (const m of this.outs.get(topic)?.history ?? []) echo.noteSent(m);
       const entry: InEntry = { sub: {}, refs: 0, echo, deliver };
-      entry.sub = this.node.createSubscription(type, topic, { qos: toRclQoS(qos, this.rcl.QoS), enableTypedArray: true }, (m) => {
+      entry.sub = this.node.createSubscription(type, topic, { qos: toRclQoS(qos, this.rcl.QoS), enableTypedArray: true }, (raw) => {
         if (this.closed) return;
+        let m: unknown;
+        try {
+          m = fromRclMessage(this.registry, type, raw);
+        } catch (err) {
+          this.fail(`conversion of '${topic}' (${type})`, err);
+          return;
+        }
         if (entry.echo.isEcho(m)) {
           this.stats.echoesDropped++;
           return;

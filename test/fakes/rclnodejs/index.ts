@@ -222,7 +222,9 @@ function checkMessage(registry: MsgRegistry, type: string, msg: unknown, path: s
       const ok =
         f.type === 'string' || f.type === 'wstring' ? typeof x === 'string'
         : f.type === 'bool' ? typeof x === 'boolean'
-        : f.type === 'int64' || f.type === 'uint64' ? typeof x === 'bigint' || typeof x === 'number'
+        // rclnodejs's int64/uint64 setters take only bigint (a number throws); array elements are
+        // written through ref-array, which takes either.
+        : f.type === 'int64' || f.type === 'uint64' ? typeof x === 'bigint' || (where !== at && typeof x === 'number')
         : typeof x === 'number';
       if (!ok) throw new TypeError(`${where}: expected ${f.type}, got ${typeof x} (${String(x)})`);
     };
@@ -238,6 +240,46 @@ function checkMessage(registry: MsgRegistry, type: string, msg: unknown, path: s
     const n = (v as { length?: number }).length;
     if (f.isArray && f.arrayLength !== undefined && n !== f.arrayLength) throw new TypeError(`${at}: expected ${f.arrayLength} elements, got ${n}`);
   }
+}
+
+type TypedArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; readonly BYTES_PER_ELEMENT: number };
+
+/**
+ * What rclnodejs actually puts on the wire for a message: it serializes a typed array as
+ * `new Uint8Array(arr.buffer)`, i.e. the whole underlying buffer from offset 0, whatever the
+ * view's byteOffset and length. A view into a larger buffer is sent with the wrong bytes.
+ */
+function asRclSerializes(registry: MsgRegistry, type: string, msg: unknown): unknown {
+  if (msg === null || typeof msg !== 'object') return msg;
+  const out: Record<string, unknown> = { ...(msg as Record<string, unknown>) };
+  for (const f of registry.fieldsOf(type)) {
+    const v = out[f.name];
+    if (f.isConstant || v === undefined) continue;
+    if (!PRIMITIVES.has(f.type)) {
+      out[f.name] = f.isArray && Array.isArray(v) ? v.map((x) => asRclSerializes(registry, f.type, x)) : f.isArray ? v : asRclSerializes(registry, f.type, v);
+    } else if (f.isArray && ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      const C = v.constructor as TypedArrayCtor;
+      out[f.name] = new C(v.buffer, 0, Math.floor(v.buffer.byteLength / C.BYTES_PER_ELEMENT));
+    }
+  }
+  return out;
+}
+
+/** rclnodejs hands int64/uint64 arrays to callbacks as plain `number[]` (not BigInt64Array). */
+function asRclDelivers(registry: MsgRegistry, type: string, msg: unknown): unknown {
+  if (msg === null || typeof msg !== 'object') return msg;
+  const out = msg as Record<string, unknown>;
+  for (const f of registry.fieldsOf(type)) {
+    const v = out[f.name];
+    if (f.isConstant || v === undefined) continue;
+    if (!PRIMITIVES.has(f.type)) {
+      if (f.isArray && Array.isArray(v)) v.forEach((x) => asRclDelivers(registry, f.type, x));
+      else if (!f.isArray) asRclDelivers(registry, f.type, v);
+    } else if (f.isArray && (f.type === 'int64' || f.type === 'uint64') && v !== null && typeof v === 'object' && 'length' in v) {
+      out[f.name] = Array.from(v as ArrayLike<bigint | number>, (x) => Number(x));
+    }
+  }
+  return out;
 }
 
 export interface FakeRclnodejsOptions {
@@ -328,7 +370,7 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     publish(message: object): void {
       if (this.ep.node.destroyed) throw new Error('publish on a destroyed node');
       checkMessage(registry, this.ep.type, message, this.ep.type);
-      const bytes = registry.encode(this.ep.type, message);
+      const bytes = registry.encode(this.ep.type, asRclSerializes(registry, this.ep.type, message));
       if (this.ep.qos.durability === 'transient_local') {
         this.ep.history.push(bytes);
         if (this.ep.history.length > Math.max(1, this.ep.qos.depth)) this.ep.history.shift();
@@ -522,7 +564,7 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
           if (s.node !== this) continue;
           while (s.queue.length > 0 && !s.destroyed && !this.destroyed) {
             const bytes = s.queue.shift() as Uint8Array;
-            s.callback(registry.decode<object>(s.type, bytes));
+            s.callback(asRclDelivers(registry, s.type, registry.decode<object>(s.type, bytes)) as object);
           }
         }
       });

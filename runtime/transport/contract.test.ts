@@ -296,6 +296,28 @@ describe('int64 / uint64 through rclnodejs (fake, which behaves like the real se
   });
 });
 
+describe('echo filter across message-definition differences', () => {
+  it('drops our own messages when the installed definition has a field Kestrel does not', async () => {
+    // The "installed distro" String has one more field than Kestrel's msgs/ (as across distros).
+    const installed = new MsgRegistry({ ...MSG_DEFINITIONS, 'std_msgs/msg/String': 'string data\nint32 revision\n' });
+    const rcl = createFakeRclnodejs({ registry: installed });
+    const t = await Ros2Transport.create({ rcl, nodeName: 'both' });
+    try {
+      const bus = new BridgedBus();
+      bus.attach(t);
+      const got: string[] = [];
+      bus.subscribe('/defs', 'std_msgs/msg/String').subscribe((m) => got.push(m.data));
+      const pub = bus.advertise('/defs', 'std_msgs/msg/String');
+      for (let i = 0; i < 3; i++) pub.publish(makeMsg('std_msgs/msg/String', { data: `m${i}` }));
+      await waitFor(() => t.stats.echoesDropped + t.stats.received >= 3, 'the three echoes');
+      expect(got).toEqual(['m0', 'm1', 'm2']);
+      expect(t.stats.echoesDropped).toBe(3);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('local delivery through a BridgedBus is unchanged', () => {
   it('delivers synchronously to local subscribers before the transport sees the message', async () => {
     const rcl = createFakeRclnodejs();

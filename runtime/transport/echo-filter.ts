@@ -2,11 +2,23 @@
  * ROS 2 delivers a node's own publications to its own subscriptions. When the bridge both
  * publishes and subscribes a topic, its own messages come back; they are recognised by value
  * (the wire makes a copy) against the last few sent on that topic and dropped once.
+ *
+ * The marker is the sent message's own fields: what comes back must carry the same values in
+ * every field the sent message has and the received one has too. rclnodejs builds the received
+ * object from the *installed* distro's definition, which may have fields Kestrel's msgs/ lacks
+ * (or lack one Kestrel has, e.g. across Humble/Jazzy); comparing key counts would then never
+ * recognise an echo. At least one field must be shared, so unrelated shapes never match.
+ * Integers compare across number/bigint: an int64 sent as a number comes back as a bigint.
  */
 type TypedArray = ArrayBufferView & { readonly length: number; readonly [i: number]: number | bigint };
 
+/** True when `b` (received) carries `a` (sent): see the marker rule above. Not symmetric. */
 export function sameMessage(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if ((typeof a === 'bigint' && typeof b === 'number') || (typeof a === 'number' && typeof b === 'bigint')) {
+    const [big, num] = typeof a === 'bigint' ? [a, b as number] : [b as bigint, a as number];
+    return Number.isInteger(num) && BigInt(num) === big;
+  }
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') {
     // NaN equals NaN here: a float field that is NaN on both sides is the same message.
     return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
@@ -21,14 +33,16 @@ export function sameMessage(a: unknown, b: unknown): boolean {
     for (let i = 0; i < x.length; i++) if (!sameMessage(x[i], y[i])) return false;
     return true;
   }
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  if (ka.length === 0) return Object.keys(b as object).length === 0;
+  let shared = 0;
   for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    // A field only one definition has says nothing about whether this is our message.
+    if (!Object.prototype.hasOwnProperty.call(b, k)) continue;
+    shared++;
     if (!sameMessage((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   }
-  return true;
+  return shared > 0;
 }
 
 export class EchoFilter {

@@ -35,7 +35,17 @@ describe('echo filter', () => {
     expect(sameMessage({ a: new Uint8Array([1, 2]) }, { a: new Uint8Array([1, 3]) })).toBe(false);
     expect(sameMessage({ n: 5n, f: NaN }, { n: 5n, f: NaN })).toBe(true);
     expect(sameMessage({ n: 5n }, { n: 6n })).toBe(false);
-    expect(sameMessage({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    // The installed distro's definition may add fields (b) or lack one (c): shared fields decide.
+    expect(sameMessage({ a: 1 }, { a: 1, b: 2 })).toBe(true);
+    expect(sameMessage({ a: 1, c: 'x' }, { a: 1, b: 2 })).toBe(true);
+    expect(sameMessage({ a: 1, c: 'x' }, { a: 2, b: 2 })).toBe(false);
+    expect(sameMessage({ header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'cam' } }, { header: { stamp: { sec: 1, nanosec: 0 } }, extra: 0 })).toBe(true);
+    // Nothing shared: never an echo.
+    expect(sameMessage({ a: 1 }, { b: 1 })).toBe(false);
+    expect(sameMessage({}, {})).toBe(true);
+    // An int64 sent as a number comes back from rclnodejs as a bigint.
+    expect(sameMessage({ n: 42 }, { n: 42n })).toBe(true);
+    expect(sameMessage({ n: 42.5 }, { n: 42n })).toBe(false);
   });
   it('drops each sent message once and forgets older ones lost on the way', () => {
     const f = new EchoFilter(4);

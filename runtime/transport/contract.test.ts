@@ -75,6 +75,11 @@ for (const impl of IMPLS) {
       expect(graph).toContainEqual({ name: topic, types: ['std_msgs/msg/String'] });
       const pubsInfo = b.t.node.getPublishersInfoByTopic(topic);
       expect(pubsInfo.map((i) => i.node_name)).toContain('talker');
+      // Every rcl node publishes these on its own; a graph query always shows them.
+      const names = graph.map((g) => g.name);
+      expect(names).toContain('/rosout');
+      expect(names).toContain('/parameter_events');
+      expect(b.t.node.getPublishersInfoByTopic('/rosout').map((i) => i.node_name)).toEqual(expect.arrayContaining(['talker', 'listener']));
     });
 
     it('does not echo: a process that publishes and subscribes a topic gets each local message once, and remote ones too', async () => {
@@ -315,6 +320,18 @@ describe('echo filter across message-definition differences', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('fake rclnodejs lifecycle, as the real one', () => {
+  it('shutdown is idempotent, and closing a transport after rclnodejs shut its context down is fine', async () => {
+    const rcl = createFakeRclnodejs();
+    const t = await Ros2Transport.create({ rcl, nodeName: 'n' });
+    rcl.shutdown(t.context); // as rclnodejs's SIGINT handler does
+    expect(() => rcl.shutdown(t.context)).not.toThrow();
+    expect(rcl.isShutdown(t.context)).toBe(true);
+    await t.close();
+    expect(rcl.nodeNames()).toEqual([]);
   });
 });
 

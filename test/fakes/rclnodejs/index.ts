@@ -165,6 +165,15 @@ function toNumeric(q: QoS | RclQoS | string | undefined): { kestrel: KQoS; rcl: 
   };
 }
 
+/**
+ * Topics every rcl node publishes on its own (rcl's rosout logger, the parameter service's
+ * events), so they appear in every real graph query; with the QoS the middleware reports.
+ */
+const NODE_TOPICS: ReadonlyArray<{ name: string; type: string; durability: number }> = [
+  { name: '/parameter_events', type: 'rcl_interfaces/msg/ParameterEvent', durability: DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE },
+  { name: '/rosout', type: 'rcl_interfaces/msg/Log', durability: DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL },
+];
+
 const NODE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface Remap {
@@ -512,6 +521,7 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
 
     getTopicNamesAndTypes(): Array<{ name: string; types: string[] }> {
       const byName = new Map<string, Set<string>>();
+      if ([...allNodes].some((n) => n.ctx.state === 'init')) for (const t of NODE_TOPICS) byName.set(t.name, new Set([t.type]));
       for (const e of [...pubs, ...subs]) {
         if (e.node.ctx.state !== 'init') continue;
         if (!byName.has(e.topic)) byName.set(e.topic, new Set());
@@ -535,7 +545,24 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     }
 
     getPublishersInfoByTopic(topic: string, _noDemangle = false): RclTopicEndpointInfo[] {
-      return this.info(pubs, topic);
+      const full = expandName(topic, this.ns, this.nodeName);
+      const own = NODE_TOPICS.find((t) => t.name === full);
+      const builtIn: RclTopicEndpointInfo[] = own
+        ? [...allNodes]
+            .filter((n) => n.ctx.state === 'init')
+            .map((n) => ({
+              node_name: n.name(),
+              node_namespace: n.namespace(),
+              topic_type: own.type,
+              qos_profile: {
+                history: HistoryPolicy.RMW_QOS_POLICY_HISTORY_UNKNOWN,
+                depth: 0,
+                reliability: ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+                durability: own.durability,
+              },
+            }))
+        : [];
+      return [...builtIn, ...this.info(pubs, topic)];
     }
 
     getSubscriptionsInfoByTopic(topic: string, _noDemangle = false): RclTopicEndpointInfo[] {
@@ -605,7 +632,9 @@ export function createFakeRclnodejs(o: FakeRclnodejsOptions = {}): FakeRclnodejs
     },
     shutdown(context: RclContext = Context.defaultContext()): void {
       const ctx = context as Context;
-      if (ctx.state !== 'init') throw new Error('The context is not initialized or already shut down.');
+      // As rclnodejs: shutting down a context that is already shut down (e.g. by rclnodejs's own
+      // SIGINT handler) or never initialised does nothing.
+      if (ctx.state !== 'init') return;
       for (const n of [...ctx.nodes]) n.destroy();
       ctx.state = 'shutdown';
     },

@@ -3,7 +3,9 @@ import { QOS_DEFAULT, QOS_LATCHED, QOS_SENSOR_DATA } from '../qos.js';
 import { createFakeRclnodejs, QoS } from '../../test/fakes/rclnodejs/index.js';
 import { EchoFilter, sameMessage } from './echo-filter.js';
 import { loadRclnodejs, ros2Sourced, Ros2EnvironmentError } from './load-rclnodejs.js';
+import { MSG_DEFINITIONS, MsgRegistry } from '../../msgs/index.js';
 import { fromRclQoS, toRclQoS } from './qos-map.js';
+import { fromRclMessage, toRclMessage } from './rcl-convert.js';
 import { argvForRcl } from './ros-argv.js';
 import { createTransport, parseTransportChoice, resolveTransportKind, transportFromEnv } from './select.js';
 
@@ -102,5 +104,44 @@ describe('loading rclnodejs', () => {
     expect(transportFromEnv({ KESTREL_TRANSPORT: 'inproc' })).toBe('inproc');
     expect(transportFromEnv({})).toBeUndefined();
     expect(() => transportFromEnv({ KESTREL_TRANSPORT: 'zenoh' })).toThrow(/KESTREL_TRANSPORT: 'zenoh' is not a transport/);
+  });
+});
+
+describe('rclnodejs message conversion (rcl-convert.ts)', () => {
+  const reg = new MsgRegistry({
+    ...MSG_DEFINITIONS,
+    'test_msgs/msg/Wide': 'int64 i\nuint64 u\nint64[] ia\nuint64[2] ua\nsensor_msgs/BatteryState[] packs\n',
+  });
+
+  it('copies typed-array views to offset 0, nested too, and leaves the caller message alone', () => {
+    const buf = new Float32Array(8).map((_, i) => i);
+    const view = buf.subarray(2, 5);
+    const msg = { cell_voltage: view, cell_temperature: new Float32Array([1, 2]) };
+    const out = toRclMessage(reg, 'sensor_msgs/msg/BatteryState', msg) as typeof msg;
+    expect(out).not.toBe(msg);
+    expect(msg.cell_voltage).toBe(view);
+    expect(out.cell_voltage.byteOffset).toBe(0);
+    expect(out.cell_voltage.buffer.byteLength).toBe(12);
+    expect(Array.from(out.cell_voltage)).toEqual([2, 3, 4]);
+    expect(out.cell_temperature).toBe(msg.cell_temperature); // a whole-buffer array is not copied
+    const nested = toRclMessage(reg, 'test_msgs/msg/Wide', { packs: [msg] }) as { packs: Array<typeof msg> };
+    expect(nested.packs[0].cell_voltage.byteOffset).toBe(0);
+  });
+
+  it('returns a message that needs nothing as is', () => {
+    const msg = { cell_voltage: new Float32Array([1]) };
+    expect(toRclMessage(reg, 'sensor_msgs/msg/BatteryState', msg)).toBe(msg);
+  });
+
+  it('int64: numbers to bigint going out, number[] arrays to BigInt64Array / BigUint64Array coming in', () => {
+    const out = toRclMessage(reg, 'test_msgs/msg/Wide', { i: 3, u: 4n, ia: BigInt64Array.from([1n]), ua: [1, 2n] }) as Record<string, unknown>;
+    expect(out).toEqual({ i: 3n, u: 4n, ia: [1n], ua: [1n, 2n] });
+    // A non-integer is left as is, for rclnodejs to refuse naming the field.
+    expect((toRclMessage(reg, 'test_msgs/msg/Wide', { i: 1.5 }) as { i: unknown }).i).toBe(1.5);
+    const back = fromRclMessage(reg, 'test_msgs/msg/Wide', { i: 5n, u: 6n, ia: [-1, 2], ua: [3, 4] }) as Record<string, unknown>;
+    expect(back.ia).toBeInstanceOf(BigInt64Array);
+    expect(Array.from(back.ia as BigInt64Array)).toEqual([-1n, 2n]);
+    expect(back.ua).toBeInstanceOf(BigUint64Array);
+    expect(Array.from(back.ua as BigUint64Array)).toEqual([3n, 4n]);
   });
 });

@@ -150,7 +150,6 @@ export function bagTargets(seeds: BagSeeds): FuzzTarget<Buffer>[] {
     },
     isClear: isBagError,
     caseMs: 2000,
-    defaultCases: 10_000,
   };
 
   const db3: FuzzTarget<Buffer> = {
@@ -171,7 +170,6 @@ export function bagTargets(seeds: BagSeeds): FuzzTarget<Buffer>[] {
     },
     isClear: isBagError,
     caseMs: 2000,
-    defaultCases: 10_000,
   };
 
   const TOKENS = [
@@ -196,7 +194,6 @@ export function bagTargets(seeds: BagSeeds): FuzzTarget<Buffer>[] {
     },
     isClear: isBagError,
     caseMs: 2000,
-    defaultCases: 10_000,
   };
   return [mcap, db3, metadata];
 }

@@ -105,15 +105,26 @@ async function main(seeds: BagSeeds): Promise<number> {
   }
   const pool = Array.from({ length: workers }, () => new ShardWorker(seeds));
   const results: (FuzzCounts & { wallS: number; casesPerS: number; workers: number })[] = [];
+  const chosen = all.filter((x) => wanted.length === 0 || wanted.includes(x.name));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, 'fuzz.json');
+  const totalsOf = (): { cases: number; crashes: number; clearErrors: number; silentWrong: number } =>
+    results.reduce((a, r) => ({ cases: a.cases + r.cases, crashes: a.crashes + r.crashes, clearErrors: a.clearErrors + r.clearErrors, silentWrong: a.silentWrong + r.silentWrong }), { cases: 0, crashes: 0, clearErrors: 0, silentWrong: 0 });
+  // Written after every target: a campaign cut short (a time limit, Ctrl-C) still leaves the counts it has.
+  const save = (): void => {
+    const doc = { name: 'fuzz', date: new Date().toISOString(), machine: machineInfo(), seed: FUZZ_SEED, workers, casesPerTarget: cases ?? 'per target (defaultCases, else 100000)', complete: results.length === chosen.length, totals: totalsOf(), targets: results };
+    writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  };
   try {
     await Promise.all(pool.map((w) => w.started()));
-    for (const t of all.filter((x) => wanted.length === 0 || wanted.includes(x.name))) {
+    for (const t of chosen) {
       const n = cases ?? t.defaultCases ?? 100_000;
       const t0 = process.hrtime.bigint();
       const c = mergeCounts(await Promise.all(pool.map((w, index) => w.run({ target: t.name, cases: n, shard: { index, count: workers } }))));
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
       const casesPerS = c.cases / wallS;
       results.push({ ...c, wallS, casesPerS, workers });
+      save();
       process.stdout.write(
         `${t.name}: ${c.cases} cases in ${wallS.toFixed(0)} s on ${workers} worker(s) (${casesPerS.toFixed(0)}/s): ${c.ok} ok, ${c.clearErrors} clear errors, ${c.crashes} crashes, ${c.silentWrong} silent wrong (slowest ${c.maxCaseMs.toFixed(0)} ms)\n`,
       );
@@ -122,11 +133,7 @@ async function main(seeds: BagSeeds): Promise<number> {
   } finally {
     await Promise.all(pool.map((w) => w.close()));
   }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, 'fuzz.json');
-  const totals = results.reduce((a, r) => ({ cases: a.cases + r.cases, crashes: a.crashes + r.crashes, clearErrors: a.clearErrors + r.clearErrors, silentWrong: a.silentWrong + r.silentWrong }), { cases: 0, crashes: 0, clearErrors: 0, silentWrong: 0 });
-  const doc = { name: 'fuzz', date: new Date().toISOString(), machine: machineInfo(), seed: FUZZ_SEED, workers, casesPerTarget: cases ?? 'per target (defaultCases, else 100000)', totals, targets: results };
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  const totals = totalsOf();
   process.stdout.write(`fuzz: ${totals.cases} cases, ${totals.crashes} crashes, ${totals.clearErrors} clear errors, ${totals.silentWrong} silent wrong (${file})\n`);
   return totals.crashes + totals.silentWrong > 0 ? 1 : 0;
 }

@@ -335,4 +335,13 @@ describe('launch constructs', () => {
     expect(resolveLaunch(join(dir, 'x.launch.yaml'), {}, { source: 'launch:\n  - log: { message: yaml }\n' }).logs).toEqual(['yaml']);
     expect(() => resolveLaunch(join(dir, 'y.launch.py'), {}, { source: 'x' })).toThrow(/y\.launch\.py: .*cannot be given as source text/);
   });
+
+  it('an unclosed quote in ros_args, args or cmd is a LaunchError at its file:line (found by npm run fuzz)', () => {
+    const f = join(dir, 'q.launch.xml');
+    const node = (attrs: string): string => `<launch>\n<node pkg="kestrel" exec="arbiter" name="a" ${attrs}/>\n</launch>`;
+    expect(() => resolveLaunch(f, {}, { source: node(`ros_args="-p 'max_age_ms:=250"`) })).toThrow(/q\.launch\.xml:2: ros_args: unclosed quote/);
+    expect(() => resolveLaunch(f, {}, { source: node(`args="--x 'y"`) })).toThrow(/q\.launch\.xml:2: args: unclosed quote/);
+    expect(() => resolveLaunch(f, {}, { source: `<launch>\n\n<executable cmd="echo 'hi"/>\n</launch>` })).toThrow(/q\.launch\.xml:3: cmd: unclosed quote/);
+    expect(() => resolveLaunch(f, {}, { source: node(`ros_args="-p 'max_age_ms:=250"`) })).toThrow(LaunchError);
+  });
 });

@@ -636,7 +636,7 @@ class Resolver {
     const rosArgsText = this.attr(e, 'ros_args', scope);
     if (rosArgsText !== undefined && rosArgsText.trim() !== '') {
       try {
-        rosArgs = parseRosArgs(splitCommandLine(rosArgsText), { loadFile: (p) => loadParamsFile(this.path(e, p)) });
+        rosArgs = parseRosArgs(this.split(e, 'ros_args', rosArgsText), { loadFile: (p) => loadParamsFile(this.path(e, p)) });
       } catch (x) {
         if (x instanceof RosArgsError || x instanceof ParamsFileError) throw err(e, `ros_args: ${x.message}`);
         throw x;
@@ -674,7 +674,7 @@ class Resolver {
       params: paramsForNode(files, fqn),
       remaps,
       source,
-      args: argsText ? splitCommandLine(argsText) : [],
+      args: argsText ? this.split(e, 'args', argsText) : [],
       ...(rosArgs ? { rosArgs } : {}),
       ...(output !== undefined ? { output } : {}),
       respawn: this.bool(e, 'respawn', scope, false),
@@ -687,6 +687,15 @@ class Resolver {
     return spec;
   }
 
+  /** A command-line attribute split into words; a bad one (an unclosed quote) is an error at the attribute's file:line. */
+  private split(e: Entity, attr: string, text: string): string[] {
+    try {
+      return splitCommandLine(text);
+    } catch (x) {
+      throw err(e, `${attr}: ${(x as Error).message}`);
+    }
+  }
+
   private executable(e: Entity, scope: Scope): void {
     const cmdText = this.required(e, 'cmd', scope);
     const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
@@ -696,7 +705,7 @@ class Resolver {
     }
     const shell = this.bool(e, 'shell', scope, false);
     const args = this.attr(e, 'args', scope);
-    const cmd = [...splitCommandLine(cmdText), ...(args ? splitCommandLine(args) : [])];
+    const cmd = [...this.split(e, 'cmd', cmdText), ...(args ? this.split(e, 'args', args) : [])];
     const name = this.attr(e, 'name', scope);
     const cwd = this.attr(e, 'cwd', scope);
     const output = this.attr(e, 'output', scope);

@@ -175,7 +175,15 @@ describe.skipIf(skip !== undefined)('kestrel eval --manifest --queue (BullMQ on 
     // Results keyed by content, made by the same code: the fleet report is the local pool's, byte for byte.
     expect(existsSync(join(r3, 'fleet.json'))).toBe(true);
     expect(read(r3, 'fleet.json')).toBe(read(tmp, 'r1', 'fleet.json'));
-    for (const k of jobKeys(r3)) expect(read(r3, 'jobs', k, 'decisions.log')).toBe(read(tmp, 'r1', 'jobs', k, 'decisions.log'));
+    // r2's: r1's was last written against a baseline.
+    expect(read(r3, 'fleet.html')).toBe(read(tmp, 'r2', 'fleet.html'));
+    // A queue run's folder holds what a local run's does: each job's own report and its wall time too.
+    const timing = JSON.parse(read(r3, 'timing.json')) as { jobs_wall_s: Record<string, number> };
+    expect(Object.keys(timing.jobs_wall_s).sort()).toEqual(['passport-queue/seed1/pi5/pi5', 'passport-queue/seed2/pi5/pi5']);
+    for (const k of jobKeys(r3)) {
+      expect(read(r3, 'jobs', k, 'decisions.log')).toBe(read(tmp, 'r1', 'jobs', k, 'decisions.log'));
+      expect(read(r3, 'jobs', k, 'report.html')).toMatch(/^<!doctype html>/);
+    }
     // Enqueued again: BullMQ's store already has both results (same job ids), nothing runs.
     const again = await kestrel('eval', '--manifest', manifest, '--out', join(tmp, 'r4'), '--queue', url);
     expect(again.code).toBe(0);

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { runJob, type FleetJob } from './run-job.js';
-import { jobDir, storedResult, storeResult } from './store.js';
+import { jobDir, partitionStored, storeResult } from './store.js';
 import type { JobResult } from './result.js';
 
 export interface Progress {
@@ -60,15 +60,10 @@ export async function runLocal(jobs: readonly FleetJob[], o: PoolOptions): Promi
     p.etaS = ranHere > 0 ? Math.round((el / ranHere) * left) : undefined;
     o.onProgress?.({ ...p });
   };
-  const todo: FleetJob[] = [];
-  for (const j of jobs) {
-    const r = storedResult(o.run, j.key, o.code);
-    if (r) {
-      results.push(r);
-      p.done++;
-      p.reused++;
-    } else todo.push(j);
-  }
+  const { stored, todo } = partitionStored(jobs, o.run, o.code);
+  results.push(...stored);
+  p.done += stored.length;
+  p.reused += stored.length;
   tell();
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -4,8 +4,9 @@
  * stored return value is reused), `kestrel worker --queue URL` on any machine pulls and runs them. BullMQ gives the
  * retries with exponential backoff, and its stalled-job check hands a dead worker's job (its lock no longer renewed)
  * to another worker. The per-job timeout is the worker's: the job's `kestrel eval` child is killed past it and the
- * attempt fails (so it is retried). Results (the row, eval.json, decisions.log) travel as the job's return value,
- * kept in Redis, and the coordinator writes them into its run folder.
+ * attempt fails (so it is retried). Results (the row, eval.json, report.html, decisions.log, the job's wall time)
+ * travel as the job's return value, kept in Redis, and the coordinator writes them into its run folder: a queue
+ * run's folder holds what a local run's does.
  *
  * BullMQ 6 loads no Redis driver of its own in ESM: the connection is an ioredis client made here.
  */
@@ -15,8 +16,8 @@ import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOpt
 import { codeVersion, jobKey } from './key.js';
 import type { FleetOutcome, JobFailure, Progress } from './pool.js';
 import { isJobResult, type JobResult } from './result.js';
-import { runJob, type FleetJob } from './run-job.js';
-import { storedResult, storeResult } from './store.js';
+import { runJob, type FleetJob, type JobFiles } from './run-job.js';
+import { partitionStored, storeResult } from './store.js';
 
 export const FLEET_QUEUE = 'kestrel-fleet';
 
@@ -25,10 +26,10 @@ interface QueueData {
   timeoutS: number;
 }
 
-interface QueueResult {
+interface QueueResult extends JobFiles {
   result: JobResult;
-  evalJson: string;
-  decisionsLog: string;
+  /** The worker's wall seconds for the job (timing.json, as the local pool's); absent from older workers. */
+  wallS?: number;
 }
 
 interface RedisLike {
@@ -71,6 +72,7 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
   const events = new QueueEvents(o.queueName ?? FLEET_QUEUE, { connection: conn });
   const results: JobResult[] = [];
   const failures: JobFailure[] = [];
+  const wallS: Record<string, number> = {};
   const p: Progress = { total: jobs.length, done: 0, reused: 0, running: 0, failed: 0, etaS: undefined };
   const t0 = process.hrtime.bigint();
   let ranHere = 0;
@@ -82,14 +84,11 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
   try {
     await events.waitUntilReady();
     const pending: { j: FleetJob; job: Job<QueueData, QueueResult> }[] = [];
-    for (const j of jobs) {
-      const r = storedResult(o.run, j.key, o.code);
-      if (r) {
-        results.push(r);
-        p.done++;
-        p.reused++;
-        continue;
-      }
+    const { stored, todo } = partitionStored(jobs, o.run, o.code);
+    results.push(...stored);
+    p.done += stored.length;
+    p.reused += stored.length;
+    for (const j of todo) {
       // The key is the job id: a job another coordinator (or an earlier run) enqueued is that same job.
       const job = await queue.add('eval', { job: j, timeoutS: o.timeoutS }, { jobId: j.key, attempts: o.retries + 1, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
       const state = await job.getState();
@@ -115,6 +114,7 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
           if (!isJobResult(v?.result, j.key)) throw new Error(`job ${j.id}: the worker returned no valid result`);
           storeResult(o.run, v.result, v);
           results.push(v.result);
+          if (typeof v.wallS === 'number') wallS[j.id] = v.wallS;
           p.done++;
         } catch (e) {
           const fresh = await Job.fromId<QueueData, QueueResult>(queue, j.key);
@@ -131,7 +131,7 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
     await queue.close();
     await conn.quit().catch(() => conn.disconnect());
   }
-  return { results, failures, wallS: {} };
+  return { results, failures, wallS };
 }
 
 export interface WorkerOptions {
@@ -159,8 +159,10 @@ export async function startWorker(o: WorkerOptions): Promise<{ close(): Promise<
       const here = jobKey(j.spec);
       if (here !== j.key) throw new UnrecoverableError(`job ${j.id}: its inputs here hash to ${here}, not ${j.key} (another bag, scenario or latency model on this machine)`);
       o.onEvent?.('start', j, `attempt ${job.attemptsMade + 1}`);
+      const s0 = process.hrtime.bigint();
       const r = await runJob(j, { dir: join(base, j.key), timeoutS: job.data.timeoutS, code });
-      return { result: r.result, evalJson: r.evalJson, decisionsLog: r.decisionsLog };
+      const wallS = Math.round(Number(process.hrtime.bigint() - s0) / 1e6) / 1000;
+      return { result: r.result, evalJson: r.evalJson, decisionsLog: r.decisionsLog, reportHtml: r.reportHtml, wallS };
     },
     { connection: conn, concurrency: o.concurrency, lockDuration: o.lockMs ?? 30_000, stalledInterval: o.stalledMs ?? 30_000, maxStalledCount: 2 },
   );

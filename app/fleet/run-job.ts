@@ -44,7 +44,15 @@ export interface RunJobOptions {
 }
 
 /** Runs the job's eval in a child; resolves with its result, rejects with the child's last error line. */
-export async function runJob(job: FleetJob, o: RunJobOptions): Promise<{ result: JobResult; evalJson: string; decisionsLog: string }> {
+/** What a job leaves: its fleet row and the files of its folder (a queue worker sends them back to the coordinator). */
+export interface JobFiles {
+  evalJson: string;
+  decisionsLog: string;
+  /** The job's own report (plots); absent from a worker of older code. */
+  reportHtml?: string;
+}
+
+export async function runJob(job: FleetJob, o: RunJobOptions): Promise<{ result: JobResult } & Required<JobFiles>> {
   rmSync(o.dir, { recursive: true, force: true });
   mkdirSync(o.dir, { recursive: true });
   // --out first: evalArgv ends with --ros-args, which takes everything after it.
@@ -79,7 +87,8 @@ export async function runJob(job: FleetJob, o: RunJobOptions): Promise<{ result:
   }
   const evalJson = readFileSync(evalPath, 'utf8');
   const decisionsLog = readFileSync(join(o.dir, 'decisions.log'), 'utf8');
-  return { result: jobResult(job, JSON.parse(evalJson) as EvalJson, decisionsLog, o.code), evalJson, decisionsLog };
+  const reportHtml = readFileSync(join(o.dir, 'report.html'), 'utf8');
+  return { result: jobResult(job, JSON.parse(evalJson) as EvalJson, decisionsLog, o.code), evalJson, decisionsLog, reportHtml };
 }
 
 function killGroup(pid: number | undefined): void {

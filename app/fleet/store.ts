@@ -1,11 +1,13 @@
 /**
- * A fleet run folder: `jobs/<key>/` per job (eval.json, report.html, decisions.log, result.json) and the fleet
- * report beside it. result.json is written last and atomically, so its presence means the job finished: a run
- * started again over the same folder (resume) skips those jobs and redoes only the rest.
+ * A fleet run folder: `jobs/<key>/` per job (eval.json, report.html, decisions.log, result.json: written there by
+ * the local pool, or sent back by a queue worker) and the fleet report beside it. result.json is written last and
+ * atomically, so its presence means the job finished: a run started again over the same folder (resume) skips
+ * those jobs and redoes only the rest.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isJobResult, type JobResult } from './result.js';
+import type { FleetJob, JobFiles } from './run-job.js';
 
 export const jobDir = (run: string, key: string): string => join(run, 'jobs', key);
 
@@ -30,13 +32,29 @@ export function storedResult(run: string, key: string, code: string): JobResult 
   }
 }
 
-export function storeResult(run: string, r: JobResult, files?: { evalJson: string; decisionsLog: string }): void {
+export function storeResult(run: string, r: JobResult, files?: JobFiles): void {
   const dir = jobDir(run, r.key);
   mkdirSync(dir, { recursive: true });
   // From a queue, the files come back with the result (the worker ran elsewhere); locally they are already there.
   if (files) {
     writeFileSync(join(dir, 'eval.json'), files.evalJson);
     writeFileSync(join(dir, 'decisions.log'), files.decisionsLog);
+    if (files.reportHtml !== undefined) writeFileSync(join(dir, 'report.html'), files.reportHtml);
   }
   writeAtomic(join(dir, 'result.json'), resultText(r));
+}
+
+/**
+ * Splits `jobs` into those already finished in the run folder by `code` (their stored results: resume) and
+ * those still to run, in manifest order. The local pool and the queue coordinator both start from it.
+ */
+export function partitionStored(jobs: readonly FleetJob[], run: string, code: string): { stored: JobResult[]; todo: FleetJob[] } {
+  const stored: JobResult[] = [];
+  const todo: FleetJob[] = [];
+  for (const j of jobs) {
+    const r = storedResult(run, j.key, code);
+    if (r) stored.push(r);
+    else todo.push(j);
+  }
+  return { stored, todo };
 }

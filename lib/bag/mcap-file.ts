@@ -276,13 +276,17 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
   }
   out.complete = reader.done();
   if (!out.complete) {
+    // Read before the message is built, and closed again: a read after close() reopens the file (a descriptor
+    // leaked per truncated file read, found by `npm run fuzz` running out of descriptors).
+    const head = cutAt !== undefined ? src.read(cutAt, 9) : undefined;
+    src.close();
     out.problems.push({
       kind: 'truncated',
       file: path,
       offset: cutAt ?? src.size,
       message:
         cutAt !== undefined
-          ? `file is truncated at byte ${src.size}: incomplete ${describeAt(src.read(cutAt, 9), src.size - cutAt)} at byte ${cutAt}; messages in it are lost, ${count} complete messages before it were read`
+          ? `file is truncated at byte ${src.size}: incomplete ${describeAt(head ?? new Uint8Array(0), src.size - cutAt)} at byte ${cutAt}; messages in it are lost, ${count} complete messages before it were read`
           : `file ends at byte ${src.size} without the MCAP footer (recording not finalized); all ${count} messages before it were read`,
     });
   }

@@ -113,6 +113,12 @@ export interface ResolveOptions {
   cwd?: string;
   /** Install prefixes searched for packages before AMENT_PREFIX_PATH's. */
   amentPrefixes?: readonly string[];
+  /**
+   * The top file's text (XML or YAML, by the file's extension), used instead of reading it: the file need not
+   * exist, errors still name it, and relative paths and `$(dirname)` resolve beside it. Files it includes are
+   * read as usual. Lets the fuzz campaign resolve 10^5 launch texts without a file write each.
+   */
+  source?: string;
 }
 
 /**
@@ -247,7 +253,7 @@ class Resolver {
   }
 
   /** Reads and parses a launch file (bounded, cycle-checked against the include stack). */
-  private load(path: string, from: Entity | undefined): Entity {
+  private load(path: string, from: Entity | undefined, source?: string): Entity {
     const abs = resolvePath(path);
     if (this.c.stack.includes(abs)) {
       const cycle = [...this.c.stack.slice(this.c.stack.indexOf(abs)), abs].join(' -> ');
@@ -255,11 +261,12 @@ class Resolver {
     }
     let src: string;
     try {
-      src = readTextBounded(abs);
+      src = source ?? readTextBounded(abs);
     } catch (x) {
       const why = x instanceof FileTooLargeError ? `cannot read launch file: ${x.message}` : `cannot read launch file '${path}' (${(x as NodeJS.ErrnoException).code ?? (x as Error).message})`;
       throw from ? err(from, why) : new LaunchError(path, undefined, why);
     }
+    if (source !== undefined && isPython(abs)) throw new LaunchError(path, undefined, 'a .launch.py is run by python3 from its file: it cannot be given as source text');
     const root = isPython(abs) ? parseLaunchPython(abs, this.pythonOpts()) : parseLaunchText(src, abs);
     checkShape(root, ['version'], ['*'], []);
     return root;
@@ -282,7 +289,7 @@ class Resolver {
 
   /** The top-level file: `ros2 launch` includes it with the command-line arguments as the include's arguments. */
   top(path: string, scope: Scope): void {
-    const root = this.load(path, undefined);
+    const root = this.load(path, undefined, this.c.opts.source);
     this.checkRequiredArgs(root, new Set(scope.configs.keys()), undefined);
     this.run(root, scope);
   }
@@ -629,7 +636,7 @@ class Resolver {
     const rosArgsText = this.attr(e, 'ros_args', scope);
     if (rosArgsText !== undefined && rosArgsText.trim() !== '') {
       try {
-        rosArgs = parseRosArgs(splitCommandLine(rosArgsText), { loadFile: (p) => loadParamsFile(this.path(e, p)) });
+        rosArgs = parseRosArgs(this.split(e, 'ros_args', rosArgsText), { loadFile: (p) => loadParamsFile(this.path(e, p)) });
       } catch (x) {
         if (x instanceof RosArgsError || x instanceof ParamsFileError) throw err(e, `ros_args: ${x.message}`);
         throw x;
@@ -667,7 +674,7 @@ class Resolver {
       params: paramsForNode(files, fqn),
       remaps,
       source,
-      args: argsText ? splitCommandLine(argsText) : [],
+      args: argsText ? this.split(e, 'args', argsText) : [],
       ...(rosArgs ? { rosArgs } : {}),
       ...(output !== undefined ? { output } : {}),
       respawn: this.bool(e, 'respawn', scope, false),
@@ -680,6 +687,15 @@ class Resolver {
     return spec;
   }
 
+  /** A command-line attribute split into words; a bad one (an unclosed quote) is an error at the attribute's file:line. */
+  private split(e: Entity, attr: string, text: string): string[] {
+    try {
+      return splitCommandLine(text);
+    } catch (x) {
+      throw err(e, `${attr}: ${(x as Error).message}`);
+    }
+  }
+
   private executable(e: Entity, scope: Scope): void {
     const cmdText = this.required(e, 'cmd', scope);
     const { env, unsetEnv } = envDiff(scope.env, this.c.baseEnv);
@@ -689,7 +705,7 @@ class Resolver {
     }
     const shell = this.bool(e, 'shell', scope, false);
     const args = this.attr(e, 'args', scope);
-    const cmd = [...splitCommandLine(cmdText), ...(args ? splitCommandLine(args) : [])];
+    const cmd = [...this.split(e, 'cmd', cmdText), ...(args ? this.split(e, 'args', args) : [])];
     const name = this.attr(e, 'name', scope);
     const cwd = this.attr(e, 'cwd', scope);
     const output = this.attr(e, 'output', scope);

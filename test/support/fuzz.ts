@@ -146,7 +146,17 @@ export function isPreciseError(e: unknown): boolean {
   return e instanceof Error && e.constructor === Error && e.message.length > 0;
 }
 
-export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number): Promise<FuzzCounts> {
+/**
+ * One shard of a run split over workers: shard `index` of `count` runs the cases `i` with `i % count === index`.
+ * Every shard still generates every case (generation is cheap next to a run), so case `i` is the same input
+ * whatever the split, and a failure replays from (seed, case) alone.
+ */
+export interface FuzzShard {
+  index: number;
+  count: number;
+}
+
+export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number, shard: FuzzShard = { index: 0, count: 1 }): Promise<FuzzCounts> {
   const r = rng(seed);
   const c: FuzzCounts = { target: t.name, seed, cases: 0, ok: 0, clearErrors: 0, crashes: 0, silentWrong: 0, maxCaseMs: 0, failures: [] };
   const limit = t.caseMs ?? 2000;
@@ -155,6 +165,7 @@ export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number):
   };
   for (let i = 0; i < cases; i++) {
     const input = t.gen(r, i);
+    if (i % shard.count !== shard.index) continue;
     const t0 = performance.now();
     let verdict: Verdict | undefined;
     let error: unknown;
@@ -184,6 +195,23 @@ export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number):
     }
   }
   return c;
+}
+
+/** The counts of one target's shards, as one run: sums, the slowest case, the first failures by case index. */
+export function mergeCounts(parts: readonly FuzzCounts[]): FuzzCounts {
+  if (parts.length === 0) throw new Error('mergeCounts: no shard counts to merge');
+  const sum = (f: (c: FuzzCounts) => number): number => parts.reduce((n, c) => n + f(c), 0);
+  return {
+    target: parts[0].target,
+    seed: parts[0].seed,
+    cases: sum((c) => c.cases),
+    ok: sum((c) => c.ok),
+    clearErrors: sum((c) => c.clearErrors),
+    crashes: sum((c) => c.crashes),
+    silentWrong: sum((c) => c.silentWrong),
+    maxCaseMs: Math.max(...parts.map((c) => c.maxCaseMs)),
+    failures: parts.flatMap((c) => c.failures).sort((a, b) => a.case - b.case).slice(0, 10),
+  };
 }
 
 /** Case count for an in-suite fuzz test, scaled by FUZZ_SCALE (the long campaign sets it). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFixtures, fixture } from '../../test/support/fixtures.js';
-import { evalPythonExpr, KESTREL_ROOT, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
+import { evalPythonExpr, KESTREL_ROOT, LaunchError, resolveLaunch, type LaunchNode, type ResolvedLaunch } from './index.js';
 import { launchErrorOf, launchTree } from '../../test/support/launch.js';
 
 const FX = fixture();
@@ -313,17 +313,17 @@ describe('launch constructs', () => {
 
   it('the top file given as source text (no file read): errors name the file, $(dirname) is its folder, includes are read', () => {
     const inc = write('inc-src.launch.xml', '<launch><log message="included"/></launch>');
-    const top = join(dir, 'nowhere', 'top.launch.xml');
+    const top = join(tree.dir, 'nowhere', 'top.launch.xml');
     const r = resolveLaunch(top, {}, { source: `<launch><log message="$(dirname)"/><include file="${inc}"/></launch>` });
-    expect(r.logs).toEqual([join(dir, 'nowhere'), 'included']);
+    expect(r.logs).toEqual([join(tree.dir, 'nowhere'), 'included']);
     expect(r.files[0]).toBe(top);
     expect(() => resolveLaunch(top, {}, { source: '<launch>\n<bogus/></launch>' })).toThrow(/top\.launch\.xml:2/);
-    expect(resolveLaunch(join(dir, 'x.launch.yaml'), {}, { source: 'launch:\n  - log: { message: yaml }\n' }).logs).toEqual(['yaml']);
-    expect(() => resolveLaunch(join(dir, 'y.launch.py'), {}, { source: 'x' })).toThrow(/y\.launch\.py: .*cannot be given as source text/);
+    expect(resolveLaunch(join(tree.dir, 'x.launch.yaml'), {}, { source: 'launch:\n  - log: { message: yaml }\n' }).logs).toEqual(['yaml']);
+    expect(() => resolveLaunch(join(tree.dir, 'y.launch.py'), {}, { source: 'x' })).toThrow(/y\.launch\.py: .*cannot be given as source text/);
   });
 
   it('an unclosed quote in ros_args, args or cmd is a LaunchError at its file:line (found by npm run fuzz)', () => {
-    const f = join(dir, 'q.launch.xml');
+    const f = join(tree.dir, 'q.launch.xml');
     const node = (attrs: string): string => `<launch>\n<node pkg="kestrel" exec="arbiter" name="a" ${attrs}/>\n</launch>`;
     expect(() => resolveLaunch(f, {}, { source: node(`ros_args="-p 'max_age_ms:=250"`) })).toThrow(/q\.launch\.xml:2: ros_args: unclosed quote/);
     expect(() => resolveLaunch(f, {}, { source: node(`args="--x 'y"`) })).toThrow(/q\.launch\.xml:2: args: unclosed quote/);

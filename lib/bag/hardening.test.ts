@@ -171,6 +171,46 @@ async function probe(bytes: Uint8Array, ext: string): Promise<{ keys: string[]; 
   }
 }
 
+describe('metadata.yaml hostile input (found by npm run fuzz: bag-metadata)', () => {
+  const bagWith = (yaml: string): string => {
+    const d = join(tmp, `meta${n++}`);
+    mkdirSync(d);
+    writeFileSync(join(d, 'bag_0.mcap'), mcap);
+    writeFileSync(join(d, 'metadata.yaml'), yaml);
+    return d;
+  };
+  const head = 'rosbag2_bagfile_information:\n  version: 9\n  storage_identifier: mcap\n';
+
+  it('a wrong shape holding a big integer, an alias before its anchor, a null files entry: a BagError naming metadata.yaml', async () => {
+    for (const [yaml, re] of [
+      ['rosbag2_bagfile_information: 18446744073709551616\n', /rosbag2_bagfile_information: expected a mapping, got "18446744073709551616"/],
+      [`${head}  relative_file_paths: [*a]\n  x: &a 1\n`, /invalid YAML: Unresolved alias/],
+      [`${head}  relative_file_paths: [bag_0.mcap]\n  files: [~]\n`, /files\[0\]: expected a mapping, got null/],
+    ] as const) {
+      const d = bagWith(yaml);
+      const e = await openBag(d).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(BagError);
+      expect((e as Error).message).toContain(join(d, 'metadata.yaml'));
+      expect((e as Error).message).toMatch(re);
+    }
+  });
+
+  it('a listed path outside the bag folder, or a folder, is reported and not read; the real file still is', async () => {
+    const d = bagWith(`${head}  relative_file_paths: [../outside.mcap, '.', bag_0.mcap]\n`);
+    mkdirSync(join(d, 'sub'));
+    const bag = await openBag(d);
+    try {
+      expect([...bag.messagesSync()].length).toBe(400);
+      const problems = bag.problems().map((p) => `${p.file}: ${p.message}`);
+      expect(problems.some((p) => p.startsWith(join(d, 'metadata.yaml')) && /'\.\.\/outside\.mcap', which is not a file inside the bag folder/.test(p))).toBe(true);
+      expect(problems.some((p) => /'\.', which is not a file inside the bag folder/.test(p))).toBe(true);
+      for (const p of bag.problems()) expect(p.file.startsWith(d)).toBe(true);
+    } finally {
+      bag.close();
+    }
+  });
+});
+
 describe('fuzz (seeded)', () => {
   it('MCAP: 100 mutations never crash, and every message returned is one of the bag (CRCs guard the rest)', async () => {
     const r = rng(20);

@@ -21,8 +21,18 @@ export interface ParsedMetadata {
 
 type Obj = Record<string, unknown>;
 
+/** A value for an error message: bigints (exact YAML integers) and cycles must not make the message itself throw. */
+function shown(v: unknown): string {
+  try {
+    const t = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+    return t === undefined ? String(v) : t.length > 120 ? `${t.slice(0, 117)}...` : t;
+  } catch {
+    return String(v);
+  }
+}
+
 function obj(v: unknown, where: string, file: string): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BagError(file, `${where}: expected a mapping, got ${JSON.stringify(v)}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BagError(file, `${where}: expected a mapping, got ${shown(v)}`);
   return v as Obj;
 }
 
@@ -30,7 +40,7 @@ function big(v: unknown, where: string, file: string): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
-  throw new BagError(file, `${where}: expected an integer, got ${JSON.stringify(v)}`);
+  throw new BagError(file, `${where}: expected an integer, got ${shown(v)}`);
 }
 
 /** YAML integers are parsed as bigint (exact stamps); small ones inside QoS become numbers, so they serialize. */
@@ -124,7 +134,14 @@ export function parseMetadata(text: string, file = 'metadata.yaml'): ParsedMetad
   // intAsBigInt: nanosecond stamps exceed 2^53 and must stay exact.
   const doc = parseDocument(text, { intAsBigInt: true });
   if (doc.errors.length > 0) throw new BagError(file, `invalid YAML: ${doc.errors[0].message}`);
-  const root = obj(doc.toJS(), 'document', file);
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // An alias before its anchor, or an alias bomb, is only found when the document is resolved.
+    throw new BagError(file, `invalid YAML: ${(e as Error).message}`);
+  }
+  const root = obj(js, 'document', file);
   const info = obj(root.rosbag2_bagfile_information, 'rosbag2_bagfile_information', file);
   const version = Number(info.version ?? 0);
   if (!(version >= 1 && version <= 9)) throw new BagError(file, `unsupported metadata version ${String(info.version)} (Kestrel reads 4 to 9)`);
@@ -144,7 +161,7 @@ export function parseMetadata(text: string, file = 'metadata.yaml'): ParsedMetad
   const rel = Array.isArray(info.relative_file_paths) ? info.relative_file_paths.map(str) : [];
   const filesRaw = Array.isArray(info.files) ? info.files : [];
   const files = rel.map((path) => {
-    const f = filesRaw.map((x) => x as Obj).find((x) => str(x.path) === path);
+    const f = filesRaw.map((x, i) => obj(x, `files[${i}]`, file)).find((x) => str(x.path) === path);
     return {
       path,
       startNs: f ? big(obj(f.starting_time, 'files.starting_time', file).nanoseconds_since_epoch, 'files.starting_time', file) : undefined,

@@ -4,7 +4,7 @@
  * Order is deterministic: log time, then file index, then position in the file.
  */
 import { closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import type { DecompressHandlers } from '@mcap/core';
 import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
@@ -120,8 +120,15 @@ function locate(path: string): Located {
     const files: string[] = [];
     for (const f of metadata.files.length > 0 ? metadata.files : []) {
       const p = join(dir, f.path);
-      if (existsSync(p)) files.push(p);
-      else problems.push({ kind: 'metadata', file: p, message: `metadata.yaml lists '${f.path}', which does not exist; its messages are missing` });
+      // rosbag2 paths are relative to the bag folder: one that leaves it (or is absolute) is not read.
+      const rel = relative(dir, p);
+      if (isAbsolute(f.path) || rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+        problems.push({ kind: 'metadata', file: metaPath, message: `metadata.yaml lists '${f.path}', which is not a file inside the bag folder: not read` });
+      } else if (!existsSync(p)) {
+        problems.push({ kind: 'metadata', file: p, message: `metadata.yaml lists '${f.path}', which does not exist; its messages are missing` });
+      } else if (!statSync(p).isFile()) {
+        problems.push({ kind: 'metadata', file: p, message: `metadata.yaml lists '${f.path}', which is not a regular file: not read` });
+      } else files.push(p);
     }
     return { dir, files, metadata, problems };
   }

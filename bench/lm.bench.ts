@@ -16,10 +16,9 @@
  * Inputs are committed files: models/lm/eval/intents.jsonl (hand-written) and eval/smoke.jsonl (plans).
  * Knobs: KESTREL_LM_BENCH_QUANTS=Q4_0,F16, KESTREL_LM_BENCH_N=40 (intents per configuration).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { defineBench, stats, type Goal } from './harness.js';
 import { bestReadBandwidth } from './membw.bench.js';
-import { existsSync } from 'node:fs';
 import { LlmEngine, type GenerationResult, type LlmConfig } from '../lib/llm/engine.js';
 import { bundledVariants } from '../lib/llm/params.js';
 import { readJsonl, type CorpusRow } from '../models/lm/evaluate.js';

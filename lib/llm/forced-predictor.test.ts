@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ShapeAutomaton } from './forced-predictor.js';
-import { LlmEngine } from './engine.js';
+import { LlmEngine, type LlmConfig } from './engine.js';
 import { shapeFor } from '../../models/lm/format.js';
 import type { JsonShape } from './grammar.js';
 
@@ -64,7 +64,11 @@ describe('forced-token prediction on the committed Kestrel LM', () => {
     const items = [...rows.filter((r) => r.task === 'intent').slice(0, 3), ...rows.filter((r) => r.task === 'plan').slice(0, 2)];
     const outs: Record<string, string[]> = {};
     const validated: Record<string, number> = {};
-    for (const [name, cfg] of [['plain', {}], ['forced', { forcedTokens: true }], ['forced+input_lookup', { forcedTokens: true, predictor: 'input_lookup' as const }]] as const) {
+    const DRAFT = 'models/lm/kestrel-lm-draft-q4_0.gguf';
+    const configs: [string, Partial<LlmConfig>][] = [['plain', {}], ['forced', { forcedTokens: true }], ['forced+input_lookup', { forcedTokens: true, predictor: 'input_lookup' }]];
+    // the bundled draft (models/lm/README.md, "Draft model"), alone and behind forced tokens
+    if (existsSync(DRAFT)) configs.push(['draft', { predictor: 'draft', draftModelPath: DRAFT }], ['forced+draft', { forcedTokens: true, predictor: 'draft', draftModelPath: DRAFT }]);
+    for (const [name, cfg] of configs) {
       const e = await LlmEngine.load({ modelPath: MODEL, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none', ...cfg });
       try {
         outs[name] = [];
@@ -80,7 +84,7 @@ describe('forced-token prediction on the committed Kestrel LM', () => {
       }
     }
     expect(outs.forced).toEqual(outs.plain);
-    expect(outs['forced+input_lookup']).toEqual(outs.plain);
+    for (const name of Object.keys(outs)) expect(outs[name], name).toEqual(outs.plain);
     expect(validated.forced).toBeGreaterThan(10);
-  }, 120_000);
+  }, 240_000);
 });

@@ -4,16 +4,23 @@
  * - per quantization (F16, Q8_0, Q4_0): hand-written intent exact match, wall time per compile and
  *   per plan, decode tokens/s, and tokens/s against the memory-bandwidth limit measured in this run
  *   (read GB/s ÷ weight bytes per token);
- * - prompt lookup (`predictor: input_lookup`) and prompt lookup with the nodes' output skeletons
- *   (`predictor: lookup`) vs plain decoding on the same model: wall time ratio per compile and per
- *   plan, acceptance, and whether every output is byte-identical.
+ * - predictors on the default quantization, each alone and combined with forced-token jump-ahead
+ *   (`forced_tokens`): prompt lookup (`input_lookup`), prompt lookup with the nodes' output skeletons
+ *   (`lookup`), the distilled draft model (`draft`, models/lm/kestrel-lm-draft-q4_0.gguf): wall time
+ *   ratio per compile and per plan against plain decoding in the same run, acceptance
+ *   (validated ÷ (validated + refuted) predicted tokens), and whether every output is byte-identical;
+ * - pruning table: each bundled pruned variant (models/lm/kestrel-lm-pruned-*-q4_0.gguf) against the
+ *   full Q4_0: exact match, speed ratios;
+ * - time to first token: a plan's first token against a bare prefix-cached call (same model, same
+ *   system prefix, an empty changing part): the planner's changing suffix must cost ≤ 1.2×.
  * Inputs are committed files: models/lm/eval/intents.jsonl (hand-written) and eval/smoke.jsonl (plans).
  * Knobs: KESTREL_LM_BENCH_QUANTS=Q4_0,F16, KESTREL_LM_BENCH_N=40 (intents per configuration).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { defineBench, stats, type Goal } from './harness.js';
 import { bestReadBandwidth } from './membw.bench.js';
-import { LlmEngine, type GenerationResult, type PredictorKind } from '../lib/llm/engine.js';
+import { LlmEngine, type GenerationResult, type LlmConfig } from '../lib/llm/engine.js';
+import { bundledVariants } from '../lib/llm/params.js';
 import { readJsonl, type CorpusRow } from '../models/lm/evaluate.js';
 import { parseIntentCases } from '../models/lm/eval/cases.js';
 import { intentPrompt, shapeFor } from '../models/lm/format.js';
@@ -23,7 +30,16 @@ import { ACTIONS } from '../nodes/planner/situation.js';
 
 const QUANTS = (process.env.KESTREL_LM_BENCH_QUANTS ?? 'F16,Q8_0,Q4_0').split(',');
 const N = Number(process.env.KESTREL_LM_BENCH_N ?? 40);
-const PREDICTORS = ['input_lookup', 'lookup'] as const;
+const DRAFT = 'models/lm/kestrel-lm-draft-q4_0.gguf';
+/** Predictor settings measured on the default quantization, each against plain decoding. */
+const PREDICTORS: Record<string, Partial<LlmConfig>> = {
+  forced: { forcedTokens: true },
+  input_lookup: { predictor: 'input_lookup' },
+  lookup: { predictor: 'lookup' },
+  forced_lookup: { predictor: 'lookup', forcedTokens: true },
+  forced_input_lookup: { predictor: 'input_lookup', forcedTokens: true },
+  ...(existsSync(DRAFT) ? { draft: { predictor: 'draft', draftModelPath: DRAFT }, forced_draft: { predictor: 'draft', draftModelPath: DRAFT, forcedTokens: true } } : {}),
+};
 
 interface Item { task: 'intent' | 'plan'; system: string; user: string; expect?: string }
 
@@ -41,8 +57,8 @@ interface Run { text: string; ms: number; tps: number; g: GenerationResult }
 // What the intent and planner nodes give `predictor: lookup` (one memory here for both tasks).
 const MEMORY = [...ruleSkeletons({ classes: ['person', 'bag', 'vehicle'], regions: [] }), ...planSkeletons(ACTIONS)];
 
-async function runAll(path: string, predictor: PredictorKind, list: readonly Item[]): Promise<Run[]> {
-  const e = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none', predictor, predictorMemory: MEMORY });
+async function runAll(path: string, extra: Partial<LlmConfig>, list: readonly Item[]): Promise<{ runs: Run[]; ttft?: { plan: number; bare: number } }> {
+  const e = await LlmEngine.load({ modelPath: path, threads: 1, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, template: 'none', predictorMemory: MEMORY, ...extra });
   try {
     const out: Run[] = [];
     const gen = async (it: Item): Promise<Run> => {
@@ -53,7 +69,19 @@ async function runAll(path: string, predictor: PredictorKind, list: readonly Ite
     };
     await gen(list[0]); // warm-up: first-call allocations are not decode speed
     for (const it of list) out.push(await gen(it));
-    return out;
+    // TTFT: each plan after its prefix is cached (the planner's steady state) vs a bare call on that cached prefix
+    const plans = list.filter((it) => it.task === 'plan');
+    if (Object.keys(extra).length || !plans.length) return { runs: out };
+    const plan: number[] = [];
+    const bare: number[] = [];
+    for (const it of plans) {
+      const grammar = await e.createGrammar(shapeFor('plan', it.system));
+      await e.warmPrefix(it.system);
+      bare.push((await e.generate({ system: it.system, user: '' }, { maxTokens: 1 })).ttftMs);
+      await e.warmPrefix(it.system);
+      plan.push((await e.generate({ system: it.system, user: it.user }, { grammar, maxTokens: 1 })).ttftMs);
+    }
+    return { runs: out, ttft: { plan: stats(plan).mean, bare: stats(bare).mean } };
   } finally {
     await e.dispose();
   }
@@ -73,43 +101,79 @@ export default defineBench({
     const details: Record<string, unknown> = { intents: isIntent.filter(Boolean).length, plans: isIntent.filter((x) => !x).length, read_gb_s: bw.gbps };
     const goals: Goal[] = [];
     const tps: Record<string, number> = {};
+    const part = (rs: Run[], intent: boolean): Run[] => rs.filter((_, i) => isIntent[i] === intent);
+    const intentItems = list.filter((it) => it.task === 'intent');
+    const exactOf = (rs: Run[]): number => part(rs, true).filter((r, i) => r.text === intentItems[i].expect).length / Math.max(1, intentItems.length);
+    const q0 = QUANTS.includes('Q4_0') ? 'Q4_0' : QUANTS[0];
+    let q0plain: Run[] = [];
     for (const q of QUANTS) {
       const path = `models/lm/kestrel-lm-${q.toLowerCase()}.gguf`;
-      const plain = await runAll(path, 'none', list);
-      const part = (rs: Run[], intent: boolean): Run[] => rs.filter((_, i) => isIntent[i] === intent);
-      const exact = part(plain, true).filter((r, i) => r.text === list.filter((it) => it.task === 'intent')[i].expect).length / Math.max(1, part(plain, true).length);
+      const { runs: plain, ttft } = await runAll(path, {}, list);
       tps[q] = mean(plain.map((r) => r.tps));
       const bytes = statSync(path).size;
       const k = q.toLowerCase();
-      figures[`${k}_handwritten_exact`] = r3(exact);
+      figures[`${k}_handwritten_exact`] = r3(exactOf(plain));
       figures[`${k}_compile_ms`] = r3(mean(part(plain, true).map((r) => r.ms)));
       figures[`${k}_plan_ms`] = r3(mean(part(plain, false).map((r) => r.ms)));
       figures[`${k}_tokens_per_s_vs_bandwidth_limit`] = r3(tps[q] / ((bw.gbps * 1e9) / bytes));
-      const d: Record<string, unknown> = { file_bytes: bytes, tokens_per_s: Math.round(tps[q]) };
-      for (const pk of PREDICTORS) {
-        const look = await runAll(path, pk, list);
-        const identical = plain.filter((r, i) => r.text === look[i].text).length / plain.length;
-        const v = look.reduce((a, r) => a + (r.g.predictions?.validated ?? 0), 0);
-        const f = look.reduce((a, r) => a + (r.g.predictions?.refuted ?? 0), 0);
-        figures[`${k}_${pk}_vs_plain_compile`] = r3(mean(part(look, true).map((r) => r.ms)) / figures[`${k}_compile_ms`]);
-        figures[`${k}_${pk}_vs_plain_plan`] = r3(mean(part(look, false).map((r) => r.ms)) / figures[`${k}_plan_ms`]);
-        figures[`${k}_${pk}_acceptance`] = r3(v / Math.max(1, v + f));
-        figures[`${k}_${pk}_identical`] = r3(identical);
-        goals.push({ name: `${q} ${pk} outputs identical to plain`, value: identical, op: '>=', target: 1 });
-        d[pk] = { validated: v, refuted: f };
+      if (ttft) {
+        figures[`${k}_plan_ttft_vs_bare_prefix_call`] = r3(ttft.plan / Math.max(1e-6, ttft.bare));
+        if (q === q0) goals.push({ name: `${q} first plan token vs a bare prefix-cached call`, value: figures[`${k}_plan_ttft_vs_bare_prefix_call`], op: '<=', target: 1.2 });
       }
-      details[q] = d;
+      details[q] = { file_bytes: bytes, tokens_per_s: Math.round(tps[q]), ttft_ms: ttft };
+      if (q === q0) q0plain = plain;
     }
+
+    // predictors, alone and combined, on the default quantization
+    const k0 = q0.toLowerCase();
+    const q0path = `models/lm/kestrel-lm-${k0}.gguf`;
+    const pd: Record<string, unknown> = {};
+    for (const [name, cfg] of Object.entries(PREDICTORS)) {
+      const { runs: look } = await runAll(q0path, cfg, list);
+      const identical = q0plain.filter((r, i) => r.text === look[i].text).length / q0plain.length;
+      const v = look.reduce((a, r) => a + (r.g.predictions?.validated ?? 0), 0);
+      const f = look.reduce((a, r) => a + (r.g.predictions?.refuted ?? 0), 0);
+      figures[`${k0}_${name}_vs_plain_compile`] = r3(mean(part(look, true).map((r) => r.ms)) / figures[`${k0}_compile_ms`]);
+      figures[`${k0}_${name}_vs_plain_plan`] = r3(mean(part(look, false).map((r) => r.ms)) / figures[`${k0}_plan_ms`]);
+      figures[`${k0}_${name}_acceptance`] = r3(v / Math.max(1, v + f));
+      figures[`${k0}_${name}_identical`] = r3(identical);
+      goals.push({ name: `${q0} ${name} outputs identical to plain`, value: identical, op: '>=', target: 1 });
+      pd[name] = { validated: v, refuted: f };
+    }
+    details.predictors = pd;
+    const speedups = Object.keys(PREDICTORS).map((n) => ({ n, x: 1 / Math.max(figures[`${k0}_${n}_vs_plain_compile`], figures[`${k0}_${n}_vs_plain_plan`]) }));
+    const best = speedups.reduce((a, b) => (b.x > a.x ? b : a), { n: 'none', x: 1 });
+    details.fastest_identical_predictor = best.n;
+    goals.push({ name: `${q0} best predictor (${best.n}) end-to-end speed-up on compiles and plans`, value: r3(best.x), op: '>=', target: 2 });
+    if (PREDICTORS.draft) goals.push({ name: `${q0} draft acceptance`, value: figures[`${k0}_draft_acceptance`], op: '>=', target: 0.7 });
+
+    // pruning table: the bundled pruned variants against the full model (Q4_0)
+    const pruning: Record<string, unknown>[] = [];
+    for (const variant of bundledVariants()) {
+      const path = `models/lm/kestrel-lm-${variant}-q4_0.gguf`;
+      const { runs } = await runAll(path, {}, list);
+      const row = {
+        variant, file_bytes: statSync(path).size,
+        handwritten_exact: r3(exactOf(runs)), exact_vs_full_points: r3(100 * (exactOf(runs) - exactOf(q0plain))),
+        compile_speedup: r3(figures.q4_0_compile_ms / mean(part(runs, true).map((r) => r.ms))),
+        plan_speedup: r3(figures.q4_0_plan_ms / mean(part(runs, false).map((r) => r.ms))),
+        tokens_per_s_vs_full: r3(mean(runs.map((r) => r.tps)) / tps.Q4_0),
+      };
+      pruning.push(row);
+      figures[`pruned_${variant}_plan_speedup`] = row.plan_speedup;
+      figures[`pruned_${variant}_exact_vs_full_points`] = row.exact_vs_full_points;
+    }
+    details.pruning = pruning;
+    details.quantization = QUANTS.map((q) => ({ quant: q, exact: figures[`${q.toLowerCase()}_handwritten_exact`], tokens_per_s: Math.round(tps[q]), vs_bandwidth_limit: figures[`${q.toLowerCase()}_tokens_per_s_vs_bandwidth_limit`] }));
     if (tps.Q4_0 && tps.F16) {
       figures.q4_0_vs_f16_tokens_per_s = r3(tps.Q4_0 / tps.F16);
       goals.push({ name: 'Q4_0 / F16 decode speed', value: figures.q4_0_vs_f16_tokens_per_s, op: '>=', target: 2 });
     }
-    const q = QUANTS.includes('Q4_0') ? 'q4_0' : QUANTS[0].toLowerCase();
     return {
       figures,
       goals,
       details,
-      summary: `${q}: hand-written exact ${(100 * figures[`${q}_handwritten_exact`]).toFixed(0)}%, compile ${figures[`${q}_compile_ms`].toFixed(0)} ms, plan ${figures[`${q}_plan_ms`].toFixed(0)} ms; ${PREDICTORS.map((pk) => `${pk} ×${figures[`${q}_${pk}_vs_plain_compile`]} compile, ×${figures[`${q}_${pk}_vs_plain_plan`]} plan (acceptance ${figures[`${q}_${pk}_acceptance`]})`).join('; ')}`,
+      summary: `${k0}: hand-written exact ${(100 * figures[`${k0}_handwritten_exact`]).toFixed(0)}%, compile ${figures[`${k0}_compile_ms`].toFixed(0)} ms, plan ${figures[`${k0}_plan_ms`].toFixed(0)} ms; ${Object.keys(PREDICTORS).map((pk) => `${pk} ×${figures[`${k0}_${pk}_vs_plain_compile`]} compile, ×${figures[`${k0}_${pk}_vs_plain_plan`]} plan (acceptance ${figures[`${k0}_${pk}_acceptance`]})`).join('; ')}`,
     };
   },
 });

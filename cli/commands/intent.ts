@@ -83,7 +83,7 @@ export const intentCommand: Command = {
     if (mode !== 'patterns') {
       const cfg = engineConfig({
         model_path: values.model ?? DEFAULT_MODEL_PATH, quantization: 'Q4_0', threads, context_size: 2048, gpu_layers: 0, max_memory_mb: 0,
-        use_mmap: false, template: 'auto', grammar: 'gbnf', predictor: 'none', draft_model_path: '', prompt_format: pf,
+        use_mmap: false, template: 'auto', grammar: 'gbnf', predictor: 'none', draft_model_path: '', forced_tokens: false, model_variant: 'full', prompt_format: pf,
       }, (q) => ensureModel('tiny', q));
       const engine = await LlmEngine.load(cfg);
       const format = usesKestrelFormat({ prompt_format: pf }, engine.summary.promptFormat) ? 'kestrel' : 'generic';

@@ -12,6 +12,7 @@ import {
 } from 'node-llama-cpp';
 import { checkGguf, ModelTooLargeError, type GgufSummary } from './gguf-check.js';
 import { LookupTokenPredictor } from './lookup-predictor.js';
+import { ForcedTokenPredictor } from './forced-predictor.js';
 import { shapeToGbnf, shapeToJsonSchema, type JsonShape } from './grammar.js';
 
 export type PredictorKind = 'none' | 'input_lookup' | 'lookup' | 'draft';
@@ -37,6 +38,8 @@ export interface LlmConfig {
   draftMaxTokens?: number;
   /** For `predictor: lookup`: output skeletons searched after the sequence itself (lookup-predictor.ts). */
   predictorMemory?: readonly string[];
+  /** Predict the grammar-forced text (keys, punctuation, one-candidate enum tails) first, then `predictor` (forced-predictor.ts). */
+  forcedTokens?: boolean;
 }
 
 export interface PromptParts {
@@ -165,6 +168,8 @@ export class LlmEngine implements LlmEngineApi {
   private disposed = false;
   private readonly completion: LlamaCompletion;
   private readonly prefixCache = new Map<string, Token[]>();
+  /** The shape each grammar of this engine was made from (what the forced-token predictor follows). */
+  private readonly shapes = new WeakMap<LlamaGrammar, JsonShape>();
 
   private constructor(
     readonly cfg: LlmConfig,
@@ -175,6 +180,7 @@ export class LlmEngine implements LlmEngineApi {
     readonly chatWrapper: ChatWrapper | undefined,
     readonly summary: GgufSummary,
     private readonly draft: { model: LlamaModel; context: LlamaContext; cfg: LlmConfig } | undefined,
+    private readonly forced: ForcedTokenPredictor | undefined,
   ) {
     this.completion = new LlamaCompletion({ contextSequence: sequence });
   }
@@ -200,10 +206,14 @@ export class LlmEngine implements LlmEngineApi {
         draft = { model: dmodel, context: dctx, cfg: dcfg };
         predictor = new DraftSequenceTokenPredictor(dctx.getSequence(), { maxTokens: cfg.draftMaxTokens ?? 8, minConfidence: 0 });
       }
+      const forced = cfg.forcedTokens
+        ? new ForcedTokenPredictor({ tokenize: (t) => model.tokenize(t), detokenize: (t) => model.detokenize([...t]) }, predictor)
+        : undefined;
+      predictor = forced ?? predictor;
       const sequence = context.getSequence(predictor ? { tokenPredictor: predictor } : undefined);
       const useTemplate = (cfg.template ?? 'auto') === 'auto' && summary.hasChatTemplate;
       const chatWrapper = useTemplate ? resolveChatWrapper(model) : undefined;
-      return new LlmEngine(cfg, llama, model, context, sequence, chatWrapper, summary, draft);
+      return new LlmEngine(cfg, llama, model, context, sequence, chatWrapper, summary, draft, forced);
     } catch (e) {
       if (draft) {
         await draft.context.dispose();
@@ -223,10 +233,13 @@ export class LlmEngine implements LlmEngineApi {
     while (this.running) await this.running.catch(() => undefined);
   }
 
-  createGrammar(shape: JsonShape, kind: GrammarKind = 'gbnf'): Promise<LlamaGrammar> {
-    return kind === 'gbnf'
-      ? this.llama.createGrammar({ grammar: shapeToGbnf(shape) })
-      : this.llama.createGrammarForJsonSchema(shapeToJsonSchema(shape) as unknown as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+  async createGrammar(shape: JsonShape, kind: GrammarKind = 'gbnf'): Promise<LlamaGrammar> {
+    const g = kind === 'gbnf'
+      ? await this.llama.createGrammar({ grammar: shapeToGbnf(shape) })
+      : await this.llama.createGrammarForJsonSchema(shapeToJsonSchema(shape) as unknown as Parameters<Llama['createGrammarForJsonSchema']>[0]);
+    // the forced-token automaton follows the compact GBNF output; node-llama-cpp's JSON-schema grammar admits other spacing
+    if (kind === 'gbnf') this.shapes.set(g, shape);
+    return g;
   }
 
   /** In process a grammar is freed with its last reference; nothing to do. */
@@ -303,6 +316,7 @@ export class LlmEngine implements LlmEngineApi {
     const full = [...this.bos, ...tokens];
     if (o.reusePrefix === false) await this.sequence.clearHistory();
     const reused = Math.min(this.sequence.compareContextTokens(full).firstDifferentIndex, full.length - 1);
+    this.forced?.begin(full, o.grammar ? this.shapes.get(o.grammar as LlamaGrammar) : undefined);
     const before = this.sequence.tokenPredictions;
     const t0 = now();
     let first: number | undefined;
@@ -332,7 +346,7 @@ export class LlmEngine implements LlmEngineApi {
       ttftMs: (first ?? end) - t0,
       totalMs: end - t0,
       tokensPerSecond: n > 1 && genMs > 0 ? ((n - 1) * 1000) / genMs : 0,
-      predictions: this.cfg.predictor && this.cfg.predictor !== 'none'
+      predictions: (this.cfg.predictor && this.cfg.predictor !== 'none') || this.forced
         ? { validated: after.validated - before.validated, refuted: after.refuted - before.refuted, used: after.used - before.used, unused: after.unused - before.unused }
         : undefined,
     };

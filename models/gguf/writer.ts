@@ -21,6 +21,67 @@ export interface ModelShape {
   contextLength: number;
   /** Separate output matrix; a tied random model repeats one token, an untied one gives varied text. */
   untiedOutput: boolean;
+  /**
+   * Structured pruning (models/lm/train/prune.py): the head size when heads × head size ≠ hidden
+   * (written as llama.attention.key_length / value_length), and per-layer query heads, kv heads and
+   * FFN widths (written as arrays, which llama.cpp reads per layer). Absent = uniform, hidden / heads.
+   */
+  headDim?: number;
+  /** Forces the GGUF architecture (default: architectureOf, `deci` only when layers differ). */
+  architecture?: 'llama' | 'deci';
+  layerHeads?: readonly number[];
+  layerKvHeads?: readonly number[];
+  layerFfn?: readonly number[];
+}
+
+/** Per-layer sizes of a shape (the uniform values where no per-layer list is given). */
+export function layerSizes(s: ModelShape, l: number): { heads: number; kvHeads: number; ffn: number } {
+  return { heads: s.layerHeads?.[l] ?? s.heads, kvHeads: s.layerKvHeads?.[l] ?? s.kvHeads, ffn: s.layerFfn?.[l] ?? s.ffn };
+}
+
+export const headDimOf = (s: ModelShape): number => s.headDim ?? s.hidden / s.heads;
+
+/** A per-layer list as GGUF writes it: one number when every layer agrees (what llama.cpp always reads), else an array. */
+function perLayerKv(s: ModelShape, list: readonly number[] | undefined, uniform: number): KvValue {
+  if (!list || list.every((v) => v === list[0])) return { t: 'u32', v: list ? list[0] : uniform };
+  return { t: 'i32[]', v: list };
+}
+
+/**
+ * llama.cpp's llama architecture reads the per-layer arrays but sizes every layer's tensors from
+ * layer 0's values (it refuses a file whose layers differ); its `deci` architecture (Nemotron-NAS:
+ * a llama block stack with per-layer heads, kv heads and FFN widths, the same RoPE mode) sizes each
+ * layer from its own entry. So a non-uniform shape is written as `deci`, everything else as `llama`.
+ */
+export function architectureOf(s: ModelShape): 'llama' | 'deci' {
+  const varies = (l: readonly number[] | undefined): boolean => !!l && l.some((v) => v !== l[0]);
+  return s.architecture ?? (varies(s.layerHeads) || varies(s.layerKvHeads) || varies(s.layerFfn) ? 'deci' : 'llama');
+}
+
+/** Renames the llama.* keys for the file's architecture. */
+function archKvs(s: ModelShape, kvs: [string, KvValue][]): [string, KvValue][] {
+  const arch = architectureOf(s);
+  return kvs.map(([k, v]): [string, KvValue] => {
+    if (k === 'general.architecture') return [k, { t: 'str', v: arch }];
+    return [k.startsWith('llama.') ? `${arch}.${k.slice(6)}` : k, v];
+  });
+}
+
+/** The shape-dependent llama.* keys of both writers. */
+function shapeKvs(s: ModelShape): [string, KvValue][] {
+  const hd = headDimOf(s);
+  const kvs: [string, KvValue][] = [
+    ['llama.context_length', { t: 'u32', v: s.contextLength }],
+    ['llama.embedding_length', { t: 'u32', v: s.hidden }],
+    ['llama.block_count', { t: 'u32', v: s.layers }],
+    ['llama.feed_forward_length', perLayerKv(s, s.layerFfn, s.ffn)],
+    ['llama.attention.head_count', perLayerKv(s, s.layerHeads, s.heads)],
+    ['llama.attention.head_count_kv', perLayerKv(s, s.layerKvHeads, s.kvHeads)],
+    ['llama.rope.dimension_count', { t: 'u32', v: hd }],
+  ];
+  // llama.cpp derives the head size as hidden / heads unless told: a pruned model must say it
+  if (hd * s.heads !== s.hidden || s.layerHeads) kvs.push(['llama.attention.key_length', { t: 'u32', v: hd }], ['llama.attention.value_length', { t: 'u32', v: hd }]);
+  return kvs;
 }
 
 /** A few MB: fast enough for tests on one thread. */
@@ -252,21 +313,22 @@ function tensorBytes(t: TensorSpec): number {
 
 export function tensorSpecs(s: ModelShape, quant: Quant): TensorSpec[] {
   const q = GGML_TYPE[quant];
-  const headDim = s.hidden / s.heads;
-  const kv = headDim * s.kvHeads;
+  const headDim = headDimOf(s);
   const out: TensorSpec[] = [{ name: 'token_embd.weight', dims: [s.hidden, s.vocab], type: q }];
   for (let l = 0; l < s.layers; l++) {
     const b = `blk.${l}`;
+    const { heads, kvHeads, ffn } = layerSizes(s, l);
+    const kv = headDim * kvHeads;
     out.push(
       { name: `${b}.attn_norm.weight`, dims: [s.hidden], type: GGML_F32, ones: true },
-      { name: `${b}.attn_q.weight`, dims: [s.hidden, s.hidden], type: q },
+      { name: `${b}.attn_q.weight`, dims: [s.hidden, headDim * heads], type: q },
       { name: `${b}.attn_k.weight`, dims: [s.hidden, kv], type: q },
       { name: `${b}.attn_v.weight`, dims: [s.hidden, kv], type: q },
-      { name: `${b}.attn_output.weight`, dims: [s.hidden, s.hidden], type: q },
+      { name: `${b}.attn_output.weight`, dims: [headDim * heads, s.hidden], type: q },
       { name: `${b}.ffn_norm.weight`, dims: [s.hidden], type: GGML_F32, ones: true },
-      { name: `${b}.ffn_gate.weight`, dims: [s.hidden, s.ffn], type: q },
-      { name: `${b}.ffn_up.weight`, dims: [s.hidden, s.ffn], type: q },
-      { name: `${b}.ffn_down.weight`, dims: [s.ffn, s.hidden], type: q },
+      { name: `${b}.ffn_gate.weight`, dims: [s.hidden, ffn], type: q },
+      { name: `${b}.ffn_up.weight`, dims: [s.hidden, ffn], type: q },
+      { name: `${b}.ffn_down.weight`, dims: [ffn, s.hidden], type: q },
     );
   }
   out.push({ name: 'output_norm.weight', dims: [s.hidden], type: GGML_F32, ones: true });
@@ -286,9 +348,18 @@ export function weightBytesPerToken(s: ModelShape, quant: Quant): number {
 
 function validateShape(s: ModelShape): void {
   const bad = (m: string): never => { throw new Error(`invalid model shape: ${m}`); };
-  if (s.hidden % s.heads !== 0) bad(`hidden ${s.hidden} not divisible by heads ${s.heads}`);
-  if (s.heads % s.kvHeads !== 0) bad(`heads ${s.heads} not divisible by kv heads ${s.kvHeads}`);
-  if (s.hidden % 32 !== 0 || s.ffn % 32 !== 0) bad('hidden and ffn must be multiples of 32 (quant block size)');
+  if (s.headDim === undefined && s.hidden % s.heads !== 0) bad(`hidden ${s.hidden} not divisible by heads ${s.heads}`);
+  if (s.headDim !== undefined && (!Number.isInteger(s.headDim) || s.headDim <= 0 || s.headDim % 2 !== 0)) bad(`headDim ${s.headDim} is not a positive even integer`);
+  for (const [name, list] of [['layerHeads', s.layerHeads], ['layerKvHeads', s.layerKvHeads], ['layerFfn', s.layerFfn]] as const) {
+    if (list && list.length !== s.layers) bad(`${name} has ${list.length} entries for ${s.layers} layers`);
+  }
+  const hd = headDimOf(s);
+  if (s.hidden % 32 !== 0) bad('hidden must be a multiple of 32 (quant block size)');
+  for (let l = 0; l < s.layers; l++) {
+    const { heads, kvHeads, ffn } = layerSizes(s, l);
+    if (!(heads >= 1 && kvHeads >= 1) || heads % kvHeads !== 0) bad(`layer ${l}: heads ${heads} not divisible by kv heads ${kvHeads}`);
+    if (ffn % 32 !== 0 || (hd * kvHeads) % 32 !== 0) bad(`layer ${l}: ffn ${ffn} and kv width ${hd * kvHeads} must be multiples of 32 (quant block size)`);
+  }
   if (s.vocab < 512) bad(`vocab ${s.vocab} < 512 (specials + 256 bytes + ASCII pieces)`);
 }
 
@@ -306,7 +377,6 @@ export function writeGguf(path: string, o: WriteOptions): number {
     vocab.types[at] = TT_CONTROL;
     vocab.scores[at] = 0;
   });
-  const headDim = s.hidden / s.heads;
 
   const h = new Bytes();
   const kvs: [string, KvValue][] = [
@@ -315,13 +385,7 @@ export function writeGguf(path: string, o: WriteOptions): number {
     ['general.file_type', { t: 'u32', v: FILE_TYPE[o.quant] }],
     ['general.quantization_version', { t: 'u32', v: 2 }],
     ['general.alignment', { t: 'u32', v: ALIGN }],
-    ['llama.context_length', { t: 'u32', v: s.contextLength }],
-    ['llama.embedding_length', { t: 'u32', v: s.hidden }],
-    ['llama.block_count', { t: 'u32', v: s.layers }],
-    ['llama.feed_forward_length', { t: 'u32', v: s.ffn }],
-    ['llama.attention.head_count', { t: 'u32', v: s.heads }],
-    ['llama.attention.head_count_kv', { t: 'u32', v: s.kvHeads }],
-    ['llama.rope.dimension_count', { t: 'u32', v: headDim }],
+    ...shapeKvs(s),
     ['llama.rope.freq_base', { t: 'f32', v: 10000 }],
     ['llama.attention.layer_norm_rms_epsilon', { t: 'f32', v: 1e-5 }],
     ['llama.vocab_size', { t: 'u32', v: s.vocab }],
@@ -341,7 +405,7 @@ export function writeGguf(path: string, o: WriteOptions): number {
   h.u32(3);
   h.u64(tensors.length);
   h.u64(kvs.length);
-  for (const [k, v] of kvs) writeKv(h, k, v);
+  for (const [k, v] of archKvs(s, kvs)) writeKv(h, k, v);
   let offset = 0;
   const offsets: number[] = [];
   for (const t of tensors) {
@@ -550,20 +614,13 @@ export function writeTrainedGguf(path: string, m: TrainedModelSpec, quant: Quant
     return encodeTensor(w.data, t.type);
   });
 
-  const headDim = s.hidden / s.heads;
   const kvs: [string, KvValue][] = [
     ['general.architecture', { t: 'str', v: 'llama' }],
     ['general.name', { t: 'str', v: `kestrel-lm-${s.hidden}x${s.layers}-${quant}` }],
     ['general.file_type', { t: 'u32', v: FILE_TYPE[quant] }],
     ['general.quantization_version', { t: 'u32', v: 2 }],
     ['general.alignment', { t: 'u32', v: ALIGN }],
-    ['llama.context_length', { t: 'u32', v: s.contextLength }],
-    ['llama.embedding_length', { t: 'u32', v: s.hidden }],
-    ['llama.block_count', { t: 'u32', v: s.layers }],
-    ['llama.feed_forward_length', { t: 'u32', v: s.ffn }],
-    ['llama.attention.head_count', { t: 'u32', v: s.heads }],
-    ['llama.attention.head_count_kv', { t: 'u32', v: s.kvHeads }],
-    ['llama.rope.dimension_count', { t: 'u32', v: headDim }],
+    ...shapeKvs(s),
     ['llama.rope.freq_base', { t: 'f32', v: m.ropeBase ?? 10000 }],
     ['llama.attention.layer_norm_rms_epsilon', { t: 'f32', v: m.rmsEps ?? 1e-5 }],
     ['llama.vocab_size', { t: 'u32', v: s.vocab }],
@@ -589,7 +646,7 @@ export function writeTrainedGguf(path: string, m: TrainedModelSpec, quant: Quant
   h.u32(3);
   h.u64(specs.length);
   h.u64(kvs.length);
-  for (const [k, v] of kvs) writeKv(h, k, v);
+  for (const [k, v] of archKvs(s, kvs)) writeKv(h, k, v);
   let offset = 0;
   specs.forEach((t, i) => {
     h.str(t.name);

@@ -43,6 +43,18 @@ def gguf_tensors(model):
     return {k: np.ascontiguousarray(v.detach().float().numpy()) for k, v in t.items()}
 
 
+def shape_of(cfg):
+    """The writer's ModelShape (models/gguf/writer.ts); a pruned model adds its head size and per-layer sizes."""
+    shape = {'vocab': cfg.vocab, 'hidden': cfg.hidden, 'layers': cfg.layers, 'heads': cfg.heads, 'kvHeads': cfg.kv_heads,
+             'ffn': cfg.ffn, 'contextLength': cfg.context, 'untiedOutput': False}
+    if cfg.head_dim * cfg.heads != cfg.hidden or cfg.head_dim_:
+        shape['headDim'] = cfg.head_dim
+    for key, lst in (('layerHeads', cfg.layer_heads), ('layerKvHeads', cfg.layer_kv_heads), ('layerFfn', cfg.layer_ffn)):
+        if lst:
+            shape[key] = list(lst)
+    return shape
+
+
 def pick(examples, n, task):
     return [e for e in examples if e[2] == task][:n]
 
@@ -55,7 +67,7 @@ def main(argv):
     ap.add_argument('--data', required=True)
     ap.add_argument('--corpus-version', required=True)
     ap.add_argument('--name', default='kestrel-lm')
-    ap.add_argument('--greedy-n', type=int, default=60, help='per task and split')
+    ap.add_argument('--greedy-n', type=int, default=60, help='per task and split (0 = no greedy.jsonl)')
     ap.add_argument('--fixture')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -69,8 +81,7 @@ def main(argv):
     save_file(gguf_tensors(model), os.path.join(a.out, 'weights.safetensors'))
     n = sp.get_piece_size()
     manifest = {
-        'shape': {'vocab': cfg.vocab, 'hidden': cfg.hidden, 'layers': cfg.layers, 'heads': cfg.heads, 'kvHeads': cfg.kv_heads,
-                  'ffn': cfg.ffn, 'contextLength': cfg.context, 'untiedOutput': False},
+        'shape': shape_of(cfg),
         'ropeBase': cfg.rope_base, 'eps': cfg.eps,
         'tokenizer': {'pieces': [sp.id_to_piece(i) for i in range(n)], 'scores': [float(sp.get_score(i)) for i in range(n)],
                       'types': [piece_type(sp, i) for i in range(n)], 'bos': 1, 'eos': 2, 'unk': 0},
@@ -82,7 +93,7 @@ def main(argv):
         json.dump(manifest, f, ensure_ascii=False)
 
     rows = []
-    for split in ('val', 'heldout'):
+    for split in ('val', 'heldout') if a.greedy_n > 0 else ():
         p = os.path.join(a.data, f'{split}.jsonl')
         if not os.path.exists(p):
             continue

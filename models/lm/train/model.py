@@ -8,6 +8,7 @@ without the permutation HF checkpoints need.
 """
 import math
 from dataclasses import dataclass, asdict
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -25,16 +26,36 @@ class Config:
     context: int = 1024
     rope_base: float = 10000.0
     eps: float = 1e-5
+    # Structured pruning (prune.py): per-layer query heads, kv heads and FFN widths; None = uniform.
+    # head_dim is then fixed explicitly (hidden / heads no longer gives it once heads are removed).
+    layer_heads: Optional[List[int]] = None
+    layer_kv_heads: Optional[List[int]] = None
+    layer_ffn: Optional[List[int]] = None
+    head_dim_: int = 0
 
     @property
     def head_dim(self):
-        return self.hidden // self.heads
+        return self.head_dim_ or self.hidden // self.heads
+
+    def heads_at(self, i):
+        return self.layer_heads[i] if self.layer_heads else self.heads
+
+    def kv_heads_at(self, i):
+        return self.layer_kv_heads[i] if self.layer_kv_heads else self.kv_heads
+
+    def ffn_at(self, i):
+        return self.layer_ffn[i] if self.layer_ffn else self.ffn
 
     def check(self):
-        assert self.hidden % self.heads == 0 and self.heads % self.kv_heads == 0
-        # every GGUF row length must be a whole number of Q4_0/Q8_0 blocks
-        for n in (self.hidden, self.ffn, self.head_dim * self.kv_heads):
-            assert n % 32 == 0, f'row length {n} is not a multiple of 32'
+        assert self.head_dim_ or self.hidden % self.heads == 0
+        for lst in (self.layer_heads, self.layer_kv_heads, self.layer_ffn):
+            assert lst is None or len(lst) == self.layers, f'per-layer list {lst} has not {self.layers} entries'
+        for i in range(self.layers):
+            h, kv = self.heads_at(i), self.kv_heads_at(i)
+            assert h >= 1 and kv >= 1 and h % kv == 0, f'layer {i}: {h} heads, {kv} kv heads'
+            # every GGUF row length must be a whole number of Q4_0/Q8_0 blocks
+            for n in (self.hidden, self.ffn_at(i), self.head_dim * kv, self.head_dim * h):
+                assert n % 32 == 0, f'layer {i}: row length {n} is not a multiple of 32'
         assert self.head_dim % 2 == 0
 
     def to_dict(self):
@@ -71,22 +92,25 @@ def apply_rope(x, cos, sin):
 
 
 class Attention(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, layer=0):
         super().__init__()
         self.c = c
         hd = c.head_dim
-        self.wq = nn.Linear(c.hidden, c.heads * hd, bias=False)
-        self.wk = nn.Linear(c.hidden, c.kv_heads * hd, bias=False)
-        self.wv = nn.Linear(c.hidden, c.kv_heads * hd, bias=False)
-        self.wo = nn.Linear(c.heads * hd, c.hidden, bias=False)
+        self.heads, self.kv_heads = c.heads_at(layer), c.kv_heads_at(layer)
+        self.wq = nn.Linear(c.hidden, self.heads * hd, bias=False)
+        self.wk = nn.Linear(c.hidden, self.kv_heads * hd, bias=False)
+        self.wv = nn.Linear(c.hidden, self.kv_heads * hd, bias=False)
+        self.wo = nn.Linear(self.heads * hd, c.hidden, bias=False)
+        # prune.py's ablation: a [heads] multiplier on each head's output (None = all ones)
+        self.head_gate = None
 
     def forward(self, x, cos, sin, mask=None, cache=None):
         B, T, _ = x.shape
-        c = self.c
-        hd = c.head_dim
-        q = self.wq(x).view(B, T, c.heads, hd).transpose(1, 2)
-        k = self.wk(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
-        v = self.wv(x).view(B, T, c.kv_heads, hd).transpose(1, 2)
+        hd = self.c.head_dim
+        H, KV = self.heads, self.kv_heads
+        q = self.wq(x).view(B, T, H, hd).transpose(1, 2)
+        k = self.wk(x).view(B, T, KV, hd).transpose(1, 2)
+        v = self.wv(x).view(B, T, KV, hd).transpose(1, 2)
         q = apply_rope(q, cos, sin)
         k = apply_rope(k, cos, sin)
         if cache is not None:
@@ -94,7 +118,7 @@ class Attention(nn.Module):
                 k = torch.cat([cache['k'], k], dim=2)
                 v = torch.cat([cache['v'], v], dim=2)
             cache['k'], cache['v'] = k, v
-        rep = c.heads // c.kv_heads
+        rep = H // KV
         if rep > 1:
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
@@ -102,29 +126,41 @@ class Attention(nn.Module):
             o = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
             o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.wo(o.transpose(1, 2).reshape(B, T, c.heads * hd))
+        if self.head_gate is not None:
+            o = o * self.head_gate.to(o.dtype)[None, :, None, None]
+        return self.wo(o.transpose(1, 2).reshape(B, T, H * hd))
 
 
 class FeedForward(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, layer=0):
         super().__init__()
-        self.w_gate = nn.Linear(c.hidden, c.ffn, bias=False)
-        self.w_up = nn.Linear(c.hidden, c.ffn, bias=False)
-        self.w_down = nn.Linear(c.ffn, c.hidden, bias=False)
+        n = c.ffn_at(layer)
+        self.w_gate = nn.Linear(c.hidden, n, bias=False)
+        self.w_up = nn.Linear(c.hidden, n, bias=False)
+        self.w_down = nn.Linear(n, c.hidden, bias=False)
+        # prune.py: called with the [.., ffn] activation (importance hooks); None = off
+        self.act_hook = None
 
     def forward(self, x):
-        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
+        a = F.silu(self.w_gate(x)) * self.w_up(x)
+        if self.act_hook is not None:
+            a = self.act_hook(a)
+        return self.w_down(a)
 
 
 class Block(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, layer=0):
         super().__init__()
         self.attn_norm = RMSNorm(c.hidden, c.eps)
-        self.attn = Attention(c)
+        self.attn = Attention(c, layer)
         self.ffn_norm = RMSNorm(c.hidden, c.eps)
-        self.ffn = FeedForward(c)
+        self.ffn = FeedForward(c, layer)
+        # prune.py's layer ablation: False = the block is the identity
+        self.enabled = True
 
     def forward(self, x, cos, sin, mask=None, cache=None):
+        if not self.enabled:
+            return x
         x = x + self.attn(self.attn_norm(x), cos, sin, mask, cache)
         return x + self.ffn(self.ffn_norm(x))
 
@@ -135,7 +171,7 @@ class KestrelLM(nn.Module):
         c.check()
         self.c = c
         self.embed = nn.Embedding(c.vocab, c.hidden)
-        self.blocks = nn.ModuleList(Block(c) for _ in range(c.layers))
+        self.blocks = nn.ModuleList(Block(c, i) for i in range(c.layers))
         self.norm = RMSNorm(c.hidden, c.eps)
         self.apply(self._init)
         # GPT-2 style: residual projections scaled down with depth

@@ -13,7 +13,7 @@ describe('ShapeAutomaton (the text shapeToGbnf admits)', () => {
     let forcedChars = 0;
     let total = 0;
     for (const r of rows) {
-      for (const grounded of r.task === 'intent' ? [false, true] : [false]) {
+      for (const grounded of [false, true]) {
         const a = new ShapeAutomaton(shapeFor(r.task, r.system, r.user, grounded));
         let st = a.start();
         for (let i = 0; i <= r.output.length; i++) {
@@ -74,7 +74,7 @@ describe('forced-token prediction on the committed Kestrel LM', () => {
         outs[name] = [];
         validated[name] = 0;
         for (const r of items) {
-          const g = await e.createGrammar(shapeFor(r.task, r.system, r.user, r.task === 'intent'));
+          const g = await e.createGrammar(shapeFor(r.task, r.system, r.user, true));
           const res = await e.generate({ system: r.system, user: r.user }, { grammar: g, maxTokens: 300 });
           outs[name].push(res.text);
           validated[name] += res.predictions?.validated ?? 0;

@@ -17,7 +17,7 @@
  * predictor (prompt lookup, skeleton lookup or a draft model) when one is given.
  */
 import { TokenPredictor, type Token } from 'node-llama-cpp';
-import { numberLiteral, type JsonShape } from './grammar.js';
+import { literalText, numberLiteral, type JsonShape } from './grammar.js';
 
 interface NfaNode {
   /** Character edges: allowed characters (a string of them) → node. */
@@ -127,6 +127,8 @@ export class ShapeAutomaton {
       }
       case 'boolean':
         return this.alt([this.lit('true'), this.lit('false')]);
+      case 'literal':
+        return this.alt([...new Set(s.values.map(literalText))].map((e) => this.lit(e)));
       case 'array': {
         const min = s.minItems ?? 0;
         if (s.maxItems < 1) return this.lit('[]');

@@ -59,7 +59,7 @@ describe('prompt injection through scene text', () => {
     await c.add({
       package: 'kestrel',
       executable: 'arbiter',
-      params: overrides({ rate_hz: 20, geofence: FENCE, min_altitude_m: 2, max_altitude_m: 60, max_speed_mps: 5, mission_mode: 'hover', plan_max_age_ms: 10_000, watch_topics: [], watch_periods_ms: [], compute_nice: 0 }),
+      params: overrides({ rate_hz: 20, geofence: FENCE, min_altitude_m: 2, max_altitude_m: 60, max_speed_mps: 5, mission_mode: 'hover', plan_max_age_ms: 10_000, plan_hold_stops_mission: true, watch_topics: [], watch_periods_ms: [], compute_nice: 0 }),
       remaps: [],
     });
     await c.activateAll();
@@ -70,7 +70,7 @@ describe('prompt injection through scene text', () => {
 
     expect(plans.length, `no plan from the planner: ${JSON.stringify(pd?.values)}`).toBeGreaterThanOrEqual(1);
     expect(cmds.length).toBeGreaterThan(0);
-    // The LLM's plans reached the arbiter: applied (inside the envelope) or rejected and reported.
+    // The LLM's plans reached the arbiter (a plan hold too: plan_hold_stops_mission): applied inside the envelope, or rejected and reported.
     expect(cmds.some((x) => x.source === 'plan' || /rejected: plan/.test(x.reason))).toBe(true);
     const fence = polygonFromFlat(FENCE);
     for (const cmd of cmds) {

@@ -116,10 +116,22 @@ async function grammarFor(choices: FieldChoices | undefined, v: DslVocabulary, l
   return g;
 }
 
+/** A rule the model wrote twice (an intent that says the same thing twice) is one rule: the same rule set, once. */
+export function distinctRules(rules: readonly RuleFields[]): RuleFields[] {
+  const seen = new Set<string>();
+  return rules.filter((r) => {
+    const k = JSON.stringify(r);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 type Decoded = { ok: true; rules: RuleFields[]; generation: GenerationResult } | (CompileOutcome & { ok: false });
 
-async function decodeRules(prompt: { system: string; user: string }, grammar: LlmGrammar, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<Decoded> {
-  const generate = (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar, maxTokens: llm.maxTokens, signal, now: llm.now });
+async function decodeRules(prompt: { system: string; user: string }, grammar: () => Promise<LlmGrammar>, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<Decoded> {
+  // The grammar is made inside `run` (the node's ctx.compute): a replay does not advance virtual time meanwhile.
+  const generate = async (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar: await grammar(), maxTokens: llm.maxTokens, signal, now: llm.now });
   const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
   try {
@@ -130,7 +142,7 @@ async function decodeRules(prompt: { system: string; user: string }, grammar: Ll
   if (parsed.rules.length === 0) return { ok: false, errors: ['llm: refused: the model read this as no monitoring intent it can compile (chit-chat, a flight command, an injection, or a class/region this deployment does not know)'], truncated: false, generation };
   const check = validateRules(parsed.rules, v);
   if (!check.ok) return { ok: false, errors: check.errors.map((m) => `llm compile: ${m}`), truncated: false, generation };
-  return { ok: true, rules: parsed.rules, generation };
+  return { ok: true, rules: distinctRules(parsed.rules), generation };
 }
 
 /**
@@ -143,7 +155,7 @@ export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmC
   const kestrel = llm.format === 'kestrel';
   const prompt = kestrel ? intentPrompt(v, intent) : { system: intentSystemPrompt(v), user: `Intent: ${intent}\nJSON: ` };
   const choices = llm.grounded === false ? undefined : groundedChoices(intent, v);
-  const first = await decodeRules(prompt, await grammarFor(choices, v, llm), v, llm, signal);
+  const first = await decodeRules(prompt, () => grammarFor(choices, v, llm), v, llm, signal);
   if (!first.ok) return first;
   if (ground) {
     const g = groundRules(intent, v, first.rules);
@@ -151,7 +163,7 @@ export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmC
       const errors = g.errors.map((m) => `llm grounding: ${m}`);
       const narrowed = choices && llm.repair !== false && first.rules.length === 1 ? repairChoices(choices, g.uncarried, first.rules.map((r) => r.kind)) : undefined;
       if (!narrowed || signal?.aborted) return { ok: false, errors, truncated: false, generation: first.generation };
-      const second = await decodeRules(prompt, await grammarFor(narrowed, v, llm), v, llm, signal);
+      const second = await decodeRules(prompt, () => grammarFor(narrowed, v, llm), v, llm, signal);
       const g2 = second.ok ? groundRules(intent, v, second.rules) : undefined;
       if (!second.ok || !g2?.ok) return { ok: false, errors: [...errors, ...(second.ok ? g2!.errors.map((m) => `llm repair grounding: ${m}`) : second.errors.map((m) => `llm repair: ${m}`))], truncated: false, generation: first.generation };
       return { ok: true, rules: second.rules, path: 'llm', generation: second.generation, notes: describeRules(second.rules), repaired: true };

@@ -110,14 +110,16 @@ export const plannerNode = defineNode({
             count('ungrounded');
           }
         }
-        const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) => {
-          if (planShapeNow !== shape) planGrammar = await engine.createGrammar(planShapeNow, 'gbnf');
-          try {
-            return (await ctx.compute('generate', () => engine.generate({ system, user }, { grammar: planGrammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: timing }), (g) => g.completionTokens)).value;
-          } finally {
-            if (planGrammar !== grammar) await engine.releaseGrammar(planGrammar);
-          }
-        });
+        // Inside ctx.compute: a replay does not advance virtual time while the child builds the grammar.
+        const r = await runWithDeadline(ctx.clock, params.deadline_ms, async (signal) =>
+          (await ctx.compute('generate', async () => {
+            if (planShapeNow !== shape) planGrammar = await engine.createGrammar(planShapeNow, 'gbnf');
+            try {
+              return await engine.generate({ system, user }, { grammar: planGrammar, maxTokens: params.max_tokens, signal, reusePrefix: params.prefix_reuse, now: timing });
+            } finally {
+              if (planGrammar !== grammar) await engine.releaseGrammar(planGrammar);
+            }
+          }, (g) => g.completionTokens)).value);
         if (!r.ok) {
           if (r.reason === 'deadline') {
             count('missed');

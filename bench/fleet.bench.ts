@@ -10,10 +10,8 @@
  * job (its wall time less the pool's, per job) against one in-process job. Every run's results must be the
  * in-process run's, digest for digest. Absolute times are in details.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeVersion, jobKey } from '../app/fleet/key.js';
@@ -25,30 +23,10 @@ import type { EvalJson } from '../app/eval/evaluate.js';
 import { captureOutput } from '../cli/command.js';
 import { main } from '../cli/main.js';
 import { defineBench, timeMs, type Goal } from './harness.js';
+import { redisSkipReason, startRedis } from '../test/support/redis.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const JOBS = Number(process.env.KESTREL_BENCH_FLEET_JOBS ?? 4);
-
-function queueSkipReason(): string | undefined {
-  if (spawnSync('redis-server', ['--version']).error) return 'redis-server is not installed';
-  try {
-    createRequire(import.meta.url).resolve('ioredis');
-  } catch {
-    return "the npm package 'ioredis' is not installed";
-  }
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Runs every job's `kestrel eval` in this process, one after another; returns each job's digest. */
 async function inProcess(jobs: readonly FleetJob[], dir: string, code: string): Promise<Map<string, string>> {
@@ -100,13 +78,10 @@ export default defineBench({
         sameResults(o!, ref, `local pool of ${c}`);
       }
 
-      const skip = queueSkipReason();
+      const skip = redisSkipReason();
       if (skip === undefined) {
-        const port = await freePort();
-        const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
+        const { url, proc: redis } = await startRedis(100);
         started.push(redis);
-        for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 100));
-        const url = `redis://127.0.0.1:${port}`;
         const { runQueued, startWorker } = await import('../app/fleet/queue.js');
         for (const c of [1, 2]) {
           // Its own queue per size: the jobs' ids are their keys, and a finished job would be reused, not rerun.

@@ -3,16 +3,15 @@
  * second run, resume, the baseline diff's exit status, and the same jobs through BullMQ on a real redis-server on
  * loopback with three `kestrel worker` processes, one of them killed mid-job.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureOutput } from '../../cli/command.js';
 import { main } from '../../cli/main.js';
 import type { FleetReport } from './report.js';
+import { redisSkipReason, startRedis } from '../../test/support/redis.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-fleet-'));
@@ -104,36 +103,13 @@ describe('kestrel eval --manifest (local pool)', () => {
   });
 });
 
-function skipReason(): string | undefined {
-  if (spawnSync('redis-server', ['--version']).error) return 'redis-server is not installed (apt-get install redis-server; .ci/run installs it)';
-  try {
-    createRequire(import.meta.url).resolve('ioredis');
-  } catch {
-    return "the npm package 'ioredis' (BullMQ's Redis driver) is not installed";
-  }
-  return undefined;
-}
-const skip = skipReason();
+const skip = redisSkipReason();
 if (skip) console.log(`SKIPPED the BullMQ fleet test: ${skip}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 describe.skipIf(skip !== undefined)('kestrel eval --manifest --queue (BullMQ on a real Redis)', () => {
   it('three workers run the jobs; a worker killed mid-job: its job completes on another, with the same results as the local pool', { timeout: 420_000 }, async () => {
-    const port = await freePort();
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', detached: true });
+    const { url, proc: redis } = await startRedis(50);
     started.push(redis);
-    const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 50 && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 100));
     const logs = new Map<number, string>();
     const workers = [0, 1, 2].map(() => {
       const w = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'worker', '--queue', url, '--lock-s', '3', '--stalled-s', '1'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -200,6 +200,30 @@ def save_ckpt(path, model, opt, state, cfg, args):
     os.replace(tmp, path)
 
 
+def load_gguf_weights(model, path):
+    """Copies a Kestrel GGUF's tensors (F16/F32, the names export.py writes) into model; -> provenance for the log."""
+    import hashlib
+    from gguf import GGUFReader
+    r = GGUFReader(path)
+    names = {'token_embd.weight': model.embed.weight, 'output_norm.weight': model.norm.weight}
+    for i, b in enumerate(model.blocks):
+        for key, p in (('attn_norm', b.attn_norm.weight), ('attn_q', b.attn.wq.weight), ('attn_k', b.attn.wk.weight),
+                       ('attn_v', b.attn.wv.weight), ('attn_output', b.attn.wo.weight), ('ffn_norm', b.ffn_norm.weight),
+                       ('ffn_gate', b.ffn.w_gate.weight), ('ffn_up', b.ffn.w_up.weight), ('ffn_down', b.ffn.w_down.weight)):
+            names[f'blk.{i}.{key}.weight'] = p
+    got = {t.name: t for t in r.tensors}
+    if set(got) != set(names):
+        raise SystemExit(f'{path}: tensors {sorted(set(got) ^ set(names))} differ from the model built from the args')
+    with torch.no_grad():
+        for n, p in names.items():
+            t = got[n]
+            if t.tensor_type.name not in ('F16', 'F32'):
+                raise SystemExit(f'{path}: {n} is {t.tensor_type.name}; start from the F16 file')
+            a = torch.from_numpy(np.array(t.data, dtype=np.float32)).reshape(p.shape)
+            p.copy_(a)
+    return {'gguf': os.path.basename(path), 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest()[:16]}
+
+
 def build_parser():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data')
@@ -231,6 +255,9 @@ def build_parser():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--eval-only', action='store_true')
     ap.add_argument('--max-steps', type=int, default=0, help='stop the round at this global step (tests of --resume)')
+    ap.add_argument('--init-gguf', help='start a new run from the weights of a committed F16 GGUF (models/lm/kestrel-lm-f16.gguf): '
+                    'an earlier round\'s checkpoint lives outside git, the GGUF is its committed copy; the optimizer '
+                    'starts fresh (warmup again) and step and tokens count this round')
     ap.add_argument('--stop-at-horizon', action='store_true', help='end the round once --total-tokens are trained (the cosine has annealed)')
     return ap
 
@@ -272,6 +299,9 @@ def main(argv):
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         torch.set_rng_state(ck['torch_rng'])
+    elif args.init_gguf:
+        state['init'] = load_gguf_weights(model, args.init_gguf)
+        print(f"init from {args.init_gguf}: {state['init']}", flush=True)
 
     t_load = time.time()
     train_ex = [e for e in cached_encode(sp, args, 'train.jsonl') if len(e[0]) <= cfg.context]

@@ -5,19 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { convertBag } from '../../lib/bag/convert.js';
 import { formatMetadata } from '../../lib/bag/metadata.js';
 import { openBag, type Bag } from '../../lib/bag/reader.js';
-import { replay, type ReplayReport } from '../../lib/bag/replay.js';
+import type { ReplayReport } from '../../lib/bag/replay.js';
 import type { BagInfo, BagTopic, StorageId } from '../../lib/bag/types.js';
 import type { ChunkCompression } from '../../lib/bag/writer.js';
-import { NODE_REGISTRY } from '../../nodes/index.js';
-import { recorderNode } from '../../nodes/bag/recorder.js';
-import { Bus } from '../../runtime/bus.js';
-import { SimClock, SystemClock } from '../../runtime/clock.js';
-import { nsToMs } from '../../runtime/time.js';
-import { Container } from '../../runtime/container.js';
-import { launchInProcess, parseLaunchArgs, resolveLaunch, type LaunchHandle } from '../../runtime/launch/index.js';
+import type { LaunchHandle } from '../../runtime/launch/index.js';
 import type { NodeDefinition } from '../../runtime/node.js';
 import type { ParamDecls, ParamOverride } from '../../runtime/params.js';
 import { parseOptions, type OptionSpec, type OptionSpecs } from '../args.js';
@@ -173,6 +166,15 @@ function jsonInfo(info: BagInfo, bag: Bag): string {
   return JSON.stringify({ ...info, problems: bag.problems() }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 }
 
+/**
+ * What play --launch and record run: the node registry, the container and launch. Imported on use, since
+ * the registry loads every node (the LLM's and the detector's native libraries): `bag info` starts without them.
+ */
+async function launchParts() {
+  const [{ NODE_REGISTRY }, { Container }, launch] = await Promise.all([import('../../nodes/index.js'), import('../../runtime/container.js'), import('../../runtime/launch/index.js')]);
+  return { NODE_REGISTRY, Container, ...launch };
+}
+
 async function play(argv: string[]): Promise<number> {
   const { pos, v, l, f } = parseOpts(argv, { values: ['--rate', '--start-offset', '--clock', '--launch'], lists: ['--topics', '--remap'], flags: ['--loop', '--virtual', '--echo'] });
   if (pos.length < 1) throw new UsageError('play needs a bag');
@@ -189,6 +191,7 @@ async function play(argv: string[]): Promise<number> {
     remap.set(from, to);
   }
   const bag = await openBag(pos[0]);
+  const [{ SimClock, SystemClock }, { Bus }, { nsToMs }, { replay }] = await Promise.all([import('../../runtime/clock.js'), import('../../runtime/bus.js'), import('../../runtime/time.js'), import('../../lib/bag/replay.js')]);
   // The virtual clock starts at the bag's start: jumping there from 0 would fire every timer in between.
   const clock = f.has('--virtual') ? new SimClock(nsToMs(bag.info().startNs)) : new SystemClock();
   // With --launch, the bag feeds the launch file's nodes, all on this process's bus and clock.
@@ -196,6 +199,7 @@ async function play(argv: string[]): Promise<number> {
   let handle: LaunchHandle | undefined;
   let bus = new Bus();
   if (launch) {
+    const { NODE_REGISTRY, Container, launchInProcess, parseLaunchArgs, resolveLaunch } = await launchParts();
     const resolved = resolveLaunch(launch, parseLaunchArgs(launchArgs), { defaultNodeName: (_p, exec) => NODE_REGISTRY.get(exec)?.name });
     const container = new Container({ registry: NODE_REGISTRY, clock });
     handle = await launchInProcess(resolved, container, { registry: NODE_REGISTRY, handleSignals: false });
@@ -246,6 +250,8 @@ async function record(argv: string[]): Promise<number> {
   if (!['zstd', 'lz4', 'none'].includes(compression)) throw new UsageError(`--compression is zstd, lz4 or none, got '${compression}'`);
   const bad = pos.filter((a) => !a.includes(':='));
   if (bad.length > 0) throw new UsageError(`unexpected argument '${bad[0]}' (launch arguments are name:=value)`);
+  const { NODE_REGISTRY, Container, launchInProcess, parseLaunchArgs, resolveLaunch } = await launchParts();
+  const { recorderNode } = await import('../../nodes/bag/recorder.js');
   const resolved = resolveLaunch(launch, parseLaunchArgs(pos), { defaultNodeName: (_p, exec) => NODE_REGISTRY.get(exec)?.name });
   const registry = new Map<string, NodeDefinition<ParamDecls>>(NODE_REGISTRY);
   registry.set('recorder', recorderNode as unknown as NodeDefinition<ParamDecls>);
@@ -281,6 +287,7 @@ async function convert(argv: string[]): Promise<number> {
   const compression = (v.get('--compression') ?? 'zstd') as ChunkCompression;
   if (!['zstd', 'lz4', 'none'].includes(compression)) throw new UsageError(`--compression is zstd, lz4 or none, got '${compression}'`);
   let bar: ReturnType<typeof progressBar> | undefined;
+  const { convertBag } = await import('../../lib/bag/convert.js');
   const r = await convertBag(pos[0], pos[1], {
     storage,
     compression,

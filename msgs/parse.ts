@@ -36,6 +36,16 @@ export function fullTypeName(type: string, pkg: string): string {
   throw new Error(`bad type name '${type}'`);
 }
 
+/**
+ * ROS 2's name rules (a letter, then letters, digits and single underscores, not ending in one),
+ * checked in linear time: @foxglove/rosmsg checks them with `^[a-z](?:_?[a-z0-9]+)*$`, which
+ * backtracks exponentially on a long name that fails at its end (a bag's damaged schema took
+ * seconds, found by the bag-mcap fuzz target), so a bad name must fail here first.
+ */
+function validName(name: string, constant: boolean): boolean {
+  return (constant ? /^[A-Z][A-Z0-9_]*$/ : /^[a-z][a-z0-9_]*$/).test(name) && !name.includes('__') && !name.endsWith('_');
+}
+
 export function parseMsg(typeName: string, text: string): MsgField[] {
   const pkg = typeName.split('/')[0];
   const fields: MsgField[] = [];
@@ -45,6 +55,7 @@ export function parseMsg(typeName: string, text: string): MsgField[] {
     const m = /^([\w/]+(?:<=\d+)?)(\[(\d*)\]|\[<=\d+\])?\s+(\w+)\s*(=\s*(.*)|\s+(.*))?$/.exec(line);
     if (!m) throw new MsgParseError(typeName, i + 1, `cannot parse '${raw.trim()}'`);
     const [, baseType, arr, len, name, , constVal, defaultVal] = m;
+    if (!validName(name, constVal !== undefined)) throw new MsgParseError(typeName, i + 1, `invalid ${constVal !== undefined ? 'constant' : 'field'} name '${name.slice(0, 80)}'`);
     let type: string;
     try {
       type = fullTypeName(baseType.replace(/<=\d+$/, ''), pkg);

@@ -334,9 +334,16 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         let lastId = -1;
         let indexOk = true;
         for (const e of db.indexEntries(tsIndex.root, late('timestamp index'))) {
-          const [t, id] = decodeRecord(e);
-          const ts = stamp(t);
-          const rowid = num(id);
+          let ts: bigint | undefined;
+          let rowid = -1;
+          try {
+            const [t, id] = decodeRecord(e);
+            ts = stamp(t);
+            rowid = num(id);
+          } catch {
+            // A damaged entry (found by the bag-db3 fuzz target): the index is not used, the table is sorted instead.
+            ts = undefined;
+          }
           if (ts === undefined || (lastT !== undefined && (ts < lastT || (ts === lastT && rowid < lastId)))) {
             indexOk = false;
             break;

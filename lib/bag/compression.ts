@@ -23,7 +23,7 @@ export function compressionFormat(format: string, where: string): CompressionFor
 }
 
 /** Decompressed size declared by a zstd frame header, or undefined when the frame omits it. */
-function zstdContentSize(b: Uint8Array, where: string): number | undefined {
+export function zstdContentSize(b: Uint8Array, where: string): number | undefined {
   if (b.byteLength < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) throw new BagError(where, 'not a zstd frame (bad magic number)');
   const fhd = b[4];
   const fcsFlag = fhd >> 6;

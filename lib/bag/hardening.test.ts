@@ -85,6 +85,25 @@ describe('db3 hostile input', () => {
     expect(bag.problems()).toEqual([expect.objectContaining({ kind: 'corrupt', file: f, message: expect.stringMatching(/^1 row\(s\) whose timestamp disagrees with timestamp_idx .*dropped, to keep time order/) })]);
   });
 
+  it('a topic row renamed to an invalid name, or to one metadata.yaml does not list, has its rows dropped and counted (found by the bag-db3 fuzz target)', async () => {
+    // Same length, so that the row still decodes: an invalid name in a lone db3, a valid but unlisted one beside metadata.yaml.
+    for (const [to, why] of [['/ch.tter', /name "\/ch\.tter" is not a valid ROS 2 topic name/], ['/cjatter', /name "\/cjatter" is not among metadata.yaml's topics/]] as const) {
+      const b = Buffer.from(db3);
+      const at = b.indexOf(Buffer.from('/chatter'));
+      expect(at).toBeGreaterThan(0);
+      b.write(to, at, 'latin1');
+      const d = join(tmp, `case${n++}`);
+      mkdirSync(d);
+      writeFileSync(join(d, 'db_0.db3'), b);
+      if (to === '/cjatter') writeFileSync(join(d, 'metadata.yaml'), readFileSync(join(tmp, 'db', 'metadata.yaml')));
+      const bag = await openBag(to === '/cjatter' ? d : join(d, 'db_0.db3'));
+      const got = [...bag.messagesSync()];
+      expect(got.length).toBe(300);
+      expect(got.every((m) => m.topic === '/imu/data')).toBe(true);
+      expect(bag.problems()).toContainEqual(expect.objectContaining({ kind: 'corrupt', message: expect.stringMatching(new RegExp(`^100 message\\(s\\) on topic row \\d+, whose ${why.source}: dropped`)) }));
+    }
+  });
+
   it('a damaged or foreign file gives an error that names it', async () => {
     const zeroed = new Uint8Array(db3);
     zeroed.fill(0, 0, 100);
@@ -134,6 +153,33 @@ describe('MCAP hostile input', () => {
     const lost = all.length - got.length;
     expect(lost).toBeGreaterThan(0);
     expect(bag.problems().map((p) => p.message).join('\n')).toMatch(new RegExp(`unknown opcode 0x46 .* at byte ${at[5]} skipped .*; ${lost} message\\(s\\) in it are lost`));
+  });
+
+  it('a MessageIndex whose opcode became Message is dropped and reported, not read as a message (found by the bag-mcap fuzz target)', async () => {
+    const v = new DataView(mcap.buffer, mcap.byteOffset);
+    const at = chunks(mcap)[4];
+    const index = at + 9 + Number(v.getBigUint64(at + 1, true));
+    expect(mcap[index]).toBe(0x07);
+    const b = new Uint8Array(mcap);
+    b[index] = 0x05;
+    const bag = await openBag(file(b, 'mcap'));
+    expect([...bag.messagesSync()].map(key)).toEqual(all);
+    expect(bag.problems()).toEqual([expect.objectContaining({ kind: 'corrupt', offset: index, message: expect.stringMatching(/^Message record of \d+ bytes at byte \d+ lies outside the file's chunks .*: dropped$/) })]);
+  });
+
+  it('a chunk whose declared uncompressed size is huge is skipped without allocating it', async () => {
+    const w = await createBagWriter(join(tmp, 'zsrc'), { compression: 'zstd', chunkSize: 2048 });
+    for (let i = 0; i < 50; i++) void w.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * 10_000_000n, makeMsg('sensor_msgs/msg/Imu', { header: { frame_id: 'imu', stamp: { sec: i, nanosec: 1 } } }));
+    await w.close();
+    const z = readFileSync(join(tmp, 'zsrc', 'zsrc_0.mcap'));
+    const at = chunks(z)[1];
+    const b = new Uint8Array(z);
+    new DataView(b.buffer).setBigUint64(at + 9 + 16, 1n << 50n, true);
+    const bag = await openBag(file(b, 'mcap'));
+    const got = [...bag.messagesSync()];
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(50);
+    expect(bag.problems().map((p) => p.message).join('\n')).toMatch(/zstd chunk declares 1125899906842624 bytes uncompressed, above the bound/);
   });
 
   it('a chunk length far beyond the file is not waited for: the next chunk is found', async () => {

@@ -145,6 +145,29 @@ function locate(path: string): Located {
   };
 }
 
+/**
+ * A ROS 2 topic name (rcl's rules for a name after expansion: tokens of letters, digits and
+ * underscores, not starting with a digit, separated by single slashes), absolute as rosbag2
+ * records them or relative as its own test bags have them (`a_empty`).
+ */
+export const TOPIC_NAME = /^\/?[A-Za-z_][A-Za-z0-9_]*(?:\/[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/**
+ * Why a db3 topic row cannot be trusted, or undefined. db3 files have no checksums, so a damaged
+ * row is found only by what it contradicts: a name no ROS 2 graph can have, or metadata.yaml
+ * (when the bag has one listing topics) not naming it or giving it another type. A damaged name
+ * that is still a valid one, in a file without metadata.yaml, cannot be told from a real topic.
+ */
+function topicRowDamage(name: string, type: string, listed: Map<string, string> | undefined): string | undefined {
+  const shown = JSON.stringify(name.slice(0, 80));
+  if (!TOPIC_NAME.test(name)) return `name ${shown} is not a valid ROS 2 topic name`;
+  if (!listed) return undefined;
+  const want = listed.get(name);
+  if (want === undefined) return `name ${shown} is not among metadata.yaml's topics`;
+  if (normalizeTypeName(want) !== normalizeTypeName(type)) return `type ${JSON.stringify(type.slice(0, 80))} on ${shown} is not metadata.yaml's ${want}`;
+  return undefined;
+}
+
 interface ChannelTarget {
   topic: BagTopic;
   format: string;
@@ -285,11 +308,20 @@ export class Bag {
           if (text !== undefined) bag.addSchema(t.type, text, file);
         }
         const byId = new Map<number, BagTopic>();
+        const rejected = new Map<number, string>();
+        const listed = loc.metadata && loc.metadata.topics.length > 0 ? new Map(loc.metadata.topics.map((t) => [t.name, t.type])) : undefined;
         for (const t of c.topics) {
-          byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
+          const why = topicRowDamage(t.name, t.type, listed);
+          if (why) rejected.set(t.id, why);
+          else byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
         }
         for (const [topicId, n] of c.counts) {
           const t = byId.get(topicId);
+          const why = rejected.get(topicId);
+          if (why) {
+            bag.problemList.push({ kind: 'corrupt', file, message: `${n} message(s) on topic row ${topicId}, whose ${why}: dropped (a db3 has no checksums: a damaged row)` });
+            continue;
+          }
           if (!t) {
             bag.problemList.push({ kind: 'corrupt', file, message: `${n} message(s) refer to unknown topic id ${topicId}: dropped` });
             continue;

@@ -142,6 +142,7 @@ export class MsgRegistry {
       if (m && !this.texts.has(normalizeTypeName(m[1]))) this.texts.set(normalizeTypeName(m[1]), m[2]);
     }
     this.codecs.delete(normalizeTypeName(type));
+    this.spelled.clear();
   }
 
   fieldsOf(type: string): MsgField[] {
@@ -178,7 +179,12 @@ export class MsgRegistry {
     return parts.join('\n');
   }
 
+  /** Codecs by the type name as callers spell it: decode is called per message, normalizing is not free. */
+  private readonly spelled = new Map<string, Codec>();
+
   private codec(type: string): Codec {
+    const known = this.spelled.get(type);
+    if (known) return known;
     const name = normalizeTypeName(type);
     let c = this.codecs.get(name);
     if (!c) {
@@ -186,6 +192,7 @@ export class MsgRegistry {
       c = { reader: new MessageReader(defs), writer: new MessageWriter(defs) };
       this.codecs.set(name, c);
     }
+    this.spelled.set(type, c);
     return c;
   }
 

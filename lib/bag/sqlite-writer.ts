@@ -96,16 +96,31 @@ export function encodeRecord(values: readonly Value[]): Uint8Array {
   return out;
 }
 
-/** Sequential page output: pages are numbered in the order they are allocated; page 1 is written last. */
+/**
+ * Sequential page output: pages are numbered in the order they are allocated; page 1 is written last.
+ * Pages come almost always in file order, so runs of them go out in 256-page writes (one write per
+ * page was a fifth of a convert's time).
+ */
 class PageFile {
   next = 2;
+  private readonly run = new Uint8Array(256 * PAGE);
+  private runStart = 0;
+  private runPages = 0;
   constructor(private readonly fd: number) {}
   alloc(): number {
     return this.next++;
   }
   write(page: number, bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(this.fd, bytes, off, bytes.byteLength - off, (page - 1) * PAGE + off);
+    if (bytes.byteLength !== PAGE) throw new Error(`page ${page}: ${bytes.byteLength} bytes, not ${PAGE}`);
+    if (this.runPages > 0 && (page !== this.runStart + this.runPages || this.runPages * PAGE === this.run.byteLength)) this.flush();
+    if (this.runPages === 0) this.runStart = page;
+    this.run.set(bytes, this.runPages * PAGE);
+    this.runPages++;
+  }
+  flush(): void {
+    const n = this.runPages * PAGE;
+    for (let off = 0; off < n; ) off += writeSync(this.fd, this.run, off, n - off, (this.runStart - 1) * PAGE + off);
+    this.runPages = 0;
   }
 }
 
@@ -405,6 +420,7 @@ export async function writeSqliteFile(path: string, topics: readonly SqliteOutTo
     h.setUint32(92, 1); // version-valid-for = change counter
     h.setUint32(96, 3045001);
     f.write(1, p1);
+    f.flush();
     return n;
   } finally {
     closeSync(fd);

@@ -202,7 +202,8 @@ class McapBagWriter implements BagWriter {
   addTopic(topic: string, type: string, opts: TopicOptions = {}): void {
     const existing = this.topics.get(topic);
     if (existing) {
-      if (normalizeTypeName(existing.type) !== normalizeTypeName(type)) throw new BagError(this.dir, `topic '${topic}' already recorded as ${existing.type}, not ${type}`);
+      // (Called per message by write: the common case, the same spelling, costs no normalizing.)
+      if (existing.type !== type && normalizeTypeName(existing.type) !== normalizeTypeName(type)) throw new BagError(this.dir, `topic '${topic}' already recorded as ${existing.type}, not ${type}`);
       return;
     }
     let schemaText = opts.schemaText ?? undefined;

@@ -168,3 +168,16 @@ describe('hostile length prefixes (issue 19)', () => {
     expect(() => msgs.decode('kestrel_msgs/msg/Plan', view)).toThrow(/string length of 90 at byte 20 exceeds the \d+ bytes left/);
   });
 });
+
+describe('schema names (found by the bag-mcap fuzz target)', () => {
+  it('a long field or constant name that breaks the naming rule at its end is refused by parseMsg, before @foxglove/rosmsg backtracks on it', () => {
+    const r = new MsgRegistry({});
+    const long = 'orientation_covariance_'.repeat(3) + 'x'.repeat(20);
+    r.addSchema('pkg/msg/Bad', `float64 ${long}_\n`);
+    expect(() => r.decode('pkg/msg/Bad', new Uint8Array(12))).toThrow(/pkg\/msg\/Bad:1: invalid field name 'orientation_covariance_orientation/);
+    r.addSchema('pkg/msg/Bad2', 'uint8 A__B = 1\nuint8 ok\n');
+    expect(() => r.decode('pkg/msg/Bad2', new Uint8Array(5))).toThrow(/invalid constant name 'A__B'/);
+    r.addSchema('pkg/msg/Good', 'uint8 LEVEL_1 = 1\nuint8 a_b2\n');
+    expect(r.decode('pkg/msg/Good', new Uint8Array([0, 1, 0, 0, 7]))).toEqual({ a_b2: 7 });
+  });
+});

@@ -2,7 +2,7 @@
  * `npm run fuzz [-- --cases N] [--workers N] [target ...]`: the long fuzz campaign. Runs each target of the
  * in-suite fuzz tests (test/support/fuzz.ts harness) from a fixed seed, for 10^5 cases by default, split over
  * worker threads (one per core by default: case i runs on worker i mod N, every worker generating the same case
- * stream, so the counts do not depend on N), and writes the counts (cases, ok, clear errors, crashes, silent wrong,
+ * stream, so the counts do not depend on N), and writes the counts (cases, ok, clear errors, crashes, silent wrong, noted,
  * slowest case, cases/s, the first failures to replay) to bench/results/fuzz.json. Exit code 1 when any target had
  * a crash or a silent wrong result. `--cases N` or `FUZZ_CASES` sets every target's count (a busy machine: fewer).
  */
@@ -126,7 +126,7 @@ async function main(seeds: BagSeeds): Promise<number> {
       results.push({ ...c, wallS, casesPerS, workers });
       save();
       process.stdout.write(
-        `${t.name}: ${c.cases} cases in ${wallS.toFixed(0)} s on ${workers} worker(s) (${casesPerS.toFixed(0)}/s): ${c.ok} ok, ${c.clearErrors} clear errors, ${c.crashes} crashes, ${c.silentWrong} silent wrong (slowest ${c.maxCaseMs.toFixed(0)} ms)\n`,
+        `${t.name}: ${c.cases} cases in ${wallS.toFixed(0)} s on ${workers} worker(s) (${casesPerS.toFixed(0)}/s): ${c.ok} ok, ${c.clearErrors} clear errors, ${c.crashes} crashes, ${c.silentWrong} silent wrong${c.noted > 0 ? `, ${c.noted} noted` : ''} (slowest ${c.maxCaseMs.toFixed(0)} ms)\n`,
       );
       for (const f of c.failures) process.stdout.write(`  case ${f.case} ${f.kind}: ${f.message}\n`);
     }

@@ -4,7 +4,9 @@
  * - `ok`: the target accepted the input and its output passed the check;
  * - `clear_error`: the target threw an error the target itself calls precise (`isClear`);
  * - `crash`: any other throw (RangeError, TypeError, an unnamed error...), or a case over `caseMs`;
- * - `silent_wrong`: the target returned, but the check says the result is wrong.
+ * - `silent_wrong`: the target returned, but the check says the result is wrong;
+ * - `noted`: the result is right as far as the input lets any implementation tell, but the target
+ *   reports a known limit it hit (a MAVLink CRC-16 that garbage passes by chance), counted apart.
  * A fuzz test asserts `crashes == 0` and `silentWrong == 0`; the first few failing cases are kept
  * (seed, case index, message) so a failure can be replayed with the same seed.
  */
@@ -107,7 +109,7 @@ export function mutateText(src: string, r: Rng, tokens: readonly string[], maxEd
   return s;
 }
 
-export type Verdict = 'ok' | { wrong: string };
+export type Verdict = 'ok' | { wrong: string } | { noted: string };
 
 export interface FuzzTarget<T> {
   name: string;
@@ -135,10 +137,12 @@ export interface FuzzCounts {
   clearErrors: number;
   crashes: number;
   silentWrong: number;
+  /** Cases the target passed with a note (see Verdict). */
+  noted: number;
   /** Slowest case, ms. */
   maxCaseMs: number;
-  /** The first few crashes and wrong results: case index and message, to replay with the same seed. */
-  failures: { case: number; kind: 'crash' | 'silent_wrong'; message: string }[];
+  /** The first few crashes, wrong results and notes: case index and message, to replay with the same seed. */
+  failures: { case: number; kind: 'crash' | 'silent_wrong' | 'noted'; message: string }[];
 }
 
 /** An Error whose message is non-empty and not one of the engine's own (RangeError, TypeError...). */
@@ -158,9 +162,9 @@ export interface FuzzShard {
 
 export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number, shard: FuzzShard = { index: 0, count: 1 }): Promise<FuzzCounts> {
   const r = rng(seed);
-  const c: FuzzCounts = { target: t.name, seed, cases: 0, ok: 0, clearErrors: 0, crashes: 0, silentWrong: 0, maxCaseMs: 0, failures: [] };
+  const c: FuzzCounts = { target: t.name, seed, cases: 0, ok: 0, clearErrors: 0, crashes: 0, silentWrong: 0, noted: 0, maxCaseMs: 0, failures: [] };
   const limit = t.caseMs ?? 2000;
-  const fail = (i: number, kind: 'crash' | 'silent_wrong', message: string): void => {
+  const fail = (i: number, kind: 'crash' | 'silent_wrong' | 'noted', message: string): void => {
     if (c.failures.length < 10) c.failures.push({ case: i, kind, message: message.slice(0, 300) });
   };
   for (let i = 0; i < cases; i++) {
@@ -189,9 +193,12 @@ export async function runFuzz<T>(t: FuzzTarget<T>, seed: number, cases: number, 
         fail(i, 'crash', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
       }
     } else if (verdict === 'ok') c.ok++;
-    else {
+    else if (verdict !== undefined && 'noted' in verdict) {
+      c.noted++;
+      fail(i, 'noted', verdict.noted);
+    } else {
       c.silentWrong++;
-      fail(i, 'silent_wrong', verdict?.wrong ?? 'no verdict');
+      fail(i, 'silent_wrong', verdict !== undefined && 'wrong' in verdict ? verdict.wrong : 'no verdict');
     }
   }
   return c;
@@ -209,6 +216,7 @@ export function mergeCounts(parts: readonly FuzzCounts[]): FuzzCounts {
     clearErrors: sum((c) => c.clearErrors),
     crashes: sum((c) => c.crashes),
     silentWrong: sum((c) => c.silentWrong),
+    noted: sum((c) => c.noted),
     maxCaseMs: Math.max(...parts.map((c) => c.maxCaseMs)),
     failures: parts.flatMap((c) => c.failures).sort((a, b) => a.case - b.case).slice(0, 10),
   };

@@ -3,8 +3,7 @@
  * (`memfd_create`), mapped MAP_SHARED on both sides through libc via koffi (Node cannot map
  * memory itself). The child opens the parent's fd as `/proc/<pid>/fd/<fd>`, so a region can be
  * made or grown while the child runs and mapped again after a restart; nothing is left in
- * /dev/shm when either side dies. Only the parent writes; a child that crashes cannot corrupt
- * anything but frames it was given.
+ * /dev/shm when either side dies. Only the parent writes; the child maps it read-only.
  *
  * Why: a 230 kB frame over the IPC pipe (64 kB pipe buffer) takes several reader wake-ups, each a
  * scheduling wait on a loaded machine; through the region a frame costs one memcpy here and a
@@ -23,7 +22,7 @@ export interface SharedRegionRef {
 
 interface LibC {
   memfd(name: string, flags: number): number;
-  mmap(len: number, fd: number): unknown;
+  mmap(len: number, fd: number, prot: number): unknown;
   munmap(p: unknown, len: number): number;
   view(p: unknown, len: number): ArrayBuffer;
   address(p: unknown): bigint;
@@ -32,6 +31,7 @@ interface LibC {
 let lib: LibC | null | undefined;
 let loadError = '';
 
+const PROT_READ = 1;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 const MFD_CLOEXEC = 1;
@@ -47,7 +47,7 @@ function libc(): LibC | undefined {
     const munmap = so.func('int munmap(void *addr, size_t len)');
     lib = {
       memfd: (name, flags) => memfd(name, flags) as number,
-      mmap: (len, fd) => mmap(null, len, PROT_READ_WRITE, MAP_SHARED, fd, 0) as unknown,
+      mmap: (len, fd, prot) => mmap(null, len, prot, MAP_SHARED, fd, 0) as unknown,
       munmap: (p, len) => munmap(p, len) as number,
       view: (p, len) => koffi.view(p, len),
       address: (p) => BigInt(koffi.address(p)),
@@ -65,8 +65,8 @@ export function sharedMemoryUnavailable(): string | undefined {
 }
 
 /** MAP_FAILED is (void *) -1. */
-function mapped(c: LibC, len: number, fd: number, what: string): { ptr: unknown; buffer: ArrayBuffer } {
-  const ptr = c.mmap(len, fd);
+function mapped(c: LibC, len: number, fd: number, prot: number, what: string): { ptr: unknown; buffer: ArrayBuffer } {
+  const ptr = c.mmap(len, fd, prot);
   if (ptr === null || c.address(ptr) === 0xffffffffffffffffn) throw new Error(`${what}: mmap of ${len} bytes failed`);
   return { ptr, buffer: c.view(ptr, len) };
 }
@@ -92,7 +92,7 @@ export class SharedRegion {
     if (fd < 0) throw new Error(`memfd_create failed (${fd})`);
     try {
       ftruncateSync(fd, bytes);
-      const m = mapped(c, bytes, fd, 'shared region');
+      const m = mapped(c, bytes, fd, PROT_READ_WRITE, 'shared region');
       return new SharedRegion(c, m.ptr, m.buffer, fd, { pid: process.pid, fd, bytes });
     } catch (e) {
       closeSync(fd);
@@ -100,13 +100,13 @@ export class SharedRegion {
     }
   }
 
-  /** Maps the region another process made (child side). */
+  /** Maps the region another process made (child side), read-only: a faulty child cannot write the parent's frames. */
   static open(ref: SharedRegionRef): SharedRegion {
     const c = libc();
     if (!c) throw new Error(sharedMemoryUnavailable());
-    const fd = openSync(`/proc/${ref.pid}/fd/${ref.fd}`, 'r+');
+    const fd = openSync(`/proc/${ref.pid}/fd/${ref.fd}`, 'r');
     try {
-      const m = mapped(c, ref.bytes, fd, `shared region of process ${ref.pid}`);
+      const m = mapped(c, ref.bytes, fd, PROT_READ, `shared region of process ${ref.pid}`);
       return new SharedRegion(c, m.ptr, m.buffer, fd, ref);
     } catch (e) {
       closeSync(fd);

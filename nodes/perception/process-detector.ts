@@ -100,8 +100,13 @@ export class ProcessDetector {
             throw new Error(`model '${opts.modelPath}' changed on restart (input ${l.inputSize}, ${l.format}, ${l.classNames.length} classes)`);
           }
           data.loaded = l;
-          // A restarted child maps the frames region again (the parent keeps it across restarts).
-          if (data.frames) await call('map', data.frames.region.ref);
+          // A restarted child maps the frames region again (the parent keeps it across restarts);
+          // if it cannot, frames go over IPC: shared memory must never keep the detector down.
+          if (data.frames && !data.noShm) {
+            await call('map', data.frames.region.ref).catch((e: unknown) => {
+              data.noShm = `the restarted child could not map the frames region: ${(e as Error).message}`;
+            });
+          }
         },
       });
       sup.onState((e) => {

@@ -16,6 +16,7 @@ import type { ParamOverride } from '../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../runtime/qos.js';
 import { perception } from '../nodes/perception/index.js';
 import { Detector } from '../nodes/perception/detector.js';
+import { ProcessDetector } from '../nodes/perception/process-detector.js';
 import { sampleTrainingFrame } from '../sim/dataset.js';
 import { defineBench, stats, timeMs, type Goal } from './harness.js';
 
@@ -77,20 +78,31 @@ export default defineBench({
       // Where the difference goes: Detector.detect here (letterbox + run + decode + NMS, no
       // message, no process hop) sits between the two.
       const detect: number[] = [];
+      // And the node's child on its own: ProcessDetector.detect (frame through shared memory,
+      // letterbox + run + decode in the child) and an empty request to such a child (the hop).
+      const proc = await ProcessDetector.create({ modelPath: MODEL, inputSize: size, intraOpNumThreads: 1 }, { nice: 0 });
+      const procDetect: number[] = [];
+      const ping: number[] = [];
       const view = { width: f.width, height: f.height, step: f.width * 3, channels: 3 as const, order: 'rgb' as const, data: f.data };
       for (let i = 0; i < RUNS; i++) {
         bare.push(await timeMs(() => det.session.run(feeds)));
         node.push(await timeMs(() => once(1000 + i)));
         detect.push(await timeMs(() => det.detect(view)));
+        procDetect.push(await timeMs(() => proc.detect(view)));
+        ping.push(await timeMs(() => proc.supervisor.request('ping', null)));
       }
+      details[`frame_transport_${size}`] = proc.transport;
+      await proc.release();
       const b = stats(bare);
       const n = stats(node);
       figures[`bare_session_run_ms_p50_${size}`] = b.p50;
       figures[`node_ms_p50_${size}`] = n.p50;
       figures[`node_vs_bare_${size}`] = n.p50 / b.p50;
       figures[`detect_inprocess_ms_p50_${size}`] = stats(detect).p50;
+      figures[`process_detect_ms_p50_${size}`] = stats(procDetect).p50;
+      figures[`child_ping_ms_p50_${size}`] = stats(ping).p50;
       goals.push({ name: `node / bare session.run at ${size}`, value: n.p50 / b.p50, op: '<=', target: 1.1 });
-      details[`latency_${size}`] = { bare: b, node: n, detect_inprocess: stats(detect) };
+      details[`latency_${size}`] = { bare: b, node: n, detect_inprocess: stats(detect), process_detect: stats(procDetect), child_ping: stats(ping) };
 
       // 30 fps for a few seconds: frames the node keeps up with vs drops while busy.
       const before = c.diagnostics.all()[0].stages.find((s) => s.name.endsWith('/inference'));
@@ -118,7 +130,7 @@ export default defineBench({
       await c.shutdownAll();
       await det.release();
     }
-    const summary = SIZES.map((s) => `${s}: node ${figures[`node_ms_p50_${s}`].toFixed(2)} ms = ${figures[`node_vs_bare_${s}`].toFixed(2)}x bare (in-process detect ${figures[`detect_inprocess_ms_p50_${s}`].toFixed(2)} ms, bare ${figures[`bare_session_run_ms_p50_${s}`].toFixed(2)} ms), 30 fps ${(100 * figures[`fps30_processed_fraction_${s}`]).toFixed(0)}% processed`).join('; ');
+    const summary = SIZES.map((s) => `${s}: node ${figures[`node_ms_p50_${s}`].toFixed(2)} ms = ${figures[`node_vs_bare_${s}`].toFixed(2)}x bare (in-process detect ${figures[`detect_inprocess_ms_p50_${s}`].toFixed(2)} ms, child detect ${figures[`process_detect_ms_p50_${s}`].toFixed(2)} ms, child ping ${figures[`child_ping_ms_p50_${s}`].toFixed(2)} ms, bare ${figures[`bare_session_run_ms_p50_${s}`].toFixed(2)} ms), 30 fps ${(100 * figures[`fps30_processed_fraction_${s}`]).toFixed(0)}% processed`).join('; ');
     return { figures, goals, details, summary };
   },
 });

@@ -82,6 +82,17 @@ export interface GenerateOptions {
   reusePrefix?: boolean;
   /** Monotonic ms source for ttft/duration (nodes pass their clock). */
   now?: () => number;
+  /**
+   * Seeded sampling instead of greedy decoding (the intent node's verified resampling): the same seed,
+   * prompt and grammar give the same text, so replays stay deterministic.
+   */
+  sample?: SampleOptions;
+}
+
+export interface SampleOptions {
+  temperature: number;
+  seed: number;
+  topK?: number;
 }
 
 export type StopReason = 'eos' | 'max_tokens' | 'stop';
@@ -326,7 +337,8 @@ export class LlmEngine implements LlmEngineApi {
       maxTokens: o.maxTokens,
       signal: o.signal,
       stopOnAbortSignal: false,
-      temperature: 0,
+      temperature: o.sample?.temperature ?? 0,
+      ...(o.sample ? { seed: o.sample.seed, topK: o.sample.topK ?? 40 } : {}),
       repeatPenalty: false,
       onToken: (t) => {
         first ??= now();

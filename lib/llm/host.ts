@@ -6,7 +6,7 @@
  */
 import { serve } from '../process/host.js';
 import { rssMb } from '../process/supervisor.js';
-import { LlmEngine, type GenerationResult, type GrammarKind, type LlmConfig, type PromptParts } from './engine.js';
+import { LlmEngine, type GenerationResult, type GrammarKind, type LlmConfig, type PromptParts, type SampleOptions } from './engine.js';
 import { ModelTooLargeError } from './gguf-check.js';
 import type { JsonShape } from './grammar.js';
 import type { LlamaGrammar } from 'node-llama-cpp';
@@ -43,11 +43,11 @@ serve({
   },
   release_grammar: ({ eid, gid }: { eid: number; gid: number }) => grammars.delete(`${eid}:${gid}`),
   warm: ({ eid, system }: { eid: number; system: string }) => engine(eid).warmPrefix(system),
-  generate: async (a: { eid: number; p: PromptParts; gid?: number; maxTokens: number; reusePrefix?: boolean }, signal: AbortSignal): Promise<GenerationResult> => {
+  generate: async (a: { eid: number; p: PromptParts; gid?: number; maxTokens: number; reusePrefix?: boolean; sample?: SampleOptions }, signal: AbortSignal): Promise<GenerationResult> => {
     const e = engine(a.eid);
     const grammar = a.gid === undefined ? undefined : grammars.get(`${a.eid}:${a.gid}`);
     if (a.gid !== undefined && !grammar) throw new Error(`the LLM child has no grammar ${a.gid} for engine ${a.eid}`);
-    return e.generate(a.p, { grammar, maxTokens: a.maxTokens, reusePrefix: a.reusePrefix, signal });
+    return e.generate(a.p, { grammar, maxTokens: a.maxTokens, reusePrefix: a.reusePrefix, sample: a.sample, signal });
   },
   dispose: async ({ eid }: { eid: number }) => {
     await engines.get(eid)?.dispose();

@@ -159,7 +159,7 @@ export class ProcessLlmEngine implements LlmEngineApi {
 
   private async remote(p: PromptParts, o: GenerateOptions, gid: number | undefined): Promise<GenerationResult> {
     try {
-      return await this.shared.sup.request<GenerationResult>('generate', { eid: this.eid, p, gid, maxTokens: o.maxTokens, reusePrefix: o.reusePrefix }, { signal: o.signal, waitReady: true });
+      return await this.shared.sup.request<GenerationResult>('generate', { eid: this.eid, p, gid, maxTokens: o.maxTokens, reusePrefix: o.reusePrefix, sample: o.sample }, { signal: o.signal, waitReady: true });
     } catch (e) {
       // The child stopped because we aborted: the caller gets its own reason, as in process.
       if (o.signal?.aborted && e instanceof ChildError) throw o.signal.reason as Error;

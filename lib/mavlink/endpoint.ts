@@ -13,6 +13,8 @@ export interface EndpointStats {
   /** Messages not sent because the link was down. */
   txDropped: number;
   crcErrors: number;
+  /** Candidate frames whose payload length does not fit their message. */
+  lengthErrors: number;
   unknownIds: number;
   noiseBytes: number;
   decodeErrors: number;
@@ -142,6 +144,6 @@ export class MavEndpoint {
 
   stats(): EndpointStats {
     const f = this.framer.stats;
-    return { ...this.s, signingStateErrors: this.signingState.saveErrors, crcErrors: f.crcErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
+    return { ...this.s, signingStateErrors: this.signingState.saveErrors, crcErrors: f.crcErrors, lengthErrors: f.lengthErrors, unknownIds: f.unknownIds, noiseBytes: f.noiseBytes };
   }
 }

@@ -101,14 +101,53 @@ describe('MavFramer', () => {
     expect(f.stats.unknownIds).toBe(0);
   });
 
-  it('flush() at the end of a stream releases the frames behind a bogus header that claims more bytes than came', () => {
+  it('flush() at the end of a stream releases the frames behind a plausible header that claims more bytes than came', () => {
     const hb = enc.encode(heartbeat(4));
     const f = new MavFramer();
-    // A start byte claiming 255 payload bytes holds everything after it until the stream ends.
-    expect(f.push(Buffer.concat([Buffer.from([0xfd, 0xff, 0x00]), hb]))).toEqual([]);
+    // A STATUSTEXT header claiming 54 payload bytes (a length that message can have) holds what follows until the stream ends.
+    expect(f.push(Buffer.concat([Buffer.from([0xfd, 54, 0, 0, 0, 1, 1, 253, 0, 0]), hb]))).toEqual([]);
     const out = f.flush();
     expect(out.map((x) => x.msgid)).toEqual([0]);
     expect(f.pending()).toBe(0);
+  });
+
+  it('rejects a header whose length does not fit its message at once (nothing held), and resyncs inside it', () => {
+    const hbs = [1, 2, 3].map((k) => enc.encode(heartbeat(k)));
+    const f = new MavFramer();
+    // MAVLink 1 SYS_STATUS (31..43 bytes) claiming 253: rejected from the header alone.
+    const v1Bogus = Buffer.from([0xfe, 253, 0, 1, 1, 1]);
+    // MAVLink 2 HEARTBEAT (at most 9 bytes) claiming 200.
+    const v2Bogus = Buffer.from([0xfd, 200, 0, 0, 0, 1, 1, 0, 0, 0]);
+    const frames = f.push(Buffer.concat([v1Bogus, hbs[0], v2Bogus, hbs[1], hbs[2]]));
+    expect(frames.map((x) => (decodeFrame(x) as InstanceType<typeof minimal.Heartbeat>).customMode)).toEqual([1, 2, 3]);
+    expect(f.pending()).toBe(0);
+    expect(f.stats.lengthErrors).toBe(2);
+    // MAVLink 1 is never truncated: a HEARTBEAT with 8 of its 9 bytes and a matching CRC is still refused.
+    const short = Buffer.from([0xfe, 8, 0, 1, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0]);
+    short.writeUInt16LE(crcX25(short, 1, 14, 50), 14);
+    expect(new MavFramer().push(short)).toEqual([]);
+  });
+
+  it('counts an unknown-id frame that ends where a valid frame starts, also byte by byte, without holding the stream', () => {
+    const unk = Buffer.from(enc.encode(heartbeat(5)));
+    unk.writeUIntLE(0xabcdef, 7, 3);
+    const stream = Buffer.concat([unk, enc.encode(heartbeat(6))]);
+    const f = new MavFramer();
+    const got = [];
+    for (let i = 0; i < stream.length; i++) got.push(...f.push(stream.subarray(i, i + 1)));
+    expect(got.map((x) => x.msgid)).toEqual([0]);
+    expect(f.stats.unknownIds).toBe(1);
+    expect([...f.unknownSeen]).toEqual([0xabcdef]);
+  });
+
+  it('frames a private message id only when configured with its CRC_EXTRA and length', () => {
+    const frame = Buffer.from(enc.encode(heartbeat(7)));
+    frame.writeUIntLE(0xabcdef, 7, 3);
+    frame.writeUInt16LE(crcX25(frame, 1, 10 + frame[1], 99), 10 + frame[1]);
+    expect(new MavFramer().push(frame)).toEqual([]);
+    const f = new MavFramer({ messages: { [0xabcdef]: { crcExtra: 99, minLength: 9, maxLength: 9 } } });
+    expect(f.push(frame).map((x) => x.msgid)).toEqual([0xabcdef]);
+    expect(new MavFramer({ messages: { [0xabcdef]: { crcExtra: 98, minLength: 9, maxLength: 9 } } }).push(frame)).toEqual([]);
   });
 });
 

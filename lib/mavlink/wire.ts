@@ -4,13 +4,15 @@
  * `send()` shares one counter across every link of the process) and message signing.
  *
  * The framer is ours rather than node-mavlink's stream splitter so it runs synchronously
- * (one call per received chunk) and counts exactly what it drops. Its resync rule: a
- * candidate frame whose CRC fails drops only its start byte; a frame with an unknown
- * message id (CRC cannot be checked) is skipped whole only when a valid frame follows it
- * and no valid frame starts inside it, otherwise its start byte is treated as noise: a cut
- * header's bogus length can end exactly where a real frame begins, and skipping it whole
- * would eat the real frames it spans. At the end of a stream, `flush()` resolves what is
- * still held (a bogus header whose claimed length runs past the data).
+ * (one call per received chunk) and counts exactly what it drops. It checks a candidate
+ * frame as the MAVLink C library does with MAVLINK_CHECK_MESSAGE_LENGTH: the message id
+ * must be known (its CRC_EXTRA and payload length), the payload length must fit the message
+ * (MAVLink 1: base fields to all extensions; MAVLink 2 truncates trailing zeros, so up to all
+ * extensions), then the CRC. A rejected candidate drops only its start byte, so a real frame
+ * inside a bogus one (a cut header's length spanning the next frames) is still found, and a
+ * header that fails the id or length check is rejected at once instead of holding the
+ * stream until its claimed length has arrived. At the end of a stream, `flush()` resolves
+ * what is still held (a plausible header whose claimed length runs past the data).
  */
 import { readFileSync } from 'node:fs';
 import { NEW_STREAM_WINDOW, SIGNATURE_EPOCH_MS, SigningState, signingStateFileFor, streamKey } from './signing-state.js';
@@ -70,9 +72,55 @@ export interface RawFrame {
 export interface FramerStats {
   frames: number;
   crcErrors: number;
+  /** Candidate frames whose payload length does not fit their message (bogus headers, mostly). */
+  lengthErrors: number;
+  /** Frames of a message id the framer has no definition for (skipped; they cannot be checked). */
   unknownIds: number;
-  /** Bytes skipped while looking for a start byte (line noise, truncated frames). */
+  /** Bytes skipped while looking for a start byte (line noise, truncated frames, unknown ids). */
   noiseBytes: number;
+}
+
+/** What the framer checks a message id's frames against. */
+export interface MessageSpec {
+  crcExtra: number;
+  /** Payload bytes of the base fields: the least a MAVLink 1 frame carries. */
+  minLength: number;
+  /** Payload bytes with every extension field: the most any frame carries. */
+  maxLength: number;
+}
+
+export interface FramerOptions {
+  /**
+   * Messages beyond the registry (a private dialect): their frames are length- and CRC-checked
+   * and come out, instead of being skipped as unknown ids.
+   */
+  messages?: Readonly<Record<number, MessageSpec>>;
+}
+
+const fieldBytes = (fields: readonly { size: number; length: number; extension: boolean }[], extensions: boolean): number =>
+  fields.filter((f) => extensions || !f.extension).reduce((n, f) => n + f.size * Math.max(1, f.length), 0);
+
+/**
+ * Every registry message: its CRC_EXTRA and payload length bounds. The longest definition of the
+ * two bundled mapping versions sets the maximum (extensions only grow; the base fields and
+ * CRC_EXTRA do not change). Ids with a CRC_EXTRA but no class are left out: they cannot be decoded.
+ */
+const KNOWN: ReadonlyMap<number, MessageSpec> = new Map(
+  Object.entries(REGISTRY).map(([id, cls]) => {
+    const c = cls as unknown as { MAGIC_NUMBER: number; PAYLOAD_LENGTH: number; FIELDS: { size: number; length: number; extension: boolean }[] };
+    const other = FILL[Number(id)] as unknown as { PAYLOAD_LENGTH: number } | undefined;
+    const spec: MessageSpec = {
+      crcExtra: MAGIC[id] ?? c.MAGIC_NUMBER,
+      minLength: fieldBytes(c.FIELDS, false),
+      maxLength: Math.max(c.PAYLOAD_LENGTH, fieldBytes(c.FIELDS, true), other?.PAYLOAD_LENGTH ?? 0),
+    };
+    return [Number(id), spec];
+  }),
+);
+
+/** The definition the framer checks `msgid` against, if it has one. */
+export function messageSpec(msgid: number): MessageSpec | undefined {
+  return KNOWN.get(msgid);
 }
 
 function isStx(b: number): boolean {
@@ -83,11 +131,21 @@ type Probe =
   | { kind: 'need_more' }
   | { kind: 'noise' }
   | { kind: 'unknown'; msgid: number; total: number }
+  | { kind: 'bad_length'; msgid: number }
   | { kind: 'crc_error'; msgid: number; total: number }
   | { kind: 'valid'; msgid: number; total: number };
 
-/** What starts at b[i]: a checked frame, a CRC failure, an unknown id, noise, or too few bytes to tell. */
-function probe(b: Buffer, i: number): Probe {
+/**
+ * Whether a payload of `plen` bytes fits the message in a frame of this version. MAVLink 2 may be
+ * truncated to nothing: the spec keeps the first byte, but node-mavlink (our encoder too) sends
+ * an all-zero payload as length 0.
+ */
+function lengthFits(spec: MessageSpec, plen: number, v2: boolean): boolean {
+  return plen <= spec.maxLength && (v2 || plen >= spec.minLength);
+}
+
+/** What starts at b[i]: a checked frame, a rejected candidate, noise, or too few bytes to tell. */
+function probe(b: Buffer, i: number, specOf: (msgid: number) => MessageSpec | undefined): Probe {
   if (!isStx(b[i])) return { kind: 'noise' };
   const v2 = b[i] === STX_V2;
   const headerLen = v2 ? HEADER_V2 : HEADER_V1;
@@ -98,20 +156,16 @@ function probe(b: Buffer, i: number): Probe {
   if ((iflags & ~IFLAG_SIGNED) !== 0) return { kind: 'noise' };
   const signed = (iflags & IFLAG_SIGNED) !== 0;
   const total = headerLen + plen + CRC_LEN + (signed ? SIG_LEN : 0);
-  if (b.length - i < total) return { kind: 'need_more' };
   const msgid = v2 ? b[i + 7] | (b[i + 8] << 8) | (b[i + 9] << 16) : b[i + 5];
-  const magic = MAGIC[msgid];
-  if (magic === undefined) return { kind: 'unknown', msgid, total };
+  // Decided from the header alone, so a bogus header does not hold the frames behind it.
+  const spec = specOf(msgid);
+  if (spec === undefined) return { kind: 'unknown', msgid, total };
+  if (!lengthFits(spec, plen, v2)) return { kind: 'bad_length', msgid };
+  if (b.length - i < total) return { kind: 'need_more' };
   const crcAt = i + headerLen + plen;
   const crc = b[crcAt] | (b[crcAt + 1] << 8);
-  if (crcX25(b, i + 1, crcAt, magic) !== crc) return { kind: 'crc_error', msgid, total };
+  if (crcX25(b, i + 1, crcAt, spec.crcExtra) !== crc) return { kind: 'crc_error', msgid, total };
   return { kind: 'valid', msgid, total };
-}
-
-/** Whether a CRC-checked frame starts anywhere in b[from, to). */
-function validInside(b: Buffer, from: number, to: number): boolean {
-  for (let j = from; j < to; j++) if (isStx(b[j]) && probe(b, j).kind === 'valid') return true;
-  return false;
 }
 
 /** MAVLink's CRC-16/MCRF4XX (X.25) over b[from, to) plus the message's CRC_EXTRA byte; in place, no slicing. */
@@ -125,14 +179,31 @@ export function crcX25(b: Buffer, from: number, to: number, crcExtra: number): n
   return crc;
 }
 
+/** At most this many unknown-id headers wait between two valid frames to be told apart from noise. */
+const MAX_UNKNOWN_CANDIDATES = 16;
+
 /** Splits a byte stream into CRC-checked MAVLink 1/2 frames. */
 export class MavFramer {
   private buf: Buffer = Buffer.alloc(0);
+  /** Stream offset of buf[0]. */
+  private base = 0;
   /** Leading bytes of buf that are the signature of a frame already returned. */
   private shadow = 0;
-  readonly stats: FramerStats = { frames: 0, crcErrors: 0, unknownIds: 0, noiseBytes: 0 };
+  /**
+   * Unknown-id headers since the last valid frame (stream offset where each would end). One that
+   * ends exactly where the next valid frame starts, with no valid frame inside it, was a real
+   * frame of an unknown message rather than noise; only the counters use this.
+   */
+  private unknown: { end: number; msgid: number }[] = [];
+  private readonly specOf: (msgid: number) => MessageSpec | undefined;
+  readonly stats: FramerStats = { frames: 0, crcErrors: 0, lengthErrors: 0, unknownIds: 0, noiseBytes: 0 };
   /** msgids of frames skipped as unknown, most recent last (for diagnostics). */
   readonly unknownSeen = new Set<number>();
+
+  constructor(o: FramerOptions = {}) {
+    const extra = o.messages ?? {};
+    this.specOf = (msgid) => extra[msgid] ?? KNOWN.get(msgid);
+  }
 
   push(chunk: Buffer): RawFrame[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
@@ -146,8 +217,10 @@ export class MavFramer {
   flush(): RawFrame[] {
     const out = this.scan(true);
     this.stats.noiseBytes += Math.max(0, this.buf.length - this.shadow);
+    this.base += this.buf.length;
     this.buf = Buffer.alloc(0);
     this.shadow = 0;
+    this.unknown = [];
     return out;
   }
 
@@ -162,7 +235,7 @@ export class MavFramer {
       i++;
     };
     while (i < b.length) {
-      const r = probe(b, i);
+      const r = probe(b, i, this.specOf);
       if (r.kind === 'need_more') {
         if (!end) break;
         skipByte();
@@ -173,24 +246,18 @@ export class MavFramer {
         continue;
       }
       if (r.kind === 'unknown') {
-        // Skip an unknown message whole only if a valid frame follows it and none starts
-        // inside it; otherwise its start byte was noise (or the header of a truncated frame)
-        // and skipping it whole would eat the valid frames it spans.
-        const spansValid = validInside(b, i + 1, i + r.total);
-        const next = spansValid ? { kind: 'noise' as const } : r.total < b.length - i ? probe(b, i + r.total) : { kind: 'need_more' as const };
-        if (next.kind === 'need_more' && !end) break;
-        if (next.kind === 'valid') {
-          this.stats.unknownIds++;
-          this.unknownSeen.add(r.msgid);
-          i += r.total;
-        } else skipByte();
+        // Cannot be checked, so it is skipped byte by byte like noise: a bogus length would
+        // otherwise eat the real frames it spans.
+        this.noteUnknown(this.base + i + r.total, r.msgid);
+        skipByte();
         continue;
       }
-      if (r.kind === 'crc_error') {
-        if (i >= shadowEnd) this.stats.crcErrors++;
+      if (r.kind === 'bad_length' || r.kind === 'crc_error') {
+        if (i >= shadowEnd) this.stats[r.kind === 'crc_error' ? 'crcErrors' : 'lengthErrors']++;
         i++;
         continue;
       }
+      this.confirmUnknown(this.base + i);
       this.stats.frames++;
       const v2 = b[i] === STX_V2;
       out.push({
@@ -211,8 +278,24 @@ export class MavFramer {
       i += (v2 ? HEADER_V2 : HEADER_V1) + b[i + 1];
     }
     this.shadow = Math.max(0, shadowEnd - i);
+    this.base += i;
     this.buf = i >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(i));
     return out;
+  }
+
+  private noteUnknown(end: number, msgid: number): void {
+    if (this.unknown.length >= MAX_UNKNOWN_CANDIDATES) this.unknown.shift();
+    this.unknown.push({ end, msgid });
+  }
+
+  /** A valid frame starts at stream offset `at`: the unknown-id headers ending there were frames; the rest were not. */
+  private confirmUnknown(at: number): void {
+    for (const u of this.unknown) {
+      if (u.end !== at) continue;
+      this.stats.unknownIds++;
+      this.unknownSeen.add(u.msgid);
+    }
+    this.unknown = [];
   }
 
   /** Bytes held waiting for the rest of a frame. */
@@ -221,8 +304,10 @@ export class MavFramer {
   }
 
   reset(): void {
+    this.base += this.buf.length;
     this.buf = Buffer.alloc(0);
     this.shadow = 0;
+    this.unknown = [];
   }
 }
 

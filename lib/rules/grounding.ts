@@ -229,17 +229,28 @@ const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROU
   .flatMap((table) => Object.entries(table).flatMap(([op, c]) => [...c.before.map((p) => ({ op, w: words(p), after: false })), ...c.after.map((p) => ({ op, w: words(p), after: true }))]))
   .sort((a, b) => b.w.length - a.w.length);
 
-/** The comparatives said about a bare number: the cue right before it, or "or more" right after it (or after its noun). */
+/**
+ * The comparatives said about a bare number: the cue right before it, or "or more" right after it (or after its noun).
+ * The longest cue at a place wins: "no more than 7" is '<=', not also the '>' of its tail "more than 7".
+ */
 export function opsAt(tokens: readonly string[], m: Mention): string[] {
   const ops = new Set<string>();
-  for (const c of OP_PHRASES) {
+  let beforeLen = 0;
+  const afterLen = new Map<number, number>();
+  for (const c of OP_PHRASES) { // longest first
     if (!c.after) {
       const s = m.start - c.w.length;
-      if (s >= 0 && c.w.every((w, j) => tokens[s + j] === w)) ops.add(c.op);
+      if (s >= 0 && c.w.length >= beforeLen && c.w.every((w, j) => tokens[s + j] === w)) {
+        ops.add(c.op);
+        beforeLen = c.w.length;
+      }
     } else {
       for (let skip = 0; skip <= 2; skip++) {
         const s = m.end + skip;
-        if (c.w.every((w, j) => tokens[s + j] === w)) ops.add(c.op);
+        if (c.w.length >= (afterLen.get(s) ?? 0) && c.w.every((w, j) => tokens[s + j] === w)) {
+          ops.add(c.op);
+          afterLen.set(s, c.w.length);
+        }
       }
     }
   }

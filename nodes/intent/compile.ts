@@ -16,7 +16,7 @@
  * or mostly non-ASCII text is refused with a clear reason, so the model never sees it.
  */
 import { parseOutput } from '../../lib/llm/grammar.js';
-import type { LlmEngineApi, LlmGrammar, GenerationResult, GrammarKind } from '../../lib/llm/engine.js';
+import type { LlmEngineApi, LlmGrammar, GenerationResult, GrammarKind, SampleOptions } from '../../lib/llm/engine.js';
 import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type FieldChoices, type RuleFields, type RuleKind } from '../../lib/rules/dsl.js';
 import { KIND_DEFAULTS } from '../../lib/rules/defaults.js';
 import { describeRules, groundedChoices, groundRules, repairChoices } from '../../lib/rules/grounding.js';
@@ -27,7 +27,7 @@ export type CompilerMode = 'llm_checked' | 'llm' | 'patterns' | 'patterns_then_l
 export const COMPILER_MODES: readonly CompilerMode[] = ['llm_checked', 'llm', 'patterns', 'patterns_then_llm'];
 
 export type CompileOutcome =
-  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[]; repaired?: boolean }
+  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[]; repaired?: boolean; resampled?: string }
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
@@ -42,6 +42,14 @@ export interface LlmCompiler {
   grounded?: boolean;
   /** Repair decode (default on with grounded decoding): one more decode narrowed to what the first compile dropped. */
   repair?: boolean;
+  /**
+   * Verified resampling under llm_checked: when the greedy compile (and its repair) fails grounding, up to this
+   * many seeded samples under the same grounded grammar; the rule set most of the grounded samples agree on is
+   * installed (grounding is the verifier, the vote guards against a lucky wrong sample). 0 = off.
+   */
+  resample?: number;
+  /** Sampling temperature of the resampling (seeds come from the intent text: replays are deterministic). */
+  resampleTemperature?: number;
   grammarKind?: GrammarKind;
   maxTokens: number;
   /** 'kestrel': LM-SPEC prompt (intentPrompt), refusals allowed; 'generic': the long prompt with examples. */
@@ -129,9 +137,9 @@ export function distinctRules(rules: readonly RuleFields[]): RuleFields[] {
 
 type Decoded = { ok: true; rules: RuleFields[]; generation: GenerationResult } | (CompileOutcome & { ok: false });
 
-async function decodeRules(prompt: { system: string; user: string }, grammar: () => Promise<LlmGrammar>, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<Decoded> {
+async function decodeRules(prompt: { system: string; user: string }, grammar: () => Promise<LlmGrammar>, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal, sample?: SampleOptions): Promise<Decoded> {
   // The grammar is made inside `run` (the node's ctx.compute): a replay does not advance virtual time meanwhile.
-  const generate = async (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar: await grammar(), maxTokens: llm.maxTokens, signal, now: llm.now });
+  const generate = async (): Promise<GenerationResult> => llm.engine.generate(prompt, { grammar: await grammar(), maxTokens: llm.maxTokens, signal, now: llm.now, sample });
   const generation = await (llm.run ? llm.run(generate) : generate());
   let parsed: { rules: RuleFields[] };
   try {
@@ -162,14 +170,47 @@ export async function compileWithLlm(intent: string, v: DslVocabulary, llm: LlmC
     if (!g.ok) {
       const errors = g.errors.map((m) => `llm grounding: ${m}`);
       const narrowed = choices && llm.repair !== false && first.rules.length === 1 ? repairChoices(choices, g.uncarried, first.rules.map((r) => r.kind)) : undefined;
-      if (!narrowed || signal?.aborted) return { ok: false, errors, truncated: false, generation: first.generation };
-      const second = await decodeRules(prompt, () => grammarFor(narrowed, v, llm), v, llm, signal);
-      const g2 = second.ok ? groundRules(intent, v, second.rules) : undefined;
-      if (!second.ok || !g2?.ok) return { ok: false, errors: [...errors, ...(second.ok ? g2!.errors.map((m) => `llm repair grounding: ${m}`) : second.errors.map((m) => `llm repair: ${m}`))], truncated: false, generation: first.generation };
-      return { ok: true, rules: second.rules, path: 'llm', generation: second.generation, notes: describeRules(second.rules), repaired: true };
+      if (narrowed && !signal?.aborted) {
+        const second = await decodeRules(prompt, () => grammarFor(narrowed, v, llm), v, llm, signal);
+        const g2 = second.ok ? groundRules(intent, v, second.rules) : undefined;
+        if (second.ok && g2?.ok) return { ok: true, rules: second.rules, path: 'llm', generation: second.generation, notes: describeRules(second.rules), repaired: true };
+        errors.push(...(second.ok ? g2!.errors.map((m) => `llm repair grounding: ${m}`) : second.errors.map((m) => `llm repair: ${m}`)));
+      }
+      const voted = await resampleGrounded(intent, prompt, choices, v, llm, signal);
+      if (voted) return { ok: true, rules: voted.rules, path: 'llm', generation: voted.generation, notes: describeRules(voted.rules), resampled: voted.votes };
+      return { ok: false, errors, truncated: false, generation: first.generation };
     }
   }
   return { ok: true, rules: first.rules, path: 'llm', generation: first.generation, notes: describeRules(first.rules) };
+}
+
+/** FNV-1a of the text: the resampling seeds, so the same intent draws the same samples on every run. */
+function textSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * Seeded samples under the grounded grammar, each held to grounding; -> the rule set the most grounded samples
+ * agree on (ties: the first drawn), with its vote count, or undefined when none is grounded.
+ */
+async function resampleGrounded(intent: string, prompt: { system: string; user: string }, choices: FieldChoices | undefined, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<{ rules: RuleFields[]; generation: GenerationResult; votes: string } | undefined> {
+  const n = llm.resample ?? 0;
+  if (n <= 0 || !choices) return undefined;
+  const seed = textSeed(intent);
+  const tally = new Map<string, { rules: RuleFields[]; generation: GenerationResult; votes: number }>();
+  for (let i = 0; i < n && !signal?.aborted; i++) {
+    const d = await decodeRules(prompt, () => grammarFor(choices, v, llm), v, llm, signal, { temperature: llm.resampleTemperature ?? 0.8, seed: (seed + i) >>> 0 });
+    if (!d.ok || !groundRules(intent, v, d.rules).ok) continue;
+    const key = JSON.stringify(d.rules);
+    const t = tally.get(key);
+    if (t) t.votes++;
+    else tally.set(key, { rules: d.rules, generation: d.generation, votes: 1 });
+  }
+  let best: { rules: RuleFields[]; generation: GenerationResult; votes: number } | undefined;
+  for (const t of tally.values()) if (!best || t.votes > best.votes) best = t;
+  return best && { rules: best.rules, generation: best.generation, votes: `${best.votes} of ${n} samples` };
 }
 
 type PatternsResult = { ok: true; rules: RuleFields[] } | { ok: false; errors: string[] };

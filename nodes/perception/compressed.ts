@@ -17,7 +17,10 @@ export async function decodeCompressed(msg: sensor_msgs.CompressedImage, where =
   if (msg.data.length === 0) throw new ImageError('decode', `${where}: empty ${kind} data`);
   let out: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
-    out = await sharp(msg.data, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE, failOn: 'error' })
+    // failOn 'warning' (sharp's strictest): libjpeg reports corrupt entropy-coded data ("bad
+    // Huffman code", a zeroed tail) only as a warning and fills the rest with grey, which
+    // 'error' would pass as a frame: detections on a picture that was never taken.
+    out = await sharp(msg.data, { limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE, failOn: 'warning' })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });

@@ -144,6 +144,7 @@ export const perception = defineNode({
         return detector.detect(view);
       });
       if (ctx.clock.now() - received > params.latency_budget_ms) stage.miss();
+      if (detector instanceof ProcessDetector) diag.values.frame_transport = detector.transport;
       diag.values.age_ms = (ctx.clock.now() - timeToMs(f.msg.header.stamp)).toFixed(1);
       if (diag.level === 'warn') diag.set('ok', ''); // recovered; the counters keep the history
       return toDetectionArray(r.value, ctx.header(f.msg.header.stamp, f.msg.header.frame_id));

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeMsg, type vision_msgs } from '../../msgs/index.js';
+import { makeMsg, type sensor_msgs, type vision_msgs } from '../../msgs/index.js';
 import { Container } from '../../runtime/container.js';
 import type { ParamOverride, ParamValue } from '../../runtime/params.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
@@ -71,22 +71,27 @@ describe('perception node', () => {
   it('counts bad images per reason and keeps running', async () => {
     const { c, got, status } = await start();
     const pub = c.bus.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
-    const bad = [
-      { ...white(1), encoding: 'yuv422' },
-      { ...white(2), step: 10 },
-      { ...white(3), data: new Uint8Array(100) },
-      { ...white(4), width: 0 },
+    const bad: [sensor_msgs.Image, string, RegExp][] = [
+      [{ ...white(1), encoding: 'yuv422' }, 'encoding', /encoding 'yuv422' is not supported; expected one of rgb8, bgr8/],
+      [{ ...white(2), step: 10 }, 'step', /step 10 is smaller than width x channels = 32 x 3 = 96 for 'rgb8'/],
+      [{ ...white(3), data: new Uint8Array(100) }, 'data_length', /data has 100 bytes; 32x32 rgb8 with step 96 needs 3072/],
+      [{ ...white(4), width: 0 }, 'size', /size 0x32 is invalid/],
+      [{ ...white(6), encoding: 'mono16', step: 64 }, 'encoding', /encoding 'mono16' is not supported/],
     ];
-    for (const b of bad) {
+    for (const [b, reason, why] of bad) {
+      const before = Number(status().values[`errors.image_${reason}`] ?? 0);
       pub.publish(b);
-      await new Promise((r) => setTimeout(r, 5));
+      await vi.waitFor(() => expect(Number(status().values[`errors.image_${reason}`])).toBe(before + 1));
+      // The warning in /diagnostics names the reason and the problem.
+      expect(status().level).toBe('warn');
+      expect(status().message).toMatch(new RegExp(`^image_${reason}: /camera/image_raw: ${why.source}`));
     }
     pub.publish(white(5));
     await vi.waitFor(() => expect(got.length).toBe(1));
     expect(got[0].header.stamp.sec).toBe(5);
     const st = status();
-    expect(st.values).toMatchObject({ 'errors.image_encoding': '1', 'errors.image_step': '1', 'errors.image_data_length': '1', 'errors.image_size': '1' });
-    expect(st.stages.find((s) => s.name.endsWith('/input'))?.lastError).toMatch(/\/camera\/image_raw: size 0x32 is invalid/);
+    expect(st.values).toMatchObject({ 'errors.image_encoding': '2', 'errors.image_step': '1', 'errors.image_data_length': '1', 'errors.image_size': '1' });
+    expect(st.stages.find((s) => s.name.endsWith('/input'))?.lastError).toMatch(/\/camera\/image_raw: encoding 'mono16' is not supported/);
     expect(st.level).toBe('ok'); // recovered on the good frame; counters keep the history
   });
 
@@ -105,10 +110,18 @@ describe('perception node', () => {
     await new Promise((r) => setTimeout(r, 30));
     pub.publish(msg(4, 'bmp', png));
     await new Promise((r) => setTimeout(r, 10));
+    // Whole but corrupt: scrambled entropy-coded data, which libjpeg only warns about (and decodes to grey).
+    const sos = jpg.indexOf(Buffer.from([0xff, 0xda]));
+    const scrambled = Buffer.from(jpg);
+    for (let i = sos + 20; i < Math.min(scrambled.length - 2, sos + 60); i++) scrambled[i] ^= 0x5a;
+    pub.publish(msg(6, 'jpeg', scrambled));
+    await vi.waitFor(() => expect(status().values['errors.image_decode']).toBe('2'));
+    expect(status().level).toBe('warn');
+    expect(status().message).toMatch(/image_decode: \/camera\/image_raw\/compressed: cannot decode jpeg data \(\d+ bytes\): .*Corrupt JPEG data/);
     pub.publish(msg(5, 'png', png));
     await vi.waitFor(() => expect(got.length).toBe(3));
     expect(got.map((m) => [m.header.stamp.sec, m.detections.length])).toEqual([[1, 1], [2, 1], [5, 1]]);
-    expect(status().values).toMatchObject({ 'errors.image_decode': '1', 'errors.image_format': '1' });
+    expect(status().values).toMatchObject({ 'errors.image_decode': '2', 'errors.image_format': '1' });
   });
 
   it('fails to configure with a clear error for a missing model when fail_on_model_error is set', async () => {
@@ -118,8 +131,15 @@ describe('perception node', () => {
 
   it('a missing model or one with the wrong outputs: the node stays up and says why in /diagnostics', async () => {
     const CLASSIFIER = fileURLToPath(new URL('../../models/detector/tiny/tiny-classifier.onnx', import.meta.url));
-    for (const [model, why] of [['/no/such/model.onnx', /cannot read the model file/], [CLASSIFIER, /output/]] as const) {
-      const { c: cc, got, status } = await start({ model_path: model });
+    const cases: [string, RegExp, Record<string, ParamValue>][] = [
+      ['/no/such/model.onnx', /cannot read the model file/, {}],
+      [CLASSIFIER, /no 3-D output; outputs: output0 \[1, 10\]/, {}],
+      // Outputs that do not fit what the parameters say, an input size the model cannot take.
+      [TINY, /outputs 3 classes but 2 class names are given/, { class_names: ['a', 'b'], output_format: 'yolov8' }],
+      [TINY, /input_size 64 does not match the model's fixed input 32x32/, { input_size: 64 }],
+    ];
+    for (const [model, why, extra] of cases) {
+      const { c: cc, got, status } = await start({ model_path: model, ...extra });
       const pub = cc.bus.advertise('/camera/image_raw', 'sensor_msgs/msg/Image', QOS_SENSOR_DATA);
       pub.publish(white(1));
       pub.publish(white(2));

@@ -1,6 +1,7 @@
 /**
  * ProcessDetector: the same detections as the in-process Detector from a real child process,
- * the same load errors, and a killed child is restarted (frames rejected while it is down).
+ * the same load errors, and a killed child is restarted (frames rejected while it is down), with
+ * frames through shared memory (grown for a larger frame, mapped again after a restart).
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,10 +30,17 @@ describe('ProcessDetector', () => {
       const want = await local.detect(img);
       expect(want.length).toBeGreaterThan(0);
       expect(await det.detect(img)).toEqual(want);
+      expect(det.transport).toBe('shared'); // through the shared frame slots, not the IPC message
       // A view into a larger buffer: only its rows cross, the answer is the same.
       const pooled = new Uint8Array(img.data.length + 4096);
       pooled.set(img.data, 1000);
       expect(await det.detect({ ...img, data: pooled.subarray(1000) })).toEqual(want);
+      // A larger frame grows the region; concurrent frames beyond the two slots go over IPC: same answers.
+      const big = sampleTrainingFrame(7, { width: 640, height: 480 });
+      const bigView: PixelView = { width: 640, height: 480, step: 1920, channels: 3, order: 'rgb', data: big.data };
+      const bigWant = await local.detect(bigView);
+      expect(await Promise.all([det.detect(bigView), det.detect(img), det.detect(bigView)])).toEqual([bigWant, want, bigWant]);
+      expect(det.transport).toBe('shared');
 
       const pid = det.supervisor.pid as number;
       process.kill(pid, 'SIGKILL');

@@ -48,6 +48,24 @@ const SENSORS = S.SENSOR_3D_GYRO | S.SENSOR_3D_ACCEL | S.SENSOR_3D_MAG | S.SENSO
 
 type Builder = (fc: FcCore) => MavLinkData;
 
+/** A geodetic position as MAVLink's integers: degrees × 1e7, altitude in mm. */
+function geoInt(g: { lat: number; lon: number; alt: number }): { lat: number; lon: number; alt: number } {
+  return { lat: Math.round(g.lat * 1e7), lon: Math.round(g.lon * 1e7), alt: Math.round(g.alt * 1000) };
+}
+
+/** A direction (radians clockwise from north) as MAVLink's centidegrees, 0..35999. */
+function centidegrees(rad: number): number {
+  return Math.round((((rad * 180) / Math.PI + 360) % 360) * 100) % 36000;
+}
+
+/** The number fields of a message class. */
+type NumberFields<T> = { [K in keyof T as T[K] extends number ? K : never]?: number };
+
+/** Sets number fields by name, checked against the class (Object.assign alone takes any name). */
+function setAll<T extends object>(m: T, values: NumberFields<T>): void {
+  Object.assign(m, values);
+}
+
 function attitude(fc: FcCore): MavLinkData {
   const t = fc.v.truth();
   const m = new common.Attitude();
@@ -55,9 +73,7 @@ function attitude(fc: FcCore): MavLinkData {
   m.roll = 0;
   m.pitch = 0;
   m.yaw = enuYawToNed(t.yaw);
-  m.rollspeed = 0;
-  m.pitchspeed = 0;
-  m.yawspeed = 0;
+  setAll(m, { rollspeed: 0, pitchspeed: 0, yawspeed: 0 });
   return m;
 }
 
@@ -79,14 +95,12 @@ function globalPosition(fc: FcCore): MavLinkData {
   const g = fc.v.geodetic();
   const m = new common.GlobalPositionInt();
   m.timeBootMs = fc.timeBootMs();
-  m.lat = Math.round(g.lat * 1e7);
-  m.lon = Math.round(g.lon * 1e7);
-  m.alt = Math.round(g.alt * 1000);
+  setAll(m, geoInt(g));
   m.relativeAlt = Math.round(t.z * 1000);
   m.vx = Math.round(t.vy * 100);
   m.vy = Math.round(t.vx * 100);
   m.vz = Math.round(-t.vz * 100);
-  m.hdg = Math.round((((enuYawToNed(t.yaw) * 180) / Math.PI + 360) % 360) * 100) % 36000;
+  m.hdg = centidegrees(enuYawToNed(t.yaw));
   return m;
 }
 
@@ -106,12 +120,7 @@ function sysStatus(fc: FcCore): MavLinkData {
   m.voltageBattery = Math.round(t.battery_voltage * 1000);
   m.currentBattery = t.armed ? 1200 : 50;
   m.batteryRemaining = Math.round(t.battery_remaining * 100);
-  m.dropRateComm = 0;
-  m.errorsComm = 0;
-  m.errorsCount1 = 0;
-  m.errorsCount2 = 0;
-  m.errorsCount3 = 0;
-  m.errorsCount4 = 0;
+  setAll(m, { dropRateComm: 0, errorsComm: 0, errorsCount1: 0, errorsCount2: 0, errorsCount3: 0, errorsCount4: 0 });
   return m;
 }
 
@@ -146,9 +155,7 @@ function attitudeQuaternion(fc: FcCore): MavLinkData {
   m.q2 = 0;
   m.q3 = 0;
   m.q4 = Math.sin(yaw / 2);
-  m.rollspeed = 0;
-  m.pitchspeed = 0;
-  m.yawspeed = 0;
+  setAll(m, { rollspeed: 0, pitchspeed: 0, yawspeed: 0 });
   m.reprOffsetQ = [0, 0, 0, 0];
   return m;
 }
@@ -159,21 +166,11 @@ function gpsRawInt(fc: FcCore): MavLinkData {
   const m = new common.GpsRawInt();
   m.timeUsec = BigInt(fc.timeBootMs()) * 1000n;
   m.fixType = common.GpsFixType.GPS_FIX_TYPE_3D_FIX;
-  m.lat = Math.round(g.lat * 1e7);
-  m.lon = Math.round(g.lon * 1e7);
-  m.alt = Math.round(g.alt * 1000);
-  m.eph = 80;
-  m.epv = 120;
+  const p = geoInt(g);
+  setAll(m, p);
   m.vel = Math.round(Math.hypot(t.vx, t.vy) * 100);
-  const cog = ((Math.atan2(t.vx, t.vy) * 180) / Math.PI + 360) % 360;
-  m.cog = Math.round(cog * 100) % 36000;
-  m.satellitesVisible = 12;
-  m.altEllipsoid = Math.round(g.alt * 1000);
-  m.hAcc = 500;
-  m.vAcc = 800;
-  m.velAcc = 200;
-  m.hdgAcc = 0;
-  m.yaw = 0;
+  m.cog = centidegrees(Math.atan2(t.vx, t.vy));
+  setAll(m, { eph: 80, epv: 120, satellitesVisible: 12, altEllipsoid: p.alt, hAcc: 500, vAcc: 800, velAcc: 200, hdgAcc: 0, yaw: 0 });
   return m;
 }
 
@@ -181,9 +178,7 @@ function homePosition(fc: FcCore): MavLinkData {
   const h = fc.v.homePosition();
   const g = enuToGeo(fc.v.origin, h.x, h.y, h.z);
   const m = new common.HomePosition();
-  m.latitude = Math.round(g.lat * 1e7);
-  m.longitude = Math.round(g.lon * 1e7);
-  m.altitude = Math.round(g.alt * 1000);
+  ({ lat: m.latitude, lon: m.longitude, alt: m.altitude } = geoInt(g));
   m.x = h.y;
   m.y = h.x;
   m.z = -h.z;

@@ -10,23 +10,24 @@ describe('fuzz harness', () => {
     expect(src.toString()).toBe('0123456789abcdef');
   });
 
-  it('classifies ok, clear errors, crashes and silent wrong results', async () => {
+  it('classifies ok, clear errors, crashes, silent wrong results and noted cases', async () => {
     const c = await runFuzz(
       {
         name: 'toy',
-        gen: (_r, i) => i % 4,
+        gen: (_r, i) => i % 5,
         run: (k) => {
           if (k === 1) throw new Error('bad input at byte 3');
           if (k === 2) throw new RangeError('offset out of range');
+          if (k === 4) return { noted: 'a checksum collision' };
           return k === 3 ? { wrong: 'off by one' } : 'ok';
         },
         isClear: isPreciseError,
       },
       1,
-      8,
+      10,
     );
-    expect(c).toMatchObject({ cases: 8, ok: 2, clearErrors: 2, crashes: 2, silentWrong: 2 });
-    expect(c.failures.map((f) => f.kind)).toEqual(['crash', 'silent_wrong', 'crash', 'silent_wrong']);
+    expect(c).toMatchObject({ cases: 10, ok: 2, clearErrors: 2, crashes: 2, silentWrong: 2, noted: 2 });
+    expect(c.failures.map((f) => f.kind)).toEqual(['crash', 'silent_wrong', 'noted', 'crash', 'silent_wrong', 'noted']);
   });
 
   it('shards split the cases over workers: the same inputs per case index, merged counts equal to one run', async () => {

@@ -1,6 +1,10 @@
 /**
  * `npx tsx models/lm/evaluate.ts [--data models/lm/data/v1] [--n-intent 200] [--n-plan 100] [--quants F16,Q8_0,Q4_0]
  *    [--models models/lm] [--out models/lm/eval/results.json]`
+ * `npx tsx models/lm/evaluate.ts --files kestrel-lm-q4_0.gguf,kestrel-lm-pruned-l2-q4_0.gguf [--lite]
+ *    [--out models/lm/eval/variants.json]`: named GGUFs under --models (e.g. the pruned variants), keyed by
+ *    file name, written to a separate file; the first file is the reference of the `vs_first` ratios.
+ *    --lite skips the no-repair node passes (half the node-path time; the repair comparison is the quants' job).
  *
  * Runs the Kestrel LM GGUFs through LlmEngine (llama.cpp, 1 thread, greedy, Kestrel GBNF) on the
  * held-out split (families never trained on; a family-stratified subset) and on the hand-written
@@ -207,8 +211,14 @@ async function main(): Promise<void> {
   const nIntent = Number(flag('--n-intent', '200'));
   const nPlan = Number(flag('--n-plan', '100'));
   const quants = flag('--quants', 'F16,Q8_0,Q4_0').split(',') as Quant[];
+  const files = flag('--files', '').split(',').filter(Boolean);
+  const lite = args.includes('--lite');
   const dir = flag('--models', 'models/lm');
-  const outPath = flag('--out', 'models/lm/eval/results.json');
+  // Named files go to their own results file so the quantization results the lead regenerates stay untouched.
+  const outPath = flag('--out', files.length ? 'models/lm/eval/variants.json' : 'models/lm/eval/results.json');
+  const targets = files.length
+    ? files.map((f) => ({ key: f, path: join(dir, f) }))
+    : quants.map((q) => ({ key: q, path: join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`) }));
   const heldPath = join(data, 'heldout.jsonl');
   if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --out ${data})`);
   const held = readJsonl<CorpusRow>(heldPath);
@@ -229,8 +239,7 @@ async function main(): Promise<void> {
       handwritten_intent: intentMetrics(hand.cases, await patternsOnly(handItems)),
     },
   };
-  for (const q of quants) {
-    const path = join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`);
+  for (const { key: q, path } of targets) {
     const e = await loadEngine(path);
     try {
       await generate(e, 'intent', handItems[0].system, handItems[0].user); // warm-up (first-call allocations)
@@ -238,13 +247,13 @@ async function main(): Promise<void> {
       const gi = await runAll(e, hi);
       const gig = await runAll(e, hi, true);
       const gin = await runNodePath(e, hi);
-      const ginr = await runNodePath(e, hi, false);
+      const ginr = lite ? undefined : await runNodePath(e, hi, false);
       const gp = await runAll(e, hp);
       const gpg = await runAll(e, hp, true);
       const gh = await runAll(e, handItems);
       const ghg = await runAll(e, handItems, true);
       const ghn = await runNodePath(e, handItems);
-      const ghnr = await runNodePath(e, handItems, false);
+      const ghnr = lite ? undefined : await runNodePath(e, handItems, false);
       const failures = (gens: readonly Gen[]) => hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gens[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gens[i].text }])).slice(0, 200);
       const fam = hi.map((r) => r.family);
       results[q] = {
@@ -253,21 +262,31 @@ async function main(): Promise<void> {
         heldout_intent: intentMetrics(hi.map(asCase), gi, fam),
         heldout_intent_grounded: intentMetrics(hi.map(asCase), gig, fam),
         heldout_intent_node: intentMetrics(hi.map(asCase), gin, fam),
-        heldout_intent_node_no_repair: intentMetrics(hi.map(asCase), ginr, fam),
+        ...(ginr ? { heldout_intent_node_no_repair: intentMetrics(hi.map(asCase), ginr, fam) } : {}),
         heldout_plan: planMetrics(hp, gp),
         heldout_plan_grounded: planMetrics(hp, gpg),
         handwritten_intent: { ...intentMetrics(hand.cases, gh), failures: failures(gh) },
         handwritten_intent_grounded: { ...intentMetrics(hand.cases, ghg), failures: failures(ghg) },
         handwritten_intent_node: { ...intentMetrics(hand.cases, ghn), failures: failures(ghn) },
-        handwritten_intent_node_no_repair: intentMetrics(hand.cases, ghnr),
+        ...(ghnr ? { handwritten_intent_node_no_repair: intentMetrics(hand.cases, ghnr) } : {}),
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       type M = { exact_pct: number; wrong_compiles: number };
       const r = results[q] as Record<string, M> & Record<'heldout_plan' | 'heldout_plan_grounded', { action_agreement_pct: number }>;
-      const line = (k: string): string => `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})`;
+      const line = (k: string): string => (r[k] ? `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})` : '-');
       process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')} (no repair ${line('heldout_intent_node_no_repair')}); hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')} (no repair ${line('handwritten_intent_node_no_repair')}); plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
+    }
+  }
+  if (files.length > 1) {
+    // Same-run ratios against the first file (the unpruned reference): latency under load only compares within a run.
+    type L = { mean_ms: number };
+    const ref = results[files[0]] as Record<string, L>;
+    for (const f of files.slice(1)) {
+      const r = results[f] as Record<string, L | Record<string, number>>;
+      r.vs_first = Object.fromEntries(['heldout_intent', 'heldout_intent_grounded', 'heldout_intent_node', 'heldout_plan', 'heldout_plan_grounded', 'handwritten_intent_node']
+        .map((k) => [`${k}_ms_ratio`, Math.round(((r[k] as L).mean_ms / ref[k].mean_ms) * 1000) / 1000]));
     }
   }
   const manifest = existsSync('models/lm/export/manifest.json') ? (JSON.parse(readFileSync('models/lm/export/manifest.json', 'utf8')) as { metadata: unknown; training: unknown }) : undefined;

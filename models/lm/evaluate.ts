@@ -1,6 +1,11 @@
 /**
  * `npx tsx models/lm/evaluate.ts [--data models/lm/data/v1] [--n-intent 200] [--n-plan 100] [--quants F16,Q8_0,Q4_0]
  *    [--models models/lm] [--out models/lm/eval/results.json]`
+ * `npx tsx models/lm/evaluate.ts --files kestrel-lm-q4_0.gguf,kestrel-lm-pruned-l2-q4_0.gguf [--lite]
+ *    [--out models/lm/eval/variants.json]`: named GGUFs under --models (e.g. the pruned variants), keyed by
+ *    file name, written to a separate file; the first file is the reference of the `vs_first` ratios.
+ *    --lite skips the no-repair node passes (half the node-path time; the repair comparison is the quants' job);
+ *    --interleave adds a timing pass with the models interleaved call by call (fair under a varying load).
  *
  * Runs the Kestrel LM GGUFs through LlmEngine (llama.cpp, 1 thread, greedy, Kestrel GBNF) on the
  * held-out split (families never trained on; a family-stratified subset) and on the hand-written
@@ -83,6 +88,8 @@ const rulesOf = (text: string): RuleFields[] | null => {
 };
 
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+// Under load a few calls stall behind other processes; the median is the figure that compares across models.
+const median = (xs: readonly number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : 0);
 const pct = (a: number, b: number): number => (b ? Math.round((1000 * a) / b) / 10 : 0);
 
 export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[], families?: readonly string[]) {
@@ -127,6 +134,7 @@ export function intentMetrics(cases: readonly IntentCase[], gens: readonly Gen[]
     rule_count_mismatch: s.countMismatch,
     invalid_outputs: invalid,
     mean_ms: Math.round(mean(gens.map((g) => g.ms)) * 10) / 10,
+    median_ms: Math.round(median(gens.map((g) => g.ms)) * 10) / 10,
     tokens_per_s: Math.round(mean(gens.filter((g) => g.tokensPerSecond > 0).map((g) => g.tokensPerSecond))),
     mean_completion_tokens: Math.round(mean(gens.map((g) => g.completionTokens)) * 10) / 10,
     ...(families ? { per_family_exact_pct: Object.fromEntries([...famHits].sort().map(([f, [h, n]]) => [f, pct(h, n)])) } : {}),
@@ -160,6 +168,7 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
     target_error_m_median: errs.length ? Math.round(errs[Math.floor(errs.length / 2)] * 100) / 100 : 0,
     invalid_outputs: invalid,
     mean_ms: Math.round(mean(gens.map((g) => g.ms)) * 10) / 10,
+    median_ms: Math.round(median(gens.map((g) => g.ms)) * 10) / 10,
     tokens_per_s: Math.round(mean(gens.filter((g) => g.tokensPerSecond > 0).map((g) => g.tokensPerSecond))),
     mean_completion_tokens: Math.round(mean(gens.map((g) => g.completionTokens)) * 10) / 10,
   };
@@ -207,8 +216,14 @@ async function main(): Promise<void> {
   const nIntent = Number(flag('--n-intent', '200'));
   const nPlan = Number(flag('--n-plan', '100'));
   const quants = flag('--quants', 'F16,Q8_0,Q4_0').split(',') as Quant[];
+  const files = flag('--files', '').split(',').filter(Boolean);
+  const lite = args.includes('--lite');
   const dir = flag('--models', 'models/lm');
-  const outPath = flag('--out', 'models/lm/eval/results.json');
+  // Named files go to their own results file so the quantization results the lead regenerates stay untouched.
+  const outPath = flag('--out', files.length ? 'models/lm/eval/variants.json' : 'models/lm/eval/results.json');
+  const targets = files.length
+    ? files.map((f) => ({ key: f, path: join(dir, f) }))
+    : quants.map((q) => ({ key: q, path: join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`) }));
   const heldPath = join(data, 'heldout.jsonl');
   if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --out ${data})`);
   const held = readJsonl<CorpusRow>(heldPath);
@@ -229,8 +244,7 @@ async function main(): Promise<void> {
       handwritten_intent: intentMetrics(hand.cases, await patternsOnly(handItems)),
     },
   };
-  for (const q of quants) {
-    const path = join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`);
+  for (const { key: q, path } of targets) {
     const e = await loadEngine(path);
     try {
       await generate(e, 'intent', handItems[0].system, handItems[0].user); // warm-up (first-call allocations)
@@ -238,13 +252,13 @@ async function main(): Promise<void> {
       const gi = await runAll(e, hi);
       const gig = await runAll(e, hi, true);
       const gin = await runNodePath(e, hi);
-      const ginr = await runNodePath(e, hi, false);
+      const ginr = lite ? undefined : await runNodePath(e, hi, false);
       const gp = await runAll(e, hp);
       const gpg = await runAll(e, hp, true);
       const gh = await runAll(e, handItems);
       const ghg = await runAll(e, handItems, true);
       const ghn = await runNodePath(e, handItems);
-      const ghnr = await runNodePath(e, handItems, false);
+      const ghnr = lite ? undefined : await runNodePath(e, handItems, false);
       const failures = (gens: readonly Gen[]) => hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gens[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gens[i].text }])).slice(0, 200);
       const fam = hi.map((r) => r.family);
       results[q] = {
@@ -253,21 +267,64 @@ async function main(): Promise<void> {
         heldout_intent: intentMetrics(hi.map(asCase), gi, fam),
         heldout_intent_grounded: intentMetrics(hi.map(asCase), gig, fam),
         heldout_intent_node: intentMetrics(hi.map(asCase), gin, fam),
-        heldout_intent_node_no_repair: intentMetrics(hi.map(asCase), ginr, fam),
+        ...(ginr ? { heldout_intent_node_no_repair: intentMetrics(hi.map(asCase), ginr, fam) } : {}),
         heldout_plan: planMetrics(hp, gp),
         heldout_plan_grounded: planMetrics(hp, gpg),
         handwritten_intent: { ...intentMetrics(hand.cases, gh), failures: failures(gh) },
         handwritten_intent_grounded: { ...intentMetrics(hand.cases, ghg), failures: failures(ghg) },
         handwritten_intent_node: { ...intentMetrics(hand.cases, ghn), failures: failures(ghn) },
-        handwritten_intent_node_no_repair: intentMetrics(hand.cases, ghnr),
+        ...(ghnr ? { handwritten_intent_node_no_repair: intentMetrics(hand.cases, ghnr) } : {}),
         seconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       type M = { exact_pct: number; wrong_compiles: number };
       const r = results[q] as Record<string, M> & Record<'heldout_plan' | 'heldout_plan_grounded', { action_agreement_pct: number }>;
-      const line = (k: string): string => `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})`;
+      const line = (k: string): string => (r[k] ? `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})` : '-');
       process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')} (no repair ${line('heldout_intent_node_no_repair')}); hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')} (no repair ${line('handwritten_intent_node_no_repair')}); plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
+    }
+  }
+  if (files.length > 1) {
+    // Same-run ratios against the first file (the unpruned reference): latency under load only compares within a run.
+    type L = { mean_ms: number; median_ms: number };
+    const ref = results[files[0]] as Record<string, L>;
+    for (const f of files.slice(1)) {
+      const r = results[f] as Record<string, L | Record<string, number>>;
+      r.vs_first = Object.fromEntries(['heldout_intent', 'heldout_intent_grounded', 'heldout_intent_node', 'heldout_plan', 'heldout_plan_grounded', 'handwritten_intent_node']
+        .flatMap((k) => [
+          [`${k}_ms_ratio`, Math.round(((r[k] as L).mean_ms / ref[k].mean_ms) * 1000) / 1000],
+          [`${k}_median_ms_ratio`, Math.round(((r[k] as L).median_ms / ref[k].median_ms) * 1000) / 1000],
+        ]));
+    }
+  }
+  // Sequential per-model passes see whatever load the machine had at the time; interleaving the models call by
+  // call (rotating who goes first) gives every model the same load, so these ratios are the speed comparison.
+  let interleaved: Record<string, unknown> | undefined;
+  if (files.length > 1 && args.includes('--interleave')) {
+    const engines = await Promise.all(targets.map((t) => loadEngine(t.path)));
+    try {
+      const ms = engines.map(() => ({ compile: [] as number[], plan: [] as number[] }));
+      for (const e of engines) await generate(e, 'intent', handItems[0].system, handItems[0].user);
+      const jobs = [...handItems.map((it) => ({ kind: 'compile' as const, it })), ...hp.map((it) => ({ kind: 'plan' as const, it }))];
+      for (const [j, { kind, it }] of jobs.entries()) {
+        for (let k = 0; k < engines.length; k++) {
+          const m = (j + k) % engines.length;
+          const [g] = kind === 'compile' ? await runNodePath(engines[m], [it]) : await runAll(engines[m], [{ ...it, task: 'plan' }], true);
+          ms[m][kind].push(g.ms);
+        }
+      }
+      const med = (xs: readonly number[]): number => Math.round(median(xs) * 10) / 10;
+      interleaved = {
+        note: 'median ms per call, models interleaved call by call; compile = hand-written node path (llm_checked), plan = held-out grounded',
+        ...Object.fromEntries(targets.map((t, m) => [t.key, {
+          compile_median_ms: med(ms[m].compile), plan_median_ms: med(ms[m].plan),
+          compile_speedup_vs_first: Math.round((median(ms[0].compile) / median(ms[m].compile)) * 1000) / 1000,
+          plan_speedup_vs_first: Math.round((median(ms[0].plan) / median(ms[m].plan)) * 1000) / 1000,
+        }])),
+      };
+      process.stdout.write(`interleaved: ${JSON.stringify(interleaved)}\n`);
+    } finally {
+      for (const e of engines) await e.dispose();
     }
   }
   const manifest = existsSync('models/lm/export/manifest.json') ? (JSON.parse(readFileSync('models/lm/export/manifest.json', 'utf8')) as { metadata: unknown; training: unknown }) : undefined;
@@ -279,6 +336,7 @@ async function main(): Promise<void> {
     handwritten_cases: hand.cases.length,
     model: manifest,
     results,
+    ...(interleaved ? { interleaved } : {}),
   };
   writeFileSync(outPath, `${JSON.stringify(doc, null, 1)}\n`);
   process.stdout.write(`wrote ${outPath}\n`);

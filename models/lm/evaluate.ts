@@ -22,7 +22,7 @@ import type { RuleFields } from '../../lib/rules/dsl.js';
 import type { PlanFields } from '../../nodes/planner/plan.js';
 import { parseIntentCases, scoreIntents, RULE_FIELDS, type IntentCase } from './eval/cases.js';
 import { intentPrompt, intentTextOf, shapeFor, vocabularyOf } from './format.js';
-import { compileIntent, type LlmCompiler } from '../../nodes/intent/compile.js';
+import { compileIntent, RESAMPLE_DEFAULTS, type LlmCompiler } from '../../nodes/intent/compile.js';
 import { formatRuleSet, REFUSAL } from '../../lib/rules/lm-prompt.js';
 import type { Quant } from '../gguf/writer.js';
 
@@ -195,7 +195,8 @@ export async function runNodePath(e: LlmEngine, items: readonly { system: string
   const out: Gen[] = [];
   for (const it of items) {
     const v = vocabularyOf(it.system);
-    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400, repair };
+    // "no repair" is the first decode and its check alone: neither the repair decode nor the resampling.
+    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400, repair, resample: repair ? RESAMPLE_DEFAULTS.samples : 0, resampleTemperature: RESAMPLE_DEFAULTS.temperature };
     const t0 = performance.now();
     const o = await compileIntent(intentTextOf(it.user), 'llm_checked', v, llm);
     out.push({

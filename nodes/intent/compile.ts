@@ -60,6 +60,8 @@ export interface LlmCompiler {
 }
 
 export const MAX_INTENT_CHARS = 2000;
+/** The intent node's resampling defaults (its `resample` / `resample_temperature` params; the evaluator uses them too). */
+export const RESAMPLE_DEFAULTS = { samples: 8, temperature: 0.8 } as const;
 
 /** Why the text cannot be an intent, before any compiler sees it (undefined = fine). */
 export function intentTextError(intent: string): string | undefined {
@@ -210,7 +212,11 @@ async function resampleGrounded(intent: string, prompt: { system: string; user: 
   }
   let best: { rules: RuleFields[]; generation: GenerationResult; votes: number } | undefined;
   for (const t of tally.values()) if (!best || t.votes > best.votes) best = t;
-  return best && { rules: best.rules, generation: best.generation, votes: `${best.votes} of ${n} samples` };
+  // Grounding judges each field of a one-rule set closely; which clause a value belongs to in a several-rule
+  // set it judges less well, so one lucky sample is not enough there (on the val split the only wrong
+  // resampled compile was a 1-vote two-rule set).
+  if (!best || (best.rules.length > 1 && best.votes < 2)) return undefined;
+  return { rules: best.rules, generation: best.generation, votes: `${best.votes} of ${n} samples` };
 }
 
 type PatternsResult = { ok: true; rules: RuleFields[] } | { ok: false; errors: string[] };

@@ -19,7 +19,7 @@ import { LLM_PARAMS, engineConfig, grammarKind, usesKestrelFormat } from '../../
 import { toRule, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { ensureModel } from '../../models/gguf/cache.js';
 import { ruleSkeletons } from '../../lib/rules/lm-prompt.js';
-import { compileIntent, intentPrefix, intentShape, COMPILER_MODES, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
+import { compileIntent, intentPrefix, intentShape, COMPILER_MODES, RESAMPLE_DEFAULTS, type CompilerMode, type CompileOutcome, type LlmCompiler } from './compile.js';
 
 export const intentNode = defineNode({
   name: 'intent',
@@ -33,6 +33,8 @@ export const intentNode = defineNode({
     max_tokens: p.int(400, 'Token limit for one LLM compile (a hit mid-JSON is a counted failure)', { min: 16 }),
     grounded_decoding: p.bool(true, 'Decode each intent under a grammar narrowed to the numbers, classes, regions, severities and reactions its text states (plus documented defaults)'),
     repair_decode: p.bool(true, 'With grounded decoding under llm_checked: a one-rule compile that dropped a stated value (time, distance, number, class, region, severity, reaction) is decoded once more with those fields narrowed to it; the repair faces the same grounding check (see README: more exact compiles, a few more wrong ones)'),
+    resample: p.int(RESAMPLE_DEFAULTS.samples, 'Under llm_checked with grounded decoding: when the greedy compile and its repair fail grounding, this many seeded samples (seeds from the intent text, so replays repeat them) under the same grammar; the rule set most grounded samples agree on is installed (a several-rule set needs 2 votes). 0 = off (see README)', { min: 0, max: 32 }),
+    resample_temperature: p.double(RESAMPLE_DEFAULTS.temperature, 'Sampling temperature of the resampling', { min: 0.05, max: 2 }),
     ...LLM_PARAMS,
     // The LLM below perception in priority (perception 5, control 0).
     ...childParams({ nice: 10, memoryMb: 4096 }),
@@ -50,7 +52,7 @@ export const intentNode = defineNode({
       const engine: LlmEngineApi = params.isolation === 'process' ? await ProcessLlmEngine.load(cfg, childOptions(params)) : await LlmEngine.load(cfg);
       if (engine instanceof ProcessLlmEngine) bindChildDiagnostics(engine.supervisor, ctx.diag, ctx.log);
       ctx.diag.values.isolation = params.isolation;
-      llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), grounded: params.grounded_decoding, repair: params.repair_decode, grammarKind: grammarKind(params), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
+      llm = { engine, format, grammar: await engine.createGrammar(intentShape(vocab, format), grammarKind(params)), grounded: params.grounded_decoding, repair: params.repair_decode, resample: params.resample, resampleTemperature: params.resample_temperature, grammarKind: grammarKind(params), maxTokens: params.max_tokens, now: () => ctx.clock.now(), run: async (generate) => (await ctx.compute('compile_llm', generate)).value };
       ctx.diag.values.prompt_format = format === 'kestrel' ? 'kestrel-lm-1' : 'generic';
     }
     const pub = ctx.advertise('/rules');
@@ -84,6 +86,7 @@ export const intentNode = defineNode({
       stage.record(latencyMs);
       ctx.diag.values.compiled_by = out.path;
       ctx.diag.values.repaired = out.path === 'llm' && out.repaired ? 'yes (a second decode narrowed to what the first dropped)' : 'no';
+      ctx.diag.values.resampled = out.path === 'llm' && out.resampled ? `yes (${out.resampled} agreed)` : 'no';
       ctx.diag.values.rules_version = String(version);
       ctx.diag.values.disagreement = out.disagreement ?? '';
       ctx.diag.values.llm_errors = out.llmErrors?.join(' | ') ?? '';

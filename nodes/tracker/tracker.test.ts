@@ -166,3 +166,58 @@ describe('MultiTracker under detector flicker', () => {
     expect(out[0]).toMatchObject({ id, misses: 0, firstSeenMs: 0 });
   });
 });
+
+describe('MultiTracker confirmation by persistence (lowStartHits)', () => {
+  // The mission's settings: tracks start at 0.5 from one detection (+ minHits 2), or from five
+  // consecutive low-score ones at one place.
+  const opts = { highThreshold: 0.5, newTrackThreshold: 0.5, minHits: 2, lowStartHits: 5, matchClass: false };
+
+  it('a bag seen at 0.3-0.45 on consecutive frames gets a track on the fifth, with first_seen at the first', () => {
+    const tr = new MultiTracker(opts);
+    const scores = [0.32, 0.41, 0.3, 0.45, 0.38, 0.35];
+    const out = scores.map((s, i) => tr.step([det(100 + (i % 2) * 0.5, 80, 8, s, 'bag')], i * 200));
+    expect(out.slice(0, 4).map((o) => o.length)).toEqual([0, 0, 0, 0]);
+    expect(out[4]).toHaveLength(1);
+    expect(out[4][0]).toMatchObject({ classId: 'bag', hits: 5, firstSeenMs: 0 });
+    expect(out[5].map((t) => t.id)).toEqual([out[4][0].id]);
+  });
+
+  it('low-score clutter that skips a frame never gets a track (the count restarts at each miss)', () => {
+    const tr = new MultiTracker(opts);
+    for (let i = 0; i < 40; i++) {
+      // Seen four frames of every five: never five in a row.
+      const out = tr.step(i % 5 === 4 ? [] : [det(200, 150, 8, 0.4, 'bag')], i * 200);
+      expect(out).toHaveLength(0);
+    }
+  });
+
+  it('is off at 0: the same persistent low-score detections never start a track', () => {
+    const tr = new MultiTracker({ ...opts, lowStartHits: 0 });
+    for (let i = 0; i < 20; i++) expect(tr.step([det(100, 80, 8, 0.4, 'bag')], i * 200)).toHaveLength(0);
+    expect(tr.all).toHaveLength(0);
+  });
+
+  it('a low-score detection that extends an existing track starts no second track on it', () => {
+    const tr = new MultiTracker(opts);
+    tr.step([det(50, 50, 10, 0.9)], 0);
+    tr.step([det(50, 50, 10, 0.9)], 200);
+    for (let i = 2; i < 12; i++) tr.step([det(50, 50, 10, 0.35)], i * 200);
+    expect(tr.all).toHaveLength(1);
+    expect(tr.all[0]).toMatchObject({ id: 1, hits: 12, confirmed: true });
+  });
+
+  it('a person who stops (a walking track overshoots and is lost) is re-acquired from low scores', () => {
+    const tr = new MultiTracker(opts);
+    // Walks at 6 px a frame at 0.6, then stands still at x = 130 with scores 0.35-0.48.
+    let t = 0;
+    for (let x = 100; x <= 130; x += 6, t += 200) tr.step([det(x, 60, 7, 0.6)], t);
+    const standing = [0.42, 0.35, 0.47, 0.4, 0.48, 0.38, 0.45, 0.41, 0.46, 0.37];
+    let out: ReturnType<MultiTracker['step']> = [];
+    for (const s of standing) {
+      out = tr.step([det(130, 60, 7, s)], t);
+      t += 200;
+    }
+    const near = out.filter((k) => Math.abs((k.box.x1 + k.box.x2) / 2 - 130) < 3 && k.misses === 0);
+    expect(near).toHaveLength(1);
+  });
+});

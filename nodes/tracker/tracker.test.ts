@@ -220,4 +220,27 @@ describe('MultiTracker confirmation by persistence (lowStartHits)', () => {
     const near = out.filter((k) => Math.abs((k.box.x1 + k.box.x2) / 2 - 130) < 3 && k.misses === 0);
     expect(near).toHaveLength(1);
   });
+
+  it('the mean-score floor: clutter at 0.31-0.34 stays tentative, a person at 0.35-0.48 is confirmed, a bag has its own floor', () => {
+    const floor = { ...opts, lowStartMinMean: 0.37, lowStartMinMeanByClass: { bag: 0.2 } };
+    const clutter = new MultiTracker(floor);
+    for (let i = 0; i < 30; i++) expect(clutter.step([det(80, 80, 7, [0.31, 0.34, 0.32][i % 3])], i * 200)).toHaveLength(0);
+    expect(clutter.all).toHaveLength(1); // one hidden track all along, no duplicates
+    const person = new MultiTracker(floor);
+    const ps = [0.42, 0.35, 0.47, 0.4, 0.48];
+    expect(ps.map((s, i) => person.step([det(80, 80, 7, s)], i * 200).length)).toEqual([0, 0, 0, 0, 1]);
+    const bag = new MultiTracker(floor);
+    const bs = [0.22, 0.18, 0.3, 0.25, 0.21];
+    expect(bs.map((s, i) => bag.step([det(80, 80, 8, s, 'bag')], i * 200).length)).toEqual([0, 0, 0, 0, 1]);
+  });
+
+  it('a persistence track confirmed as a bag that turns into a person must also hold the person floor', () => {
+    const tr = new MultiTracker({ ...opts, lowStartMinMean: 0.37, lowStartMinMeanByClass: { bag: 0.2 } });
+    const seq: [number, string][] = [[0.22, 'bag'], [0.25, 'bag'], [0.2, 'bag'], [0.24, 'bag'], [0.22, 'bag'], [0.39, 'person'], [0.38, 'person'], [0.39, 'person'], [0.4, 'person']];
+    const out = seq.map(([s, c], i) => tr.step([det(80, 80, 7, s, c)], i * 200));
+    expect(out[4].map((k) => k.classId)).toEqual(['bag']);
+    // Votes make it a person (0.39 x 4 > the decayed bag votes), but its mean (~0.3) is under 0.37.
+    expect(tr.all[0].classId).toBe('person');
+    expect(out[8]).toHaveLength(0);
+  });
 });

@@ -51,6 +51,15 @@ export interface TrackerOptions {
    * to the low-score detections ByteTrack otherwise uses only to extend tracks).
    */
   lowStartHits: number;
+  /**
+   * ...and such a track is published only while the mean score of its matches reaches this (per
+   * class: `lowStartMinMeanByClass`, for the class it reports now). Clutter that kestrel-det keeps calling a person at 0.31-0.34
+   * for a second or two (perimeter-patrol's yard from the patrolling drone) does not start a
+   * track; a standing person at 0.35-0.48 does. A 10x5 px bag scores lower than any person, so
+   * bags get their own floor.
+   */
+  lowStartMinMean: number;
+  lowStartMinMeanByClass: Readonly<Record<string, number>>;
   maxMisses: number;
   /**
    * Only match a detection to a track of the same class. When false, association ignores the
@@ -78,6 +87,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   iouBuffer: 0.3,
   minHits: 2,
   lowStartHits: 0,
+  lowStartMinMean: 0,
+  lowStartMinMeanByClass: {},
   maxMisses: 30,
   matchClass: true,
   classDecay: 0.9,
@@ -103,6 +114,8 @@ export interface TrackState {
   needHits: number;
   /** Started from a low-score detection (confirmation by persistence): takes part in the low-score association while tentative. */
   lowStart: boolean;
+  /** Sum of the matched scores (the persistence start's mean). */
+  scoreSum: number;
   /** Score-weighted class votes (class-agnostic association). */
   votes: Map<string, number>;
 }
@@ -220,7 +233,18 @@ export class MultiTracker {
         this.tracks.push(this.start(dets[i], tMs, o.lowStartHits, true, toGround));
       }
     }
-    return this.tracks.filter((t) => t.confirmed).map((t) => this.view(t));
+    return this.tracks.filter((t) => t.confirmed && this.evident(t)).map((t) => this.view(t));
+  }
+
+  /**
+   * A track started by persistence is published only while its mean score reaches the floor of
+   * the class it reports now: one confirmed as a bag at the bag floor, whose votes then turn it
+   * into a person, must also hold the person floor (yard clutter scored bag 0.2 / person 0.39 in
+   * turn became a phantom intruder, perimeter-patrol control 102). It still coasts and absorbs
+   * its detections meanwhile, so it starts no duplicate.
+   */
+  private evident(t: TrackState): boolean {
+    return !t.lowStart || t.scoreSum / t.hits >= (this.o.lowStartMinMeanByClass[t.classId] ?? this.o.lowStartMinMean);
   }
 
   /** Moves each box centre from the previous frame's image to this one's, through the ground plane. */
@@ -264,6 +288,7 @@ export class MultiTracker {
       confirmed: needHits <= 1,
       needHits,
       lowStart,
+      scoreSum: d.score,
       votes: new Map([[d.classId, d.score]]),
     };
     const g = toGround?.(cx, cy);
@@ -290,6 +315,7 @@ export class MultiTracker {
     t.hits++;
     t.misses = 0;
     t.lastSeenMs = tMs;
+    t.scoreSum += d.score;
     if (t.hits >= t.needHits) t.confirmed = true;
     const g = toGround?.(cx, cy);
     if (g) {

@@ -11,13 +11,11 @@ import { runMission } from '../mission/run.js';
 import { timeToMs } from '../../runtime/time.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
 import { SCENARIO_LATENCY } from './scenario-run.js';
+import { parseSet } from './sweep.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string', default: '' }, id: { type: 'string', default: '10' }, radius: { type: 'string', default: '12' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '75' }, control: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });
-const params: Record<string, Record<string, number | string | boolean>> = { planner: { rate_hz: 0.2 }, perception: { score_threshold: 0.05 } };
-for (const s of values.set) {
-  const m = /^([a-z_]+)\.([\w.]+)=(.*)$/.exec(s);
-  if (m) (params[m[1]] ??= {})[m[2]] = m[3] === 'true' ? true : m[3] === 'false' ? false : Number.isFinite(Number(m[3])) ? Number(m[3]) : m[3];
-}
+const set = parseSet(values.set);
+const params = { ...set, planner: { rate_hz: 0.2, ...set.planner }, perception: { score_threshold: 0.05, ...set.perception } };
 const labels = new Map<number, kestrel_msgs.LabelArray>();
 let t0: number | undefined;
 const id = Number(values.id);

@@ -59,7 +59,8 @@ export async function sweepOne(name: string, control: boolean, seed: number, per
   };
 }
 
-function parseSet(items: readonly string[]): Record<string, Record<string, number | string | boolean>> {
+/** `--set node.param=value` items → params by node (numbers and booleans typed). */
+export function parseSet(items: readonly string[]): Record<string, Record<string, number | string | boolean>> {
   const out: Record<string, Record<string, number | string | boolean>> = {};
   for (const it of items) {
     const m = /^([a-z_]+)\.([\w.]+)=(.*)$/.exec(it);

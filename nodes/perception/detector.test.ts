@@ -45,6 +45,30 @@ describe('Detector on tiny YOLO-shaped models', () => {
     }
   });
 
+  it('per-class score thresholds: a bag at 0.18 kept under class_score_threshold.bag 0.15, a person at 0.2 not', async () => {
+    const det = await Detector.create({ modelPath: join(TINY, 'tiny-yolov8.onnx'), scoreThreshold: 0.3, classScoreThresholds: { bag: 0.15 } });
+    try {
+      const n = 64;
+      const want = new Float32Array(7 * n);
+      const put = (i: number, b: number[], s: number[]) => {
+        b.forEach((v, k) => (want[k * n + i] = v));
+        s.forEach((v, k) => (want[(4 + k) * n + i] = v));
+      };
+      put(3, [10, 12, 6, 8], [0.05, 0.18, 0.0]); // bag over its own threshold
+      put(9, [25, 25, 4, 4], [0.2, 0.05, 0.0]); // person under the default
+      put(20, [5, 5, 2, 2], [0.05, 0.1, 0.0]); // bag under its threshold
+      det.input.fill(0);
+      for (let i = 0; i < want.length; i++) det.input[i] = want[i] / 2;
+      const { data, dims } = await det.infer();
+      const out = det.postprocess(data, dims, lb32);
+      expect(out.map((d) => d.className)).toEqual(['bag']);
+      expect(out[0].score).toBeCloseTo(0.18, 6);
+    } finally {
+      await det.release();
+    }
+    await expect(Detector.create({ modelPath: join(TINY, 'tiny-yolov8.onnx'), classScoreThresholds: { suitcase: 0.1 } })).rejects.toThrow(/'suitcase': no such class \(classes: person, bag, vehicle\)/);
+  });
+
   it('yolov5 and end2end layouts', async () => {
     const v5 = await Detector.create({ modelPath: join(TINY, 'tiny-yolov5.onnx') });
     const e2e = await Detector.create({ modelPath: join(TINY, 'tiny-e2e.onnx') });

@@ -9,6 +9,7 @@ import { classCount, decode, detectFormat, ModelShapeError, type Dim, type Outpu
 import type { PixelView } from '../../lib/vision/image.js';
 import { letterboxInto, type Letterbox, type NormalizeOptions } from '../../lib/vision/letterbox.js';
 import { clipBox, nms } from '../../lib/vision/nms.js';
+import { aboveClassThreshold, classThresholds, lowestThreshold } from '../../lib/vision/thresholds.js';
 import { readOnnxMetadata, parseClassNames } from '../../lib/vision/onnx-meta.js';
 
 export interface DetectorOptions {
@@ -19,6 +20,8 @@ export interface DetectorOptions {
   classNames?: readonly string[];
   format?: OutputFormat | 'auto';
   scoreThreshold?: number;
+  /** Per-class score thresholds by class name (the others use `scoreThreshold`). */
+  classScoreThresholds?: Readonly<Record<string, number>>;
   iouThreshold?: number;
   agnosticNms?: boolean;
   maxDetections?: number;
@@ -54,7 +57,9 @@ export class Detector {
     readonly inputSize: number,
     readonly format: OutputFormat,
     readonly classNames: readonly string[],
-    private readonly o: Required<Omit<DetectorOptions, 'classNames' | 'format' | 'inputSize' | 'modelPath' | 'normalize'>> & { normalize: NormalizeOptions },
+    private readonly o: Required<Omit<DetectorOptions, 'classNames' | 'format' | 'inputSize' | 'modelPath' | 'normalize' | 'classScoreThresholds'>> & { normalize: NormalizeOptions },
+    /** Score threshold by class index. */
+    private readonly thresholds: readonly number[],
   ) {
     this.buf = new Float32Array(3 * inputSize * inputSize);
     // One input tensor over one buffer, reused every frame: no per-frame allocation.
@@ -151,6 +156,12 @@ export class Detector {
       if (nc === undefined) return fail('class names are not in the model metadata; set the class_names parameter');
       names = Array.from({ length: nc }, (_, i) => `class_${i}`);
     }
+    let thresholds: number[];
+    try {
+      thresholds = classThresholds(names, opts.scoreThreshold ?? 0.25, opts.classScoreThresholds ?? {});
+    } catch (e) {
+      return fail((e as Error).message);
+    }
     return new Detector(session, path, session.inputNames[0], outMeta.name, size, format, names, {
       scoreThreshold: opts.scoreThreshold ?? 0.25,
       iouThreshold: opts.iouThreshold ?? 0.45,
@@ -159,7 +170,7 @@ export class Detector {
       intraOpNumThreads: opts.intraOpNumThreads ?? 1,
       executionProviders: opts.executionProviders ?? ['cpu'],
       normalize: opts.normalize ?? {},
-    });
+    }, thresholds);
   }
 
   /** The input tensor's buffer (NCHW float32), for callers that prepare their own input. */
@@ -182,7 +193,7 @@ export class Detector {
 
   /** Raw output → NMS'd detections in source pixels, clipped to the image. */
   postprocess(data: Float32Array, dims: readonly number[], lb: Letterbox): Detection[] {
-    const raw = decode(this.format, data, dims, this.o.scoreThreshold);
+    const raw = aboveClassThreshold(decode(this.format, data, dims, lowestThreshold(this.thresholds, this.o.scoreThreshold)), this.thresholds);
     const kept = this.format === 'end2end' ? raw : nms(raw, { iouThreshold: this.o.iouThreshold, agnostic: this.o.agnosticNms, maxDetections: this.o.maxDetections });
     const out: Detection[] = [];
     for (const d of kept.slice(0, this.o.maxDetections)) {

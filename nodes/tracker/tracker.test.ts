@@ -166,3 +166,81 @@ describe('MultiTracker under detector flicker', () => {
     expect(out[0]).toMatchObject({ id, misses: 0, firstSeenMs: 0 });
   });
 });
+
+describe('MultiTracker confirmation by persistence (lowStartHits)', () => {
+  // The mission's settings: tracks start at 0.5 from one detection (+ minHits 2), or from five
+  // consecutive low-score ones at one place.
+  const opts = { highThreshold: 0.5, newTrackThreshold: 0.5, minHits: 2, lowStartHits: 5, matchClass: false };
+
+  it('a bag seen at 0.3-0.45 on consecutive frames gets a track on the fifth, with first_seen at the first', () => {
+    const tr = new MultiTracker(opts);
+    const scores = [0.32, 0.41, 0.3, 0.45, 0.38, 0.35];
+    const out = scores.map((s, i) => tr.step([det(100 + (i % 2) * 0.5, 80, 8, s, 'bag')], i * 200));
+    expect(out.slice(0, 4).map((o) => o.length)).toEqual([0, 0, 0, 0]);
+    expect(out[4]).toHaveLength(1);
+    expect(out[4][0]).toMatchObject({ classId: 'bag', hits: 5, firstSeenMs: 0 });
+    expect(out[5].map((t) => t.id)).toEqual([out[4][0].id]);
+  });
+
+  it('low-score clutter that skips a frame never gets a track (the count restarts at each miss)', () => {
+    const tr = new MultiTracker(opts);
+    for (let i = 0; i < 40; i++) {
+      // Seen four frames of every five: never five in a row.
+      const out = tr.step(i % 5 === 4 ? [] : [det(200, 150, 8, 0.4, 'bag')], i * 200);
+      expect(out).toHaveLength(0);
+    }
+  });
+
+  it('is off at 0: the same persistent low-score detections never start a track', () => {
+    const tr = new MultiTracker({ ...opts, lowStartHits: 0 });
+    for (let i = 0; i < 20; i++) expect(tr.step([det(100, 80, 8, 0.4, 'bag')], i * 200)).toHaveLength(0);
+    expect(tr.all).toHaveLength(0);
+  });
+
+  it('a low-score detection that extends an existing track starts no second track on it', () => {
+    const tr = new MultiTracker(opts);
+    tr.step([det(50, 50, 10, 0.9)], 0);
+    tr.step([det(50, 50, 10, 0.9)], 200);
+    for (let i = 2; i < 12; i++) tr.step([det(50, 50, 10, 0.35)], i * 200);
+    expect(tr.all).toHaveLength(1);
+    expect(tr.all[0]).toMatchObject({ id: 1, hits: 12, confirmed: true });
+  });
+
+  it('a person who stops (a walking track overshoots and is lost) is re-acquired from low scores', () => {
+    const tr = new MultiTracker(opts);
+    // Walks at 6 px a frame at 0.6, then stands still at x = 130 with scores 0.35-0.48.
+    let t = 0;
+    for (let x = 100; x <= 130; x += 6, t += 200) tr.step([det(x, 60, 7, 0.6)], t);
+    const standing = [0.42, 0.35, 0.47, 0.4, 0.48, 0.38, 0.45, 0.41, 0.46, 0.37];
+    let out: ReturnType<MultiTracker['step']> = [];
+    for (const s of standing) {
+      out = tr.step([det(130, 60, 7, s)], t);
+      t += 200;
+    }
+    const near = out.filter((k) => Math.abs((k.box.x1 + k.box.x2) / 2 - 130) < 3 && k.misses === 0);
+    expect(near).toHaveLength(1);
+  });
+
+  it('the mean-score floor: clutter at 0.31-0.34 stays tentative, a person at 0.35-0.48 is confirmed, a bag has its own floor', () => {
+    const floor = { ...opts, lowStartMinMean: 0.37, lowStartMinMeanByClass: { bag: 0.2 } };
+    const clutter = new MultiTracker(floor);
+    for (let i = 0; i < 30; i++) expect(clutter.step([det(80, 80, 7, [0.31, 0.34, 0.32][i % 3])], i * 200)).toHaveLength(0);
+    expect(clutter.all).toHaveLength(1); // one hidden track all along, no duplicates
+    const person = new MultiTracker(floor);
+    const ps = [0.42, 0.35, 0.47, 0.4, 0.48];
+    expect(ps.map((s, i) => person.step([det(80, 80, 7, s)], i * 200).length)).toEqual([0, 0, 0, 0, 1]);
+    const bag = new MultiTracker(floor);
+    const bs = [0.22, 0.18, 0.3, 0.25, 0.21];
+    expect(bs.map((s, i) => bag.step([det(80, 80, 8, s, 'bag')], i * 200).length)).toEqual([0, 0, 0, 0, 1]);
+  });
+
+  it('a persistence track confirmed as a bag that turns into a person must also hold the person floor', () => {
+    const tr = new MultiTracker({ ...opts, lowStartMinMean: 0.37, lowStartMinMeanByClass: { bag: 0.2 } });
+    const seq: [number, string][] = [[0.22, 'bag'], [0.25, 'bag'], [0.2, 'bag'], [0.24, 'bag'], [0.22, 'bag'], [0.39, 'person'], [0.38, 'person'], [0.39, 'person'], [0.4, 'person']];
+    const out = seq.map(([s, c], i) => tr.step([det(80, 80, 7, s, c)], i * 200));
+    expect(out[4].map((k) => k.classId)).toEqual(['bag']);
+    // Votes make it a person (0.39 x 4 > the decayed bag votes), but its mean (~0.3) is under 0.37.
+    expect(tr.all[0].classId).toBe('person');
+    expect(out[8]).toHaveLength(0);
+  });
+});

@@ -42,6 +42,24 @@ export interface TrackerOptions {
   /** Each box side grows by this fraction on both sides before IoU (0 = plain IoU). */
   iouBuffer: number;
   minHits: number;
+  /**
+   * Confirmation by persistence (0 = off): an unmatched detection between `lowThreshold` and
+   * `newTrackThreshold` starts a tentative track too, confirmed after this many consecutive
+   * matches (high or low score) instead of `minHits`. A real object the detector keeps seeing at
+   * 0.3-0.5 (a standing person next to a bag, a 10x5 px bag) then gets a track after a second of
+   * persistence, while clutter that scores once or twice never does (SORT's min_hits applied
+   * to the low-score detections ByteTrack otherwise uses only to extend tracks).
+   */
+  lowStartHits: number;
+  /**
+   * ...and such a track is published only while the mean score of its matches reaches this (per
+   * class: `lowStartMinMeanByClass`, for the class it reports now). Clutter that kestrel-det keeps calling a person at 0.31-0.34
+   * for a second or two (perimeter-patrol's yard from the patrolling drone) does not start a
+   * track; a standing person at 0.35-0.48 does. A 10x5 px bag scores lower than any person, so
+   * bags get their own floor.
+   */
+  lowStartMinMean: number;
+  lowStartMinMeanByClass: Readonly<Record<string, number>>;
   maxMisses: number;
   /**
    * Only match a detection to a track of the same class. When false, association ignores the
@@ -68,6 +86,9 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   lowMatchIou: 0.4,
   iouBuffer: 0.3,
   minHits: 2,
+  lowStartHits: 0,
+  lowStartMinMean: 0,
+  lowStartMinMeanByClass: {},
   maxMisses: 30,
   matchClass: true,
   classDecay: 0.9,
@@ -89,6 +110,12 @@ export interface TrackState {
   /** Consecutive frames without a match. */
   misses: number;
   confirmed: boolean;
+  /** Matches needed to confirm (minHits, or lowStartHits for a track started from a low-score detection). */
+  needHits: number;
+  /** Started from a low-score detection (confirmation by persistence): takes part in the low-score association while tentative. */
+  lowStart: boolean;
+  /** Sum of the matched scores (the persistence start's mean). */
+  scoreSum: number;
   /** Score-weighted class votes (class-agnostic association). */
   votes: Map<string, number>;
 }
@@ -180,12 +207,15 @@ export class MultiTracker {
       matchedT.add(pool[ti]);
       usedHigh.add(high[dj]);
     }
-    // 2. Remaining confirmed tracks against the low-score detections (no buffer: these are less certain).
-    const rest = pool.filter((t) => !matchedT.has(t) && t.confirmed);
+    // 2. Remaining confirmed tracks, and tentative ones started from low scores (they live on
+    // low-score matches), against the low-score detections (no buffer: these are less certain).
+    const rest = pool.filter((t) => !matchedT.has(t) && (t.confirmed || t.lowStart));
     const m2 = assign(cost(rest, low, 0), 1 - o.lowMatchIou);
+    const usedLow = new Set<number>();
     for (const [ti, dj] of m2) {
       this.update(rest[ti], dets[low[dj]], tMs, toGround);
       matchedT.add(rest[ti]);
+      usedLow.add(low[dj]);
     }
     // 3. Unmatched tracks miss; tentative ones die at once, confirmed ones after maxMisses.
     for (const t of this.tracks) if (!matchedT.has(t)) t.misses++;
@@ -193,9 +223,28 @@ export class MultiTracker {
     // 4. New tentative tracks from confident unmatched detections.
     for (const i of high) {
       if (usedHigh.has(i) || dets[i].score < o.newTrackThreshold) continue;
-      this.tracks.push(this.start(dets[i], tMs, toGround));
+      this.tracks.push(this.start(dets[i], tMs, o.minHits, false, toGround));
     }
-    return this.tracks.filter((t) => t.confirmed).map((t) => this.view(t));
+    // 5. Confirmation by persistence: the other unmatched detections start tracks that must be
+    // matched on lowStartHits consecutive frames (a tentative track dies at its first miss).
+    if (o.lowStartHits > 0) {
+      for (const i of [...high, ...low]) {
+        if (usedHigh.has(i) || usedLow.has(i) || dets[i].score >= o.newTrackThreshold) continue;
+        this.tracks.push(this.start(dets[i], tMs, o.lowStartHits, true, toGround));
+      }
+    }
+    return this.tracks.filter((t) => t.confirmed && this.evident(t)).map((t) => this.view(t));
+  }
+
+  /**
+   * A track started by persistence is published only while its mean score reaches the floor of
+   * the class it reports now: one confirmed as a bag at the bag floor, whose votes then turn it
+   * into a person, must also hold the person floor (yard clutter scored bag 0.2 / person 0.39 in
+   * turn became a phantom intruder, perimeter-patrol control 102). It still coasts and absorbs
+   * its detections meanwhile, so it starts no duplicate.
+   */
+  private evident(t: TrackState): boolean {
+    return !t.lowStart || t.scoreSum / t.hits >= (this.o.lowStartMinMeanByClass[t.classId] ?? this.o.lowStartMinMean);
   }
 
   /** Moves each box centre from the previous frame's image to this one's, through the ground plane. */
@@ -222,7 +271,7 @@ export class MultiTracker {
     return s * s;
   }
 
-  private start(d: TrackerDetection, tMs: number, toGround?: (u: number, v: number) => Vec2): TrackState {
+  private start(d: TrackerDetection, tMs: number, needHits: number, lowStart: boolean, toGround?: (u: number, v: number) => Vec2): TrackState {
     const r = this.measurementVar(d);
     const vVar = (10 * Math.max(1, d.y2 - d.y1)) ** 2;
     const cx = (d.x1 + d.x2) / 2;
@@ -236,7 +285,10 @@ export class MultiTracker {
       lastSeenMs: tMs,
       hits: 1,
       misses: 0,
-      confirmed: this.o.minHits <= 1,
+      confirmed: needHits <= 1,
+      needHits,
+      lowStart,
+      scoreSum: d.score,
       votes: new Map([[d.classId, d.score]]),
     };
     const g = toGround?.(cx, cy);
@@ -263,7 +315,8 @@ export class MultiTracker {
     t.hits++;
     t.misses = 0;
     t.lastSeenMs = tMs;
-    if (t.hits >= this.o.minHits) t.confirmed = true;
+    t.scoreSum += d.score;
+    if (t.hits >= t.needHits) t.confirmed = true;
     const g = toGround?.(cx, cy);
     if (g) {
       const gv = this.o.groundMeasurementStd ** 2;

@@ -191,12 +191,12 @@ export async function runAll(e: LlmEngine, items: readonly { task: CorpusRow['ta
  * What the intent node installs (compiler `llm_checked`: grounded decoding, the grounding check, the
  * pattern compiler as fallback), as a Gen whose text is the installed rule set (`{"rules":[]}` = refused).
  */
-export async function runNodePath(e: LlmEngine, items: readonly { system: string; user: string }[], repair = true): Promise<Gen[]> {
+export async function runNodePath(e: LlmEngine, items: readonly { system: string; user: string }[], repair = true, resample: number = RESAMPLE_DEFAULTS.samples): Promise<Gen[]> {
   const out: Gen[] = [];
   for (const it of items) {
     const v = vocabularyOf(it.system);
     // "no repair" is the first decode and its check alone: neither the repair decode nor the resampling.
-    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400, repair, resample: repair ? RESAMPLE_DEFAULTS.samples : 0, resampleTemperature: RESAMPLE_DEFAULTS.temperature };
+    const llm: LlmCompiler = { engine: e, format: 'kestrel', grammar: await e.createGrammar(shapeFor('intent', it.system)), maxTokens: 400, repair, resample: repair ? resample : 0, resampleTemperature: RESAMPLE_DEFAULTS.temperature };
     const t0 = performance.now();
     const o = await compileIntent(intentTextOf(it.user), 'llm_checked', v, llm);
     out.push({
@@ -219,6 +219,8 @@ async function main(): Promise<void> {
   const quants = flag('--quants', 'F16,Q8_0,Q4_0').split(',') as Quant[];
   const files = flag('--files', '').split(',').filter(Boolean);
   const lite = args.includes('--lite');
+  // --resample N: the node path's resampling count (default: the intent node's); 0 measures the repair decode alone.
+  const resample = Number(flag('--resample', String(RESAMPLE_DEFAULTS.samples)));
   const dir = flag('--models', 'models/lm');
   // Named files go to their own results file so the quantization results the lead regenerates stay untouched.
   const outPath = flag('--out', files.length ? 'models/lm/eval/variants.json' : 'models/lm/eval/results.json');
@@ -252,13 +254,13 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const gi = await runAll(e, hi);
       const gig = await runAll(e, hi, true);
-      const gin = await runNodePath(e, hi);
+      const gin = await runNodePath(e, hi, true, resample);
       const ginr = lite ? undefined : await runNodePath(e, hi, false);
       const gp = await runAll(e, hp);
       const gpg = await runAll(e, hp, true);
       const gh = await runAll(e, handItems);
       const ghg = await runAll(e, handItems, true);
-      const ghn = await runNodePath(e, handItems);
+      const ghn = await runNodePath(e, handItems, true, resample);
       const ghnr = lite ? undefined : await runNodePath(e, handItems, false);
       const failures = (gens: readonly Gen[]) => hand.cases.flatMap((c, i) => (JSON.stringify(rulesOf(gens[i].text)) === JSON.stringify(c.expect.rules) ? [] : [{ id: c.id, intent: c.intent, got: gens[i].text }])).slice(0, 200);
       const fam = hi.map((r) => r.family);

@@ -7,10 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { kestrel_msgs, vision_msgs } from '../../msgs/index.js';
-import { runMission } from '../mission/run.js';
 import { timeToMs } from '../../runtime/time.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
-import { SCENARIO_LATENCY } from './scenario-run.js';
+import { traceMission } from './scenario-run.js';
 import { parseSet } from './sweep.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string', default: '' }, id: { type: 'string', default: '10' }, radius: { type: 'string', default: '12' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '75' }, control: { type: 'boolean', default: false }, set: { type: 'string', multiple: true, default: [] } } });
@@ -20,15 +19,11 @@ const labels = new Map<number, kestrel_msgs.LabelArray>();
 let t0: number | undefined;
 const id = Number(values.id);
 const r = Number(values.radius);
-await runMission({
-  scenario: positionals[0] ?? 'stranded-bag',
+await traceMission({
+  scenario: positionals[0],
   control: values.control,
+  seed: values.seed,
   durationS: Number(values.to) + 1,
-  mode: 'virtual',
-  perception: 'onnx',
-  ...(values.seed ? { seed: Number(values.seed) } : {}),
-  latency: SCENARIO_LATENCY,
-  logSink: () => undefined,
   params,
   onBus: (bus) => {
     bus.subscribe('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA).subscribe((l) => labels.set(timeToMs(l.header.stamp), l));

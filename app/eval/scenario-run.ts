@@ -21,6 +21,25 @@ import { evaluate, type EvalJson } from './evaluate.js';
 /** Inference is charged 40 ms a frame, everything else 5 ms: the same in every sweep and test, whatever the machine. */
 export const SCENARIO_LATENCY: LatencyModel = { mode: 'model', stages: { inference: { fixed_ms: 40 } }, default_ms: 5 };
 
+/**
+ * A silent virtual-time run with the real detector for the trace tools (trace-tracks.ts, probe-dets.ts): the
+ * scenario (default stranded-bag), its control variant, a seed, params, and a hook on the bus.
+ */
+export async function traceMission(o: { scenario?: string; control: boolean; seed: string; durationS: number; params: Parameters<typeof runMission>[0]['params']; onBus: NonNullable<Parameters<typeof runMission>[0]['onBus']> }): Promise<MissionResult> {
+  return runMission({
+    scenario: o.scenario ?? 'stranded-bag',
+    control: o.control,
+    durationS: o.durationS,
+    mode: 'virtual',
+    perception: 'onnx',
+    ...(o.seed ? { seed: Number(o.seed) } : {}),
+    latency: SCENARIO_LATENCY,
+    logSink: () => undefined,
+    params: o.params,
+    onBus: o.onBus,
+  });
+}
+
 export interface ScenarioRunOptions {
   name: string;
   control: boolean;

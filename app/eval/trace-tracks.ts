@@ -10,10 +10,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { kestrel_msgs } from '../../msgs/index.js';
-import { runMission } from '../mission/run.js';
 import { timeToMs } from '../../runtime/time.js';
 import { QOS_SENSOR_DATA } from '../../runtime/qos.js';
-import { SCENARIO_LATENCY } from './scenario-run.js';
+import { traceMission } from './scenario-run.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { seed: { type: 'string', default: '' }, class: { type: 'string', default: 'bag' }, from: { type: 'string', default: '0' }, to: { type: 'string', default: '1e9' }, control: { type: 'boolean', default: false }, region: { type: 'string', default: '' }, set: { type: 'string', multiple: true, default: [] } } });
 const params: Record<string, Record<string, number | string | boolean>> = { planner: { rate_hz: 0.2 } };
@@ -35,15 +34,11 @@ const printRegion = (s: number, w: kestrel_msgs.WorldState): void => {
 let lastPrint = -1;
 let labels: kestrel_msgs.LabelArray | undefined;
 const cls = values.class;
-await runMission({
-  scenario: positionals[0] ?? 'stranded-bag',
+await traceMission({
+  scenario: positionals[0],
   control: values.control,
+  seed: values.seed,
   durationS: Number(values.to) < 1e9 ? Number(values.to) : 75,
-  mode: 'virtual',
-  perception: 'onnx',
-  ...(values.seed ? { seed: Number(values.seed) } : {}),
-  latency: SCENARIO_LATENCY,
-  logSink: () => undefined,
   params,
   onBus: (bus) => {
     bus.subscribe('/camera/labels', 'kestrel_msgs/msg/LabelArray', QOS_SENSOR_DATA).subscribe((l) => (labels = l));

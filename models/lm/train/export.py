@@ -19,28 +19,13 @@ import torch
 from safetensors.numpy import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Config, KestrelLM, greedy  # noqa: E402
+from model import Config, KestrelLM, greedy, gguf_params  # noqa: E402
 from tokenizer import piece_type  # noqa: E402
 from train import encode_examples, read_jsonl, EOS  # noqa: E402
 
 
 def gguf_tensors(model):
-    c = model.c
-    t = {'token_embd.weight': model.embed.weight}
-    for i, b in enumerate(model.blocks):
-        p = f'blk.{i}'
-        t[f'{p}.attn_norm.weight'] = b.attn_norm.weight
-        t[f'{p}.attn_q.weight'] = b.attn.wq.weight
-        t[f'{p}.attn_k.weight'] = b.attn.wk.weight
-        t[f'{p}.attn_v.weight'] = b.attn.wv.weight
-        t[f'{p}.attn_output.weight'] = b.attn.wo.weight
-        t[f'{p}.ffn_norm.weight'] = b.ffn_norm.weight
-        t[f'{p}.ffn_gate.weight'] = b.ffn.w_gate.weight
-        t[f'{p}.ffn_up.weight'] = b.ffn.w_up.weight
-        t[f'{p}.ffn_down.weight'] = b.ffn.w_down.weight
-    t['output_norm.weight'] = model.norm.weight
-    assert len(t) == 2 + 9 * c.layers
-    return {k: np.ascontiguousarray(v.detach().float().numpy()) for k, v in t.items()}
+    return {k: np.ascontiguousarray(v.detach().float().numpy()) for k, v in gguf_params(model).items()}
 
 
 def shape_of(cfg):

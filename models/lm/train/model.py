@@ -245,3 +245,16 @@ def greedy(model, prompts, eos_id, max_new=160):
         logits = model(tok[:, None], nxt_pos[:, None], m, caches)[:, -1]
         nxt_pos = nxt_pos + 1
     return out
+
+
+def gguf_params(model):
+    """GGUF tensor name -> parameter, the names llama.cpp reads (export.py writes them, train.py --init-gguf reads them back)."""
+    t = {'token_embd.weight': model.embed.weight}
+    for i, b in enumerate(model.blocks):
+        for key, p in (('attn_norm', b.attn_norm.weight), ('attn_q', b.attn.wq.weight), ('attn_k', b.attn.wk.weight),
+                       ('attn_v', b.attn.wv.weight), ('attn_output', b.attn.wo.weight), ('ffn_norm', b.ffn_norm.weight),
+                       ('ffn_gate', b.ffn.w_gate.weight), ('ffn_up', b.ffn.w_up.weight), ('ffn_down', b.ffn.w_down.weight)):
+            t[f'blk.{i}.{key}.weight'] = p
+    t['output_norm.weight'] = model.norm.weight
+    assert len(t) == 2 + 9 * model.c.layers
+    return t

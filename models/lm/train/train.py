@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Config, KestrelLM, greedy  # noqa: E402
+from model import Config, KestrelLM, greedy, gguf_params  # noqa: E402
 
 BOS, EOS = 1, 2
 
@@ -205,12 +205,7 @@ def load_gguf_weights(model, path):
     import hashlib
     from gguf import GGUFReader
     r = GGUFReader(path)
-    names = {'token_embd.weight': model.embed.weight, 'output_norm.weight': model.norm.weight}
-    for i, b in enumerate(model.blocks):
-        for key, p in (('attn_norm', b.attn_norm.weight), ('attn_q', b.attn.wq.weight), ('attn_k', b.attn.wk.weight),
-                       ('attn_v', b.attn.wv.weight), ('attn_output', b.attn.wo.weight), ('ffn_norm', b.ffn_norm.weight),
-                       ('ffn_gate', b.ffn.w_gate.weight), ('ffn_up', b.ffn.w_up.weight), ('ffn_down', b.ffn.w_down.weight)):
-            names[f'blk.{i}.{key}.weight'] = p
+    names = gguf_params(model)
     got = {t.name: t for t in r.tensors}
     if set(got) != set(names):
         raise SystemExit(f'{path}: tensors {sorted(set(got) ^ set(names))} differ from the model built from the args')

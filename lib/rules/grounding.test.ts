@@ -83,6 +83,13 @@ describe('grounding: every field from the text or a documented default', () => {
     refused('a bag left unattended', [unattended({ companion_class: 'vehicle' })], /companion_class: 'vehicle'/);
   });
 
+  it('reads the longest comparative at a number: "no more than 7" is <= only, not also the > of "more than 7"', () => {
+    ok('tell me when there are no more than 7 cars at the station platform', [count({ class_id: 'vehicle', region: 'platform', op: '<=', threshold: 7 })]);
+    refused('tell me when there are no more than 7 cars at the station platform', [count({ class_id: 'vehicle', region: 'platform', op: '>', threshold: 7 })], /rules\[0\]\.op: '>' is not what the intent says about 7 \(it says <=;/);
+    refused('alert if not more than 3 people are in the queue', [count({ region: 'queue', op: '>', threshold: 3 })], /it says <=;/);
+    ok('alert if more than 3 people are in the queue', [count({ region: 'queue', op: '>', threshold: 3 })]);
+  });
+
   it('refuses a compile that drops a region the operator named (but not a mere word of a region id)', () => {
     refused('exactly 2 vehicles on gate 3 - log it', [count({ class_id: 'vehicle', op: '==', threshold: 2, severity: 'info' })], /names the region gate_3 but no rule is about it/);
     const v = { classes: ['person', 'bag'], regions: ['waiting_area', 'concourse'] };

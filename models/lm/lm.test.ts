@@ -7,15 +7,18 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import type { LlmEngine } from '../../lib/llm/engine.js';
 import { readGgufFileInfo } from 'node-llama-cpp';
+import { shapeFor } from './format.js';
 import { asCase, generate, intentMetrics, loadEngine, planMetrics, readJsonl, runAll, runNodePath, type CorpusRow } from './evaluate.js';
 
 const MODEL = 'models/lm/kestrel-lm-q4_0.gguf';
 const SMOKE = 'models/lm/eval/smoke.jsonl';
 /**
- * Floors (percent) for the smoke subset, just below what the committed model (session 4, round 3, 24.6M tokens)
- * measured on it: grounded-decoding intent exact 50%, mean per-field accuracy 87%, installed by llm_checked
- * 60% with 3 wrong compiles (held-out families; the repair decode is on), grounded plan action 60%, 4 of 4
- * non-monitoring texts refused (models/lm/README.md). Raise them with every better round.
+ * Floors (percent) for the smoke subset, set just below what round 3 (session 4, 24.6M tokens) measured on it:
+ * grounded-decoding intent exact 50%, mean per-field accuracy 87%, installed by llm_checked 60% with 3 wrong
+ * compiles, grounded plan action 60%, 4 of 4 non-monitoring texts refused. The committed round 4 (29.3M tokens)
+ * measures exactly at the intent floors here (grounded 40%, llm_checked 50% with 4 wrong; fields 89%, plans 60%):
+ * on these 20 intents it lost two, on the 120-intent held-out subset it gained (models/lm/README.md). Raise them
+ * with every better round; never lower them to pass.
  */
 export const FLOORS = { intentExact: 40, meanField: 80, planAction: 50, refusals: 3, nodeExact: 50, nodeWrongMax: 4 };
 
@@ -51,6 +54,17 @@ describe.skipIf(missing.length > 0)('Kestrel LM Q4_0 (held-out smoke subset)', (
     const fields = Object.values(mi.fields_pct);
     expect(fields.reduce((a, b) => a + b, 0) / fields.length).toBeGreaterThanOrEqual(FLOORS.meanField);
     expect(mp.action_agreement_pct).toBeGreaterThanOrEqual(FLOORS.planAction);
+  });
+
+  it('seeded sampling repeats itself, so the node path with resampling is deterministic', { timeout: 300_000 }, async () => {
+    const rows = readJsonl<CorpusRow>(SMOKE).filter((r) => r.task === 'intent');
+    const grammar = await e.createGrammar(shapeFor('intent', rows[0].system, rows[0].user, true));
+    const draw = async (seed: number): Promise<string> => (await e.generate({ system: rows[0].system, user: rows[0].user }, { grammar, maxTokens: 400, sample: { temperature: 1.5, seed } })).text;
+    const a = await draw(7);
+    expect(await draw(7)).toBe(a);
+    const first = await runNodePath(e, rows);
+    const again = await runNodePath(e, rows);
+    expect(again.map((g) => g.text)).toEqual(first.map((g) => g.text));
   });
 
   it('answers non-monitoring text (commands, injection, chit-chat, other languages) with valid output, refusing at least the floor', { timeout: 120_000 }, async () => {

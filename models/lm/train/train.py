@@ -253,6 +253,8 @@ def build_parser():
     ap.add_argument('--init-gguf', help='start a new run from the weights of a committed F16 GGUF (models/lm/kestrel-lm-f16.gguf): '
                     'an earlier round\'s checkpoint lives outside git, the GGUF is its committed copy; the optimizer '
                     'starts fresh (warmup again) and step and tokens count this round')
+    ap.add_argument('--init-ckpt', help='start a new run (new data, schedule, optimizer) from the model weights of another '
+                    "run's ckpt.pt: moves a model to a new corpus version without the F16 rounding of --init-gguf")
     ap.add_argument('--stop-at-horizon', action='store_true', help='end the round once --total-tokens are trained (the cosine has annealed)')
     return ap
 
@@ -294,6 +296,10 @@ def main(argv):
         opt.load_state_dict(ck['opt'])
         state = ck['state']
         torch.set_rng_state(ck['torch_rng'])
+    elif args.init_ckpt:
+        model.load_state_dict(torch.load(args.init_ckpt, weights_only=False)['model'])
+        state['init'] = args.init_ckpt
+        print(f'init from {args.init_ckpt}', flush=True)
     elif args.init_gguf:
         state['init'] = load_gguf_weights(model, args.init_gguf)
         print(f"init from {args.init_gguf}: {state['init']}", flush=True)

@@ -51,7 +51,7 @@ describe('scenarios end to end (virtual time, oracle perception)', () => {
 // scenario's own seed, each stopping once its alert fired: 8.6 s and 12.4 s on the 2-core VM
 // after the training job (the six oracle runs above: 25.5 s together). KESTREL_E2E_REAL=0 skips them (a
 // quick pipeline-logic run); the 5-seed sweep of every scenario and control is
-// app/eval/sweep.ts, too slow for this suite (results in app/eval/README.md).
+// app/eval/sweep.ts, too slow for this suite (results in models/detector/README.md, "In the mission").
 const REAL = process.env.KESTREL_E2E_REAL !== '0';
 if (!REAL) console.warn('scenarios with the real detector skipped (KESTREL_E2E_REAL=0)');
 

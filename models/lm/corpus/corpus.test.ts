@@ -29,6 +29,17 @@ describe('corpus generator', () => {
     }
   });
 
+  it('v2 keeps v1 heldout byte for byte (rounds compare on the same lines) and adds its families to train only', () => {
+    const c: CorpusCounts = { intent: { train: 400, val: 0, heldout: 150 }, plan: { train: 0, val: 0, heldout: 0 } };
+    const held = (v: 'v1' | 'v2'): string => [...splitExamples(2, 'heldout', c, new Set(), v)].map(exampleLine).join('\n');
+    expect(held('v2')).toBe(held('v1'));
+    const v1 = new Set([...splitExamples(2, 'train', c, undefined, 'v1')].map((e) => e.family));
+    const v2 = new Set([...splitExamples(2, 'train', c, undefined, 'v2')].map((e) => e.family));
+    const added = [...v2].filter((f) => !v1.has(f));
+    expect(added.length).toBeGreaterThanOrEqual(4);
+    for (const f of added) expect(FAMILIES.find((x) => x.id === f)?.since).toBe('v2');
+  });
+
   const lines: CorpusLine[] = (['train', 'val', 'heldout'] as const).flatMap((s) => [...splitExamples(1, s, SMALL, new Set())]);
 
   it('every line is producible by the grammar, parses and validates against its own vocabulary', () => {

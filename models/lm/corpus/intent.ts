@@ -9,11 +9,16 @@ import type { RuleFields, RuleKind } from '../../../lib/rules/dsl.js';
 import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from '../../../lib/rules/defaults.js';
 import { formatRuleSet, intentPrompt, REFUSAL } from '../../../lib/rules/lm-prompt.js';
 import { Rng } from './rng.js';
+import { roughenIntent } from './variety.js';
+import { groundRules } from '../../../lib/rules/grounding.js';
 import {
   addTypos, article, numberWord, bareNumber, casing, compatibleRegions, CONCEPTS, countNumber, COND_LEADS, distance, duration, locPhrase,
   nounFor, NP_LEADS, NP_QUESTION_LEADS, oneSubject, pickRegions, plural, POLITE, QUESTION_LEADS, reactionImperative, reactionSuffix,
   regionPhrase, regionRef, selfRef, SEVERITY_LEADS, SEVERITY_PREFIX, SEVERITY_SUFFIX, singular,
 } from './speech.js';
+
+/** v1: the families below without `since`; v2 adds the v2 families and variety.ts's roughening to train/val. */
+export type CorpusVersion = 'v1' | 'v2';
 
 export interface Example {
   task: 'intent' | 'plan';
@@ -41,6 +46,8 @@ interface Family {
   id: string;
   kind: RuleKind;
   heldout: boolean;
+  /** Only in corpus versions from this one on (train/val; heldout is the same in every version). */
+  since?: CorpusVersion;
   make(r: Rng, s: Spec, cls: readonly string[]): Clause | undefined;
 }
 
@@ -421,7 +428,78 @@ const PROXIMITY_FAMILIES: Family[] = [
   },
 ];
 
-export const FAMILIES: readonly Family[] = [...COUNT_FAMILIES, ...DWELL_FAMILIES, ...UNATTENDED_FAMILIES, ...PROXIMITY_FAMILIES];
+
+// --- v2 families (train/val only): sentence structures v1 never produced ----------------------
+
+const SEE = ['you see', 'you spot', 'you count', 'you can see', 'we have', "we've got", 'we get', 'you notice', 'the camera sees', 'the camera shows'];
+const SELF_SUBJECT = ['the drone', 'the uav', 'the aircraft', 'kestrel', 'our drone', 'the robot'];
+
+const V2_FAMILIES: Family[] = [
+  {
+    id: 'count.see', kind: 'count', heldout: false, since: 'v2',
+    make(r, s) {
+      const see = r.pick(SEE);
+      const loc = locPhrase(r, s.f.region);
+      if (s.q === 'zero') return { text: `${see} no ${plural(r, s.f.class_id)} ${forceLoc(r, s.f.region)}${countDur(r, s)}`, form: 'cond' };
+      if (s.q === 'any') return { text: `${see} any ${plural(r, s.f.class_id)} ${forceLoc(r, s.f.region)}${countDur(r, s)}`, form: 'cond' };
+      return { text: `${see} ${cmpNp(r, s)}${loc ? ` ${loc}` : ''}${countDur(r, s)}`, form: 'cond' };
+    },
+  },
+  {
+    id: 'count.fronted', kind: 'count', heldout: false, since: 'v2',
+    make(r, s) {
+      if (!s.f.region || s.q !== 'cmp') return undefined;
+      const place = regionPhrase(r, s.f.region);
+      const imp = r.pick(LEAD_IMP);
+      return r.pick([
+        { text: `${place}, if there ${be(s)} ${cmpNp(r, s)}${countDur(r, s)}, ${imp}`, form: 'full' as const },
+        { text: `${place}: ${cmpNp(r, s)}${countDur(r, s)} - ${imp}`, form: 'full' as const },
+        { text: `${place}, ${imp} if ${cmpNp(r, s)} ${be(s)} there${countDur(r, s)}`, form: 'full' as const },
+      ]);
+    },
+  },
+  {
+    id: 'dwell.time_first', kind: 'dwell', heldout: false, since: 'v2',
+    make(r, s) {
+      const [subj, pl] = subject(r, s.f.class_id);
+      const v = dwellVerb(r, s.f.class_id);
+      return r.chance(0.5)
+        ? { text: `${subj} ${pl ? v[1] : v[0]} ${dwellTime(r, s.f.duration_s)} ${regionPhrase(r, s.f.region)}`, form: 'cond' }
+        : { text: `${regionPhrase(r, s.f.region)}, ${subj} ${pl ? v[1] : v[0]} ${dwellTime(r, s.f.duration_s)}`, form: 'cond' };
+    },
+  },
+  {
+    id: 'dwell.keeps', kind: 'dwell', heldout: false, since: 'v2',
+    make(r, s) {
+      const [subj, pl] = subject(r, s.f.class_id);
+      const v = dwellVerb(r, s.f.class_id);
+      if (v[2] === 'parked') return undefined;
+      const keeps = r.pick(pl ? ['keep', 'carry on', 'continue'] : ['keeps', 'carries on', 'continues']);
+      return { text: `${subj} ${keeps} ${v[2]} ${regionPhrase(r, s.f.region)} ${dwellTime(r, s.f.duration_s)}`, form: 'cond' };
+    },
+  },
+  {
+    id: 'unattended.owner', kind: 'unattended', heldout: false, since: 'v2',
+    make(r, s) {
+      if (s.sayRad || s.f.companion_class !== 'person') return undefined;
+      const [np] = itemNp(r, s.f.class_id);
+      if (r.chance(0.5)) return { text: `${np}${unLoc(r, s)} ${r.pick(['whose owner walked off', 'whose owner has gone', 'whose owner is nowhere to be seen', 'whose owner disappeared', 'with its owner gone'])}${unTime(r, s)}`, form: 'np' };
+      const who = r.pick(['someone', 'a person', 'somebody', 'a passenger']);
+      return { text: `${who} ${r.pick(['drops', 'puts down', 'sets down'])} ${np}${unLoc(r, s)} and leaves${unTime(r, s)}`, form: 'cond' };
+    },
+  },
+  {
+    id: 'proximity.self', kind: 'proximity', heldout: false, since: 'v2',
+    make(r, s) {
+      const me = r.pick(SELF_SUBJECT);
+      const one = oneSubject(r, s.f.class_id);
+      if (s.sayRad) return { text: `${me} ${r.pick(['has', 'gets', 'sees'])} ${one}${proxLoc(r, s)} within ${distance(r, s.f.radius_m)}${proxTime(r, s)}`, form: 'cond' };
+      return { text: `${me} ${r.pick(['is approached by', 'gets approached by'])} ${one}${proxLoc(r, s)}${proxTime(r, s)}`, form: 'cond' };
+    },
+  },
+];
+
+export const FAMILIES: readonly Family[] = [...COUNT_FAMILIES, ...DWELL_FAMILIES, ...UNATTENDED_FAMILIES, ...PROXIMITY_FAMILIES, ...V2_FAMILIES];
 
 // --- drawing rules -----------------------------------------------------------------------
 
@@ -533,8 +611,8 @@ function drawAnySpec(r: Rng, v: Vocab): Spec {
   return drawSpec(r, 'count', v) as Spec;
 }
 
-function realise(r: Rng, s: Spec, heldout: boolean | 'any', v: Vocab): { clause: Clause; family: string } | undefined {
-  const fams = FAMILIES.filter((f) => f.kind === s.f.kind && (heldout === 'any' || f.heldout === heldout));
+function realise(r: Rng, s: Spec, heldout: boolean | 'any', v: Vocab, version: CorpusVersion = 'v1'): { clause: Clause; family: string } | undefined {
+  const fams = FAMILIES.filter((f) => f.kind === s.f.kind && (heldout === 'any' || f.heldout === heldout) && (f.since === undefined || version === 'v2'));
   for (let i = 0; i < 30; i++) {
     const fam = r.pick(fams);
     const c = fam.make(r, s, v.classes);
@@ -544,10 +622,10 @@ function realise(r: Rng, s: Spec, heldout: boolean | 'any', v: Vocab): { clause:
 }
 
 /** A spec and its realisation (redrawn until some family of the split can say it). */
-function drawRealised(r: Rng, v: Vocab, heldout: boolean | 'any'): { s: Spec; clause: Clause; family: string } {
+function drawRealised(r: Rng, v: Vocab, heldout: boolean | 'any', version: CorpusVersion = 'v1'): { s: Spec; clause: Clause; family: string } {
   for (;;) {
     const s = drawAnySpec(r, v);
-    const x = realise(r, s, heldout, v);
+    const x = realise(r, s, heldout, v, version);
     if (x) return { s, ...x };
   }
 }
@@ -611,7 +689,7 @@ function finish(r: Rng, w: Wrapped, typos: boolean): string {
 const JOINERS_TRAIN = [' and ', '; ', ', also ', '. also ', '. ', ', and ', ' and also ', '. then ', ' also '];
 const JOINERS_HELDOUT = [', plus ', '. additionally, ', ' - and separately, ', ' as well as: '];
 
-function multiText(r: Rng, specs: readonly Spec[], realised: readonly { clause: Clause }[], heldout: boolean): { text: string; question: boolean; family: string } {
+function multiText(r: Rng, specs: readonly Spec[], realised: readonly { clause: Clause }[], heldout: boolean, version: CorpusVersion = 'v1'): { text: string; question: boolean; family: string } {
   const shared = !heldout && realised.every((x) => x.clause.form === 'cond') && specs.every((s) => s.f.severity === DEFAULT_SEVERITY) && r.chance(0.3);
   if (shared) {
     const parts = realised.map((x, i) => x.clause.text + reactionSuffix(r, specs[i].f.reaction));
@@ -619,10 +697,15 @@ function multiText(r: Rng, specs: readonly Spec[], realised: readonly { clause: 
     return { text: `${r.pick(COND_LEADS)} ${parts.join(conj)}`, question: false, family: 'multi.shared' };
   }
   const joiners = heldout ? JOINERS_HELDOUT : JOINERS_TRAIN;
+  // v2: lists ("- A - B", "A | B", "A. next, B") besides the joiners (no "first ... second": "second" is a unit).
+  const list = version === 'v2' && !heldout && r.chance(0.25) ? r.pick(['dash', 'bar', 'next'] as const) : undefined;
   let text = '';
   realised.forEach((x, i) => {
     const w = wrap(r, x.clause, specs[i].f, false);
-    text += i === 0 ? w.text : r.pick(joiners) + w.text;
+    if (list === 'dash') text += `${i === 0 ? '- ' : ' - '}${w.text}`;
+    else if (list === 'bar') text += i === 0 ? w.text : r.pick([' | ', ' // ', ' ; ']) + w.text;
+    else if (list === 'next') text += i === 0 ? w.text : r.pick(['. next, ', '. and another thing: ', '. next: ', '. after that, ']) + w.text;
+    else text += i === 0 ? w.text : r.pick(joiners) + w.text;
   });
   return { text, question: false, family: heldout ? 'multi.plus' : 'multi.join' };
 }
@@ -758,8 +841,11 @@ export const REFUSAL_FAMILIES_HELDOUT = ['refusal.injection_mixed'];
 export type IntentSplit = 'train' | 'val' | 'heldout';
 
 /** One intent example for a split (train and val share families; heldout has its own). */
-export function intentExample(r: Rng, split: IntentSplit): Example {
+export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion = 'v1'): Example {
   const heldout = split === 'heldout';
+  // heldout is v1's in every version, so every round is measured on the same families and lines.
+  const ver: CorpusVersion = heldout ? 'v1' : version;
+  const rough = (text: string, v: Vocab, rules: readonly RuleFields[]): string => (ver === 'v2' ? roughenIntent(r, text, v, rules).text : text);
   for (;;) {
     const v0 = drawVocab(r);
     const k = r.next();
@@ -770,23 +856,28 @@ export function intentExample(r: Rng, split: IntentSplit): Example {
       const family = heldout ? fams[0] : r.weighted(fams.map((f) => [f, f === 'refusal.unknown_class' || f === 'refusal.unknown_region' ? 2.2 : f === 'refusal.dwell_no_time' ? 1.2 : 1] as const));
       const out = refusal(r, family, v0);
       if (!out) continue;
-      const text = finish(r, { text: out.text, question: out.text.endsWith('?') }, r.chance(0.15)).replace(/\?\?$/, '?');
+      const text = rough(finish(r, { text: out.text, question: out.text.endsWith('?') }, r.chance(0.15)).replace(/\?\?$/, '?'), out.vocab, []);
       const p = intentPrompt(out.vocab, text);
       return { task: 'intent', family, split, system: p.system, user: p.user, output: REFUSAL };
     }
     if (k < refuseP + multiP) {
       const n = r.weighted([[2, 6], [3, 3], [4, 1]] as const);
-      const drawn = Array.from({ length: n }, () => drawRealised(r, v0, heldout ? 'any' : false));
+      const drawn = Array.from({ length: n }, () => drawRealised(r, v0, heldout ? 'any' : false, ver));
       const specs = drawn.map((d) => d.s);
       const v = needVocab(r, specs, v0);
-      const m = multiText(r, specs, drawn, heldout);
-      const text = finish(r, m, r.chance(0.2));
+      const m = multiText(r, specs, drawn, heldout, ver);
+      const base = finish(r, m, r.chance(0.2));
+      // v2's structures are new: a text the grounding cannot trace is drawn again, never trained on.
+      if (ver === 'v2' && !groundRules(base, v, specs.map((s) => s.f)).ok) continue;
+      const text = rough(base, v, specs.map((s) => s.f));
       const p = intentPrompt(v, text);
       return { task: 'intent', family: m.family, split, system: p.system, user: p.user, output: formatRuleSet(specs.map((s) => s.f)) };
     }
-    const { s, clause, family } = drawRealised(r, v0, heldout);
+    const { s, clause, family } = drawRealised(r, v0, heldout, ver);
     const v = needVocab(r, [s], v0);
-    const text = finish(r, wrap(r, clause, s.f), r.chance(0.2));
+    const base = finish(r, wrap(r, clause, s.f), r.chance(0.2));
+    if (ver === 'v2' && !groundRules(base, v, [s.f]).ok) continue;
+    const text = rough(base, v, [s.f]);
     const p = intentPrompt(v, text);
     return { task: 'intent', family, split, system: p.system, user: p.user, output: formatRuleSet([s.f]) };
   }

@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     ? files.map((f) => ({ key: f, path: join(dir, f) }))
     : quants.map((q) => ({ key: q, path: join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`) }));
   const heldPath = join(data, 'heldout.jsonl');
-  if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --out ${data})`);
+  if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --version v1 --out ${data}; heldout is the same in every version)`);
   const held = readJsonl<CorpusRow>(heldPath);
   const hi = stratified(held, 'intent', nIntent);
   const hp = stratified(held, 'plan', nPlan);

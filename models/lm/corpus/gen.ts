@@ -1,5 +1,5 @@
 /**
- * Writes the Kestrel LM corpus: `npx tsx models/lm/corpus/gen.ts --seed 1 --out models/lm/data/v1`
+ * Writes the Kestrel LM corpus: `npx tsx models/lm/corpus/gen.ts --seed 1 [--version v1|v2] [--out models/lm/data/<version>]`
  * → train.jsonl, val.jsonl, heldout.jsonl (LM-SPEC "Corpus JSONL"), then READY. Same seed and
  * counts → byte-identical files. Counts per family and split are printed and written to
  * stats.json.

@@ -1,6 +1,8 @@
 /**
  * `npx tsx models/lm/evaluate.ts [--data models/lm/data/v1] [--n-intent 200] [--n-plan 100] [--quants F16,Q8_0,Q4_0]
- *    [--models models/lm] [--out models/lm/eval/results.json]`
+ *    [--models models/lm] [--hand models/lm/eval/intents.jsonl] [--out models/lm/eval/results.json]`
+ *    --hand: the hand-written set to score (e.g. models/lm/eval/intents-b.jsonl); the output records which.
+ *    With --n-intent 0 --n-plan 0 the held-out split is not read (a hand-written set alone).
  * `npx tsx models/lm/evaluate.ts --files kestrel-lm-q4_0.gguf,kestrel-lm-pruned-l2-q4_0.gguf [--lite]
  *    [--out models/lm/eval/variants.json]`: named GGUFs under --models (e.g. the pruned variants), keyed by
  *    file name, written to a separate file; the first file is the reference of the `vs_first` ratios.
@@ -9,7 +11,7 @@
  *
  * Runs the Kestrel LM GGUFs through LlmEngine (llama.cpp, 1 thread, greedy, Kestrel GBNF) on the
  * held-out split (families never trained on; a family-stratified subset) and on the hand-written
- * set models/lm/eval/intents.jsonl. Reports, per quantization: intent exact match, per-field
+ * set (--hand, default models/lm/eval/intents.jsonl). Reports, per quantization: intent exact match, per-field
  * accuracy, refusal accuracy, wrong compiles (a non-empty rule set that is not the expected one);
  * plan exact match, action agreement, track agreement and target error vs the teacher; mean
  * latency per compile/plan and generation tokens/s.
@@ -227,13 +229,17 @@ async function main(): Promise<void> {
   const targets = files.length
     ? files.map((f) => ({ key: f, path: join(dir, f) }))
     : quants.map((q) => ({ key: q, path: join(dir, `kestrel-lm-${q.toLowerCase()}.gguf`) }));
+  const handPath = flag('--hand', 'models/lm/eval/intents.jsonl');
   const heldPath = join(data, 'heldout.jsonl');
-  if (!existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --version v1 --out ${data}; heldout is the same in every version)`);
-  const held = readJsonl<CorpusRow>(heldPath);
+  // A hand-written set alone (--n-intent 0 --n-plan 0) needs no generated corpus.
+  const needHeld = nIntent > 0 || nPlan > 0;
+  if (needHeld && !existsSync(heldPath)) throw new Error(`${heldPath} missing: generate the corpus first (npx tsx models/lm/corpus/gen.ts --seed 1 --version v1 --out ${data}; heldout is the same in every version)`);
+  const held = needHeld ? readJsonl<CorpusRow>(heldPath) : [];
   const hi = stratified(held, 'intent', nIntent);
   const hp = stratified(held, 'plan', nPlan);
-  const hand = parseIntentCases(readFileSync('models/lm/eval/intents.jsonl', 'utf8'));
-  if (hand.errors.length) throw new Error(`intents.jsonl: ${hand.errors.join('; ')}`);
+  const hand = parseIntentCases(readFileSync(handPath, 'utf8'));
+  if (hand.errors.length) throw new Error(`${handPath}: ${hand.errors.join('; ')}`);
+  if (hand.cases.length === 0) throw new Error(`${handPath}: no cases`);
   const handItems = hand.cases.map((c) => ({ task: 'intent' as const, ...intentPrompt({ classes: c.classes, regions: c.regions }, c.intent) }));
 
   // The pattern compiler alone (no model): the baseline the model's compiles are measured against.
@@ -282,7 +288,7 @@ async function main(): Promise<void> {
       type M = { exact_pct: number; wrong_compiles: number };
       const r = results[q] as Record<string, M> & Record<'heldout_plan' | 'heldout_plan_grounded', { action_agreement_pct: number }>;
       const line = (k: string): string => (r[k] ? `${r[k].exact_pct}% (wrong ${r[k].wrong_compiles})` : '-');
-      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')} (no repair ${line('heldout_intent_node_no_repair')}); hand-written ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')} (no repair ${line('handwritten_intent_node_no_repair')}); plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
+      process.stdout.write(`${q}: heldout intent free/grounded/node ${line('heldout_intent')} / ${line('heldout_intent_grounded')} / ${line('heldout_intent_node')} (no repair ${line('heldout_intent_node_no_repair')}); hand-written ${handPath} ${line('handwritten_intent')} / ${line('handwritten_intent_grounded')} / ${line('handwritten_intent_node')} (no repair ${line('handwritten_intent_node_no_repair')}); plan action free/grounded ${r.heldout_plan.action_agreement_pct}% / ${r.heldout_plan_grounded.action_agreement_pct}%\n`);
     } finally {
       await e.dispose();
     }
@@ -336,6 +342,7 @@ async function main(): Promise<void> {
     data,
     heldout_intent_cases: hi.length,
     heldout_plan_cases: hp.length,
+    handwritten: handPath,
     handwritten_cases: hand.cases.length,
     model: manifest,
     results,

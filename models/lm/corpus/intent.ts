@@ -428,7 +428,6 @@ const PROXIMITY_FAMILIES: Family[] = [
   },
 ];
 
-
 // --- v2 families (train/val only): sentence structures v1 never produced ----------------------
 
 const SEE = ['you see', 'you spot', 'you count', 'you can see', 'we have', "we've got", 'we get', 'you notice', 'the camera sees', 'the camera shows'];
@@ -845,7 +844,7 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
   const heldout = split === 'heldout';
   // heldout is v1's in every version, so every round is measured on the same families and lines.
   const ver: CorpusVersion = heldout ? 'v1' : version;
-  const rough = (text: string, v: Vocab, rules: readonly RuleFields[]): string => (ver === 'v2' ? roughenIntent(r, text, v, rules).text : text);
+  const rough = (text: string, v: Vocab, rules: readonly RuleFields[]): string => (ver === 'v2' ? roughenIntent(r, text, v, rules) : text);
   for (;;) {
     const v0 = drawVocab(r);
     const k = r.next();
@@ -866,12 +865,13 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
       const specs = drawn.map((d) => d.s);
       const v = needVocab(r, specs, v0);
       const m = multiText(r, specs, drawn, heldout, ver);
+      const rules = specs.map((s) => s.f);
       const base = finish(r, m, r.chance(0.2));
       // v2's structures are new: a text the grounding cannot trace is drawn again, never trained on.
-      if (ver === 'v2' && !groundRules(base, v, specs.map((s) => s.f)).ok) continue;
-      const text = rough(base, v, specs.map((s) => s.f));
+      if (ver === 'v2' && !groundRules(base, v, rules).ok) continue;
+      const text = rough(base, v, rules);
       const p = intentPrompt(v, text);
-      return { task: 'intent', family: m.family, split, system: p.system, user: p.user, output: formatRuleSet(specs.map((s) => s.f)) };
+      return { task: 'intent', family: m.family, split, system: p.system, user: p.user, output: formatRuleSet(rules) };
     }
     const { s, clause, family } = drawRealised(r, v0, heldout, ver);
     const v = needVocab(r, [s], v0);

@@ -48,9 +48,7 @@ function roughen(r: Rng, text: string): string {
  * `text` roughened, or `text` itself when the roughened form would no longer ground `rules`
  * (refusals, with no rules, are kept as roughened: fillers never make a refusal a rule).
  */
-export function roughenIntent(r: Rng, text: string, v: DslVocabulary, rules: readonly RuleFields[]): { text: string; roughened: boolean } {
+export function roughenIntent(r: Rng, text: string, v: DslVocabulary, rules: readonly RuleFields[]): string {
   const t = roughen(r, text);
-  if (t === text) return { text, roughened: false };
-  if (rules.length > 0 && !groundRules(t, v, rules).ok) return { text, roughened: false };
-  return { text: t, roughened: true };
+  return t !== text && rules.length > 0 && !groundRules(t, v, rules).ok ? text : t;
 }

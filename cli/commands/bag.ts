@@ -18,10 +18,12 @@ import { io, println, UsageError, type Command } from '../command.js';
 
 const USAGE = `usage: kestrel bag <verb> ...
 
-  info <bag> [--json] [-v|--verbose]
+  info <bag> [--json] [-v|--verbose] [--verify]
       Files, size, storage, distro, duration, start/end, message counts and types per topic and
       service, in 'ros2 bag info' layout (Jazzy); --verbose adds the metadata version and the
       compression. <bag> is a rosbag2 directory, a .mcap or a .db3 file (damage: on stderr).
+      An indexed MCAP file is read from its summary, as 'ros2 bag info' does; --verify reads
+      every chunk, so that the counts are what can be read and damage inside chunks is reported.
   play <bag> [--rate R] [--topics T ...] [--remap FROM:=TO ...] [--start-offset S] [--loop]
              [--virtual] [--clock HZ] [--echo] [--launch <file> [arg:=value ...]]
       Publishes the bag on the in-process bus with original timing (--rate scales it), or with
@@ -331,9 +333,9 @@ export const bagCommand: Command = {
     const [verb, ...rest] = argv;
     switch (verb) {
       case 'info': {
-        const { pos, f } = parseOpts(rest, { flags: ['--json', '-v', '--verbose'] });
+        const { pos, f } = parseOpts(rest, { flags: ['--json', '-v', '--verbose', '--verify'] });
         if (pos.length !== 1) throw new UsageError('info needs exactly one bag');
-        const bag = await openBag(pos[0]);
+        const bag = await openBag(pos[0], { verify: f.has('--verify') });
         if (f.has('--json')) println(jsonInfo(bag.info(), bag));
         else {
           println(formatInfo(bag.info(), f.has('-v') || f.has('--verbose')));

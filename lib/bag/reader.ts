@@ -181,6 +181,11 @@ export interface OpenOptions {
    * chunks is reported as the messages are read.
    */
   verify?: boolean;
+  /**
+   * false: only info() and problems() will be used (`bag info`), so the chunk decoders of a file
+   * read from its summary are not loaded (wasm-zstd); messagesSync() then throws.
+   */
+  messages?: boolean;
 }
 
 /** One storage file: its messages in memory (sqlite3, or an MCAP file whose log times go back), or streamed again on demand. */
@@ -197,8 +202,8 @@ interface Source {
   indexed: boolean;
   /** Indexed MCAP: chunk time ranges follow each other in file order (else the file is sorted in memory at open). */
   chunksOrdered: boolean;
-  /** MCAP chunk decoders (for the compressions the summary lists, or every one). */
-  handlers: DecompressHandlers;
+  /** MCAP chunk decoders (for the compressions the summary lists, or every one); none when opened without messages. */
+  handlers: DecompressHandlers | undefined;
   /**
    * Indexed MCAP: what the stream that reports damage found (the first one read through; one left
    * early hands the role to the next, which finds the same damage again from the start).
@@ -224,6 +229,8 @@ export class Bag {
 
   private constructor(readonly path: string) {}
   private closed = false;
+  /** Opened with { messages: false }. */
+  private infoOnly = false;
 
   /**
    * Releases what the bag holds beyond its metadata: the descriptors of decompressed copies of
@@ -244,6 +251,7 @@ export class Bag {
   static async open(path: string, o: OpenOptions = {}): Promise<Bag> {
     const loc = locate(path);
     const bag = new Bag(path);
+    bag.infoOnly = o.messages === false;
     const meta = loc.metadata;
     if (meta && meta.compressionMode.toLowerCase() === 'message' && meta.compressionFormat) bag.messageCompression = compressionFormat(meta.compressionFormat, join(loc.dir, 'metadata.yaml'));
     if (loc.files.some((f) => fileCompressionOf(f)) || bag.messageCompression) await compressionReady();
@@ -270,7 +278,7 @@ export class Bag {
         bag.close();
         throw e;
       }
-      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), indexed: false, chunksOrdered: false, handlers: {}, live: undefined, startNs: undefined, endNs: undefined };
+      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), indexed: false, chunksOrdered: false, handlers: undefined, live: undefined, startNs: undefined, endNs: undefined };
       if (bytes) unpackedFds.register(src, bytes.fd, src);
       let library = '';
       let size = 0;
@@ -291,7 +299,7 @@ export class Bag {
         size = bytes ? bytes.size : statSync(file).size;
         if (summary) {
           src.indexed = true;
-          src.handlers = await decompressHandlers(summary.chunkCompression);
+          if (o.messages !== false) src.handlers = await decompressHandlers(summary.chunkCompression);
           library = summary.library;
           compression.push(...summary.chunkCompression);
           ({ channels, counts: perChannel, chunksOrdered: sorted } = summary);
@@ -300,12 +308,13 @@ export class Bag {
           src.startNs = summary.startNs;
           src.endNs = summary.endNs;
         } else {
-          src.handlers = await decompressHandlers();
+          const handlers = await decompressHandlers();
+          src.handlers = handlers;
           const c = emptyContents(file, size);
           let prev = -1n;
           perChannel = new Map();
           let i = 0;
-          for (const m of mcapMessages(file, src.handlers, c, bytes)) {
+          for (const m of mcapMessages(file, handlers, c, bytes)) {
             if (!c.channels.has(m.channelId)) {
               bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
             } else {
@@ -331,7 +340,7 @@ export class Bag {
         }
         // Log times that go back within a file (or chunks whose time ranges overlap): sort it in
         // memory (rare: hand-made or merged files).
-        if (!sorted) src.eager = [...bag.streamSource(src)].sort(compareMessages);
+        if (!sorted && !bag.infoOnly) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
         const c = openSqliteFile(file, bytes);
         bag.problemList.push(...c.problems);
@@ -382,7 +391,7 @@ export class Bag {
       if (prevEnd !== undefined && src.startNs < prevEnd) disjoint = false;
       prevEnd = src.endNs;
     }
-    if (!disjoint) bag.all = bag.sources.flatMap((src) => src.eager ?? [...bag.streamSource(src)]).sort(compareMessages);
+    if (!disjoint && !bag.infoOnly) bag.all = bag.sources.flatMap((src) => src.eager ?? [...bag.streamSource(src)]).sort(compareMessages);
     const messageCount = files.reduce((n, f) => n + f.messageCount, 0);
     if (loc.metadata && loc.metadata.messageCount > messageCount) {
       bag.problemList.push({ kind: 'metadata', file: join(loc.dir, 'metadata.yaml'), message: `metadata.yaml counts ${loc.metadata.messageCount} messages, ${messageCount} could be read` });
@@ -421,6 +430,7 @@ export class Bag {
       }
       return;
     }
+    if (!src.handlers) throw new BagError(src.path, 'no chunk decoders loaded');
     if (!src.indexed) {
       const scratch = emptyContents(src.path, 0);
       let i = 0;
@@ -431,7 +441,7 @@ export class Bag {
       }
       return;
     }
-    yield* this.streamIndexed(src, src.chunksOrdered);
+    yield* this.streamIndexed(src, src.handlers, src.chunksOrdered);
   }
 
   /**
@@ -441,7 +451,7 @@ export class Bag {
    * before one already given (chunk times in the summary that do not hold) is dropped and reported.
    * Not `ordered`: file order, for the caller to sort (chunks whose ranges overlap).
    */
-  private *streamIndexed(src: Source, ordered: boolean): Generator<Msg> {
+  private *streamIndexed(src: Source, handlers: DecompressHandlers, ordered: boolean): Generator<Msg> {
     const out = emptyContents(src.path, 0);
     const own = src.live === undefined || src.live.state === 'left';
     const live: Source['live'] = own ? { contents: out, state: 'reading' } : undefined;
@@ -467,7 +477,7 @@ export class Bag {
       return kept;
     };
     try {
-      for (const m of mcapMessages(src.path, src.handlers, out, src.bytes)) {
+      for (const m of mcapMessages(src.path, handlers, out, src.bytes)) {
         const ch = src.channels.get(m.channelId);
         if (!ch) {
           out.problems.push({ kind: 'corrupt', file: src.path, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
@@ -547,6 +557,7 @@ export class Bag {
    */
   *messagesSync(filter: MessageFilter = {}): IterableIterator<BagMessage> {
     if (this.closed) throw new BagError(this.path, 'the bag was closed');
+    if (this.infoOnly) throw new BagError(this.path, 'the bag was opened for its info only ({ messages: false }): its messages cannot be read');
     const topics = filter.topics && filter.topics.length > 0 ? new Set(filter.topics) : undefined;
     const keep = (m: Msg): boolean => (filter.startNs === undefined || m.logTimeNs >= filter.startNs) && (!topics || topics.has(m.topic));
     if (this.all) {

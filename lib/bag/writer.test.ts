@@ -152,6 +152,10 @@ describe('bag writer', () => {
       expect(got).toEqual(want);
       expect(got.map((k) => BigInt(k.split('/')[0]))).toEqual(Array.from({ length: 60 }, (_, i) => 1000n + BigInt(i)));
       expect(fast.problems()).toEqual([]);
+      // For info only: the same info, and no messages.
+      const info = await openBag(file, { messages: false });
+      expect(info.info()).toEqual(fast.info());
+      expect(() => [...info.messagesSync()]).toThrow(/opened for its info only/);
     }
   });
 

@@ -135,11 +135,12 @@ class Source {
     this.bytes = data instanceof Uint8Array ? data : undefined;
     this.borrowed = data instanceof Uint8Array ? undefined : data?.fd;
   }
-  read(pos: number, n: number): Uint8Array {
+  /** `into`: a buffer to reuse (of at least `n` bytes), for a caller that copies what it gets. */
+  read(pos: number, n: number, into?: Uint8Array): Uint8Array {
     const len = Math.max(0, Math.min(n, this.size - pos));
     if (this.bytes) return this.bytes.subarray(pos, pos + len);
     this.fd ??= this.borrowed ?? openSync(this.path, 'r');
-    const buf = new Uint8Array(len);
+    const buf = into && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len);
     const got = readSync(this.fd, buf, 0, len, pos);
     return got === len ? buf : buf.subarray(0, got);
   }
@@ -235,6 +236,7 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
   let chunkEnd = -1;
   let chunked = false;
   let chunkNo = -1;
+  let blockBuf: Uint8Array | undefined;
   const resync = (damageAt: number, from: number, what: string, exact = false): boolean => {
     closeLost();
     const next = exact ? from : findChunk(src, from);
@@ -288,7 +290,9 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
           if (pos < src.size) cutAt = pos;
           break;
         }
-        const block = src.read(appended, blockSize);
+        // McapStreamReader.append copies the block: one buffer serves every read.
+        blockBuf ??= new Uint8Array(Math.min(blockSize, src.size));
+        const block = src.read(appended, blockSize, blockBuf);
         reader.append(block);
         appended += block.byteLength;
         continue;

@@ -22,7 +22,7 @@ import * as zstd from '@foxglove/wasm-zstd';
 import { convertBag } from '../lib/bag/convert.js';
 import { decompressHandlers } from '../lib/bag/mcap-file.js';
 import { openBag } from '../lib/bag/reader.js';
-import { createBagWriter } from '../lib/bag/writer.js';
+import { createBagWriter, ZSTD_LEVEL } from '../lib/bag/writer.js';
 import { msgs } from '../msgs/index.js';
 import { IMU_HZ, imuSample, NullWritable } from './imu-bag.js';
 import { defineBench, stats, timeMs } from './harness.js';
@@ -108,7 +108,7 @@ export default defineBench({
       const bareCopyMs = await timeMs(async () => {
         const r = new McapStreamReader({ decompressHandlers: handlers });
         r.append(new Uint8Array(readFileSync(file)));
-        const out = new McapWriter({ writable: new NullWritable(), chunkSize: 768 * 1024, startChannelId: 1, compressChunk: (d) => ({ compression: 'zstd', compressedData: zstd.compress(d, 3) }) });
+        const out = new McapWriter({ writable: new NullWritable(), chunkSize: 768 * 1024, startChannelId: 1, compressChunk: (d) => ({ compression: 'zstd', compressedData: zstd.compress(d, ZSTD_LEVEL) }) });
         await out.start({ profile: 'ros2', library: 'bare' });
         const schemaIds = new Map<number, number>();
         const channelIds = new Map<number, number>();

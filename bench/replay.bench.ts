@@ -17,7 +17,7 @@ import * as zstd from '@foxglove/wasm-zstd';
 import { decompressHandlers } from '../lib/bag/mcap-file.js';
 import { openBag } from '../lib/bag/reader.js';
 import { replay } from '../lib/bag/replay.js';
-import { createBagWriter } from '../lib/bag/writer.js';
+import { createBagWriter, ZSTD_LEVEL } from '../lib/bag/writer.js';
 import { msgs, type sensor_msgs } from '../msgs/index.js';
 import { Bus } from '../runtime/bus.js';
 import { SimClock } from '../runtime/clock.js';
@@ -58,7 +58,7 @@ export default defineBench({
         await w.close();
       });
       const bareWriteMs = await timeMs(async () => {
-        const w = new McapWriter({ writable: new NullWritable(), chunkSize: 768 * 1024, compressChunk: (d) => ({ compression: 'zstd', compressedData: zstd.compress(d, 3) }) });
+        const w = new McapWriter({ writable: new NullWritable(), chunkSize: 768 * 1024, compressChunk: (d) => ({ compression: 'zstd', compressedData: zstd.compress(d, ZSTD_LEVEL) }) });
         await w.start({ profile: 'ros2', library: 'bare' });
         const s = await w.registerSchema({ name: 'sensor_msgs/msg/Imu', encoding: 'ros2msg', data: new TextEncoder().encode(msgs.schemaText('sensor_msgs/msg/Imu')) });
         const c = await w.registerChannel({ topic: '/imu/data', messageEncoding: 'cdr', schemaId: s, metadata: new Map() });

@@ -32,11 +32,17 @@ function newerSource(since) {
   return undefined;
 }
 
+/** Whether dist/ is built, and the first source file edited since (then dist/ is stale). Also read by cli/build.test.ts. */
+export function distState() {
+  if (!existsSync(stamp)) return { built: false, stale: undefined };
+  return { built: true, stale: newerSource(statSync(stamp).mtimeMs) };
+}
+
 function compiledIsCurrent() {
-  if (process.env.KESTREL_FROM_SOURCE === '1' || !existsSync(stamp)) return false;
-  const stale = newerSource(statSync(stamp).mtimeMs);
+  if (process.env.KESTREL_FROM_SOURCE === '1') return false;
+  const { built, stale } = distState();
   if (stale) process.stderr.write(`kestrel: ${stale} is newer than dist/ (npm run build compiles it); running the TypeScript sources\n`);
-  return !stale;
+  return built && !stale;
 }
 
 export async function loadMain() {

@@ -3,33 +3,23 @@
  * Schema text is rosbag2 style: the type's own text, then each dependency after a
  * `=====` separator line and `MSG: pkg/Name`, with builtin_interfaces/Time (never ROS 1 `time`).
  */
+import { createRequire } from 'node:module';
 import type { MessageDefinition } from '@foxglove/message-definition';
-import { parse } from '@foxglove/rosmsg';
-import { CdrReader, CdrWriter } from '@foxglove/cdr';
-import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import type * as Rosmsg from '@foxglove/rosmsg';
+import type * as Cdr from '@foxglove/cdr';
+import type * as Serialization from '@foxglove/rosmsg2-serialization';
 import { MSG_DEFINITIONS, type MsgTypeMap, type MsgTypeName } from './generated/index.js';
 import { parseMsg, PRIMITIVES, type MsgField } from './parse.js';
 
 const SEPARATOR = '='.repeat(80);
 
-// @foxglove/cdr 3.5.0 writes a string's UTF-16 length as its byte length, so non-ASCII text
-// ('Zürich', an operator's intent in any language) is truncated on the wire. Fixed upstream
-// (foxglove/cdr#35, foxglove/ros-typescript#137) but not in a registry release yet: write the
-// UTF-8 byte length, through CdrWriter's public API (the buffer grows as needed).
-const utf8 = new TextEncoder();
-CdrWriter.prototype.string = function string(this: CdrWriter, value: string, writeLength = true): CdrWriter {
-  const bytes = utf8.encode(value);
-  if (writeLength) this.uint32(bytes.length + 1);
-  this.uint8Array(bytes, false);
-  return this.uint8(0);
-};
+export class CdrBoundsError extends Error {
+  constructor(what: string, claimed: number, offset: number, left: number) {
+    super(`${what} of ${claimed} at byte ${offset} exceeds the ${left} bytes left`);
+    this.name = 'CdrBoundsError';
+  }
+}
 
-// @foxglove/cdr 3.5.0 trusts length prefixes: a string or byte array is a view at the offset with
-// the claimed length, unchecked against the reader's DataView, so a message view inside a larger
-// buffer (a bag chunk) decodes bytes past its end; a sequence of 30,000,000 elements in a 288-byte
-// message is allocated (and looped over) before failing. Every length is checked against the
-// bytes left before anything is allocated: every element of every sequence takes at least one
-// byte (ROS 2 gives an empty struct a placeholder byte), so a count above the bytes left is corrupt.
 interface ReaderInternals {
   view: DataView;
   offset: number;
@@ -37,45 +27,81 @@ interface ReaderInternals {
   uint32(): number;
   typedArray(ctor: { BYTES_PER_ELEMENT: number }, getter: string, count: number, alignment?: number): unknown;
 }
-export class CdrBoundsError extends Error {
-  constructor(what: string, claimed: number, offset: number, left: number) {
-    super(`${what} of ${claimed} at byte ${offset} exceeds the ${left} bytes left`);
-    this.name = 'CdrBoundsError';
+
+/** Fixes @foxglove/cdr 3.5.0's string writer and its unchecked lengths (below), once. */
+function patchCdr({ CdrReader, CdrWriter }: typeof Cdr): void {
+  // @foxglove/cdr 3.5.0 writes a string's UTF-16 length as its byte length, so non-ASCII text
+  // ('Zürich', an operator's intent in any language) is truncated on the wire. Fixed upstream
+  // (foxglove/cdr#35, foxglove/ros-typescript#137) but not in a registry release yet: write the
+  // UTF-8 byte length, through CdrWriter's public API (the buffer grows as needed).
+  const utf8 = new TextEncoder();
+  CdrWriter.prototype.string = function string(this: Cdr.CdrWriter, value: string, writeLength = true): Cdr.CdrWriter {
+    const bytes = utf8.encode(value);
+    if (writeLength) this.uint32(bytes.length + 1);
+    this.uint8Array(bytes, false);
+    return this.uint8(0);
+  };
+
+  // @foxglove/cdr 3.5.0 trusts length prefixes: a string or byte array is a view at the offset with
+  // the claimed length, unchecked against the reader's DataView, so a message view inside a larger
+  // buffer (a bag chunk) decodes bytes past its end; a sequence of 30,000,000 elements in a 288-byte
+  // message is allocated (and looped over) before failing. Every length is checked against the
+  // bytes left before anything is allocated: every element of every sequence takes at least one
+  // byte (ROS 2 gives an empty struct a placeholder byte), so a count above the bytes left is corrupt.
+  const R = CdrReader.prototype as unknown as ReaderInternals & Record<string, unknown>;
+  const left = (r: ReaderInternals): number => r.view.byteLength - r.offset;
+  const origSequenceLength = R.sequenceLength as (this: ReaderInternals) => number;
+  R.sequenceLength = function sequenceLength(this: ReaderInternals): number {
+    const n = origSequenceLength.call(this);
+    // The prefix's own (aligned) offset, for the message.
+    if (n > left(this)) throw new CdrBoundsError('sequence length', n, this.offset - 4, left(this));
+    return n;
+  };
+  const origString = R.string as (this: ReaderInternals, prereadLength?: number) => string;
+  R.string = function string(this: ReaderInternals, prereadLength?: number): string {
+    const length = prereadLength ?? this.uint32();
+    const at = prereadLength === undefined ? this.offset - 4 : this.offset;
+    if (length > left(this)) throw new CdrBoundsError('string length', length, at, left(this));
+    return origString.call(this, length);
+  };
+  for (const name of ['int8Array', 'uint8Array'] as const) {
+    const orig = R[name] as (this: ReaderInternals, count?: number) => unknown;
+    R[name] = function byteArray(this: ReaderInternals, count?: number): unknown {
+      const n = count ?? (R.sequenceLength as (this: ReaderInternals) => number).call(this);
+      if (n > left(this)) throw new CdrBoundsError(`${name} length`, n, this.offset, left(this));
+      return orig.call(this, n);
+    };
   }
-}
-const R = CdrReader.prototype as unknown as ReaderInternals & Record<string, unknown>;
-const left = (r: ReaderInternals): number => r.view.byteLength - r.offset;
-const origSequenceLength = R.sequenceLength as (this: ReaderInternals) => number;
-R.sequenceLength = function sequenceLength(this: ReaderInternals): number {
-  const n = origSequenceLength.call(this);
-  // The prefix's own (aligned) offset, for the message.
-  if (n > left(this)) throw new CdrBoundsError('sequence length', n, this.offset - 4, left(this));
-  return n;
-};
-const origString = R.string as (this: ReaderInternals, prereadLength?: number) => string;
-R.string = function string(this: ReaderInternals, prereadLength?: number): string {
-  const length = prereadLength ?? this.uint32();
-  const at = prereadLength === undefined ? this.offset - 4 : this.offset;
-  if (length > left(this)) throw new CdrBoundsError('string length', length, at, left(this));
-  return origString.call(this, length);
-};
-for (const name of ['int8Array', 'uint8Array'] as const) {
-  const orig = R[name] as (this: ReaderInternals, count?: number) => unknown;
-  R[name] = function byteArray(this: ReaderInternals, count?: number): unknown {
-    const n = count ?? (R.sequenceLength as (this: ReaderInternals) => number).call(this);
-    if (n > left(this)) throw new CdrBoundsError(`${name} length`, n, this.offset, left(this));
-    return orig.call(this, n);
+  const origTypedArray = R.typedArray;
+  R.typedArray = function typedArray(this: ReaderInternals, ctor: { BYTES_PER_ELEMENT: number }, getter: string, count: number, alignment = ctor.BYTES_PER_ELEMENT): unknown {
+    if (count > 0) {
+      const pad = (alignment - ((this.offset - this.origin) % alignment)) % alignment;
+      const need = pad + count * ctor.BYTES_PER_ELEMENT;
+      if (need > left(this)) throw new CdrBoundsError(`array of ${ctor.BYTES_PER_ELEMENT}-byte elements, count`, count, this.offset, left(this));
+    }
+    return origTypedArray.call(this, ctor, getter, count, alignment);
   };
 }
-const origTypedArray = R.typedArray;
-R.typedArray = function typedArray(this: ReaderInternals, ctor: { BYTES_PER_ELEMENT: number }, getter: string, count: number, alignment = ctor.BYTES_PER_ELEMENT): unknown {
-  if (count > 0) {
-    const pad = (alignment - ((this.offset - this.origin) % alignment)) % alignment;
-    const need = pad + count * ctor.BYTES_PER_ELEMENT;
-    if (need > left(this)) throw new CdrBoundsError(`array of ${ctor.BYTES_PER_ELEMENT}-byte elements, count`, count, this.offset, left(this));
-  }
-  return origTypedArray.call(this, ctor, getter, count, alignment);
-};
+
+interface Wire {
+  parse: typeof Rosmsg.parse;
+  MessageReader: typeof Serialization.MessageReader;
+  MessageWriter: typeof Serialization.MessageWriter;
+}
+let wire: Wire | undefined;
+
+/**
+ * The definition parser and the CDR codec, required (they are CommonJS) on the first encode or decode
+ * and patched then: a command that never decodes (`kestrel bag info`) starts without loading them.
+ */
+function wireLibs(): Wire {
+  if (wire) return wire;
+  const require = createRequire(import.meta.url);
+  patchCdr(require('@foxglove/cdr') as typeof Cdr);
+  const { MessageReader, MessageWriter } = require('@foxglove/rosmsg2-serialization') as typeof Serialization;
+  wire = { parse: (require('@foxglove/rosmsg') as typeof Rosmsg).parse, MessageReader, MessageWriter };
+  return wire;
+}
 
 /** service_msgs/msg/ServiceEventInfo, which service-event schemas in bags reference but do not carry. */
 const SERVICE_EVENT_INFO = 'uint8 REQUEST_SENT = 0\nuint8 REQUEST_RECEIVED = 1\nuint8 RESPONSE_SENT = 2\nuint8 RESPONSE_RECEIVED = 3\nuint8 event_type\nbuiltin_interfaces/Time stamp\nchar[16] client_gid\nint64 sequence_number\n';
@@ -101,8 +127,8 @@ export function normalizeTypeName(type: string): string {
 }
 
 interface Codec {
-  reader: MessageReader;
-  writer: MessageWriter;
+  reader: Serialization.MessageReader;
+  writer: Serialization.MessageWriter;
 }
 
 /** Message definitions by type, with lazily built codecs. */
@@ -188,8 +214,9 @@ export class MsgRegistry {
     const name = normalizeTypeName(type);
     let c = this.codecs.get(name);
     if (!c) {
+      const { parse, MessageReader: Reader, MessageWriter: Writer } = wireLibs();
       const defs: MessageDefinition[] = parse(this.schemaText(name), { ros2: true });
-      c = { reader: new MessageReader(defs), writer: new MessageWriter(defs) };
+      c = { reader: new Reader(defs), writer: new Writer(defs) };
       this.codecs.set(name, c);
     }
     this.spelled.set(type, c);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,25 @@ describe('kestrel bag', () => {
     await expect(run('play', 'x', '--rate')).rejects.toThrow(/--rate needs a value/);
     await expect(run('convert', 'a', 'b', '--storage', 'rosbag')).rejects.toThrow(/--storage is mcap or sqlite3/);
     await expect(run('record', '-o', join(tmp, 'r'))).rejects.toThrow(/needs --launch/);
+  });
+
+  it('info reads an indexed MCAP from its summary; --verify reads every chunk and reports the damage in them', async () => {
+    const dir = join(tmp, 'verify');
+    const w = await createBagWriter(dir, { chunkSize: 2048, compression: 'none' });
+    for (let i = 0; i < 100; i++) void w.write('/chatter', 'std_msgs/msg/String', 1_000_000_000n + BigInt(i) * 1_000_000n, makeMsg('std_msgs/msg/String', { data: `hello ${i}` }));
+    await w.close();
+    const file = join(dir, 'verify_0.mcap');
+    const b = readFileSync(file);
+    b[Math.floor(b.length / 2)] ^= 0xff;
+    writeFileSync(file, b);
+    const fast = await run('info', dir);
+    expect(fast.out).toMatch(/\nMessages: +100\n/);
+    expect(fast.err).toBe('');
+    const full = await run('info', '--verify', dir);
+    const n = Number(/\nMessages: +(\d+)\n/.exec(full.out)?.[1]);
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(100);
+    expect(full.err).toMatch(/^warning: .*verify_0\.mcap: corrupt data at byte \d+/m);
   });
 
   it('record runs a launch file and leaves a finalized, readable bag after SIGINT', async () => {

@@ -196,7 +196,7 @@ async function writeBag(dir: string, storage: 'mcap' | 'sqlite3', payload: (b: U
   }
   mkdirSync(dir, { recursive: true });
   const topics = ['sensor_msgs/msg/Imu', 'std_msgs/msg/String'].map((type, i) => ({ name: ['/imu/data', '/chatter'][i], type, serializationFormat: 'cdr', offeredQosProfiles: '', typeDescriptionHash: '', definition: msgs.schemaText(type) }));
-  await writeSqliteFile(join(dir, name), topics, MESSAGES.map((m) => ({ topic: m.topic, timeNs: m.timeNs, data: payload(m.data) })));
+  await writeSqliteFile(join(dir, name), topics, MESSAGES.map((m) => ({ topic: m.topic, logTimeNs: m.timeNs, data: payload(m.data) })));
   return join(dir, name);
 }
 

@@ -9,10 +9,10 @@ import { closeSync, fstatSync, openSync, readSync, statfsSync, unlinkSync, write
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as zstd from '@foxglove/wasm-zstd';
 import { lz4DecodeFrames, Lz4FrameDecoder } from './lz4.js';
 import { BagError, type Unpacked } from './types.js';
 import { ZstdStreamDecoder, zstdStreamUnavailable } from './zstd-stream.js';
+import { loadZstd, zstdNow } from './zstd-wasm.js';
 
 export type CompressionFormat = 'zstd' | 'lz4';
 
@@ -40,10 +40,9 @@ export function zstdContentSize(b: Uint8Array, where: string): number | undefine
   return Number(v.getBigUint64(0, true));
 }
 
-let zstdReady: Promise<boolean> | undefined;
-export function compressionReady(): Promise<boolean> {
-  zstdReady ??= zstd.isLoaded;
-  return zstdReady;
+/** Loads what decompress() needs (wasm-zstd). */
+export async function compressionReady(): Promise<void> {
+  await loadZstd();
 }
 
 /** One zstd frame → bytes. Needs `compressionReady()` to have resolved. */
@@ -52,7 +51,7 @@ export function unzstd(data: Uint8Array, where: string, maxBytes: number): Uint8
   if (declared !== undefined) {
     if (declared > maxBytes) throw new BagError(where, `zstd frame declares ${declared} bytes, above the bound of ${maxBytes}`);
     try {
-      return zstd.decompress(data, declared);
+      return zstdNow().decompress(data, declared);
     } catch (e) {
       throw new BagError(where, `corrupt zstd frame: ${(e as Error).message}`);
     }
@@ -60,7 +59,7 @@ export function unzstd(data: Uint8Array, where: string, maxBytes: number): Uint8
   // Streamed frames (rosbag2 file compression) omit the size: grow the output until it fits.
   for (let size = Math.min(maxBytes, Math.max(1 << 20, data.byteLength * 8)); ; size = Math.min(maxBytes, size * 4)) {
     try {
-      return zstd.decompress(data, size);
+      return zstdNow().decompress(data, size);
     } catch (e) {
       if (size >= maxBytes) throw new BagError(where, `corrupt zstd data, or more than ${maxBytes} bytes once decompressed: ${(e as Error).message}`);
     }

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { formatMetadata, qosProfiles, qosText } from './metadata.js';
 import { openBag } from './reader.js';
 import { writeSqliteFile } from './sqlite-writer.js';
-import { BagError, type StorageId } from './types.js';
+import { BagError, type BagProblem, type StorageId } from './types.js';
 import { createBagWriter, hashOf, type ChunkCompression } from './writer.js';
 
 export interface ConvertOptions {
@@ -27,6 +27,11 @@ function compressionNotes(format: string, mode: string, out: string): string[] {
   return [`the source's ${m === 'file' ? 'whole-file' : 'per-message'} ${format} compression is not kept: the output is written ${out}`];
 }
 
+/** The source's damage (what was not copied), for the user. */
+function problemNotes(problems: readonly BagProblem[]): string[] {
+  return problems.filter((p) => p.kind !== 'reindexed').map((p) => `the source has a problem (what it lost is not in the output): ${p.file}: ${p.message}`);
+}
+
 export async function convertBag(src: string, dst: string, o: ConvertOptions): Promise<ConvertResult> {
   const bag = await openBag(src);
   const info = bag.info();
@@ -44,18 +49,10 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
     for (const t of info.topics) {
       w.addTopic(t.name, t.type, { serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash, schemaText: definition(t.type) });
     }
-    let n = 0;
-    for (const m of bag.messagesSync()) {
-      const done = w.write(m.topic, m.type, m.logTimeNs, m.data, m.publishTimeNs);
-      // Wait now and then, so that a large bag streams through instead of queuing in memory.
-      if (++n % 1000 === 0) {
-        await done;
-        o.onProgress?.(n, total);
-      }
-    }
+    const n = await w.writeMessages(bag.messagesSync(), (done) => o.onProgress?.(done, total));
     await w.close();
     o.onProgress?.(n, total);
-    return { messages: n, files: w.files(), notes: compressionNotes(info.compressionFormat, info.compressionMode, `with ${o.compression ?? 'zstd'} MCAP chunk compression`) };
+    return { messages: n, files: w.files(), notes: [...compressionNotes(info.compressionFormat, info.compressionMode, `with ${o.compression ?? 'zstd'} MCAP chunk compression`), ...problemNotes(bag.problems())] };
   }
   if (existsSync(dst) && readdirSync(dst).length > 0) throw new BagError(dst, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
   mkdirSync(dst, { recursive: true });
@@ -71,25 +68,22 @@ export async function convertBag(src: string, dst: string, o: ConvertOptions): P
       definition: def,
     };
   });
-  let n = 0;
-  const count = function* (it: Iterable<{ topic: string; logTimeNs: bigint; data: Uint8Array }>) {
-    for (const m of it) {
-      yield { topic: m.topic, timeNs: m.logTimeNs, data: m.data };
-      if (++n % 1000 === 0) o.onProgress?.(n, total);
-    }
-  };
-  const metadata = (count: number): string =>
-    formatMetadata({
+  // Counts as written: a source read from its summary may turn out to have lost messages to damage.
+  let written: ReadonlyMap<string, number> = new Map();
+  const metadata = (count: number, perTopic: ReadonlyMap<string, number>): string => {
+    written = perTopic;
+    return formatMetadata({
       storage: 'sqlite3',
       files: [{ path: name, startNs: info.startNs, durationNs: info.durationNs, messageCount: count }],
-      topics: info.topics.map((t, i) => ({ ...t, typeDescriptionHash: topics[i].typeDescriptionHash })),
+      topics: info.topics.map((t, i) => ({ ...t, messageCount: perTopic.get(t.name) ?? 0, typeDescriptionHash: topics[i].typeDescriptionHash })),
       startNs: info.startNs,
       durationNs: info.durationNs,
       messageCount: count,
       rosDistro: info.rosDistro,
     });
-  await writeSqliteFile(join(dst, name), topics, count(bag.messagesSync()), info.rosDistro, metadata);
+  };
+  const n = await writeSqliteFile(join(dst, name), topics, bag.messagesSync(), info.rosDistro, metadata, (done) => o.onProgress?.(done, total));
   o.onProgress?.(n, total);
-  writeFileSync(join(dst, 'metadata.yaml'), metadata(n));
-  return { messages: n, files: [join(dst, name)], notes: compressionNotes(info.compressionFormat, info.compressionMode, 'uncompressed') };
+  writeFileSync(join(dst, 'metadata.yaml'), metadata(n, written));
+  return { messages: n, files: [join(dst, name)], notes: [...compressionNotes(info.compressionFormat, info.compressionMode, 'uncompressed'), ...problemNotes(bag.problems())] };
 }

@@ -7,8 +7,19 @@
  * codec itself checks nothing), so hostile input costs at most one pass over the block and never
  * writes or reads outside it.
  */
-import { decompressBlock } from 'lz4js';
-import { hash as xxh32 } from 'lz4js/xxh32.js';
+import { createRequire } from 'node:module';
+
+/** lz4js (CommonJS), required on the first frame: a bag without lz4 never loads it. */
+let lz4js: { decompressBlock: typeof import('lz4js').decompressBlock; xxh32: typeof import('lz4js/xxh32.js').hash } | undefined;
+function lib(): NonNullable<typeof lz4js> {
+  if (!lz4js) {
+    const require = createRequire(import.meta.url);
+    lz4js = { decompressBlock: (require('lz4js') as typeof import('lz4js')).decompressBlock, xxh32: (require('lz4js/xxh32.js') as typeof import('lz4js/xxh32.js')).hash };
+  }
+  return lz4js;
+}
+const xxh32 = (seed: number, src: Uint8Array, index: number, len: number): number => lib().xxh32(seed, src, index, len);
+const decompressBlock = (src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number => lib().decompressBlock(src, dst, sIndex, sLength, dIndex);
 
 const MAGIC = 0x184d2204;
 const LEGACY_MAGIC = 0x184c2102;

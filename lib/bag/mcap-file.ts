@@ -5,11 +5,11 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { McapRecordBuilder, McapStreamReader, type DecompressHandlers, type McapTypes } from '@mcap/core';
-import * as zstd from '@foxglove/wasm-zstd';
+import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type DecompressHandlers, type IReadable, type McapTypes } from '@mcap/core';
 import { zstdContentSize } from './compression.js';
 import { lz4DecodeFrames } from './lz4.js';
 import type { BagProblem, Unpacked } from './types.js';
+import { loadZstd, zstdNow } from './zstd-wasm.js';
 
 export interface RawSchema {
   name: string;
@@ -26,6 +26,8 @@ export interface RawChannel {
 }
 
 export interface RawMessage {
+  /** Which Chunk record of the file holds it (0, 1, ... in file order); -1 outside any chunk. */
+  chunk: number;
   channelId: number;
   sequence: number;
   logTime: bigint;
@@ -72,7 +74,7 @@ const HANDLERS: DecompressHandlers = {
     const framed = zstdContentSize(data, 'zstd chunk');
     if (framed !== undefined && framed !== n) throw new Error(`zstd chunk: its frame holds ${framed} bytes, the chunk header says ${n}`);
     if (n > data.byteLength * ZSTD_MAX_RATIO) throw new Error(`zstd chunk of ${data.byteLength} bytes cannot hold the ${n} bytes its header says`);
-    const out = zstd.decompress(data, n);
+    const out = zstdNow().decompress(data, n);
     if (out.byteLength !== n) throw new Error(`zstd chunk decodes to ${out.byteLength} bytes, the chunk header says ${n}`);
     return out;
   },
@@ -84,11 +86,18 @@ const HANDLERS: DecompressHandlers = {
   },
 };
 
-let ready: Promise<DecompressHandlers> | undefined;
-/** The chunk decoders, once wasm-zstd is loaded (once per process). */
-export function decompressHandlers(): Promise<DecompressHandlers> {
-  ready ??= zstd.isLoaded.then(() => HANDLERS);
-  return ready;
+/**
+ * The chunk decoders for the compressions in `kinds` (default: every one), once what they need is
+ * loaded: wasm-zstd only when zstd is among them, so that a file whose summary lists no zstd chunk
+ * never loads it. A chunk of another compression is then reported as unsupported and skipped.
+ */
+export async function decompressHandlers(kinds: Iterable<string> = Object.keys(HANDLERS)): Promise<DecompressHandlers> {
+  const out: DecompressHandlers = {};
+  for (const k of kinds) {
+    if (k === 'zstd') await loadZstd();
+    if (Object.hasOwn(HANDLERS, k)) out[k] = HANDLERS[k];
+  }
+  return out;
 }
 
 const OPCODES: Record<number, string> = {
@@ -126,11 +135,12 @@ class Source {
     this.bytes = data instanceof Uint8Array ? data : undefined;
     this.borrowed = data instanceof Uint8Array ? undefined : data?.fd;
   }
-  read(pos: number, n: number): Uint8Array {
+  /** `into`: a buffer to reuse (of at least `n` bytes), for a caller that copies what it gets. */
+  read(pos: number, n: number, into?: Uint8Array): Uint8Array {
     const len = Math.max(0, Math.min(n, this.size - pos));
     if (this.bytes) return this.bytes.subarray(pos, pos + len);
     this.fd ??= this.borrowed ?? openSync(this.path, 'r');
-    const buf = new Uint8Array(len);
+    const buf = into && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len);
     const got = readSync(this.fd, buf, 0, len, pos);
     return got === len ? buf : buf.subarray(0, got);
   }
@@ -225,6 +235,8 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
   let chunkStart = -1;
   let chunkEnd = -1;
   let chunked = false;
+  let chunkNo = -1;
+  let blockBuf: Uint8Array | undefined;
   const resync = (damageAt: number, from: number, what: string, exact = false): boolean => {
     closeLost();
     const next = exact ? from : findChunk(src, from);
@@ -278,7 +290,9 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
           if (pos < src.size) cutAt = pos;
           break;
         }
-        const block = src.read(appended, blockSize);
+        // McapStreamReader.append copies the block: one buffer serves every read.
+        blockBuf ??= new Uint8Array(Math.min(blockSize, src.size));
+        const block = src.read(appended, blockSize, blockBuf);
         reader.append(block);
         appended += block.byteLength;
         continue;
@@ -307,11 +321,12 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
             break;
           }
           count++;
-          yield { channelId: rec.channelId, sequence: rec.sequence, logTime: rec.logTime, publishTime: rec.publishTime, data: rec.data };
+          yield { chunk: offset > start ? -1 : chunkNo, channelId: rec.channelId, sequence: rec.sequence, logTime: rec.logTime, publishTime: rec.publishTime, data: rec.data };
           break;
         case 'Chunk':
           closeLost();
           chunked = true;
+          chunkNo++;
           chunkStart = start;
           chunkEnd = offset;
           if (rec.compression) out.chunkCompression.add(rec.compression);
@@ -361,6 +376,87 @@ export function* mcapMessages(path: string, handlers: DecompressHandlers, out: M
           : `file ends at byte ${src.size} without the MCAP footer (recording not finalized); all ${count} messages before it were read`,
     });
   }
+}
+
+/** What an indexed file's summary section says, enough to open it without reading its chunks. */
+export interface McapSummary {
+  library: string;
+  channels: Map<number, RawChannel>;
+  /** Messages per channel id (the Statistics record). */
+  counts: Map<number, number>;
+  startNs: bigint | undefined;
+  endNs: bigint | undefined;
+  chunkCompression: Set<string>;
+  /**
+   * Chunks in file order cover time ranges that follow each other: then the file is in time order
+   * once each chunk's own messages are (checked as each chunk is read).
+   */
+  chunksOrdered: boolean;
+}
+
+/** Compressions a summary may list for the file to be read from it (else the full scan says what is wrong). */
+const SUMMARY_COMPRESSIONS = new Set(['', 'zstd', 'lz4']);
+
+/**
+ * The summary of an indexed, finished file (footer, summary CRC, Statistics and a ChunkIndex per
+ * chunk, as rosbag2's and @mcap/core's writers write them), read with @mcap/core's indexed reader:
+ * a few small reads at the end of the file instead of decompressing every chunk. Undefined when the
+ * file has no usable summary (unfinished, not indexed, no statistics, unchunked, counts that do not
+ * add up): the caller then scans the file, which also finds and reports what is wrong with it.
+ */
+export async function readMcapSummary(path: string, bytes?: McapBytes): Promise<McapSummary | undefined> {
+  const src = new Source(path, bytes);
+  let r: McapIndexedReader;
+  try {
+    const size = BigInt(src.size);
+    const readable: IReadable = {
+      size: async () => size,
+      read: async (offset, n) => {
+        if (offset < 0n || n < 0n || offset + n > size) throw new Error(`a read of ${n} bytes at byte ${offset} lies outside the file`);
+        return src.read(Number(offset), Number(n));
+      },
+    };
+    r = await McapIndexedReader.Initialize({ readable });
+  } catch {
+    return undefined;
+  } finally {
+    src.close();
+  }
+  const st = r.statistics;
+  if (!st || st.chunkCount !== r.chunkIndexes.length || (st.messageCount > 0n && r.chunkIndexes.length === 0)) return undefined;
+  let total = 0n;
+  const counts = new Map<number, number>();
+  for (const [id, n] of st.channelMessageCounts) {
+    if (!r.channelsById.has(id)) return undefined;
+    total += n;
+    counts.set(id, Number(n));
+  }
+  if (total !== st.messageCount) return undefined;
+  const chunks = [...r.chunkIndexes].sort((a, b) => (a.chunkStartOffset < b.chunkStartOffset ? -1 : 1));
+  const chunkCompression = new Set<string>();
+  let chunksOrdered = true;
+  // The time range from the chunk indexes, not the Statistics record: the Go writer's statistics take
+  // a log time of 0 for "unset" (rosbag2's convert_a test bag: statistics start at 1 ms, its chunk at 0).
+  let start: bigint | undefined;
+  let end: bigint | undefined;
+  for (const c of chunks) {
+    if (!SUMMARY_COMPRESSIONS.has(c.compression) || c.chunkStartOffset + c.chunkLength > r.footer.summaryStart) return undefined;
+    if (c.compression) chunkCompression.add(c.compression);
+    // A chunk without messages (no message index, times 0) says nothing about time.
+    if (c.messageIndexOffsets.size === 0 && c.messageStartTime === 0n && c.messageEndTime === 0n) continue;
+    if (end !== undefined && c.messageStartTime < end) chunksOrdered = false;
+    if (start === undefined || c.messageStartTime < start) start = c.messageStartTime;
+    if (end === undefined || c.messageEndTime > end) end = c.messageEndTime;
+  }
+  const decoder = new TextDecoder();
+  const schemas = new Map<number, RawSchema>();
+  for (const sc of r.schemasById.values()) schemas.set(sc.id, { name: sc.name, encoding: sc.encoding, text: decoder.decode(sc.data) });
+  const channels = new Map<number, RawChannel>();
+  for (const ch of r.channelsById.values()) {
+    channels.set(ch.id, { id: ch.id, topic: ch.topic, messageEncoding: ch.messageEncoding, schema: ch.schemaId === 0 ? undefined : schemas.get(ch.schemaId), metadata: ch.metadata });
+  }
+  const some = st.messageCount > 0n;
+  return { library: r.header.library, channels, counts, startNs: some ? start : undefined, endNs: some ? end : undefined, chunkCompression, chunksOrdered };
 }
 
 /** The whole file in memory (messages in file order). */

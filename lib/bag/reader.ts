@@ -7,7 +7,7 @@ import { closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import type { DecompressHandlers } from '@mcap/core';
-import { decompressHandlers, emptyContents, mcapMessages } from './mcap-file.js';
+import { decompressHandlers, emptyContents, mcapMessages, readMcapSummary, type McapFileContents, type RawChannel } from './mcap-file.js';
 import { parseMetadata, type ParsedMetadata } from './metadata.js';
 import { openSqliteFile, type SqliteBagFile } from './sqlite-file.js';
 import { compressionFormat, compressionReady, decompress, unpackFile, type CompressionFormat } from './compression.js';
@@ -173,6 +173,21 @@ interface ChannelTarget {
   format: string;
 }
 
+export interface OpenOptions {
+  /**
+   * Read every chunk of an indexed MCAP file at open (CRCs, decompression), so that info() counts
+   * only the messages that can be read and problems() lists damage before any message is read. By
+   * default an indexed file opens from its summary, as `ros2 bag info` does, and damage inside its
+   * chunks is reported as the messages are read.
+   */
+  verify?: boolean;
+  /**
+   * false: only info() and problems() will be used (`bag info`), so the chunk decoders of a file
+   * read from its summary are not loaded (wasm-zstd); messagesSync() then throws.
+   */
+  messages?: boolean;
+}
+
 /** One storage file: its messages in memory (sqlite3, or an MCAP file whose log times go back), or streamed again on demand. */
 interface Source {
   fileIndex: number;
@@ -183,6 +198,17 @@ interface Source {
   bytes: Unpacked | undefined;
   eager: Msg[] | undefined;
   channels: Map<number, ChannelTarget>;
+  /** MCAP opened from its summary: its chunks are read, and checked, only as its messages are streamed. */
+  indexed: boolean;
+  /** Indexed MCAP: chunk time ranges follow each other in file order (else the file is sorted in memory at open). */
+  chunksOrdered: boolean;
+  /** MCAP chunk decoders (for the compressions the summary lists, or every one); none when opened without messages. */
+  handlers: DecompressHandlers | undefined;
+  /**
+   * Indexed MCAP: what the stream that reports damage found (the first one read through; one left
+   * early hands the role to the next, which finds the same damage again from the start).
+   */
+  live: { contents: McapFileContents; state: 'reading' | 'done' | 'left' } | undefined;
   startNs: bigint | undefined;
   endNs: bigint | undefined;
 }
@@ -194,7 +220,6 @@ export class Bag {
   private all: Msg[] | undefined;
   private readonly problemList: BagProblem[] = [];
   private bagInfo!: BagInfo;
-  private handlers!: DecompressHandlers;
   /** Set for `compression_mode: message`: each payload is one frame of this format. */
   messageCompression: CompressionFormat | undefined;
   /** @internal */
@@ -204,6 +229,8 @@ export class Bag {
 
   private constructor(readonly path: string) {}
   private closed = false;
+  /** Opened with { messages: false }. */
+  private infoOnly = false;
 
   /**
    * Releases what the bag holds beyond its metadata: the descriptors of decompressed copies of
@@ -221,10 +248,10 @@ export class Bag {
     }
   }
 
-  static async open(path: string): Promise<Bag> {
+  static async open(path: string, o: OpenOptions = {}): Promise<Bag> {
     const loc = locate(path);
     const bag = new Bag(path);
-    bag.handlers = await decompressHandlers();
+    bag.infoOnly = o.messages === false;
     const meta = loc.metadata;
     if (meta && meta.compressionMode.toLowerCase() === 'message' && meta.compressionFormat) bag.messageCompression = compressionFormat(meta.compressionFormat, join(loc.dir, 'metadata.yaml'));
     if (loc.files.some((f) => fileCompressionOf(f)) || bag.messageCompression) await compressionReady();
@@ -251,7 +278,7 @@ export class Bag {
         bag.close();
         throw e;
       }
-      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), startNs: undefined, endNs: undefined };
+      const src: Source = { fileIndex, path: file, bytes, sqlite: undefined, eager: undefined, channels: new Map(), indexed: false, chunksOrdered: false, handlers: undefined, live: undefined, startNs: undefined, endNs: undefined };
       if (bytes) unpackedFds.register(src, bytes.fd, src);
       let library = '';
       let size = 0;
@@ -263,28 +290,47 @@ export class Bag {
         count++;
       };
       if (storage === 'mcap') {
-        // First pass: channels, counts, time range; message data is not kept.
-        const c = emptyContents(file, bytes ? bytes.size : statSync(file).size);
+        // An indexed file opens from its summary (counts, times, channels); others are scanned once
+        // here for them (message data is not kept), which also reports their damage.
+        const summary = o.verify ? undefined : await readMcapSummary(file, bytes);
+        let channels: Map<number, RawChannel>;
+        let perChannel: Map<number, number>;
         let sorted = true;
-        let prev = -1n;
-        const perChannel = new Map<number, number>();
-        let i = 0;
-        for (const m of mcapMessages(file, bag.handlers, c, bytes)) {
-          if (!c.channels.has(m.channelId)) {
-            bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
-          } else {
-            perChannel.set(m.channelId, (perChannel.get(m.channelId) ?? 0) + 1);
-            if (m.logTime < prev) sorted = false;
-            prev = m.logTime;
-            seen(m.logTime);
+        size = bytes ? bytes.size : statSync(file).size;
+        if (summary) {
+          src.indexed = true;
+          if (o.messages !== false) src.handlers = await decompressHandlers(summary.chunkCompression);
+          library = summary.library;
+          compression.push(...summary.chunkCompression);
+          ({ channels, counts: perChannel, chunksOrdered: sorted } = summary);
+          src.chunksOrdered = sorted;
+          for (const n of perChannel.values()) count += n;
+          src.startNs = summary.startNs;
+          src.endNs = summary.endNs;
+        } else {
+          const handlers = await decompressHandlers();
+          src.handlers = handlers;
+          const c = emptyContents(file, size);
+          let prev = -1n;
+          perChannel = new Map();
+          let i = 0;
+          for (const m of mcapMessages(file, handlers, c, bytes)) {
+            if (!c.channels.has(m.channelId)) {
+              bag.problemList.push({ kind: 'corrupt', file, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
+            } else {
+              perChannel.set(m.channelId, (perChannel.get(m.channelId) ?? 0) + 1);
+              if (m.logTime < prev) sorted = false;
+              prev = m.logTime;
+              seen(m.logTime);
+            }
+            i++;
           }
-          i++;
+          bag.problemList.push(...c.problems);
+          library = c.library;
+          compression.push(...c.chunkCompression);
+          channels = c.channels;
         }
-        bag.problemList.push(...c.problems);
-        library = c.library;
-        size = c.sizeBytes;
-        compression.push(...c.chunkCompression);
-        for (const ch of c.channels.values()) {
+        for (const ch of channels.values()) {
           const type = ch.schema?.name ?? topics.get(ch.topic)?.type ?? '';
           // An empty ros2msg schema is a real empty message (test_msgs/msg/Empty), not a missing one.
           if (ch.schema && ch.schema.encoding === 'ros2msg') bag.addSchema(ch.schema.name, ch.schema.text, file);
@@ -292,8 +338,9 @@ export class Bag {
           topic.messageCount += perChannel.get(ch.id) ?? 0;
           src.channels.set(ch.id, { topic, format: topic.serializationFormat || ch.messageEncoding });
         }
-        // Log times that go back within a file: sort it in memory (rare: hand-made or merged files).
-        if (!sorted) src.eager = [...bag.streamSource(src)].sort(compareMessages);
+        // Log times that go back within a file (or chunks whose time ranges overlap): sort it in
+        // memory (rare: hand-made or merged files).
+        if (!sorted && !bag.infoOnly) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
         const c = openSqliteFile(file, bytes);
         bag.problemList.push(...c.problems);
@@ -344,7 +391,7 @@ export class Bag {
       if (prevEnd !== undefined && src.startNs < prevEnd) disjoint = false;
       prevEnd = src.endNs;
     }
-    if (!disjoint) bag.all = bag.sources.flatMap((src) => src.eager ?? [...bag.streamSource(src)]).sort(compareMessages);
+    if (!disjoint && !bag.infoOnly) bag.all = bag.sources.flatMap((src) => src.eager ?? [...bag.streamSource(src)]).sort(compareMessages);
     const messageCount = files.reduce((n, f) => n + f.messageCount, 0);
     if (loc.metadata && loc.metadata.messageCount > messageCount) {
       bag.problemList.push({ kind: 'metadata', file: join(loc.dir, 'metadata.yaml'), message: `metadata.yaml counts ${loc.metadata.messageCount} messages, ${messageCount} could be read` });
@@ -383,12 +430,77 @@ export class Bag {
       }
       return;
     }
-    const scratch = emptyContents(src.path, 0);
+    if (!src.handlers) throw new BagError(src.path, 'no chunk decoders loaded');
+    if (!src.indexed) {
+      const scratch = emptyContents(src.path, 0);
+      let i = 0;
+      for (const m of mcapMessages(src.path, src.handlers, scratch, src.bytes)) {
+        const ch = src.channels.get(m.channelId);
+        if (ch) yield new Msg(this, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, src.fileIndex, i, ch.format);
+        i++;
+      }
+      return;
+    }
+    yield* this.streamIndexed(src, src.handlers, src.chunksOrdered);
+  }
+
+  /**
+   * An indexed MCAP file (opened from its summary), read once: damage met is reported here rather
+   * than at open. Each chunk's messages are held until the chunk ends and sorted if their times go
+   * back (the summary proves only that chunks follow each other in time); a message that still lies
+   * before one already given (chunk times in the summary that do not hold) is dropped and reported.
+   * Not `ordered`: file order, for the caller to sort (chunks whose ranges overlap).
+   */
+  private *streamIndexed(src: Source, handlers: DecompressHandlers, ordered: boolean): Generator<Msg> {
+    const out = emptyContents(src.path, 0);
+    const own = src.live === undefined || src.live.state === 'left';
+    const live: Source['live'] = own ? { contents: out, state: 'reading' } : undefined;
+    if (live) src.live = live;
     let i = 0;
-    for (const m of mcapMessages(src.path, this.handlers, scratch, src.bytes)) {
-      const ch = src.channels.get(m.channelId);
-      if (ch) yield new Msg(this, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, src.fileIndex, i, ch.format);
-      i++;
+    let held: Msg[] = [];
+    let heldChunk = -2;
+    let heldSorted = true;
+    let last: bigint | undefined;
+    const release = (): Msg[] => {
+      const ms = heldSorted ? held : held.sort(compareMessages);
+      held = [];
+      heldSorted = true;
+      const kept: Msg[] = [];
+      for (const m of ms) {
+        if (last !== undefined && m.logTimeNs < last) {
+          out.problems.push({ kind: 'corrupt', file: src.path, topic: m.topic, timeNs: m.logTimeNs, message: `message ${m.seq} on '${m.topic}' at ${m.logTimeNs} ns lies before messages already read (the summary's chunk times do not hold): dropped, to keep time order` });
+          continue;
+        }
+        last = m.logTimeNs;
+        kept.push(m);
+      }
+      return kept;
+    };
+    try {
+      for (const m of mcapMessages(src.path, handlers, out, src.bytes)) {
+        const ch = src.channels.get(m.channelId);
+        if (!ch) {
+          out.problems.push({ kind: 'corrupt', file: src.path, timeNs: m.logTime, message: `message ${i} refers to unknown channel ${m.channelId}: dropped` });
+          i++;
+          continue;
+        }
+        const msg = new Msg(this, ch.topic.name, ch.topic.type, m.logTime, m.publishTime, m.data, src.fileIndex, i, ch.format);
+        i++;
+        if (!ordered) {
+          yield msg;
+          continue;
+        }
+        if (m.chunk !== heldChunk) {
+          yield* release();
+          heldChunk = m.chunk;
+        }
+        if (held.length > 0 && m.logTime < held[held.length - 1].logTimeNs) heldSorted = false;
+        held.push(msg);
+      }
+      yield* release();
+      if (live) live.state = 'done';
+    } finally {
+      if (live && live.state === 'reading') live.state = 'left';
     }
   }
 
@@ -430,8 +542,9 @@ export class Bag {
   }
 
   problems(): BagProblem[] {
-    // Plus damage met while streaming a sqlite3 file (e.g. a broken overflow chain of one row).
-    return [...this.problemList, ...this.sources.flatMap((s) => s.sqlite?.file.problems.slice(s.sqlite.reported) ?? [])];
+    // Plus damage met while streaming a sqlite3 file (e.g. a broken overflow chain of one row), and
+    // inside the chunks of an indexed MCAP file (found as its messages are read).
+    return [...this.problemList, ...this.sources.flatMap((s) => [...(s.sqlite?.file.problems.slice(s.sqlite.reported) ?? []), ...(s.live?.contents.problems ?? [])])];
   }
 
   topic(name: string): BagTopic | undefined {
@@ -444,6 +557,7 @@ export class Bag {
    */
   *messagesSync(filter: MessageFilter = {}): IterableIterator<BagMessage> {
     if (this.closed) throw new BagError(this.path, 'the bag was closed');
+    if (this.infoOnly) throw new BagError(this.path, 'the bag was opened for its info only ({ messages: false }): its messages cannot be read');
     const topics = filter.topics && filter.topics.length > 0 ? new Set(filter.topics) : undefined;
     const keep = (m: Msg): boolean => (filter.startNs === undefined || m.logTimeNs >= filter.startNs) && (!topics || topics.has(m.topic));
     if (this.all) {
@@ -476,6 +590,6 @@ export class Bag {
   }
 }
 
-export function openBag(path: string): Promise<Bag> {
-  return Bag.open(path);
+export function openBag(path: string, o?: OpenOptions): Promise<Bag> {
+  return Bag.open(path, o);
 }

@@ -32,18 +32,34 @@ export interface PageDamage {
 const BLOCK_PAGES = 64;
 const utf8 = new TextDecoder('utf-8');
 
-function varint(b: Uint8Array, at: number): [number, number] {
+/** Where the varint last read by varintAt() ends (a module variable, so the hot paths allocate no tuple). */
+let vEnd = 0;
+
+/** The varint at `at` of `b`; its end is left in `vEnd`. */
+function varintAt(b: Uint8Array, at: number): number {
   let v = 0;
   for (let i = 0; i < 8; i++) {
     const x = b[at + i];
     if (x === undefined) throw new RangeError('varint runs past the page');
     v = v * 128 + (x & 0x7f);
-    if (x < 0x80) return [v, at + i + 1];
+    if (x < 0x80) {
+      vEnd = at + i + 1;
+      return v;
+    }
   }
   const x = b[at + 8];
   if (x === undefined) throw new RangeError('varint runs past the page');
-  return [v * 256 + x, at + 9];
+  vEnd = at + 9;
+  return v * 256 + x;
 }
+
+function varint(b: Uint8Array, at: number): [number, number] {
+  const v = varintAt(b, at);
+  return [v, vEnd];
+}
+
+/** Body bytes of the integer serial types 1-6. */
+const INT_BYTES = [0, 1, 2, 3, 4, 6, 8];
 
 export class SqlitePages {
   readonly pageSize: number;
@@ -187,42 +203,66 @@ export class SqlitePages {
   *rows(root: number, damage: (d: PageDamage) => void, full = true): Generator<[number, Uint8Array]> {
     let last: number | undefined;
     let visited = 0;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a nested generator function has its own `this`
-    const self = this;
-    function* walk(n: number, depth: number): Generator<[number, Uint8Array]> {
-      let h;
-      try {
-        if (depth > 40 || ++visited > self.pages) throw new PageError(n, 'corrupt', 'b-tree loops or is too deep');
-        h = self.header(n);
-        if (h.type !== 0x05 && h.type !== 0x0d) throw new PageError(n, 'corrupt', 'not a table b-tree page');
-      } catch (e) {
-        damage(toDamage(e, n, last));
-        return;
-      }
-      const { b, type, cells, ptrs, right } = h;
-      for (let i = 0; i < cells; i++) {
-        let child = 0;
-        let row: [number, Uint8Array] | undefined;
+    // An explicit stack of interior pages (page, header, next cell) rather than nested generators:
+    // each row is yielded once, not once per level of the tree (a fifth of a db3 read's time).
+    const stack: { n: number; h: ReturnType<SqlitePages['header']>; i: number }[] = [];
+    let next: number | undefined = root;
+    let depth = 0;
+    for (;;) {
+      if (next !== undefined) {
+        const n = next;
+        next = undefined;
+        let h;
         try {
-          const at = self.cell(n, b, ptrs, i);
-          if (type === 0x05) child = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-          else {
-            const [size, p1] = varint(b, at);
-            const [rowid, p2] = varint(b, p1);
-            row = [rowid, self.payload(n, b, p2, size, false, full)];
-          }
+          if (depth > 40 || ++visited > this.pages) throw new PageError(n, 'corrupt', 'b-tree loops or is too deep');
+          h = this.header(n);
+          if (h.type !== 0x05 && h.type !== 0x0d) throw new PageError(n, 'corrupt', 'not a table b-tree page');
         } catch (e) {
           damage(toDamage(e, n, last));
-          continue;
+          h = undefined;
         }
-        if (row) {
-          last = row[0];
-          yield row;
-        } else yield* walk(child, depth + 1);
+        if (h && h.type === 0x0d) {
+          const { b, cells, ptrs } = h;
+          for (let i = 0; i < cells; i++) {
+            let row: [number, Uint8Array];
+            try {
+              const at = this.cell(n, b, ptrs, i);
+              const size = varintAt(b, at);
+              const rowid = varintAt(b, vEnd);
+              row = [rowid, this.payload(n, b, vEnd, size, false, full)];
+            } catch (e) {
+              damage(toDamage(e, n, last));
+              continue;
+            }
+            last = row[0];
+            yield row;
+          }
+        } else if (h) {
+          stack.push({ n, h, i: 0 });
+          depth++;
+        }
       }
-      if (type === 0x05) yield* walk(right, depth + 1);
+      // The next child of the innermost interior page (its cells, then its right-most child).
+      const top = stack[stack.length - 1];
+      if (!top) return;
+      const { b, cells, ptrs, right } = top.h;
+      if (top.i > cells) {
+        stack.pop();
+        depth--;
+        continue;
+      }
+      const i = top.i++;
+      if (i === cells) {
+        next = right;
+        continue;
+      }
+      try {
+        const at = this.cell(top.n, b, ptrs, i);
+        next = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+      } catch (e) {
+        damage(toDamage(e, top.n, last));
+      }
     }
-    yield* walk(root, 0);
   }
 
   /** Entries of the index b-tree at `root`, in key order (record payloads). */
@@ -325,21 +365,22 @@ function toDamage(e: unknown, page: number, afterRowid: number | undefined): Pag
  * columns decoded; a record cut short (local part only) decodes the columns that are present.
  */
 export function decodeRecord(p: Uint8Array, count = Infinity): SqlValue[] {
-  const [hsize, h0] = varint(p, 0);
+  const hsize = varintAt(p, 0);
+  const h0 = vEnd;
   if (hsize > p.byteLength || hsize < h0) throw new RangeError(`record header of ${hsize} bytes in a ${p.byteLength}-byte record`);
   const out: SqlValue[] = [];
   let h = h0;
   let at = hsize;
   while (h < hsize && out.length < count) {
-    const [t, nh] = varint(p, h);
-    h = nh;
+    const t = varintAt(p, h);
+    h = vEnd;
     if (t === 0) out.push(null);
     else if (t >= 1 && t <= 6) {
-      const len = [0, 1, 2, 3, 4, 6, 8][t];
+      const len = INT_BYTES[t];
       if (at + len > p.byteLength) throw new RangeError('integer runs past the record');
       if (len <= 6) {
         out.push(signed(p, at, len));
-      } else out.push(new DataView(p.buffer, p.byteOffset + at, 8).getBigInt64(0));
+      } else out.push(bigInt64(p, at));
       at += len;
     } else if (t === 7) {
       if (at + 8 > p.byteLength) throw new RangeError('float runs past the record');
@@ -355,6 +396,17 @@ export function decodeRecord(p: Uint8Array, count = Infinity): SqlValue[] {
     } else throw new RangeError(`reserved serial type ${t}`);
   }
   return out;
+}
+
+/** A DataView over the last buffer read from: one per block of pages, not one per value (a timestamp a message). */
+let viewOf: ArrayBufferLike | undefined;
+let view: DataView | undefined;
+function bigInt64(p: Uint8Array, at: number): bigint {
+  if (p.buffer !== viewOf || !view) {
+    view = new DataView(p.buffer);
+    viewOf = p.buffer;
+  }
+  return view.getBigInt64(p.byteOffset + at);
 }
 
 function signed(p: Uint8Array, at: number, len: number): number {

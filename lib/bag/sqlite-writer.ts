@@ -18,9 +18,10 @@ export interface SqliteOutTopic {
   definition: string | null;
 }
 
+/** A message row (a BagMessage fits). */
 export interface SqliteOutMessage {
   topic: string;
-  timeNs: bigint;
+  logTimeNs: bigint;
   data: Uint8Array;
 }
 
@@ -44,14 +45,47 @@ function putVarint(b: Uint8Array, at: number, v: number): number {
     b[at] = v;
     return at + 1;
   }
-  // Values here stay below 2^53 (sizes, row ids): 7-bit groups, most significant first.
-  const groups: number[] = [];
-  while (v > 0) {
-    groups.unshift(v % 128);
+  // Values here stay below 2^53 (sizes, row ids): 7-bit groups, most significant first, written from the end.
+  const n = varintLen(v);
+  for (let i = n - 1; i >= 0; i--) {
+    b[at + i] = (v % 128) | (i < n - 1 ? 0x80 : 0);
     v = Math.floor(v / 128);
   }
-  for (let i = 0; i < groups.length; i++) b[at + i] = groups[i] | (i < groups.length - 1 ? 0x80 : 0);
-  return at + groups.length;
+  return at + n;
+}
+
+/** Body bytes of integer serial types 0-9 (8 and 9 are the constants 0 and 1). */
+const INT_BYTES = [0, 1, 2, 3, 4, 6, 8, 8, 0, 0];
+const INT_LIMITS = [1, 2, 3, 4, 6].map((len) => 2 ** (8 * len - 1));
+const BIG_LIMITS = [1, 2, 3, 4, 6].map((len) => 1n << BigInt(8 * len - 1));
+
+/** The serial type of an integer, as serial() gives it, without converting a number to a bigint. */
+function intType(v: number | bigint): number {
+  if (typeof v === 'number') {
+    if (v === 0) return 8;
+    if (v === 1) return 9;
+    for (let k = 0; k < 5; k++) if (v >= -INT_LIMITS[k] && v < INT_LIMITS[k]) return k + 1;
+    return 6;
+  }
+  if (v === 0n) return 8;
+  if (v === 1n) return 9;
+  for (let k = 0; k < 5; k++) if (v >= -BIG_LIMITS[k] && v < BIG_LIMITS[k]) return k + 1;
+  return 6;
+}
+
+/** Writes integer `v` big-endian in the `len` bytes of its serial type; returns the end. */
+function putInt(b: Uint8Array, view: DataView, at: number, v: number | bigint, len: number): number {
+  if (len === 8) view.setBigInt64(at, typeof v === 'bigint' ? v : BigInt(v));
+  else if (len > 0) {
+    // |v| < 2^47 here: exact as a number; two's complement for negative values.
+    let x = Number(v);
+    if (x < 0) x += 2 ** (8 * len);
+    for (let k = len - 1; k >= 0; k--) {
+      b[at + k] = x % 256;
+      x = Math.floor(x / 256);
+    }
+  }
+  return at + len;
 }
 
 /** Serial type and body length of one value (schema format 4: 0 and 1 take no body). */
@@ -134,12 +168,22 @@ class PageBuilder {
     return this.start + this.hdr + 2 * (this.cells + 1) + cellLen <= this.top;
   }
   add(cell: Uint8Array): void {
-    this.top -= cell.byteLength;
-    this.buf.set(cell, this.top);
+    this.buf.set(cell, this.reserve(cell.byteLength));
+  }
+  /** Room for a cell of `cellLen` bytes (and its pointer); returns where to write it in `buf`. */
+  reserve(cellLen: number): number {
+    this.top -= cellLen;
     const p = this.start + this.hdr + 2 * this.cells;
     this.buf[p] = this.top >> 8;
     this.buf[p + 1] = this.top & 0xff;
     this.cells++;
+    return this.top;
+  }
+  /** Empty again, for the next page (its bytes were copied out by PageFile.write). */
+  reset(): void {
+    this.buf.fill(0);
+    this.cells = 0;
+    this.top = U;
   }
   finish(right?: number): Uint8Array {
     const b = this.buf;
@@ -173,10 +217,44 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** A table b-tree written in row id order: leaves as they fill, interior pages at finish(). */
 class TableWriter {
-  private leaf = new PageBuilder(0x0d, 8);
+  private readonly leaf = new PageBuilder(0x0d, 8);
+  private leafView = new DataView(this.leaf.buf.buffer);
   private children: [number, number][] = [];
   private lastRowid = 0;
   constructor(private readonly f: PageFile) {}
+
+  /**
+   * A messages row (id NULL, so the row id; topic_id, timestamp, data): the cell encodeRecord and
+   * add() make, written straight into the leaf page without their allocations (convert writes one
+   * per message). A row too big for the page goes through add() and its overflow pages.
+   */
+  addMessage(rowid: number, topicId: number, timeNs: bigint, data: Uint8Array): void {
+    const tTopic = intType(topicId);
+    const tTime = intType(timeNs);
+    const tData = data.byteLength * 2 + 12;
+    let hdr = 3 + varintLen(tData);
+    hdr += varintLen(hdr + 1) > 1 ? 2 : 1;
+    const P = hdr + INT_BYTES[tTopic] + INT_BYTES[tTime] + data.byteLength;
+    if (P > U - 35) {
+      this.add(rowid, encodeRecord([null, topicId, timeNs, data]));
+      return;
+    }
+    const cellLen = varintLen(P) + varintLen(rowid) + P;
+    if (!this.leaf.fits(cellLen)) this.flush();
+    const b = this.leaf.buf;
+    let at = this.leaf.reserve(cellLen);
+    at = putVarint(b, at, P);
+    at = putVarint(b, at, rowid);
+    at = putVarint(b, at, hdr);
+    b[at++] = 0;
+    b[at++] = tTopic;
+    b[at++] = tTime;
+    at = putVarint(b, at, tData);
+    at = putInt(b, this.leafView, at, topicId, INT_BYTES[tTopic]);
+    at = putInt(b, this.leafView, at, timeNs, INT_BYTES[tTime]);
+    b.set(data, at);
+    this.lastRowid = rowid;
+  }
 
   add(rowid: number, record: Uint8Array): void {
     const P = record.byteLength;
@@ -218,7 +296,7 @@ class TableWriter {
     const pg = this.f.alloc();
     this.f.write(pg, this.leaf.finish());
     this.children.push([pg, this.lastRowid]);
-    this.leaf = new PageBuilder(0x0d, 8);
+    this.leaf.reset();
   }
 
   /** Writes what is left and the interior levels; returns the root page number. */
@@ -226,7 +304,7 @@ class TableWriter {
     this.flush();
     if (this.children.length === 0) {
       const pg = this.f.alloc();
-      this.f.write(pg, new PageBuilder(0x0d, 8).finish());
+      this.f.write(pg, this.leaf.finish());
       return pg;
     }
     // Cells are a 4-byte child and a row id varint (<= 9 bytes), plus a 2-byte pointer.
@@ -279,11 +357,26 @@ function writeIndex(f: PageFile, times: BigInt64Array, rowids: Float64Array, n: 
     cell.set(rec, putVarint(cell, 0, rec.byteLength));
     return cell;
   };
+  // Leaf entries are written in place: entry()'s bytes without its allocations (one per message).
+  const leaf = new PageBuilder(0x0a, 8);
+  const leafView = new DataView(leaf.buf.buffer);
   const writeLeaf = (lo: number, hi: number): number => {
-    const p = new PageBuilder(0x0a, 8);
-    for (let i = lo; i < hi; i++) p.add(entry(i));
+    leaf.reset();
+    const b = leaf.buf;
+    for (let i = lo; i < hi; i++) {
+      const tTime = intType(times[i]);
+      const tRow = intType(rowids[i]);
+      const rec = 3 + INT_BYTES[tTime] + INT_BYTES[tRow];
+      let at = leaf.reserve(1 + rec);
+      b[at++] = rec;
+      b[at++] = 3;
+      b[at++] = tTime;
+      b[at++] = tRow;
+      at = putInt(b, leafView, at, times[i], INT_BYTES[tTime]);
+      putInt(b, leafView, at, rowids[i], INT_BYTES[tRow]);
+    }
     const pg = f.alloc();
-    f.write(pg, p.finish());
+    f.write(pg, leaf.finish());
     return pg;
   };
   // Entries are at most 1 + 1 + 2 + 8 + 8 = 20 bytes + a 2-byte pointer.
@@ -330,8 +423,16 @@ const SCHEMA: [string, string][] = [
 /**
  * Writes the db3; returns the number of messages. `metadataYaml`, when given, is called with the
  * count once every message is written, and its text goes in the metadata table as rosbag2 Jazzy does.
+ * `onProgress` is called every 1000 messages.
  */
-export async function writeSqliteFile(path: string, topics: readonly SqliteOutTopic[], messages: Iterable<SqliteOutMessage>, rosDistro = '', metadataYaml?: (count: number) => string): Promise<number> {
+export async function writeSqliteFile(
+  path: string,
+  topics: readonly SqliteOutTopic[],
+  messages: Iterable<SqliteOutMessage>,
+  rosDistro = '',
+  metadataYaml?: (count: number, perTopic: ReadonlyMap<string, number>) => string,
+  onProgress?: (written: number) => void,
+): Promise<number> {
   const fd = openSync(path, 'wx');
   try {
     const f = new PageFile(fd);
@@ -359,11 +460,15 @@ export async function writeSqliteFile(path: string, topics: readonly SqliteOutTo
     let rowids = new Float64Array(1024);
     let n = 0;
     let sorted = true;
+    const perTopic = new Array<number>(topics.length + 1).fill(0);
     for (const m of messages) {
       const id = ids.get(m.topic);
       if (id === undefined) throw new Error(`${path}: message on unlisted topic '${m.topic}'`);
       n++;
-      msgsT.add(n, encodeRecord([null, id, m.timeNs, m.data]));
+      perTopic[id]++;
+      const timeNs = m.logTimeNs;
+      msgsT.addMessage(n, id, timeNs, m.data);
+      if (n % 1000 === 0) onProgress?.(n);
       if (n > times.length) {
         const t2 = new BigInt64Array(times.length * 2);
         t2.set(times);
@@ -372,12 +477,12 @@ export async function writeSqliteFile(path: string, topics: readonly SqliteOutTo
         r2.set(rowids);
         rowids = r2;
       }
-      if (n > 1 && m.timeNs < times[n - 2]) sorted = false;
-      times[n - 1] = m.timeNs;
+      if (n > 1 && timeNs < times[n - 2]) sorted = false;
+      times[n - 1] = timeNs;
       rowids[n - 1] = n;
     }
     roots.set('messages', msgsT.finish());
-    small('metadata', metadataYaml === undefined ? [] : [[null, 9, metadataYaml(n)]]);
+    small('metadata', metadataYaml === undefined ? [] : [[null, 9, metadataYaml(n, new Map(topics.map((t, i) => [t.name, perTopic[i + 1]])))]]);
     if (!sorted) {
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (times[a] < times[b] ? -1 : times[a] > times[b] ? 1 : a - b));
       const t2 = new BigInt64Array(n);

@@ -6,9 +6,10 @@ import initSqlJs from 'sql.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeMsg } from '../../msgs/index.js';
 import { convertBag } from './convert.js';
-import { readMcapFile } from './mcap-file.js';
+import { readMcapFile, readMcapSummary } from './mcap-file.js';
 import { parseMetadata } from './metadata.js';
 import { openBag } from './reader.js';
+import type { BagMessage } from './types.js';
 import { createBagWriter, type ChunkCompression } from './writer.js';
 import { fixture, itFixtures } from '../../test/support/fixtures.js';
 
@@ -130,6 +131,34 @@ describe('bag writer', () => {
     expect([...bag.messagesSync({ startNs: 1040n, endNs: 1060n })].length).toBe(4);
   });
 
+  it('log times that go back inside chunks, or across them, come in time order from the summary as from a full scan', async () => {
+    // chunkSize 2048: 3 Imu messages in the first chunk (after the schema and channel), then 6 a chunk.
+    // Reversed in groups of 3, every chunk's range follows the last (only each chunk needs sorting);
+    // in groups of 4, chunk ranges overlap (the file is sorted in memory).
+    for (const [g, ordered] of [[3, true], [4, false]] as const) {
+      const dir = join(tmp, `back_${g}`);
+      const w = await createBagWriter(dir, { chunkSize: 2048 });
+      for (let i = 0; i < 60; i++) {
+        const t = 1000n + BigInt(g * Math.floor(i / g) + (g - 1 - (i % g)));
+        void w.write('/imu/data', 'sensor_msgs/msg/Imu', t, makeMsg('sensor_msgs/msg/Imu', { header: { frame_id: 'imu', stamp: { sec: i, nanosec: 0 } } }));
+      }
+      await w.close();
+      const file = join(dir, `back_${g}_0.mcap`);
+      expect((await readMcapSummary(file))?.chunksOrdered).toBe(ordered);
+      const key = (m: BagMessage): string => `${m.logTimeNs}/${(m.decode() as { header: { stamp: { sec: number } } }).header.stamp.sec}`;
+      const fast = await openBag(file);
+      const got = [...fast.messagesSync()].map(key);
+      const want = [...(await openBag(file, { verify: true })).messagesSync()].map(key);
+      expect(got).toEqual(want);
+      expect(got.map((k) => BigInt(k.split('/')[0]))).toEqual(Array.from({ length: 60 }, (_, i) => 1000n + BigInt(i)));
+      expect(fast.problems()).toEqual([]);
+      // For info only: the same info, and no messages.
+      const info = await openBag(file, { messages: false });
+      expect(info.info()).toEqual(fast.info());
+      expect(() => [...info.messagesSync()]).toThrow(/opened for its info only/);
+    }
+  });
+
   it('refuses to write into a non-empty directory', async () => {
     const d = join(tmp, 'busy');
     mkdirSync(d);
@@ -201,11 +230,22 @@ describe('damaged bags', () => {
     const d = join(tmp, 'crc');
     mkdirSync(d);
     writeFileSync(join(d, 'x.mcap'), bytes);
-    const bag = await openBag(join(d, 'x.mcap'));
+    // verify: every chunk is read at open, so info() counts only what can be read.
+    const bag = await openBag(join(d, 'x.mcap'), { verify: true });
     expect(bag.info().messageCount).toBeGreaterThan(0);
     expect(bag.info().messageCount).toBeLessThan(220);
     expect(bag.problems()[0]).toMatchObject({ kind: 'corrupt' });
     expect(bag.problems()[0].message).toMatch(/corrupt data at byte \d+/);
+    // By default the file opens from its (intact) summary; the damage is reported as the messages are read.
+    const fast = await openBag(join(d, 'x.mcap'));
+    expect(fast.info().messageCount).toBe(220);
+    expect(fast.problems()).toEqual([]);
+    const read = [...fast.messagesSync()].length;
+    expect(read).toBe(bag.info().messageCount);
+    expect(fast.problems()).toEqual(bag.problems());
+    // A second read reports nothing twice.
+    expect([...fast.messagesSync()].length).toBe(read);
+    expect(fast.problems()).toEqual(bag.problems());
   });
 });
 

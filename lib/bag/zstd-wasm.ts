@@ -1,0 +1,25 @@
+/**
+ * @foxglove/wasm-zstd, loaded on first need: importing it compiles its WebAssembly module, a tenth
+ * of `kestrel bag info`'s start-up, and a bag whose chunks are uncompressed or lz4 (or info read
+ * from the MCAP summary alone) never needs it.
+ */
+type WasmZstd = typeof import('@foxglove/wasm-zstd');
+
+let loading: Promise<WasmZstd> | undefined;
+let loaded: WasmZstd | undefined;
+
+/** Loads the module (once per process). */
+export function loadZstd(): Promise<WasmZstd> {
+  loading ??= import('@foxglove/wasm-zstd').then(async (m) => {
+    await m.isLoaded;
+    loaded = m;
+    return m;
+  });
+  return loading;
+}
+
+/** The module, once `loadZstd()` has resolved. */
+export function zstdNow(): WasmZstd {
+  if (!loaded) throw new Error('wasm-zstd is not loaded yet (await loadZstd() first)');
+  return loaded;
+}

@@ -109,6 +109,28 @@ describe('grounding: every field from the text or a documented default', () => {
     expect(intentFacts('nobody, no one is here', V).mentions).toEqual([]);
   });
 
+  it('reads a spoken number with a scale word as one number, and spoken fractions of an hour', () => {
+    const values = (t: string): [number, string][] => intentFacts(t, V).mentions.map((m) => [m.value, m.unit]);
+    expect(values('alert me when the crowd hits eight hundred')).toEqual([[800, 'none']]);
+    expect(values('over two hundred and fifty people, or a thousand two hundred cars')).toEqual([[250, 'none'], [1200, 'none']]);
+    expect(values('a hundred and twenty people, 3 hundred bags')).toEqual([[120, 'none'], [300, 'none']]);
+    // Across a clause boundary the numbers stay apart ("gate 3, hundred people").
+    expect(values('for 5 min, hundred people')).toEqual([[300, 'time'], [100, 'none']]);
+    expect(values('more than a quarter of an hour, three quarters of an hour, an hour and a half')).toEqual([[900, 'time'], [2700, 'time'], [5400, 'time']]);
+    // The silent-wrong readings these replace: 8 from "eight hundred", an hour from "a quarter of an hour".
+    refused('alert me when the crowd hits eight hundred', [count({ op: '>=', threshold: 8 })], /threshold: 8 is not in the intent/);
+    ok('alert me when the crowd hits eight hundred', [count({ op: '>=', threshold: 800 })]);
+    refused('a car parked in the north lot for more than a quarter of an hour', [dwell({ class_id: 'vehicle', region: 'north_lot', duration_s: 3600 })], /duration_s: 3600 .*is not in the intent/);
+  });
+
+  it('a zero cue said with the rule is == 0, not a bare presence (> 0)', () => {
+    const text = "gate 3: if there's nobody there for 5 min, warn";
+    refused(text, [count({ region: 'gate_3', duration_s: 300 })], /threshold: 0 is not in the intent/);
+    ok(text, [count({ region: 'gate_3', op: '==', duration_s: 300 })]);
+    // A presence elsewhere in the text stays > 0; "no more than" is a comparative, not a zero cue.
+    ok('cars in the north lot, and nobody in the queue', [count({ class_id: 'vehicle', region: 'north_lot' }), count({ region: 'queue', op: '==' })]);
+  });
+
   it('accepts every compile the corpus generator writes (3,000 train intents)', () => {
     const counts = { ...DEFAULT_COUNTS, intent: { train: 3000, val: 0, heldout: 0 }, plan: { train: 0, val: 0, heldout: 0 } };
     const bad: string[] = [];

@@ -168,8 +168,47 @@ const DIST_PHRASES: [string[], number][] = Object.entries(SPECIAL_DISTANCES).map
 const DIGITS = new Set(['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']);
 const TENS = new Set(['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety']);
 
+const SCALES: Readonly<Record<string, number>> = { hundred: 100, thousand: 1000 };
+
+/** A number below 100 at `i` ("7", "seven", "forty two"), within one clause. */
+function smallNumber(tokens: readonly string[], clause: readonly number[], i: number): { value: number; len: number } | undefined {
+  const t = tokens[i];
+  if (t === undefined) return undefined;
+  if (/^\d+$/.test(t) && Number(t) < 100) return { value: Number(t), len: 1 };
+  if (!(t in NUMBER_WORDS) || NUMBER_WORDS[t] >= 100) return undefined;
+  const next = tokens[i + 1];
+  if (TENS.has(t) && next !== undefined && clause[i + 1] === clause[i] && next in NUMBER_WORDS && NUMBER_WORDS[next] > 0 && NUMBER_WORDS[next] < 10) return { value: NUMBER_WORDS[t] + NUMBER_WORDS[next], len: 2 };
+  return { value: NUMBER_WORDS[t], len: 1 };
+}
+
+/**
+ * A spoken number with a scale word at `i`: "eight hundred" is 800, not 8 and 100; "two hundred and
+ * fifty", "a thousand", "1 thousand two hundred". Undefined when no scale word follows a leading number.
+ */
+function scaledNumber(tokens: readonly string[], clause: readonly number[], i: number): { value: number; len: number } | undefined {
+  let k = i;
+  let value = 0;
+  let scaled = false;
+  for (;;) {
+    const lead = tokens[k] === 'a' ? { value: 1, len: 1 } : smallNumber(tokens, clause, k);
+    const scale = lead ? tokens[k + lead.len] : undefined;
+    if (!lead || scale === undefined || !(scale in SCALES) || clause[k + lead.len] !== clause[i]) break;
+    // "two thousand three hundred": each scale smaller than the one before.
+    if (value > 0 && value % (SCALES[scale] * 10) !== 0) break;
+    value += lead.value * SCALES[scale];
+    k += lead.len + 1;
+    scaled = true;
+  }
+  if (!scaled) return undefined;
+  const at = tokens[k] === 'and' ? k + 1 : k;
+  const rest = clause[at] === clause[i] || tokens[k] === 'and' ? smallNumber(tokens, clause, at) : undefined;
+  // "three hundred and twenty", "a hundred 5": the tail is part of the number; a unit after it belongs to all of it.
+  if (rest && !(tokens[at + rest.len] ?? '').match(/^(hundred|thousand)$/)) return { value: value + rest.value, len: at + rest.len - i };
+  return { value, len: k - i };
+}
+
 /** Numbers, durations and distances in the text, each once (longest reading first). */
-function findMentions(tokens: string[]): Mention[] {
+function findMentions(tokens: string[], clause: readonly number[]): Mention[] {
   const used = new Array<boolean>(tokens.length).fill(false);
   const out: Mention[] = [];
   const claim = (i: number, n: number): boolean => {
@@ -179,9 +218,16 @@ function findMentions(tokens: string[]): Mention[] {
   };
   // "no one", "not a single" are not the number one.
   for (const p of [words('no one'), words('not a single')]) for (const i of findPhrase(tokens, p)) claim(i, p.length);
+  const numbers: { value: number; start: number; end: number }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const s = used[i] ? undefined : scaledNumber(tokens, clause, i);
+    if (s && claim(i, s.len)) {
+      numbers.push({ value: s.value, start: i, end: i + s.len });
+      i += s.len - 1;
+    }
+  }
   for (const [p, n] of TIME_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) out.push({ value: n, start: i, end: i + p.length, unit: 'time' });
   for (const [p, n] of DIST_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) out.push({ value: n, start: i, end: i + p.length, unit: 'distance' });
-  const numbers: { value: number; start: number; end: number }[] = [];
   for (const [p, n] of UNITLESS_PHRASES) for (const i of findPhrase(tokens, p)) if (claim(i, p.length)) numbers.push({ value: n, start: i, end: i + p.length });
   for (let i = 0; i < tokens.length; i++) {
     if (used[i]) continue;
@@ -222,7 +268,7 @@ function findMentions(tokens: string[]): Mention[] {
 export function intentFacts(text: string, v: DslVocabulary): IntentFacts {
   const { tokens, clause } = clauseTokens(text);
   const { said: regionsSaid, named: regionsNamed } = maskRegions(tokens, v);
-  return { text, tokens, clause, mentions: findMentions(tokens), regionsSaid, regionsNamed };
+  return { text, tokens, clause, mentions: findMentions(tokens, clause), regionsSaid, regionsNamed };
 }
 
 const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROUNDING_EXTRA.ops]
@@ -281,6 +327,9 @@ function anyCue(tokens: readonly string[]): boolean {
   return [...ANY_CUES, ...extra].some((c) => hasPhrase(tokens, c)) || tokens.some((t) => ['anyone', 'someone', 'somebody', 'anybody'].some((w) => nearWord(t, w)));
 }
 const zeroCue = (tokens: readonly string[]): boolean => ZERO_CUES.some((c) => hasPhrase(tokens, c));
+/** A zero cue said in one of `clauses` (not "no more than": a cue before a number is its comparative). */
+const zeroCueIn = (f: IntentFacts, clauses: readonly number[]): boolean =>
+  ZERO_CUES.some((c) => findPhrase(f.tokens, words(c)).some((i) => clauses.includes(f.clause[i]) && !['more', 'fewer', 'less'].includes(f.tokens[i + 1])));
 
 /**
  * Whether a cue is said; with `mentions`, a match right before a number does not count
@@ -383,7 +432,10 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     // op and threshold
     if (r.kind === 'count') {
       const prohibition = PROHIBITION.some((w) => f.tokens.includes(w));
-      if (r.threshold === 0 && ((r.op === '==' && zeroCue(f.tokens)) || (r.op === '>' && (anyCue(f.tokens) || (zeroCue(f.tokens) && prohibition) || !anchorClauses(f, v, r).some((c) => f.mentions.some((m) => m.unit === 'none' && f.clause[m.start] === c)))))) {
+      const anchors = anchorClauses(f, v, r);
+      // A bare presence ("dogs in the perimeter") is > 0 only where no zero cue is said with it ("nobody there for 5 min").
+      const barePresence = !anchors.some((c) => f.mentions.some((m) => m.unit === 'none' && f.clause[m.start] === c)) && !zeroCueIn(f, anchors);
+      if (r.threshold === 0 && ((r.op === '==' && zeroCue(f.tokens)) || (r.op === '>' && (anyCue(f.tokens) || (zeroCue(f.tokens) && prohibition) || barePresence)))) {
         // "no X" (== 0), "any X" / a bare "dogs in the perimeter" (> 0), "must have nobody ... otherwise" (> 0) need no number.
       } else {
         const ms = mentionsOf('none', r.threshold);

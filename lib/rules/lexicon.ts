@@ -66,6 +66,8 @@ export const VAGUE_NUMBERS: Readonly<Record<string, number>> = {
 /** Whole spoken durations (seconds). */
 export const SPECIAL_DURATIONS: Readonly<Record<string, number>> = {
   'half a minute': 30, 'a minute': 60, 'one minute': 60, 'a couple of minutes': 120, 'an hour': 3600, 'one hour': 3600, 'half an hour': 1800,
+  'a quarter of an hour': 900, 'quarter of an hour': 900, 'a quarter hour': 900, 'quarter hour': 900, 'three quarters of an hour': 2700,
+  'a minute and a half': 90, 'one and a half minutes': 90, 'an hour and a half': 5400, 'one and a half hours': 5400,
 };
 export const SPECIAL_DISTANCES: Readonly<Record<string, number>> = { 'a metre': 1, 'a meter': 1, 'one metre': 1, 'one meter': 1 };
 

@@ -5,6 +5,9 @@
  * counts and the time range (leading columns only); `rows()` then streams rows in
  * (timestamp, id) order: in table order when that is already time order (as rosbag2 writes),
  * else through `timestamp_idx`, else by sorting (timestamp, id) pairs (16 bytes a row).
+ * Opened `once` (convert), a whole file
+ * with a usable `timestamp_idx` is not scanned: the index alone gives the row count, time range
+ * and order, and the table is read once, as the rows stream (per-topic counts are then unknown).
  * Timestamps are 64-bit integers read exactly as bigint.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -38,8 +41,8 @@ export interface SqliteBagFile {
   rosDistro: string;
   topics: SqliteTopic[];
   definitions: SqliteDefinition[];
-  /** Readable rows per topic id, from the opening scan. */
-  counts: Map<number, number>;
+  /** Readable rows per topic id, from the opening scan; undefined when opened `once` without one. */
+  counts: Map<number, number> | undefined;
   rowCount: number;
   startNs: bigint | undefined;
   endNs: bigint | undefined;
@@ -49,6 +52,17 @@ export interface SqliteBagFile {
   /** Every readable row in (timestamp, id) order, streamed from the file. */
   rows(): Generator<SqliteRow>;
   close(): void;
+}
+
+/** What the `timestamp_idx` walk of a file opened once found. */
+interface IndexScan {
+  rows: number;
+  startNs: bigint | undefined;
+  endNs: bigint | undefined;
+  /** Row id order is time order (the table can be read in its own order). */
+  sorted: boolean;
+  /** The rows were read through once (what that pass found is reported once). */
+  streamed: boolean;
 }
 
 interface TableInfo {
@@ -94,8 +108,17 @@ function text(v: SqlValue | undefined): string {
   return v === null || v === undefined ? '' : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
 }
 
+export interface SqliteOpenOptions {
+  /**
+   * The rows will be read once, in one pass, and none kept (convert): a whole file with a usable
+   * `timestamp_idx` opens from that index (no scan of the table: per-topic counts are not known),
+   * damaged rows are counted as they stream, and row data are views of the pages read (no copy).
+   */
+  once?: boolean;
+}
+
 /** `bytes`: the file in memory, or its decompressed copy (whole-file compression); else the file is read. */
-export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): SqliteBagFile {
+export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: SqliteOpenOptions = {}): SqliteBagFile {
   const db = new SqlitePages(path, bytes);
   const sizeBytes = bytes === undefined ? statSync(path).size : bytes instanceof Uint8Array ? bytes.byteLength : bytes.size;
   const problems: BagProblem[] = [];
@@ -161,14 +184,18 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
     const value = (rowid: number, v: SqlValue[], c: number): SqlValue | undefined => (c === messagesT.rowidColumn ? rowid : v[c]);
     const stamp = (x: SqlValue | undefined): bigint | undefined => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
 
+    const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
+    // Opened once: the index's entries (timestamp, row id), a fortieth of the table's bytes for
+    // Imu rows, give count, range and order; any doubt (damage, disorder) and the table is scanned.
+    const quick = o.once && problems.length === 0 && tsIndex ? indexScan(tsIndex.root) : undefined;
     // Opening scan: leading columns only (the local part of each cell), for counts, range and order.
-    const counts = new Map<number, number>();
-    let rowCount = 0;
-    let startNs: bigint | undefined;
-    let endNs: bigint | undefined;
-    let sorted = true;
+    let counts: Map<number, number> | undefined = quick ? undefined : new Map<number, number>();
+    let rowCount = quick?.rows ?? 0;
+    let startNs: bigint | undefined = quick?.startNs;
+    let endNs: bigint | undefined = quick?.endNs;
+    let sorted = quick?.sorted ?? true;
     let bad = 0;
-    for (const [rowid, p] of db.rows(messagesT.root, report('messages table'), false)) {
+    for (const [rowid, p] of quick ? [] : db.rows(messagesT.root, report('messages table'), false)) {
       let t: bigint | undefined;
       let topic = Number.NaN;
       try {
@@ -185,7 +212,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       if (endNs !== undefined && t < endNs) sorted = false;
       if (startNs === undefined || t < startNs) startNs = t;
       if (endNs === undefined || t > endNs) endNs = t;
-      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      counts?.set(topic, (counts?.get(topic) ?? 0) + 1);
       rowCount++;
     }
     // A header count above the file's pages is a cut file, unless every page the tables use is there.
@@ -222,7 +249,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       }
       const before = rowCount;
       salvaged.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.rowid - b.rowid));
-      counts.clear();
+      counts = new Map();
       rowCount = 0;
       startNs = endNs = undefined;
       for (const r of salvaged) {
@@ -234,7 +261,6 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       problems.push({ kind: 'truncated', file: path, message: `the messages table's b-tree is damaged: ${rowCount} row(s) salvaged by scanning the file's pages (${before} reachable through the tree)` });
     }
     if (bad > 0) problems.push({ kind: 'corrupt', file: path, message: `${bad} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
-    const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
 
     const toRow = (rowid: number, p: Uint8Array): SqliteRow | undefined => {
       try {
@@ -243,8 +269,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         const topic = num(value(rowid, v, cTopic));
         const data = value(rowid, v, cData);
         if (t === undefined || !Number.isInteger(topic)) return undefined;
-        // A copy, so that a kept message does not pin the block of pages it was read from.
-        const blob = data instanceof Uint8Array ? data.slice() : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(0);
+        // A copy, so that a kept message does not pin the block of pages it was read from (once: none is kept).
+        const blob = data instanceof Uint8Array ? (o.once ? data : data.slice()) : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(0);
         return { id: rowid, topicId: topic, timestamp: t, data: blob };
       } catch {
         return undefined;
@@ -301,6 +327,33 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       },
       close: () => db.close(),
     };
+    /**
+     * Opened from the index: the table in row id order, which the index says is time order. The
+     * table itself was not scanned, so what the scan would have found is counted here, in the first
+     * pass: damaged rows, rows whose time goes back (the index and the table disagree), and rows
+     * the index lists but the table lacks (or the reverse).
+     */
+    function* checkedTableRows(q: IndexScan): Generator<SqliteRow> {
+      const first = !q.streamed;
+      let prev: bigint | undefined;
+      let seen = 0;
+      let damaged = 0;
+      for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
+        seen++;
+        const r = toRow(rowid, p);
+        if (!r) damaged++;
+        else if (prev !== undefined && r.timestamp < prev) {
+          if (first) agrees(r, prev, 'the time order timestamp_idx gives');
+        } else {
+          prev = r.timestamp;
+          yield r;
+        }
+      }
+      q.streamed = true;
+      if (!first) return;
+      if (damaged > 0) problems.push({ kind: 'corrupt', file: path, message: `${damaged} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
+      if (seen !== q.rows) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${q.rows} row(s), the messages table holds ${seen} (the index or the table is damaged)` });
+    }
     function* rowsInOrder(): Generator<SqliteRow> {
       if (salvaged) {
         let page = -1;
@@ -319,6 +372,10 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
           }
           if (row) yield row;
         }
+        return;
+      }
+      if (sorted && quick) {
+        yield* checkedTableRows(quick);
         return;
       }
       if (sorted) {
@@ -376,6 +433,33 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         const r = rowById(rowid);
         if (r && agrees(r, t, 'the table scan')) yield r;
       }
+    }
+    /** The index walked alone (entries in (timestamp, row id) order); undefined on any damage or disorder. */
+    function indexScan(root: number): IndexScan | undefined {
+      let damaged = false;
+      let rows = 0;
+      let first: bigint | undefined;
+      let lastT: bigint | undefined;
+      let lastId = -1;
+      let inRowidOrder = true;
+      for (const e of db.indexEntries(root, () => (damaged = true))) {
+        let t: bigint | undefined;
+        let rowid: number;
+        try {
+          const [ts, id] = decodeRecord(e);
+          t = stamp(ts);
+          rowid = num(id);
+        } catch {
+          return undefined;
+        }
+        if (damaged || t === undefined || !Number.isInteger(rowid) || (lastT !== undefined && (t < lastT || (t === lastT && rowid <= lastId)))) return undefined;
+        if (rowid < lastId) inRowidOrder = false;
+        first ??= t;
+        lastT = t;
+        lastId = rowid;
+        rows++;
+      }
+      return damaged ? undefined : { rows, startNs: first, endNs: lastT, sorted: inRowidOrder, streamed: false };
     }
   } catch (e) {
     db.close();

@@ -268,40 +268,60 @@ export class SqlitePages {
   /** Entries of the index b-tree at `root`, in key order (record payloads). */
   *indexEntries(root: number, damage: (d: PageDamage) => void): Generator<Uint8Array> {
     let visited = 0;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a nested generator function has its own `this`
-    const self = this;
-    function* walk(n: number, depth: number): Generator<Uint8Array> {
-      let h;
-      try {
-        if (depth > 40 || ++visited > self.pages) throw new PageError(n, 'corrupt', 'b-tree loops or is too deep');
-        h = self.header(n);
-        if (h.type !== 0x02 && h.type !== 0x0a) throw new PageError(n, 'corrupt', 'not an index b-tree page');
-      } catch (e) {
-        damage(toDamage(e, n, undefined));
-        return;
-      }
-      const { b, type, cells, ptrs, right } = h;
-      for (let i = 0; i < cells; i++) {
-        let child = 0;
-        let entry: Uint8Array | undefined;
+    // An explicit stack, as rows(): each entry is yielded once, not once per level of the tree.
+    // `down`: the left child of cell i has been walked (an interior entry comes after its child).
+    const stack: { n: number; h: ReturnType<SqlitePages['header']>; i: number; down: boolean }[] = [];
+    let next: number | undefined = root;
+    for (;;) {
+      if (next !== undefined) {
+        const n = next;
+        next = undefined;
         try {
-          let at = self.cell(n, b, ptrs, i);
-          if (type === 0x02) {
-            child = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-            at += 4;
-          }
-          const [size, p1] = varint(b, at);
-          entry = self.payload(n, b, p1, size, true, true);
+          if (stack.length > 40 || ++visited > this.pages) throw new PageError(n, 'corrupt', 'b-tree loops or is too deep');
+          const h = this.header(n);
+          if (h.type !== 0x02 && h.type !== 0x0a) throw new PageError(n, 'corrupt', 'not an index b-tree page');
+          stack.push({ n, h, i: 0, down: false });
         } catch (e) {
           damage(toDamage(e, n, undefined));
-          continue;
         }
-        if (child) yield* walk(child, depth + 1);
-        yield entry;
       }
-      if (type === 0x02) yield* walk(right, depth + 1);
+      const top = stack[stack.length - 1];
+      if (!top) return;
+      const { b, type, cells, ptrs, right } = top.h;
+      if (top.i > cells || (top.i === cells && type !== 0x02)) {
+        stack.pop();
+        continue;
+      }
+      if (top.i === cells) {
+        top.i++;
+        next = right;
+        continue;
+      }
+      let entry: Uint8Array;
+      let child = 0;
+      try {
+        let at = this.cell(top.n, b, ptrs, top.i);
+        if (type === 0x02) {
+          child = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+          at += 4;
+        }
+        const size = varintAt(b, at);
+        entry = this.payload(top.n, b, vEnd, size, true, true);
+      } catch (e) {
+        damage(toDamage(e, top.n, undefined));
+        top.i++;
+        top.down = false;
+        continue;
+      }
+      if (child && !top.down) {
+        top.down = true;
+        next = child;
+        continue;
+      }
+      top.down = false;
+      top.i++;
+      yield entry;
     }
-    yield* walk(root, 0);
   }
 
   /**

@@ -10,11 +10,12 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { McapChunkBuilder, McapWriter, type IWritable } from '@mcap/core';
-import * as zstd from '@foxglove/wasm-zstd';
 import { compress as lz4Compress } from 'lz4js';
 import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import { formatMetadata, qosProfiles, qosText, type MetadataFileEntry, type QosProfile } from './metadata.js';
 import { typeDescriptionHash } from './type-hash.js';
+import type { ZstdCodec } from './zstd-stream.js';
+import { loadChunkZstd } from './zstd-wasm.js';
 import { BagError, type BagTopic } from './types.js';
 
 export type ChunkCompression = 'zstd' | 'lz4' | 'none';
@@ -183,7 +184,7 @@ class McapBagWriter implements BagWriter {
   private flushTimer: NodeJS.Timeout | undefined;
   readonly finalizeOnSignal: boolean;
 
-  constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions) {
+  constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions & { zstd: ZstdCodec | undefined }) {
     this.registry = o.registry ?? kestrelMsgs;
     this.finalizeOnSignal = o.finalizeOnSignal ?? true;
     const flushMs = o.flushMs ?? 1000;
@@ -345,7 +346,7 @@ class McapBagWriter implements BagWriter {
           ? undefined
           : (chunk: Uint8Array) =>
               compression === 'zstd'
-                ? { compression: 'zstd', compressedData: zstd.compress(chunk, ZSTD_LEVEL) }
+                ? { compression: 'zstd', compressedData: (this.o.zstd as ZstdCodec).compress(chunk, ZSTD_LEVEL) }
                 : { compression: 'lz4', compressedData: lz4Compress(chunk) as Uint8Array },
     });
     await mcap.start({ profile: 'ros2', library: 'kestrel' });
@@ -398,13 +399,15 @@ export async function createBagWriter(dir: string, opts: BagWriterOptions = {}):
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new BagError(dir, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
   mkdirSync(dir, { recursive: true });
   const compression = opts.compression ?? 'zstd';
-  if (compression === 'zstd') await zstd.isLoaded;
+  // libzstd, else wasm-zstd (loaded only now: a writer of lz4 or plain chunks never compiles it).
+  const codec = compression === 'zstd' ? await loadChunkZstd() : undefined;
   const w = new McapBagWriter(dir, {
     ...opts,
     compression,
     splitBytes: opts.splitBytes ?? 0,
     splitSeconds: opts.splitSeconds ?? 0,
     chunkSize: opts.chunkSize ?? 768 * 1024,
+    zstd: codec,
   });
   trackOpen(w);
   return w;

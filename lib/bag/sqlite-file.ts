@@ -329,30 +329,48 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
     };
     /**
      * Opened from the index: the table in row id order, which the index says is time order. The
-     * table itself was not scanned, so what the scan would have found is counted here, in the first
-     * pass: damaged rows, rows whose time goes back (the index and the table disagree), and rows
-     * the index lists but the table lacks (or the reverse).
+     * table itself was not scanned, so each row is checked against its index entry, walked in
+     * step (through a second reader, so that neither walk evicts the other's block of pages), and
+     * what the scan would have found is counted here, in the first pass: damaged rows, rows whose
+     * time disagrees with the index, and rows the index lists but the table lacks (or the reverse).
      */
-    function* checkedTableRows(q: IndexScan): Generator<SqliteRow> {
+    function* checkedTableRows(q: IndexScan, root: number): Generator<SqliteRow> {
       const first = !q.streamed;
-      let prev: bigint | undefined;
-      let seen = 0;
-      let damaged = 0;
-      for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
-        seen++;
-        const r = toRow(rowid, p);
-        if (!r) damaged++;
-        else if (prev !== undefined && r.timestamp < prev) {
-          if (first) agrees(r, prev, 'the time order timestamp_idx gives');
-        } else {
-          prev = r.timestamp;
-          yield r;
+      const ix = new SqlitePages(path, bytes);
+      try {
+        const entries = ix.indexEntries(root, () => undefined);
+        const nextEntry = (): { t: bigint; rowid: number } | undefined => {
+          const e = entries.next();
+          if (e.done) return undefined;
+          const [t, id] = decodeRecord(e.value);
+          return { t: stamp(t) ?? -1n, rowid: num(id) };
+        };
+        let e = nextEntry();
+        let damaged = 0;
+        let unlisted = 0;
+        let missing = 0;
+        for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
+          while (e && e.rowid < rowid) {
+            missing++;
+            e = nextEntry();
+          }
+          const listed = e?.rowid === rowid ? e : undefined;
+          if (listed) e = nextEntry();
+          const r = toRow(rowid, p);
+          if (!r) damaged++;
+          else if (!listed) unlisted++;
+          else if (r.timestamp === listed.t) yield r;
+          else if (first) agrees(r, listed.t, 'timestamp_idx');
         }
+        for (; e; e = nextEntry()) missing++;
+        q.streamed = true;
+        if (!first) return;
+        if (damaged > 0) problems.push({ kind: 'corrupt', file: path, message: `${damaged} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
+        if (unlisted > 0) problems.push({ kind: 'corrupt', file: path, message: `${unlisted} row(s) of the messages table are not in timestamp_idx (the index or the table is damaged): dropped, their place in time order is not known` });
+        if (missing > 0) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${missing} row(s) the messages table does not hold (the index or the table is damaged)` });
+      } finally {
+        ix.close();
       }
-      q.streamed = true;
-      if (!first) return;
-      if (damaged > 0) problems.push({ kind: 'corrupt', file: path, message: `${damaged} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
-      if (seen !== q.rows) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${q.rows} row(s), the messages table holds ${seen} (the index or the table is damaged)` });
     }
     function* rowsInOrder(): Generator<SqliteRow> {
       if (salvaged) {
@@ -374,8 +392,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
         }
         return;
       }
-      if (sorted && quick) {
-        yield* checkedTableRows(quick);
+      if (sorted && quick && tsIndex) {
+        yield* checkedTableRows(quick, tsIndex.root);
         return;
       }
       if (sorted) {

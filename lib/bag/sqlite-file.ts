@@ -11,7 +11,7 @@
  * Timestamps are 64-bit integers read exactly as bigint.
  */
 import { existsSync, statSync } from 'node:fs';
-import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
+import { decodeRecord, indexKey, lastKeyRowid, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
 import { BagError, type BagProblem, type Unpacked } from './types.js';
 
 export interface SqliteTopic {
@@ -339,11 +339,12 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
       const ix = new SqlitePages(path, bytes);
       try {
         const entries = ix.indexEntries(root, () => undefined);
+        // (Every entry decoded as two integers at open.)
         const nextEntry = (): { t: bigint; rowid: number } | undefined => {
           const e = entries.next();
           if (e.done) return undefined;
-          const [t, id] = decodeRecord(e.value);
-          return { t: stamp(t) ?? -1n, rowid: num(id) };
+          const t = indexKey(e.value) ?? -1n;
+          return { t, rowid: lastKeyRowid() };
         };
         let e = nextEntry();
         let damaged = 0;
@@ -461,15 +462,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
       let lastId = -1;
       let inRowidOrder = true;
       for (const e of db.indexEntries(root, () => (damaged = true))) {
-        let t: bigint | undefined;
-        let rowid: number;
-        try {
-          const [ts, id] = decodeRecord(e);
-          t = stamp(ts);
-          rowid = num(id);
-        } catch {
-          return undefined;
-        }
+        const t = indexKey(e);
+        const rowid = lastKeyRowid();
         if (damaged || t === undefined || !Number.isInteger(rowid) || (lastT !== undefined && (t < lastT || (t === lastT && rowid <= lastId)))) return undefined;
         if (rowid < lastId) inRowidOrder = false;
         first ??= t;

@@ -418,15 +418,56 @@ export function decodeRecord(p: Uint8Array, count = Infinity): SqlValue[] {
   return out;
 }
 
-/** A DataView over the last buffer read from: one per block of pages, not one per value (a timestamp a message). */
+/**
+ * DataViews over the last two buffers read from: one per block of pages, not one per value (a
+ * timestamp a message). Two, for a table and its index read in step (each has its own blocks).
+ */
 let viewOf: ArrayBufferLike | undefined;
 let view: DataView | undefined;
+let viewOf2: ArrayBufferLike | undefined;
+let view2: DataView | undefined;
 function bigInt64(p: Uint8Array, at: number): bigint {
   if (p.buffer !== viewOf || !view) {
-    view = new DataView(p.buffer);
-    viewOf = p.buffer;
+    if (p.buffer === viewOf2 && view2) {
+      [viewOf, viewOf2, view, view2] = [viewOf2, viewOf, view2, view];
+    } else {
+      [viewOf2, view2] = [viewOf, view];
+      view = new DataView(p.buffer);
+      viewOf = p.buffer;
+    }
   }
-  return view.getBigInt64(p.byteOffset + at);
+  return (view as DataView).getBigInt64(p.byteOffset + at);
+}
+
+let keyRowid = 0;
+
+/** The second integer of the entry last read by `indexKey()`. */
+export function lastKeyRowid(): number {
+  return keyRowid;
+}
+
+/** An integer column of serial type `t` (1-6, or the constants 0 and 1 as types 8 and 9) at `at`. */
+function intAt(p: Uint8Array, at: number, t: number): number | bigint {
+  if (t >= 8) return t - 8;
+  return t === 6 ? bigInt64(p, at) : signed(p, at, INT_BYTES[t]);
+}
+
+/**
+ * An index entry of two integer columns (timestamp_idx: timestamp, row id) without decodeRecord's
+ * array: the timestamp, the row id left in `keyRowid`; undefined when it is not two integers.
+ */
+export function indexKey(p: Uint8Array): bigint | undefined {
+  const hsize = p[0];
+  const t1 = p[1];
+  const t2 = p[2];
+  // A 3-byte header (one-byte varints): what any entry of two integers has.
+  if (hsize !== 3 || p.byteLength < 3 || !(t1 >= 1 && t1 <= 9 && t1 !== 7) || !(t2 >= 1 && t2 <= 9 && t2 !== 7)) return undefined;
+  const l1 = t1 >= 8 ? 0 : INT_BYTES[t1];
+  const l2 = t2 >= 8 ? 0 : INT_BYTES[t2];
+  if (3 + l1 + l2 > p.byteLength) return undefined;
+  keyRowid = Number(intAt(p, 3 + l1, t2));
+  const t = intAt(p, 3, t1);
+  return typeof t === 'bigint' ? t : BigInt(t);
 }
 
 function signed(p: Uint8Array, at: number, len: number): number {

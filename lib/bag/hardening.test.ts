@@ -11,6 +11,7 @@ import { makeMsg } from '../../msgs/index.js';
 import { mutate, rng } from '../../test/support/bag-mutations.js';
 import { convertBag } from './convert.js';
 import { openBag } from './reader.js';
+import { writeSqliteFile } from './sqlite-writer.js';
 import { BagError } from './types.js';
 import { createBagWriter } from './writer.js';
 
@@ -111,6 +112,25 @@ describe('db3 hostile input', () => {
         expect(bag.problems()).toContainEqual(expect.objectContaining({ kind: 'corrupt', message: expect.stringMatching(new RegExp(`^100 message\\(s\\) on topic row \\d+, whose ${why.source}: dropped`)) }));
       }
     }
+  });
+
+  it('opened once, a db3 whose row order is not time order streams in time order, as a full open does (rows looked up by id from the first entry that goes back)', async () => {
+    const d = join(tmp, `case${n++}`);
+    mkdirSync(d);
+    const f = join(d, 'unsorted.db3');
+    // Rows 1-50 in order, then times that jump back and forth: row id order stops being time order at row 51.
+    const times = Array.from({ length: 200 }, (_, i) => (i < 50 ? i : 50 + ((i * 37) % 150)));
+    const topic = { name: '/t', type: 'std_msgs/msg/String', serializationFormat: 'cdr', offeredQosProfiles: '', typeDescriptionHash: '', definition: 'string data' };
+    await writeSqliteFile(f, [topic], times.map((t, i) => ({ topic: '/t', logTimeNs: T0 + BigInt(t), data: new Uint8Array([i, i >> 8]) })));
+    const full = [...(await openBag(f)).messagesSync()].map(key);
+    const bag = await openBag(f, { once: true });
+    expect(bag.info().messageCount).toBe(200);
+    // Opened from the index (no per-topic counts at open): the path under test.
+    expect(bag.info().topics[0].messageCount).toBe(0);
+    const once = [...bag.messagesSync()].map(key);
+    expect(once).toEqual(full);
+    expect(once.length).toBe(200);
+    expect(bag.problems()).toEqual([]);
   });
 
   it('a damaged or foreign file gives an error that names it', async () => {

@@ -59,8 +59,6 @@ interface IndexScan {
   rows: number;
   startNs: bigint | undefined;
   endNs: bigint | undefined;
-  /** Row id order is time order (the table can be read in its own order). */
-  sorted: boolean;
   /** The rows were read through once (what that pass found is reported once). */
   streamed: boolean;
 }
@@ -187,13 +185,13 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
     const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
     // Opened once: the index's entries (timestamp, row id), a fortieth of the table's bytes for
     // Imu rows, give count, range and order; any doubt (damage, disorder) and the table is scanned.
-    const quick = o.once && problems.length === 0 && tsIndex ? indexScan(tsIndex.root) : undefined;
+    const quick = o.once && problems.length === 0 && tsIndex ? indexSummary(tsIndex.root) : undefined;
     // Opening scan: leading columns only (the local part of each cell), for counts, range and order.
     let counts: Map<number, number> | undefined = quick ? undefined : new Map<number, number>();
     let rowCount = quick?.rows ?? 0;
     let startNs: bigint | undefined = quick?.startNs;
     let endNs: bigint | undefined = quick?.endNs;
-    let sorted = quick?.sorted ?? true;
+    let sorted = true;
     let bad = 0;
     for (const [rowid, p] of quick ? [] : db.rows(messagesT.root, report('messages table'), false)) {
       let t: bigint | undefined;
@@ -328,47 +326,73 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
       close: () => db.close(),
     };
     /**
-     * Opened from the index: the table in row id order, which the index says is time order. The
-     * table itself was not scanned, so each row is checked against its index entry, walked in
-     * step (through a second reader, so that neither walk evicts the other's block of pages), and
-     * what the scan would have found is counted here, in the first pass: damaged rows, rows whose
-     * time disagrees with the index, and rows the index lists but the table lacks (or the reverse).
+     * Opened from the index: rows in index order, each checked against its entry. While the
+     * entries' row ids go up, the table is read in its own order, in step with them (through a
+     * second reader, so that neither walk evicts the other's block of pages); from the first entry
+     * whose row id goes back (a table not in time order), rows are looked up by id. What a scan
+     * at open would have found is counted in the first pass: damaged rows, entries out of order
+     * (dropped), rows whose time disagrees with their entry (dropped), entries without a row, and,
+     * while the table is read in step to its end, rows the index lacks (dropped).
      */
     function* checkedTableRows(q: IndexScan, root: number): Generator<SqliteRow> {
       const first = !q.streamed;
       const ix = new SqlitePages(path, bytes);
       try {
-        const entries = ix.indexEntries(root, () => undefined);
-        // (Every entry decoded as two integers at open.)
-        const nextEntry = (): { t: bigint; rowid: number } | undefined => {
-          const e = entries.next();
-          if (e.done) return undefined;
-          const t = indexKey(e.value) ?? -1n;
-          return { t, rowid: lastKeyRowid() };
-        };
-        let e = nextEntry();
+        const table = db.rows(msgT.root, late('messages table'));
+        let row = table.next();
+        let inStep = true;
         let damaged = 0;
         let unlisted = 0;
         let missing = 0;
-        for (const [rowid, p] of db.rows(msgT.root, late('messages table'))) {
-          while (e && e.rowid < rowid) {
-            missing++;
-            e = nextEntry();
+        let disorder = 0;
+        let lastT: bigint | undefined;
+        let lastId = -1;
+        for (const e of ix.indexEntries(root, late('timestamp index'))) {
+          const t = indexKey(e);
+          const rowid = lastKeyRowid();
+          if (t === undefined || !Number.isInteger(rowid) || (lastT !== undefined && (t < lastT || (t === lastT && rowid <= lastId)))) {
+            disorder++;
+            continue;
           }
-          const listed = e?.rowid === rowid ? e : undefined;
-          if (listed) e = nextEntry();
-          const r = toRow(rowid, p);
-          if (!r) damaged++;
-          else if (!listed) unlisted++;
-          else if (r.timestamp === listed.t) yield r;
-          else if (first) agrees(r, listed.t, 'timestamp_idx');
+          if (inStep && rowid < lastId) inStep = false;
+          lastT = t;
+          lastId = rowid;
+          let r: SqliteRow | undefined;
+          if (inStep) {
+            while (!row.done && row.value[0] < rowid) {
+              unlisted++;
+              row = table.next();
+            }
+            if (row.done || row.value[0] !== rowid) {
+              missing++;
+              continue;
+            }
+            r = toRow(rowid, row.value[1]);
+            row = table.next();
+            if (!r) {
+              damaged++;
+              continue;
+            }
+          } else {
+            r = rowById(rowid);
+            if (!r) {
+              missing++;
+              continue;
+            }
+          }
+          if (r.timestamp === t) yield r;
+          else if (first) agrees(r, t, 'timestamp_idx');
         }
-        for (; e; e = nextEntry()) missing++;
+        if (inStep) {
+          for (; !row.done; row = table.next()) unlisted++;
+        }
         q.streamed = true;
         if (!first) return;
         if (damaged > 0) problems.push({ kind: 'corrupt', file: path, message: `${damaged} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
-        if (unlisted > 0) problems.push({ kind: 'corrupt', file: path, message: `${unlisted} row(s) of the messages table are not in timestamp_idx (the index or the table is damaged): dropped, their place in time order is not known` });
-        if (missing > 0) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${missing} row(s) the messages table does not hold (the index or the table is damaged)` });
+        if (disorder > 0) problems.push({ kind: 'corrupt', file: path, message: `${disorder} timestamp_idx entr(ies) out of order or unreadable (the index is damaged): their rows are dropped, to keep time order` });
+        // Looked up by id, rows the index lacks are not seen: counted only when the table was read in step to its end.
+        if (inStep && unlisted > 0) problems.push({ kind: 'corrupt', file: path, message: `${unlisted} row(s) of the messages table are not in timestamp_idx (the index or the table is damaged): dropped, their place in time order is not known` });
+        if (missing > 0) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${missing} row(s) the messages table does not hold or that cannot be read (the index or the table is damaged)` });
       } finally {
         ix.close();
       }
@@ -393,7 +417,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
         }
         return;
       }
-      if (sorted && quick && tsIndex) {
+      if (quick && tsIndex) {
         yield* checkedTableRows(quick, tsIndex.root);
         return;
       }
@@ -453,25 +477,14 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
         if (r && agrees(r, t, 'the table scan')) yield r;
       }
     }
-    /** The index walked alone (entries in (timestamp, row id) order); undefined on any damage or disorder. */
-    function indexScan(root: number): IndexScan | undefined {
-      let damaged = false;
-      let rows = 0;
-      let first: bigint | undefined;
-      let lastT: bigint | undefined;
-      let lastId = -1;
-      let inRowidOrder = true;
-      for (const e of db.indexEntries(root, () => (damaged = true))) {
-        const t = indexKey(e);
-        const rowid = lastKeyRowid();
-        if (damaged || t === undefined || !Number.isInteger(rowid) || (lastT !== undefined && (t < lastT || (t === lastT && rowid <= lastId)))) return undefined;
-        if (rowid < lastId) inRowidOrder = false;
-        first ??= t;
-        lastT = t;
-        lastId = rowid;
-        rows++;
-      }
-      return damaged ? undefined : { rows, startNs: first, endNs: lastT, sorted: inRowidOrder, streamed: false };
+    /** Count and time range from the index's page headers and its first and last entries; undefined on any damage. */
+    function indexSummary(root: number): IndexScan | undefined {
+      const sum = db.indexSummary(root);
+      if (!sum) return undefined;
+      const startNs = sum.first && indexKey(sum.first);
+      const endNs = sum.last && indexKey(sum.last);
+      if (sum.entries > 0 && (startNs === undefined || endNs === undefined || endNs < startNs)) return undefined;
+      return { rows: sum.entries, startNs, endNs, streamed: false };
     }
   } catch (e) {
     db.close();

@@ -5,9 +5,9 @@
  * counts and the time range (leading columns only); `rows()` then streams rows in
  * (timestamp, id) order: in table order when that is already time order (as rosbag2 writes),
  * else through `timestamp_idx`, else by sorting (timestamp, id) pairs (16 bytes a row).
- * Opened `once` (convert), a whole file
- * with a usable `timestamp_idx` is not scanned: the index alone gives the row count, time range
- * and order, and the table is read once, as the rows stream (per-topic counts are then unknown).
+ * Opened `once` (convert), a whole file with a usable `timestamp_idx` is not scanned: the index's
+ * page headers and its first and last entries give the row count and time range, and the rows
+ * stream in index order, each checked against its entry (per-topic counts are then unknown).
  * Timestamps are 64-bit integers read exactly as bigint.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -110,7 +110,8 @@ export interface SqliteOpenOptions {
   /**
    * The rows will be read once, in one pass, and none kept (convert): a whole file with a usable
    * `timestamp_idx` opens from that index (no scan of the table: per-topic counts are not known),
-   * damaged rows are counted as they stream, and row data are views of the pages read (no copy).
+   * rows stream in index order, checked against it, damage counted as they stream, and row data
+   * are views of the pages read (no copy).
    */
   once?: boolean;
 }
@@ -183,8 +184,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: S
     const stamp = (x: SqlValue | undefined): bigint | undefined => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
 
     const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
-    // Opened once: the index's entries (timestamp, row id), a fortieth of the table's bytes for
-    // Imu rows, give count, range and order; any doubt (damage, disorder) and the table is scanned.
+    // Opened once: count and range from the index's page headers and end entries (its order is
+    // checked as the rows stream); any doubt at open (damage) and the table is scanned.
     const quick = o.once && problems.length === 0 && tsIndex ? indexSummary(tsIndex.root) : undefined;
     // Opening scan: leading columns only (the local part of each cell), for counts, range and order.
     let counts: Map<number, number> | undefined = quick ? undefined : new Map<number, number>();

@@ -33,7 +33,8 @@ function problemNotes(problems: readonly BagProblem[]): string[] {
 }
 
 export async function convertBag(src: string, dst: string, o: ConvertOptions): Promise<ConvertResult> {
-  const bag = await openBag(src);
+  // Read once: a db3 is not scanned at open for per-topic counts (the writers count what they write).
+  const bag = await openBag(src, { once: true });
   const info = bag.info();
   const total = info.messageCount;
   // A bag's incomplete definitions (placeholders, missing dependencies) become schemaless channels.

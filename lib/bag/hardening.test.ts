@@ -11,6 +11,7 @@ import { makeMsg } from '../../msgs/index.js';
 import { mutate, rng } from '../../test/support/bag-mutations.js';
 import { convertBag } from './convert.js';
 import { openBag } from './reader.js';
+import { writeSqliteFile } from './sqlite-writer.js';
 import { BagError } from './types.js';
 import { createBagWriter } from './writer.js';
 
@@ -78,11 +79,17 @@ describe('db3 hostile input', () => {
     expect(at).toBeGreaterThan(0);
     b[at] ^= 0x40;
     const f = file(b, 'db3');
-    const bag = await openBag(f);
-    const got = [...bag.messagesSync()];
-    for (let i = 1; i < got.length; i++) expect(got[i].logTimeNs >= got[i - 1].logTimeNs).toBe(true);
-    expect(got.length).toBe(all.length - 1);
-    expect(bag.problems()).toEqual([expect.objectContaining({ kind: 'corrupt', file: f, message: expect.stringMatching(/^1 row\(s\) whose timestamp disagrees with timestamp_idx .*dropped, to keep time order/) })]);
+    // Opened once (convert), the table is not scanned: each row is checked against its index entry as it streams.
+    for (const once of [false, true]) {
+      const bag = await openBag(f, { once });
+      const got = [...bag.messagesSync()];
+      for (let i = 1; i < got.length; i++) expect(got[i].logTimeNs >= got[i - 1].logTimeNs).toBe(true);
+      expect(got.length).toBe(all.length - 1);
+      expect(bag.problems()).toEqual([expect.objectContaining({ kind: 'corrupt', file: f, message: expect.stringMatching(/^1 row\(s\) whose timestamp disagrees with timestamp_idx .*dropped, to keep time order/) })]);
+      // A second read reports nothing twice.
+      expect([...bag.messagesSync()].length).toBe(all.length - 1);
+      expect(bag.problems().length).toBe(1);
+    }
   });
 
   it('a topic row renamed to an invalid name, or to one metadata.yaml does not list, has its rows dropped and counted (found by the bag-db3 fuzz target)', async () => {
@@ -96,12 +103,34 @@ describe('db3 hostile input', () => {
       mkdirSync(d);
       writeFileSync(join(d, 'db_0.db3'), b);
       if (to === '/cjatter') writeFileSync(join(d, 'metadata.yaml'), readFileSync(join(tmp, 'db', 'metadata.yaml')));
-      const bag = await openBag(to === '/cjatter' ? d : join(d, 'db_0.db3'));
-      const got = [...bag.messagesSync()];
-      expect(got.length).toBe(300);
-      expect(got.every((m) => m.topic === '/imu/data')).toBe(true);
-      expect(bag.problems()).toContainEqual(expect.objectContaining({ kind: 'corrupt', message: expect.stringMatching(new RegExp(`^100 message\\(s\\) on topic row \\d+, whose ${why.source}: dropped`)) }));
+      // Opened once (convert), the rows are counted as they stream, not at open.
+      for (const once of [false, true]) {
+        const bag = await openBag(to === '/cjatter' ? d : join(d, 'db_0.db3'), { once });
+        const got = [...bag.messagesSync()];
+        expect(got.length).toBe(300);
+        expect(got.every((m) => m.topic === '/imu/data')).toBe(true);
+        expect(bag.problems()).toContainEqual(expect.objectContaining({ kind: 'corrupt', message: expect.stringMatching(new RegExp(`^100 message\\(s\\) on topic row \\d+, whose ${why.source}: dropped`)) }));
+      }
     }
+  });
+
+  it('opened once, a db3 whose row order is not time order streams in time order, as a full open does (rows looked up by id from the first entry that goes back)', async () => {
+    const d = join(tmp, `case${n++}`);
+    mkdirSync(d);
+    const f = join(d, 'unsorted.db3');
+    // Rows 1-50 in order, then times that jump back and forth: row id order stops being time order at row 51.
+    const times = Array.from({ length: 200 }, (_, i) => (i < 50 ? i : 50 + ((i * 37) % 150)));
+    const topic = { name: '/t', type: 'std_msgs/msg/String', serializationFormat: 'cdr', offeredQosProfiles: '', typeDescriptionHash: '', definition: 'string data' };
+    await writeSqliteFile(f, [topic], times.map((t, i) => ({ topic: '/t', logTimeNs: T0 + BigInt(t), data: new Uint8Array([i, i >> 8]) })));
+    const full = [...(await openBag(f)).messagesSync()].map(key);
+    const bag = await openBag(f, { once: true });
+    expect(bag.info().messageCount).toBe(200);
+    // Opened from the index (no per-topic counts at open): the path under test.
+    expect(bag.info().topics[0].messageCount).toBe(0);
+    const once = [...bag.messagesSync()].map(key);
+    expect(once).toEqual(full);
+    expect(once.length).toBe(200);
+    expect(bag.problems()).toEqual([]);
   });
 
   it('a damaged or foreign file gives an error that names it', async () => {
@@ -194,13 +223,15 @@ describe('MCAP hostile input', () => {
 });
 
 /** Opens and reads a mutated bag; anything thrown must be a BagError naming the file. */
-async function probe(bytes: Uint8Array, ext: string): Promise<{ keys: string[]; error?: string }> {
+async function probe(bytes: Uint8Array, ext: string, once = false): Promise<{ keys: string[]; times: bigint[]; problems: number; error?: string }> {
   const f = file(bytes, ext);
   try {
-    const bag = await openBag(f);
+    const bag = await openBag(f, { once });
     const keys: string[] = [];
+    const times: bigint[] = [];
     for (const m of bag.messagesSync()) {
       keys.push(key(m));
+      times.push(m.logTimeNs);
       try {
         m.decode();
       } catch {
@@ -208,10 +239,10 @@ async function probe(bytes: Uint8Array, ext: string): Promise<{ keys: string[]; 
       }
     }
     bag.info();
-    return { keys };
+    return { keys, times, problems: bag.problems().length };
   } catch (e) {
     if (!(e instanceof BagError) || !e.message.includes(f)) throw new Error(`${ext} case ${f}: unexpected ${(e as Error).stack}`, { cause: e });
-    return { keys: [], error: e.message };
+    return { keys: [], times: [], problems: 0, error: e.message };
   } finally {
     rmSync(join(f, '..'), { recursive: true, force: true });
   }
@@ -282,5 +313,23 @@ describe('fuzz (seeded)', () => {
       expect(res.keys.length).toBeLessThanOrEqual(all.length + 1);
     }
     expect(read).toBeGreaterThan(100 * 100);
+  });
+
+  it('db3 opened once (convert: no scan at open, rows checked against timestamp_idx as they stream): the same mutations never crash; rows in time order; fewer rows than a full open only with a problem reported', async () => {
+    const r = rng(19);
+    let fewer = 0;
+    for (let i = 0; i < 100; i++) {
+      const { bytes, what } = mutate(db3, r, 100);
+      const full = await probe(bytes, 'db3');
+      const once = await probe(bytes, 'db3', true);
+      expect(once.keys.length, `case ${i}: ${what}`).toBeLessThanOrEqual(all.length + 1);
+      for (let k = 1; k < once.times.length; k++) expect(once.times[k] >= once.times[k - 1], `case ${i}: ${what}`).toBe(true);
+      if (once.keys.length < full.keys.length) {
+        fewer++;
+        expect(once.problems, `case ${i}: ${what}`).toBeGreaterThan(0);
+      }
+      if (full.keys.length === all.length && full.problems === 0) expect(once.keys, `case ${i}: ${what}`).toEqual(full.keys);
+    }
+    expect(fewer).toBeLessThan(50);
   });
 });

@@ -9,7 +9,8 @@ import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type Decompress
 import { zstdContentSize } from './compression.js';
 import { lz4DecodeFrames } from './lz4.js';
 import type { BagProblem, Unpacked } from './types.js';
-import { loadZstd, zstdNow } from './zstd-wasm.js';
+import { loadChunkZstd } from './zstd-wasm.js';
+import type { ZstdCodec } from './zstd-stream.js';
 
 export interface RawSchema {
   name: string;
@@ -63,18 +64,20 @@ const ZSTD_MAX_RATIO = 32 * 1024;
 /**
  * MCAP chunk decoders, bounded: the declared uncompressed size is checked against a bound and
  * against the frame's own content size (zstd) before the output is allocated, and the output must
- * have exactly that size. zstd through wasm-zstd, lz4 frames through lz4.ts; bz2, which is not one of
+ * have exactly that size. zstd through libzstd (wasm-zstd without it), lz4 frames through lz4.ts; bz2, which is not one of
  * the MCAP specification's compressions and which rosbag2 never writes, is not loaded (a bz2 chunk is
  * reported as unsupported and skipped). @mcap/support's loader is not used: it loads protobufjs and
  * three WebAssembly modules, a third of `kestrel bag info`'s start-up.
  */
+let chunkZstd: ZstdCodec | undefined;
 const HANDLERS: DecompressHandlers = {
   zstd: (data, size) => {
     const n = chunkBytes('zstd', size);
     const framed = zstdContentSize(data, 'zstd chunk');
     if (framed !== undefined && framed !== n) throw new Error(`zstd chunk: its frame holds ${framed} bytes, the chunk header says ${n}`);
     if (n > data.byteLength * ZSTD_MAX_RATIO) throw new Error(`zstd chunk of ${data.byteLength} bytes cannot hold the ${n} bytes its header says`);
-    const out = zstdNow().decompress(data, n);
+    if (!chunkZstd) throw new Error('zstd chunk decoder not loaded (decompressHandlers() loads it)');
+    const out = chunkZstd.decompress(data, n);
     if (out.byteLength !== n) throw new Error(`zstd chunk decodes to ${out.byteLength} bytes, the chunk header says ${n}`);
     return out;
   },
@@ -94,7 +97,7 @@ const HANDLERS: DecompressHandlers = {
 export async function decompressHandlers(kinds: Iterable<string> = Object.keys(HANDLERS)): Promise<DecompressHandlers> {
   const out: DecompressHandlers = {};
   for (const k of kinds) {
-    if (k === 'zstd') await loadZstd();
+    if (k === 'zstd') chunkZstd ??= await loadChunkZstd();
     if (Object.hasOwn(HANDLERS, k)) out[k] = HANDLERS[k];
   }
   return out;

@@ -186,6 +186,24 @@ export interface OpenOptions {
    * read from its summary are not loaded (wasm-zstd); messagesSync() then throws.
    */
   messages?: boolean;
+  /**
+   * true: the messages will be read once, in one pass, each used before the next is read and none
+   * kept (convert). A whole sqlite3 file with a usable `timestamp_idx` then opens from that index
+   * without a scan of its table: info() has its row count and times but no per-topic counts (the
+   * writer counts what it writes), damage is reported as the rows stream, and message data are
+   * views of the pages read rather than copies.
+   */
+  once?: boolean;
+}
+
+/**
+ * A sqlite3 file opened without per-topic counts: rows on topic ids that are not used (unknown,
+ * or a damaged topic row), counted in the first pass as they stream rather than at open.
+ */
+interface UnknownRows {
+  rejected: Map<number, string>;
+  problems: Map<number, { problem: BagProblem; n: number }>;
+  streamed: boolean;
 }
 
 /** One storage file: its messages in memory (sqlite3, or an MCAP file whose log times go back), or streamed again on demand. */
@@ -193,7 +211,7 @@ interface Source {
   fileIndex: number;
   path: string;
   /** A sqlite3 file: rows streamed in time order. */
-  sqlite: { file: SqliteBagFile; topics: Map<number, BagTopic>; reported: number } | undefined;
+  sqlite: { file: SqliteBagFile; topics: Map<number, BagTopic>; reported: number; unknown: UnknownRows | undefined } | undefined;
   /** The decompressed file (an unlinked temporary file), for whole-file compression. */
   bytes: Unpacked | undefined;
   eager: Msg[] | undefined;
@@ -342,7 +360,7 @@ export class Bag {
         // memory (rare: hand-made or merged files).
         if (!sorted && !bag.infoOnly) src.eager = [...bag.streamSource(src)].sort(compareMessages);
       } else {
-        const c = openSqliteFile(file, bytes);
+        const c = openSqliteFile(file, bytes, { once: o.once });
         bag.problemList.push(...c.problems);
         library = c.schemaVersion === undefined ? 'sqlite3' : `sqlite3 schema ${c.schemaVersion}${c.rosDistro ? ` (${c.rosDistro})` : ''}`;
         size = c.sizeBytes;
@@ -362,7 +380,7 @@ export class Bag {
           if (why) rejected.set(t.id, why);
           else byId.set(t.id, addTopic({ name: t.name, type: t.type, serializationFormat: t.serializationFormat, offeredQosProfiles: t.offeredQosProfiles, typeDescriptionHash: t.typeDescriptionHash || undefined }));
         }
-        for (const [topicId, n] of c.counts) {
+        for (const [topicId, n] of c.counts ?? []) {
           const t = byId.get(topicId);
           const why = rejected.get(topicId);
           if (why) {
@@ -376,7 +394,8 @@ export class Bag {
           t.messageCount += n;
           count += n;
         }
-        src.sqlite = { file: c, topics: byId, reported: c.problems.length };
+        if (!c.counts) count = c.rowCount;
+        src.sqlite = { file: c, topics: byId, reported: c.problems.length, unknown: c.counts ? undefined : { rejected, problems: new Map(), streamed: false } };
         src.startNs = c.startNs;
         src.endNs = c.endNs;
       }
@@ -418,16 +437,32 @@ export class Bag {
     return bag;
   }
 
+  /** Counts a row on an unused topic id (as the opening scan would have: one problem per topic id). */
+  private unknownRow(file: string, u: UnknownRows, topicId: number): void {
+    let p = u.problems.get(topicId);
+    if (!p) {
+      p = { problem: { kind: 'corrupt', file, message: '' }, n: 0 };
+      u.problems.set(topicId, p);
+      this.problemList.push(p.problem);
+    }
+    p.n++;
+    const why = u.rejected.get(topicId);
+    p.problem.message = why ? `${p.n} message(s) on topic row ${topicId}, whose ${why}: dropped (a db3 has no checksums: a damaged row)` : `${p.n} message(s) refer to unknown topic id ${topicId}: dropped`;
+  }
+
   /** Reads a file again, in file order (MCAP) or time order (sqlite3), as bag messages (damage was reported by the first pass). */
   private *streamSource(src: Source): Generator<Msg> {
     if (src.sqlite) {
-      const { file, topics } = src.sqlite;
+      const { file, topics, unknown } = src.sqlite;
+      const counting = unknown !== undefined && !unknown.streamed;
       let i = 0;
       for (const r of file.rows()) {
         const t = topics.get(r.topicId);
         if (t) yield new Msg(this, t.name, t.type, r.timestamp, r.timestamp, r.data, src.fileIndex, i, t.serializationFormat);
+        else if (counting) this.unknownRow(src.path, unknown, r.topicId);
         i++;
       }
+      if (unknown) unknown.streamed = true;
       return;
     }
     if (!src.handlers) throw new BagError(src.path, 'no chunk decoders loaded');

@@ -5,10 +5,13 @@
  * counts and the time range (leading columns only); `rows()` then streams rows in
  * (timestamp, id) order: in table order when that is already time order (as rosbag2 writes),
  * else through `timestamp_idx`, else by sorting (timestamp, id) pairs (16 bytes a row).
+ * Opened `once` (convert), a whole file with a usable `timestamp_idx` is not scanned: the index's
+ * page headers and its first and last entries give the row count and time range, and the rows
+ * stream in index order, each checked against its entry (per-topic counts are then unknown).
  * Timestamps are 64-bit integers read exactly as bigint.
  */
 import { existsSync, statSync } from 'node:fs';
-import { decodeRecord, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
+import { decodeRecord, indexKey, lastKeyRowid, SqlitePages, type PageDamage, type SqlValue } from './sqlite-pages.js';
 import { BagError, type BagProblem, type Unpacked } from './types.js';
 
 export interface SqliteTopic {
@@ -38,8 +41,8 @@ export interface SqliteBagFile {
   rosDistro: string;
   topics: SqliteTopic[];
   definitions: SqliteDefinition[];
-  /** Readable rows per topic id, from the opening scan. */
-  counts: Map<number, number>;
+  /** Readable rows per topic id, from the opening scan; undefined when opened `once` without one. */
+  counts: Map<number, number> | undefined;
   rowCount: number;
   startNs: bigint | undefined;
   endNs: bigint | undefined;
@@ -49,6 +52,15 @@ export interface SqliteBagFile {
   /** Every readable row in (timestamp, id) order, streamed from the file. */
   rows(): Generator<SqliteRow>;
   close(): void;
+}
+
+/** What the `timestamp_idx` walk of a file opened once found. */
+interface IndexScan {
+  rows: number;
+  startNs: bigint | undefined;
+  endNs: bigint | undefined;
+  /** The rows were read through once (what that pass found is reported once). */
+  streamed: boolean;
 }
 
 interface TableInfo {
@@ -94,8 +106,18 @@ function text(v: SqlValue | undefined): string {
   return v === null || v === undefined ? '' : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
 }
 
+export interface SqliteOpenOptions {
+  /**
+   * The rows will be read once, in one pass, and none kept (convert): a whole file with a usable
+   * `timestamp_idx` opens from that index (no scan of the table: per-topic counts are not known),
+   * rows stream in index order, checked against it, damage counted as they stream, and row data
+   * are views of the pages read (no copy).
+   */
+  once?: boolean;
+}
+
 /** `bytes`: the file in memory, or its decompressed copy (whole-file compression); else the file is read. */
-export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): SqliteBagFile {
+export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked, o: SqliteOpenOptions = {}): SqliteBagFile {
   const db = new SqlitePages(path, bytes);
   const sizeBytes = bytes === undefined ? statSync(path).size : bytes instanceof Uint8Array ? bytes.byteLength : bytes.size;
   const problems: BagProblem[] = [];
@@ -161,14 +183,18 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
     const value = (rowid: number, v: SqlValue[], c: number): SqlValue | undefined => (c === messagesT.rowidColumn ? rowid : v[c]);
     const stamp = (x: SqlValue | undefined): bigint | undefined => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
 
+    const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
+    // Opened once: count and range from the index's page headers and end entries (its order is
+    // checked as the rows stream); any doubt at open (damage) and the table is scanned.
+    const quick = o.once && problems.length === 0 && tsIndex ? indexSummary(tsIndex.root) : undefined;
     // Opening scan: leading columns only (the local part of each cell), for counts, range and order.
-    const counts = new Map<number, number>();
-    let rowCount = 0;
-    let startNs: bigint | undefined;
-    let endNs: bigint | undefined;
+    let counts: Map<number, number> | undefined = quick ? undefined : new Map<number, number>();
+    let rowCount = quick?.rows ?? 0;
+    let startNs: bigint | undefined = quick?.startNs;
+    let endNs: bigint | undefined = quick?.endNs;
     let sorted = true;
     let bad = 0;
-    for (const [rowid, p] of db.rows(messagesT.root, report('messages table'), false)) {
+    for (const [rowid, p] of quick ? [] : db.rows(messagesT.root, report('messages table'), false)) {
       let t: bigint | undefined;
       let topic = Number.NaN;
       try {
@@ -185,7 +211,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       if (endNs !== undefined && t < endNs) sorted = false;
       if (startNs === undefined || t < startNs) startNs = t;
       if (endNs === undefined || t > endNs) endNs = t;
-      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      counts?.set(topic, (counts?.get(topic) ?? 0) + 1);
       rowCount++;
     }
     // A header count above the file's pages is a cut file, unless every page the tables use is there.
@@ -222,7 +248,7 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       }
       const before = rowCount;
       salvaged.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.rowid - b.rowid));
-      counts.clear();
+      counts = new Map();
       rowCount = 0;
       startNs = endNs = undefined;
       for (const r of salvaged) {
@@ -234,7 +260,6 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       problems.push({ kind: 'truncated', file: path, message: `the messages table's b-tree is damaged: ${rowCount} row(s) salvaged by scanning the file's pages (${before} reachable through the tree)` });
     }
     if (bad > 0) problems.push({ kind: 'corrupt', file: path, message: `${bad} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
-    const tsIndex = indexes.find((i) => i.table === 'messages' && /\(\s*"?timestamp"?\s*(ASC)?\s*\)/i.test(i.sql));
 
     const toRow = (rowid: number, p: Uint8Array): SqliteRow | undefined => {
       try {
@@ -243,8 +268,8 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         const topic = num(value(rowid, v, cTopic));
         const data = value(rowid, v, cData);
         if (t === undefined || !Number.isInteger(topic)) return undefined;
-        // A copy, so that a kept message does not pin the block of pages it was read from.
-        const blob = data instanceof Uint8Array ? data.slice() : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(0);
+        // A copy, so that a kept message does not pin the block of pages it was read from (once: none is kept).
+        const blob = data instanceof Uint8Array ? (o.once ? data : data.slice()) : typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(0);
         return { id: rowid, topicId: topic, timestamp: t, data: blob };
       } catch {
         return undefined;
@@ -301,6 +326,78 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
       },
       close: () => db.close(),
     };
+    /**
+     * Opened from the index: rows in index order, each checked against its entry. While the
+     * entries' row ids go up, the table is read in its own order, in step with them (through a
+     * second reader, so that neither walk evicts the other's block of pages); from the first entry
+     * whose row id goes back (a table not in time order), rows are looked up by id. What a scan
+     * at open would have found is counted in the first pass: damaged rows, entries out of order
+     * (dropped), rows whose time disagrees with their entry (dropped), entries without a row, and,
+     * while the table is read in step to its end, rows the index lacks (dropped).
+     */
+    function* checkedTableRows(q: IndexScan, root: number): Generator<SqliteRow> {
+      const first = !q.streamed;
+      const ix = new SqlitePages(path, bytes);
+      try {
+        const table = db.rows(msgT.root, late('messages table'));
+        let row = table.next();
+        let inStep = true;
+        let damaged = 0;
+        let unlisted = 0;
+        let missing = 0;
+        let disorder = 0;
+        let lastT: bigint | undefined;
+        let lastId = -1;
+        for (const e of ix.indexEntries(root, late('timestamp index'))) {
+          const t = indexKey(e);
+          const rowid = lastKeyRowid();
+          if (t === undefined || !Number.isInteger(rowid) || (lastT !== undefined && (t < lastT || (t === lastT && rowid <= lastId)))) {
+            disorder++;
+            continue;
+          }
+          if (inStep && rowid < lastId) inStep = false;
+          lastT = t;
+          lastId = rowid;
+          let r: SqliteRow | undefined;
+          if (inStep) {
+            while (!row.done && row.value[0] < rowid) {
+              unlisted++;
+              row = table.next();
+            }
+            if (row.done || row.value[0] !== rowid) {
+              missing++;
+              continue;
+            }
+            r = toRow(rowid, row.value[1]);
+            row = table.next();
+            if (!r) {
+              damaged++;
+              continue;
+            }
+          } else {
+            r = rowById(rowid);
+            if (!r) {
+              missing++;
+              continue;
+            }
+          }
+          if (r.timestamp === t) yield r;
+          else if (first) agrees(r, t, 'timestamp_idx');
+        }
+        if (inStep) {
+          for (; !row.done; row = table.next()) unlisted++;
+        }
+        q.streamed = true;
+        if (!first) return;
+        if (damaged > 0) problems.push({ kind: 'corrupt', file: path, message: `${damaged} row(s) of the messages table are damaged (no integer timestamp or topic id): dropped` });
+        if (disorder > 0) problems.push({ kind: 'corrupt', file: path, message: `${disorder} timestamp_idx entr(ies) out of order or unreadable (the index is damaged): their rows are dropped, to keep time order` });
+        // Looked up by id, rows the index lacks are not seen: counted only when the table was read in step to its end.
+        if (inStep && unlisted > 0) problems.push({ kind: 'corrupt', file: path, message: `${unlisted} row(s) of the messages table are not in timestamp_idx (the index or the table is damaged): dropped, their place in time order is not known` });
+        if (missing > 0) problems.push({ kind: 'corrupt', file: path, message: `timestamp_idx lists ${missing} row(s) the messages table does not hold or that cannot be read (the index or the table is damaged)` });
+      } finally {
+        ix.close();
+      }
+    }
     function* rowsInOrder(): Generator<SqliteRow> {
       if (salvaged) {
         let page = -1;
@@ -319,6 +416,10 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
           }
           if (row) yield row;
         }
+        return;
+      }
+      if (quick && tsIndex) {
+        yield* checkedTableRows(quick, tsIndex.root);
         return;
       }
       if (sorted) {
@@ -376,6 +477,15 @@ export function openSqliteFile(path: string, bytes?: Uint8Array | Unpacked): Sql
         const r = rowById(rowid);
         if (r && agrees(r, t, 'the table scan')) yield r;
       }
+    }
+    /** Count and time range from the index's page headers and its first and last entries; undefined on any damage. */
+    function indexSummary(root: number): IndexScan | undefined {
+      const sum = db.indexSummary(root);
+      if (!sum) return undefined;
+      const startNs = sum.first && indexKey(sum.first);
+      const endNs = sum.last && indexKey(sum.last);
+      if (sum.entries > 0 && (startNs === undefined || endNs === undefined || endNs < startNs)) return undefined;
+      return { rows: sum.entries, startNs, endNs, streamed: false };
     }
   } catch (e) {
     db.close();

@@ -9,12 +9,14 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { McapChunkBuilder, McapWriter, type IWritable } from '@mcap/core';
-import * as zstd from '@foxglove/wasm-zstd';
+import type { IWritable, McapTypes } from '@mcap/core';
 import { compress as lz4Compress } from 'lz4js';
 import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
+import { ChunkedMcapWriter } from './mcap-writer.js';
 import { formatMetadata, qosProfiles, qosText, type MetadataFileEntry, type QosProfile } from './metadata.js';
 import { typeDescriptionHash } from './type-hash.js';
+import type { ZstdCodec } from './zstd-stream.js';
+import { loadChunkZstd } from './zstd-wasm.js';
 import { BagError, type BagTopic } from './types.js';
 
 export type ChunkCompression = 'zstd' | 'lz4' | 'none';
@@ -75,22 +77,7 @@ export interface BagWriter {
   close(): Promise<void>;
 }
 
-// McapWriter ends a chunk only when it is full (or at end()), from addMessage(), and keeps its
-// builder and size private. To end one on time, the message that should close it is added while
-// this flag makes the builder report itself full; addMessage() reads the size synchronously,
-// before its first await, so the flag applies to exactly that call.
-let forceChunkEnd = false;
-const byteLength = Object.getOwnPropertyDescriptor(McapChunkBuilder.prototype, 'byteLength');
-if (!byteLength?.get) throw new Error('@mcap/core ChunkBuilder has no byteLength getter: the periodic chunk flush needs updating');
-const realByteLength = byteLength.get;
-Object.defineProperty(McapChunkBuilder.prototype, 'byteLength', {
-  configurable: true,
-  get(this: InstanceType<typeof McapChunkBuilder>): number {
-    return forceChunkEnd ? Number.MAX_SAFE_INTEGER : (realByteLength.call(this) as number);
-  },
-});
-
-/** Sequential file output: McapWriter needs only write() and position(). */
+/** Sequential file output: the MCAP writer needs only write() and position(). */
 class FileWritable implements IWritable {
   private pos = 0n;
   constructor(private readonly fd: number) {}
@@ -108,16 +95,11 @@ interface OpenFile {
   path: string;
   fd: number;
   out: FileWritable;
-  mcap: McapWriter;
+  mcap: ChunkedMcapWriter;
   channels: Map<string, number>;
   schemas: Map<string, number>;
   entry: MetadataFileEntry;
   endNs: bigint;
-  /**
-   * The newest message, not yet given to McapWriter: held so a flush can add it as the message
-   * that ends the chunk (there is no other way to end one without ending the file).
-   */
-  held: { channelId: number; sequence: number; logTime: bigint; publishTime: bigint; data: Uint8Array } | undefined;
 }
 
 interface TopicState extends BagTopic {
@@ -183,7 +165,7 @@ class McapBagWriter implements BagWriter {
   private flushTimer: NodeJS.Timeout | undefined;
   readonly finalizeOnSignal: boolean;
 
-  constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions) {
+  constructor(readonly dir: string, private readonly o: Required<Pick<BagWriterOptions, 'compression' | 'splitBytes' | 'splitSeconds' | 'chunkSize'>> & BagWriterOptions & { zstd: ZstdCodec | undefined }) {
     this.registry = o.registry ?? kestrelMsgs;
     this.finalizeOnSignal = o.finalizeOnSignal ?? true;
     const flushMs = o.flushMs ?? 1000;
@@ -198,25 +180,7 @@ class McapBagWriter implements BagWriter {
 
   /** Ends the open chunk now, so everything written so far is in the file. */
   private async flush(): Promise<void> {
-    const f = this.cur;
-    if (!f?.held) return;
-    const m = f.held;
-    f.held = undefined;
-    forceChunkEnd = true;
-    let p: Promise<void>;
-    try {
-      p = f.mcap.addMessage(m);
-    } finally {
-      forceChunkEnd = false;
-    }
-    await p;
-  }
-
-  /** Gives the held message to McapWriter (it may end a full chunk). */
-  private async release(f: OpenFile): Promise<void> {
-    const m = f.held;
-    f.held = undefined;
-    if (m) await f.mcap.addMessage(m);
+    await this.cur?.mcap.endChunk();
   }
 
   addTopic(topic: string, type: string, opts: TopicOptions = {}): void {
@@ -269,8 +233,7 @@ class McapBagWriter implements BagWriter {
         if (f === undefined || ch === undefined) await this.append(t, m.logTimeNs, m.publishTimeNs, m.data);
         else {
           // append()'s common case inline: the file is open and the channel registered.
-          const prev = this.hold(f, ch, m.logTimeNs, m.publishTimeNs, m.data);
-          if (prev) await f.mcap.addMessage(prev);
+          await f.mcap.addMessage(this.message(f, ch, m.logTimeNs, m.publishTimeNs, m.data));
         }
         if (++n % 1000 === 0) onProgress?.(n);
       }
@@ -292,14 +255,13 @@ class McapBagWriter implements BagWriter {
     return t;
   }
 
-  /** Holds a message as the file's newest; returns the one held before it, for McapWriter. */
-  private hold(f: OpenFile, channelId: number, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): OpenFile['held'] {
-    const prev = f.held;
-    f.held = { channelId, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data };
+  /** The file's next message record (counted in its metadata entry). */
+  private message(f: OpenFile, channelId: number, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): McapTypes.Message {
+    const m = { channelId, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data };
     if (f.entry.messageCount === 0 || timeNs < f.entry.startNs) f.entry.startNs = timeNs;
     if (timeNs > f.endNs) f.endNs = timeNs;
     f.entry.messageCount++;
-    return prev;
+    return m;
   }
 
   private async append(t: TopicState, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): Promise<void> {
@@ -319,8 +281,7 @@ class McapBagWriter implements BagWriter {
       ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', qosText(t.offeredQosProfiles as QosProfile[])]]) });
       f.channels.set(t.name, ch);
     }
-    await this.release(f);
-    this.hold(f, ch, timeNs, publishTimeNs, data);
+    await f.mcap.addMessage(this.message(f, ch, timeNs, publishTimeNs, data));
   }
 
   private shouldSplit(f: OpenFile, timeNs: bigint): boolean {
@@ -335,7 +296,7 @@ class McapBagWriter implements BagWriter {
     const fd = openSync(path, 'wx');
     const out = new FileWritable(fd);
     const compression = this.o.compression;
-    const mcap = new McapWriter({
+    const mcap = new ChunkedMcapWriter({
       writable: out,
       chunkSize: this.o.chunkSize,
       // Channel ids from 1, as the C++ and Python writers: some readers drop channel 0.
@@ -345,18 +306,17 @@ class McapBagWriter implements BagWriter {
           ? undefined
           : (chunk: Uint8Array) =>
               compression === 'zstd'
-                ? { compression: 'zstd', compressedData: zstd.compress(chunk, ZSTD_LEVEL) }
+                ? { compression: 'zstd', compressedData: (this.o.zstd as ZstdCodec).compress(chunk, ZSTD_LEVEL) }
                 : { compression: 'lz4', compressedData: lz4Compress(chunk) as Uint8Array },
     });
     await mcap.start({ profile: 'ros2', library: 'kestrel' });
-    this.cur = { path, fd, out, mcap, channels: new Map(), schemas: new Map(), entry: { path: name, startNs: timeNs, durationNs: 0n, messageCount: 0 }, endNs: timeNs, held: undefined };
+    this.cur = { path, fd, out, mcap, channels: new Map(), schemas: new Map(), entry: { path: name, startNs: timeNs, durationNs: 0n, messageCount: 0 }, endNs: timeNs };
     return this.cur;
   }
 
   private async finishFile(): Promise<void> {
     const f = this.cur;
     if (!f) return;
-    await this.release(f);
     this.cur = undefined;
     await f.mcap.end();
     closeSync(f.fd);
@@ -398,13 +358,15 @@ export async function createBagWriter(dir: string, opts: BagWriterOptions = {}):
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new BagError(dir, 'output directory exists and is not empty (rosbag2 never overwrites a bag)');
   mkdirSync(dir, { recursive: true });
   const compression = opts.compression ?? 'zstd';
-  if (compression === 'zstd') await zstd.isLoaded;
+  // libzstd, else wasm-zstd (loaded only now: a writer of lz4 or plain chunks never compiles it).
+  const codec = compression === 'zstd' ? await loadChunkZstd() : undefined;
   const w = new McapBagWriter(dir, {
     ...opts,
     compression,
     splitBytes: opts.splitBytes ?? 0,
     splitSeconds: opts.splitSeconds ?? 0,
     chunkSize: opts.chunkSize ?? 768 * 1024,
+    zstd: codec,
   });
   trackOpen(w);
   return w;

@@ -3,6 +3,8 @@
  * of `kestrel bag info`'s start-up, and a bag whose chunks are uncompressed or lz4 (or info read
  * from the MCAP summary alone) never needs it.
  */
+import { nativeZstd, type ZstdCodec } from './zstd-stream.js';
+
 type WasmZstd = typeof import('@foxglove/wasm-zstd');
 
 let loading: Promise<WasmZstd> | undefined;
@@ -16,6 +18,14 @@ export function loadZstd(): Promise<WasmZstd> {
     return m;
   });
   return loading;
+}
+
+/**
+ * The chunk codec: libzstd when it loads (faster, and nothing to compile), else wasm-zstd, which
+ * `loadZstd()` must have loaded first.
+ */
+export async function loadChunkZstd(): Promise<ZstdCodec> {
+  return nativeZstd() ?? (await loadZstd());
 }
 
 /** The module, once `loadZstd()` has resolved. */

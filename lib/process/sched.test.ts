@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { SchedPolicyError, atOrBelow, setProcessPolicy, setThreadPolicy, threadPolicy, type SchedPolicy } from './sched.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { getPriority, release as osRelease } from 'node:os';
+import { SchedPolicyError, atOrBelow, setProcessPolicy, setThreadPolicy, setThreadSlice, threadPolicy, type SchedPolicy } from './sched.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -41,5 +42,25 @@ describe.runIf(process.platform === 'linux')('scheduling policy', () => {
     expect(() => setThreadPolicy(2 ** 22 + 7, 'idle')).toThrow(/SCHED_IDLE\) failed: ESRCH/);
     expect(() => setThreadPolicy(process.pid, 'fifo' as SchedPolicy)).toThrow(/unknown scheduling policy 'fifo' \(one of other, batch, idle\)/);
     expect(() => setProcessPolicy('idle', 2 ** 22 + 7)).toThrow(/no \/proc\/4194311\/task/);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('custom time slice', () => {
+  const [maj, min] = (/^(\d+)\.(\d+)/.exec(osRelease()) ?? ['', '0', '0']).slice(1).map(Number);
+  const release = maj * 100 + min;
+
+  it.runIf(release >= 612)('sets the slice of a thread of another process, keeps its nice and policy', async () => {
+    const pid = await sleeper();
+    const slice = (p: number): number => Number(/se\.slice\s*:\s*(\d+)/.exec(readFileSync(`/proc/${p}/sched`, 'utf8'))?.[1] ?? -1);
+    const nice = getPriority(pid);
+    setThreadSlice(pid, 300);
+    expect(slice(pid)).toBe(300_000);
+    expect(getPriority(pid)).toBe(nice);
+    expect(threadPolicy(pid)).toBe('other');
+  });
+
+  it('refuses a slice out of the kernel range, and a gone thread', () => {
+    expect(() => setThreadSlice(0, 50)).toThrow(/slice must be an integer in 100..100000 µs, got 50/);
+    expect(() => setThreadSlice(2 ** 22 + 7, 300)).toThrow(SchedPolicyError);
   });
 });

@@ -40,8 +40,8 @@ import { Detector } from '../nodes/perception/detector.js';
 import { ProcessDetector } from '../nodes/perception/process-detector.js';
 import { plannerNode } from '../nodes/planner/index.js';
 import { perception as perceptionDef } from '../nodes/perception/index.js';
-import { isSchedPolicy, type SchedPolicy } from '../lib/process/sched.js';
-import { schedMs } from '../lib/process/supervisor.js';
+import { isSchedPolicy, threadPolicy, type SchedPolicy } from '../lib/process/sched.js';
+import { schedMs, supervisors } from '../lib/process/supervisor.js';
 import { sampleTrainingFrame } from '../sim/dataset.js';
 import { timeToMs } from '../runtime/time.js';
 import type { kestrel_msgs, sensor_msgs } from '../msgs/index.js';
@@ -219,6 +219,8 @@ interface TickRun {
   overPeriod: number;
   sources: Record<string, number>;
   control?: ControlAccount;
+  /** The perception child's main-thread policy as /proc shows it during the run. */
+  perceptionPolicy?: string;
 }
 
 async function runPipeline(seconds: number): Promise<TickRun> {
@@ -249,6 +251,8 @@ async function runPipeline(seconds: number): Promise<TickRun> {
   await c.activateAll();
   // Count from steady state: the perception child is loaded by now (configure waited for it).
   Object.assign(r, { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, overPeriod: 0, sources: {} });
+  const det = supervisors().find((x) => x.name.startsWith('detector'));
+  r.perceptionPolicy = det?.pid ? threadPolicy(det.pid) : 'no child';
   const account = accountControl();
   await new Promise((res) => setTimeout(res, seconds * 1000));
   r.control = account();
@@ -302,7 +306,7 @@ async function llmLoad(): Promise<Load> {
   await new Promise((res) => setTimeout(res, 2000));
   return {
     kind: 'llm',
-    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, isolation: 'process', child: proc, load_s: loadS, child_pid: engine.supervisor.pid },
+    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, isolation: 'process', child: proc, load_s: loadS, child_pid: engine.supervisor.pid, child_policy_observed: engine.supervisor.pid ? threadPolicy(engine.supervisor.pid) : undefined },
     async stop() {
       running = false;
       abort.abort();
@@ -422,6 +426,7 @@ export default defineBench({
       over_period: r.overPeriod,
       sources: r.sources,
       control_main_thread: r.control,
+      perception_child_policy: r.perceptionPolicy,
     });
     const si = { ...s(idle), expected_ticks: Math.floor((idleS * 1000) / PERIOD_MS) };
     const sl = { ...s(loaded), expected_ticks: Math.floor((loadS * 1000) / PERIOD_MS) };

@@ -15,12 +15,13 @@
  * KESTREL_BENCH_LOAD=cpu replaces the LLM with busy worker threads. KESTREL_BENCH_LLM_SCHED and
  * KESTREL_BENCH_PERCEPTION_SCHED (other, batch, idle) override the children's `child_sched`
  * defaults, and KESTREL_BENCH_CONTROL_SLICE_US the arbiter's `control_slice_us`, to measure what
- * each does in one build. Per phase, the control process's main
+ * each does in one build; KESTREL_BENCH_V8_FLAGS sets V8 flags in the bench (control) process. Per phase, the control process's main
  * thread is accounted too: time on a CPU and waiting for one (/proc schedstat), event-loop
  * utilization and delay, GC pauses: a late tick is either a busy event loop or a waiting thread.
  */
 import { Worker } from 'node:worker_threads';
-import { PerformanceObserver, monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { makeMsg } from '../msgs/index.js';
@@ -147,6 +148,10 @@ const sensors = defineNode({
   },
 });
 
+// An experiment on the control process's GC (e.g. `--no-parallel-scavenge`: no wait on helper threads), before any node runs.
+const V8_FLAGS = process.env.KESTREL_BENCH_V8_FLAGS ?? '';
+if (V8_FLAGS) setFlagsFromString(V8_FLAGS);
+
 /** A child_sched from the environment (an experiment), or the node's own default. */
 function schedFrom(env: string, fallback: SchedPolicy): SchedPolicy {
   const v = process.env[env];
@@ -166,8 +171,15 @@ interface ControlAccount {
   runqueue_wait_ms_per_s: number;
   event_loop_utilization: number;
   event_loop_delay_ms: { p50: number; p99: number; max: number };
-  gc: { count: number; total_ms: number; max_ms: number; over_2ms: number };
+  gc: { count: number; total_ms: number; max_ms: number; over_2ms: number; by_kind: Record<string, { count: number; max_ms: number }> };
 }
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'mark_compact',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental_marking',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak_callbacks',
+};
 
 function accountControl(): () => ControlAccount {
   const t0 = perf.now();
@@ -175,13 +187,17 @@ function accountControl(): () => ControlAccount {
   const elu0 = perf.eventLoopUtilization();
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
-  const gc = { count: 0, total_ms: 0, max_ms: 0, over_2ms: 0 };
+  const gc = { count: 0, total_ms: 0, max_ms: 0, over_2ms: 0, by_kind: {} as Record<string, { count: number; max_ms: number }> };
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gc.count++;
       gc.total_ms += e.duration;
       gc.max_ms = Math.max(gc.max_ms, e.duration);
       if (e.duration > 2) gc.over_2ms++;
+      const kind = GC_KINDS[((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind) ?? -1] ?? 'other';
+      const k = (gc.by_kind[kind] ??= { count: 0, max_ms: 0 });
+      k.count++;
+      k.max_ms = round3(Math.max(k.max_ms, e.duration));
     }
   });
   obs.observe({ entryTypes: ['gc'] });
@@ -480,6 +496,7 @@ export default defineBench({
         load: { kind: load.kind, ...load.detail, ...loadStats },
         child_sched: { llm: LLM_SCHED, perception: PERCEPTION_SCHED },
         control_slice_us: CONTROL_SLICE_US,
+        v8_flags: V8_FLAGS,
         // Other processes on the machine distort every figure here: a 1-minute load average above the core count means the run was not alone.
         load_average_1m: { before: round3(loadAvgBefore), after: round3(loadavg()[0]), cores: cpus().length },
         idle_s: idleS,

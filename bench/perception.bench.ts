@@ -37,6 +37,8 @@ function params(size: number): Map<string, ParamOverride> {
     // here is at this process's priority: on a busy machine a niced child waits longer for a
     // core, which is scheduling, not the node's cost. Same priority on both sides.
     ['child_nice', { value: 0, type: 'int', source: 'bench' }],
+    // Likewise its default SCHED_BATCH (never preempts on wakeup): the bare run is SCHED_OTHER.
+    ['child_sched', { value: 'other', type: 'string', source: 'bench' }],
   ]);
 }
 

@@ -4,7 +4,7 @@
  * renders) → perception (kestrel-det in its supervised child process) → tracker → fusion →
  * arbiter at 50 Hz, with /fc/state at 50 Hz and a plan every second; first with no LLM
  * (the reference), then while the 1B-shaped LLM generates continuously in its own child
- * (2 threads, nice 10) on both cores. Tick-to-command latency runs from the tick's due time
+ * (2 threads, the planner's child priority: nice 10 and SCHED_IDLE by default) on both cores. Tick-to-command latency runs from the tick's due time
  * to /cmd delivered, so timer lateness counts. Decision age (e2e_age_ms) is reported apart
  * for commands that rest on sensor data and for those that rest on a plan (the plan is
  * stamped with the /world it was made from and published one measured LLM generation time
@@ -12,9 +12,16 @@
  * against an in-process Detector on the same frames, interleaved.
  * Durations: KESTREL_BENCH_PIPELINE_S (loaded, default 100 so that the whole suite fits 15
  * minutes; 300 = the goal's 5 minutes), KESTREL_BENCH_PIPELINE_IDLE_S (default 20).
- * KESTREL_BENCH_LOAD=cpu replaces the LLM with busy worker threads.
+ * KESTREL_BENCH_LOAD=cpu replaces the LLM with busy worker threads. KESTREL_BENCH_LLM_SCHED and
+ * KESTREL_BENCH_PERCEPTION_SCHED (other, batch, idle) override the children's `child_sched`
+ * defaults, and KESTREL_BENCH_CONTROL_SLICE_US the arbiter's `control_slice_us`, to measure what
+ * each does in one build; KESTREL_BENCH_V8_FLAGS sets V8 flags in the bench (control) process. Per phase, the control process's main
+ * thread is accounted too: time on a CPU and waiting for one (/proc schedstat), event-loop
+ * utilization and delay, GC pauses: a late tick is either a busy event loop or a waiting thread.
  */
 import { Worker } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver, constants as perfConstants, monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { Subject, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { makeMsg } from '../msgs/index.js';
@@ -32,6 +39,10 @@ import { perception } from '../nodes/perception/index.js';
 import { tracker as trackerNode } from '../nodes/tracker/index.js';
 import { Detector } from '../nodes/perception/detector.js';
 import { ProcessDetector } from '../nodes/perception/process-detector.js';
+import { plannerNode } from '../nodes/planner/index.js';
+import { perception as perceptionDef } from '../nodes/perception/index.js';
+import { isSchedPolicy, threadPolicy, type SchedPolicy } from '../lib/process/sched.js';
+import { schedMs, supervisors } from '../lib/process/supervisor.js';
 import { sampleTrainingFrame } from '../sim/dataset.js';
 import { timeToMs } from '../runtime/time.js';
 import type { kestrel_msgs, sensor_msgs } from '../msgs/index.js';
@@ -137,6 +148,75 @@ const sensors = defineNode({
   },
 });
 
+// An experiment on the control process's GC (e.g. `--no-parallel-scavenge`: no wait on helper threads), before any node runs.
+const V8_FLAGS = process.env.KESTREL_BENCH_V8_FLAGS ?? '';
+if (V8_FLAGS) setFlagsFromString(V8_FLAGS);
+
+/** A child_sched from the environment (an experiment), or the node's own default. */
+function schedFrom(env: string, fallback: SchedPolicy): SchedPolicy {
+  const v = process.env[env];
+  if (v === undefined || v === '') return fallback;
+  if (!isSchedPolicy(v)) throw new Error(`${env}='${v}': one of other, batch, idle`);
+  return v;
+}
+const LLM_SCHED = schedFrom('KESTREL_BENCH_LLM_SCHED', plannerNode.params.child_sched.default);
+const PERCEPTION_SCHED = schedFrom('KESTREL_BENCH_PERCEPTION_SCHED', perceptionDef.params.child_sched.default);
+/** The arbiter's control_slice_us (its default unless KESTREL_BENCH_CONTROL_SLICE_US says otherwise). */
+const CONTROL_SLICE_US = Number(process.env.KESTREL_BENCH_CONTROL_SLICE_US || arbiterNode.params.control_slice_us.default);
+
+/** The control process's main thread over one phase: what a late tick waited for. */
+interface ControlAccount {
+  /** Main thread on a CPU, and runnable but waiting for one, ms per second of the phase. */
+  on_cpu_ms_per_s: number;
+  runqueue_wait_ms_per_s: number;
+  event_loop_utilization: number;
+  event_loop_delay_ms: { p50: number; p99: number; max: number };
+  gc: { count: number; total_ms: number; max_ms: number; over_2ms: number; by_kind: Record<string, { count: number; max_ms: number }> };
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'mark_compact',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental_marking',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak_callbacks',
+};
+
+function accountControl(): () => ControlAccount {
+  const t0 = perf.now();
+  const s0 = schedMs(process.pid);
+  const elu0 = perf.eventLoopUtilization();
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  const gc = { count: 0, total_ms: 0, max_ms: 0, over_2ms: 0, by_kind: {} as Record<string, { count: number; max_ms: number }> };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.total_ms += e.duration;
+      gc.max_ms = Math.max(gc.max_ms, e.duration);
+      if (e.duration > 2) gc.over_2ms++;
+      const kind = GC_KINDS[((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind) ?? -1] ?? 'other';
+      const k = (gc.by_kind[kind] ??= { count: 0, max_ms: 0 });
+      k.count++;
+      k.max_ms = round3(Math.max(k.max_ms, e.duration));
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return () => {
+    eld.disable();
+    obs.disconnect();
+    const s = (perf.now() - t0) / 1000;
+    const s1 = schedMs(process.pid);
+    const ms = (ns: number): number => round3(ns / 1e6);
+    return {
+      on_cpu_ms_per_s: s0 && s1 ? round3((s1.runMs - s0.runMs) / s) : -1,
+      runqueue_wait_ms_per_s: s0 && s1 ? round3((s1.waitMs - s0.waitMs) / s) : -1,
+      event_loop_utilization: round3(perf.eventLoopUtilization(elu0).utilization),
+      event_loop_delay_ms: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
+      gc: { ...gc, total_ms: round3(gc.total_ms), max_ms: round3(gc.max_ms) },
+    };
+  };
+}
+
 interface TickRun {
   ticks: number;
   dueToCmd: number[];
@@ -154,6 +234,9 @@ interface TickRun {
   skipped: number;
   overPeriod: number;
   sources: Record<string, number>;
+  control?: ControlAccount;
+  /** The perception child's main-thread policy as /proc shows it during the run. */
+  perceptionPolicy?: string;
 }
 
 async function runPipeline(seconds: number): Promise<TickRun> {
@@ -161,8 +244,8 @@ async function runPipeline(seconds: number): Promise<TickRun> {
   const defs = [sensors, perception, trackerNode, fusionNode, arbiterNode, diagnosticsNode] as unknown as NodeDefinition<ParamDecls>[];
   const c = new Container({ clock, registry: new Map(defs.map((d) => [d.name, d])), logSink: () => {} });
   const params: Record<string, Record<string, ParamValue>> = {
-    perception: { model_path: MODEL, isolation: 'process' },
-    arbiter: { rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [FRAME_MS], watch_k: 10 },
+    perception: { model_path: MODEL, isolation: 'process', child_sched: PERCEPTION_SCHED },
+    arbiter: { control_slice_us: CONTROL_SLICE_US, rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [FRAME_MS], watch_k: 10 },
   };
   const r: TickRun = { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, perceptionDrops: 0, skipped: 0, overPeriod: 0, sources: {} };
   const frameSub = c.bus.subscribe('/camera/image_raw', 'sensor_msgs/msg/Image').subscribe(() => r.frames++);
@@ -184,7 +267,11 @@ async function runPipeline(seconds: number): Promise<TickRun> {
   await c.activateAll();
   // Count from steady state: the perception child is loaded by now (configure waited for it).
   Object.assign(r, { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, overPeriod: 0, sources: {} });
+  const det = supervisors().find((x) => x.name.startsWith('detector'));
+  r.perceptionPolicy = det?.pid ? threadPolicy(det.pid) : 'no child';
+  const account = accountControl();
   await new Promise((res) => setTimeout(res, seconds * 1000));
+  r.control = account();
   const all = c.diagnostics.all();
   const arb = all.find((n) => n.node === '/arbiter');
   r.skipped = arb?.stages.find((s) => s.name === '/arbiter/tick')?.misses ?? 0;
@@ -209,8 +296,8 @@ async function llmLoad(): Promise<Load> {
   const { ProcessLlmEngine } = await import('../lib/llm/process-engine.js');
   const t0 = process.hrtime.bigint();
   const modelPath = ensureModel('1b', 'Q4_0');
-  // In its own supervised child, at the planner's default priority (nice 10) and memory cap.
-  const proc = { nice: 10, memoryCapMb: 4096 };
+  // In its own supervised child, at the planner's default priority (nice 10, SCHED_IDLE) and memory cap.
+  const proc = { nice: plannerNode.params.child_nice.default, sched: LLM_SCHED, memoryCapMb: plannerNode.params.child_memory_mb.default };
   const engine = await ProcessLlmEngine.load({ modelPath, threads: 2, contextSize: 1024, gpuLayers: 0, maxMemoryMb: 0, useMmap: false, template: 'none', predictor: 'none' }, proc);
   const loadS = Number(process.hrtime.bigint() - t0) / 1e9;
   let running = true;
@@ -235,7 +322,7 @@ async function llmLoad(): Promise<Load> {
   await new Promise((res) => setTimeout(res, 2000));
   return {
     kind: 'llm',
-    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, isolation: 'process', child: proc, load_s: loadS, child_pid: engine.supervisor.pid },
+    detail: { model: modelPath, shape: '1b', quant: 'Q4_0', threads: 2, isolation: 'process', child: proc, load_s: loadS, child_pid: engine.supervisor.pid, child_policy_observed: engine.supervisor.pid ? threadPolicy(engine.supervisor.pid) : undefined },
     async stop() {
       running = false;
       abort.abort();
@@ -354,6 +441,8 @@ export default defineBench({
       skipped_ticks: r.skipped,
       over_period: r.overPeriod,
       sources: r.sources,
+      control_main_thread: r.control,
+      perception_child_policy: r.perceptionPolicy,
     });
     const si = { ...s(idle), expected_ticks: Math.floor((idleS * 1000) / PERIOD_MS) };
     const sl = { ...s(loaded), expected_ticks: Math.floor((loadS * 1000) / PERIOD_MS) };
@@ -380,6 +469,13 @@ export default defineBench({
       frame_keep_rate_loaded: round3(sl.frame_keep_rate),
       frame_keep_rate_idle: round3(si.frame_keep_rate),
       missed_ticks_idle: idle.skipped + idle.overPeriod,
+      timer_lateness_p99_ms_loaded: round3(sl.timer_lateness_ms.p99),
+      timer_lateness_p99_ms_idle: round3(si.timer_lateness_ms.p99),
+      control_runqueue_wait_ms_per_s_loaded: loaded.control?.runqueue_wait_ms_per_s ?? -1,
+      control_runqueue_wait_ms_per_s_idle: idle.control?.runqueue_wait_ms_per_s ?? -1,
+      event_loop_delay_p99_ms_loaded: loaded.control?.event_loop_delay_ms.p99 ?? -1,
+      event_loop_delay_p99_ms_idle: idle.control?.event_loop_delay_ms.p99 ?? -1,
+      gc_max_ms_loaded: loaded.control?.gc.max_ms ?? -1,
       detect_process_vs_inprocess_p50: round3(stats(transfer.processMs).p50 / Math.max(1e-6, stats(transfer.inprocMs).p50)),
       detect_process_p50_ms: round3(stats(transfer.processMs).p50),
       detect_inprocess_p50_ms: round3(stats(transfer.inprocMs).p50),
@@ -398,6 +494,9 @@ export default defineBench({
       ],
       details: {
         load: { kind: load.kind, ...load.detail, ...loadStats },
+        child_sched: { llm: LLM_SCHED, perception: PERCEPTION_SCHED },
+        control_slice_us: CONTROL_SLICE_US,
+        v8_flags: V8_FLAGS,
         // Other processes on the machine distort every figure here: a 1-minute load average above the core count means the run was not alone.
         load_average_1m: { before: round3(loadAvgBefore), after: round3(loadavg()[0]), cores: cpus().length },
         idle_s: idleS,
@@ -410,6 +509,8 @@ export default defineBench({
         definitions: {
           tick_to_cmd: 'clock time from the tick due time (absolute, drift-free schedule) to /cmd delivered; includes timer lateness',
           decide: 'from the timer callback firing to /cmd delivered (decide + publish)',
+          timer_lateness: 'from the tick due time to its timer callback running (the event loop busy, or its thread waiting for a CPU)',
+          control_runqueue_wait: 'ms per second the control process main thread was runnable but waiting for a CPU (/proc/<pid>/schedstat): the OS scheduler part of lateness',
           missed_ticks: 'ticks skipped by the fixed-rate timer (process late by whole periods) + commands delivered more than one period after their due time',
           e2e_sensor: 'e2e_age_ms of commands not from a plan (mission, alert, fallback): the oldest sensor data behind them',
           e2e_plan: 'e2e_age_ms of plan commands: the plan is stamped with its /world and published one LLM generation later',
@@ -418,7 +519,7 @@ export default defineBench({
           detect_process_vs_inprocess: 'ProcessDetector.detect (IPC both ways, letterbox in the child) / Detector.detect in process, p50, same frames interleaved',
         },
       },
-      summary: `bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}; sensor e2e p99 ${figures.e2e_sensor_age_p99_ms_loaded} ms (idle ${figures.e2e_sensor_age_p99_ms_idle}), world age p99 ${figures.world_age_p99_ms_loaded} ms (idle ${figures.world_age_p99_ms_idle}), plan e2e p99 ${figures.e2e_plan_age_p99_ms_loaded} ms; frames kept ${figures.frame_keep_rate_loaded} (idle ${figures.frame_keep_rate_idle}); detect process/in-process ${figures.detect_process_vs_inprocess_p50}`,
+      summary: `sched llm ${LLM_SCHED} / perception ${PERCEPTION_SCHED}, control slice ${CONTROL_SLICE_US || 'default'}; load avg ${round3(loadAvgBefore)}→${round3(loadavg()[0])}; bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}; sensor e2e p99 ${figures.e2e_sensor_age_p99_ms_loaded} ms (idle ${figures.e2e_sensor_age_p99_ms_idle}), world age p99 ${figures.world_age_p99_ms_loaded} ms (idle ${figures.world_age_p99_ms_idle}), plan e2e p99 ${figures.e2e_plan_age_p99_ms_loaded} ms; frames kept ${figures.frame_keep_rate_loaded} (idle ${figures.frame_keep_rate_idle}); detect process/in-process ${figures.detect_process_vs_inprocess_p50}`,
     };
   },
 });

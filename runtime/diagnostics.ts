@@ -16,7 +16,7 @@ export interface StageSnapshot {
   lastError?: string;
 }
 
-export function percentile(sorted: readonly number[], q: number): number {
+export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i];
@@ -66,7 +66,8 @@ export class StageStats {
   }
 
   snapshot(): StageSnapshot {
-    const sorted = Array.from(this.window.subarray(0, this.filled)).sort((a, b) => a - b);
+    // A typed copy sorts numerically without a comparator call per comparison (every stage, every publication).
+    const sorted = this.window.slice(0, this.filled).sort();
     return {
       name: this.name,
       count: this.count,

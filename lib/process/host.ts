@@ -1,13 +1,14 @@
 /**
  * Child side of a Supervisor: serves named async handlers over IPC, sends heartbeats, lowers
- * every thread of this process to the supervisor's nice value (Linux nice is per thread and
- * inherited at thread creation, so threads ONNX Runtime or llama.cpp start later inherit it from
- * the lowered thread that starts them; a periodic pass catches the rest), and exits when the
- * parent goes away (an orphaned model must not keep running).
+ * every thread of this process to the supervisor's nice value and scheduling policy (both are
+ * per thread on Linux and inherited at thread creation, so threads ONNX Runtime or llama.cpp
+ * start later inherit them from the lowered thread that starts them; a periodic pass catches the
+ * rest), and exits when the parent goes away (an orphaned model must not keep running).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { ENV_HEARTBEAT_MS, ENV_NICE, serializeError, type ToChild, type ToParent } from './protocol.js';
+import { ENV_HEARTBEAT_MS, ENV_NICE, ENV_SCHED, serializeError, type ToChild, type ToParent } from './protocol.js';
+import { isSchedPolicy, setProcessPolicy, type SchedPolicy } from './sched.js';
 
 export type Handler = (arg: never, signal: AbortSignal) => Promise<unknown> | unknown;
 
@@ -36,21 +37,35 @@ export function serve(handlers: Record<string, Handler>): void {
   if (!process.send) throw new Error('serve(): this script runs only as a supervised child (lib/process/supervisor.ts)');
   const hbMs = Number(process.env[ENV_HEARTBEAT_MS] ?? 250);
   let nice = Number(process.env[ENV_NICE] ?? 0);
+  const envSched = process.env[ENV_SCHED] ?? 'other';
+  let sched: SchedPolicy = isSchedPolicy(envSched) ? envSched : 'other';
+  let schedFailed = !isSchedPolicy(envSched);
+  if (schedFailed) send({ t: 'sched-failed', message: `unknown scheduling policy '${envSched}' in ${ENV_SCHED}` });
   const inFlight = new Map<number, AbortController>();
-  if (nice > 0) niceAllThreads(nice);
-  const hb = setInterval(() => send({ t: 'hb' }), hbMs);
-  const renice = setInterval(() => {
+  const lower = (): void => {
     if (nice > 0) niceAllThreads(nice);
-  }, 2000);
+    if (sched === 'other' || schedFailed) return;
+    try {
+      setProcessPolicy(sched);
+    } catch (e) {
+      // Reported once; the parent kills this child with the reason (a model must not run above its policy unnoticed).
+      schedFailed = true;
+      send({ t: 'sched-failed', message: (e as Error).message });
+    }
+  };
+  lower();
+  const hb = setInterval(() => send({ t: 'hb' }), hbMs);
+  const renice = setInterval(lower, 2000);
   renice.unref();
   process.on('disconnect', () => {
     clearInterval(hb);
     process.exit(0);
   });
   process.on('message', (m: ToChild) => {
-    if (m.t === 'nice') {
-      nice = m.value;
-      niceAllThreads(nice);
+    if (m.t === 'priority') {
+      nice = m.nice;
+      sched = m.sched;
+      lower();
       return;
     }
     if (m.t === 'cancel') {

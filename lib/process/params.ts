@@ -5,11 +5,13 @@
  */
 import { p, type ParamDecl } from '../../runtime/params.js';
 import type { SupervisorOptions } from './supervisor.js';
+import { SCHED_POLICIES, type SchedPolicy } from './sched.js';
 
 export type Isolation = 'process' | 'inprocess';
 
 export interface ChildDefaults {
   nice: number;
+  sched: SchedPolicy;
   memoryMb: number;
   heapMb?: number;
 }
@@ -18,6 +20,7 @@ export function childParams(d: ChildDefaults) {
   return {
     isolation: p.string('process', "'process': the model runs in a supervised child process (a crash, hang or runaway memory there cannot stop this process); 'inprocess': in this process (tests, tiny boards)", ['process', 'inprocess']) as ParamDecl<'string'>,
     child_nice: p.int(d.nice, 'Nice value of the inference child, all its threads (0 = as the control process, 19 = lowest)', { min: 0, max: 19 }),
+    child_sched: p.string(d.sched, "Linux scheduling policy of every thread of the inference child: 'other' (time sharing by nice only), 'batch' (never preempts a running thread when it wakes), 'idle' (runs only on CPU time no normal thread wants, and is preempted the moment the control thread wakes); a policy the kernel refuses fails configure", SCHED_POLICIES),
     child_memory_mb: p.int(d.memoryMb, 'RSS cap of the inference child in MB (native memory included): above it the child is killed and restarted; 0 = none', { min: 0 }),
     child_heap_mb: p.int(d.heapMb ?? 0, "JS heap cap of the child (--max-old-space-size) in MB; 0 = Node's default", { min: 0 }),
     child_heartbeat_timeout_ms: p.int(2000, 'No heartbeat from the child for this long (a hang, SIGSTOP) → kill and restart', { min: 100 }),
@@ -30,6 +33,7 @@ export function childParams(d: ChildDefaults) {
 
 export interface ChildParamValues {
   readonly child_nice: number;
+  readonly child_sched: SchedPolicy;
   readonly child_memory_mb: number;
   readonly child_heap_mb: number;
   readonly child_heartbeat_timeout_ms: number;
@@ -42,6 +46,7 @@ export interface ChildParamValues {
 export function childOptions(v: ChildParamValues): Omit<SupervisorOptions, 'name' | 'entry' | 'init'> {
   return {
     nice: v.child_nice,
+    sched: v.child_sched,
     memoryCapMb: v.child_memory_mb,
     heapMb: v.child_heap_mb,
     heartbeatMs: Math.max(20, Math.min(250, Math.floor(v.child_heartbeat_timeout_ms / 4))),

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { getPriority } from 'node:os';
+import { threadPolicy } from './sched.js';
 import { ChildError, ChildLostError, ChildUnavailableError, RequestDeadlineError, Supervisor, judgeSilence, schedMs, siblingEntry, type StateEvent, type SupervisorOptions } from './supervisor.js';
 
 const ENTRY = siblingEntry(import.meta.url, 'test-host');
@@ -123,6 +124,29 @@ describe('Supervisor', () => {
     expect(sup.effectiveNice).toBe(Math.min(19, getPriority() + 7));
   });
 
+  it.runIf(process.platform === 'linux')("sched 'idle' puts every thread of the child under SCHED_IDLE, restarts from their start", async () => {
+    const { sup } = make({ sched: 'idle', nice: 3 });
+    await sup.start();
+    const policies = (): string[] => readdirSync(`/proc/${sup.pid}/task`).map((t) => threadPolicy(Number(t)) ?? 'gone');
+    // Applied by the parent to every thread at ready, before start() resolves.
+    expect(new Set(policies())).toEqual(new Set(['idle']));
+    process.kill(sup.pid as number, 'SIGKILL');
+    await until(() => sup.restarts === 1 && sup.state === 'ready', 10_000, 'restart');
+    expect(new Set(policies())).toEqual(new Set(['idle']));
+  });
+
+  it('a scheduling policy the child cannot apply fails the first start, and kills a later child, with the reason', async () => {
+    const first = make({ sched: 'batch', init: async (call) => void (await call('refuseSched', 'EPERM (test)')) });
+    await expect(first.sup.start()).rejects.toThrow(/scheduling policy 'batch' could not be applied: EPERM \(test\)/);
+    expect(first.sup.state).toBe('stopped');
+    const { sup } = make({ sched: 'batch' });
+    await sup.start();
+    const pid = sup.pid;
+    await sup.request('refuseSched', 'EPERM (later)');
+    await until(() => sup.pid !== pid && sup.state === 'ready', 10_000, 'killed and restarted');
+    expect(sup.reason === '' && sup.restarts).toBe(1);
+  });
+
   it('a failing init fails the first start with its own error (no retry loop)', async () => {
     const { sup } = make({
       init: async (call) => {
@@ -135,6 +159,7 @@ describe('Supervisor', () => {
 
   it('rejects bad parameters with a clear error', () => {
     expect(() => new Supervisor({ name: 'x', entry: ENTRY, nice: 25 })).toThrow(/nice must be an integer in 0..19, got 25/);
+    expect(() => new Supervisor({ name: 'x', entry: ENTRY, sched: 'fifo' as 'idle' })).toThrow(/sched must be one of other, batch, idle, got 'fifo'/);
     expect(() => new Supervisor({ name: 'x', entry: ENTRY, heartbeatMs: 500, heartbeatTimeoutMs: 400 })).toThrow(/must exceed heartbeatMs/);
   });
 });

@@ -13,14 +13,17 @@
  *   while the child waits for a CPU (an overloaded machine: `judgeSilence`), up to 5 timeouts.
  * - Memory: `--max-old-space-size` caps the child's JS heap; its RSS (VmRSS in
  *   /proc/<pid>/status: native allocations too) is polled and the child killed above `memoryCapMb`.
- * - Priority: `nice` is applied to the child's pid at once and by the host to all its threads.
+ * - Priority: `nice` is applied to the child's pid at once and by the host to all its threads;
+ *   `sched` (a scheduling policy, lib/process/sched.ts) to every thread at ready and by the host.
+ *   A policy that cannot be applied fails the start (or kills the child): never silently ignored.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ENV_HEARTBEAT_MS, ENV_NAME, ENV_NICE, type SerializedError, type ToChild, type ToParent } from './protocol.js';
+import { ENV_HEARTBEAT_MS, ENV_NAME, ENV_NICE, ENV_SCHED, type SerializedError, type ToChild, type ToParent } from './protocol.js';
+import { SCHED_POLICIES, SchedPolicyError, isSchedPolicy, setProcessPolicy, type SchedPolicy } from './sched.js';
 
 export type ChildState = 'starting' | 'ready' | 'backoff' | 'failed' | 'stopped';
 
@@ -43,6 +46,12 @@ export interface SupervisorOptions {
   env?: Record<string, string>;
   /** Nice value of the child relative to this process, 0..19 (0 = as the parent; the sum is capped at 19). */
   nice?: number;
+  /**
+   * Scheduling policy of every thread of the child (Linux): 'other' (default: as this process),
+   * 'batch' (never preempts a running thread when it wakes), 'idle' (runs only on time no normal
+   * thread wants, preempted at once when one wakes). See lib/process/sched.ts.
+   */
+  sched?: SchedPolicy;
   /** RSS cap in MB (native memory included); 0 = none. */
   memoryCapMb?: number;
   /** V8 old-space cap in MB for the child's JS heap; 0 = Node's default. */
@@ -56,7 +65,7 @@ export interface SupervisorOptions {
   restart?: Partial<RestartPolicy>;
   /**
    * The first start (configure, before the control loop runs) loads at this process's priority
-   * and is lowered to `nice` once ready; restarts mid-run load at `nice` already. Default true.
+   * and is lowered to `nice` and `sched` once ready; restarts mid-run load at them already. Default true.
    */
   fastFirstStart?: boolean;
   /** Runs after each spawn, before 'ready' (load the model; replay setup). A throw fails the start. */
@@ -215,11 +224,14 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     const nice = opts.nice ?? 0;
     if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`${opts.name}: nice must be an integer in 0..19, got ${nice}`);
+    const sched = opts.sched ?? 'other';
+    if (!isSchedPolicy(sched)) throw new Error(`${opts.name}: sched must be one of ${SCHED_POLICIES.join(', ')}, got '${String(sched)}'`);
     this.o = {
       name: opts.name,
       entry: opts.entry,
       env: opts.env ?? {},
       nice,
+      sched,
       memoryCapMb: opts.memoryCapMb ?? 0,
       heapMb: opts.heapMb ?? 0,
       heartbeatMs: opts.heartbeatMs ?? 250,
@@ -331,12 +343,14 @@ export class Supervisor {
     // Relative to this process, as `nice` does: under `nice -n 10` the LLM's 10 becomes 19 (it stays below control).
     const target = this.o.nice > 0 ? Math.min(19, Math.max(0, getPriority()) + this.o.nice) : 0;
     this.effectiveNice = target;
-    const nice = this.o.fastFirstStart && this.restarts === 0 ? 0 : target;
+    const fast = this.o.fastFirstStart && this.restarts === 0;
+    const nice = fast ? 0 : target;
+    const sched: SchedPolicy = fast ? 'other' : this.o.sched;
     const child = fork(entryPath, [], {
       execArgv: execArgvFor(entryPath, this.o.heapMb),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...this.o.env, [ENV_HEARTBEAT_MS]: String(this.o.heartbeatMs), [ENV_NICE]: String(nice), [ENV_NAME]: this.name },
+      env: { ...process.env, ...this.o.env, [ENV_HEARTBEAT_MS]: String(this.o.heartbeatMs), [ENV_NICE]: String(nice), [ENV_SCHED]: sched, [ENV_NAME]: this.name },
     });
     this.child = child;
     if (child.pid !== undefined && nice > 0) {
@@ -360,6 +374,10 @@ export class Supervisor {
       if (m.t === 'hb') {
         this.lastBeat = performance.now();
         this.beatWaitMs = child.pid ? schedMs(child.pid)?.waitMs : undefined;
+        return;
+      }
+      if (m.t === 'sched-failed') {
+        this.failPolicy(gen, m.message);
         return;
       }
       if (m.t === 'ready') {
@@ -401,14 +419,20 @@ export class Supervisor {
       this.kill(`init failed: ${err.message}`);
       return;
     }
-    if (gen !== this.generation) return;
+    // Stopped or being killed meanwhile (a refused policy, the watchdog): this child never counts as ready.
+    if (gen !== this.generation || this.state !== 'starting' || this.killReason !== undefined) return;
+    try {
+      this.applyPriority();
+    } catch (e) {
+      this.failPolicy(gen, (e as Error).message);
+      return;
+    }
     clearTimeout(startTimer);
     const downMs = this.lostAt === undefined ? undefined : performance.now() - this.lostAt;
     this.lostAt = undefined;
     this.state = 'ready';
     this.readyAt = performance.now();
     this.lastBeat = this.readyAt;
-    this.applyNice();
     this.reason = '';
     this.emit({ reason: downMs === undefined ? 'ready' : `ready again after ${downMs.toFixed(0)} ms`, downMs });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
@@ -417,16 +441,36 @@ export class Supervisor {
     fs?.resolve();
   }
 
-  /** The child (all its threads, via the host) to effectiveNice. */
-  private applyNice(): void {
+  /**
+   * The child to effectiveNice and its policy: the policy on every thread here (throws
+   * SchedPolicyError when refused), then both via the host (new threads, every 2 s).
+   */
+  private applyPriority(): void {
     const child = this.child;
-    if (!child?.pid || this.effectiveNice <= 0) return;
-    try {
-      setPriority(child.pid, this.effectiveNice);
-    } catch {
-      // Not permitted: the host lowers its own threads anyway.
+    if (!child?.pid || (this.effectiveNice <= 0 && this.o.sched === 'other')) return;
+    if (this.effectiveNice > 0) {
+      try {
+        setPriority(child.pid, this.effectiveNice);
+      } catch {
+        // Not permitted: the host lowers its own threads anyway.
+      }
     }
-    if (child.connected) child.send({ t: 'nice', value: this.effectiveNice } satisfies ToChild);
+    if (this.o.sched !== 'other') setProcessPolicy(this.o.sched, child.pid);
+    if (child.connected) child.send({ t: 'priority', nice: this.effectiveNice, sched: this.o.sched } satisfies ToChild);
+  }
+
+  /** The policy could not be applied: the first start fails with it (configure fails), a later child is killed. */
+  private failPolicy(gen: number, message: string): void {
+    if (gen !== this.generation) return;
+    const err = new SchedPolicyError(`${this.name}: scheduling policy '${this.o.sched}' could not be applied: ${message}`);
+    if (this.firstStart) {
+      const fs = this.firstStart;
+      this.firstStart = undefined;
+      this.stop().catch(() => undefined);
+      fs.reject(err);
+      return;
+    }
+    this.kill(err.message);
   }
 
   private startWatch(gen: number): void {

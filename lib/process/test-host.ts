@@ -24,6 +24,11 @@ serve({
     // What a failing native addon does (std::terminate → abort): SIGABRT, no JS error.
     process.abort();
   },
+  /** What the host sends when the kernel refuses its scheduling policy (the parent's handling is under test). */
+  refuseSched: (msg: string) => {
+    process.send?.({ t: 'sched-failed', message: msg });
+    return 'sent';
+  },
   fail: (msg: string) => {
     const e = new Error(msg);
     e.name = 'TestHostError';

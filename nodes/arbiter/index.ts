@@ -11,6 +11,7 @@ import { defineNode, topicDoc } from '../../runtime/node.js';
 import { fixedRate, watchSpecs, watchTopics, type FixedRateTick } from '../../runtime/operators.js';
 import { p } from '../../runtime/params.js';
 import { lowerComputeThreads } from '../../lib/process/priority.js';
+import { SLICE_MAX_US, SLICE_MIN_US, setThreadSlice } from '../../lib/process/sched.js';
 import { decide, stampedInFuture, type DecideInputs, type Policy, type Rejection } from './decide.js';
 import { ACTIONS, envelopeFromParams } from './envelope.js';
 import { pointFromFlat, waypointsFromFlat, type MissionMode } from './mission.js';
@@ -53,6 +54,7 @@ export const arbiterNode = defineNode({
     max_yaw_rate_rps: p.double(1, '/cmd_vel yaw-rate limit', { min: 0 }),
     k_distance: p.double(0.5, '/cmd_vel speed per metre to the target', { min: 0 }),
     k_heading: p.double(1.5, '/cmd_vel yaw rate per radian of heading error', { min: 0 }),
+    control_slice_us: p.int(0, `Live (system clock, Linux 6.12+): time slice of the event-loop thread (the tick's) in µs, ${SLICE_MIN_US}..${SLICE_MAX_US}; shorter than the running thread's, the waking tick preempts it at once instead of waiting out that thread's protected slice (the kernel default is 0.7 ms × (1 + log2 cores)). Threads and children started afterwards keep the default; 0 = the kernel default. Refused or ignored by the kernel → activation fails`, { min: 0, max: SLICE_MAX_US }),
     compute_nice: p.int(10, 'Live (system clock, Linux): every second, lower all threads of the process but the event loop to this nice value, so inference never delays a tick; 0 = off', { min: 0, max: 19 }),
   },
   subscribes: [
@@ -66,6 +68,7 @@ export const arbiterNode = defineNode({
     topicDoc('/cmd_vel', 'Body-frame velocity for ground robots (zero on fallback)', (p) => p.vehicle === 'ground'),
   ],
   create(ctx, prm) {
+    if (prm.control_slice_us !== 0 && prm.control_slice_us < SLICE_MIN_US) throw new Error(`arbiter: control_slice_us must be 0 (the kernel default) or ${SLICE_MIN_US}..${SLICE_MAX_US}, got ${prm.control_slice_us}`);
     const ground = prm.vehicle === 'ground';
     const env = envelopeFromParams({ ...prm, ground });
     const periodMs = 1000 / prm.rate_hz;
@@ -195,6 +198,11 @@ export const arbiterNode = defineNode({
               else ctx.diag.set('ok', '');
             }),
           );
+        }
+        if (prm.control_slice_us > 0 && ctx.clock.kind === 'system') {
+          // The calling thread: the event loop that runs the tick (and the other nodes of this container).
+          setThreadSlice(0, prm.control_slice_us);
+          ctx.diag.values.control_slice_us = String(prm.control_slice_us);
         }
         subs.add(fixedRate(ctx.clock, periodMs).subscribe(onTick));
         if (prm.compute_nice > 0 && ctx.clock.kind === 'system') {

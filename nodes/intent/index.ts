@@ -37,7 +37,7 @@ export const intentNode = defineNode({
     resample_temperature: p.double(RESAMPLE_DEFAULTS.temperature, 'Sampling temperature of the resampling', { min: 0.05, max: 2 }),
     ...LLM_PARAMS,
     // The LLM below perception in priority (perception 5, control 0).
-    ...childParams({ nice: 10, memoryMb: 4096 }),
+    ...childParams({ nice: 10, sched: 'idle', memoryMb: 4096 }),
   },
   subscribes: [topicDoc('/intent', "Operator's intent (latched)")],
   publishes: [topicDoc('/rules', 'The installed rules (latched); only republished on a successful compile')],

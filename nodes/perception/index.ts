@@ -74,7 +74,7 @@ export const perception = defineNode({
     image_transport: p.string('raw', "'raw' subscribes to the image topic, 'compressed' to <image topic>/compressed (jpeg/png)", ['raw', 'compressed']),
     image_topic: p.string('/camera/image_raw', 'Camera topic (for compressed, /compressed is appended, as image_transport does)'),
     latency_budget_ms: p.double(100, 'Per-frame latency budget from receipt to /detections; a longer frame counts as a miss (it is not aborted)', { min: 0 }),
-    ...childParams({ nice: 5, memoryMb: 1024 }),
+    ...childParams({ nice: 5, sched: 'batch', memoryMb: 1024 }),
     isolation: p.string('process', "Where the session runs: 'process' (supervised child process), 'worker' (a worker_thread here), 'inprocess' (this thread; stalls the event loop per frame)", ['process', 'worker', 'inprocess']),
     fail_on_model_error: p.bool(false, 'A model that cannot be loaded (missing, corrupt, wrong inputs/outputs) fails configure; false: the node comes up, reports the error in /diagnostics (level ERROR) and counts every frame as errors.model'),
   },

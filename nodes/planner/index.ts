@@ -40,7 +40,7 @@ export const plannerNode = defineNode({
     scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
     ...LLM_PARAMS,
     // The LLM below perception in priority (perception 5, control 0).
-    ...childParams({ nice: 10, memoryMb: 4096 }),
+    ...childParams({ nice: 10, sched: 'idle', memoryMb: 4096 }),
   },
   subscribes: [
     topicDoc('/world', 'Latest world state (latest only)'),

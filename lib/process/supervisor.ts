@@ -408,15 +408,8 @@ export class Supervisor {
     } catch (e) {
       if (gen !== this.generation) return;
       const err = e instanceof Error ? e : new Error(String(e));
-      if (this.firstStart) {
-        // The first start fails with the model's own error (a bad model file must fail configure, not loop).
-        const fs = this.firstStart;
-        this.firstStart = undefined;
-        this.stop().catch(() => undefined);
-        fs.reject(err);
-        return;
-      }
-      this.kill(`init failed: ${err.message}`);
+      // The first start fails with the model's own error (a bad model file must fail configure, not loop).
+      this.failChild(err, `init failed: ${err.message}`);
       return;
     }
     // Stopped or being killed meanwhile (a refused policy, the watchdog): this child never counts as ready.
@@ -463,6 +456,11 @@ export class Supervisor {
   private failPolicy(gen: number, message: string): void {
     if (gen !== this.generation) return;
     const err = new SchedPolicyError(`${this.name}: scheduling policy '${this.o.sched}' could not be applied: ${message}`);
+    this.failChild(err, err.message);
+  }
+
+  /** A failed first start rejects start() with `err` (and stops); a later child is killed with `killReason`. */
+  private failChild(err: Error, killReason: string): void {
     if (this.firstStart) {
       const fs = this.firstStart;
       this.firstStart = undefined;
@@ -470,7 +468,7 @@ export class Supervisor {
       fs.reject(err);
       return;
     }
-    this.kill(err.message);
+    this.kill(killReason);
   }
 
   private startWatch(gen: number): void {

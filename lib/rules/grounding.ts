@@ -170,14 +170,17 @@ const TENS = new Set(['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 
 
 const SCALES: Readonly<Record<string, number>> = { hundred: 100, thousand: 1000 };
 
-/** A number below 100 at `i` ("7", "seven", "forty two"), within one clause. */
-function smallNumber(tokens: readonly string[], clause: readonly number[], i: number): { value: number; len: number } | undefined {
+/**
+ * A number below 100 at `i` ("7", "seven", "forty two"); with `clause`, "forty, two" is not 42.
+ * (findMentions' own word reading passes no clause: its tens and units join across a comma, as they always did.)
+ */
+function smallNumber(tokens: readonly string[], i: number, clause?: readonly number[]): { value: number; len: number } | undefined {
   const t = tokens[i];
   if (t === undefined) return undefined;
   if (/^\d+$/.test(t) && Number(t) < 100) return { value: Number(t), len: 1 };
   if (!(t in NUMBER_WORDS) || NUMBER_WORDS[t] >= 100) return undefined;
   const next = tokens[i + 1];
-  if (TENS.has(t) && next !== undefined && clause[i + 1] === clause[i] && next in NUMBER_WORDS && NUMBER_WORDS[next] > 0 && NUMBER_WORDS[next] < 10) return { value: NUMBER_WORDS[t] + NUMBER_WORDS[next], len: 2 };
+  if (TENS.has(t) && next !== undefined && (!clause || clause[i + 1] === clause[i]) && next in NUMBER_WORDS && NUMBER_WORDS[next] > 0 && NUMBER_WORDS[next] < 10) return { value: NUMBER_WORDS[t] + NUMBER_WORDS[next], len: 2 };
   return { value: NUMBER_WORDS[t], len: 1 };
 }
 
@@ -190,7 +193,7 @@ function scaledNumber(tokens: readonly string[], clause: readonly number[], i: n
   let value = 0;
   let scaled = false;
   for (;;) {
-    const lead = tokens[k] === 'a' ? { value: 1, len: 1 } : smallNumber(tokens, clause, k);
+    const lead = tokens[k] === 'a' ? { value: 1, len: 1 } : smallNumber(tokens, k, clause);
     const scale = lead ? tokens[k + lead.len] : undefined;
     if (!lead || scale === undefined || !(scale in SCALES) || clause[k + lead.len] !== clause[i]) break;
     // "two thousand three hundred": each scale smaller than the one before.
@@ -201,9 +204,9 @@ function scaledNumber(tokens: readonly string[], clause: readonly number[], i: n
   }
   if (!scaled) return undefined;
   const at = tokens[k] === 'and' ? k + 1 : k;
-  const rest = clause[at] === clause[i] || tokens[k] === 'and' ? smallNumber(tokens, clause, at) : undefined;
+  const rest = clause[at] === clause[i] || tokens[k] === 'and' ? smallNumber(tokens, at, clause) : undefined;
   // "three hundred and twenty", "a hundred 5": the tail is part of the number; a unit after it belongs to all of it.
-  if (rest && !(tokens[at + rest.len] ?? '').match(/^(hundred|thousand)$/)) return { value: value + rest.value, len: at + rest.len - i };
+  if (rest && !((tokens[at + rest.len] ?? '') in SCALES)) return { value: value + rest.value, len: at + rest.len - i };
   return { value, len: k - i };
 }
 
@@ -243,12 +246,8 @@ function findMentions(tokens: string[], clause: readonly number[]): Mention[] {
       value = Number(digits);
       len = k - i;
     } else if (t in NUMBER_WORDS) {
-      value = NUMBER_WORDS[t];
-      const next = tokens[i + 1];
-      if (TENS.has(t) && next && next in NUMBER_WORDS && NUMBER_WORDS[next] < 10 && NUMBER_WORDS[next] > 0) {
-        value += NUMBER_WORDS[next];
-        len = 2;
-      }
+      // "hundred" alone is 100 (smallNumber reads below 100 only).
+      ({ value, len } = smallNumber(tokens, i) ?? { value: NUMBER_WORDS[t], len: 1 });
     }
     if (value === undefined) continue;
     claim(i, len);

@@ -11,8 +11,7 @@
  * 1.7x faster than wasm-zstd warm, and a one-shot convert never waits for WebAssembly to warm up
  * (its first chunks ran 8x slower still).
  */
-import { createRequire } from 'node:module';
-import type * as Koffi from 'koffi';
+import { lazyNative, requireKoffi } from '../../runtime/native.js';
 
 interface LibZstd {
   create(): unknown;
@@ -25,46 +24,35 @@ interface LibZstd {
   decompressWhole(dst: Uint8Array, cap: number, src: Uint8Array, n: number): unknown;
 }
 
-let lib: LibZstd | null | undefined;
-let loadError = '';
-
-/** libzstd through koffi, or undefined (with `zstdStreamUnavailable()` saying why) when it cannot be loaded. */
-function libzstd(): LibZstd | undefined {
-  if (lib !== undefined) return lib ?? undefined;
-  try {
-    // koffi is CommonJS with a native part: required on first use, so that bags without file compression never load it.
-    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-    const so = koffi.load('libzstd.so.1');
-    koffi.struct('ZSTD_inBuffer', { src: 'void *', size: 'size_t', pos: 'size_t' });
-    koffi.struct('ZSTD_outBuffer', { dst: 'void *', size: 'size_t', pos: 'size_t' });
-    const create = so.func('void *ZSTD_createDStream()');
-    const free = so.func('size_t ZSTD_freeDStream(void *zds)');
-    const decompress = so.func('size_t ZSTD_decompressStream(void *zds, _Inout_ ZSTD_outBuffer *output, _Inout_ ZSTD_inBuffer *input)');
-    const isError = so.func('unsigned int ZSTD_isError(size_t code)');
-    const errorName = so.func('const char *ZSTD_getErrorName(size_t code)');
-    const compress = so.func('size_t ZSTD_compress(void *dst, size_t dstCapacity, const void *src, size_t srcSize, int level)');
-    const compressBound = so.func('size_t ZSTD_compressBound(size_t srcSize)');
-    const decompressWhole = so.func('size_t ZSTD_decompress(void *dst, size_t dstCapacity, const void *src, size_t srcSize)');
-    lib = {
-      create: () => create() as unknown,
-      free: (z) => free(z) as unknown,
-      decompress: (z, out, input) => decompress(z, out, input) as unknown,
-      isError: (c) => isError(c) as number,
-      errorName: (c) => errorName(c) as string,
-      compress: (dst, cap, src, n, level) => compress(dst, cap, src, n, level) as unknown,
-      compressBound: (n) => compressBound(n) as unknown,
-      decompressWhole: (dst, cap, src, n) => decompressWhole(dst, cap, src, n) as unknown,
-    };
-  } catch (e) {
-    lib = null;
-    loadError = (e as Error).message;
-  }
-  return lib ?? undefined;
-}
+/** libzstd through koffi (bags without zstd never load it), or undefined (with `zstdStreamUnavailable()` saying why) when it cannot be loaded. */
+const native = lazyNative((): LibZstd => {
+  const koffi = requireKoffi();
+  const so = koffi.load('libzstd.so.1');
+  koffi.struct('ZSTD_inBuffer', { src: 'void *', size: 'size_t', pos: 'size_t' });
+  koffi.struct('ZSTD_outBuffer', { dst: 'void *', size: 'size_t', pos: 'size_t' });
+  const create = so.func('void *ZSTD_createDStream()');
+  const free = so.func('size_t ZSTD_freeDStream(void *zds)');
+  const decompress = so.func('size_t ZSTD_decompressStream(void *zds, _Inout_ ZSTD_outBuffer *output, _Inout_ ZSTD_inBuffer *input)');
+  const isError = so.func('unsigned int ZSTD_isError(size_t code)');
+  const errorName = so.func('const char *ZSTD_getErrorName(size_t code)');
+  const compress = so.func('size_t ZSTD_compress(void *dst, size_t dstCapacity, const void *src, size_t srcSize, int level)');
+  const compressBound = so.func('size_t ZSTD_compressBound(size_t srcSize)');
+  const decompressWhole = so.func('size_t ZSTD_decompress(void *dst, size_t dstCapacity, const void *src, size_t srcSize)');
+  return {
+    create: () => create() as unknown,
+    free: (z) => free(z) as unknown,
+    decompress: (z, out, input) => decompress(z, out, input) as unknown,
+    isError: (c) => isError(c) as number,
+    errorName: (c) => errorName(c) as string,
+    compress: (dst, cap, src, n, level) => compress(dst, cap, src, n, level) as unknown,
+    compressBound: (n) => compressBound(n) as unknown,
+    decompressWhole: (dst, cap, src, n) => decompressWhole(dst, cap, src, n) as unknown,
+  };
+});
 
 /** Why streaming zstd is not available here, or undefined when it is. */
 export function zstdStreamUnavailable(): string | undefined {
-  return libzstd() ? undefined : `libzstd.so.1 could not be loaded (${loadError}); install the libzstd1 package`;
+  return native.get() ? undefined : `libzstd.so.1 could not be loaded (${native.error()}); install the libzstd1 package`;
 }
 
 /** Whole-buffer zstd (MCAP chunks), the same calls as @foxglove/wasm-zstd's. */
@@ -79,7 +67,7 @@ let codec: ZstdCodec | null | undefined;
 /** libzstd's one-shot calls, or undefined when it cannot be loaded (the caller then uses wasm-zstd). */
 export function nativeZstd(): ZstdCodec | undefined {
   if (codec !== undefined) return codec ?? undefined;
-  const z = libzstd();
+  const z = native.get();
   codec = z
     ? {
         compress(src, level) {
@@ -117,7 +105,7 @@ export class ZstdStreamDecoder {
   total = 0;
 
   constructor(private readonly maxBytes: number, private readonly emit: (b: Uint8Array) => void) {
-    const z = libzstd();
+    const z = native.get();
     if (!z) throw new Error(zstdStreamUnavailable());
     this.z = z;
     this.ctx = z.create();

@@ -17,8 +17,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { constants, getPriority } from 'node:os';
-import { createRequire } from 'node:module';
-import type * as Koffi from 'koffi';
+import { lazyNative, requireKoffi } from '../../runtime/native.js';
 
 export const SCHED_POLICIES = ['other', 'batch', 'idle'] as const;
 export type SchedPolicy = (typeof SCHED_POLICIES)[number];
@@ -56,35 +55,25 @@ interface Sched {
 /** sched_setattr, sched_getattr syscall numbers. */
 const SETATTR: Partial<Record<NodeJS.Architecture, [number, number]>> = { x64: [314, 315], arm64: [274, 275] };
 
-let lib: Sched | null | undefined;
-let loadError = '';
-
-function sched(): Sched | undefined {
-  if (lib !== undefined) return lib ?? undefined;
-  try {
-    if (process.platform !== 'linux') throw new Error(`scheduling policies are set on Linux only (this is ${process.platform})`);
-    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-    const so = koffi.load('libc.so.6');
-    // struct sched_param is one int (sched_priority), 0 for every non-realtime policy.
-    const fn = so.func('int sched_setscheduler(int pid, int policy, const int *param)');
-    const param = Int32Array.of(0);
-    const syscall = so.func('long syscall(long number, ...)');
-    const nr = SETATTR[process.arch];
-    const noAttr = (): number => {
-      throw new SchedPolicyError(`sched_setattr: no syscall number known for ${process.arch}`);
-    };
-    lib = {
-      set: (tid, policy) => fn(tid, policy, param) as number,
-      setattr: nr ? (tid, attr) => Number(syscall(nr[0], 'int', tid, 'void *', attr, 'unsigned int', 0)) : noAttr,
-      getattr: nr ? (tid, attr) => Number(syscall(nr[1], 'int', tid, 'void *', attr, 'unsigned int', attr.length, 'unsigned int', 0)) : noAttr,
-      errno: () => koffi.errno(),
-    };
-  } catch (e) {
-    lib = null;
-    loadError = (e as Error).message;
-  }
-  return lib ?? undefined;
-}
+const native = lazyNative((): Sched => {
+  if (process.platform !== 'linux') throw new Error(`scheduling policies are set on Linux only (this is ${process.platform})`);
+  const koffi = requireKoffi();
+  const so = koffi.load('libc.so.6');
+  // struct sched_param is one int (sched_priority), 0 for every non-realtime policy.
+  const fn = so.func('int sched_setscheduler(int pid, int policy, const int *param)');
+  const param = Int32Array.of(0);
+  const syscall = so.func('long syscall(long number, ...)');
+  const nr = SETATTR[process.arch];
+  const noAttr = (): number => {
+    throw new SchedPolicyError(`sched_setattr: no syscall number known for ${process.arch}`);
+  };
+  return {
+    set: (tid, policy) => fn(tid, policy, param) as number,
+    setattr: nr ? (tid, attr) => Number(syscall(nr[0], 'int', tid, 'void *', attr, 'unsigned int', 0)) : noAttr,
+    getattr: nr ? (tid, attr) => Number(syscall(nr[1], 'int', tid, 'void *', attr, 'unsigned int', attr.length, 'unsigned int', 0)) : noAttr,
+    errno: () => koffi.errno(),
+  };
+});
 
 function errnoName(n: number): string {
   const e = Object.entries(constants.errno).find(([, v]) => v === n);
@@ -109,7 +98,7 @@ export function threadPolicy(tid: number): string | undefined {
 
 /** Why policies cannot be set here (not Linux, libc not loadable), or undefined when they can. */
 export function schedUnavailable(): string | undefined {
-  return sched() ? undefined : `cannot set a scheduling policy: ${loadError}`;
+  return native.get() ? undefined : `cannot set a scheduling policy: ${native.error()}`;
 }
 
 /**
@@ -117,9 +106,13 @@ export function schedUnavailable(): string | undefined {
  * errno's name when the kernel refuses (EPERM: raising a thread back from idle without
  * CAP_SYS_NICE; ESRCH: no such thread).
  */
-export function setThreadPolicy(tid: number, policy: SchedPolicy): void {
+function checkPolicy(policy: SchedPolicy): void {
   if (!isSchedPolicy(policy)) throw new SchedPolicyError(`unknown scheduling policy '${String(policy)}' (one of ${SCHED_POLICIES.join(', ')})`);
-  const s = sched();
+}
+
+export function setThreadPolicy(tid: number, policy: SchedPolicy): void {
+  checkPolicy(policy);
+  const s = native.get();
   if (!s) throw new SchedPolicyError(schedUnavailable() ?? 'cannot set a scheduling policy');
   if (s.set(tid, POLICY_NUMBER[policy]) !== 0) {
     const err = errnoName(s.errno());
@@ -140,7 +133,7 @@ export interface PolicyReport {
  * is skipped; any other refusal throws SchedPolicyError (never a silent partial result).
  */
 export function setProcessPolicy(policy: SchedPolicy, pid = process.pid): PolicyReport {
-  if (!isSchedPolicy(policy)) throw new SchedPolicyError(`unknown scheduling policy '${String(policy)}' (one of ${SCHED_POLICIES.join(', ')})`);
+  checkPolicy(policy);
   const dir = `/proc/${pid}/task`;
   if (process.platform !== 'linux' || !existsSync(dir)) throw new SchedPolicyError(schedUnavailable() ?? `cannot set a scheduling policy: no ${dir}`);
   let set = 0;
@@ -181,7 +174,7 @@ export const SLICE_MAX_US = 100_000;
  */
 export function setThreadSlice(tid: number, sliceUs: number): void {
   if (!Number.isInteger(sliceUs) || sliceUs < SLICE_MIN_US || sliceUs > SLICE_MAX_US) throw new SchedPolicyError(`slice must be an integer in ${SLICE_MIN_US}..${SLICE_MAX_US} µs, got ${sliceUs}`);
-  const s = sched();
+  const s = native.get();
   if (!s) throw new SchedPolicyError(schedUnavailable() ?? 'cannot set a time slice');
   const policy = threadPolicy(tid);
   if (policy !== 'other' && policy !== 'batch' && policy !== 'idle') throw new SchedPolicyError(`thread ${tid}: a custom slice is for time-sharing threads (its policy is ${policy ?? 'unknown: gone?'})`);

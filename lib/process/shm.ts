@@ -10,8 +10,7 @@
  * request of a few bytes.
  */
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Koffi from 'koffi';
+import { lazyNative, requireKoffi } from '../../runtime/native.js';
 
 /** What the other process needs to map a region. */
 export interface SharedRegionRef {
@@ -28,40 +27,30 @@ interface LibC {
   address(p: unknown): bigint;
 }
 
-let lib: LibC | null | undefined;
-let loadError = '';
-
 const PROT_READ = 1;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 const MFD_CLOEXEC = 1;
 
-function libc(): LibC | undefined {
-  if (lib !== undefined) return lib ?? undefined;
-  try {
-    if (process.platform !== 'linux') throw new Error(`memfd_create is Linux only (this is ${process.platform})`);
-    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-    const so = koffi.load('libc.so.6');
-    const memfd = so.func('int memfd_create(const char *name, unsigned int flags)');
-    const mmap = so.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
-    const munmap = so.func('int munmap(void *addr, size_t len)');
-    lib = {
-      memfd: (name, flags) => memfd(name, flags) as number,
-      mmap: (len, fd, prot) => mmap(null, len, prot, MAP_SHARED, fd, 0) as unknown,
-      munmap: (p, len) => munmap(p, len) as number,
-      view: (p, len) => koffi.view(p, len),
-      address: (p) => BigInt(koffi.address(p)),
-    };
-  } catch (e) {
-    lib = null;
-    loadError = (e as Error).message;
-  }
-  return lib ?? undefined;
-}
+const native = lazyNative((): LibC => {
+  if (process.platform !== 'linux') throw new Error(`memfd_create is Linux only (this is ${process.platform})`);
+  const koffi = requireKoffi();
+  const so = koffi.load('libc.so.6');
+  const memfd = so.func('int memfd_create(const char *name, unsigned int flags)');
+  const mmap = so.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)');
+  const munmap = so.func('int munmap(void *addr, size_t len)');
+  return {
+    memfd: (name, flags) => memfd(name, flags) as number,
+    mmap: (len, fd, prot) => mmap(null, len, prot, MAP_SHARED, fd, 0) as unknown,
+    munmap: (p, len) => munmap(p, len) as number,
+    view: (p, len) => koffi.view(p, len),
+    address: (p) => BigInt(koffi.address(p)),
+  };
+});
 
 /** Why shared regions cannot be made here, or undefined when they can. */
 export function sharedMemoryUnavailable(): string | undefined {
-  return libc() ? undefined : `shared memory unavailable: ${loadError}`;
+  return native.get() ? undefined : `shared memory unavailable: ${native.error()}`;
 }
 
 /** MAP_FAILED is (void *) -1. */
@@ -85,7 +74,7 @@ export class SharedRegion {
 
   /** A new zero-filled region of `bytes` (parent side). */
   static create(bytes: number, name = 'kestrel-frames'): SharedRegion {
-    const c = libc();
+    const c = native.get();
     if (!c) throw new Error(sharedMemoryUnavailable());
     if (!(bytes > 0)) throw new RangeError(`shared region of ${bytes} bytes`);
     const fd = c.memfd(name, MFD_CLOEXEC);
@@ -102,7 +91,7 @@ export class SharedRegion {
 
   /** Maps the region another process made (child side), read-only: a faulty child cannot write the parent's frames. */
   static open(ref: SharedRegionRef): SharedRegion {
-    const c = libc();
+    const c = native.get();
     if (!c) throw new Error(sharedMemoryUnavailable());
     const fd = openSync(`/proc/${ref.pid}/fd/${ref.fd}`, 'r');
     try {

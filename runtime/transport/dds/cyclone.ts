@@ -10,8 +10,8 @@
  * exactly the peer's encapsulated XCDR1 bytes, and `dds_writecdr` sends exactly ours. The codecs in msgs/
  * do the real (de)serialization, and a malformed sample reaches our decoder and is counted there.
  */
-import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { lazyNative, requireKoffi } from '../../native.js';
 
 export type Entity = number;
 /** Opaque native pointers as koffi hands them out. */
@@ -86,30 +86,19 @@ export interface CycloneLib {
   opaqueDescriptor(typeName: string): Ptr;
 }
 
-let lib: CycloneLib | null | undefined;
-let loadError = '';
-
 const SONAMES = ['libddsc.so.0', 'libddsc.so.0debian', 'libddsc.so'];
 
 /** Cyclone DDS through koffi, or undefined (with `cycloneUnavailable()` saying why). */
-export function cyclone(): CycloneLib | undefined {
-  if (lib !== undefined) return lib ?? undefined;
-  try {
-    lib = bind();
-  } catch (e) {
-    lib = null;
-    loadError = (e as Error).message;
-  }
-  return lib ?? undefined;
-}
+const native = lazyNative(() => bind());
+export const cyclone = (): CycloneLib | undefined => native.get();
 
 export function cycloneUnavailable(): string | undefined {
-  return cyclone() ? undefined : `Cyclone DDS (libddsc.so.0) could not be loaded: ${loadError}; install the Debian package cyclonedds-dev (or libddsc0debian)`;
+  return cyclone() ? undefined : `Cyclone DDS (libddsc.so.0) could not be loaded: ${native.error()}; install the Debian package cyclonedds-dev (or libddsc0debian)`;
 }
 
 function bind(): CycloneLib {
-  // koffi is CommonJS with a native part: required on first use, so processes without `--transport dds` never load it.
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  // Bound on first use: processes without `--transport dds` never load koffi.
+  const koffi = requireKoffi();
   let so: Koffi.LibraryHandle | undefined;
   const errors: string[] = [];
   for (const name of SONAMES) {

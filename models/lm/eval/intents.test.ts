@@ -7,16 +7,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RuleFields } from '../../../lib/rules/dsl.js';
 import { caseErrors, parseIntentCases, scoreIntents } from './cases.js';
+import { expectWellFormedSet } from './well-formed.js';
 
 const TEXT = readFileSync(new URL('./intents.jsonl', import.meta.url), 'utf8');
-const { cases, errors } = parseIntentCases(TEXT);
+const parsed = parseIntentCases(TEXT);
+const { cases } = parsed;
 
 describe('models/lm/eval/intents.jsonl', () => {
   it('parses with no errors, at least 120 unique cases', () => {
-    expect(errors).toEqual([]);
-    expect(cases.length).toBeGreaterThanOrEqual(120);
-    expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
-    expect(TEXT.trimEnd().split('\n').length).toBe(cases.length);
+    expectWellFormedSet(TEXT, parsed);
   });
 
   it('covers every kind, multi-clause sets and refusals', () => {

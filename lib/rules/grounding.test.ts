@@ -131,6 +131,14 @@ describe('grounding: every field from the text or a documented default', () => {
     ok('cars in the north lot, and nobody in the queue', [count({ class_id: 'vehicle', region: 'north_lot' }), count({ region: 'queue', op: '==' })]);
   });
 
+  it('a kind said outright ("abandoned", "loitering") is some rule\'s kind; "loiter over it" is the orbit reaction', () => {
+    refused('alert me to any abandoned luggage in the concourse for more than a minute', [count({ class_id: 'bag', region: 'concourse', duration_s: 60 })], /says "abandoned" \(a unattended rule\) but no rule is unattended/);
+    ok('alert me to any abandoned luggage in the concourse for more than a minute', [unattended({ region: 'concourse', duration_s: 60 })]);
+    refused('anyone loitering on the platform for over 10 minutes', [count({ region: 'platform', duration_s: 600 })], /a dwell rule/);
+    ok('anyone loitering on the platform for over 10 minutes', [dwell({ region: 'platform', duration_s: 600 })]);
+    ok('more than 5 cars in the north lot, loiter over it', [count({ class_id: 'vehicle', region: 'north_lot', threshold: 5, reaction: 'orbit' })]);
+  });
+
   it('accepts every compile the corpus generator writes (3,000 train intents)', () => {
     const counts = { ...DEFAULT_COUNTS, intent: { train: 3000, val: 0, heldout: 0 }, plan: { train: 0, val: 0, heldout: 0 } };
     const bad: string[] = [];

@@ -14,7 +14,7 @@ import type { DslVocabulary, FieldChoices, RuleFields } from './dsl.js';
 import { describeRule, REACTIONS, SEVERITIES } from './dsl.js';
 import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from './defaults.js';
 import {
-  allClassWords, ANY_CUES, CLASS_WORDS, EXTRA_CLASSES, regionConcepts, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
+  allClassWords, ANY_CUES, CLASS_WORDS, EXTRA_CLASSES, regionConcepts, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, KIND_STRONG_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
   SEVERITY_CUES, SPECIAL_DISTANCES, SPECIAL_DURATIONS, TIME_UNITS, VAGUE_NUMBERS, ZERO_CUES,
 } from './lexicon.js';
 import type { RuleKind } from './dsl.js';
@@ -504,6 +504,11 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
         errors.push(`intent: names the region ${id} but no rule is about it`);
         u.regions.push(id);
       }
+    }
+    // A kind said outright is some rule's kind ("loiter over it" is the orbit reaction, not a dwell).
+    for (const [kind, cues] of Object.entries(KIND_STRONG_CUES)) {
+      const cue = cues.find((c) => findPhrase(f.tokens, words(c)).some((i) => !['over', 'above'].includes(f.tokens[i + words(c).length] ?? '')));
+      if (cue && !rules.some((r) => r.kind === kind)) errors.push(`intent: says "${cue}" (a ${kind} rule) but no rule is ${kind}`);
     }
     for (const sev of Object.keys(SEVERITY_CUES)) {
       const cues = severityCues(sev);

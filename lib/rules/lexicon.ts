@@ -116,6 +116,16 @@ export const KIND_CUES: Readonly<Record<'dwell' | 'unattended' | 'proximity', re
 };
 
 /**
+ * Cues that name a rule kind outright: a text that says one is carried by a rule of that kind ("abandoned
+ * luggage ... for a minute" is no count of bags). Weaker cues ("stays", "left", "near") also say other
+ * things and are not required. Checked against every corpus compile and both hand-written sets' labels.
+ */
+export const KIND_STRONG_CUES: Readonly<Record<'dwell' | 'unattended', readonly string[]>> = {
+  dwell: ['loiter', 'loiters', 'loitering', 'loiterer', 'loiterers', 'linger', 'lingers', 'lingering', 'hang around', 'hangs around', 'hanging around', 'hang round', 'hangs round', 'hanging round'],
+  unattended: ['unattended', 'abandoned', 'stranded', 'left alone', 'left behind', 'unclaimed', 'no owner', 'without its owner', 'without an owner'],
+};
+
+/**
  * Words operators use that the corpus does not speak (slang, shorthand): the grounding check
  * accepts them too, so a model that generalises to them is not refused. Not used by the
  * generator.

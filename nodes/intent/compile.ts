@@ -7,7 +7,9 @@
  *   cross-check: when it also compiles and disagrees, the LLM's rules are used and the
  *   disagreement is reported. When the model refuses (`{"rules":[]}`), fails validation or
  *   grounding, and the patterns compile, the patterns' rules are used (the reason is noted) if
- *   they pass grounding too (hysteresis at the documented default); otherwise the compile is refused.
+ *   they pass grounding too (hysteresis at the documented default). When both fail on an intent of
+ *   several clauses, each clause is compiled the same way on its own (decomposition) and the union
+ *   must ground against the whole text; otherwise the compile is refused.
  * - `llm`: the model alone, validated (no grounding, no fallback): for measuring the model.
  * - `patterns`: the deterministic pattern compiler alone.
  * - `patterns_then_llm`: patterns first, the model (validated) as fallback.
@@ -17,17 +19,18 @@
  */
 import { parseOutput } from '../../lib/llm/grammar.js';
 import type { LlmEngineApi, LlmGrammar, GenerationResult, GrammarKind, SampleOptions } from '../../lib/llm/engine.js';
-import { ruleSetShape, validateRules, RULE_KINDS, type DslVocabulary, type FieldChoices, type RuleFields, type RuleKind } from '../../lib/rules/dsl.js';
+import { ruleSetShape, validateRules, MAX_RULES, RULE_KINDS, type DslVocabulary, type FieldChoices, type RuleFields, type RuleKind } from '../../lib/rules/dsl.js';
 import { KIND_DEFAULTS } from '../../lib/rules/defaults.js';
-import { describeRules, groundedChoices, groundRules, repairChoices } from '../../lib/rules/grounding.js';
+import { describeRules, groundedChoices, groundRules, intentFacts, repairChoices } from '../../lib/rules/grounding.js';
 import { intentPrompt } from '../../lib/rules/lm-prompt.js';
+import { clauseSplits } from '../../lib/rules/clauses.js';
 import { compilePatterns, IntentCompileError } from './patterns.js';
 
 export type CompilerMode = 'llm_checked' | 'llm' | 'patterns' | 'patterns_then_llm';
 export const COMPILER_MODES: readonly CompilerMode[] = ['llm_checked', 'llm', 'patterns', 'patterns_then_llm'];
 
 export type CompileOutcome =
-  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[]; repaired?: boolean; resampled?: string }
+  | { ok: true; rules: RuleFields[]; path: 'patterns' | 'llm'; generation?: GenerationResult; notes: string[]; disagreement?: string; llmErrors?: string[]; repaired?: boolean; resampled?: string; clauses?: number }
   | { ok: false; errors: string[]; truncated: boolean; generation?: GenerationResult };
 
 export interface LlmCompiler {
@@ -262,13 +265,18 @@ export async function compileIntent(intent: string, mode: CompilerMode, v: DslVo
     if (!llm) return { ok: false, errors: ['llm: no model loaded'], truncated: false };
     return compileWithLlm(intent, v, llm, signal);
   }
-  // llm_checked
+  // llm_checked: the whole text first; a several-clause intent that fails is compiled clause by clause.
+  const whole = await compileChecked(intent, v, llm, signal);
+  if (whole.ok || !llm) return whole;
+  const split = await compileByClauses(intent, v, llm, signal);
+  return split.out ?? { ...whole, errors: [...whole.errors, ...split.why] };
+}
+
+/** llm_checked on one text: the grounded model compile, else the grounded pattern compile, else refused. */
+async function compileChecked(intent: string, v: DslVocabulary, llm: LlmCompiler | undefined, signal?: AbortSignal): Promise<CompileOutcome> {
   const p = compileByPatterns(intent, v);
   const out = llm ? await compileWithLlm(intent, v, llm, signal, true) : { ok: false as const, errors: ['llm: no model loaded'], truncated: false };
-  if (out.ok) {
-    const diff = p.ok ? ruleDifferences(out.rules, p.rules) : '';
-    return diff ? { ...out, disagreement: `the pattern compiler reads it differently (llm vs patterns): ${diff}` } : out;
-  }
+  if (out.ok) return withDisagreement(out, p);
   if (p.ok) {
     // The fallback is held to the model's standard: only grounded rules are installed. Measured on the
     // hand-written set, ungrounded pattern compiles were wrong 27 times in 35 (models/lm/README.md).
@@ -279,4 +287,53 @@ export async function compileIntent(intent: string, mode: CompilerMode, v: DslVo
     return { ...out, errors: [...out.errors, ...g.errors.map((m) => `patterns grounding: ${m}`)] };
   }
   return { ...out, errors: [...out.errors, ...p.errors] };
+}
+
+function withDisagreement(out: CompileOutcome & { ok: true }, p: PatternsResult): CompileOutcome {
+  const diff = p.ok ? ruleDifferences(out.rules, p.rules) : '';
+  return diff ? { ...out, disagreement: `the pattern compiler reads it differently (llm vs patterns): ${diff}` } : out;
+}
+
+/**
+ * Decomposition: the small model reads one clause far better than four at once (models/lm/README.md), so a
+ * several-clause intent the whole-text compile refused is tried as its clauses (lib/rules/clauses.ts). Each
+ * piece must compile and ground on its own (llm_checked), each must add a rule of its own, and the union must
+ * ground against the whole text; any piece that fails rejects its split, so a bad cut costs a refusal.
+ */
+const ANYWHERE = /\b(?:anywhere|everywhere|in view|on camera|in sight|in frame|in the frame)\b/i;
+
+async function compileByClauses(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<{ out?: CompileOutcome; why: string[] }> {
+  const why: string[] = [];
+  for (const pieces of clauseSplits(intent)) {
+    const outs: (CompileOutcome & { ok: true })[] = [];
+    for (const piece of pieces) {
+      if (signal?.aborted) return { why };
+      const o = await compileChecked(piece, v, llm, signal);
+      if (!o.ok) {
+        why.push(`clause by clause (${pieces.length}): ${JSON.stringify(piece)} not compiled: ${o.errors[0]}`);
+        break;
+      }
+      outs.push(o);
+    }
+    if (outs.length < pieces.length) continue;
+    const rules = distinctRules(outs.flatMap((o) => o.rules));
+    // Ellipsis: "more than 25 in the security queue is a warning, more than 50 is critical" says the queue once. A
+    // piece that names no region, beside one that does, may mean that region: its "anywhere" would be a guess.
+    const elided = pieces.find((p, i) => outs[i].rules.some((r) => r.kind !== 'proximity' && r.region === '') && !ANYWHERE.test(p) && intentFacts(p, v).regionsSaid.size === 0);
+    if (elided !== undefined && intentFacts(intent, v).regionsSaid.size > 0) {
+      why.push(`clause by clause (${pieces.length}): ${JSON.stringify(elided)} names no region beside clauses that do`);
+      continue;
+    }
+    const g = groundRules(intent, v, rules);
+    if (rules.length < pieces.length || rules.length > MAX_RULES || !validateRules(rules, v).ok || !g.ok) {
+      why.push(`clause by clause (${pieces.length}): ${rules.length < pieces.length ? 'two clauses gave the same rule' : rules.length > MAX_RULES ? `${rules.length} rules` : g.errors[0] ?? 'invalid rules'}`);
+      continue;
+    }
+    const out: CompileOutcome & { ok: true } = {
+      ok: true, rules, path: outs.some((o) => o.path === 'llm') ? 'llm' : 'patterns', generation: outs[outs.length - 1].generation,
+      notes: describeRules(rules), clauses: pieces.length,
+    };
+    return { out: withDisagreement(out, compileByPatterns(intent, v)), why };
+  }
+  return { why };
 }

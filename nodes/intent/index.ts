@@ -87,6 +87,7 @@ export const intentNode = defineNode({
       ctx.diag.values.compiled_by = out.path;
       ctx.diag.values.repaired = out.path === 'llm' && out.repaired ? 'yes (a second decode narrowed to what the first dropped)' : 'no';
       ctx.diag.values.resampled = out.path === 'llm' && out.resampled ? `yes (${out.resampled} agreed)` : 'no';
+      ctx.diag.values.clauses = out.clauses ? `${out.clauses} (compiled clause by clause: the whole text was refused)` : 'whole text';
       ctx.diag.values.rules_version = String(version);
       ctx.diag.values.disagreement = out.disagreement ?? '';
       ctx.diag.values.llm_errors = out.llmErrors?.join(' | ') ?? '';

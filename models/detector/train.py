@@ -117,10 +117,10 @@ class KestrelDet(nn.Module):
 
 
 def init_from_onnx(model, path, images):
-    """Loads v1's ONNX (BatchNorm folded into conv weight + bias) into the v2 network: each
-    plain conv gets v1's weight, and its BatchNorm is set from the batch statistics of that
+    """Loads a v1 or v2 ONNX export (BatchNorm folded into conv weight + bias) into the v2
+    network: each conv gets the export's weight, and its BatchNorm is set from the batch statistics of that
     conv's output on real crops (scale = std, shift = mean + v1 bias), layer by layer, so in
-    training mode BN(conv(x)) reproduces v1's conv(x) + b. Res blocks stay identities."""
+    training mode BN(conv(x)) reproduces the export's conv(x) + b. From v1, Res blocks stay identities."""
     import onnx
     from onnx import numpy_helper
 
@@ -128,26 +128,32 @@ def init_from_onnx(model, path, images):
     init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     convs = [n for n in m.graph.node if n.op_type == "Conv"]
     pairs = [(init[n.input[1]], init[n.input[2]]) for n in convs]
-    plain = [s for s in model.modules() if isinstance(s, nn.Sequential) and len(s) == 3 and isinstance(s[1], nn.BatchNorm2d)]
-    assert len(pairs) == len(plain) + 1, f"{path}: {len(pairs)} convs, expected {len(plain) + 1} (v1 layout)"
+    # (conv, bn) of every unit in forward order. A v2 export holds the Res blocks' convs too; in
+    # v1's layout they have none and stay identities.
+    plain = [(s[0], s[1]) for s in model.modules() if isinstance(s, nn.Sequential) and len(s) == 3 and isinstance(s[1], nn.BatchNorm2d)]
+    every = [(s[0], s[1]) if isinstance(s, nn.Sequential) else (s.conv, s.bn) for s in model.modules()
+             if isinstance(s, Res) or (isinstance(s, nn.Sequential) and len(s) == 3 and isinstance(s[1], nn.BatchNorm2d))]
+    units = every if len(pairs) == len(every) + 1 else plain
+    assert len(pairs) == len(units) + 1, f"{path}: {len(pairs)} convs, expected {len(plain) + 1} (v1) or {len(every) + 1} (v2)"
     x = torch.from_numpy(np.stack([letterbox_np(images[i])[0][80:240, 80:240] for i in range(0, len(images), max(1, len(images) // 64))])).permute(0, 3, 1, 2).float() / 255.0
-    for (w, b), seq in zip(pairs[:-1], plain):
-        seq[0].weight.data = torch.from_numpy(w.copy())
+    for (w, b), (cv, bn) in zip(pairs[:-1], units):
+        assert tuple(w.shape) == tuple(cv.weight.shape), f"{path}: conv {w.shape} where the network has {tuple(cv.weight.shape)}"
+        cv.weight.data = torch.from_numpy(w.copy())
         stats = {}
 
-        def hook(_m, _i, out, stats=stats):
+        def hook(_m, _i, out, stats=stats, eps=bn.eps):
             stats["mean"] = out.mean((0, 2, 3)).detach()
-            stats["std"] = (out.var((0, 2, 3), unbiased=False) + seq[1].eps).sqrt().detach()
+            stats["std"] = (out.var((0, 2, 3), unbiased=False) + eps).sqrt().detach()
 
-        h = seq[0].register_forward_hook(hook)
+        h = cv.register_forward_hook(hook)
         with torch.no_grad():
             model.train()
             model.features(x)
         h.remove()
-        seq[1].weight.data = stats["std"].clone()
-        seq[1].bias.data = stats["mean"] + torch.from_numpy(b.copy())
-        seq[1].running_mean.data = stats["mean"].clone()
-        seq[1].running_var.data = stats["std"] ** 2 - seq[1].eps
+        bn.weight.data = stats["std"].clone()
+        bn.bias.data = stats["mean"] + torch.from_numpy(b.copy())
+        bn.running_mean.data = stats["mean"].clone()
+        bn.running_var.data = stats["std"] ** 2 - bn.eps
     model.head.weight.data = torch.from_numpy(pairs[-1][0].copy())
     model.head.bias.data = torch.from_numpy(pairs[-1][1].copy())
 

@@ -294,14 +294,15 @@ function withDisagreement(out: CompileOutcome & { ok: true }, p: PatternsResult)
   return diff ? { ...out, disagreement: `the pattern compiler reads it differently (llm vs patterns): ${diff}` } : out;
 }
 
+// A clause that says where it means "anywhere" in so many words (not an elided region).
+const ANYWHERE = /\b(?:anywhere|everywhere|in view|on camera|in sight|in frame|in the frame)\b/i;
+
 /**
  * Decomposition: the small model reads one clause far better than four at once (models/lm/README.md), so a
  * several-clause intent the whole-text compile refused is tried as its clauses (lib/rules/clauses.ts). Each
  * piece must compile and ground on its own (llm_checked), each must add a rule of its own, and the union must
  * ground against the whole text; any piece that fails rejects its split, so a bad cut costs a refusal.
  */
-const ANYWHERE = /\b(?:anywhere|everywhere|in view|on camera|in sight|in frame|in the frame)\b/i;
-
 async function compileByClauses(intent: string, v: DslVocabulary, llm: LlmCompiler, signal?: AbortSignal): Promise<{ out?: CompileOutcome; why: string[] }> {
   const why: string[] = [];
   for (const pieces of clauseSplits(intent)) {

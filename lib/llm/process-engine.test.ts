@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { LlmEngine, ModelFileError, ModelTooLargeError, type JsonShape } from './index.js';
-import { ProcessLlmEngine } from './process-engine.js';
+import { ProcessLlmEngine, warmPrefixOrLoss } from './process-engine.js';
 import { ChildLostError } from '../process/supervisor.js';
 import { tinyConfig } from '../../test/support/llm.js';
 
@@ -59,6 +59,31 @@ describe('ProcessLlmEngine', () => {
     expect(eng.supervisor.pid).not.toBe(pid);
     expect(again.text).toBe(want.text);
     expect(again.reusedTokens).toBeGreaterThan(5); // the warmed prefix was replayed in the new child
+  });
+
+  it('a child lost during setup (grammar, warm) is restarted and the setup made again; a warm on a failed child is a reported loss, not a throw', async () => {
+    const eng = await ProcessLlmEngine.load(tinyConfig(), { restart: { initialMs: 50, maxConsecutive: 2 } });
+    engines.push(eng);
+    const sup = eng.supervisor;
+    // Killed while the request is in flight (stopped first, so it cannot answer): the call still resolves, on the next child.
+    const pid1 = sup.pid as number;
+    process.kill(pid1, 'SIGSTOP');
+    const grammar = eng.createGrammar(SHAPE);
+    process.kill(pid1, 'SIGKILL');
+    const g = await grammar;
+    expect(sup.restarts).toBe(1);
+    const pid2 = sup.pid as number;
+    process.kill(pid2, 'SIGSTOP');
+    const warm = eng.warmPrefix(P.system);
+    process.kill(pid2, 'SIGKILL');
+    expect(await warm).toBeGreaterThan(5);
+    expect(sup.restarts).toBe(2);
+    expect((await eng.generate(P, { grammar: g, maxTokens: 8 })).reusedTokens).toBeGreaterThan(5);
+    // A third loss in a row with maxConsecutive 2: the supervisor gives up; warming reports it.
+    process.kill(sup.pid as number, 'SIGKILL');
+    await new Promise<void>((r) => sup.onState((e) => e.state === 'failed' && r()));
+    const w = await warmPrefixOrLoss(eng, P.system);
+    expect(w).toMatchObject({ lost: expect.stringMatching(/not ready \(failed: .*gave up after 2 consecutive restarts/) as unknown });
   });
 
   it('keeps load errors by class, and refuses a model that does not fit under the child memory cap', async () => {

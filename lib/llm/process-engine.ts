@@ -11,7 +11,7 @@
  *   every restart before the child counts as ready.
  * - `now` in GenerateOptions does not cross: ttft/duration are measured in the child.
  */
-import { ChildError, Supervisor, siblingEntry, type SupervisorOptions } from '../process/supervisor.js';
+import { ChildError, ChildLostError, ChildUnavailableError, Supervisor, siblingEntry, type SupervisorOptions } from '../process/supervisor.js';
 import { ChildPool } from '../process/pool.js';
 import { EngineBusyError, type GenerateOptions, type GenerationResult, type GrammarKind, type LlmConfig, type LlmEngineApi, type LlmGrammar, type PromptParts, type RemoteGrammar } from './engine.js';
 import { checkGguf, ModelFileError, ModelTooLargeError } from './gguf-check.js';
@@ -43,6 +43,39 @@ function revive(e: unknown): unknown {
   const r = Object.create(cls.prototype as object) as Error;
   Object.assign(r, { name: e.name, message: e.message, stack: e.stack });
   return r;
+}
+
+/** A setup call is tried on this many children before its loss is the caller's error. */
+const SETUP_TRIES = 3;
+
+/**
+ * A setup call (load, grammar, warm) on a ready child. A child lost meanwhile (killed by the
+ * watchdog on a saturated machine, say) is restarted by the supervisor, which replays only the
+ * setup that had completed, so the call is made again on the new child. A child that keeps dying
+ * on it (a model that crashes llama.cpp) fails after SETUP_TRIES with the loss.
+ */
+async function setupCall<R>(sup: Supervisor, method: string, arg: unknown): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sup.request<R>(method, arg, { waitReady: true, setup: true });
+    } catch (e) {
+      if (!(e instanceof ChildLostError) || attempt >= SETUP_TRIES) throw e;
+    }
+  }
+}
+
+/**
+ * Warms `system` as a node's activate does; a lost or unavailable child is not the node's
+ * failure (warming only saves the first call's prefill, and the supervisor restarts the child),
+ * so it comes back as the reason instead of failing activate. Other errors still throw.
+ */
+export async function warmPrefixOrLoss(engine: LlmEngineApi, system: string): Promise<{ tokens: number } | { lost: string }> {
+  try {
+    return { tokens: await engine.warmPrefix(system) };
+  } catch (e) {
+    if (e instanceof ChildLostError || e instanceof ChildUnavailableError) return { lost: e.message };
+    throw e;
+  }
 }
 
 function keyOf(cfg: LlmConfig, o: ProcessOptions): string {
@@ -108,7 +141,7 @@ export class ProcessLlmEngine implements LlmEngineApi {
     if (!got.fresh) {
       // A child that is up (shared, or an idle spare): the llama.cpp binding is loaded there, only this engine is new.
       try {
-        await shared.sup.request('load', { eid, cfg, capMb: shared.capMb });
+        await setupCall(shared.sup, 'load', { eid, cfg, capMb: shared.capMb });
       } catch (e) {
         await children.release(key);
         throw revive(e);
@@ -124,7 +157,7 @@ export class ProcessLlmEngine implements LlmEngineApi {
 
   async createGrammar(shape: JsonShape, kind: GrammarKind = 'gbnf'): Promise<LlmGrammar> {
     const g = { gid: this.nextGid++, shape, kind };
-    await this.shared.sup.request('grammar', { eid: this.eid, ...g }, { waitReady: true });
+    await setupCall(this.shared.sup, 'grammar', { eid: this.eid, ...g });
     this.setup.grammars.push(g);
     return { remote: true, id: g.gid, owner: this } satisfies RemoteGrammar;
   }
@@ -138,7 +171,7 @@ export class ProcessLlmEngine implements LlmEngineApi {
 
   async warmPrefix(system: string): Promise<number> {
     if (this.running) throw new EngineBusyError();
-    const n = await this.shared.sup.request<number>('warm', { eid: this.eid, system }, { waitReady: true });
+    const n = await setupCall<number>(this.shared.sup, 'warm', { eid: this.eid, system });
     this.setup.warm = system;
     return n;
   }

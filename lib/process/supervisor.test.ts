@@ -98,6 +98,19 @@ describe('Supervisor', () => {
     expect(await sup.request('echo', 'alive')).toBe('alive');
   });
 
+  it('a model setup that blocks the child past the heartbeat timeout is bounded by startTimeoutMs instead; other work is not', async () => {
+    const { sup } = make({ heartbeatMs: 50, heartbeatTimeoutMs: 300, startTimeoutMs: 20_000 });
+    await sup.start();
+    const pid = sup.pid;
+    // A synchronous load on a ready child (a second model, a grammar): no beats for 2.5 s, no kill.
+    expect(await sup.request('block', 2500, { setup: true })).toBe('unblocked');
+    expect(sup.pid).toBe(pid);
+    expect(sup.restarts).toBe(0);
+    // The same silence outside a setup is a hang (past 5x the timeout even if judged starved).
+    await expect(sup.request('block', 2500)).rejects.toThrow(/hang: no heartbeat .*heartbeatTimeoutMs 300/);
+    await until(() => sup.state === 'ready', 10_000, 'restart');
+  });
+
   it('a child that allocates without bound is stopped by its RSS cap', async () => {
     const { sup } = make({ memoryCapMb: 200, pollMs: 20 });
     await sup.start();

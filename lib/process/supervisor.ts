@@ -122,6 +122,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Not ready: wait for it (up to the deadline) instead of rejecting with ChildUnavailableError. */
   waitReady?: boolean;
+  /**
+   * Model setup on a ready child (a second model's load, a grammar, a prompt prefix): often
+   * synchronous native work that blocks the child's event loop for seconds on a busy machine, so
+   * while one is in flight the watchdog bounds silence by startTimeoutMs, as during a start.
+   */
+  setup?: boolean;
 }
 
 interface Pending {
@@ -214,6 +220,8 @@ export class Supervisor {
   private beatWaitMs: number | undefined;
   private lostAt: number | undefined;
   private readyAt = 0;
+  /** Setup requests (RequestOptions.setup) in flight. */
+  private setupInFlight = 0;
   private timers: NodeJS.Timeout[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private stderrTail = '';
@@ -290,7 +298,13 @@ export class Supervisor {
       if (!o.waitReady || this.state === 'failed' || this.state === 'stopped') throw new ChildUnavailableError(this.name, this.state, this.reason);
       await this.whenReady(o.signal);
     }
-    return this.send<R>(method, arg, o);
+    if (!o.setup) return this.send<R>(method, arg, o);
+    this.setupInFlight++;
+    try {
+      return await this.send<R>(method, arg, o);
+    } finally {
+      this.setupInFlight--;
+    }
   }
 
   private send<R>(method: string, arg: unknown, o: RequestOptions): Promise<R> {
@@ -485,11 +499,14 @@ export class Supervisor {
         const silent = now - this.lastBeat;
         const waitNow = schedMs(this.child.pid)?.waitMs;
         const waited = waitNow !== undefined && this.beatWaitMs !== undefined ? waitNow - this.beatWaitMs : undefined;
-        const verdict = judgeSilence(silent, this.o.heartbeatTimeoutMs, waited, this.o.heartbeatTimeoutMs * STARVE_CAP_FACTOR);
+        const setup = this.setupInFlight > 0;
+        const bound = setup ? Math.max(this.o.startTimeoutMs, this.o.heartbeatTimeoutMs) : this.o.heartbeatTimeoutMs;
+        const verdict = judgeSilence(silent, bound, waited, bound * STARVE_CAP_FACTOR);
         if (verdict === 'starved') this.starvedChecks++;
         if (verdict === 'hang') {
           const starving = waited !== undefined && waited >= silent / 4;
-          this.kill(`hang: no heartbeat for ${silent.toFixed(0)} ms (heartbeatTimeoutMs ${this.o.heartbeatTimeoutMs}${starving ? `; starved past ${STARVE_CAP_FACTOR}x the timeout` : ''})`);
+          const limit = setup ? `startTimeoutMs ${bound} while a model setup runs` : `heartbeatTimeoutMs ${bound}`;
+          this.kill(`hang: no heartbeat for ${silent.toFixed(0)} ms (${limit}${starving ? `; starved past ${STARVE_CAP_FACTOR}x the timeout` : ''})`);
           return;
         }
       }

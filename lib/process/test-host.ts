@@ -20,6 +20,12 @@ serve({
         reject(new Error('sleep aborted'));
       });
     }),
+  /** Blocks this thread (as a synchronous native model load does): no heartbeats meanwhile. */
+  block: (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+    return 'unblocked';
+  },
   abort: () => {
     // What a failing native addon does (std::terminate → abort): SIGABRT, no JS error.
     process.abort();

@@ -11,7 +11,7 @@ import { defineNode, topicDoc } from '../../runtime/node.js';
 import { p } from '../../runtime/params.js';
 import { latestOnly, runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
-import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { ProcessLlmEngine, warmPrefixOrLoss } from '../../lib/llm/process-engine.js';
 import { checkGguf } from '../../lib/llm/gguf-check.js';
 import { childOptions, childParams } from '../../lib/process/params.js';
 import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
@@ -99,7 +99,10 @@ export const intentNode = defineNode({
 
     return {
       async activate() {
-        if (llm) await llm.engine.warmPrefix(intentPrefix(vocab, llm.format));
+        if (llm) {
+          const w = await warmPrefixOrLoss(llm.engine, intentPrefix(vocab, llm.format));
+          if ('lost' in w) ctx.log.warn(`prompt prefix not warmed (the first compile prefills it): ${w.lost}`);
+        }
         return ctx.subscribe('/intent')
           .pipe(latestOnly(async (m) => {
             const intent = m.data.trim();

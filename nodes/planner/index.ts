@@ -14,7 +14,7 @@ import { p } from '../../runtime/params.js';
 import { every } from '../../runtime/clock.js';
 import { runWithDeadline } from '../../runtime/operators.js';
 import { LlmEngine, type LlmEngineApi } from '../../lib/llm/engine.js';
-import { ProcessLlmEngine } from '../../lib/llm/process-engine.js';
+import { ProcessLlmEngine, warmPrefixOrLoss } from '../../lib/llm/process-engine.js';
 import { checkGguf } from '../../lib/llm/gguf-check.js';
 import { childOptions, childParams } from '../../lib/process/params.js';
 import { bindChildDiagnostics } from '../../lib/process/diagnostics.js';
@@ -165,8 +165,9 @@ export const plannerNode = defineNode({
     return {
       async activate() {
         if (params.prefix_reuse) {
-          const n = await engine.warmPrefix(system);
-          v.prefix_tokens = String(n);
+          const w = await warmPrefixOrLoss(engine, system);
+          if ('lost' in w) ctx.log.warn(`prompt prefix not warmed (the first plan prefills it): ${w.lost}`);
+          else v.prefix_tokens = String(w.tokens);
         }
         active = true;
         subs.push(

@@ -40,6 +40,19 @@ describe('corpus generator', () => {
     for (const f of added) expect(FAMILIES.find((x) => x.id === f)?.since).toBe('v2');
   });
 
+  it('v3 keeps v1 heldout too, adds terse fragments and tiered pairs to train, and every v3 line is well formed', () => {
+    const c: CorpusCounts = { intent: { train: 600, val: 0, heldout: 150 }, plan: { train: 0, val: 0, heldout: 0 } };
+    expect([...splitExamples(2, 'heldout', c, new Set(), 'v3')].map(exampleLine).join('\n')).toBe([...splitExamples(2, 'heldout', c, new Set(), 'v1')].map(exampleLine).join('\n'));
+    const train = [...splitExamples(2, 'train', c, undefined, 'v3')];
+    const v2 = new Set([...splitExamples(2, 'train', c, undefined, 'v2')].map((e) => e.family));
+    const added = new Set(train.map((e) => e.family).filter((f) => !v2.has(f)));
+    expect([...added].sort()).toEqual(['count.terse', 'multi.tiers']);
+    const tiers = train.filter((e) => e.family === 'multi.tiers');
+    for (const e of tiers) expect(JSON.parse(e.output)).toMatchObject({ rules: [{ kind: 'count' }, { kind: 'count' }] });
+    const bad = train.map((e) => ({ e, errs: lineErrors(e, { grammar: false }) })).filter((x) => x.errs.length > 0);
+    expect(bad.slice(0, 3)).toEqual([]);
+  });
+
   const lines: CorpusLine[] = (['train', 'val', 'heldout'] as const).flatMap((s) => [...splitExamples(1, s, SMALL, new Set())]);
 
   it('every line is producible by the grammar, parses and validates against its own vocabulary', () => {

@@ -1,5 +1,5 @@
 /**
- * Writes the Kestrel LM corpus: `npx tsx models/lm/corpus/gen.ts --seed 1 [--version v1|v2] [--out models/lm/data/<version>]`
+ * Writes the Kestrel LM corpus: `npx tsx models/lm/corpus/gen.ts --seed 1 [--version v1|v2|v3] [--out models/lm/data/<version>]`
  * → train.jsonl, val.jsonl, heldout.jsonl (LM-SPEC "Corpus JSONL"), then READY. Same seed and
  * counts → byte-identical files. Counts per family and split are printed and written to
  * stats.json.
@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, openSync, writeSync, closeSync, rmSync } from
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from './rng.js';
-import { intentExample, type CorpusVersion, type Example } from './intent.js';
+import { CORPUS_VERSIONS, intentExample, type CorpusVersion, type Example } from './intent.js';
 import { planExample } from './plan.js';
 
 /** The version `gen.ts` writes by default (`--version v1` reproduces v1: the committed model's corpus). */
@@ -82,8 +82,8 @@ export function writeCorpus(seed: number, out: string, counts: CorpusCounts = DE
 
 function main(): void {
   const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, version: { type: 'string', default: CORPUS_VERSION }, out: { type: 'string' }, scale: { type: 'string', default: '1' } } });
-  if (values.version !== 'v1' && values.version !== 'v2') throw new Error(`--version: '${values.version}' is not a corpus version (v1, v2)`);
-  const version: CorpusVersion = values.version;
+  const version = CORPUS_VERSIONS.find((x) => x === values.version);
+  if (!version) throw new Error(`--version: '${values.version}' is not a corpus version (${CORPUS_VERSIONS.join(', ')})`);
   const out = values.out ?? `models/lm/data/${version}`;
   const seed = Number(values.seed);
   const scale = Number(values.scale);

@@ -17,8 +17,14 @@ import {
   regionPhrase, regionRef, selfRef, SEVERITY_LEADS, SEVERITY_PREFIX, SEVERITY_SUFFIX, singular,
 } from './speech.js';
 
-/** v1: the families below without `since`; v2 adds the v2 families and variety.ts's roughening to train/val. */
-export type CorpusVersion = 'v1' | 'v2';
+/**
+ * v1: the families below without `since`; v2 adds the v2 families and variety.ts's roughening to train/val;
+ * v3 adds the v3 families and tiered rule pairs (train/val only, as v2's).
+ */
+export type CorpusVersion = 'v1' | 'v2' | 'v3';
+export const CORPUS_VERSIONS: readonly CorpusVersion[] = ['v1', 'v2', 'v3'];
+/** `version` includes what `since` added. */
+export const hasVersion = (version: CorpusVersion, since: CorpusVersion | undefined): boolean => since === undefined || CORPUS_VERSIONS.indexOf(version) >= CORPUS_VERSIONS.indexOf(since);
 
 export interface Example {
   task: 'intent' | 'plan';
@@ -498,7 +504,30 @@ const V2_FAMILIES: Family[] = [
   },
 ];
 
-export const FAMILIES: readonly Family[] = [...COUNT_FAMILIES, ...DWELL_FAMILIES, ...UNATTENDED_FAMILIES, ...PROXIMITY_FAMILIES, ...V2_FAMILIES];
+// --- v3 families (train/val only) -------------------------------------------------------
+
+/** The parts of a terse fragment ("west platform, backpacks, more than 4"), in the order an operator jots them. */
+const TERSE_SEP = [', ', ', ', ' - ', ' / ', ': '];
+
+const V3_FAMILIES: Family[] = [
+  {
+    id: 'count.terse', kind: 'count', heldout: false, since: 'v3',
+    make(r, s) {
+      if (!s.f.region || s.q !== 'cmp' || s.sayDur) return undefined;
+      const n = s.f.threshold;
+      const num = r.pick(NP_OPS[s.f.op]).replace(/N\*?/, plainNumber(r, n));
+      const place = regionRef(r, s.f.region);
+      const noun = plural(r, s.f.class_id);
+      const order = r.pick([[place, noun, num], [place, noun, num], [noun, place, num], [place, num]] as const);
+      // "[place, num]" names the class by a count noun after the number ("more than 4 backpacks").
+      const parts = order.length === 2 ? [place, `${num} ${nounFor(r, s.f.class_id, n)}`] : [...order];
+      const sep = r.pick(TERSE_SEP);
+      return { text: parts.join(sep), form: 'full' };
+    },
+  },
+];
+
+export const FAMILIES: readonly Family[] = [...COUNT_FAMILIES, ...DWELL_FAMILIES, ...UNATTENDED_FAMILIES, ...PROXIMITY_FAMILIES, ...V2_FAMILIES, ...V3_FAMILIES];
 
 // --- drawing rules -----------------------------------------------------------------------
 
@@ -611,7 +640,7 @@ function drawAnySpec(r: Rng, v: Vocab): Spec {
 }
 
 function realise(r: Rng, s: Spec, heldout: boolean | 'any', v: Vocab, version: CorpusVersion = 'v1'): { clause: Clause; family: string } | undefined {
-  const fams = FAMILIES.filter((f) => f.kind === s.f.kind && (heldout === 'any' || f.heldout === heldout) && (f.since === undefined || version === 'v2'));
+  const fams = FAMILIES.filter((f) => f.kind === s.f.kind && (heldout === 'any' || f.heldout === heldout) && hasVersion(version, f.since));
   for (let i = 0; i < 30; i++) {
     const fam = r.pick(fams);
     const c = fam.make(r, s, v.classes);
@@ -697,7 +726,7 @@ function multiText(r: Rng, specs: readonly Spec[], realised: readonly { clause: 
   }
   const joiners = heldout ? JOINERS_HELDOUT : JOINERS_TRAIN;
   // v2: lists ("- A - B", "A | B", "A. next, B") besides the joiners (no "first ... second": "second" is a unit).
-  const list = version === 'v2' && !heldout && r.chance(0.25) ? r.pick(['dash', 'bar', 'next'] as const) : undefined;
+  const list = version !== 'v1' && !heldout && r.chance(0.25) ? r.pick(['dash', 'bar', 'next'] as const) : undefined;
   let text = '';
   realised.forEach((x, i) => {
     const w = wrap(r, x.clause, specs[i].f, false);
@@ -835,6 +864,42 @@ function refusal(r: Rng, family: string, v: Vocab): { text: string; vocab: Vocab
 export const REFUSAL_FAMILIES_TRAIN = ['refusal.chitchat', 'refusal.command', 'refusal.injection', 'refusal.language', 'refusal.gibberish', 'refusal.unknown_class', 'refusal.unknown_region', 'refusal.dwell_no_time'];
 export const REFUSAL_FAMILIES_HELDOUT = ['refusal.injection_mixed'];
 
+// --- v3: tiered rule pairs ------------------------------------------------------------------
+
+/** How a tier's severity is said after "is" / before "above N". */
+const TIER_SEV: Readonly<Record<string, readonly string[]>> = {
+  warning: ['a warning', 'a warning', 'warning'],
+  critical: ['critical', 'an alarm', 'urgent', 'an emergency', 'high priority'],
+  info: ['info', 'fyi', 'low priority'],
+};
+
+/**
+ * Two count rules on one class and region that differ in threshold and severity, the class and
+ * region said once ("more than 25 people in the queue is a warning, more than 50 is critical"):
+ * the second clause elides what the first said, which v2's joined clauses never do.
+ */
+function tiered(r: Rng, v0: Vocab): { text: string; rules: RuleFields[]; vocab: Vocab } | undefined {
+  const s = drawSpec(r, 'count', v0);
+  if (!s || s.q !== 'cmp' || !s.f.region || s.f.op === '==') return undefined;
+  const up = s.f.op === '>' || s.f.op === '>=';
+  const t1 = s.f.threshold;
+  const t2 = up ? t1 + r.pick([1, 2, 5, 10, t1, 2 * t1]) : Math.floor(t1 / 2);
+  if (!up && (t1 < 2 || t2 < 1)) return undefined;
+  const [sev1, sev2] = r.pick([['warning', 'critical'], ['warning', 'critical'], ['info', 'warning'], ['info', 'critical']] as const);
+  const rule = (threshold: number, severity: string): RuleFields => ({ ...s.f, threshold, severity, reaction: DEFAULT_REACTION, duration_s: 0 });
+  const rules = [rule(t1, sev1), rule(t2, sev2)];
+  const opOnly = (n: number): string => r.pick(NP_OPS[s.f.op]).replace(/N\*?/, plainNumber(r, n));
+  const second = { ...s, f: rules[1] };
+  const first = { ...s, f: rules[0] };
+  const place = regionPhrase(r, s.f.region);
+  const text = r.pick([
+    () => `${cmpNp(r, first)} ${place} is ${r.pick(TIER_SEV[sev1])}, ${opOnly(t2)} is ${r.pick(TIER_SEV[sev2])}`,
+    () => `${place}: ${r.pick(TIER_SEV[sev1])} at ${cmpNp(r, first)}, ${r.pick(TIER_SEV[sev2])} at ${opOnly(t2)}`,
+    () => `${cmpNp(r, first)} ${place} is ${r.pick(TIER_SEV[sev1])}${r.pick(['; ', ' and ', ', but '])}${cmpNp(r, second)} is ${r.pick(TIER_SEV[sev2])}`,
+  ])();
+  return { text, rules, vocab: needVocab(r, [s], v0) };
+}
+
 // --- one example -------------------------------------------------------------------------
 
 export type IntentSplit = 'train' | 'val' | 'heldout';
@@ -844,7 +909,7 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
   const heldout = split === 'heldout';
   // heldout is v1's in every version, so every round is measured on the same families and lines.
   const ver: CorpusVersion = heldout ? 'v1' : version;
-  const rough = (text: string, v: Vocab, rules: readonly RuleFields[]): string => (ver === 'v2' ? roughenIntent(r, text, v, rules) : text);
+  const rough = (text: string, v: Vocab, rules: readonly RuleFields[]): string => (ver !== 'v1' ? roughenIntent(r, text, v, rules) : text);
   for (;;) {
     const v0 = drawVocab(r);
     const k = r.next();
@@ -860,6 +925,14 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
       return { task: 'intent', family, split, system: p.system, user: p.user, output: REFUSAL };
     }
     if (k < refuseP + multiP) {
+      if (ver === 'v3' && r.chance(0.18)) {
+        const t = tiered(r, v0);
+        if (!t) continue;
+        const base = finish(r, { text: t.text, question: false }, r.chance(0.15));
+        if (!groundRules(base, t.vocab, t.rules).ok) continue;
+        const p = intentPrompt(t.vocab, rough(base, t.vocab, t.rules));
+        return { task: 'intent', family: 'multi.tiers', split, system: p.system, user: p.user, output: formatRuleSet(t.rules) };
+      }
       const n = r.weighted([[2, 6], [3, 3], [4, 1]] as const);
       const drawn = Array.from({ length: n }, () => drawRealised(r, v0, heldout ? 'any' : false, ver));
       const specs = drawn.map((d) => d.s);
@@ -868,7 +941,7 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
       const rules = specs.map((s) => s.f);
       const base = finish(r, m, r.chance(0.2));
       // v2's structures are new: a text the grounding cannot trace is drawn again, never trained on.
-      if (ver === 'v2' && !groundRules(base, v, rules).ok) continue;
+      if (ver !== 'v1' && !groundRules(base, v, rules).ok) continue;
       const text = rough(base, v, rules);
       const p = intentPrompt(v, text);
       return { task: 'intent', family: m.family, split, system: p.system, user: p.user, output: formatRuleSet(rules) };
@@ -876,7 +949,7 @@ export function intentExample(r: Rng, split: IntentSplit, version: CorpusVersion
     const { s, clause, family } = drawRealised(r, v0, heldout, ver);
     const v = needVocab(r, [s], v0);
     const base = finish(r, wrap(r, clause, s.f), r.chance(0.2));
-    if (ver === 'v2' && !groundRules(base, v, [s.f]).ok) continue;
+    if (ver !== 'v1' && !groundRules(base, v, [s.f]).ok) continue;
     const text = rough(base, v, [s.f]);
     const p = intentPrompt(v, text);
     return { task: 'intent', family, split, system: p.system, user: p.user, output: formatRuleSet([s.f]) };

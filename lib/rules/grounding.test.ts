@@ -68,6 +68,20 @@ describe('grounding: every field from the text or a documented default', () => {
     ok('a car parked at gate 3 longer than an hour, come home', [dwell({ class_id: 'vehicle', region: 'gate_3', duration_s: 3600, reaction: 'rtl' })]);
   });
 
+  it('binds each severity and reaction to its own clause: a swap between two rules is refused', () => {
+    const tiers = 'more than 20 people in the queue is a warning; more than 40 is critical';
+    ok(tiers, [count({ region: 'queue', threshold: 20 }), count({ region: 'queue', threshold: 40, severity: 'critical' })]);
+    refused(tiers, [count({ region: 'queue', threshold: 20, severity: 'critical' }), count({ region: 'queue', threshold: 40 })], /rules\[0\]\.severity: 'critical' is said of another rule's clause/);
+    const first = 'critical if more than 40 people in the queue, a warning above 20';
+    ok(first, [count({ region: 'queue', threshold: 40, severity: 'critical' }), count({ region: 'queue', threshold: 20 })]);
+    refused(first, [count({ region: 'queue', threshold: 40 }), count({ region: 'queue', threshold: 20, severity: 'critical' })], /severity: 'critical' is said of another/);
+    const two = 'more than 10 people in the queue, then hover, and any bag unattended on the platform, then land';
+    ok(two, [count({ region: 'queue', threshold: 10, reaction: 'hold' }), unattended({ region: 'platform', reaction: 'land' })]);
+    refused(two, [count({ region: 'queue', threshold: 10, reaction: 'land' }), unattended({ region: 'platform', reaction: 'hold' })], /reaction: 'land' is said of another/);
+    // Said once for both (the same value on every rule): nothing to bind.
+    ok('urgent: more than 10 people in the queue or anyone in the concourse', [count({ region: 'queue', threshold: 10, severity: 'critical' }), count({ region: 'concourse', severity: 'critical' })]);
+  });
+
   it('names the field that is not in the text', () => {
     refused('alert me if more than 10 people are in the queue', [count({ region: 'concourse', threshold: 10 })], /^rules\[0\]\.region: 'concourse' is not in the intent/);
     refused('alert me if more than 10 people are in the queue', [count({ class_id: 'vehicle', region: 'queue', threshold: 10 })], /rules\[0\]\.class_id: 'vehicle'/);

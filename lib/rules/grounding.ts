@@ -335,7 +335,10 @@ const zeroCueIn = (f: IntentFacts, clauses: readonly number[]): boolean =>
  * ("people loiter over 2 minutes" is a dwell, not an orbit).
  */
 function cueSaid(tokens: readonly string[], cues: readonly string[], mentions?: readonly Mention[], fuzzy = false): boolean {
-  return cues.some((c) => findPhrase(tokens, words(c), fuzzy).some((i) => {
+  return cuePositions(tokens, cues, mentions, fuzzy).length > 0;
+}
+function cuePositions(tokens: readonly string[], cues: readonly string[], mentions?: readonly Mention[], fuzzy = false): number[] {
+  return cues.flatMap((c) => findPhrase(tokens, words(c), fuzzy).filter((i) => {
     const end = i + words(c).length;
     // "don't land", "no alarm": a negated cue is not said.
     if (i > 0 && NEGATIONS.has(tokens[i - 1])) return false;
@@ -394,6 +397,37 @@ export interface GroundingResult {
 }
 
 const quote = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
+
+/**
+ * Rules that differ in severity (or reaction) must each take the cue said nearest their own clause: "more than
+ * 20 people in the hall is a warning; more than 40 is critical" compiled with the severities swapped grounds
+ * field by field, yet is wrong. A rule's clauses are those only it is anchored in (its own number), else all its
+ * anchors; a cue at equal distance from two rules may be either's.
+ */
+function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly RuleFields[], q: string): string[] {
+  if (rules.length < 2) return [];
+  const all = rules.map((r) => anchorClauses(f, v, r));
+  const own = all.map((a, i) => {
+    const mine = a.filter((c) => !all.some((b, j) => j !== i && b.includes(c)));
+    return mine.length > 0 ? mine : a;
+  });
+  const errors: string[] = [];
+  const fields = [['severity', severityCues, DEFAULT_SEVERITY], ['reaction', reactionCues, DEFAULT_REACTION]] as const;
+  for (const [field, cuesOf, dflt] of fields) {
+    if (new Set(rules.map((r) => r[field])).size < 2) continue;
+    rules.forEach((r, i) => {
+      if (r[field] === dflt) return;
+      const at = cuePositions(f.tokens, cuesOf(r[field]), field === 'reaction' ? f.mentions : undefined).map((k) => f.clause[k]);
+      const fits = at.some((c) => {
+        const dist = own.map((a) => (a.length ? Math.min(...a.map((x) => Math.abs(x - c))) : Infinity));
+        const near = Math.min(...dist);
+        return rules.some((o, j) => dist[j] === near && o[field] === r[field]);
+      });
+      if (at.length > 0 && !fits) errors.push(`rules[${i}].${field}: '${r[field]}' is said of another rule's clause (${q})`);
+    });
+  }
+  return errors;
+}
 
 /**
  * Every field of every rule traced to the text or to the documented default, and every
@@ -471,6 +505,8 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (!cueSaid(f.tokens, reactionCues(r.reaction), f.mentions)) notIn(i, 'reaction', `'${r.reaction}'`);
     }
   });
+
+  errors.push(...cueBindingErrors(f, v, rules, q));
 
   // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
   const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [] };

@@ -39,8 +39,11 @@ describe('grounding: every field from the text or a documented default', () => {
     expect(r.regions).toEqual(base.regions);
     expect(r.radii).toEqual(base.radii);
     // Nothing dropped (the failure is elsewhere): no repair.
+    const wrongHysteresis = groundRules(text, V, [dwell({ region: 'concourse', duration_s: 45, severity: 'info', hysteresis: 0.7 })]);
+    expect(repairChoices(base, wrongHysteresis.uncarried)).toBeUndefined();
+    // A kind the wording names ("stays ... longer than 45 s" is a dwell) is the one reading the repair changes.
     const wrongKind = groundRules(text, V, [count({ region: 'concourse', duration_s: 45, severity: 'info', hysteresis: 1 })]);
-    expect(repairChoices(base, wrongKind.uncarried)).toBeUndefined();
+    expect(repairChoices(base, wrongKind.uncarried, ['count'])?.kinds).toEqual(['dwell']);
   });
 
   const loiter = 'notify me if anyone hangs around the concourse for more than 2 minutes';
@@ -151,6 +154,45 @@ describe('grounding: every field from the text or a documented default', () => {
     refused('anyone loitering on the platform for over 10 minutes', [count({ region: 'platform', duration_s: 600 })], /a dwell rule/);
     ok('anyone loitering on the platform for over 10 minutes', [dwell({ region: 'platform', duration_s: 600 })]);
     ok('more than 5 cars in the north lot, loiter over it', [count({ class_id: 'vehicle', region: 'north_lot', threshold: 5, reaction: 'orbit' })]);
+  });
+
+  it('one object staying is a dwell, not a presence count held for a time; an empty place has nothing to dwell', () => {
+    const still = 'warn me if a van is still on gate 3 after 4 minutes';
+    refused(still, [count({ class_id: 'vehicle', region: 'gate_3', duration_s: 240 })], /rules\[0\]\.kind: 'count' \(a presence held 240 s\), but the intent says "is still"/);
+    ok(still, [dwell({ class_id: 'vehicle', region: 'gate_3', duration_s: 240 })]);
+    const been = "anybody who's been on the platform for over 20 minutes";
+    refused(been, [count({ region: 'platform', duration_s: 1200 })], /one object staying is a dwell rule/);
+    ok(been, [dwell({ region: 'platform', duration_s: 1200 })]);
+    // A presence said as such stays a count with a time (the corpus convention): any one of many will do.
+    ok('any people in the concourse for more than 5 minutes', [count({ region: 'concourse', duration_s: 300 })]);
+    // The repair decode takes the kind the wording says (the one reading it changes).
+    const g = groundRules(still, V, [count({ class_id: 'vehicle', region: 'gate_3', duration_s: 240 })]);
+    expect(g.uncarried.kinds).toEqual(['dwell']);
+    expect(repairChoices(groundedChoices(still, V), g.uncarried, ['count'])?.kinds).toEqual(['dwell']);
+    const empty = 'log it if zone b has no cars for a quarter of an hour';
+    refused(empty, [dwell({ class_id: 'vehicle', region: 'zone_b', duration_s: 900, severity: 'info' })], /'dwell' \(an object staying\), but the intent says there is none/);
+    ok(empty, [count({ class_id: 'vehicle', region: 'zone_b', op: '==', duration_s: 900, severity: 'info' })]);
+  });
+
+  it('a number said as a limit is breached, not met: "no more than 30 are allowed" alerts above 30', () => {
+    const limit = 'No more than 30 passengers are allowed on the east platform, warn me';
+    refused(limit, [count({ region: 'platform_east', op: '<=', threshold: 30 })], /rules\[0\]\.op: '<=' is not what the intent says about 30 \(it says >/);
+    ok(limit, [count({ region: 'platform_east', op: '>', threshold: 30 })]);
+    ok('at least 2 people must be at gate 3, tell me otherwise', [count({ region: 'gate_3', op: '<', threshold: 2 })]);
+    // Said as the breach itself, the comparison stands.
+    ok('more than 30 people are not allowed in the queue', [count({ region: 'queue', threshold: 30 })]);
+  });
+
+
+  it('a region id ending in a number is named by the number word too', () => {
+    const v: DslVocabulary = { classes: ['person', 'vehicle'], regions: ['bay_4', 'lane_2'] };
+    ok('exactly 3 trucks in lane two', [count({ class_id: 'vehicle', region: 'lane_2', op: '==', threshold: 3 })], v);
+    refused('exactly 3 trucks in lane two', [count({ class_id: 'vehicle', op: '==', threshold: 3 })], /names the region lane_2 but no rule is about it/, v);
+  });
+
+  it('a lexicon word is never read as a typo of another: "track" is the reaction, not a misspelt "truck"', () => {
+    const text = 'at least 8 people on the platform, and then track it; also note it if vehicles stay in zone b for over 15 seconds';
+    ok(text, [count({ region: 'platform', op: '>=', threshold: 8, reaction: 'track' }), dwell({ class_id: 'vehicle', region: 'zone_b', duration_s: 15, severity: 'info' })]);
   });
 
   it('accepts every compile the corpus generator writes (3,000 train intents)', () => {

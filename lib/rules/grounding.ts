@@ -14,7 +14,7 @@ import type { DslVocabulary, FieldChoices, RuleFields } from './dsl.js';
 import { describeRule, REACTIONS, SEVERITIES } from './dsl.js';
 import { KIND_DEFAULTS, DEFAULT_REACTION, DEFAULT_SEVERITY } from './defaults.js';
 import {
-  allClassWords, ANY_CUES, CLASS_WORDS, EXTRA_CLASSES, regionConcepts, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, KIND_STRONG_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
+  allClassWords, ANY_CUES, CLASS_WORDS, EXTRA_CLASSES, INSTRUCTION_CUES, lexiconWords, regionConcepts, DISTANCE_UNITS, GROUNDING_EXTRA, KIND_CUES, KIND_STRONG_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionReferences, SELF_WORDS,
   SEVERITY_CUES, SPECIAL_DISTANCES, SPECIAL_DURATIONS, TIME_UNITS, VAGUE_NUMBERS, ZERO_CUES,
 } from './lexicon.js';
 import type { RuleKind } from './dsl.js';
@@ -46,17 +46,21 @@ export function normalizeIntent(text: string): string[] {
 const words = (phrase: string): string[] => normalizeIntent(phrase);
 
 /** Tokens and, for each, the clause it is in (clauses end at punctuation and at and/also/then/or/plus). */
-function clauseTokens(text: string): { tokens: string[]; clause: number[] } {
+function clauseTokens(text: string): { tokens: string[]; clause: number[]; headers: Set<number> } {
   const tokens: string[] = [];
   const clause: number[] = [];
+  const headers = new Set<number>();
   // Separator words stay tokens ("10 or more", "more then 10"); they open the next clause.
-  text.split(/([.;,!?:]+(?!\d)|->|\b(?:and|also|then|or|plus)\b)/i).forEach((part, k) => {
+  // A spaced dash or bar ("... 2 - let us know", "A | B", "A // B") ends a clause as a comma does.
+  text.split(/([.;,!?:]+(?!\d)|->|\s[-–|]\s|\s\/\/\s|\b(?:and|also|then|or|plus)\b)/i).forEach((part, k) => {
+    // A clause closed by a colon is a header of what follows ("urgent: anyone in the hall").
+    if (k % 2 === 1 && part?.includes(':')) headers.add((k - 1) / 2);
     for (const t of normalizeIntent(part ?? '')) {
       tokens.push(t);
       clause.push(Math.ceil(k / 2));
     }
   });
-  return { tokens, clause };
+  return { tokens, clause, headers };
 }
 
 /** Start indices where `phrase` occurs as whole tokens (`fuzzy`: a typo allowed in words of 5+ letters). */
@@ -72,9 +76,14 @@ function findPhrase(tokens: readonly string[], phrase: readonly string[], fuzzy 
 }
 const hasPhrase = (tokens: readonly string[], phrase: string): boolean => findPhrase(tokens, words(phrase)).length > 0;
 
-/** Damerau distance ≤ 1 (operators' typos on class nouns). */
+// A word of the lexicon is itself, never a typo of another ("track" the reaction is no misspelt "truck").
+let known: Set<string> | undefined;
+
+/** Damerau distance ≤ 1 (operators' typos on class nouns); `a` is the text's word. */
 function nearWord(a: string, b: string): boolean {
   if (a === b) return true;
+  known ??= new Set([...lexiconWords(), ...Object.values(GROUNDING_EXTRA.classes).flat(), ...Object.values(GROUNDING_EXTRA.kinds).flat()].flatMap((p) => p.split(' ')));
+  if (known.has(a)) return false;
   if (Math.abs(a.length - b.length) > 1 || b.length < 5 || a.length < 4) return false;
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
@@ -98,6 +107,8 @@ export interface IntentFacts {
   tokens: string[];
   /** Clause index of each token. */
   clause: number[];
+  /** Clauses closed by a colon: headers of the clause after them. */
+  headers: Set<number>;
   mentions: Mention[];
   /** Region ids referred to, with the token positions of each reference. */
   regionsSaid: Map<string, number[]>;
@@ -265,9 +276,9 @@ function findMentions(tokens: string[], clause: readonly number[]): Mention[] {
 }
 
 export function intentFacts(text: string, v: DslVocabulary): IntentFacts {
-  const { tokens, clause } = clauseTokens(text);
+  const { tokens, clause, headers } = clauseTokens(text);
   const { said: regionsSaid, named: regionsNamed } = maskRegions(tokens, v);
-  return { text, tokens, clause, mentions: findMentions(tokens, clause), regionsSaid, regionsNamed };
+  return { text, tokens, clause, headers, mentions: findMentions(tokens, clause), regionsSaid, regionsNamed };
 }
 
 const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROUNDING_EXTRA.ops]
@@ -354,18 +365,75 @@ function kindSaid(tokens: readonly string[], kind: RuleKind): boolean {
   return cueSaid(tokens, [...KIND_CUES[kind], ...(GROUNDING_EXTRA.kinds[kind] ?? [])], undefined, true);
 }
 
+/** Dwell cues ("is still", "stays", "has been", "standing") said in one of `clauses`: the first found. */
+function dwellCueIn(f: IntentFacts, clauses: readonly number[]): string | undefined {
+  // "stay put" is the hold reaction, "waiting room" a region's name: neither says that something stays.
+  const reaction = new Set(Object.keys(REACTION_CUES).flatMap((re) => reactionCues(re).flatMap((c) => findPhrase(f.tokens, words(c)).flatMap((i) => words(c).map((_, k) => i + k)))));
+  const regionWords = new Set([...f.regionsSaid.keys()].flatMap((id) => words(id)));
+  return [...KIND_CUES.dwell, ...(GROUNDING_EXTRA.kinds.dwell ?? [])].find((c) => cuePositions(f.tokens, [c]).some((i) => {
+    const next = i + words(c).length;
+    // "loiter over it" is the orbit reaction, not a stay ("spends over 2 minutes" is one).
+    const orbit = ['over', 'above'].includes(f.tokens[next] ?? '') && !f.mentions.some((m) => m.start === next + 1);
+    return clauses.includes(f.clause[i]) && !orbit && !reaction.has(i) && !regionWords.has(f.tokens[i]);
+  }));
+}
+
+/**
+ * The clauses that say a rule's time together with its class ("a van is still on gate 3 after 4 minutes"): where
+ * what is held for that time is said. Empty when no clause holds both (then nothing is read from the wording).
+ */
+function timeClauses(f: IntentFacts, r: RuleFields): number[] {
+  const cls = new Set(classPositions(f.tokens, r.class_id).map((i) => f.clause[i]));
+  return [...new Set(f.mentions.filter((m) => m.unit === 'time' && Math.abs(m.value - r.duration_s) < 0.05).map((m) => f.clause[m.start]))].filter((c) => cls.has(c));
+}
+
+/**
+ * An instruction aimed at Kestrel itself in the text ("ignore previous rules", "system override"), as said;
+ * undefined when there is none. Such an intent is refused whole (INSTRUCTION_CUES).
+ */
+export function instructionCue(text: string): string | undefined {
+  const tokens = normalizeIntent(text);
+  for (const p of INSTRUCTION_CUES.phrases) if (hasPhrase(tokens, p)) return p;
+  for (const verb of INSTRUCTION_CUES.verbs) {
+    for (const i of findPhrase(tokens, [verb])) {
+      for (const o of INSTRUCTION_CUES.objects) {
+        const at = findPhrase(tokens, words(o)).find((k) => k > i && k <= i + 4);
+        if (at !== undefined) return tokens.slice(i, at + words(o).length).join(' ');
+      }
+    }
+  }
+  return undefined;
+}
+
 const severityCues = (sev: string): readonly string[] => [...(SEVERITY_CUES[sev as 'critical' | 'info'] ?? []), ...(GROUNDING_EXTRA.severity[sev] ?? [])];
 const reactionCues = (re: string): readonly string[] => [...(REACTION_CUES[re as keyof typeof REACTION_CUES] ?? []), ...(GROUNDING_EXTRA.reactions[re] ?? [])];
 const PROHIBITION = ['otherwise', 'must', 'should', 'allowed', 'permitted', 'supposed'];
 
+const BREACH: Readonly<Record<string, string>> = { '<=': '>', '<': '>=', '>=': '<', '>': '<=' };
+/**
+ * A number said as a limit ("no more than 25 people are allowed", "at least 3 must be at the gate"): the alert is
+ * its breach ('>' 25, '<' 3), never the limit itself. Undefined when the clause states no limit ("should more than
+ * 10 gather" is a condition; "more than 10 are not allowed" says the breach outright).
+ */
+function limitBreach(f: IntentFacts, m: Mention): string[] | undefined {
+  const c = f.clause[m.start];
+  const inClause = (ws: readonly string[]): boolean => f.tokens.some((t, k) => f.clause[k] === c && ws.includes(t));
+  if (!inClause(['allowed', 'permitted', 'must', 'supposed']) || inClause(['not', 'never', 'cannot', 'cant', 'mustn', 'nt'])) return undefined;
+  const ops = opsAt(f.tokens, m);
+  return ops.length ? ops.map((o) => BREACH[o] ?? o) : undefined;
+}
+
 /** Clauses a rule is anchored in: where its region, class or numbers are said. */
 function anchorClauses(f: IntentFacts, v: DslVocabulary, r: RuleFields): number[] {
-  const at = [
+  return [...new Set(anchorTokens(f, r).map((i) => f.clause[i]))];
+}
+/** Token positions of a rule's region, class and numbers. */
+function anchorTokens(f: IntentFacts, r: RuleFields): number[] {
+  return [
     ...(r.region ? f.regionsSaid.get(r.region) ?? [] : []),
     ...classPositions(f.tokens, r.class_id),
     ...f.mentions.filter((m) => (m.unit === 'none' && m.value === r.threshold && r.kind === 'count') || (m.unit === 'time' && m.value === r.duration_s) || (m.unit === 'distance' && m.value === r.radius_m)).map((m) => m.start),
   ];
-  return [...new Set(at.map((i) => f.clause[i]))];
 }
 
 /**
@@ -388,6 +456,8 @@ export interface Uncarried {
   regions: string[];
   severities: string[];
   reactions: string[];
+  /** The kind the wording says where the compile chose another ("is still there after 4 minutes": dwell). */
+  kinds: string[];
 }
 
 export interface GroundingResult {
@@ -399,17 +469,25 @@ export interface GroundingResult {
 const quote = (text: string): string => JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 /**
- * Rules that differ in severity (or reaction) must each take the cue said nearest their own clause: "more than
+ * Rules that differ in severity (or reaction) must each take the cue said of their own clause: "more than
  * 20 people in the hall is a warning; more than 40 is critical" compiled with the severities swapped grounds
  * field by field, yet is wrong. A rule's clauses are those only it is anchored in (its own number), else all its
- * anchors; a cue at equal distance from two rules may be either's.
+ * anchors. A cue said in a rule's clause is that rule's; one said alone ("..., then hover", "plus urgent, watch
+ * ...") may be the clause's before it or after it, and closed by a colon ("urgent: ...") the one's after it.
  */
 function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly RuleFields[], q: string): string[] {
   if (rules.length < 2) return [];
-  const all = rules.map((r) => anchorClauses(f, v, r));
+  // Distances count clauses that say something: "60 and then circle it" is next to its number, though the
+  // joiners "and" and "then" each open a clause.
+  const SEPARATORS = new Set(['and', 'also', 'then', 'or', 'plus']);
+  const content = new Set(f.clause.filter((c, k) => !SEPARATORS.has(f.tokens[k])));
+  const rank = (c: number): number => [...content].filter((x) => x < c).length;
+  // Own by word first: "... once it has exactly 8 travellers" is the count's clause though "travellers" is every person rule's.
+  const all = rules.map((r) => anchorTokens(f, r));
+  const clausesOf = (ks: readonly number[]): number[] => [...new Set(ks.map((k) => rank(f.clause[k])))];
   const own = all.map((a, i) => {
-    const mine = a.filter((c) => !all.some((b, j) => j !== i && b.includes(c)));
-    return mine.length > 0 ? mine : a;
+    const mine = a.filter((k) => !all.some((b, j) => j !== i && b.includes(k)));
+    return clausesOf(mine.length > 0 ? mine : a);
   });
   const errors: string[] = [];
   const fields = [['severity', severityCues, DEFAULT_SEVERITY], ['reaction', reactionCues, DEFAULT_REACTION]] as const;
@@ -418,10 +496,18 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
     rules.forEach((r, i) => {
       if (r[field] === dflt) return;
       const at = cuePositions(f.tokens, cuesOf(r[field]), field === 'reaction' ? f.mentions : undefined).map((k) => f.clause[k]);
-      const fits = at.some((c) => {
-        const dist = own.map((a) => (a.length ? Math.min(...a.map((x) => Math.abs(x - c))) : Infinity));
-        const near = Math.min(...dist);
-        return rules.some((o, j) => dist[j] === near && o[field] === r[field]);
+      const fits = at.some((raw) => {
+        const c = rank(raw);
+        // A cue in a clause of a rule's own belongs to that rule (or to any that share the clause)...
+        const owners = (x: number): number[] => rules.flatMap((_, j) => (own[j].includes(x) ? [j] : []));
+        if (owners(c).length) return owners(c).some((j) => rules[j][field] === r[field]);
+        // ...one said alone ("..., then hover", "plus urgent, watch ...") to the clause before or after it; a header
+        // ("urgent: ...") to the one after.
+        const anchored = [...new Set(own.flat())].sort((a, b) => a - b);
+        const before = anchored.filter((x) => x < c).pop();
+        const after = anchored.find((x) => x > c);
+        const near = [before, after].filter((x): x is number => x !== undefined);
+        return near.length === 0 || near.some((x) => owners(x).some((j) => rules[j][field] === r[field]));
       });
       if (at.length > 0 && !fits) errors.push(`rules[${i}].${field}: '${r[field]}' is said of another rule's clause (${q})`);
     });
@@ -451,6 +537,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (ref) errors.push(`intent: names "${ref}" (${c.id}), which is not a region of this deployment (regions: ${v.regions.join(', ') || 'none'})`);
     }
   }
+  const kinds: string[] = [];
   rules.forEach((r, i) => {
     const d = KIND_DEFAULTS[r.kind as RuleKind];
     if (!d) {
@@ -460,6 +547,12 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     // A dwell is also said by its time alone ("anyone on the apron for longer than 30 s").
     const dwellByTime = r.kind === 'dwell' && mentionsOf('time', r.duration_s).length > 0;
     if (!dwellByTime && !kindSaid(f.tokens, r.kind as RuleKind)) errors.push(`rules[${i}].kind: '${r.kind}' is not what the intent describes (${q})`);
+    // "gate 4 has no vehicles at all for half an hour" is a count == 0 held for a time: nothing there to stay.
+    const dwellAt = r.kind === 'dwell' ? timeClauses(f, r) : [];
+    if (dwellAt.length > 0 && dwellAt.every((c) => zeroCueIn(f, [c]) && !dwellCueIn(f, [c]))) {
+      kinds.push('count');
+      errors.push(`rules[${i}].kind: 'dwell' (an object staying), but the intent says there is none (${q})`);
+    }
     if (!classSaid(f.tokens, r.class_id) && !(r.class_id === 'person' && personImplied(f, v, r))) notIn(i, 'class_id', `'${r.class_id}'`);
     if (r.region !== '' && !f.regionsSaid.has(r.region)) notIn(i, 'region', `'${r.region}'`);
     // op and threshold
@@ -474,13 +567,21 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
         const ms = mentionsOf('none', r.threshold);
         if (ms.length === 0) notIn(i, 'threshold', String(r.threshold));
         else {
-          const said = ms.flatMap((m) => opsAt(f.tokens, m));
+          const said = ms.flatMap((m) => limitBreach(f, m) ?? opsAt(f.tokens, m));
           const bare = ms.some((m) => opsAt(f.tokens, m).length === 0);
           // A number without a comparison ("when there are 10 people", "the count is 0") reads as >= or ==.
           if (!said.includes(r.op) && !(bare && (r.op === '>=' || r.op === '=='))) {
             errors.push(`rules[${i}].op: '${r.op}' is not what the intent says about ${r.threshold} (${said.length ? `it says ${[...new Set(said)].join(' or ')}` : 'no comparison'}; ${q})`);
           }
         }
+      }
+      // "someone is still at security after 370 s" is one object staying (a dwell); a presence count held for a
+      // time is also met by a stream of different people ("any people in the hall for 5 minutes").
+      const held = r.op === '>' && r.threshold === 0 && r.duration_s > 0 ? timeClauses(f, r) : [];
+      const stay = held.length > 0 && held.every((c) => dwellCueIn(f, [c])) ? dwellCueIn(f, held) : undefined;
+      if (stay) {
+        kinds.push('dwell');
+        errors.push(`rules[${i}].kind: 'count' (a presence held ${r.duration_s} s), but the intent says "${stay}": one object staying is a dwell rule (${q})`);
       }
     } else {
       if (r.op !== d.op) errors.push(`rules[${i}].op: '${r.op}' (a ${r.kind} rule always uses '${d.op}')`);
@@ -508,8 +609,9 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
 
   errors.push(...cueBindingErrors(f, v, rules, q));
 
+
   // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
-  const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [] };
+  const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [], kinds };
   if (rules.length > 0) {
     for (const m of f.mentions) {
       const said = f.tokens.slice(m.start, m.end).join(' ');
@@ -592,7 +694,7 @@ export function groundedChoices(text: string, v: DslVocabulary): FieldChoices {
 /**
  * The repair decode's choices: a compile that dropped something the text states is decoded once
  * more with each such field narrowed to what was dropped, and (`kinds`) the first compile's rule kinds kept:
- * the repair fixes a dropped value, not the reading. Greedy decoding under a superset of the
+ * the repair fixes a dropped value, not the reading (a kind the wording names outright, `u.kinds`, excepted). Greedy decoding under a superset of the
  * first grammar would write the same rules again, so the value the model chose must leave the set.
  * Undefined when nothing was dropped (the failure was something else: nothing to narrow).
  */
@@ -602,7 +704,8 @@ export function repairChoices(base: FieldChoices, u: Uncarried, kinds?: readonly
   if (nothing) return undefined;
   return {
     ...base,
-    ...(kinds ? { kinds: [...new Set(kinds)] } : {}),
+    // A misread kind is the one thing the repair changes about the reading: it takes the kind the wording says.
+    ...(u.kinds.length ? { kinds: [...new Set(u.kinds)] } : kinds ? { kinds: [...new Set(kinds)] } : {}),
     durations: pick(u.times, base.durations),
     radii: pick(u.distances, base.radii),
     thresholds: pick(u.numbers, base.thresholds),

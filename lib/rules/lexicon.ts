@@ -150,7 +150,7 @@ export const GROUNDING_EXTRA = {
     info: ['log only', 'log it', 'only log', 'for the record', 'low prio', 'logging only', 'no alarm', 'no need to alert', 'just record', 'note only', 'informational'],
   } as Readonly<Record<string, readonly string[]>>,
   kinds: {
-    dwell: ['hanging about', 'hang about', 'hangs about', 'hanging round', 'hangs round', 'hang round', 'dawdling', 'dawdles', 'dawdle', 'loiterer', 'loiterers', 'idle', 'idling', 'sat', 'lurking', 'lurks', 'lurk', 'camping', 'hovering around', 'stuck', 'overstays', 'overstaying'],
+    dwell: ['been', 'hanging about', 'hang about', 'hangs about', 'hanging round', 'hangs round', 'hang round', 'dawdling', 'dawdles', 'dawdle', 'loiterer', 'loiterers', 'idle', 'idling', 'sat', 'lurking', 'lurks', 'lurk', 'camping', 'hovering around', 'stuck', 'overstays', 'overstaying'],
     unattended: ['unaccompanied', 'forgotten', 'lost', 'dumped', 'orphaned', 'alone', 'nobody with', 'no one with', 'ownerless', 'on its own', 'by itself'],
     proximity: ['closer', 'nearer', 'approach', 'close', 'comes up to', 'gets to within', 'buzzes', 'towards'],
   } as Readonly<Record<string, readonly string[]>>,
@@ -162,6 +162,31 @@ export const GROUNDING_EXTRA = {
     land: ['put down', 'come down', 'get down'],
   } as Readonly<Record<string, readonly string[]>>,
 };
+
+/**
+ * The single words the lexicon speaks with (numbers, units, class words, cues): a typo must not turn a word into
+ * one of them (the corpus), and a word that is one of them is not read as a typo of another ("track" is a
+ * reaction, not a misspelt "truck": the grounding).
+ */
+export function lexiconWords(): Set<string> {
+  return new Set([
+    ...Object.keys(NUMBER_WORDS), ...Object.keys(TIME_UNITS), ...Object.keys(DISTANCE_UNITS), ...Object.keys(CLASS_WORDS).flatMap(allClassWords),
+    ...Object.values(REACTION_CUES).flat(), ...Object.values(SEVERITY_CUES).flat(), ...Object.values(KIND_CUES).flat(),
+    ...Object.values(OP_CUES).flatMap((c) => [...c.before, ...c.after]), ...ZERO_CUES, ...ANY_CUES,
+  ].flatMap((p) => p.split(' ')));
+}
+
+/**
+ * Instructions aimed at Kestrel itself, not at what to watch ("ignore previous rules", "system override"):
+ * an intent that carries one is refused whole, so an injection cannot ride in on a real monitoring clause.
+ * A `verbs` word followed within four words by an `objects` phrase, or a `phrases` entry on its own.
+ * Objects are what a prompt is made of, never something a camera sees ("ignore the bags" is an intent).
+ */
+export const INSTRUCTION_CUES = {
+  verbs: ['ignore', 'disregard', 'forget', 'override', 'bypass'],
+  objects: ['rules', 'instructions', 'instruction', 'vocabulary', 'prompt', 'orders', 'constraints', 'limits', 'guidelines', 'restrictions', 'grammar', 'programming', 'geofence', 'everything above', 'the above'],
+  phrases: ['system override', 'admin override', 'developer mode', 'maintenance mode', 'debug mode', 'admin mode', 'god mode', 'new instructions', 'you are now', 'pretend you are', 'pretend to be', 'system prompt', 'jailbreak'],
+} as const;
 
 /** What "the drone" is called in proximity intents. */
 export const SELF_WORDS: readonly string[] = ['the drone', 'us', 'me', 'the uav', 'the aircraft', 'kestrel', 'our drone', 'the vehicle', 'the robot'];
@@ -255,5 +280,8 @@ let conceptIndex: Map<string, RegionConcept> | undefined;
 export function regionReferences(id: string): string[] {
   conceptIndex ??= new Map(regionConcepts().map((c) => [c.id, c]));
   const spaced = id.replace(/[_-]+/g, ' ').toLowerCase();
-  return [...new Set([id.toLowerCase(), spaced, ...(conceptIndex.get(id)?.refs ?? [])])];
+  // "loading bay two" for loading_bay_2: operators speak the number of an id they read as digits.
+  const n = /^(.+) (\d+)$/.exec(spaced);
+  const spoken = n && Number(n[2]) < DIGIT_WORDS.length ? [`${n[1]} ${DIGIT_WORDS[Number(n[2])]}`] : [];
+  return [...new Set([id.toLowerCase(), spaced, ...spoken, ...(conceptIndex.get(id)?.refs ?? [])])];
 }

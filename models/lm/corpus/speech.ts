@@ -4,10 +4,7 @@
  * Every phrase maps to a value through lib/rules/lexicon.ts, which the grounding check reads.
  */
 import { Rng } from './rng.js';
-import {
-  allClassWords, ANY_CUES, CLASS_WORDS, classWords, DISTANCE_UNITS, KIND_CUES, NUMBER_WORDS, OP_CUES, REACTION_CUES, regionConcepts, SELF_WORDS,
-  SEVERITY_CUES, TIME_UNITS, ZERO_CUES, type RegionConcept,
-} from '../../../lib/rules/lexicon.js';
+import { classWords, lexiconWords, NUMBER_WORDS, regionConcepts, SELF_WORDS, type RegionConcept } from '../../../lib/rules/lexicon.js';
 
 const WORD_OF = new Map(Object.entries(NUMBER_WORDS).map(([w, n]) => [n, w]));
 const VAGUE_OF: Record<number, string[]> = { 2: ['a couple of'], 3: ['a few'], 5: ['a handful of'], 6: ['half a dozen'], 12: ['a dozen'], 100: ['a hundred', 'one hundred'] };
@@ -254,11 +251,7 @@ export function typo(r: Rng, w: string): string {
 }
 
 /** Words a typo must not turn into ("there" → "three" would be a number). */
-const MEANINGFUL = new Set([
-  ...Object.keys(NUMBER_WORDS), ...Object.keys(TIME_UNITS), ...Object.keys(DISTANCE_UNITS), ...Object.keys(CLASS_WORDS).flatMap(allClassWords),
-  ...Object.values(REACTION_CUES).flat(), ...Object.values(SEVERITY_CUES).flat(), ...Object.values(KIND_CUES).flat(),
-  ...Object.values(OP_CUES).flatMap((c) => [...c.before, ...c.after]), ...ZERO_CUES, ...ANY_CUES,
-].flatMap((p) => p.split(' ')));
+const MEANINGFUL = lexiconWords();
 
 export function addTypos(r: Rng, text: string, p: number): string {
   return text.replace(/[a-z]+/g, (w) => {

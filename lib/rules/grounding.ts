@@ -46,21 +46,18 @@ export function normalizeIntent(text: string): string[] {
 const words = (phrase: string): string[] => normalizeIntent(phrase);
 
 /** Tokens and, for each, the clause it is in (clauses end at punctuation and at and/also/then/or/plus). */
-function clauseTokens(text: string): { tokens: string[]; clause: number[]; headers: Set<number> } {
+function clauseTokens(text: string): { tokens: string[]; clause: number[] } {
   const tokens: string[] = [];
   const clause: number[] = [];
-  const headers = new Set<number>();
   // Separator words stay tokens ("10 or more", "more then 10"); they open the next clause.
   // A spaced dash or bar ("... 2 - let us know", "A | B", "A // B") ends a clause as a comma does.
   text.split(/([.;,!?:]+(?!\d)|->|\s[-–|]\s|\s\/\/\s|\b(?:and|also|then|or|plus)\b)/i).forEach((part, k) => {
-    // A clause closed by a colon is a header of what follows ("urgent: anyone in the hall").
-    if (k % 2 === 1 && part?.includes(':')) headers.add((k - 1) / 2);
     for (const t of normalizeIntent(part ?? '')) {
       tokens.push(t);
       clause.push(Math.ceil(k / 2));
     }
   });
-  return { tokens, clause, headers };
+  return { tokens, clause };
 }
 
 /** Start indices where `phrase` occurs as whole tokens (`fuzzy`: a typo allowed in words of 5+ letters). */
@@ -107,8 +104,6 @@ export interface IntentFacts {
   tokens: string[];
   /** Clause index of each token. */
   clause: number[];
-  /** Clauses closed by a colon: headers of the clause after them. */
-  headers: Set<number>;
   mentions: Mention[];
   /** Region ids referred to, with the token positions of each reference. */
   regionsSaid: Map<string, number[]>;
@@ -276,9 +271,9 @@ function findMentions(tokens: string[], clause: readonly number[]): Mention[] {
 }
 
 export function intentFacts(text: string, v: DslVocabulary): IntentFacts {
-  const { tokens, clause, headers } = clauseTokens(text);
+  const { tokens, clause } = clauseTokens(text);
   const { said: regionsSaid, named: regionsNamed } = maskRegions(tokens, v);
-  return { text, tokens, clause, headers, mentions: findMentions(tokens, clause), regionsSaid, regionsNamed };
+  return { text, tokens, clause, mentions: findMentions(tokens, clause), regionsSaid, regionsNamed };
 }
 
 const OP_PHRASES: { op: string; w: string[]; after: boolean }[] = [OP_CUES, GROUNDING_EXTRA.ops]
@@ -473,12 +468,12 @@ const quote = (text: string): string => JSON.stringify(text.length > 120 ? `${te
  * 20 people in the hall is a warning; more than 40 is critical" compiled with the severities swapped grounds
  * field by field, yet is wrong. A rule's clauses are those only it is anchored in (its own number), else all its
  * anchors. A cue said in a rule's clause is that rule's; one said alone ("..., then hover", "plus urgent, watch
- * ...") may be the clause's before it or after it, and closed by a colon ("urgent: ...") the one's after it.
+ * ...") may be the clause's before it or after it (both orders are how operators speak).
  */
 function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly RuleFields[], q: string): string[] {
   if (rules.length < 2) return [];
-  // Distances count clauses that say something: "60 and then circle it" is next to its number, though the
-  // joiners "and" and "then" each open a clause.
+  // Clauses are counted by what they say: "60 and then circle it" is next to its number, though the joiners
+  // "and" and "then" each open a clause.
   const SEPARATORS = new Set(['and', 'also', 'then', 'or', 'plus']);
   const content = new Set(f.clause.filter((c, k) => !SEPARATORS.has(f.tokens[k])));
   const rank = (c: number): number => [...content].filter((x) => x < c).length;
@@ -501,8 +496,7 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
         // A cue in a clause of a rule's own belongs to that rule (or to any that share the clause)...
         const owners = (x: number): number[] => rules.flatMap((_, j) => (own[j].includes(x) ? [j] : []));
         if (owners(c).length) return owners(c).some((j) => rules[j][field] === r[field]);
-        // ...one said alone ("..., then hover", "plus urgent, watch ...") to the clause before or after it; a header
-        // ("urgent: ...") to the one after.
+        // ...one said alone ("..., then hover", "plus urgent, watch ...") to the clause before or after it.
         const anchored = [...new Set(own.flat())].sort((a, b) => a - b);
         const before = anchored.filter((x) => x < c).pop();
         const after = anchored.find((x) => x > c);

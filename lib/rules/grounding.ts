@@ -45,13 +45,17 @@ export function normalizeIntent(text: string): string[] {
 
 const words = (phrase: string): string[] => normalizeIntent(phrase);
 
-/** Tokens and, for each, the clause it is in (clauses end at punctuation and at and/also/then/or/plus). */
+/** Words that join clauses: each opens the next clause (and stays a token of it). */
+const JOINERS = ['and', 'also', 'then', 'or', 'plus'];
+// A spaced dash or bar ("... 2 - let us know", "A | B", "A // B") ends a clause as a comma does.
+const CLAUSE_BREAK = new RegExp(`([.;,!?:]+(?!\\d)|->|\\s[-–|]\\s|\\s\\/\\/\\s|\\b(?:${JOINERS.join('|')})\\b)`, 'i');
+
+/** Tokens and, for each, the clause it is in (clauses end at punctuation and at the joiners). */
 function clauseTokens(text: string): { tokens: string[]; clause: number[] } {
   const tokens: string[] = [];
   const clause: number[] = [];
   // Separator words stay tokens ("10 or more", "more then 10"); they open the next clause.
-  // A spaced dash or bar ("... 2 - let us know", "A | B", "A // B") ends a clause as a comma does.
-  text.split(/([.;,!?:]+(?!\d)|->|\s[-–|]\s|\s\/\/\s|\b(?:and|also|then|or|plus)\b)/i).forEach((part, k) => {
+  text.split(CLAUSE_BREAK).forEach((part, k) => {
     for (const t of normalizeIntent(part ?? '')) {
       tokens.push(t);
       clause.push(Math.ceil(k / 2));
@@ -474,8 +478,7 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
   if (rules.length < 2) return [];
   // Clauses are counted by what they say: "60 and then circle it" is next to its number, though the joiners
   // "and" and "then" each open a clause.
-  const SEPARATORS = new Set(['and', 'also', 'then', 'or', 'plus']);
-  const content = new Set(f.clause.filter((c, k) => !SEPARATORS.has(f.tokens[k])));
+  const content = new Set(f.clause.filter((c, k) => !JOINERS.includes(f.tokens[k])));
   const rank = (c: number): number => [...content].filter((x) => x < c).length;
   // Own by word first: "... once it has exactly 8 travellers" is the count's clause though "travellers" is every person rule's.
   const all = rules.map((r) => anchorTokens(f, r));
@@ -484,6 +487,8 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
     const mine = a.filter((k) => !all.some((b, j) => j !== i && b.includes(k)));
     return clausesOf(mine.length > 0 ? mine : a);
   });
+  const owners = (x: number): number[] => rules.flatMap((_, j) => (own[j].includes(x) ? [j] : []));
+  const anchored = [...new Set(own.flat())].sort((a, b) => a - b);
   const errors: string[] = [];
   const fields = [['severity', severityCues, DEFAULT_SEVERITY], ['reaction', reactionCues, DEFAULT_REACTION]] as const;
   for (const [field, cuesOf, dflt] of fields) {
@@ -494,10 +499,8 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
       const fits = at.some((raw) => {
         const c = rank(raw);
         // A cue in a clause of a rule's own belongs to that rule (or to any that share the clause)...
-        const owners = (x: number): number[] => rules.flatMap((_, j) => (own[j].includes(x) ? [j] : []));
         if (owners(c).length) return owners(c).some((j) => rules[j][field] === r[field]);
         // ...one said alone ("..., then hover", "plus urgent, watch ...") to the clause before or after it.
-        const anchored = [...new Set(own.flat())].sort((a, b) => a - b);
         const before = anchored.filter((x) => x < c).pop();
         const after = anchored.find((x) => x > c);
         const near = [before, after].filter((x): x is number => x !== undefined);

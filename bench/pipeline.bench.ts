@@ -14,7 +14,8 @@
  * minutes; 300 = the goal's 5 minutes), KESTREL_BENCH_PIPELINE_IDLE_S (default 20).
  * KESTREL_BENCH_LOAD=cpu replaces the LLM with busy worker threads. KESTREL_BENCH_LLM_SCHED and
  * KESTREL_BENCH_PERCEPTION_SCHED (other, batch, idle) override the children's `child_sched`
- * defaults, and KESTREL_BENCH_CONTROL_SLICE_US the arbiter's `control_slice_us`, to measure what
+ * defaults, KESTREL_BENCH_CONTROL_SLICE_US the arbiter's `control_slice_us` and KESTREL_BENCH_TICK_SPIN_US its
+ * `tick_spin_us` (0 = off), to measure what
  * each does in one build; KESTREL_BENCH_V8_FLAGS sets V8 flags in the bench (control) process. Per phase, the control process's main
  * thread is accounted too: time on a CPU and waiting for one (/proc schedstat), event-loop
  * utilization and delay, GC pauses: a late tick is either a busy event loop or a waiting thread.
@@ -91,7 +92,8 @@ class DueClock implements Clock {
     this.scheduler = {
       now: () => self.base.now(),
       schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
-        const due = self.base.now() + delay;
+        // fixedRate passes its due time as the state (with tick_spin_us the wake-up comes before it).
+        const due = typeof state === 'number' ? state : self.base.now() + delay;
         return self.base.scheduler.schedule(function (this: SchedulerAction<T>, s?: T) {
           const [pd, pf] = [self.currentDue, self.currentFire];
           self.currentDue = due;
@@ -163,6 +165,8 @@ const LLM_SCHED = schedFrom('KESTREL_BENCH_LLM_SCHED', plannerNode.params.child_
 const PERCEPTION_SCHED = schedFrom('KESTREL_BENCH_PERCEPTION_SCHED', perceptionDef.params.child_sched.default);
 /** The arbiter's control_slice_us (its default unless KESTREL_BENCH_CONTROL_SLICE_US says otherwise). */
 const CONTROL_SLICE_US = Number(process.env.KESTREL_BENCH_CONTROL_SLICE_US || arbiterNode.params.control_slice_us.default);
+/** The arbiter's tick_spin_us (its default unless KESTREL_BENCH_TICK_SPIN_US says otherwise, 0 included). */
+const TICK_SPIN_US = Number(process.env.KESTREL_BENCH_TICK_SPIN_US ?? arbiterNode.params.tick_spin_us.default);
 
 /** The control process's main thread over one phase: what a late tick waited for. */
 interface ControlAccount {
@@ -245,7 +249,7 @@ async function runPipeline(seconds: number): Promise<TickRun> {
   const c = new Container({ clock, registry: new Map(defs.map((d) => [d.name, d])), logSink: () => {} });
   const params: Record<string, Record<string, ParamValue>> = {
     perception: { model_path: MODEL, isolation: 'process', child_sched: PERCEPTION_SCHED },
-    arbiter: { control_slice_us: CONTROL_SLICE_US, rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [FRAME_MS], watch_k: 10 },
+    arbiter: { control_slice_us: CONTROL_SLICE_US, tick_spin_us: TICK_SPIN_US, rate_hz: 1000 / PERIOD_MS, geofence: [-50, -50, 50, -50, 50, 50, -50, 50], mission_mode: 'hover', watch_topics: ['/detections'], watch_periods_ms: [FRAME_MS], watch_k: 10 },
   };
   const r: TickRun = { ticks: 0, dueToCmd: [], fireToCmd: [], lateness: [], e2e: [], e2eSensor: [], e2ePlan: [], worldAge: [], frames: 0, detections: 0, perceptionDrops: 0, skipped: 0, overPeriod: 0, sources: {} };
   const frameSub = c.bus.subscribe('/camera/image_raw', 'sensor_msgs/msg/Image').subscribe(() => r.frames++);
@@ -496,6 +500,7 @@ export default defineBench({
         load: { kind: load.kind, ...load.detail, ...loadStats },
         child_sched: { llm: LLM_SCHED, perception: PERCEPTION_SCHED },
         control_slice_us: CONTROL_SLICE_US,
+        tick_spin_us: TICK_SPIN_US,
         v8_flags: V8_FLAGS,
         // Other processes on the machine distort every figure here: a 1-minute load average above the core count means the run was not alone.
         load_average_1m: { before: round3(loadAvgBefore), after: round3(loadavg()[0]), cores: cpus().length },
@@ -519,7 +524,7 @@ export default defineBench({
           detect_process_vs_inprocess: 'ProcessDetector.detect (IPC both ways, letterbox in the child) / Detector.detect in process, p50, same frames interleaved',
         },
       },
-      summary: `sched llm ${LLM_SCHED} / perception ${PERCEPTION_SCHED}, control slice ${CONTROL_SLICE_US || 'default'}; load avg ${round3(loadAvgBefore)}→${round3(loadavg()[0])}; bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}; sensor e2e p99 ${figures.e2e_sensor_age_p99_ms_loaded} ms (idle ${figures.e2e_sensor_age_p99_ms_idle}), world age p99 ${figures.world_age_p99_ms_loaded} ms (idle ${figures.world_age_p99_ms_idle}), plan e2e p99 ${figures.e2e_plan_age_p99_ms_loaded} ms; frames kept ${figures.frame_keep_rate_loaded} (idle ${figures.frame_keep_rate_idle}); detect process/in-process ${figures.detect_process_vs_inprocess_p50}`,
+      summary: `sched llm ${LLM_SCHED} / perception ${PERCEPTION_SCHED}, control slice ${CONTROL_SLICE_US || 'default'}, tick spin ${TICK_SPIN_US} µs; load avg ${round3(loadAvgBefore)}→${round3(loadavg()[0])}; bus ${figures.bus_vs_raw_subject}× raw Subject; tick→cmd p50/p99 ${figures.tick_to_cmd_p50_ms_loaded}/${figures.tick_to_cmd_p99_ms_loaded} ms under ${load.kind} load (idle p99 ${figures.tick_to_cmd_p99_ms_idle} ms), ${missed} missed of ${loaded.ticks}; sensor e2e p99 ${figures.e2e_sensor_age_p99_ms_loaded} ms (idle ${figures.e2e_sensor_age_p99_ms_idle}), world age p99 ${figures.world_age_p99_ms_loaded} ms (idle ${figures.world_age_p99_ms_idle}), plan e2e p99 ${figures.e2e_plan_age_p99_ms_loaded} ms; frames kept ${figures.frame_keep_rate_loaded} (idle ${figures.frame_keep_rate_idle}); detect process/in-process ${figures.detect_process_vs_inprocess_p50}`,
     };
   },
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
-import { SimClock, sleep, type Clock } from './clock.js';
+import { SimClock, SystemClock, sleep, type Clock } from './clock.js';
 import { msToTime } from './time.js';
 import type { SchedulerAction, Subscription as RxSubscription } from 'rxjs';
 import {
@@ -169,5 +169,22 @@ describe('fixedRate', () => {
     ]);
     expect(pending[0].at).toBe(50);
     expect(() => fixedRate(clock, 0)).toThrow(/period/);
+  });
+
+  it('with spinMs on the system clock, wakes early and never ticks before the due time', async () => {
+    const clock = new SystemClock();
+    const late: number[] = [];
+    const sub = fixedRate(clock, 10, { spinMs: 3 }).subscribe((t) => late.push(clock.now() - t.dueMs));
+    await sleep(clock, 125);
+    sub.unsubscribe();
+    expect(late.length).toBeGreaterThanOrEqual(8);
+    // Without the spin, whole-ms timers fire up to 1 ms before the due time.
+    for (const l of late) expect(l).toBeGreaterThanOrEqual(0);
+  });
+
+  it('refuses a spin under sim time (virtual time never advances inside a spin) and one of a period or more', () => {
+    expect(() => fixedRate(new SimClock(0), 20, { spinMs: 2 })).toThrow(/spinMs needs the system clock; this clock is 'sim'/);
+    expect(() => fixedRate(new SystemClock(), 20, { spinMs: 20 })).toThrow(/spinMs must be in \[0, period 20 ms\), got 20/);
+    expect(() => fixedRate(new SystemClock(), 20, { spinMs: -1 })).toThrow(/spinMs/);
   });
 });

@@ -207,21 +207,39 @@ export interface FixedRateTick {
   skipped: number;
 }
 
+export interface FixedRateOptions {
+  /**
+   * System clock only: wake this many ms before each due time and busy-wait to it, so the time
+   * the thread needs to get a core back (and the timer's whole-ms granularity) falls before the
+   * due time instead of after it. Costs up to this much CPU per period. 0 = off.
+   */
+  spinMs?: number;
+}
+
 /**
  * A drift-free fixed-rate tick on the clock: each tick is scheduled for its absolute due
  * time, so callback time never accumulates into the rate (RxJS `interval` reschedules
  * relative to the callback). A tick late by whole periods skips the ticks it overran
  * (reported in `skipped`) instead of firing a burst. Under SimClock it ticks exactly.
  */
-export function fixedRate(clock: Clock, periodMs: number): Observable<FixedRateTick> {
+export function fixedRate(clock: Clock, periodMs: number, opts: FixedRateOptions = {}): Observable<FixedRateTick> {
   if (!(periodMs > 0) || !Number.isFinite(periodMs)) throw new Error(`fixedRate: period must be a finite number of ms > 0, got ${periodMs}`);
+  const spinMs = opts.spinMs ?? 0;
+  if (!(spinMs >= 0 && spinMs < periodMs)) throw new Error(`fixedRate: spinMs must be in [0, period ${periodMs} ms), got ${spinMs}`);
+  // Virtual time never advances while a callback spins: a spin under sim time would never end.
+  if (spinMs > 0 && clock.kind !== 'system') throw new Error(`fixedRate: spinMs needs the system clock; this clock is '${clock.kind}'`);
   return new Observable<FixedRateTick>((sub) => {
     const start = clock.now();
     let n = 0;
     let timer: Subscription | undefined;
     const arm = (): void => {
       const due = start + (n + 1) * periodMs;
-      timer = clock.scheduler.schedule(() => {
+      // The due time rides along as the action's state, so a clock wrapper can measure lateness from it
+      // (bench/pipeline.bench.ts) rather than from the wake-up, which a spin puts before it.
+      timer = clock.scheduler.schedule<number>(() => {
+        while (spinMs > 0 && clock.now() < due) {
+          // Busy-wait to the due time: this thread already holds a core.
+        }
         const now = clock.now();
         // Late by k whole periods: ticks n..n+k-1 are gone; fire as tick n+k.
         const skipped = Math.max(0, Math.floor((now - due) / periodMs));
@@ -230,7 +248,7 @@ export function fixedRate(clock: Clock, periodMs: number): Observable<FixedRateT
         n++;
         arm();
         sub.next(tick);
-      }, Math.max(0, due - clock.now()));
+      }, Math.max(0, due - spinMs - clock.now()), due);
     };
     arm();
     return () => timer?.unsubscribe();

@@ -342,5 +342,6 @@ describe('arbiter node under virtual time', () => {
     await expect(rig([[ARB, arbiterParams({ watch_topics: ['/a', '/b'], watch_periods_ms: [100] })]])).rejects.toThrow(/watch_topics has 2 entries but watch_periods_ms has 1/);
     await expect(rig([[ARB, arbiterParams({ mission_waypoints: [1, 2, 3, 4] })]])).rejects.toThrow(/multiple of 3/);
     await expect(rig([[ARB, arbiterParams({ control_slice_us: 50 })]])).rejects.toThrow(/control_slice_us must be 0 \(the kernel default\) or 100..100000, got 50/);
+    await expect(rig([[ARB, arbiterParams({ rate_hz: 400, tick_spin_us: 2000 })]])).rejects.toThrow(/tick_spin_us 2000 must be at most half the tick period \(2500 µs at rate_hz 400\)/);
   });
 });

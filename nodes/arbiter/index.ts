@@ -55,6 +55,7 @@ export const arbiterNode = defineNode({
     k_distance: p.double(0.5, '/cmd_vel speed per metre to the target', { min: 0 }),
     k_heading: p.double(1.5, '/cmd_vel yaw rate per radian of heading error', { min: 0 }),
     control_slice_us: p.int(0, `Live (system clock, Linux 6.12+): time slice of the event-loop thread (the tick's) in µs, ${SLICE_MIN_US}..${SLICE_MAX_US}; shorter than the running thread's, the waking tick preempts it at once instead of waiting out that thread's protected slice (the kernel default is 0.7 ms × (1 + log2 cores)). Threads and children started afterwards keep the default; 0 = the kernel default. Refused or ignored by the kernel → activation fails`, { min: 0, max: SLICE_MAX_US }),
+    tick_spin_us: p.int(0, 'Live (system clock): wake this many µs before each tick is due and busy-wait to it, so getting a core back and the whole-ms timer (which otherwise fires up to 1 ms early or late) cost no lateness; costs that much CPU per period and more (nodes/arbiter/README.md has the measured effect). At most half the period; 0 = off. Not applied under sim time', { min: 0 }),
     compute_nice: p.int(10, 'Live (system clock, Linux): every second, lower all threads of the process but the event loop to this nice value, so inference never delays a tick; 0 = off', { min: 0, max: 19 }),
   },
   subscribes: [
@@ -72,6 +73,8 @@ export const arbiterNode = defineNode({
     const ground = prm.vehicle === 'ground';
     const env = envelopeFromParams({ ...prm, ground });
     const periodMs = 1000 / prm.rate_hz;
+    // A spin of more than half the period would spend most of a core waiting.
+    if (prm.tick_spin_us / 1000 > periodMs / 2) throw new Error(`arbiter: tick_spin_us ${prm.tick_spin_us} must be at most half the tick period (${Math.round(periodMs * 1000)} µs at rate_hz ${prm.rate_hz}); lower it, or 0 for off`);
     const policy: Policy = {
       periodMs,
       maxAgeMs: prm.max_age_ms,
@@ -204,7 +207,10 @@ export const arbiterNode = defineNode({
           setThreadSlice(0, prm.control_slice_us);
           ctx.diag.values.control_slice_us = String(prm.control_slice_us);
         }
-        subs.add(fixedRate(ctx.clock, periodMs).subscribe(onTick));
+        const live = ctx.clock.kind === 'system';
+        // Under sim time ticks are exact and a spin would never end (virtual time stands still inside it).
+        ctx.diag.values.tick_spin_us = live ? String(prm.tick_spin_us) : 'off (sim time)';
+        subs.add(fixedRate(ctx.clock, periodMs, { spinMs: live ? prm.tick_spin_us / 1000 : 0 }).subscribe(onTick));
         if (prm.compute_nice > 0 && ctx.clock.kind === 'system') {
           // Model threads come and go (new contexts, thread pools): re-apply every second.
           const renice = (): void => {

@@ -427,25 +427,16 @@ export function writeGguf(path: string, o: WriteOptions): number {
   const d4 = f32ToF16(std / 4.6);
   const d8 = f32ToF16(std / 73.9);
 
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  let pos = 0;
-  try {
-    const put = (b: Uint8Array): void => {
-      let done = 0;
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done);
-      pos += b.length;
-    };
+  return writeFileAtomically(path, (put, at) => {
     put(h.bytes());
-    const dataStart = pos;
+    const dataStart = at();
     const CHUNK = 36 * 34 * 1024; // a multiple of both block sizes (and of 4)
     const chunk = Buffer.alloc(CHUNK);
     const u32 = new Uint32Array(chunk.buffer, chunk.byteOffset, CHUNK / 4);
     const u16 = new Uint16Array(chunk.buffer, chunk.byteOffset, CHUNK / 2);
     tensors.forEach((t, i) => {
       const target = dataStart + offsets[i];
-      if (pos < target) put(Buffer.alloc(target - pos));
+      if (at() < target) put(Buffer.alloc(target - at()));
       let left = tensorBytes(t);
       if (t.ones) {
         const b = Buffer.alloc(left);
@@ -467,11 +458,7 @@ export function writeGguf(path: string, o: WriteOptions): number {
         left -= n;
       }
     });
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  return pos;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,22 +646,35 @@ export function writeTrainedGguf(path: string, m: TrainedModelSpec, quant: Quant
   });
   h.pad(ALIGN);
 
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  let pos = 0;
-  try {
-    const put = (b: Uint8Array): void => {
-      let done = 0;
-      while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done);
-      pos += b.length;
-    };
+  return writeFileAtomically(path, (put) => {
     put(h.bytes());
     for (const b of data) {
       put(b);
       const pad = (ALIGN - (b.length % ALIGN)) % ALIGN;
       if (pad) put(Buffer.alloc(pad));
     }
+  });
+}
+
+/**
+ * Writes `path` through a temporary file renamed into place, so a crash or a full disk never leaves a
+ * half-written GGUF under the real name. `write` gets `put` (appends) and `at` (bytes written so far).
+ * Returns the file's size.
+ */
+function writeFileAtomically(path: string, write: (put: (b: Uint8Array) => void, at: () => number) => void): number {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let pos = 0;
+  try {
+    write(
+      (b) => {
+        let done = 0;
+        while (done < b.length) done += writeSync(fd, b, done, b.length - done, pos + done);
+        pos += b.length;
+      },
+      () => pos,
+    );
   } finally {
     closeSync(fd);
   }

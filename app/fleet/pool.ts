@@ -43,34 +43,73 @@ export interface FleetOutcome {
   wallS: Record<string, number>;
 }
 
+/**
+ * What a run of jobs gathers (results, failures, wall times) and its progress reports, as the local pool and the
+ * queue both keep them. The ETA counts only jobs that ran here: a reused result took no time.
+ */
+export class RunTally {
+  readonly results: JobResult[] = [];
+  readonly failures: JobFailure[] = [];
+  readonly wallS: Record<string, number> = {};
+  readonly progress: Progress;
+  private readonly t0 = process.hrtime.bigint();
+  private ranHere = 0;
+
+  constructor(total: number, private readonly onProgress?: (p: Progress) => void) {
+    this.progress = { total, done: 0, reused: 0, running: 0, failed: 0, etaS: undefined };
+  }
+
+  /** Results found finished already (the run folder, the queue's store). */
+  reuse(...stored: JobResult[]): void {
+    this.results.push(...stored);
+    this.progress.done += stored.length;
+    this.progress.reused += stored.length;
+  }
+
+  succeeded(result: JobResult): void {
+    this.results.push(result);
+    this.progress.done++;
+  }
+
+  failed(f: JobFailure): void {
+    this.failures.push(f);
+    this.progress.failed++;
+  }
+
+  /** A job that ran here left the running set (after `succeeded` or `failed`). */
+  ranOne(): void {
+    this.ranHere++;
+    this.progress.running--;
+    this.tell();
+  }
+
+  tell(): void {
+    const p = this.progress;
+    const el = Number(process.hrtime.bigint() - this.t0) / 1e9;
+    p.etaS = this.ranHere > 0 ? Math.round((el / this.ranHere) * (p.total - p.done - p.failed)) : undefined;
+    this.onProgress?.({ ...p });
+  }
+
+  outcome(): FleetOutcome {
+    return { results: this.results, failures: this.failures, wallS: this.wallS };
+  }
+}
+
 /** The default pool size: the cores this process may use. */
 export const defaultConcurrency = (): number => Math.max(1, availableParallelism());
 
 export async function runLocal(jobs: readonly FleetJob[], o: PoolOptions): Promise<FleetOutcome> {
   const concurrency = Math.max(1, o.concurrency ?? defaultConcurrency());
-  const results: JobResult[] = [];
-  const failures: JobFailure[] = [];
-  const wallS: Record<string, number> = {};
-  const p: Progress = { total: jobs.length, done: 0, reused: 0, running: 0, failed: 0, etaS: undefined };
-  const t0 = process.hrtime.bigint();
-  let ranHere = 0;
-  const tell = (): void => {
-    const el = Number(process.hrtime.bigint() - t0) / 1e9;
-    const left = p.total - p.done - p.failed;
-    p.etaS = ranHere > 0 ? Math.round((el / ranHere) * left) : undefined;
-    o.onProgress?.({ ...p });
-  };
+  const t = new RunTally(jobs.length, o.onProgress);
   const { stored, todo } = partitionStored(jobs, o.run, o.code);
-  results.push(...stored);
-  p.done += stored.length;
-  p.reused += stored.length;
-  tell();
+  t.reuse(...stored);
+  t.tell();
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < todo.length) {
       const j = todo[next++];
-      p.running++;
-      tell();
+      t.progress.running++;
+      t.tell();
       const s0 = process.hrtime.bigint();
       let attempt = 0;
       for (;;) {
@@ -78,24 +117,20 @@ export async function runLocal(jobs: readonly FleetJob[], o: PoolOptions): Promi
         try {
           const { result } = await runJob(j, { dir: jobDir(o.run, j.key), timeoutS: o.timeoutS, code: o.code });
           storeResult(o.run, result);
-          results.push(result);
-          p.done++;
+          t.succeeded(result);
           break;
         } catch (e) {
           if (attempt > o.retries) {
-            failures.push({ id: j.id, key: j.key, error: (e as Error).message, attempts: attempt });
-            p.failed++;
+            t.failed({ id: j.id, key: j.key, error: (e as Error).message, attempts: attempt });
             break;
           }
           await new Promise((res) => setTimeout(res, (o.backoffMs ?? 1000) * 2 ** (attempt - 1)));
         }
       }
-      wallS[j.id] = Math.round(Number(process.hrtime.bigint() - s0) / 1e6) / 1000;
-      ranHere++;
-      p.running--;
-      tell();
+      t.wallS[j.id] = Math.round(Number(process.hrtime.bigint() - s0) / 1e6) / 1000;
+      t.ranOne();
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, lane));
-  return { results, failures, wallS };
+  return t.outcome();
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { codeVersion, jobKey } from './key.js';
-import type { FleetOutcome, JobFailure, Progress } from './pool.js';
+import { RunTally, type FleetOutcome, type Progress } from './pool.js';
 import { isJobResult, type JobResult } from './result.js';
 import { runJob, type FleetJob, type JobFiles } from './run-job.js';
 import { partitionStored, storeResult } from './store.js';
@@ -70,24 +70,12 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
   const conn = await redisClient(o.url);
   const queue = new Queue<QueueData, QueueResult>(o.queueName ?? FLEET_QUEUE, { connection: conn });
   const events = new QueueEvents(o.queueName ?? FLEET_QUEUE, { connection: conn });
-  const results: JobResult[] = [];
-  const failures: JobFailure[] = [];
-  const wallS: Record<string, number> = {};
-  const p: Progress = { total: jobs.length, done: 0, reused: 0, running: 0, failed: 0, etaS: undefined };
-  const t0 = process.hrtime.bigint();
-  let ranHere = 0;
-  const tell = (): void => {
-    const el = Number(process.hrtime.bigint() - t0) / 1e9;
-    p.etaS = ranHere > 0 ? Math.round((el / ranHere) * (p.total - p.done - p.failed)) : undefined;
-    o.onProgress?.({ ...p });
-  };
+  const t = new RunTally(jobs.length, o.onProgress);
   try {
     await events.waitUntilReady();
     const pending: { j: FleetJob; job: Job<QueueData, QueueResult> }[] = [];
     const { stored, todo } = partitionStored(jobs, o.run, o.code);
-    results.push(...stored);
-    p.done += stored.length;
-    p.reused += stored.length;
+    t.reuse(...stored);
     for (const j of todo) {
       // The key is the job id: a job another coordinator (or an earlier run) enqueued is that same job.
       const job = await queue.add('eval', { job: j, timeoutS: o.timeoutS }, { jobId: j.key, attempts: o.retries + 1, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
@@ -96,34 +84,28 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
       const done = state === 'completed' ? (await Job.fromId<QueueData, QueueResult>(queue, j.key))?.returnvalue : undefined;
       if (done && isJobResult(done.result, j.key)) {
         storeResult(o.run, done.result, done);
-        results.push(done.result);
-        p.done++;
-        p.reused++;
+        t.reuse(done.result);
         continue;
       }
       // A job that failed for good in an earlier run gets its attempts again.
       if (state === 'failed') await job.retry('failed');
       pending.push({ j, job });
     }
-    p.running = pending.length;
-    tell();
+    t.progress.running = pending.length;
+    t.tell();
     await Promise.all(
       pending.map(async ({ j, job }) => {
         try {
           const v = (await job.waitUntilFinished(events)) as QueueResult;
           if (!isJobResult(v?.result, j.key)) throw new Error(`job ${j.id}: the worker returned no valid result`);
           storeResult(o.run, v.result, v);
-          results.push(v.result);
-          if (typeof v.wallS === 'number') wallS[j.id] = v.wallS;
-          p.done++;
+          t.succeeded(v.result);
+          if (typeof v.wallS === 'number') t.wallS[j.id] = v.wallS;
         } catch (e) {
           const fresh = await Job.fromId<QueueData, QueueResult>(queue, j.key);
-          failures.push({ id: j.id, key: j.key, error: (e as Error).message, attempts: fresh?.attemptsMade ?? o.retries + 1 });
-          p.failed++;
+          t.failed({ id: j.id, key: j.key, error: (e as Error).message, attempts: fresh?.attemptsMade ?? o.retries + 1 });
         }
-        ranHere++;
-        p.running--;
-        tell();
+        t.ranOne();
       }),
     );
   } finally {
@@ -131,7 +113,7 @@ export async function runQueued(jobs: readonly FleetJob[], o: QueueRunOptions): 
     await queue.close();
     await conn.quit().catch(() => conn.disconnect());
   }
-  return { results, failures, wallS };
+  return t.outcome();
 }
 
 export interface WorkerOptions {

@@ -20,6 +20,12 @@ import { LaunchError, parseLaunchText, type AttrValue, type Entity } from './ent
 import { parseLaunchPython, runOpaqueFunction, type PythonLaunchOptions } from './python.js';
 import { substitute, SubstitutionError } from './substitutions.js';
 
+/** An entity's attribute when it is text (not a list), else undefined. */
+function attrText(e: Entity, k: string): string | undefined {
+  const v = e.attrs.get(k);
+  return v?.kind === 'text' ? v.text : undefined;
+}
+
 /** The repository root: `$(find-pkg-share kestrel)` (the package root, also when running compiled from dist/). */
 export const KESTREL_ROOT = PACKAGE_ROOT;
 
@@ -306,22 +312,18 @@ class Resolver {
   private checkRequiredArgs(root: Entity, given: ReadonlySet<string>, from: Entity | undefined): void {
     const missing: string[] = [];
     const seen = new Set<string>();
-    const text = (e: Entity, k: string): string | undefined => {
-      const v = e.attrs.get(k);
-      return v?.kind === 'text' ? v.text : undefined;
-    };
     const walk = (list: readonly Entity[], conditional: boolean): void => {
       for (const e of list) {
         const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
         if (e.type === 'arg') {
-          const n = text(e, 'name');
+          const n = attrText(e, 'name');
           if (n === undefined || seen.has(n)) continue;
           seen.add(n);
           if (cond || e.attrs.has('default') || given.has(n)) continue;
-          const d = text(e, 'description');
+          const d = attrText(e, 'description');
           missing.push(`'${n}'${d ? ` (${d})` : ''} at line ${e.line}`);
         } else if (e.type === 'group') {
-          if (/^(false|0)$/i.test(text(e, 'scoped') ?? 'true') || !/^(false|0)$/i.test(text(e, 'forwarding') ?? 'true')) walk(e.children, cond);
+          if (/^(false|0)$/i.test(attrText(e, 'scoped') ?? 'true') || !/^(false|0)$/i.test(attrText(e, 'forwarding') ?? 'true')) walk(e.children, cond);
         }
       }
     };
@@ -845,17 +847,13 @@ export function declaredArgs(file: string, opts: ResolveOptions = {}): DeclaredA
     ? parseLaunchPython(abs, { env: opts.env ?? process.env, kestrelRoot: KESTREL_ROOT, ...(opts.amentPrefixes ? { amentPrefixes: opts.amentPrefixes } : {}) })
     : parseLaunchText(src, abs);
   const out: DeclaredArg[] = [];
-  const text = (e: Entity, k: string): string | undefined => {
-    const v = e.attrs.get(k);
-    return v?.kind === 'text' ? v.text : undefined;
-  };
   const walk = (list: readonly Entity[], conditional: boolean): void => {
     for (const e of list) {
       const cond = conditional || e.attrs.has('if') || e.attrs.has('unless');
-      const name = text(e, 'name');
+      const name = attrText(e, 'name');
       if (e.type === 'arg' && name !== undefined && !out.some((a) => a.name === name)) {
-        const def = text(e, 'default');
-        const description = text(e, 'description');
+        const def = attrText(e, 'default');
+        const description = attrText(e, 'description');
         out.push({ name, ...(def !== undefined ? { default: def } : {}), ...(description !== undefined ? { description } : {}), conditional: cond, source: `${e.file}:${e.line}` });
       } else if (e.type === 'group') walk(e.children, cond);
     }

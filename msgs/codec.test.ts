@@ -89,6 +89,23 @@ describe('CDR codec', () => {
     expect(plain(msgs.decode(type, msgs.encode(type, m)))).toEqual(plain(m));
   });
 
+  it('makeMsg gives each message its own nested objects and arrays (the per-type factory shares only primitives)', () => {
+    const a = makeMsg('kestrel_msgs/msg/VehicleCommand');
+    const b = makeMsg('kestrel_msgs/msg/VehicleCommand');
+    a.header.stamp.sec = 5;
+    a.inputs.push(makeMsg('kestrel_msgs/msg/InputAge', { name: 'world' }));
+    expect(b.header.stamp.sec).toBe(0);
+    expect(b.inputs).toEqual([]);
+    expect(a.header).not.toBe(b.header);
+  });
+
+  it('a schema added for a known type replaces its defaults too', () => {
+    const r = new MsgRegistry({ 'demo_msgs/msg/A': 'int32 x 3' });
+    expect(r.create('demo_msgs/msg/A')).toEqual({ x: 3 });
+    r.addSchema('demo_msgs/msg/A', 'string y "hi"');
+    expect(r.create('demo_msgs/msg/A')).toEqual({ y: 'hi' });
+  });
+
   it('strings are UTF-8 on the wire, with their byte length (non-ASCII text is not truncated)', () => {
     const bytes = msgs.encode('std_msgs/msg/String', { data: 'Zürich 😀' });
     // 4-byte CDR header, uint32 length = 12 UTF-8 bytes + NUL, then the bytes.

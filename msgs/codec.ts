@@ -168,6 +168,9 @@ export class MsgRegistry {
       if (m && !this.texts.has(normalizeTypeName(m[1]))) this.texts.set(normalizeTypeName(m[1]), m[2]);
     }
     this.codecs.delete(normalizeTypeName(type));
+    // Its field list and every default factory (a factory holds its nested types') are rebuilt from the new text.
+    this.fields.delete(normalizeTypeName(type));
+    this.makers.clear();
     this.spelled.clear();
   }
 
@@ -238,26 +241,45 @@ export class MsgRegistry {
 
   /** A message with every field at its default (0, '', false, empty arrays, .msg default values). */
   create(type: string): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const f of this.fieldsOf(type)) {
-      if (f.isConstant) continue;
-      out[f.name] = this.defaultValue(f);
-    }
-    return out;
+    return this.maker(type)();
   }
 
-  private defaultValue(f: MsgField): unknown {
-    const one = (): unknown => {
-      if (!PRIMITIVES.has(f.type)) return this.create(f.type);
-      if (f.type === 'bool') return f.value === 'true' || f.value === 'True';
-      if (f.type === 'string' || f.type === 'wstring') return f.value !== undefined && !f.isArray ? f.value.replace(/^["']|["']$/g, '') : '';
-      if (f.type === 'int64' || f.type === 'uint64') return f.value !== undefined && !f.isArray ? BigInt(f.value) : 0n;
-      return f.value !== undefined && !f.isArray ? Number(f.value) : 0;
+  // create() runs on hot paths (every tick, every detection): each type's field list is turned into a
+  // factory once, so a call allocates the message and nothing else.
+  private readonly makers = new Map<string, () => Record<string, unknown>>();
+
+  private maker(type: string): () => Record<string, unknown> {
+    let m = this.makers.get(type);
+    if (m) return m;
+    const fields = this.fieldsOf(type)
+      .filter((f) => !f.isConstant)
+      .map((f) => [f.name, this.defaultMaker(f)] as const);
+    m = () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, make] of fields) out[name] = make();
+      return out;
     };
-    if (!f.isArray) return one();
-    if (f.type === 'uint8' || f.type === 'byte' || f.type === 'char') return new Uint8Array(f.arrayLength ?? 0);
-    return Array.from({ length: f.arrayLength ?? 0 }, one);
+    this.makers.set(type, m);
+    return m;
   }
+
+  /** A field's default: primitives are shared (immutable), messages, arrays and byte arrays are made fresh. */
+  private defaultMaker(f: MsgField): () => unknown {
+    const one = PRIMITIVES.has(f.type) ? constant(primitiveDefault(f)) : this.maker(f.type);
+    if (!f.isArray) return one;
+    const n = f.arrayLength ?? 0;
+    if (f.type === 'uint8' || f.type === 'byte' || f.type === 'char') return () => new Uint8Array(n);
+    return () => Array.from({ length: n }, one);
+  }
+}
+
+const constant = <T>(v: T): (() => T) => () => v;
+
+function primitiveDefault(f: MsgField): unknown {
+  if (f.type === 'bool') return f.value === 'true' || f.value === 'True';
+  if (f.type === 'string' || f.type === 'wstring') return f.value !== undefined && !f.isArray ? f.value.replace(/^["']|["']$/g, '') : '';
+  if (f.type === 'int64' || f.type === 'uint64') return f.value !== undefined && !f.isArray ? BigInt(f.value) : 0n;
+  return f.value !== undefined && !f.isArray ? Number(f.value) : 0;
 }
 
 /** The process-wide registry of Kestrel's own types. */
@@ -272,7 +294,11 @@ export function makeMsg<K extends MsgTypeName>(type: K, init?: DeepPartial<MsgTy
 
 function merge(base: Record<string, unknown>, init: unknown): Record<string, unknown> {
   if (init === undefined || init === null) return base;
-  for (const [k, v] of Object.entries(init as Record<string, unknown>)) {
+  const src = init as Record<string, unknown>;
+  // for...in, not Object.entries: no array per field on a path that runs per message.
+  for (const k in src) {
+    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
+    const v = src[k];
     const b = base[k];
     if (v !== undefined && b && typeof b === 'object' && !Array.isArray(b) && !ArrayBuffer.isView(b) && v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
       merge(b as Record<string, unknown>, v);

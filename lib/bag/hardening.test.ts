@@ -158,6 +158,26 @@ describe('MCAP hostile input', () => {
     return out;
   }
 
+  it('a file that is not MCAP (another format named .mcap, an empty file) is refused naming it, not read as 0 messages', async () => {
+    const cases: [Uint8Array, RegExp][] = [
+      [new TextEncoder().encode('# a README saved as .mcap'), /not an MCAP file: it starts with 23 20 61 20 52 45 41 44, not the MCAP magic 89 4d 43 41 50 30 0d 0a/],
+      [new Uint8Array(0), /empty file \(0 bytes\): not an MCAP file/],
+    ];
+    for (const [bytes, why] of cases) {
+      const f = file(bytes, 'mcap');
+      const err = await openBag(f)
+        .then((bag) => [...bag.messagesSync()])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BagError);
+      expect((err as Error).message).toContain(f);
+      expect((err as Error).message).toMatch(why);
+    }
+    // Cut inside its magic: still a truncated MCAP, with what was lost reported.
+    const bag = await openBag(file(mcap.subarray(0, 4), 'mcap'));
+    expect([...bag.messagesSync()]).toEqual([]);
+    expect(bag.problems()[0]).toMatchObject({ kind: 'truncated' });
+  });
+
   it('one corrupt byte inside a chunk loses only that chunk; reading goes on and the loss is counted', async () => {
     const at = chunks(mcap);
     expect(at.length).toBeGreaterThan(10);

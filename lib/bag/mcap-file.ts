@@ -5,10 +5,10 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { McapIndexedReader, McapRecordBuilder, McapStreamReader, type DecompressHandlers, type IReadable, type McapTypes } from '@mcap/core';
+import { MCAP_MAGIC, McapIndexedReader, McapRecordBuilder, McapStreamReader, type DecompressHandlers, type IReadable, type McapTypes } from '@mcap/core';
 import { zstdContentSize } from './compression.js';
 import { lz4DecodeFrames } from './lz4.js';
-import type { BagProblem, Unpacked } from './types.js';
+import { BagError, type BagProblem, type Unpacked } from './types.js';
 import { loadChunkZstd } from './zstd-wasm.js';
 import type { ZstdCodec } from './zstd-stream.js';
 
@@ -182,6 +182,17 @@ function findChunk(src: Source, from: number): number | undefined {
   return undefined;
 }
 
+const hex = (b: Uint8Array | readonly number[]): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/**
+ * Refuses a file that is not MCAP at all (another format, or named .mcap by mistake) instead of reading it as a
+ * damaged bag of 0 messages. A file cut inside its magic (its bytes a prefix of it) is a truncated MCAP.
+ */
+function notMcap(path: string, head: Uint8Array, size: number): void {
+  if (size === 0) throw new BagError(path, 'empty file (0 bytes): not an MCAP file');
+  if (head.some((b, i) => b !== MCAP_MAGIC[i])) throw new BagError(path, `not an MCAP file: it starts with ${hex(head)}, not the MCAP magic ${hex(MCAP_MAGIC)}`);
+}
+
 export function emptyContents(path: string, sizeBytes: number): McapFileContents {
   return { profile: '', library: '', channels: new Map(), messages: [], metadata: new Map(), chunkCompression: new Set(), sizeBytes, complete: false, problems: [] };
 }
@@ -195,6 +206,7 @@ export function emptyContents(path: string, sizeBytes: number): McapFileContents
  */
 export function* mcapMessages(path: string, handlers: DecompressHandlers, out: McapFileContents, bytes?: McapBytes, blockSize = 8 << 20): Generator<RawMessage> {
   const src = new Source(path, bytes);
+  notMcap(path, src.read(0, MCAP_MAGIC.length), src.size);
   const schemas = new Map<number, RawSchema>();
   const schemaRecs = new Map<number, McapTypes.Schema>();
   const channelRecs = new Map<number, McapTypes.Channel>();

@@ -300,10 +300,11 @@ export const startCommand: Command = {
           con.line(statusLine(s, durationS, monitor));
         },
         onEvent: (e) => {
-          // A plan is printed when its action changes; the summary counts them all.
+          // A plan is printed when its action or its reason changes (an alert it now answers); the summary counts them all.
           if (e.kind === 'plan') {
-            if (e.action === lastPlanAction) return;
-            lastPlanAction = e.action;
+            const key = `${e.action}|${e.reason}`;
+            if (key === lastPlanAction) return;
+            lastPlanAction = key;
           }
           con.line(describeEvent(e));
         },

@@ -22,8 +22,9 @@ import { LlmEngine, type GenerationResult } from '../../lib/llm/engine.js';
 import { parseOutput } from '../../lib/llm/grammar.js';
 import type { RuleFields } from '../../lib/rules/dsl.js';
 import type { PlanFields } from '../../nodes/planner/plan.js';
+import { situationReasons } from '../../nodes/planner/reasons.js';
 import { parseIntentCases, scoreIntents, RULE_FIELDS, type IntentCase } from './eval/cases.js';
-import { intentPrompt, intentTextOf, shapeFor, vocabularyOf } from './format.js';
+import { actionsOf, intentPrompt, intentTextOf, shapeFor, vocabularyOf } from './format.js';
 import { compileIntent, RESAMPLE_DEFAULTS, type LlmCompiler } from '../../nodes/intent/compile.js';
 import { formatRuleSet, REFUSAL } from '../../lib/rules/lm-prompt.js';
 import type { Quant } from '../gguf/writer.js';
@@ -147,6 +148,8 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
   let exact = 0;
   let action = 0;
   let track = 0;
+  let reasonTrue = 0;
+  let reasonRight = 0;
   const errs: number[] = [];
   let invalid = 0;
   rows.forEach((r, i) => {
@@ -154,6 +157,9 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
     if (!gens[i].ok) { invalid++; return; }
     const got = JSON.parse(gens[i].text) as PlanFields;
     if (gens[i].text === r.output) exact++;
+    // A reason is true when it is one the situation supports (whatever the plan does), right when it is the teacher's.
+    if (situationReasons(r.user, actionsOf(r.system)).includes(got.reason)) reasonTrue++;
+    if (got.reason === want.reason) reasonRight++;
     if (got.action === want.action) {
       action++;
       if (got.track_id === want.track_id) track++;
@@ -166,6 +172,8 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
     exact_pct: pct(exact, rows.length),
     action_agreement_pct: pct(action, rows.length),
     track_agreement_pct: pct(track, rows.length),
+    reason_true_pct: pct(reasonTrue, rows.length),
+    reason_agreement_pct: pct(reasonRight, rows.length),
     target_error_m_mean: Math.round(mean(errs) * 100) / 100,
     target_error_m_median: errs.length ? Math.round(errs[Math.floor(errs.length / 2)] * 100) / 100 : 0,
     invalid_outputs: invalid,

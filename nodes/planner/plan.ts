@@ -21,8 +21,9 @@ export const REASON_MAX = 60;
  * With `places` (grounded decoding) the target is one of the places the situation lists, x and y together
  * (the vehicle itself, or a listed track at the vehicle's altitude), and track_id is 0 or a listed track: the
  * model chooses where, it cannot invent a coordinate or an id. Speed and radius stay free (they are policy).
+ * With `reasons` (reasons.ts: situationReasons) the reason is one of the sentences true of the situation.
  */
-export function planShape(actions: readonly string[], places?: SituationPlaces): JsonShape {
+export function planShape(actions: readonly string[], places?: SituationPlaces, reasons?: readonly string[]): JsonShape {
   const coord = (m: number): JsonShape => ({ type: 'number', minimum: -m, maximum: m, decimals: 1 });
   const here = places?.vehicle;
   return {
@@ -35,7 +36,7 @@ export function planShape(actions: readonly string[], places?: SituationPlaces):
       speed: { type: 'number', minimum: 0, maximum: 99.9, decimals: 1 },
       radius: { type: 'number', minimum: 0, maximum: 999.9, decimals: 1 },
       track_id: places ? { type: 'number', enum: [0, ...places.tracks.map((t) => t.id)] } : { type: 'integer', minimum: 0, maximum: 99999 },
-      reason: { type: 'string', maxLength: REASON_MAX },
+      reason: reasons && reasons.length > 0 ? { type: 'string', enum: reasons } : { type: 'string', maxLength: REASON_MAX },
     },
   };
 }

@@ -12,6 +12,7 @@ import { tinyConfig } from '../../test/support/llm.js';
 import { parseOutput, shapeToGbnf } from '../../lib/llm/grammar.js';
 import { buildSituation, plannerSystemPrompt, ACTIONS, quoteUntrusted, situationPlaces } from './situation.js';
 import { planShape } from './plan.js';
+import { situationReasons } from './reasons.js';
 import { plannerNode } from './index.js';
 
 function world(clock: SystemClock): kestrel_msgs.WorldState {
@@ -48,6 +49,21 @@ describe('situation text', () => {
     expect(shapeToGbnf(shape)).toContain('"{\\"x\\":10,\\"y\\":3,\\"z\\":20}"');
     expect(() => situationPlaces('Tracks (0 of 0, nearest first):')).toThrow(/no 'Vehicle: .* line/);
   });
+
+  it('grounded reasons are the sentences true of the situation: its alerts (rule id, summary, their listed tracks) and battery', () => {
+    const alert = makeMsg('kestrel_msgs/msg/Alert', { rule_id: 'r1_1', severity: 'critical', message: 'bag in concourse with no person within 3 m for 30 s', track_ids: [9, 55], reaction: 'orbit' });
+    const s = buildSituation(world(new SystemClock()), [alert], { maxTracks: 5, sceneText: 'r8_1 person count in gate_12 >= 18' });
+    const reasons = situationReasons(s, ['hold', 'orbit']);
+    expect(reasons).toContain('r1_1 unattended bag in concourse: holding');
+    expect(reasons).toContain('orbit #9: unattended bag in concourse');
+    expect(reasons).toContain('rtl not allowed, holding: unattended bag in concourse');
+    // #55 is not listed, scene text is not an alert, and no other rule exists.
+    expect(reasons.some((r) => r.includes('#55') || r.includes('gate_12') || r.includes('r8_1'))).toBe(false);
+    const shape = planShape(['hold', 'orbit'], situationPlaces(s), reasons);
+    const plan = (reason: string): string => JSON.stringify({ action: 'orbit', target: { x: 2, y: 2, z: 20 }, speed: 3, radius: 8, track_id: 9, reason });
+    expect(() => parseOutput(plan('orbit #9: unattended bag in concourse'), shape)).not.toThrow();
+    expect(() => parseOutput(plan('r8_1 person count in gate_12 >= 18: holding'), shape)).toThrow(/reason: .* is not one of/);
+  });
 });
 
 describe('planner node', () => {
@@ -72,6 +88,8 @@ describe('planner node', () => {
       expect(ACTIONS).toContain(p.action as (typeof ACTIONS)[number]);
       expect(places).toContain(`${p.target.x},${p.target.y},${p.target.z}`);
       expect([0, 4, 9]).toContain(p.track_id);
+      // Even random weights can only say something true of this situation (no alerts; its battery).
+      expect(p.reason).toMatch(/^(no alerts: holding|battery \d+%: (returning home|landing|holding))$/);
       expect(p.header.stamp).toEqual(w.header.stamp);
       expect(timeToMs(p.valid_until)).toBeCloseTo(timeToMs(w.header.stamp) + 2500, 3);
       expect(p.completion_tokens).toBeGreaterThan(0);

@@ -8,7 +8,10 @@ import { planShape } from '../../../nodes/planner/plan.js';
 import { exampleLine, splitExamples, writeCorpus, type CorpusCounts } from './gen.js';
 import { lineErrors, shapeToRegex, type CorpusLine } from './check.js';
 import { FAMILIES } from './intent.js';
-import { alertSummary } from './plan.js';
+import { planExample } from './plan.js';
+import { Rng } from './rng.js';
+import { alertSummary, situationReasons } from '../../../nodes/planner/reasons.js';
+import { actionsOf } from '../format.js';
 
 const SMALL: CorpusCounts = { intent: { train: 600, val: 100, heldout: 200 }, plan: { train: 200, val: 50, heldout: 50 } };
 
@@ -98,6 +101,20 @@ describe('corpus generator', () => {
     const plan = new RegExp(`^${shapeToRegex(planShape(['hold', 'orbit']))}$`);
     expect(plan.test('{"action":"orbit","target":{"x":12.3,"y":-4.5,"z":20},"speed":3,"radius":8,"track_id":17,"reason":"orbit #17: unattended bag"}')).toBe(true);
     expect(plan.test('{"action":"land","target":{"x":0,"y":0,"z":0},"speed":0,"radius":0,"track_id":0,"reason":""}')).toBe(false);
+  });
+
+  it("every teacher reason is one of the reasons the planner's grounded decoding allows for that situation (read from the prompt alone)", () => {
+    let plans = 0;
+    for (let i = 0; i < 3000; i++) {
+      const e = planExample(new Rng(i, 'reasons'), i % 2 ? 'train' : 'heldout');
+      const reason = (JSON.parse(e.output) as { reason: string }).reason;
+      expect(situationReasons(e.user, actionsOf(e.system))).toContain(reason);
+      plans++;
+    }
+    expect(plans).toBe(3000);
+    // A rule id, a region or a track the situation does not hold is not among them.
+    const e = planExample(new Rng(7, 'reasons'), 'train');
+    expect(situationReasons(e.user, actionsOf(e.system)).some((r) => /r99_9|gate_99|#99999/.test(r))).toBe(false);
   });
 
   it('the teacher orbits an unattended bag with the spec reason and holds without alerts', () => {

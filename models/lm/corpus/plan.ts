@@ -8,7 +8,8 @@ import { makeMsg, type kestrel_msgs } from '../../../msgs/index.js';
 import { describeRule, type RuleFields } from '../../../lib/rules/dsl.js';
 import { KIND_DEFAULTS } from '../../../lib/rules/defaults.js';
 import { ACTIONS, kestrelPlannerSystem, kestrelPlannerUser } from '../../../nodes/planner/situation.js';
-import { formatPlan, REASON_MAX, type PlanFields } from '../../../nodes/planner/plan.js';
+import { formatPlan, type PlanFields } from '../../../nodes/planner/plan.js';
+import { alertSummary, REASONS } from '../../../nodes/planner/reasons.js';
 import { Rng } from './rng.js';
 import { pickRegions } from './speech.js';
 import { EXTRA_CLASSES, type Example } from './intent.js';
@@ -125,20 +126,6 @@ export function drawSituation(r: Rng, missions: readonly string[]): Situation {
   };
 }
 
-/** A short name for what an alert is about, from its message (describeRule's sentences). */
-export function alertSummary(message: string): string {
-  let m = /^(\S+)(?: in (\S+))? with no (\S+) within/.exec(message);
-  if (m) return `unattended ${m[1]}${m[2] ? ` in ${m[2]}` : ''}`;
-  m = /^(\S+) staying(?: in (\S+))? longer than/.exec(message);
-  if (m) return `${m[1]} loitering${m[2] ? ` in ${m[2]}` : ''}`;
-  m = /^(\S+)(?: in (\S+))? within \S+ m of the vehicle/.exec(message);
-  if (m) return `${m[1]} close to the drone`;
-  m = /^(\S+) count(?: in (\S+))? (\S+) (\S+)/.exec(message);
-  if (m) return `${m[1]} count${m[2] ? ` in ${m[2]}` : ''} ${m[3]} ${m[4]}`;
-  return message.replace(/[^\x20-\x7e]|["\\]/g, ' ').slice(0, 40);
-}
-
-const clip = (s: string): string => s.replace(/["\\]/g, ' ').slice(0, REASON_MAX);
 
 /**
  * The expert policy (README.md "Plan teacher"): battery first, then the alert whose
@@ -151,14 +138,14 @@ export function teacher(s: Situation): PlanFields {
   const v = s.world.vehicle;
   const here = { x: r1(v.position.x), y: r1(v.position.y), z: r1(v.position.z) };
   const allowed = (a: string): boolean => s.actions.includes(a);
-  const hold = (reason: string): PlanFields => ({ action: 'hold', target: here, speed: 0, radius: 0, track_id: 0, reason: clip(reason) });
+  const hold = (reason: string): PlanFields => ({ action: 'hold', target: here, speed: 0, radius: 0, track_id: 0, reason });
   const pct = v.battery_remaining >= 0 ? Math.round(v.battery_remaining * 100) : -1;
   if (pct >= 0 && pct < 25) {
-    if (allowed('rtl')) return { action: 'rtl', target: here, speed: 0, radius: 0, track_id: 0, reason: `battery ${pct}%: returning home` };
-    if (allowed('land')) return { action: 'land', target: here, speed: 0, radius: 0, track_id: 0, reason: `battery ${pct}%: landing` };
-    return hold(`battery ${pct}%: holding`);
+    if (allowed('rtl')) return { action: 'rtl', target: here, speed: 0, radius: 0, track_id: 0, reason: REASONS.battery(pct, 'returning home') };
+    if (allowed('land')) return { action: 'land', target: here, speed: 0, radius: 0, track_id: 0, reason: REASONS.battery(pct, 'landing') };
+    return hold(REASONS.battery(pct, 'holding'));
   }
-  if (s.alerts.length === 0) return hold('no alerts: holding');
+  if (s.alerts.length === 0) return hold(REASONS.noAlerts);
   const pos = s.world.vehicle.position;
   const shown = [...s.world.tracks]
     .sort((a, b) => Math.hypot(a.position.x - pos.x, a.position.y - pos.y) - Math.hypot(b.position.x - pos.x, b.position.y - pos.y))
@@ -172,16 +159,16 @@ export function teacher(s: Situation): PlanFields {
     .sort((x, y) => REACTION_RANK[x.react] - REACTION_RANK[y.react] || SEV_RANK[x.a.severity] - SEV_RANK[y.a.severity] || x.i - y.i);
   const { a, react } = ranked[0];
   const sum = alertSummary(a.message);
-  if (react === 'none') return hold(`${a.rule_id} ${sum}: holding`);
-  if (!allowed(react)) return hold(`${react} not allowed, holding: ${sum}`);
-  if (react === 'hold') return hold(`hold: ${sum}`);
-  if (react === 'rtl') return { action: 'rtl', target: here, speed: 0, radius: 0, track_id: 0, reason: clip(`rtl: ${sum}`) };
-  if (react === 'land') return { action: 'land', target: here, speed: 0, radius: 0, track_id: 0, reason: clip(`land: ${sum}`) };
+  if (react === 'none') return hold(REASONS.watching(a.rule_id, sum));
+  if (!allowed(react)) return hold(REASONS.notAllowed(react, sum));
+  if (react === 'hold') return hold(REASONS.acting('hold', sum));
+  if (react === 'rtl') return { action: 'rtl', target: here, speed: 0, radius: 0, track_id: 0, reason: REASONS.acting('rtl', sum) };
+  if (react === 'land') return { action: 'land', target: here, speed: 0, radius: 0, track_id: 0, reason: REASONS.acting('land', sum) };
   const t = shown.find((x) => a.track_ids.includes(x.id));
-  if (!t) return hold(`${react}: no listed track, holding: ${sum}`);
+  if (!t) return hold(REASONS.noTrack(react, sum));
   const target = { x: r1(t.position.x), y: r1(t.position.y), z: here.z };
-  if (react === 'orbit') return { action: 'orbit', target, speed: 3, radius: 8, track_id: t.id, reason: clip(`orbit #${t.id}: ${sum}`) };
-  return { action: 'track', target, speed: 3, radius: 0, track_id: t.id, reason: clip(`track #${t.id}: ${sum}`) };
+  if (react === 'orbit') return { action: 'orbit', target, speed: 3, radius: 8, track_id: t.id, reason: REASONS.onTrack('orbit', t.id, sum) };
+  return { action: 'track', target, speed: 3, radius: 0, track_id: t.id, reason: REASONS.onTrack('track', t.id, sum) };
 }
 
 export function planExample(r: Rng, split: 'train' | 'val' | 'heldout'): Example {

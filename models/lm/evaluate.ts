@@ -22,7 +22,7 @@ import { LlmEngine, type GenerationResult } from '../../lib/llm/engine.js';
 import { parseOutput } from '../../lib/llm/grammar.js';
 import type { RuleFields } from '../../lib/rules/dsl.js';
 import type { PlanFields } from '../../nodes/planner/plan.js';
-import { situationReasons } from '../../nodes/planner/reasons.js';
+import { reasonFits, situationReasons } from '../../nodes/planner/reasons.js';
 import { parseIntentCases, scoreIntents, RULE_FIELDS, type IntentCase } from './eval/cases.js';
 import { actionsOf, intentPrompt, intentTextOf, shapeFor, vocabularyOf } from './format.js';
 import { compileIntent, RESAMPLE_DEFAULTS, type LlmCompiler } from '../../nodes/intent/compile.js';
@@ -150,6 +150,7 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
   let track = 0;
   let reasonTrue = 0;
   let reasonRight = 0;
+  let reasonFit = 0;
   const errs: number[] = [];
   let invalid = 0;
   rows.forEach((r, i) => {
@@ -158,7 +159,9 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
     const got = JSON.parse(gens[i].text) as PlanFields;
     if (gens[i].text === r.output) exact++;
     // A reason is true when it is one the situation supports (whatever the plan does), right when it is the teacher's.
-    if (situationReasons(r.user, actionsOf(r.system)).includes(got.reason)) reasonTrue++;
+    const reasons = situationReasons(r.user, actionsOf(r.system));
+    if (reasons.some((x) => x.text === got.reason)) reasonTrue++;
+    if (reasonFits(reasons, got)) reasonFit++;
     if (got.reason === want.reason) reasonRight++;
     if (got.action === want.action) {
       action++;
@@ -174,6 +177,7 @@ export function planMetrics(rows: readonly CorpusRow[], gens: readonly Gen[]) {
     track_agreement_pct: pct(track, rows.length),
     reason_true_pct: pct(reasonTrue, rows.length),
     reason_agreement_pct: pct(reasonRight, rows.length),
+    reason_fits_plan_pct: pct(reasonFit, rows.length),
     target_error_m_mean: Math.round(mean(errs) * 100) / 100,
     target_error_m_median: errs.length ? Math.round(errs[Math.floor(errs.length / 2)] * 100) / 100 : 0,
     invalid_outputs: invalid,

@@ -7,7 +7,7 @@ import { ruleSetShape, type DslVocabulary } from '../../lib/rules/dsl.js';
 import { groundedChoices } from '../../lib/rules/grounding.js';
 import { planShape } from '../../nodes/planner/plan.js';
 import { situationPlaces } from '../../nodes/planner/situation.js';
-import { situationReasons } from '../../nodes/planner/reasons.js';
+import { reasonTexts, situationReasons } from '../../nodes/planner/reasons.js';
 import type { JsonShape } from '../../lib/llm/grammar.js';
 
 const list = (s: string): string[] => (s.trim() === 'none' || s.trim() === '' ? [] : s.split(',').map((x) => x.trim()));
@@ -40,7 +40,7 @@ export function intentTextOf(user: string): string {
 
 /** The decoding grammar's shape; `grounded` narrows it to what the user text states, as the intent and planner nodes decode. */
 export function shapeFor(task: 'intent' | 'plan', system: string, user = '', grounded = false): JsonShape {
-  if (task === 'plan') return grounded ? planShape(actionsOf(system), situationPlaces(user), situationReasons(user, actionsOf(system))) : planShape(actionsOf(system));
+  if (task === 'plan') return grounded ? planShape(actionsOf(system), situationPlaces(user), reasonTexts(situationReasons(user, actionsOf(system)))) : planShape(actionsOf(system));
   const v = vocabularyOf(system);
   return grounded ? ruleSetShape(v, { minItems: 0, choices: groundedChoices(intentTextOf(user), v) }) : kestrelRuleSetShape(v);
 }

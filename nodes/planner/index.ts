@@ -23,7 +23,7 @@ import { parseOutput, OutputParseError } from '../../lib/llm/grammar.js';
 import { ensureModel } from '../../models/gguf/cache.js';
 import { ACTIONS, buildSituation, kestrelPlannerSystem, kestrelPlannerUser, plannerSystemPrompt, situationPlaces } from './situation.js';
 import { planShape, planSkeletons, toPlanMsg, type PlanFields } from './plan.js';
-import { situationReasons } from './reasons.js';
+import { reasonFits, reasonTexts, situationReasons, type Reason } from './reasons.js';
 
 export const plannerNode = defineNode({
   name: 'planner',
@@ -64,7 +64,7 @@ export const plannerNode = defineNode({
     const system = kestrel ? kestrelPlannerSystem(params.mission, actions) : plannerSystemPrompt(params.mission, actions);
     const pub = ctx.advertise('/plan');
     const stage = ctx.diag.stage('plan');
-    const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0, ungrounded: 0 };
+    const counters = { plans: 0, missed: 0, skipped_busy: 0, skipped_no_world: 0, failed: 0, truncated: 0, ungrounded: 0, reason_mismatch: 0 };
     let world: kestrel_msgs.WorldState | undefined;
     let alerts: kestrel_msgs.Alert[] = [];
     let sceneText = '';
@@ -104,9 +104,10 @@ export const plannerNode = defineNode({
         // readable vehicle position (NaN) decodes under the free grammar, counted.
         let planGrammar = grammar;
         let planShapeNow = shape;
+        let reasons: Reason[] | undefined;
         if (grounded) {
           try {
-            planShapeNow = planShape(actions, situationPlaces(user), situationReasons(user, actions));
+            planShapeNow = planShape(actions, situationPlaces(user), reasonTexts((reasons = situationReasons(user, actions))));
           } catch {
             count('ungrounded');
           }
@@ -152,6 +153,12 @@ export const plannerNode = defineNode({
           return;
         }
         if (!active) return;
+        // A true reason for another plan (hold while saying "orbit #9"): the plan is still the model's, the
+        // mismatch is counted and said, so an operator reading it is not misled silently.
+        if (reasons && !reasonFits(reasons, fields)) {
+          count('reason_mismatch');
+          ctx.diag.set('warn', `plan ${fields.action} gives the reason of another plan: "${fields.reason}"`);
+        }
         pub.publish(toPlanMsg(fields, w.header.stamp, params.validity_s, g, w.header.frame_id || 'map'));
         count('plans');
         stage.record(r.latencyMs);

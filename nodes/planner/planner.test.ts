@@ -12,7 +12,7 @@ import { tinyConfig } from '../../test/support/llm.js';
 import { parseOutput, shapeToGbnf } from '../../lib/llm/grammar.js';
 import { buildSituation, plannerSystemPrompt, ACTIONS, quoteUntrusted, situationPlaces } from './situation.js';
 import { planShape } from './plan.js';
-import { situationReasons } from './reasons.js';
+import { reasonFits, reasonTexts, situationReasons } from './reasons.js';
 import { plannerNode } from './index.js';
 
 function world(clock: SystemClock): kestrel_msgs.WorldState {
@@ -53,7 +53,7 @@ describe('situation text', () => {
   it('grounded reasons are the sentences true of the situation: its alerts (rule id, summary, their listed tracks) and battery', () => {
     const alert = makeMsg('kestrel_msgs/msg/Alert', { rule_id: 'r1_1', severity: 'critical', message: 'bag in concourse with no person within 3 m for 30 s', track_ids: [9, 55], reaction: 'orbit' });
     const s = buildSituation(world(new SystemClock()), [alert], { maxTracks: 5, sceneText: 'r8_1 person count in gate_12 >= 18' });
-    const reasons = situationReasons(s, ['hold', 'orbit']);
+    const reasons = reasonTexts(situationReasons(s, ['hold', 'orbit']));
     expect(reasons).toContain('r1_1 unattended bag in concourse: holding');
     expect(reasons).toContain('orbit #9: unattended bag in concourse');
     expect(reasons).toContain('rtl not allowed, holding: unattended bag in concourse');
@@ -63,6 +63,11 @@ describe('situation text', () => {
     const plan = (reason: string): string => JSON.stringify({ action: 'orbit', target: { x: 2, y: 2, z: 20 }, speed: 3, radius: 8, track_id: 9, reason });
     expect(() => parseOutput(plan('orbit #9: unattended bag in concourse'), shape)).not.toThrow();
     expect(() => parseOutput(plan('r8_1 person count in gate_12 >= 18: holding'), shape)).toThrow(/reason: .* is not one of/);
+    // True, but of another plan: orbiting #9 says so; holding while saying it does not fit.
+    const all = situationReasons(s, ['hold', 'orbit']);
+    expect(reasonFits(all, { action: 'orbit', track_id: 9, reason: 'orbit #9: unattended bag in concourse' })).toBe(true);
+    expect(reasonFits(all, { action: 'hold', track_id: 0, reason: 'orbit #9: unattended bag in concourse' })).toBe(false);
+    expect(reasonFits(all, { action: 'orbit', track_id: 4, reason: 'orbit #9: unattended bag in concourse' })).toBe(false);
   });
 });
 

@@ -47,25 +47,48 @@ export interface ReasonInputs {
   actions: readonly string[];
 }
 
+/** A reason and the plan it explains: the action, and for orbit/track the track. */
+export interface Reason {
+  text: string;
+  action: string;
+  trackId?: number;
+}
+
 /** Every reason the teacher could give about this situation, whatever it decides (distinct, in a fixed order). */
-export function candidateReasons(s: ReasonInputs): string[] {
-  const out: string[] = [];
-  if (s.batteryPct >= 0) out.push(REASONS.battery(s.batteryPct, 'returning home'), REASONS.battery(s.batteryPct, 'landing'), REASONS.battery(s.batteryPct, 'holding'));
-  if (s.alerts.length === 0) out.push(REASONS.noAlerts);
+export function candidateReasons(s: ReasonInputs): Reason[] {
+  const out = new Map<string, Reason>();
+  const add = (text: string, action: string, trackId?: number): void => {
+    if (!out.has(text)) out.set(text, trackId === undefined ? { text, action } : { text, action, trackId });
+  };
+  if (s.batteryPct >= 0) {
+    add(REASONS.battery(s.batteryPct, 'returning home'), 'rtl');
+    add(REASONS.battery(s.batteryPct, 'landing'), 'land');
+    add(REASONS.battery(s.batteryPct, 'holding'), 'hold');
+  }
+  if (s.alerts.length === 0) add(REASONS.noAlerts, 'hold');
   for (const a of s.alerts) {
     const sum = alertSummary(a.message);
-    out.push(REASONS.watching(a.rule_id, sum));
-    for (const react of ['hold', 'rtl', 'land']) out.push(s.actions.includes(react) ? REASONS.acting(react, sum) : REASONS.notAllowed(react, sum));
+    add(REASONS.watching(a.rule_id, sum), 'hold');
+    for (const react of ['hold', 'rtl', 'land']) {
+      if (s.actions.includes(react)) add(REASONS.acting(react, sum), react);
+      else add(REASONS.notAllowed(react, sum), 'hold');
+    }
     for (const react of ['orbit', 'track']) {
       if (!s.actions.includes(react)) {
-        out.push(REASONS.notAllowed(react, sum));
+        add(REASONS.notAllowed(react, sum), 'hold');
         continue;
       }
-      out.push(REASONS.noTrack(react, sum));
-      for (const id of s.trackIds) if (a.track_ids.includes(id)) out.push(REASONS.onTrack(react, id, sum));
+      add(REASONS.noTrack(react, sum), 'hold');
+      for (const id of s.trackIds) if (a.track_ids.includes(id)) add(REASONS.onTrack(react, id, sum), react, id);
     }
   }
-  return [...new Set(out)];
+  return [...out.values()];
+}
+
+/** Whether a plan does what its reason says (the action, and the track of an orbit or track). */
+export function reasonFits(reasons: readonly Reason[], plan: { action: string; track_id: number; reason: string }): boolean {
+  const r = reasons.find((x) => x.text === plan.reason);
+  return r !== undefined && r.action === plan.action && (r.trackId === undefined || r.trackId === plan.track_id);
 }
 
 const BATTERY = /^Vehicle: .*, battery (\d+)%\.$/m;
@@ -75,8 +98,11 @@ const ALERT = /^- \S+ (\S+): (.*) \(value -?[\d.]+, tracks ([\d,]+|-), suggested
  * The reasons true of a situation text (buildSituation's): its battery, alerts and listed tracks, read back from
  * what the model is shown, so the node, the evaluator and the corpus check all ground the same way.
  */
-export function situationReasons(situation: string, actions: readonly string[]): string[] {
+export function situationReasons(situation: string, actions: readonly string[]): Reason[] {
   const battery = BATTERY.exec(situation);
   const alerts = [...situation.matchAll(ALERT)].map((m) => ({ rule_id: m[1], message: m[2], track_ids: m[3] === '-' ? [] : m[3].split(',').map(Number) }));
   return candidateReasons({ batteryPct: battery ? Number(battery[1]) : -1, alerts, trackIds: situationPlaces(situation).tracks.map((t) => t.id), actions });
 }
+
+/** The texts of situationReasons: the grounded grammar's choices for `reason`. */
+export const reasonTexts = (reasons: readonly Reason[]): string[] => reasons.map((r) => r.text);

@@ -10,7 +10,7 @@ import { ruleSetShape, validateRules, type DslVocabulary, type RuleFields } from
 import { formatPlan, planShape, REASON_MAX, type PlanFields } from '../../../nodes/planner/plan.js';
 import { formatRuleSet } from '../../../lib/rules/lm-prompt.js';
 import { situationPlaces } from '../../../nodes/planner/situation.js';
-import { situationReasons } from '../../../nodes/planner/reasons.js';
+import { reasonTexts, situationReasons } from '../../../nodes/planner/reasons.js';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -99,7 +99,7 @@ export function lineErrors(e: CorpusLine, o: { grammar?: boolean } = {}): string
       if (formatPlan(p) !== e.output) errs.push('output: not in the compact form formatPlan writes');
       // Grounded decoding (the planner's default) must still admit the teacher's plan.
       try {
-        parseOutput<PlanFields>(e.output, planShape(actions, situationPlaces(e.user), situationReasons(e.user, actions)));
+        parseOutput<PlanFields>(e.output, planShape(actions, situationPlaces(e.user), reasonTexts(situationReasons(e.user, actions))));
       } catch (x) {
         errs.push(`output: outside the grounded plan grammar: ${(x as Error).message}`);
       }

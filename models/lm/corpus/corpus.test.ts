@@ -10,7 +10,7 @@ import { lineErrors, shapeToRegex, type CorpusLine } from './check.js';
 import { FAMILIES } from './intent.js';
 import { planExample } from './plan.js';
 import { Rng } from './rng.js';
-import { alertSummary, situationReasons } from '../../../nodes/planner/reasons.js';
+import { alertSummary, reasonFits, situationReasons } from '../../../nodes/planner/reasons.js';
 import { actionsOf } from '../format.js';
 
 const SMALL: CorpusCounts = { intent: { train: 600, val: 100, heldout: 200 }, plan: { train: 200, val: 50, heldout: 50 } };
@@ -107,14 +107,17 @@ describe('corpus generator', () => {
     let plans = 0;
     for (let i = 0; i < 3000; i++) {
       const e = planExample(new Rng(i, 'reasons'), i % 2 ? 'train' : 'heldout');
-      const reason = (JSON.parse(e.output) as { reason: string }).reason;
-      expect(situationReasons(e.user, actionsOf(e.system))).toContain(reason);
+      const plan = JSON.parse(e.output) as { action: string; track_id: number; reason: string };
+      const reasons = situationReasons(e.user, actionsOf(e.system));
+      expect(reasons.map((r) => r.text)).toContain(plan.reason);
+      // And it fits the teacher's own plan: the action, and the track of an orbit or track.
+      expect(reasonFits(reasons, plan)).toBe(true);
       plans++;
     }
     expect(plans).toBe(3000);
     // A rule id, a region or a track the situation does not hold is not among them.
     const e = planExample(new Rng(7, 'reasons'), 'train');
-    expect(situationReasons(e.user, actionsOf(e.system)).some((r) => /r99_9|gate_99|#99999/.test(r))).toBe(false);
+    expect(situationReasons(e.user, actionsOf(e.system)).some((r) => /r99_9|gate_99|#99999/.test(r.text))).toBe(false);
   });
 
   it('the teacher orbits an unattended bag with the spec reason and holds without alerts', () => {

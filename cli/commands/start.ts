@@ -262,7 +262,7 @@ export const startCommand: Command = {
     };
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
-    let lastPlanAction = '';
+    let lastPlanKey = '';
     let monitor: MissionMonitor | undefined;
     let nextStatusS = STATUS_EVERY_S;
     println(`Kestrel: simulated drone mission '${scenario}'${control ? ' (control)' : ''}, ${durationS} s; Ctrl-C stops early`);
@@ -303,8 +303,8 @@ export const startCommand: Command = {
           // A plan is printed when its action or its reason changes (an alert it now answers); the summary counts them all.
           if (e.kind === 'plan') {
             const key = `${e.action}|${e.reason}`;
-            if (key === lastPlanAction) return;
-            lastPlanAction = key;
+            if (key === lastPlanKey) return;
+            lastPlanKey = key;
           }
           con.line(describeEvent(e));
         },

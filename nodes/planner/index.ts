@@ -36,7 +36,7 @@ export const plannerNode = defineNode({
     mission: p.string('Patrol the area, monitor the passport queue and report alerts. Keep safe distance from people.', 'Mission text (part of the fixed prompt prefix)'),
     allowed_actions: p.stringArray([...ACTIONS], 'Actions the plan may choose', ACTIONS),
     max_tracks: p.int(8, 'Tracks listed in the situation (nearest first)', { min: 0, max: 100 }),
-    grounded_decoding: p.bool(true, 'Decode each plan under a grammar whose target is one of the places the situation lists (the vehicle, or a listed track) whose track_id is 0 or a listed track, and whose reason is one of the sentences true of the situation (reasons.ts: its battery, alerts and their tracks; grammar_kind gbnf only)'),
+    grounded_decoding: p.bool(true, 'Decode each plan under a grammar whose target is one of the places the situation lists (the vehicle, or a listed track), whose track_id is 0 or a listed track, and whose reason is one of the sentences true of the situation (reasons.ts: its battery, alerts and their tracks; grammar_kind gbnf only)'),
     prefix_reuse: p.bool(true, 'Keep the KV cache of the fixed prefix between plans (false: evaluate the whole prompt each time)'),
     scene_text_topic: p.string('/scene/text', 'Untrusted text read by the camera (std_msgs/String), quoted into the situation'),
     ...LLM_PARAMS,
@@ -107,7 +107,8 @@ export const plannerNode = defineNode({
         let reasons: Reason[] | undefined;
         if (grounded) {
           try {
-            planShapeNow = planShape(actions, situationPlaces(user), reasonTexts((reasons = situationReasons(user, actions))));
+            reasons = situationReasons(user, actions);
+            planShapeNow = planShape(actions, situationPlaces(user), reasonTexts(reasons));
           } catch {
             count('ungrounded');
           }

@@ -6,10 +6,13 @@
  * the MCAP specification defines as "not calculated" and which is what rosbag2 writes (the mcap
  * C++ writer's `enableDataCRC` is off by default). Why: McapWriter computes both in JavaScript,
  * over every chunk's bytes and again over the whole data section, which was as much CPU as the zstd
- * compression of a convert. Otherwise the bytes are McapWriter's, byte for byte (tested).
+ * compression of a convert. Otherwise the bytes are McapWriter's, byte for byte (tested). A chunk's
+ * messages and message indexes are encoded by ChunkRecords (mcap-chunk.ts), and a message costs no
+ * promise unless it ends a chunk (`add`).
  */
 import { crc32 } from 'node:zlib';
-import { McapChunkBuilder, McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
+import { McapRecordBuilder, Opcode, type IWritable, type McapTypes } from '@mcap/core';
+import { ChunkRecords, setUint64 } from './mcap-chunk.js';
 
 export interface ChunkedMcapWriterOptions {
   writable: IWritable;
@@ -26,7 +29,7 @@ type Channel = McapTypes.Channel;
 export class ChunkedMcapWriter {
   private readonly out: IWritable;
   private readonly records = new McapRecordBuilder();
-  private readonly chunk = new McapChunkBuilder({ useMessageIndex: true });
+  private readonly chunk = new ChunkRecords();
   private readonly schemas = new Map<number, Schema>();
   private readonly channels = new Map<number, Channel>();
   private readonly writtenSchemas = new Set<number>();
@@ -34,6 +37,9 @@ export class ChunkedMcapWriter {
   private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
   private nextSchemaId = 1;
   private nextChannelId: number;
+  // Counted as numbers per message, made bigints once, for the summary.
+  private messageCount = 0;
+  private readonly channelCounts = new Map<number, number>();
   private readonly statistics: McapTypes.Statistics = {
     messageCount: 0n,
     schemaCount: 0,
@@ -78,26 +84,38 @@ export class ChunkedMcapWriter {
   }
 
   async addMessage(message: McapTypes.Message): Promise<void> {
+    await this.add(message.channelId, message.sequence, message.logTime, message.publishTime, message.data);
+  }
+
+  /** addMessage without a message object; a promise only when the message ends a chunk. */
+  add(channelId: number, sequence: number, logTime: bigint, publishTime: bigint, data: Uint8Array): Promise<void> | undefined {
     const s = this.statistics;
-    if (s.messageCount === 0n || message.logTime < s.messageStartTime) s.messageStartTime = message.logTime;
-    if (s.messageCount === 0n || message.logTime > s.messageEndTime) s.messageEndTime = message.logTime;
-    s.channelMessageCounts.set(message.channelId, (s.channelMessageCounts.get(message.channelId) ?? 0n) + 1n);
-    s.messageCount++;
-    // A channel (and its schema) goes in the chunk of its first message, as McapWriter does.
-    if (!this.writtenChannels.has(message.channelId)) {
-      const channel = this.channels.get(message.channelId);
-      if (!channel) throw new Error(`addMessage: no channel ${message.channelId} registered`);
-      if (channel.schemaId !== 0 && !this.writtenSchemas.has(channel.schemaId)) {
-        const schema = this.schemas.get(channel.schemaId);
-        if (!schema) throw new Error(`addMessage: no schema ${channel.schemaId} registered`);
-        this.chunk.addSchema(schema);
-        this.writtenSchemas.add(channel.schemaId);
-      }
-      this.chunk.addChannel(channel);
-      this.writtenChannels.add(message.channelId);
+    if (this.messageCount === 0 || logTime < s.messageStartTime) s.messageStartTime = logTime;
+    if (this.messageCount === 0 || logTime > s.messageEndTime) s.messageEndTime = logTime;
+    this.messageCount++;
+    const count = this.channelCounts.get(channelId);
+    if (count !== undefined) this.channelCounts.set(channelId, count + 1);
+    else {
+      this.channelCounts.set(channelId, 1);
+      // A channel (and its schema) goes in the chunk of its first message, as McapWriter does.
+      this.writeChannel(channelId);
     }
-    this.chunk.addMessage(message);
-    if (this.chunk.byteLength > this.o.chunkSize) await this.endChunk();
+    this.chunk.addMessage(channelId, sequence, logTime, publishTime, data);
+    return this.chunk.byteLength > this.o.chunkSize ? this.endChunk() : undefined;
+  }
+
+  private writeChannel(channelId: number): void {
+    if (this.writtenChannels.has(channelId)) return;
+    const channel = this.channels.get(channelId);
+    if (!channel) throw new Error(`addMessage: no channel ${channelId} registered`);
+    if (channel.schemaId !== 0 && !this.writtenSchemas.has(channel.schemaId)) {
+      const schema = this.schemas.get(channel.schemaId);
+      if (!schema) throw new Error(`addMessage: no schema ${channel.schemaId} registered`);
+      this.chunk.addSchema(schema);
+      this.writtenSchemas.add(channel.schemaId);
+    }
+    this.chunk.addChannel(channel);
+    this.writtenChannels.add(channelId);
   }
 
   /** Writes the open chunk and its message indexes (nothing if it holds no message). */
@@ -105,44 +123,51 @@ export class ChunkedMcapWriter {
     const c = this.chunk;
     if (c.numMessages === 0) return;
     this.statistics.chunkCount++;
-    const data = c.buffer;
+    // A view of the chunk's buffer: written out before the reset below.
+    const data = c.bytes;
     const { compression, compressedData } = this.o.compressChunk?.(data) ?? { compression: '', compressedData: data };
-    const record: McapTypes.Chunk = {
+    const uncompressedSize = BigInt(data.byteLength);
+    // The Chunk record's fields before its records (McapRecordBuilder.writeChunk's layout), then the records as they are.
+    const name = new TextEncoder().encode(compression);
+    const head = new Uint8Array(1 + 8 + 8 + 8 + 8 + 4 + 4 + name.byteLength + 8);
+    const v = new DataView(head.buffer);
+    head[0] = Opcode.CHUNK;
+    setUint64(v, 1, head.byteLength - 9 + compressedData.byteLength);
+    v.setBigUint64(9, c.messageStartTime, true);
+    v.setBigUint64(17, c.messageEndTime, true);
+    v.setBigUint64(25, uncompressedSize, true);
+    v.setUint32(33, crc32(data), true);
+    v.setUint32(37, name.byteLength, true);
+    head.set(name, 41);
+    setUint64(v, 41 + name.byteLength, compressedData.byteLength);
+    const chunkStartOffset = this.out.position();
+    await this.out.write(head);
+    await this.out.write(compressedData);
+    const chunkLength = BigInt(head.byteLength + compressedData.byteLength);
+    const messageIndexStart = this.out.position();
+    const { bytes, spans } = c.messageIndexes();
+    const messageIndexOffsets = new Map<number, bigint>();
+    for (const sp of spans) messageIndexOffsets.set(sp.channelId, messageIndexStart + BigInt(sp.offset));
+    this.chunkIndexes.push({
       messageStartTime: c.messageStartTime,
       messageEndTime: c.messageEndTime,
-      uncompressedSize: BigInt(data.byteLength),
-      uncompressedCrc: crc32(data),
-      compression,
-      records: compressedData,
-    };
-    const chunkStartOffset = this.out.position();
-    const chunkLength = this.records.writeChunk(record);
-    await this.flushRecords();
-    const messageIndexStart = this.out.position();
-    const messageIndexOffsets = new Map<number, bigint>();
-    let messageIndexLength = 0n;
-    for (const index of c.indices) {
-      messageIndexOffsets.set(index.channelId, messageIndexStart + messageIndexLength);
-      messageIndexLength += this.records.writeMessageIndex(index);
-    }
-    this.chunkIndexes.push({
-      messageStartTime: record.messageStartTime,
-      messageEndTime: record.messageEndTime,
       chunkStartOffset,
       chunkLength,
       messageIndexOffsets,
-      messageIndexLength,
+      messageIndexLength: BigInt(bytes.byteLength),
       compression,
       compressedSize: BigInt(compressedData.byteLength),
-      uncompressedSize: record.uncompressedSize,
+      uncompressedSize,
     });
     c.reset();
-    await this.flushRecords();
+    await this.out.write(bytes);
   }
 
   /** The last chunk, DataEnd, the summary (McapWriter's groups and order), its offsets and the footer. */
   async end(): Promise<void> {
     await this.endChunk();
+    this.statistics.messageCount = BigInt(this.messageCount);
+    for (const [id, n] of this.channelCounts) this.statistics.channelMessageCounts.set(id, BigInt(n));
     this.records.writeDataEnd({ dataSectionCrc: 0 });
     await this.flushRecords();
     const summaryStart = this.out.position();

@@ -9,7 +9,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { IWritable, McapTypes } from '@mcap/core';
+import type { IWritable } from '@mcap/core';
 import { compress as lz4Compress } from 'lz4js';
 import { msgs as kestrelMsgs, MsgRegistry, normalizeTypeName } from '../../msgs/codec.js';
 import { ChunkedMcapWriter } from './mcap-writer.js';
@@ -233,7 +233,8 @@ class McapBagWriter implements BagWriter {
         if (f === undefined || ch === undefined) await this.append(t, m.logTimeNs, m.publishTimeNs, m.data);
         else {
           // append()'s common case inline: the file is open and the channel registered.
-          await f.mcap.addMessage(this.message(f, ch, m.logTimeNs, m.publishTimeNs, m.data));
+          const ended = f.mcap.add(ch, this.sequence(f, m.logTimeNs), m.logTimeNs, m.publishTimeNs, m.data);
+          if (ended) await ended;
         }
         if (++n % 1000 === 0) onProgress?.(n);
       }
@@ -256,12 +257,13 @@ class McapBagWriter implements BagWriter {
   }
 
   /** The file's next message record (counted in its metadata entry). */
-  private message(f: OpenFile, channelId: number, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): McapTypes.Message {
-    const m = { channelId, sequence: f.entry.messageCount, logTime: timeNs, publishTime: publishTimeNs, data };
-    if (f.entry.messageCount === 0 || timeNs < f.entry.startNs) f.entry.startNs = timeNs;
+  /** Counts a message into file `f`; its sequence number there. */
+  private sequence(f: OpenFile, timeNs: bigint): number {
+    const seq = f.entry.messageCount;
+    if (seq === 0 || timeNs < f.entry.startNs) f.entry.startNs = timeNs;
     if (timeNs > f.endNs) f.endNs = timeNs;
     f.entry.messageCount++;
-    return m;
+    return seq;
   }
 
   private async append(t: TopicState, timeNs: bigint, publishTimeNs: bigint, data: Uint8Array): Promise<void> {
@@ -281,7 +283,7 @@ class McapBagWriter implements BagWriter {
       ch = await f.mcap.registerChannel({ topic: t.name, messageEncoding: t.serializationFormat, schemaId, metadata: new Map([['offered_qos_profiles', qosText(t.offeredQosProfiles as QosProfile[])]]) });
       f.channels.set(t.name, ch);
     }
-    await f.mcap.addMessage(this.message(f, ch, timeNs, publishTimeNs, data));
+    await f.mcap.add(ch, this.sequence(f, timeNs), timeNs, publishTimeNs, data);
   }
 
   private shouldSplit(f: OpenFile, timeNs: bigint): boolean {

@@ -28,6 +28,20 @@ describe('grounding: every field from the text or a documented default', () => {
     ok('tell me when persons are closer than 12 m to us, and land', [proximity({ radius_m: 12, reaction: 'land' })]);
   });
 
+  it('one condition said once is one rule: a severity or reaction split off into a second rule, or a default repeat, is refused; said twice, or tiered, it stands', () => {
+    const text = 'a van waiting at gate 3 for more than 4 minutes. urgent. follow it';
+    const once = count({ class_id: 'vehicle', region: 'gate_3', duration_s: 240, severity: 'critical' });
+    refused(text, [once, { ...once, reaction: 'track' }], /rules\[1\]: repeats the condition of rules\[0\] \(count vehicle in gate_3\), which the intent states once/);
+    expect(groundRules(text, V, [{ ...once, reaction: 'track' }]).errors.join(' | ')).not.toMatch(/repeats/);
+    // The second rule differs only in the unattended default time (30 s) the text does not state.
+    const bag = 'a rucksack alone on the platform for 2 minutes, track it';
+    refused(bag, [unattended({ region: 'platform', duration_s: 120 }), unattended({ region: 'platform', reaction: 'track' })], /rules\[1\]: repeats the condition/);
+    // Said in two clauses: two rules.
+    ok('let me know if a bag is left alone on the platform, and also if any suitcase on the platform has nobody near it for 2 minutes', [unattended({ region: 'platform' }), unattended({ region: 'platform', duration_s: 120 })]);
+    // Tiered: the values told apart are both stated.
+    ok('more than 20 people in the queue is a warning; more than 40 people in the queue is critical', [count({ region: 'queue', threshold: 20 }), count({ region: 'queue', threshold: 40, severity: 'critical' })]);
+  });
+
   it('the repair decode narrows exactly the fields whose stated value no rule carries', () => {
     const text = 'tell me if anyone stays in the concourse longer than 45 s (info)';
     const g = groundRules(text, V, [dwell({ region: 'concourse', duration_s: 30 })]);

@@ -516,6 +516,32 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
  * Every field of every rule traced to the text or to the documented default, and every
  * comparison, time, distance, severity and reaction the text states carried by some rule.
  */
+/**
+ * Rules that repeat one condition (the same kind, class, region and companion, and no stated value
+ * apart) beyond the clauses that name its class: "critical alert and hover" written as two alerts,
+ * or a second rule differing only in a documented default the text does not state. An operator
+ * who says the condition twice, in two clauses, gets two rules; a tiered pair ("more than 20 ... a
+ * warning; more than 40 ... critical", "for 1 min ..., for 10 min ...") differs in a stated value
+ * and stands. One condition said once is one rule: its severity and reaction go on it.
+ */
+function repeatedConditions(f: IntentFacts, rules: readonly RuleFields[]): string[] {
+  const stated = (unit: Mention['unit'], x: number): boolean => f.mentions.some((m) => m.unit === unit && Math.abs(m.value - x) < 0.05);
+  // A field the two rules hold apart, told apart by the text: both values stated (a default on one side is not).
+  const apart = (a: number, b: number, unit: Mention['unit'], def: number | null): boolean => a !== b && ![a, b].some((x) => x === def && !stated(unit, x));
+  const errors: string[] = [];
+  rules.forEach((b, j) => {
+    const d = KIND_DEFAULTS[b.kind as RuleKind];
+    if (!d) return;
+    const repeats = rules.filter((a, k) => k < j && a.kind === b.kind && a.class_id === b.class_id && a.region === b.region && a.companion_class === b.companion_class
+      && !(a.op !== b.op || a.threshold !== b.threshold || apart(a.duration_s, b.duration_s, 'time', d.duration_s) || apart(a.radius_m, b.radius_m, 'distance', d.radius_m)));
+    const said = new Set(classPositions(f.tokens, b.class_id).map((p) => f.clause[p])).size;
+    if (repeats.length > 0 && repeats.length + 1 > Math.max(1, said)) {
+      errors.push(`rules[${j}]: repeats the condition of rules[${rules.indexOf(repeats[0])}] (${b.kind} ${b.class_id}${b.region ? ` in ${b.region}` : ''}), which the intent states ${said > 1 ? `in ${said} clauses` : 'once'}; one condition is one rule, with its severity and reaction on it`);
+    }
+  });
+  return errors;
+}
+
 export function groundRules(text: string, v: DslVocabulary, rules: readonly RuleFields[]): GroundingResult {
   const f = intentFacts(text, v);
   const q = quote(text);
@@ -605,7 +631,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
   });
 
   errors.push(...cueBindingErrors(f, v, rules, q));
-
+  errors.push(...repeatedConditions(f, rules));
 
   // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
   const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [], kinds };

@@ -7,6 +7,7 @@
  * McapRecordBuilder. Layouts: https://mcap.dev/spec (Message op 0x05, Message Index op 0x04).
  */
 import { McapRecordBuilder, Opcode, type McapTypes } from '@mcap/core';
+import { uninitialized } from './bytes.js';
 
 /** opcode, record length, channel id, sequence, log time, publish time. */
 const MESSAGE_HEAD = 1 + 8 + 2 + 4 + 8 + 8;
@@ -28,8 +29,8 @@ export interface IndexSpan {
 }
 
 export class ChunkRecords {
-  private buf = new Uint8Array(1 << 16);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset);
   private len = 0;
   private readonly side = new McapRecordBuilder();
   // Channels in the order the chunk first met them (McapChunkBuilder's message index order).
@@ -51,10 +52,11 @@ export class ChunkRecords {
     if (this.len + n <= this.buf.byteLength) return;
     let size = this.buf.byteLength * 2;
     while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
+    // Only the first `len` bytes are ever read back (`bytes`): the rest is written before it is.
+    const next = uninitialized(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.view = new DataView(next.buffer, next.byteOffset);
   }
 
   private append(b: Uint8Array): void {

@@ -12,6 +12,7 @@
  * (its first chunks ran 8x slower still).
  */
 import { lazyNative, requireKoffi } from '../../runtime/native.js';
+import { uninitialized } from './bytes.js';
 
 interface LibZstd {
   create(): unknown;
@@ -72,13 +73,14 @@ export function nativeZstd(): ZstdCodec | undefined {
     ? {
         compress(src, level) {
           const cap = Number(z.compressBound(src.byteLength));
-          const dst = new Uint8Array(cap);
+          // Not zeroed: only what libzstd wrote is returned.
+          const dst = uninitialized(cap);
           const r = z.compress(dst, cap, src, src.byteLength, level);
           if (z.isError(r)) throw new Error(`zstd compression failed: ${z.errorName(r)}`);
           return dst.subarray(0, Number(r));
         },
         decompress(src, size) {
-          const dst = new Uint8Array(size);
+          const dst = uninitialized(size);
           const r = z.decompressWhole(dst, size, src, src.byteLength);
           if (z.isError(r)) throw new Error(`corrupt zstd data: ${z.errorName(r)}`);
           return Number(r) === size ? dst : dst.subarray(0, Number(r));

@@ -42,6 +42,12 @@ describe('grounding: every field from the text or a documented default', () => {
     ok('more than 20 people in the queue is a warning; more than 40 people in the queue is critical', [count({ region: 'queue', threshold: 20 }), count({ region: 'queue', threshold: 40, severity: 'critical' })]);
   });
 
+  it("people are implied by a number's clause that names no class, not by a region said alone beside a number that counts something else", () => {
+    refused('north lot: fewer than 2 coaches waiting, tell me', [count({ region: 'north_lot', op: '<', threshold: 2 })], /class_id: 'person' is not in the intent/);
+    ok('north lot: fewer than 2 coaches waiting, tell me', [count({ class_id: 'vehicle', region: 'north_lot', op: '<', threshold: 2 })]);
+    ok('concourse: 25 or more waiting, tell me', [count({ region: 'concourse', op: '>=', threshold: 25 })]);
+  });
+
   it('the repair decode narrows exactly the fields whose stated value no rule carries', () => {
     const text = 'tell me if anyone stays in the concourse longer than 45 s (info)';
     const g = groundRules(text, V, [dwell({ region: 'concourse', duration_s: 30 })]);

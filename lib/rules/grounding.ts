@@ -431,19 +431,25 @@ function anchorTokens(f: IntentFacts, r: RuleFields): number[] {
   return [
     ...(r.region ? f.regionsSaid.get(r.region) ?? [] : []),
     ...classPositions(f.tokens, r.class_id),
-    ...f.mentions.filter((m) => (m.unit === 'none' && m.value === r.threshold && r.kind === 'count') || (m.unit === 'time' && m.value === r.duration_s) || (m.unit === 'distance' && m.value === r.radius_m)).map((m) => m.start),
+    ...ruleMentions(f, r).map((m) => m.start),
   ];
+}
+/** The stated numbers a rule carries: its count threshold, time and distance. */
+function ruleMentions(f: IntentFacts, r: RuleFields): Mention[] {
+  return f.mentions.filter((m) => (m.unit === 'none' && m.value === r.threshold && r.kind === 'count') || (m.unit === 'time' && m.value === r.duration_s) || (m.unit === 'distance' && m.value === r.radius_m));
 }
 
 /**
  * People are the implied class of a clause that names no class ("queue hits 30", "loitering
- * at gate 3, 4 mins"): accepted when a clause holding the rule's region or numbers names no
- * class of the vocabulary.
+ * at gate 3, 4 mins"): accepted when a clause holding the rule's numbers (or, for a rule with no
+ * stated number, its region) names no class of the vocabulary. The number's clause decides: in
+ * "taxi rank: fewer than 3 cabs waiting" the region stands alone, but 3 counts cabs.
  */
 function personImplied(f: IntentFacts, v: DslVocabulary, r: RuleFields): boolean {
   if (!v.classes.includes('person') || r.kind === 'unattended') return false;
   const named = new Set(v.classes.flatMap((c) => classPositions(f.tokens, c)).map((i) => f.clause[i]));
-  return anchorClauses(f, v, r).some((c) => !named.has(c));
+  const numbers = [...new Set(ruleMentions(f, r).map((m) => f.clause[m.start]))];
+  return (numbers.length > 0 ? numbers : anchorClauses(f, v, r)).some((c) => !named.has(c));
 }
 
 /** What the text states that no rule carries (the repair decode narrows these fields to them). */

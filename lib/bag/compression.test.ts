@@ -71,7 +71,7 @@ describe('LZ4 frames', () => {
     expect(Buffer.from(lz4DecodeFrames(frame, 1 << 30)).equals(Buffer.from(data))).toBe(true);
     const r = rng(2);
     const parts: Uint8Array[] = [];
-    const d = new Lz4FrameDecoder(1 << 30, (b) => parts.push(b));
+    const d = new Lz4FrameDecoder(1 << 30, (b) => parts.push(b.slice()));
     for (let at = 0; at < frame.byteLength; ) {
       const n = r.chance(0.5) ? r.int(1, 9) : r.int(1, 300_000);
       d.push(frame.subarray(at, at + n));
@@ -137,7 +137,7 @@ describe('streamed zstd (libzstd)', () => {
     const data = sample(3 << 20, 3);
     const frames = Buffer.concat([zstd.compress(data.subarray(0, 1 << 20), 3), zstd.compress(data.subarray(1 << 20), 19)]);
     const parts: Uint8Array[] = [];
-    const d = new ZstdStreamDecoder(1 << 30, (b) => parts.push(b));
+    const d = new ZstdStreamDecoder(1 << 30, (b) => parts.push(b.slice()));
     for (let at = 0; at < frames.byteLength; at += 77_777) d.push(frames.subarray(at, at + 77_777));
     d.end();
     d.close();

@@ -83,7 +83,7 @@ function checkBlock(b: Uint8Array, start: number, len: number, history: number, 
 
 /**
  * Incremental decoder of concatenated LZ4 frames (and skippable frames). `push` bytes as they come,
- * `end()` at the end of input; output goes to `emit` block by block (each array is the caller's to keep).
+ * `end()` at the end of input; output goes to `emit` block by block (a view of the decoder's window, valid during the call: copy what you keep).
  * At most one block (4 MiB) plus the 64 KiB window is held.
  */
 export class Lz4FrameDecoder {
@@ -195,7 +195,7 @@ export class Lz4FrameDecoder {
     const w = this.window;
     if (raw) w.set(b.subarray(at + 4, at + 4 + size), history);
     else decompressBlock(b, w, at + 4, size, history);
-    this.emit(w.slice(history, history + n));
+    this.emit(w.subarray(history, history + n));
     f.produced += n;
     this.total += n;
     if (f.linked) {
@@ -212,7 +212,7 @@ export class Lz4FrameDecoder {
 /** One or more whole LZ4 frames → bytes, at most `maxBytes`. */
 export function lz4DecodeFrames(data: Uint8Array, maxBytes: number): Uint8Array {
   const parts: Uint8Array[] = [];
-  const d = new Lz4FrameDecoder(maxBytes, (b) => parts.push(b));
+  const d = new Lz4FrameDecoder(maxBytes, (b) => parts.push(b.slice()));
   d.push(data);
   d.end();
   if (parts.length === 1) return parts[0];

@@ -41,6 +41,18 @@ function childRss(path: string, baseline: boolean): number {
 }
 
 /** Median wall time of a command, ms (3 runs: start-up dominated, so the spread is small). */
+/**
+ * What bin/kestrel.js runs here: the compiled dist/, or the TypeScript sources through tsx when dist/ is missing or
+ * older than a source (bin/load-main.js), seconds slower: the bag-info figure says which it measured.
+ */
+function cliRuns(): string {
+  const probe = `import(${JSON.stringify(join(ROOT, 'bin', 'load-main.js'))}).then((m) => process.stdout.write(JSON.stringify(m.distState())))`;
+  const s = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' })) as { built: boolean; stale?: string };
+  if (process.env.KESTREL_FROM_SOURCE === '1') return 'the TypeScript sources (KESTREL_FROM_SOURCE=1)';
+  if (!s.built) return 'the TypeScript sources (no dist/: npm run build)';
+  return s.stale ? `the TypeScript sources (dist/ is older than ${s.stale}: npm run build)` : 'dist/';
+}
+
 function wallMs(cmd: string, args: string[]): number {
   const runs: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -125,6 +137,7 @@ export default defineBench({
       const ws = await createBagWriter(small, { finalizeOnSignal: false });
       for (let i = 0; i < 109; i++) void ws.write('/imu/data', 'sensor_msgs/msg/Imu', T0 + BigInt(i) * PERIOD_NS, imuSample(i));
       await ws.close();
+      const infoRuns = cliRuns();
       const infoMs = wallMs(process.execPath, [join(ROOT, 'bin', 'kestrel.js'), 'bag', 'info', small]);
       const nodeMs = wallMs(process.execPath, ['-e', '0']);
 
@@ -173,6 +186,7 @@ export default defineBench({
           to_mcap_ms: toMcapMs,
           bare_copy_ms: bareCopyMs,
           bag_info_ms: infoMs,
+          bag_info_ran: infoRuns,
           node_startup_ms: nodeMs,
           rss_baseline_bytes: rssBase,
           rss_mcap_bytes: rssMcap,
@@ -185,7 +199,7 @@ export default defineBench({
           `${Math.round(figures.sqlite_read_decode_msgs_per_s)} msg/s sqlite3 (${figures.sqlite_read_decode_vs_bare_cdr_loop.toFixed(2)}x a bare decode loop), ` +
           `${Math.round(figures.sqlite_zstd_file_read_decode_msgs_per_s)} msg/s sqlite3 zstd-file (${figures.sqlite_zstd_file_read_decode_vs_plain_sqlite.toFixed(2)}x plain); ` +
           `convert ${Math.round(figures.convert_to_sqlite_msgs_per_s)} / ${Math.round(figures.convert_to_mcap_msgs_per_s)} msg/s to sqlite3 / MCAP (${figures.convert_to_sqlite_vs_bare_copy.toFixed(2)}x / ${figures.convert_to_mcap_vs_bare_copy.toFixed(2)}x a bare copy); ` +
-          `bag info ${figures.bag_info_wall_s.toFixed(2)} s (${figures.bag_info_vs_node_startup.toFixed(1)}x node start-up); ` +
+          `bag info ${figures.bag_info_wall_s.toFixed(2)} s (${figures.bag_info_vs_node_startup.toFixed(1)}x node start-up${infoRuns === 'dist/' ? '' : `; ran ${infoRuns}`}); ` +
           `peak RSS ${figures.peak_rss_vs_file_mcap.toFixed(2)}x / ${figures.peak_rss_vs_file_sqlite.toFixed(2)}x / ${figures.peak_rss_vs_file_sqlite_zstd_file.toFixed(2)}x the file (MCAP / sqlite3 / sqlite3 zstd-file)`,
       };
     } finally {

@@ -518,10 +518,11 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
   return errors;
 }
 
-/**
- * Every field of every rule traced to the text or to the documented default, and every
- * comparison, time, distance, severity and reaction the text states carried by some rule.
- */
+/** The text's mentions of `value` in `unit`. */
+function mentionsOf(f: IntentFacts, unit: Mention['unit'], value: number): Mention[] {
+  return f.mentions.filter((m) => m.unit === unit && Math.abs(m.value - value) < 0.05);
+}
+
 /**
  * Rules that repeat one condition (the same kind, class, region and companion, and no stated value
  * apart) beyond the clauses that name its class: "critical alert and hover" written as two alerts,
@@ -531,9 +532,8 @@ function cueBindingErrors(f: IntentFacts, v: DslVocabulary, rules: readonly Rule
  * and stands. One condition said once is one rule: its severity and reaction go on it.
  */
 function repeatedConditions(f: IntentFacts, rules: readonly RuleFields[]): string[] {
-  const stated = (unit: Mention['unit'], x: number): boolean => f.mentions.some((m) => m.unit === unit && Math.abs(m.value - x) < 0.05);
   // A field the two rules hold apart, told apart by the text: both values stated (a default on one side is not).
-  const apart = (a: number, b: number, unit: Mention['unit'], def: number | null): boolean => a !== b && ![a, b].some((x) => x === def && !stated(unit, x));
+  const apart = (a: number, b: number, unit: Mention['unit'], def: number | null): boolean => a !== b && ![a, b].some((x) => x === def && mentionsOf(f, unit, x).length === 0);
   const errors: string[] = [];
   rules.forEach((b, j) => {
     const d = KIND_DEFAULTS[b.kind as RuleKind];
@@ -548,12 +548,15 @@ function repeatedConditions(f: IntentFacts, rules: readonly RuleFields[]): strin
   return errors;
 }
 
+/**
+ * Every field of every rule traced to the text or to the documented default, and every
+ * comparison, time, distance, severity and reaction the text states carried by some rule.
+ */
 export function groundRules(text: string, v: DslVocabulary, rules: readonly RuleFields[]): GroundingResult {
   const f = intentFacts(text, v);
   const q = quote(text);
   const errors: string[] = [];
   const notIn = (i: number, field: string, what: string): void => { errors.push(`rules[${i}].${field}: ${what} is not in the intent (${q})`); };
-  const mentionsOf = (unit: Mention['unit'], value: number): Mention[] => f.mentions.filter((m) => m.unit === unit && Math.abs(m.value - value) < 0.05);
 
   // What this deployment cannot see or does not have: a compile would silently drop it.
   if (rules.length > 0) {
@@ -574,7 +577,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       return;
     }
     // A dwell is also said by its time alone ("anyone on the apron for longer than 30 s").
-    const dwellByTime = r.kind === 'dwell' && mentionsOf('time', r.duration_s).length > 0;
+    const dwellByTime = r.kind === 'dwell' && mentionsOf(f, 'time', r.duration_s).length > 0;
     if (!dwellByTime && !kindSaid(f.tokens, r.kind as RuleKind)) errors.push(`rules[${i}].kind: '${r.kind}' is not what the intent describes (${q})`);
     // "gate 4 has no vehicles at all for half an hour" is a count == 0 held for a time: nothing there to stay.
     const dwellAt = r.kind === 'dwell' ? timeClauses(f, r) : [];
@@ -593,7 +596,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (r.threshold === 0 && ((r.op === '==' && zeroCue(f.tokens)) || (r.op === '>' && (anyCue(f.tokens) || (zeroCue(f.tokens) && prohibition) || barePresence)))) {
         // "no X" (== 0), "any X" / a bare "dogs in the perimeter" (> 0), "must have nobody ... otherwise" (> 0) need no number.
       } else {
-        const ms = mentionsOf('none', r.threshold);
+        const ms = mentionsOf(f, 'none', r.threshold);
         if (ms.length === 0) notIn(i, 'threshold', String(r.threshold));
         else {
           const said = ms.flatMap((m) => limitBreach(f, m) ?? opsAt(f.tokens, m));
@@ -616,14 +619,14 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       if (r.op !== d.op) errors.push(`rules[${i}].op: '${r.op}' (a ${r.kind} rule always uses '${d.op}')`);
       if (r.threshold !== d.threshold) errors.push(`rules[${i}].threshold: ${r.threshold} (a ${r.kind} rule always uses ${d.threshold})`);
     }
-    if (!(d.duration_s !== null && r.duration_s === d.duration_s) && mentionsOf('time', r.duration_s).length === 0) {
+    if (!(d.duration_s !== null && r.duration_s === d.duration_s) && mentionsOf(f, 'time', r.duration_s).length === 0) {
       notIn(i, 'duration_s', `${r.duration_s}${d.duration_s === null ? ' (a dwell rule needs the time from the intent)' : ''}`);
     }
     // Only unattended and proximity rules measure a distance: a radius on a count or dwell rule is a stated
     // distance attached to the wrong rule.
     if (d.radius_m === 0 && (r.kind === 'count' || r.kind === 'dwell')) {
       if (r.radius_m !== 0) errors.push(`rules[${i}].radius_m: ${r.radius_m} (a ${r.kind} rule has no radius)`);
-    } else if (r.radius_m !== d.radius_m && mentionsOf('distance', r.radius_m).length === 0) notIn(i, 'radius_m', String(r.radius_m));
+    } else if (r.radius_m !== d.radius_m && mentionsOf(f, 'distance', r.radius_m).length === 0) notIn(i, 'radius_m', String(r.radius_m));
     if (r.kind === 'unattended') {
       if (r.companion_class !== d.companion_class && !classSaid(f.tokens, r.companion_class)) notIn(i, 'companion_class', `'${r.companion_class}'`);
     } else if (r.companion_class !== '') errors.push(`rules[${i}].companion_class: '${r.companion_class}' (only unattended rules have one)`);

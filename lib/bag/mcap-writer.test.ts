@@ -57,4 +57,17 @@ describe('ChunkedMcapWriter', () => {
     }
     expect(n).toBe(500);
   });
+
+  it('refuses a message on a channel never registered, every time, and counts none of them', async () => {
+    const m = new Memory();
+    const w = new ChunkedMcapWriter({ writable: m, chunkSize: 5000, startChannelId: 1 });
+    await w.start({ profile: 'ros2', library: 'kestrel' });
+    const message = { channelId: 7, sequence: 0, logTime: 1n, publishTime: 1n, data: new Uint8Array(3) };
+    await expect(w.addMessage(message)).rejects.toThrow(/no channel 7 registered/);
+    await expect(w.addMessage(message)).rejects.toThrow(/no channel 7 registered/);
+    await w.end();
+    const bytes = m.bytes();
+    const r = await McapIndexedReader.Initialize({ readable: { size: async () => BigInt(bytes.length), read: async (off, len) => bytes.subarray(Number(off), Number(off + len)) } });
+    expect(r.statistics?.messageCount).toBe(0n);
+  });
 });

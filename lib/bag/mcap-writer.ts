@@ -1,7 +1,7 @@
 /**
  * The MCAP file layout that @mcap/core's McapWriter writes (chunks with their message indexes, then
- * a summary of schemas, channels, statistics and chunk indexes, summary offsets, footer), with its
- * records built by @mcap/core's own McapRecordBuilder and McapChunkBuilder, and two differences:
+ * a summary of schemas, channels, statistics and chunk indexes, summary offsets, footer), its header,
+ * schema, channel and summary records built by @mcap/core's own McapRecordBuilder, and two differences:
  * chunk CRCs are computed by zlib's native crc32, and the data section CRC is written as 0, which
  * the MCAP specification defines as "not calculated" and which is what rosbag2 writes (the mcap
  * C++ writer's `enableDataCRC` is off by default). Why: McapWriter computes both in JavaScript,
@@ -33,11 +33,11 @@ export class ChunkedMcapWriter {
   private readonly schemas = new Map<number, Schema>();
   private readonly channels = new Map<number, Channel>();
   private readonly writtenSchemas = new Set<number>();
-  private readonly writtenChannels = new Set<number>();
   private readonly chunkIndexes: McapTypes.ChunkIndex[] = [];
   private nextSchemaId = 1;
   private nextChannelId: number;
-  // Counted as numbers per message, made bigints once, for the summary.
+  // Counted as numbers per message, made bigints once, for the summary. A channel with a count has
+  // been written (in the chunk of its first message).
   private messageCount = 0;
   private readonly channelCounts = new Map<number, number>();
   private readonly statistics: McapTypes.Statistics = {
@@ -89,23 +89,20 @@ export class ChunkedMcapWriter {
 
   /** addMessage without a message object; a promise only when the message ends a chunk. */
   add(channelId: number, sequence: number, logTime: bigint, publishTime: bigint, data: Uint8Array): Promise<void> | undefined {
+    const count = this.channelCounts.get(channelId);
+    // A channel (and its schema) goes in the chunk of its first message, as McapWriter does: before anything is
+    // counted, so that a message on an unregistered channel throws, every time, and is not counted.
+    if (count === undefined) this.writeChannel(channelId);
+    this.channelCounts.set(channelId, (count ?? 0) + 1);
     const s = this.statistics;
     if (this.messageCount === 0 || logTime < s.messageStartTime) s.messageStartTime = logTime;
     if (this.messageCount === 0 || logTime > s.messageEndTime) s.messageEndTime = logTime;
     this.messageCount++;
-    const count = this.channelCounts.get(channelId);
-    if (count !== undefined) this.channelCounts.set(channelId, count + 1);
-    else {
-      this.channelCounts.set(channelId, 1);
-      // A channel (and its schema) goes in the chunk of its first message, as McapWriter does.
-      this.writeChannel(channelId);
-    }
     this.chunk.addMessage(channelId, sequence, logTime, publishTime, data);
     return this.chunk.byteLength > this.o.chunkSize ? this.endChunk() : undefined;
   }
 
   private writeChannel(channelId: number): void {
-    if (this.writtenChannels.has(channelId)) return;
     const channel = this.channels.get(channelId);
     if (!channel) throw new Error(`addMessage: no channel ${channelId} registered`);
     if (channel.schemaId !== 0 && !this.writtenSchemas.has(channel.schemaId)) {
@@ -115,7 +112,6 @@ export class ChunkedMcapWriter {
       this.writtenSchemas.add(channel.schemaId);
     }
     this.chunk.addChannel(channel);
-    this.writtenChannels.add(channelId);
   }
 
   /** Writes the open chunk and its message indexes (nothing if it holds no message). */

@@ -219,6 +219,33 @@ def load_gguf_weights(model, path):
     return {'gguf': os.path.basename(path), 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest()[:16]}
 
 
+def grow_from_gguf(model, path):
+    """Starts a deeper model from a shallower committed GGUF without changing what it computes: source block i
+    goes to block round(i * L / S) and every block between is a copy of the block before it with its two output
+    projections (attn_output, ffn_down) zeroed, so it adds nothing to the residual stream until training moves
+    them (function-preserving growth, as in Net2Net / progressive stacking: the deeper model starts at the
+    committed model's loss instead of from scratch, which a CPU round could not afford). -> provenance."""
+    from gguf import GGUFReader
+    src_layers = 1 + max(int(t.name.split('.')[1]) for t in GGUFReader(path).tensors if t.name.startswith('blk.'))
+    dst_layers = len(model.blocks)
+    if src_layers > dst_layers:
+        raise SystemExit(f'{path}: {src_layers} layers, more than --layers {dst_layers}; growth only adds layers')
+    src = KestrelLM(Config(**{**model.c.to_dict(), 'layers': src_layers}))
+    prov = load_gguf_weights(src, path)
+    at = {round(i * dst_layers / src_layers): i for i in range(src_layers)}
+    with torch.no_grad():
+        model.embed.weight.copy_(src.embed.weight)
+        model.norm.weight.copy_(src.norm.weight)
+        last = 0
+        for j, b in enumerate(model.blocks):
+            last = at.get(j, last)
+            b.load_state_dict(src.blocks[last].state_dict())
+            if j not in at:
+                b.attn.wo.weight.zero_()
+                b.ffn.w_down.weight.zero_()
+    return {**prov, 'grown': {'from_layers': src_layers, 'to_layers': dst_layers, 'source_at': sorted(at)}}
+
+
 def build_parser():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data')
@@ -253,6 +280,8 @@ def build_parser():
     ap.add_argument('--init-gguf', help='start a new run from the weights of a committed F16 GGUF (models/lm/kestrel-lm-f16.gguf): '
                     'an earlier round\'s checkpoint lives outside git, the GGUF is its committed copy; the optimizer '
                     'starts fresh (warmup again) and step and tokens count this round')
+    ap.add_argument('--grow', action='store_true', help='with --init-gguf: --layers may exceed the GGUF\'s; the new '
+                    'blocks start as identities (grow_from_gguf)')
     ap.add_argument('--init-ckpt', help='start a new run (new data, schedule, optimizer) from the model weights of another '
                     "run's ckpt.pt: moves a model to a new corpus version without the F16 rounding of --init-gguf")
     ap.add_argument('--stop-at-horizon', action='store_true', help='end the round once --total-tokens are trained (the cosine has annealed)')
@@ -300,6 +329,9 @@ def main(argv):
         model.load_state_dict(torch.load(args.init_ckpt, weights_only=False)['model'])
         state['init'] = args.init_ckpt
         print(f'init from {args.init_ckpt}', flush=True)
+    elif args.init_gguf and args.grow:
+        state['init'] = grow_from_gguf(model, args.init_gguf)
+        print(f"grown from {args.init_gguf}: {state['init']}", flush=True)
     elif args.init_gguf:
         state['init'] = load_gguf_weights(model, args.init_gguf)
         print(f"init from {args.init_gguf}: {state['init']}", flush=True)

@@ -299,4 +299,11 @@ describe('grounding: what the deployment cannot see or does not have', () => {
     ok('warn me if travellers approach the vehicle', [proximity({})]);
     ok('hey drone, alert if more than 5 people are in the queue', [count({ region: 'queue', threshold: 5 })], { classes: ['person', 'drone'], regions: ['queue'] });
   });
+
+  it('reads drones in the plural or another drone as objects: refused where the detector lacks the class', () => {
+    // round 6, resampled: "drones in zone b more than 2" grounded as a person count
+    refused('drones in zone b more than 2', [count({ region: 'zone_b', threshold: 2 })], /names drone, which this deployment's detector does not know/);
+    refused('tell me if another drone comes within 20 m of us', [proximity({ radius_m: 20 })], /names drone/);
+    ok('drones in zone b more than 2', [count({ class_id: 'drone', region: 'zone_b', threshold: 2 })], { classes: ['person', 'drone'], regions: ['zone_b'] });
+  });
 });

@@ -324,9 +324,12 @@ const classSaid = (tokens: readonly string[], cls: string): boolean => classPosi
  * mean the vehicle itself ("approach the vehicle", "land the drone"): the stricter reading the
  * completeness checks use, so that they never refuse on a near-word.
  */
+const OTHER_DRONE = new Set(['a', 'an', 'any', 'another', 'other', 'second', 'rogue', 'foreign', 'unknown', 'some']);
+
 function classNamed(tokens: readonly string[], cls: string): boolean {
-  // "hey drone", "the drone": the vehicle itself, addressed or named, never an object here.
-  if (cls === 'drone') return false;
+  // "hey drone", "the drone": the vehicle itself, addressed or named. Plural or indefinite ("drones in zone b",
+  // "another drone") it is an object: a deployment without the class must not read it as someone else.
+  if (cls === 'drone') return tokens.some((t, i) => t === 'drones' || t === 'uavs' || ((t === 'drone' || t === 'uav') && OTHER_DRONE.has(tokens[i - 1] ?? '')));
   const self = new Set(SELF_WORDS.flatMap((p) => { const w = words(p); return findPhrase(tokens, w).flatMap((i) => w.map((_, k) => i + k)); }));
   return allClassWords(cls).some((p) => { const w = words(p); return findPhrase(tokens, w).some((i) => !w.some((_, k) => self.has(i + k))); });
 }

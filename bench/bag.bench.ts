@@ -24,6 +24,7 @@ import { decompressHandlers } from '../lib/bag/mcap-file.js';
 import { openBag } from '../lib/bag/reader.js';
 import { createBagWriter, ZSTD_LEVEL } from '../lib/bag/writer.js';
 import { msgs } from '../msgs/index.js';
+import { distState } from '../bin/load-main.js';
 import { IMU_HZ, imuSample, NullWritable } from './imu-bag.js';
 import { defineBench, stats, timeMs } from './harness.js';
 
@@ -40,19 +41,18 @@ function childRss(path: string, baseline: boolean): number {
   return (JSON.parse(out) as { max_rss_bytes: number }).max_rss_bytes;
 }
 
-/** Median wall time of a command, ms (3 runs: start-up dominated, so the spread is small). */
 /**
  * What bin/kestrel.js runs here: the compiled dist/, or the TypeScript sources through tsx when dist/ is missing or
  * older than a source (bin/load-main.js), seconds slower: the bag-info figure says which it measured.
  */
 function cliRuns(): string {
-  const probe = `import(${JSON.stringify(join(ROOT, 'bin', 'load-main.js'))}).then((m) => process.stdout.write(JSON.stringify(m.distState())))`;
-  const s = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' })) as { built: boolean; stale?: string };
+  const s = distState();
   if (process.env.KESTREL_FROM_SOURCE === '1') return 'the TypeScript sources (KESTREL_FROM_SOURCE=1)';
   if (!s.built) return 'the TypeScript sources (no dist/: npm run build)';
   return s.stale ? `the TypeScript sources (dist/ is older than ${s.stale}: npm run build)` : 'dist/';
 }
 
+/** Median wall time of a command, ms (3 runs: start-up dominated, so the spread is small). */
 function wallMs(cmd: string, args: string[]): number {
   const runs: number[] = [];
   for (let i = 0; i < 3; i++) {

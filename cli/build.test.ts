@@ -5,13 +5,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { distState } from '../bin/load-main.js';
 import { REPO_ROOT } from '../test/support/fixtures.js';
 
 const DIST_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 // The bin's own check (bin/load-main.js): a dist/ older than a source would test old code, so it is skipped too.
-const state = JSON.parse(
-  execFileSync(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(join(REPO_ROOT, 'bin/load-main.js'))}).then((m) => process.stdout.write(JSON.stringify(m.distState())))`], { encoding: 'utf8' }),
-) as { built: boolean; stale?: string };
+const state = distState();
 const built = state.built && state.stale === undefined;
 if (!state.built) console.warn(`[build] skipped the compiled-CLI tests: ${join(REPO_ROOT, 'dist')} is not built (npm run build; npm ci does it)`);
 else if (state.stale) console.warn(`[build] skipped the compiled-CLI tests: ${state.stale} is newer than ${join(REPO_ROOT, 'dist')} (npm run build)`);

@@ -683,18 +683,18 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
       const cue = cues.find((c) => findPhrase(f.tokens, words(c)).some((i) => !['over', 'above'].includes(f.tokens[i + words(c).length] ?? '')));
       if (cue && !rules.some((r) => r.kind === kind)) errors.push(`intent: says "${cue}" (a ${kind} rule) but no rule is ${kind}`);
     }
-    for (const sev of Object.keys(SEVERITY_CUES)) {
-      const cues = severityCues(sev);
-      if (cueSaid(f.tokens, cues) && !rules.some((r) => r.severity === sev)) {
-        errors.push(`intent: says ${sev} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule is ${sev}`);
-        u.severities.push(sev);
-      }
-    }
-    for (const re of Object.keys(REACTION_CUES)) {
-      const cues = reactionCues(re);
-      if (cueSaid(f.tokens, cues, f.mentions) && !rules.some((r) => r.reaction === re)) {
-        errors.push(`intent: says ${re} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule reacts with ${re}`);
-        u.reactions.push(re);
+    // A severity or reaction said is some rule's.
+    const stated = [
+      { keys: Object.keys(SEVERITY_CUES), cuesOf: severityCues, mentions: undefined, field: 'severity', verb: 'is', dropped: u.severities },
+      { keys: Object.keys(REACTION_CUES), cuesOf: reactionCues, mentions: f.mentions, field: 'reaction', verb: 'reacts with', dropped: u.reactions },
+    ] as const;
+    for (const { keys, cuesOf, mentions, field, verb, dropped } of stated) {
+      for (const value of keys) {
+        const cues = cuesOf(value);
+        if (cueSaid(f.tokens, cues, mentions) && !rules.some((r) => r[field] === value)) {
+          errors.push(`intent: says ${value} ("${cues.find((c) => hasPhrase(f.tokens, c))}") but no rule ${verb} ${value}`);
+          dropped.push(value);
+        }
       }
     }
   }

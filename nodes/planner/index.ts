@@ -107,8 +107,9 @@ export const plannerNode = defineNode({
         let reasons: Reason[] | undefined;
         if (grounded) {
           try {
-            reasons = situationReasons(user, actions);
-            planShapeNow = planShape(actions, situationPlaces(user), reasonTexts(reasons));
+            const places = situationPlaces(user);
+            reasons = situationReasons(user, actions, places);
+            planShapeNow = planShape(actions, places, reasonTexts(reasons));
           } catch {
             count('ungrounded');
           }

@@ -6,7 +6,7 @@
  */
 import type { kestrel_msgs } from '../../msgs/index.js';
 import { REASON_MAX } from './plan.js';
-import { situationPlaces } from './situation.js';
+import { situationPlaces, type SituationPlaces } from './situation.js';
 
 /** A short name for what an alert is about, from its message (describeRule's sentences). */
 export function alertSummary(message: string): string {
@@ -98,10 +98,10 @@ const ALERT = /^- \S+ (\S+): (.*) \(value -?[\d.]+, tracks ([\d,]+|-), suggested
  * The reasons true of a situation text (buildSituation's): its battery, alerts and listed tracks, read back from
  * what the model is shown, so the node, the evaluator and the corpus check all ground the same way.
  */
-export function situationReasons(situation: string, actions: readonly string[]): Reason[] {
+export function situationReasons(situation: string, actions: readonly string[], places: SituationPlaces = situationPlaces(situation)): Reason[] {
   const battery = BATTERY.exec(situation);
   const alerts = [...situation.matchAll(ALERT)].map((m) => ({ rule_id: m[1], message: m[2], track_ids: m[3] === '-' ? [] : m[3].split(',').map(Number) }));
-  return candidateReasons({ batteryPct: battery ? Number(battery[1]) : -1, alerts, trackIds: situationPlaces(situation).tracks.map((t) => t.id), actions });
+  return candidateReasons({ batteryPct: battery ? Number(battery[1]) : -1, alerts, trackIds: places.tracks.map((t) => t.id), actions });
 }
 
 /** The texts of situationReasons: the grounded grammar's choices for `reason`. */

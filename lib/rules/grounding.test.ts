@@ -174,6 +174,8 @@ describe('grounding: every field from the text or a documented default', () => {
     refused('anyone loitering on the platform for over 10 minutes', [count({ region: 'platform', duration_s: 600 })], /a dwell rule/);
     ok('anyone loitering on the platform for over 10 minutes', [dwell({ region: 'platform', duration_s: 600 })]);
     ok('more than 5 cars in the north lot, loiter over it', [count({ class_id: 'vehicle', region: 'north_lot', threshold: 5, reaction: 'orbit' })]);
+    // "over" before a time is the comparative: still a stay.
+    refused('people loitering over 10 minutes on the platform', [count({ region: 'platform', duration_s: 600 })], /says "loitering" \(a dwell rule\)/);
   });
 
   it('one object staying is a dwell, not a presence count held for a time; an empty place has nothing to dwell', () => {

@@ -367,16 +367,16 @@ function kindSaid(tokens: readonly string[], kind: RuleKind): boolean {
   return cueSaid(tokens, [...KIND_CUES[kind], ...(GROUNDING_EXTRA.kinds[kind] ?? [])], undefined, true);
 }
 
+/** A cue ending before `next` is followed by "over"/"above" as the orbit reaction ("loiter over it"), not a stay ("spends over 2 minutes"). */
+const orbitAfter = (f: IntentFacts, next: number): boolean => ['over', 'above'].includes(f.tokens[next] ?? '') && !f.mentions.some((m) => m.start === next + 1);
+
 /** Dwell cues ("is still", "stays", "has been", "standing") said in one of `clauses`: the first found. */
 function dwellCueIn(f: IntentFacts, clauses: readonly number[]): string | undefined {
   // "stay put" is the hold reaction, "waiting room" a region's name: neither says that something stays.
   const reaction = new Set(Object.keys(REACTION_CUES).flatMap((re) => reactionCues(re).flatMap((c) => findPhrase(f.tokens, words(c)).flatMap((i) => words(c).map((_, k) => i + k)))));
   const regionWords = new Set([...f.regionsSaid.keys()].flatMap((id) => words(id)));
   return [...KIND_CUES.dwell, ...(GROUNDING_EXTRA.kinds.dwell ?? [])].find((c) => cuePositions(f.tokens, [c]).some((i) => {
-    const next = i + words(c).length;
-    // "loiter over it" is the orbit reaction, not a stay ("spends over 2 minutes" is one).
-    const orbit = ['over', 'above'].includes(f.tokens[next] ?? '') && !f.mentions.some((m) => m.start === next + 1);
-    return clauses.includes(f.clause[i]) && !orbit && !reaction.has(i) && !regionWords.has(f.tokens[i]);
+    return clauses.includes(f.clause[i]) && !orbitAfter(f, i + words(c).length) && !reaction.has(i) && !regionWords.has(f.tokens[i]);
   }));
 }
 
@@ -680,7 +680,7 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     }
     // A kind said outright is some rule's kind ("loiter over it" is the orbit reaction, not a dwell).
     for (const [kind, cues] of Object.entries(KIND_STRONG_CUES)) {
-      const cue = cues.find((c) => findPhrase(f.tokens, words(c)).some((i) => !['over', 'above'].includes(f.tokens[i + words(c).length] ?? '')));
+      const cue = cues.find((c) => findPhrase(f.tokens, words(c)).some((i) => !orbitAfter(f, i + words(c).length)));
       if (cue && !rules.some((r) => r.kind === kind)) errors.push(`intent: says "${cue}" (a ${kind} rule) but no rule is ${kind}`);
     }
     // A severity or reaction said is some rule's.

@@ -302,6 +302,12 @@ describe('grounding: what the deployment cannot see or does not have', () => {
     ok('hey drone, alert if more than 5 people are in the queue', [count({ region: 'queue', threshold: 5 })], { classes: ['person', 'drone'], regions: ['queue'] });
   });
 
+  it('refuses objects no class list holds, said in the plural ("trains"), but not a singular modifier ("the train platform")', () => {
+    refused('tracks: more than 5 trains', [count({ class_id: 'vehicle', threshold: 5 })], /names trains, which no class of this deployment's detector covers/);
+    refused('any animals on the platform', [count({ region: 'platform' })], /names animals/);
+    ok('more than 10 people on the train platform', [count({ region: 'platform', threshold: 10 })]);
+  });
+
   it('reads drones in the plural or another drone as objects: refused where the detector lacks the class', () => {
     // round 6, resampled: "drones in zone b more than 2" grounded as a person count
     refused('drones in zone b more than 2', [count({ region: 'zone_b', threshold: 2 })], /names drone, which this deployment's detector does not know/);

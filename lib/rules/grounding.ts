@@ -566,6 +566,9 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
     for (const cls of [...Object.keys(CLASS_WORDS), ...EXTRA_CLASSES]) {
       if (!v.classes.includes(cls) && classNamed(f.tokens, cls)) errors.push(`intent: names ${cls}, which this deployment's detector does not know (classes: ${v.classes.join(', ')})`);
     }
+    for (const [cls, plural] of Object.entries(GROUNDING_EXTRA.otherObjects)) {
+      if (!v.classes.includes(cls) && f.tokens.includes(plural)) errors.push(`intent: names ${plural}, which no class of this deployment's detector covers (classes: ${v.classes.join(', ')})`);
+    }
     for (const c of regionConcepts()) {
       if (!c.param || v.regions.includes(c.id)) continue;
       const ref = c.refs.find((r) => findPhrase(f.tokens, words(r)).length > 0);

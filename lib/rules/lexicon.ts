@@ -137,6 +137,15 @@ export const GROUNDING_EXTRA = {
     bag: ['case', 'cases', 'box', 'boxes', 'bin bag', 'belongings', 'item', 'items', 'carry on', 'duffel', 'duffle', 'tote', 'briefcase', 'briefcases'],
     bicycle: ['cycle', 'cycles', 'push bike', 'push bikes'],
   } as Readonly<Record<string, readonly string[]>>,
+  /**
+   * Objects no class list of the corpus holds, in the plural only (a singular is often a modifier: "the train
+   * platform", "the bus bay"): an intent about them must refuse, not be read as some class it has.
+   */
+  otherObjects: {
+    train: 'trains', tram: 'trams', plane: 'planes', aeroplane: 'aeroplanes', airplane: 'airplanes', helicopter: 'helicopters',
+    tractor: 'tractors', container: 'containers', pallet: 'pallets', skateboard: 'skateboards', kayak: 'kayaks',
+    animal: 'animals', cow: 'cows', goat: 'goats', fox: 'foxes', pigeon: 'pigeons', gull: 'gulls', seagull: 'seagulls', rat: 'rats',
+  } as Readonly<Record<string, string>>,
   /** Comparatives: before the number ("goes past 25"), after it ("50 plus", from "50+"). */
   ops: {
     '>': { before: ['past', 'goes past', 'more then', 'in excess of', 'upwards of', 'tops', 'crosses', 'passes', 'more than about', 'over about', 'above about'], after: [] },

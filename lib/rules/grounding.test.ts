@@ -302,6 +302,37 @@ describe('grounding: what the deployment cannot see or does not have', () => {
     ok('hey drone, alert if more than 5 people are in the queue', [count({ region: 'queue', threshold: 5 })], { classes: ['person', 'drone'], regions: ['queue'] });
   });
 
+  it('refuses a presence count beside a rule about the same class there, unless the class is said in as many clauses', () => {
+    const V2: DslVocabulary = { classes: ['person', 'vehicle', 'bag'], regions: ['fuel_farm', 'gatehouse'] };
+    const text = 'Intruder alert: any person within 50 m of the aircraft at the fuel farm, critical, follow';
+    const near = proximity({ region: 'fuel_farm', radius_m: 50, severity: 'critical', reaction: 'track' });
+    // rounds 6 and 10: the reaction went on a second, presence rule
+    refused(text, [{ ...near, reaction: 'none' }, count({ region: 'fuel_farm', severity: 'critical', reaction: 'track' })], /rules\[1\]: a presence count of person in fuel_farm beside rules\[0\] \(proximity person in fuel_farm\)/, V2);
+    refused(text, [{ ...near, reaction: 'none' }, count({ severity: 'critical', reaction: 'track' })], /a presence count of person beside/, V2);
+    ok(text, [near], V2);
+    ok('anyone in the fuel farm -> alarm; anyone within 5 m of the drone -> hover', [count({ region: 'fuel_farm', severity: 'critical' }), proximity({ reaction: 'hold' })], V2);
+  });
+
+  it('reads "no person within 20 m" as an unattended companion, not a proximity', () => {
+    const V2: DslVocabulary = { classes: ['person', 'dog'], regions: ['north_field'] };
+    const text = 'north field - dog off on its own, no person within 20m for 2 minutes';
+    refused(text, [count({ class_id: 'dog', region: 'north_field' }), proximity({ radius_m: 20, duration_s: 120 })], /'proximity' of person, but the intent says no person near/, V2);
+    ok(text, [unattended({ class_id: 'dog', region: 'north_field', radius_m: 20, duration_s: 120 })], V2);
+    refused('a bag with nobody within 5 m for a minute', [proximity({ radius_m: 5, duration_s: 60 })], /no person near/);
+  });
+
+  it('reads the vehicle itself as a place ("person near the drone") as a proximity rule', () => {
+    refused('person near the drone', [count({})], /says "person near the drone" \(a proximity rule/);
+    ok('person near the drone', [proximity({})]);
+    ok('hey drone, alert if more than 5 people are in the queue', [count({ region: 'queue', threshold: 5 })], { classes: ['person', 'drone'], regions: ['queue'] });
+  });
+
+  it('reads "empties out" as none there', () => {
+    const text = 'Let me know if the concourse ever empties out completely.';
+    refused(text, [count({ region: 'concourse' })], /threshold: 0 is not in the intent/);
+    ok(text, [count({ region: 'concourse', op: '==' })]);
+  });
+
   it('refuses objects no class list holds, said in the plural ("trains"), but not a singular modifier ("the train platform")', () => {
     refused('tracks: more than 5 trains', [count({ class_id: 'vehicle', threshold: 5 })], /names trains, which no class of this deployment's detector covers/);
     refused('any animals on the platform', [count({ region: 'platform' })], /names animals/);

@@ -338,10 +338,11 @@ function anyCue(tokens: readonly string[]): boolean {
   const extra = ['turns up', 'turn up', 'show up', 'shows up', 'appear', 'enter'];
   return [...ANY_CUES, ...extra].some((c) => hasPhrase(tokens, c)) || tokens.some((t) => ['anyone', 'someone', 'somebody', 'anybody'].some((w) => nearWord(t, w)));
 }
-const zeroCue = (tokens: readonly string[]): boolean => ZERO_CUES.some((c) => hasPhrase(tokens, c));
+const ZERO = [...ZERO_CUES, ...GROUNDING_EXTRA.zero];
+const zeroCue = (tokens: readonly string[]): boolean => ZERO.some((c) => hasPhrase(tokens, c));
 /** A zero cue said in one of `clauses` (not "no more than": a cue before a number is its comparative). */
 const zeroCueIn = (f: IntentFacts, clauses: readonly number[]): boolean =>
-  ZERO_CUES.some((c) => findPhrase(f.tokens, words(c)).some((i) => clauses.includes(f.clause[i]) && !['more', 'fewer', 'less'].includes(f.tokens[i + 1])));
+  ZERO.some((c) => findPhrase(f.tokens, words(c)).some((i) => clauses.includes(f.clause[i]) && !['more', 'fewer', 'less'].includes(f.tokens[i + 1])));
 
 /**
  * Whether a cue is said; with `mentions`, a match right before a number does not count
@@ -552,6 +553,51 @@ function repeatedConditions(f: IntentFacts, rules: readonly RuleFields[]): strin
 }
 
 /**
+ * A bare presence count (> 0, no number, no time) beside another rule about the same class there (or anywhere, for a
+ * presence without a region) holds whenever that rule does: the other rule's subject read a second time (rounds 9
+ * and 10: "any person within 50 m of the aircraft at the fuel farm, follow" as a proximity rule and a presence count
+ * carrying the reaction). It stands only where the class is said in as many clauses as rules use it.
+ */
+function extraPresence(f: IntentFacts, rules: readonly RuleFields[]): string[] {
+  const errors: string[] = [];
+  rules.forEach((a, j) => {
+    if (a.kind !== 'count' || a.op !== '>' || a.threshold !== 0 || a.duration_s !== 0) return;
+    const others = rules.filter((b, k) => k !== j && b.class_id === a.class_id && (a.region === '' || b.region === a.region));
+    // Clauses that say the class with something to watch for (a place, a quantity): not "intruder alert:".
+    const place = new Set([...f.mentions.map((m) => f.clause[m.start]), ...[...f.regionsSaid.values()].flat().map((p) => f.clause[p]),
+      ...SELF_WORDS.flatMap((w) => findPhrase(f.tokens, words(w)).map((p) => f.clause[p]))]);
+    const said = new Set(classPositions(f.tokens, a.class_id).map((p) => f.clause[p]).filter((c) => place.has(c))).size;
+    if (others.length > 0 && others.length + 1 > said) {
+      const b = others[0];
+      errors.push(`rules[${j}]: a presence count of ${a.class_id}${a.region ? ` in ${a.region}` : ''} beside rules[${rules.indexOf(b)}] (${b.kind} ${b.class_id}${b.region ? ` in ${b.region}` : ''}), which it holds whenever that does; the intent says ${a.class_id} ${said > 1 ? `in ${said} clauses` : 'once'}`);
+    }
+  });
+  return errors;
+}
+
+/** Words before "the drone"/"us" that make it the place of a proximity ("near the drone", "within 10 m of us"). */
+const NEAR_SELF = new Set(['near', 'nearer', 'within', 'close', 'closer', 'approach', 'approaches', 'approaching', 'towards', 'toward', 'up']);
+
+/** "person near the drone", "walks up to us": the vehicle itself as the place, which only a proximity rule measures. */
+function nearSelf(f: IntentFacts): string | undefined {
+  for (const w of SELF_WORDS) {
+    const ws = words(w);
+    const at = findPhrase(f.tokens, ws).find((i) => f.tokens.slice(Math.max(0, i - 4), i).some((t, k, before) => NEAR_SELF.has(t) && f.clause[i - before.length + k] === f.clause[i]));
+    if (at !== undefined) return f.tokens.slice(Math.max(0, at - 4), at + ws.length).join(' ');
+  }
+  return undefined;
+}
+
+/** "no person within 20 m", "nobody near it": an absence near something, what an unattended rule's companion says. */
+function absentNear(f: IntentFacts, cls: string): boolean {
+  const after = new Set(['within', 'near', 'around', 'close', 'nearby', 'beside']);
+  const followed = (i: number, len: number): boolean => after.has(f.tokens[i + len] ?? '');
+  const negative = CLASS_WORDS[cls]?.negative ?? [];
+  return negative.some((p) => findPhrase(f.tokens, words(p)).some((i) => followed(i, words(p).length)))
+    || f.tokens.some((t, i) => f.tokens[i - 1] === 'no' && allClassWords(cls).includes(t) && followed(i, 1));
+}
+
+/**
  * Every field of every rule traced to the text or to the documented default, and every
  * comparison, time, distance, severity and reaction the text states carried by some rule.
  */
@@ -646,7 +692,15 @@ export function groundRules(text: string, v: DslVocabulary, rules: readonly Rule
   });
 
   errors.push(...cueBindingErrors(f, v, rules, q));
-  errors.push(...repeatedConditions(f, rules));
+  errors.push(...repeatedConditions(f, rules), ...extraPresence(f, rules));
+  rules.forEach((r, i) => {
+    // The companion's absence read as its approach: "a dog on its own, no person within 20 m" is unattended.
+    if (r.kind === 'proximity' && absentNear(f, r.class_id) && !rules.some((u) => u.kind === 'unattended' && u.companion_class === r.class_id)) {
+      errors.push(`rules[${i}].kind: 'proximity' of ${r.class_id}, but the intent says no ${r.class_id} near: an absence, the companion of an unattended rule (${q})`);
+    }
+  });
+  const self = rules.length > 0 && !rules.some((r) => r.kind === 'proximity') ? nearSelf(f) : undefined;
+  if (self) errors.push(`intent: says "${self}" (a proximity rule: the vehicle itself as the place) but no rule is proximity`);
 
   // What the operator said must be carried by some rule (a dropped clause is a wrong compile).
   const u: Uncarried = { times: [], distances: [], numbers: [], classes: [], regions: [], severities: [], reactions: [], kinds };

@@ -146,6 +146,8 @@ export const GROUNDING_EXTRA = {
     tractor: 'tractors', container: 'containers', pallet: 'pallets', skateboard: 'skateboards', kayak: 'kayaks',
     animal: 'animals', cow: 'cows', goat: 'goats', fox: 'foxes', pigeon: 'pigeons', gull: 'gulls', seagull: 'seagulls', rat: 'rats',
   } as Readonly<Record<string, string>>,
+  /** None there, said as a state ("the ticket hall empties out"): count == 0 cues beside ZERO_CUES. */
+  zero: ['empties', 'empties out', 'emptied', 'empty out', 'clears out', 'cleared out', 'deserted', 'vacant'] as readonly string[],
   /** Comparatives: before the number ("goes past 25"), after it ("50 plus", from "50+"). */
   ops: {
     '>': { before: ['past', 'goes past', 'more then', 'in excess of', 'upwards of', 'tops', 'crosses', 'passes', 'more than about', 'over about', 'above about'], after: [] },
